@@ -1,0 +1,241 @@
+/* qkt.h - the one public header of libqkt, quantum kinetic magnetotransport.
+ *
+ * Implements the low-field quantum kinetic theory of Sekine, Culcer and
+ * MacDonald, Phys. Rev. B 96, 235134 (2017) ("the paper"; equation numbers
+ * below are the paper's).
+ *
+ * Conventions, stated once for the whole library
+ * -----------------------------------------------
+ *  - Electron charge is -e with e > 0.  Current j = Tr[(-e) v rho], where Tr is
+ *    the band trace plus the integral d^Dk/(2 pi)^D.  sigma_{mu nu} = j_mu/E_nu.
+ *  - Units.  Continuum models (weyl4, weyl2, node, dirac, parabolic, rashba2d,
+ *    lattice_weyl): natural units hbar = e = 1, energies and momenta in model
+ *    units.  Wannier models: energies in eV, lengths in Angstrom, k in 1/Angstrom
+ *    (conversion to S/m etc. is done by the reporting layer, see qkt_units_t).
+ *  - Complex matrices are dense, row-major: element (m, n) of an nb x nb matrix
+ *    is at [m * nb + n].  Eigenvectors are stored as columns: U[o * nb + n] is
+ *    the amplitude of orbital o in band n.
+ *  - Cartesian indices a = 0, 1, 2 mean x, y, z.  Second derivatives of H are
+ *    stored in the order xx, yy, zz, yz, xz, xy (QKT_XX ... QKT_XY).
+ *  - Berry connection R_a^{mn} = i <u_m | d_a u_n>; for m != n
+ *    R_a^{mn} = i <m| d_a H |n> / (eps_n - eps_m).
+ *    Berry curvature Omega_a^m = eps_abc i <d_b u_m | d_c u_m>; with this sign
+ *    the upper band of H = +k.sigma has Omega = -k/(2 k^3) and chirality +1
+ *    (Eq. 3).
+ *  - Velocity matrix v_a = DH/Dk_a, in the eigenbasis v_a^{mn} = <m| d_a H |n>.
+ *
+ * The library never prints, never exits and never aborts.  Every fallible call
+ * returns a qkt_status_t; the message of the last failure in the calling thread
+ * is read with qkt_strerror().
+ */
+#ifndef QKT_H
+#define QKT_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QKT_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------ status */
+typedef enum {
+    QKT_OK = 0,
+    QKT_EINVAL = 2,   /* invalid argument, key or value in a run file */
+    QKT_EIO = 3,      /* file missing or unreadable */
+    QKT_EFORMAT = 4,  /* malformed file contents */
+    QKT_ENOMEM = 5,   /* allocation failed or input larger than allowed */
+    QKT_ENUM = 6,     /* numerical failure (eigen-solver, non-finite value) */
+    QKT_ENOCONV = 7,  /* integral did not reach the requested accuracy */
+    QKT_EPHYS = 8     /* physically ill-posed request (no Fermi surface, ...) */
+} qkt_status_t;
+
+/* Message describing the last failure in this thread ("" if none). */
+const char *qkt_strerror(void);
+/* Short name of a status code ("invalid input", ...). */
+const char *qkt_status_name(qkt_status_t s);
+/* Record a failure (used by the library and by front ends built on it). */
+qkt_status_t qkt_error(qkt_status_t s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void qkt_clear_error(void);
+
+/* ------------------------------------------------------------------ indices */
+enum { QKT_XX = 0, QKT_YY, QKT_ZZ, QKT_YZ, QKT_XZ, QKT_XY };
+/* Index of the symmetric pair (a, b) in the order above. */
+int qkt_pair_index(int a, int b);
+
+/* ------------------------------------------------------------------ models */
+#define QKT_MAX_PARAMS 16
+
+typedef struct {
+    const char *name;  /* key in the run file ([model] section) */
+    int ncomp;         /* 1: scalar, 3: vector "x y z" */
+    double def[3];     /* default value(s) */
+    const char *unit;  /* "energy", "velocity", "1", ... */
+    const char *doc;   /* one line */
+} qkt_param_info_t;
+
+typedef struct qkt_model qkt_model_t;
+
+typedef struct {
+    const char *name;       /* "weyl4" */
+    const char *summary;    /* one line */
+    const char *reference;  /* "Eq. (69)" */
+    int nparams;
+    const qkt_param_info_t *params;
+    /* Set nb, dim, periodic, hk ... from m->par; validate parameters. */
+    qkt_status_t (*setup)(qkt_model_t *m);
+} qkt_model_info_t;
+
+enum { QKT_UNITS_NATURAL = 0, QKT_UNITS_EV_ANGSTROM = 1 };
+
+/* Hamiltonian callback.  Writes H(k) (order 0), then the three first
+ * derivatives d_a H (order >= 1), then the six second derivatives
+ * d_a d_b H in QKT_XX.. order (order >= 2), each an nb x nb row-major
+ * matrix in the model's k-independent orbital basis. */
+typedef qkt_status_t (*qkt_hk_fn)(const qkt_model_t *m, const double k[3],
+                                  int order, double complex *out);
+
+struct qkt_model {
+    const qkt_model_info_t *info;
+    int nb;             /* number of orbitals (= bands) */
+    int dim;            /* 2 or 3 */
+    int periodic;       /* 1: lattice model (k in a Brillouin zone) */
+    int units;          /* QKT_UNITS_* */
+    double avec[3][3];  /* lattice vectors (rows), periodic models */
+    double bvec[3][3];  /* reciprocal vectors (rows), a_i . b_j = 2 pi delta_ij */
+    double cell_volume; /* |a1 . (a2 x a3)| (3D) or area (2D), periodic models */
+    double kcut;        /* continuum: natural half-width of the k-space box */
+    double par[QKT_MAX_PARAMS][3]; /* parameter values, indexed as info->params */
+    qkt_hk_fn hk;
+    /* Optional: Wannier-gauge position matrix A^W_a(k) = sum_R e^{ik.R}
+     * <0m|r_a|Rn> (3 matrices) and, for order >= 1, its 9 first derivatives
+     * d_b A^W_a at [3 + 3*a + b].  NULL when the model has none. */
+    qkt_status_t (*awk)(const qkt_model_t *m, const double k[3], int order,
+                        double complex *out);
+    void (*destroy)(qkt_model_t *m);
+    void *priv;
+    /* Block structure: H(k) is block diagonal with blocks of orbitals
+     * [block_off[i], block_off[i+1]) for every k (e.g. the two Weyl nodes of
+     * `dirac`).  Bands are then labelled by block, which keeps degenerate
+     * blocks apart (valleys).  nblock = 1 for a general model. */
+    int nblock;
+    int block_off[9];
+    char source[1024];  /* where the model came from (file name or "built-in") */
+};
+
+/* Registry. */
+int qkt_model_count(void);
+const qkt_model_info_t *qkt_model_info_at(int i);
+const qkt_model_info_t *qkt_model_lookup(const char *name);
+int qkt_model_param_index(const qkt_model_info_t *info, const char *name);
+
+/* Create a model with default parameters; then set parameters with
+ * qkt_model_set() and call qkt_model_setup() before use. */
+qkt_model_t *qkt_model_alloc(const char *name);
+qkt_status_t qkt_model_set(qkt_model_t *m, const char *param, const double *val,
+                           int ncomp);
+qkt_status_t qkt_model_setup(qkt_model_t *m);
+void qkt_model_free(qkt_model_t *m);
+
+/* Convenience: H(k) and derivatives, with finite-value checks. */
+qkt_status_t qkt_model_hk(const qkt_model_t *m, const double k[3], int order,
+                          double complex *out);
+
+/* ------------------------------------------------------------------ Wannier90 */
+typedef struct {
+    const char *path;       /* seedname_hr.dat or seedname_tb.dat (.gz allowed) */
+    const char *wsvec_path; /* optional seedname_wsvec.dat (.gz allowed) */
+    int use_position;       /* 1: use <0m|r|Rn> from _tb.dat in A^W (default) */
+    int hermitize_position; /* 1: symmetrize <0m|r|Rn> as 1/2(r + r^dagger) */
+    double avec[3][3];      /* lattice vectors in Angstrom for _hr.dat (rows) */
+    int have_avec;          /* avec given (required for _hr.dat) */
+    double herm_tol;        /* max |H_mn(R) - conj(H_nm(-R))| allowed, eV */
+    size_t max_bytes;       /* refuse tight-binding data larger than this */
+} qkt_wannier_opts_t;
+
+void qkt_wannier_opts_default(qkt_wannier_opts_t *o);
+/* Load a Wannier90 tight-binding model.  *out is a ready model ("wannier"). */
+qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out);
+/* Number of R vectors, sum of 1/ndegen (the Wannier90 k-grid size). */
+int qkt_wannier_nrpts(const qkt_model_t *m);
+double qkt_wannier_sum_inv_degen(const qkt_model_t *m);
+/* Write a model sampled on the lattice as _hr.dat / _tb.dat (periodic models). */
+qkt_status_t qkt_wannier_write(const qkt_model_t *m, const char *path, int tb);
+
+/* ------------------------------------------------------------------ band geometry */
+enum {
+    QKT_BANDS_ENERGY = 0,  /* eigenvalues and eigenvectors only */
+    QKT_BANDS_GEOMETRY = 1 /* + velocity matrices, Berry connection, curvature */
+};
+
+typedef struct {
+    int nb;
+    double k[3];
+    double *eps;          /* nb eigenvalues, ascending */
+    double complex *U;    /* nb x nb eigenvectors (columns) */
+    double complex *Hk;   /* (1 + 3 + 6) orbital matrices from the model */
+    double complex *v[3]; /* velocity matrices in the eigenbasis */
+    double complex *R[3]; /* Berry connection, off-diagonal (diagonal set 0) */
+    double *Omega;        /* Berry curvature, Omega[a * nb + m] */
+    int *block;           /* block (valley) index of each band */
+    double degen_tol;     /* |eps_m - eps_n| below which bands count as degenerate */
+    int ndegen;           /* degenerate pairs met at this k */
+    /* workspace */
+    double complex *work, *tmp;
+    double *rwork;
+    int *iwork;
+    int lwork, lrwork, liwork;
+} qkt_bands_t;
+
+qkt_bands_t *qkt_bands_alloc(int nb);
+void qkt_bands_free(qkt_bands_t *b);
+/* Eigen-decomposition and band geometry at k.  what = QKT_BANDS_*. */
+qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m,
+                               const double k[3], int what);
+/* Hermitian eigen-solver used by the library (LAPACKE zheevd, or closed form
+ * for 2x2).  A (row-major, overwritten by eigenvectors as columns). */
+qkt_status_t qkt_eigh(int n, double complex *A, double *w, qkt_bands_t *ws);
+
+/* ------------------------------------------------------------------ run files */
+typedef struct qkt_config qkt_config_t;
+
+qkt_config_t *qkt_config_alloc(void);
+void qkt_config_free(qkt_config_t *c);
+/* Read "key = value" lines; [section] prefixes following keys "section.key".
+ * Later assignments override earlier ones.  Errors name file and line. */
+qkt_status_t qkt_config_read(qkt_config_t *c, const char *path);
+/* Apply one "key=value" override (command line --set). */
+qkt_status_t qkt_config_set(qkt_config_t *c, const char *assignment);
+/* Raw value or NULL. */
+const char *qkt_config_get(const qkt_config_t *c, const char *key);
+/* Where a key was set: "file:line" or "--set"; NULL if unset. */
+const char *qkt_config_origin(const qkt_config_t *c, const char *key);
+/* Typed getters: keep *out (the default) when the key is absent; error naming
+ * the key and its origin when the value is malformed or not finite. */
+qkt_status_t qkt_config_double(const qkt_config_t *c, const char *key, double *out);
+qkt_status_t qkt_config_vec(const qkt_config_t *c, const char *key, int n, double *out);
+qkt_status_t qkt_config_int(const qkt_config_t *c, const char *key, long *out);
+qkt_status_t qkt_config_string(const qkt_config_t *c, const char *key, const char **out);
+/* Every key set must be in the known list; otherwise an error naming the
+ * unknown key, its origin and the closest known key. */
+qkt_status_t qkt_config_check_known(const qkt_config_t *c, const char *const *known,
+                                    int nknown);
+int qkt_config_count(const qkt_config_t *c);
+const char *qkt_config_key_at(const qkt_config_t *c, int i);
+
+/* ------------------------------------------------------------------ physical units */
+/* CODATA 2018 exact/recommended values, SI. */
+#define QKT_E_CHARGE 1.602176634e-19     /* C */
+#define QKT_HBAR 1.054571817e-34         /* J s */
+#define QKT_KB_EV 8.617333262e-5         /* eV / K */
+#define QKT_ANGSTROM 1e-10               /* m */
+#define QKT_FS 1e-15                     /* s */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QKT_H */

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages qkt needs, when missing.  As root: apt-get them.
+# Otherwise: print the exact command and stop.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config liblapacke-dev libopenblas-dev libinih-dev
+      libcjson-dev zlib1g-dev libcubature-dev gnuplot-nox libopenmpi-dev openmpi-bin)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "qkt needs these Debian packages: ${missing[*]}" >&2
+  echo "Run as root:  apt-get update && $cmd" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+$cmd

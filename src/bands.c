@@ -1,0 +1,116 @@
+/* bands.c - band geometry at one k-point: eigenvalues and eigenvectors of
+ * H(k), velocity matrices v_a = <m|d_a H|n>, the generalized Berry connection
+ * R_a^{mn} = i<m|d_a H|n>/(eps_n - eps_m) (m != n) and the Berry curvature
+ * Omega_c^m = -2 Im sum_n R_a^{mn} R_b^{nm} (abc cyclic), from exact
+ * derivatives of H(k).  Block-diagonal models are diagonalized block by block. */
+#include <stdlib.h>
+#include "qkt_internal.h"
+
+qkt_bands_t *qkt_bands_alloc(int nb)
+{
+    if (nb < 1) {
+        qkt_error(QKT_EINVAL, "qkt_bands_alloc: nb = %d", nb);
+        return NULL;
+    }
+    qkt_bands_t *b = calloc(1, sizeof *b);
+    if (!b) goto fail;
+    size_t n2 = (size_t)nb * nb;
+    b->nb = nb;
+    b->degen_tol = 1e-9;
+    b->eps = calloc(nb, sizeof(double));
+    b->U = calloc(n2, sizeof(double complex));
+    b->Hk = calloc(10 * n2, sizeof(double complex));
+    b->Omega = calloc(3 * (size_t)nb, sizeof(double));
+    b->block = calloc(nb, sizeof(int));
+    b->tmp = calloc(n2, sizeof(double complex));
+    if (!b->eps || !b->U || !b->Hk || !b->Omega || !b->block || !b->tmp) goto fail;
+    for (int a = 0; a < 3; a++) {
+        b->v[a] = calloc(n2, sizeof(double complex));
+        b->R[a] = calloc(n2, sizeof(double complex));
+        if (!b->v[a] || !b->R[a]) goto fail;
+    }
+    /* zheevd workspace for the largest block (nb) */
+    b->lwork = 2 * nb + nb * nb;
+    b->lrwork = 1 + 5 * nb + 2 * nb * nb;
+    b->liwork = 3 + 5 * nb;
+    b->work = calloc(b->lwork, sizeof(double complex));
+    b->rwork = calloc(b->lrwork, sizeof(double));
+    b->iwork = calloc(b->liwork, sizeof(int));
+    if (!b->work || !b->rwork || !b->iwork) goto fail;
+    return b;
+fail:
+    qkt_bands_free(b);
+    qkt_error(QKT_ENOMEM, "out of memory allocating band workspace (nb = %d)", nb);
+    return NULL;
+}
+
+void qkt_bands_free(qkt_bands_t *b)
+{
+    if (!b) return;
+    free(b->eps);
+    free(b->U);
+    free(b->Hk);
+    free(b->Omega);
+    free(b->block);
+    free(b->tmp);
+    for (int a = 0; a < 3; a++) {
+        free(b->v[a]);
+        free(b->R[a]);
+    }
+    free(b->work);
+    free(b->rwork);
+    free(b->iwork);
+    free(b);
+}
+
+qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int what)
+{
+    int nb = m->nb;
+    if (nb != b->nb) return qkt_error(QKT_EINVAL, "band workspace for %d bands used with %d", b->nb, nb);
+    size_t n2 = (size_t)nb * nb;
+    qkt_status_t s = qkt_model_hk(m, k, what == QKT_BANDS_ENERGY ? 0 : 1, b->Hk);
+    if (s) return s;
+    memcpy(b->k, k, sizeof b->k);
+    memset(b->U, 0, n2 * sizeof(double complex));
+    /* diagonalize block by block; blocks keep their band order */
+    for (int bl = 0; bl < m->nblock; bl++) {
+        int o0 = m->block_off[bl], nbl = m->block_off[bl + 1] - o0;
+        double complex *A = b->R[0]; /* scratch until R is computed below */
+        for (int i = 0; i < nbl; i++)
+            for (int j = 0; j < nbl; j++) A[i * nbl + j] = b->Hk[(o0 + i) * nb + o0 + j];
+        s = qkt_eigh(nbl, A, b->eps + o0, b);
+        if (s) return s;
+        for (int i = 0; i < nbl; i++)
+            for (int j = 0; j < nbl; j++) b->U[(o0 + i) * nb + o0 + j] = A[i * nbl + j];
+        for (int j = 0; j < nbl; j++) b->block[o0 + j] = bl;
+    }
+    for (int i = 0; i < nb; i++)
+        if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
+    b->ndegen = 0;
+    if (what == QKT_BANDS_ENERGY) return QKT_OK;
+
+    for (int a = 0; a < 3; a++) qkt_mat_to_eigbasis(nb, b->U, b->Hk + (1 + a) * n2, b->v[a], b->tmp);
+    for (int m1 = 0; m1 < nb; m1++)
+        for (int n1 = 0; n1 < nb; n1++) {
+            if (m1 == n1 || b->block[m1] != b->block[n1]) {
+                for (int a = 0; a < 3; a++) b->R[a][m1 * nb + n1] = 0;
+                continue;
+            }
+            double de = b->eps[n1] - b->eps[m1];
+            if (fabs(de) <= b->degen_tol) {
+                if (m1 < n1) b->ndegen++;
+                for (int a = 0; a < 3; a++) b->R[a][m1 * nb + n1] = 0;
+                continue;
+            }
+            for (int a = 0; a < 3; a++) b->R[a][m1 * nb + n1] = I * b->v[a][m1 * nb + n1] / de;
+        }
+    for (int mm = 0; mm < nb; mm++)
+        for (int c = 0; c < 3; c++) {
+            int a = (c + 1) % 3, bb = (c + 2) % 3;
+            double sum = 0;
+            for (int n1 = 0; n1 < nb; n1++)
+                sum += cimag(b->R[a][mm * nb + n1] * b->R[bb][n1 * nb + mm]);
+            b->Omega[c * nb + mm] = -2 * sum;
+        }
+    return QKT_OK;
+}

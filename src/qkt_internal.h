@@ -1,0 +1,36 @@
+/* qkt_internal.h - helpers shared by the library's source files (not public). */
+#ifndef QKT_INTERNAL_H
+#define QKT_INTERNAL_H
+#include <complex.h>
+#include <math.h>
+#include <string.h>
+#include "qkt.h"
+
+/* Pauli-matrix helper: write c0*1 + c.sigma (2x2, row-major) into M. */
+static inline void qkt_pauli2(double complex *M, double c0, double cx, double cy, double cz)
+{
+    M[0] = c0 + cz;
+    M[1] = cx - I * cy;
+    M[2] = cx + I * cy;
+    M[3] = c0 - cz;
+}
+
+/* C = A * B (n x n, row-major). */
+void qkt_mat_mul(int n, const double complex *A, const double complex *B, double complex *C);
+/* C = A^dagger * B * A  (the eigenbasis form of an orbital matrix B, U = A). */
+void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B,
+                         double complex *C, double complex *tmp);
+/* C = A * B * A^dagger  (orbital form of an eigenbasis matrix B). */
+void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B,
+                         double complex *C, double complex *tmp);
+
+/* Model registry entries, one per file in src/model/. */
+extern const qkt_model_info_t qkt_model_weyl4, qkt_model_weyl2, qkt_model_node,
+    qkt_model_dirac, qkt_model_parabolic, qkt_model_lattice_weyl, qkt_model_rashba2d,
+    qkt_model_wannier;
+
+/* Parameter access by name inside a model's setup/hk (index fixed by info). */
+#define QKT_PAR(m, i) ((m)->par[(i)][0])
+#define QKT_PARV(m, i) ((m)->par[(i)])
+
+#endif
