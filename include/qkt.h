@@ -200,6 +200,104 @@ qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m,
  * for 2x2).  A (row-major, overwritten by eigenvectors as columns). */
 qkt_status_t qkt_eigh(int n, double complex *A, double *w, qkt_bands_t *ws);
 
+
+/* ------------------------------------------------------------------ response engine */
+/* Relaxation rules of diagonal nodes (PHYSICS.md). */
+typedef enum {
+    QKT_RULE_RTA = 0,    /* one relaxation time tau_intra for every diagonal node */
+    QKT_RULE_PAPER = 1,  /* the paper's Sec. VII recipe (tau_inter on anomaly nodes with
+                            non-zero pocket sums, per Cartesian pair) */
+    QKT_RULE_VALLEY = 2  /* pocket-uniform Fermi-surface modes relax with tau_inter */
+} qkt_rule_t;
+
+const char *qkt_rule_name(qkt_rule_t r);
+
+typedef struct {
+    double mu;          /* chemical potential (energy units of the model) */
+    double T;           /* temperature (energy units), > 0 */
+    double tau_intra;   /* intravalley relaxation time */
+    double tau_inter;   /* intervalley relaxation time */
+    qkt_rule_t rule;
+    int order;          /* highest order in B computed: 0, 1 or 2 */
+    int bonly;          /* 1: response to B alone (chiral magnetic effect, Streda) */
+    int nu_mask;        /* E directions computed (bit a for axis a); default 7 */
+    int al_mask;        /* B components computed (bit a); default 7 */
+    /* numerics */
+    double reltol;      /* relative accuracy per path and tally group */
+    size_t maxeval;     /* integrand evaluations at most, per integration cell */
+    size_t pilot;       /* evaluations of the pilot pass */
+    int ncell;          /* pocket-map cells per axis */
+    int icell;          /* integration cells per axis (0: 6 in 3D, 12 in 2D) */
+    double kbox;        /* continuum: half-width of the closed axes (0: model's kcut) */
+    int open[3];        /* continuum: axes integrated to infinity */
+    double kscale;      /* continuum: scale of the open-axis map (0: model's kcut) */
+    double fd_step;     /* finite-difference step in k (0: 0.05 T / v_F estimate) */
+    double degen_tol;   /* degeneracy threshold for |eps_m - eps_n| */
+    double window;      /* thermal window half-width, units of T */
+    double pocket_thresh; /* pocket sum counts as non-zero above this fraction of its |.| sum */
+} qkt_params_t;
+
+void qkt_params_default(qkt_params_t *p);
+
+#define QKT_MAX_POCKETS 32
+#define QKT_MAX_PATHS 24
+
+/* A 3x3 tensor [mu][nu] with error estimates. */
+typedef struct {
+    double v[3][3], e[3][3];
+} qkt_tensor_t;
+
+typedef struct {
+    int block;                        /* block (valley) of the model's H it lives in */
+    double center[3];
+    double chirality, chirality_err;  /* Eq. (3) */
+    double dos;                       /* sum over the pocket of -f0' */
+} qkt_pocket_info_t;
+
+/* Results of one engine run.  Conductivities in units e^2/hbar (times
+ * length^(2-D)); sigma^(1) per unit B, sigma^(2) per unit B^2. */
+typedef struct {
+    qkt_params_t par;
+    int dim;
+    int npocket;
+    qkt_pocket_info_t pocket[QKT_MAX_POCKETS];
+    /* order 0: by path (Drude nE, intrinsic SE, extrinsic SJ) */
+    int npath0, npath1, npath2;
+    const char *path0_name[QKT_MAX_PATHS], *path1_name[QKT_MAX_PATHS], *path2_name[QKT_MAX_PATHS];
+    qkt_tensor_t sigma0, path0[QKT_MAX_PATHS];
+    /* order 1 and 2 for every Cartesian B component (pair), [alpha] and [alpha][beta]
+     * (ordered pairs; sigma2_ab is symmetrized) */
+    qkt_tensor_t sigma1[3], path1[QKT_MAX_PATHS][3];
+    qkt_tensor_t sigma2[3][3], path2[QKT_MAX_PATHS][3][3];
+    /* split by powers of tau: [power of tau_intra][power of tau_inter] */
+    qkt_tensor_t tau1[4][4][3], tau2[4][4][3][3];
+    /* anomaly decisions of rule paper: 1 if tau_inter was used for (nu, alpha) */
+    int anomaly1[3][3];
+    /* pocket sums of the order-1 anomaly driving term (pumping, Eq. 61) per unit E, B:
+     * [pocket][nu][alpha], Fermi-sea remainder dropped from it, and the Eq. 67 form */
+    double pump[QKT_MAX_POCKETS][3][3], pump_err[QKT_MAX_POCKETS][3][3];
+    double pump_sea[QKT_MAX_POCKETS][3][3];
+    double pump67[QKT_MAX_POCKETS][3][3];
+    /* response to B alone: j_mu per unit B_alpha, [alpha][mu]: S_B (its Fermi-surface
+     * and Fermi-sea parts) and xi_B; Streda Tr xi_B per unit B_alpha */
+    double cme_S_fs[3][3], cme_S_sea[3][3], cme_xi[3][3];
+    double cme_S_fs_err[3][3], cme_S_sea_err[3][3], cme_xi_err[3][3];
+    double streda[3], streda_err[3];
+    double dos, density;
+    /* numerics actually used */
+    double fd_step;
+    size_t neval;
+    int converged;
+    double seconds;
+} qkt_response_t;
+
+/* Run the engine for model m with parameters p. */
+qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r);
+
+/* sigma^(1)(B) = sum_a B_a sigma1[a]; sigma^(2)(B) = sum_ab B_a B_b sigma2[a][b]. */
+void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
+void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
+
 /* ------------------------------------------------------------------ run files */
 typedef struct qkt_config qkt_config_t;
 
@@ -212,7 +310,7 @@ qkt_status_t qkt_config_read(qkt_config_t *c, const char *path);
 qkt_status_t qkt_config_set(qkt_config_t *c, const char *assignment);
 /* Raw value or NULL. */
 const char *qkt_config_get(const qkt_config_t *c, const char *key);
-/* Where a key was set: "file:line" or "--set"; NULL if unset. */
+/* Where a key was set: "file:line", "--set" or "default"; NULL if unset. */
 const char *qkt_config_origin(const qkt_config_t *c, const char *key);
 /* Typed getters: keep *out (the default) when the key is absent; error naming
  * the key and its origin when the value is malformed or not finite. */
@@ -226,6 +324,18 @@ qkt_status_t qkt_config_check_known(const qkt_config_t *c, const char *const *kn
                                     int nknown);
 int qkt_config_count(const qkt_config_t *c);
 const char *qkt_config_key_at(const qkt_config_t *c, int i);
+/* Boolean value: true/false, yes/no, on/off, 1/0 (any case). */
+qkt_status_t qkt_config_bool(const qkt_config_t *c, const char *key, int *out);
+/* List of n-vectors separated by ';' ("0 0 1; 0 0 2").  On success *out is a
+ * malloc'ed array of *count * n numbers (free() it); absent key: unchanged. */
+qkt_status_t qkt_config_vec_list(const qkt_config_t *c, const char *key, int n, double **out,
+                                 int *count);
+/* Set key to value with origin "default", unless the key is already set. */
+qkt_status_t qkt_config_set_default(qkt_config_t *c, const char *key, const char *value);
+/* The entry of list closest to word (edit distance, case-insensitive; a key
+ * with the same name in another section counts as close), or NULL if none
+ * is close enough to suggest. */
+const char *qkt_config_suggest(const char *word, const char *const *list, int n);
 
 /* ------------------------------------------------------------------ physical units */
 /* CODATA 2018 exact/recommended values, SI. */

@@ -1,0 +1,146 @@
+/* engine.h - internal interface of the response engine: the response tree
+ * of PHYSICS.md evaluated at one k-point (tree.c), the Fermi-pocket map and
+ * the k-space integrator (integrate.c), and the assembly of observables
+ * (response.c).  All quantities in units hbar = e = 1 of the model. */
+#ifndef QKT_ENGINE_H
+#define QKT_ENGINE_H
+#include "qkt_internal.h"
+
+/* Fermi-Dirac occupation and its first energy derivative. */
+double qkt_f0(double e, double mu, double T);
+double qkt_f0p(double e, double mu, double T);
+
+/* ---- response-tree paths --------------------------------------------------
+ * Order 0 (one per E direction nu):  nE (Drude), SE (intrinsic interband),
+ *   SJ (extrinsic interband: -P^-1 J(nE), vertex correction).
+ * Order 1 (per nu and B component alpha): children of nE: nL (D_B^d, Lorentz),
+ *   SnE (D_B^o), xiE (Berry);  children of SE/SJ: nA (FS part of D_B^d,
+ *   anomaly) and SS (D_B^o).
+ * Order 2 (per nu, alpha, beta): children {n, S, xi} of each order-1 node.
+ * Pocket modes u_p (rule valley) have children {n, S, xi} too. */
+enum { T0_NE, T0_SE, T0_SJ, T0_N };
+enum { T1_NL, T1_SNE, T1_XIE, T1_NA, T1_SS, T1_N };
+enum { CH_N, CH_S, CH_XI, CH_NCHILD };
+#define T2_N (T1_N * CH_NCHILD)
+
+/* diagonal nodes among order-1 nodes (parents of xi children) */
+static inline int qkt_t1_is_diag(int t) { return t == T1_NL || t == T1_XIE || t == T1_NA; }
+
+typedef struct qkt_pockets qkt_pockets_t;
+
+/* Layout of the integrand's output vector (all offsets into one array). */
+typedef struct {
+    int order, npk, dim;
+    int nnu, nal;           /* number of E directions and B components */
+    int nu[3], al[3];       /* the Cartesian directions */
+    int bonly;              /* CME mode: B only, no E */
+    /* offsets */
+    int o_s0, o_s1, o_s2;   /* sigma contributions [path][nu][mu] etc. */
+    int o_p1, o_p2;         /* pocket sums of n drivings [ord1 n-path][nu][al][pk] */
+    int o_a1, o_a2;         /* |.| of the same (scale for the nonzero test) */
+    int o_sea1, o_sea2;     /* pocket sums of dropped Fermi-sea remainders */
+    int o_u1, o_u2;         /* pocket mode u_p: sigma of u_p [pk][mu]; children [pk][al][child][mu] */
+    int o_up2;              /* pocket sums of u_p's n-child driving [pk][al][pk'] */
+    int o_norm;             /* pocket norms sum_k -f0' [pk] */
+    int o_chir;             /* pocket Berry flux  sum_k f0' v.Omega [pk] */
+    int o_cme;              /* CME: j_S[3], j_xi[3] */
+    int o_streda;           /* Tr xi_B per unit B_alpha: [3] */
+    int o_pump67;           /* Eq. 67 integrand per pocket [pk][nu][al] */
+    int o_dos;              /* density of states sum_k -f0' (all bands) and density sum f0 */
+    int fdim;
+} qkt_layout_t;
+
+void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly,
+                     const int *nu, int nnu, const int *al, int nal);
+
+/* index helpers (compact: only the computed directions are stored) */
+static inline int L_P(const qkt_layout_t *L) { return L->npk > 0 ? L->npk : 1; }
+static inline int L_s0(const qkt_layout_t *L, int t, int inu, int mu)
+{ return L->o_s0 + (t * L->nnu + inu) * 3 + mu; }
+static inline int L_s1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
+{ return L->o_s1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
+static inline int L_s2(const qkt_layout_t *L, int t, int inu, int ia, int ib, int mu)
+{ return L->o_s2 + (((t * L->nnu + inu) * L->nal + ia) * L->nal + ib) * 3 + mu; }
+/* pocket tallies: order 1 by n-path t, order 2 by the parent t of the n child */
+static inline int L_q1(const qkt_layout_t *L, int t, int inu, int ia)
+{ return ((t * L->nnu + inu) * L->nal + ia) * L_P(L); }
+static inline int L_q2(const qkt_layout_t *L, int t, int inu, int ia, int ib)
+{ return (((t * L->nnu + inu) * L->nal + ia) * L->nal + ib) * L_P(L); }
+static inline int L_u2(const qkt_layout_t *L, int q, int ib)
+{ return L->o_u2 + (q * L->nal + ib) * CH_NCHILD * 3; }
+static inline int L_up2(const qkt_layout_t *L, int q, int ib)
+{ return L->o_up2 + (q * L->nal + ib) * L_P(L); }
+
+/* Parameters of the per-point evaluation. */
+typedef struct {
+    double mu, T;
+    double h;          /* finite-difference step in k */
+    double degen_tol;
+    double window;     /* thermal window half-width, units of T */
+    double nimp_U0sq;  /* disorder for the vertex correction (0: off) */
+} qkt_tree_par_t;
+
+typedef struct qkt_tree_ws qkt_tree_ws_t;
+
+qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
+                                 const qkt_tree_par_t *p, const qkt_pockets_t *pk);
+void qkt_tree_ws_free(qkt_tree_ws_t *w);
+/* Evaluate every tallied quantity at k (added into out[L->fdim], which the
+ * caller zeroes).  Returns QKT_OK or a status. */
+qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out);
+
+/* ---- Fermi pockets ---------------------------------------------------------- */
+struct qkt_pockets {
+    const qkt_model_t *m;
+    int periodic;
+    int n;               /* number of pockets */
+    int nb, dim, ncell;  /* cell grid ncell^dim over the integration domain */
+    double umin[3], umax[3];
+    int open[3];         /* open axes use the map k = s u/(1 - u^2) */
+    double scale;        /* s of the open-axis map */
+    int nblk;            /* blocks (valleys) of the model */
+    int *bblock;         /* block of each band */
+    int *label;          /* [cell * nblk + block] -> pocket id or -1 (dilated by one cell) */
+    int *fs;             /* [cell] 1 if some band's energy window meets this cell */
+    int *band;           /* block of each pocket */
+    double (*center)[3]; /* centroid of each pocket's cells (k-space) */
+    int *ncells;         /* cells of each pocket */
+};
+
+/* Integration options. */
+typedef struct {
+    int ncell;          /* cells per axis of the pocket map */
+    int icell;          /* cells per axis of the integration grid */
+    double reltol;      /* requested relative accuracy (per path, per quantity) */
+    size_t maxeval;     /* maximum integrand evaluations per integration cell */
+    size_t pilot;       /* evaluations of the pilot pass that sets the scales */
+    double kbox;        /* continuum: half-width of closed axes */
+    int open[3];        /* continuum: axes integrated to infinity */
+    double scale;       /* continuum: scale s of the open-axis map k = s u/(1-u^2) */
+    double window;      /* thermal window half-width (units of T) for the pocket map */
+} qkt_intopts_t;
+
+typedef struct {
+    size_t neval;       /* integrand evaluations */
+    int converged;      /* 1 if the requested accuracy was reached */
+    double seconds;     /* wall time */
+    int ndegen;         /* points that met degenerate bands */
+} qkt_intstats_t;
+
+qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T,
+                               const qkt_intopts_t *o, qkt_pockets_t **out);
+void qkt_pockets_free(qkt_pockets_t *pk);
+
+/* Integrate every tallied quantity of layout L over the Brillouin zone (or the
+ * continuum domain) with the measure d^Dk/(2 pi)^D.  val, err: L->fdim. */
+qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L,
+                           const qkt_tree_par_t *tp, const qkt_pockets_t *pk,
+                           const qkt_intopts_t *o, double *val, double *err,
+                           qkt_intstats_t *stats);
+
+/* k-space map of the integration domain */
+void qkt_domain_map(const qkt_pockets_t *pk, const double *u, double *k, double *jac);
+/* pocket of band m at k (or -1) */
+int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m);
+
+#endif

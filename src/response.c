@@ -1,0 +1,413 @@
+/* response.c - one run of the response engine: Fermi pockets, integration of
+ * the response tree (tree.c, integrate.c) and assembly of the conductivity
+ * tensors of orders B^0, B^1, B^2 (Eq. 39) under a relaxation rule of
+ * PHYSICS.md, split by path and by powers of tau_intra and tau_inter. */
+#include <stdlib.h>
+#include "engine.h"
+
+const char *qkt_rule_name(qkt_rule_t r)
+{
+    switch (r) {
+    case QKT_RULE_RTA: return "rta";
+    case QKT_RULE_PAPER: return "paper";
+    case QKT_RULE_VALLEY: return "valley";
+    }
+    return "?";
+}
+
+void qkt_params_default(qkt_params_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->mu = 0.1;
+    p->T = 0.005;
+    p->tau_intra = 1;
+    p->tau_inter = 1;
+    p->rule = QKT_RULE_PAPER;
+    p->order = 2;
+    p->nu_mask = 7;
+    p->al_mask = 7;
+    p->reltol = 1e-3;
+    p->maxeval = 2000000;
+    p->pilot = 20000;
+    p->ncell = 24;
+    p->fd_step = 0;
+    p->degen_tol = 1e-10;
+    p->window = 18;
+    p->pocket_thresh = 1e-3;
+}
+
+/* ---- polynomials in (tau_intra, tau_inter), degree < 4 in each */
+typedef struct {
+    double c[4][4];
+} pol_t;
+
+static pol_t pol_mono(int a, int b, double c)
+{
+    pol_t p;
+    memset(&p, 0, sizeof p);
+    p.c[a][b] = c;
+    return p;
+}
+
+static pol_t pol_mul(pol_t x, pol_t y)
+{
+    pol_t r;
+    memset(&r, 0, sizeof r);
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++)
+            if (x.c[a][b] != 0)
+                for (int c = 0; c + a < 4; c++)
+                    for (int d = 0; d + b < 4; d++) r.c[a + c][b + d] += x.c[a][b] * y.c[c][d];
+    return r;
+}
+
+static pol_t pol_add(pol_t x, pol_t y, double s)
+{
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) x.c[a][b] += s * y.c[a][b];
+    return x;
+}
+
+/* accumulate value (and error) times a polynomial into a path tensor and the tau bins */
+typedef struct {
+    const qkt_params_t *p;
+    double ti, tx;
+} asm_t;
+
+static double pol_eval(const asm_t *A, const pol_t *f, int a, int b)
+{
+    return f->c[a][b] * pow(A->ti, a) * pow(A->tx, b);
+}
+
+/* bins: tensor of monomial (a, b) at bins[(a * 4 + b) * stride] (NULL: none) */
+static void acc(const asm_t *A, qkt_tensor_t *path, qkt_tensor_t *total, qkt_tensor_t *bins, int stride,
+                int mu, int nu, pol_t f, double v, double e)
+{
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            if (f.c[a][b] == 0) continue;
+            double w = pol_eval(A, &f, a, b);
+            path->v[mu][nu] += w * v;
+            path->e[mu][nu] += fabs(w) * e;
+            total->v[mu][nu] += w * v;
+            total->e[mu][nu] += fabs(w) * e;
+            if (bins) {
+                bins[(a * 4 + b) * stride].v[mu][nu] += w * v;
+                bins[(a * 4 + b) * stride].e[mu][nu] += fabs(w) * e;
+            }
+        }
+}
+
+static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_params_t *p)
+{
+    qkt_bands_t *b = qkt_bands_alloc(m->nb);
+    if (!b) return 0;
+    double vmax = 0;
+    size_t ncells = 1;
+    for (int a = 0; a < pk->dim; a++) ncells *= pk->ncell;
+    for (size_t c = 0; c < ncells; c++) {
+        if (!pk->fs[c]) continue;
+        int ci[3] = {0, 0, 0};
+        size_t r = c;
+        for (int a = pk->dim - 1; a >= 0; a--) {
+            ci[a] = (int)(r % pk->ncell);
+            r /= pk->ncell;
+        }
+        double u[3] = {0, 0, 0}, k[3], jac;
+        for (int a = 0; a < pk->dim; a++) u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * (ci[a] + 0.5) / pk->ncell;
+        qkt_domain_map(pk, u, k, &jac);
+        if (qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY)) continue;
+        for (int n = 0; n < m->nb; n++) {
+            if (fabs(b->eps[n] - p->mu) > p->window * p->T) continue;
+            double v2 = 0;
+            for (int a = 0; a < 3; a++) v2 += pow(creal(b->v[a][n * m->nb + n]), 2);
+            vmax = fmax(vmax, sqrt(v2));
+        }
+    }
+    qkt_bands_free(b);
+    return vmax;
+}
+
+static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
+{
+    if (!(p->T > 0) || !isfinite(p->T)) return qkt_error(QKT_EINVAL, "temperature must be > 0 (got %g)", p->T);
+    if (!isfinite(p->mu)) return qkt_error(QKT_EINVAL, "chemical potential is not finite");
+    if (!(p->tau_intra > 0) || !isfinite(p->tau_intra))
+        return qkt_error(QKT_EINVAL, "tau_intra must be > 0 (got %g)", p->tau_intra);
+    if (!(p->tau_inter > 0) || !isfinite(p->tau_inter))
+        return qkt_error(QKT_EINVAL, "tau_inter must be > 0 (got %g)", p->tau_inter);
+    if (p->order < 0 || p->order > 2) return qkt_error(QKT_EINVAL, "order must be 0, 1 or 2 (got %d)", p->order);
+    if (!(p->reltol > 0 && p->reltol < 1)) return qkt_error(QKT_EINVAL, "reltol must be in (0, 1)");
+    if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY)
+        return qkt_error(QKT_EINVAL, "unknown relaxation rule %d", (int)p->rule);
+    if (!(p->window >= 5)) return qkt_error(QKT_EINVAL, "thermal window must be >= 5 T");
+    if (p->ncell < 2 || p->ncell > 400) return qkt_error(QKT_EINVAL, "ncell must be in [2, 400]");
+    if (m->dim != 2 && m->dim != 3) return qkt_error(QKT_EINVAL, "model dimension %d not supported", m->dim);
+    return QKT_OK;
+}
+
+void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int a = 0; a < 3; a++)
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                out->v[i][j] += B[a] * r->sigma1[a].v[i][j];
+                out->e[i][j] += fabs(B[a]) * r->sigma1[a].e[i][j];
+            }
+}
+
+void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) {
+                    out->v[i][j] += B[a] * B[b] * r->sigma2[a][b].v[i][j];
+                    out->e[i][j] += fabs(B[a] * B[b]) * r->sigma2[a][b].e[i][j];
+                }
+}
+
+static const char *p0names[T0_N] = {"drude_nE", "intrinsic_SE", "extrinsic_SJ"};
+static const char *p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anomaly_SE>nEB", "SE>SEB"};
+static const char *p2names[T2_N] = {
+    "lorentz_nE>nEB>nEB2", "nE>nEB>SEB2",      "nE>nEB>xiEB2",
+    "nE>SEB>nEB2",         "nE>SEB>SEB2",      "(none)",
+    "nE>xiEB>nEB2",        "nE>xiEB>SEB2",     "nE>xiEB>xiEB2",
+    "SE>nEB>nEB2",         "anomaly_SE>nEB>SEB2", "anomaly_SE>nEB>xiEB2",
+    "SE>SEB>nEB2",         "SE>SEB>SEB2",      "(none)"};
+
+qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->par = *p;
+    r->dim = m->dim;
+    qkt_status_t st = check_params(m, p);
+    if (st) return st;
+    qkt_intopts_t io;
+    memset(&io, 0, sizeof io);
+    io.ncell = p->ncell;
+    io.icell = p->icell;
+    io.reltol = p->reltol;
+    io.maxeval = p->maxeval;
+    io.pilot = p->pilot;
+    io.kbox = p->kbox;
+    for (int a = 0; a < 3; a++) io.open[a] = p->open[a];
+    io.scale = p->kscale;
+    io.window = p->window;
+    qkt_pockets_t *pk = NULL;
+    double *val = NULL, *err = NULL;
+    st = qkt_pockets_build(m, p->mu, p->T, &io, &pk);
+    if (st) return st;
+    if (pk->n > QKT_MAX_POCKETS) {
+        st = qkt_error(QKT_EPHYS, "%d Fermi pockets found; at most %d are supported (raise kspace.ncell "
+                       "or check mu)", pk->n, QKT_MAX_POCKETS);
+        goto done;
+    }
+    int nu[3], nnu = 0, al[3], nal = 0;
+    for (int a = 0; a < 3; a++) {
+        if ((p->nu_mask >> a & 1) && a < m->dim) nu[nnu++] = a;
+        if (p->al_mask >> a & 1) al[nal++] = a;
+    }
+    if (m->dim == 2) { /* only B along z acts on a 2D system */
+        nal = 0;
+        if (p->al_mask >> 2 & 1) al[nal++] = 2;
+    }
+    qkt_layout_t L;
+    qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, pk->n, p->bonly, nu, nnu, al, nal);
+    qkt_tree_par_t tp;
+    tp.mu = p->mu;
+    tp.T = p->T;
+    tp.degen_tol = p->degen_tol;
+    tp.window = p->window;
+    tp.nimp_U0sq = 0;
+    double vs = vscale_estimate(m, pk, p);
+    tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
+    r->fd_step = tp.h;
+    val = calloc(L.fdim, sizeof(double));
+    err = calloc(L.fdim, sizeof(double));
+    if (!val || !err) {
+        st = qkt_error(QKT_ENOMEM, "out of memory");
+        goto done;
+    }
+    qkt_intstats_t stats;
+    memset(&stats, 0, sizeof stats);
+    st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
+    if (st) goto done;
+    r->neval = stats.neval;
+    r->converged = stats.converged;
+    r->seconds = stats.seconds;
+
+    /* pockets */
+    int P = pk->n > 0 ? pk->n : 1;
+    r->npocket = pk->n;
+    double fourpi2 = 4 * M_PI * M_PI;
+    for (int q = 0; q < pk->n; q++) {
+        r->pocket[q].block = pk->band[q];
+        memcpy(r->pocket[q].center, pk->center[q], sizeof pk->center[q]);
+        r->pocket[q].chirality = fourpi2 * val[L.o_chir + q];
+        r->pocket[q].chirality_err = fourpi2 * err[L.o_chir + q];
+        r->pocket[q].dos = val[L.o_norm + q];
+    }
+    r->dos = val[L.o_dos];
+    r->density = val[L.o_dos + 1];
+
+    if (p->bonly) {
+        for (int ia = 0; ia < nal; ia++)
+            for (int mu = 0; mu < 3; mu++) {
+                int a = al[ia];
+                r->cme_S_fs[a][mu] = val[L.o_cme + (ia * 3 + 0) * 3 + mu];
+                r->cme_S_sea[a][mu] = val[L.o_cme + (ia * 3 + 1) * 3 + mu];
+                r->cme_xi[a][mu] = val[L.o_cme + (ia * 3 + 2) * 3 + mu];
+                r->cme_S_fs_err[a][mu] = err[L.o_cme + (ia * 3 + 0) * 3 + mu];
+                r->cme_S_sea_err[a][mu] = err[L.o_cme + (ia * 3 + 1) * 3 + mu];
+                r->cme_xi_err[a][mu] = err[L.o_cme + (ia * 3 + 2) * 3 + mu];
+            }
+        for (int a = 0; a < 3; a++) {
+            r->streda[a] = val[L.o_streda + a];
+            r->streda_err[a] = err[L.o_streda + a];
+        }
+        goto done;
+    }
+
+    asm_t A = {p, p->tau_intra, p->tau_inter};
+    pol_t one = pol_mono(0, 0, 1), ti = pol_mono(1, 0, 1), tx = pol_mono(0, 1, 1);
+    pol_t txmti = pol_add(tx, ti, -1); /* tau_inter - tau_intra */
+    int valley = p->rule == QKT_RULE_VALLEY;
+
+    /* ---- order 0 */
+    r->npath0 = T0_N;
+    for (int t = 0; t < T0_N; t++) r->path0_name[t] = p0names[t];
+    for (int in = 0; in < nnu; in++)
+        for (int mu = 0; mu < 3; mu++) {
+            int i0 = L_s0(&L, T0_NE, in, mu), i1 = L_s0(&L, T0_SE, in, mu), i2 = L_s0(&L, T0_SJ, in, mu);
+            acc(&A, &r->path0[T0_NE], &r->sigma0, NULL, 0, mu, nu[in], ti, val[i0], err[i0]);
+            acc(&A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, nu[in], one, val[i1], err[i1]);
+            acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], ti, val[i2], err[i2]);
+        }
+    if (p->order < 1) goto done;
+
+    /* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
+#define NORM(q) (val[L.o_norm + (q)])
+    /* ---- order 1 */
+    r->npath1 = T1_N;
+    for (int t = 0; t < T1_N; t++) r->path1_name[t] = p1names[t];
+    for (int in = 0; in < nnu; in++)
+        for (int ia = 0; ia < nal; ia++) {
+            int a = al[ia], n_ = nu[in];
+            /* rule paper: anomaly decision for (nu, alpha) */
+            int anom = 0;
+            for (int q = 0; q < pk->n; q++) {
+                int base = L_q1(&L, T1_NA, in, ia) + q;
+                double ps = val[L.o_p1 + base], pa = val[L.o_a1 + base], pe = err[L.o_p1 + base];
+                if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * pe) anom = 1;
+                r->pump[q][n_][a] = ps;
+                r->pump_err[q][n_][a] = pe;
+                r->pump_sea[q][n_][a] = val[L.o_sea1 + base];
+                /* Eq. 67 form, written for E || B along one axis */
+                double tr = 0;
+                for (int c = 0; c < 3; c++) tr += val[L.o_pump67 + q * 9 + c * 3 + c];
+                r->pump67[q][n_][a] = (n_ == a ? tr : 0) - val[L.o_pump67 + q * 9 + a * 3 + n_];
+            }
+            r->anomaly1[n_][a] = anom;
+            qkt_tensor_t *B1 = &r->tau1[0][0][a];
+            pol_t f[T1_N];
+            f[T1_NL] = pol_mul(ti, ti);
+            f[T1_SNE] = ti;
+            f[T1_XIE] = ti;
+            f[T1_NA] = p->rule == QKT_RULE_PAPER && anom ? tx : ti;
+            f[T1_SS] = one;
+            for (int mu = 0; mu < 3; mu++) {
+                for (int t = 0; t < T1_N; t++) {
+                    int i = L_s1(&L, t, in, ia, mu);
+                    acc(&A, &r->path1[t][a], &r->sigma1[a], B1, 3, mu, n_, f[t], val[i], err[i]);
+                }
+                if (valley)
+                    for (int t = T1_NL; t <= T1_NA; t += T1_NA - T1_NL) {
+                        pol_t base = t == T1_NL ? ti : one;
+                        for (int q = 0; q < pk->n; q++) {
+                            double alpha = val[L.o_p1 + L_q1(&L, t, in, ia) + q] / NORM(q);
+                            double u = val[L.o_u1 + q * 3 + mu], ue = err[L.o_u1 + q * 3 + mu];
+                            acc(&A, &r->path1[t][a], &r->sigma1[a], B1, 3, mu, n_, pol_mul(base, txmti),
+                                alpha * u, fabs(alpha) * ue);
+                        }
+                    }
+            }
+        }
+    if (p->order < 2) goto done;
+
+    /* ---- order 2 */
+    r->npath2 = T2_N;
+    for (int t = 0; t < T2_N; t++) r->path2_name[t] = p2names[t];
+    for (int in = 0; in < nnu; in++)
+        for (int ia = 0; ia < nal; ia++)
+            for (int ib = 0; ib < nal; ib++) {
+                int a = al[ia], b = al[ib], n_ = nu[in];
+                qkt_tensor_t *B2 = &r->tau2[0][0][a][b];
+                pol_t base[T1_N], own[T1_N];
+                base[T1_NL] = ti; own[T1_NL] = ti;
+                base[T1_SNE] = ti; own[T1_SNE] = one;
+                base[T1_XIE] = ti; own[T1_XIE] = one;
+                base[T1_NA] = one;
+                own[T1_NA] = p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? tx : ti;
+                base[T1_SS] = one; own[T1_SS] = one;
+                for (int t = 0; t < T1_N; t++)
+                    for (int ch = 0; ch < CH_NCHILD; ch++) {
+                        if (ch == CH_XI && !qkt_t1_is_diag(t)) continue;
+                        int tn = t * CH_NCHILD + ch;
+                        pol_t cf = one;
+                        int bidx = L_q2(&L, t, in, ia, ib);
+                        if (ch == CH_N) {
+                            int anom = 0;
+                            if (!qkt_t1_is_diag(t))
+                                for (int q = 0; q < pk->n; q++) {
+                                    double ps = val[L.o_p2 + bidx + q], pa = val[L.o_a2 + bidx + q];
+                                    if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * err[L.o_p2 + bidx + q])
+                                        anom = 1;
+                                }
+                            cf = p->rule == QKT_RULE_PAPER && anom ? tx : ti;
+                        }
+                        pol_t f = pol_mul(base[t], pol_mul(own[t], cf));
+                        for (int mu = 0; mu < 3; mu++) {
+                            int i = L_s2(&L, tn, in, ia, ib, mu);
+                            acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_, f, val[i], err[i]);
+                            if (!valley) continue;
+                            /* projection of this n child on the pocket modes */
+                            if (ch == CH_N)
+                                for (int q = 0; q < pk->n; q++) {
+                                    double al2 = val[L.o_p2 + bidx + q] / NORM(q);
+                                    acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_,
+                                        pol_mul(base[t], pol_mul(own[t], txmti)), al2 * val[L.o_u1 + q * 3 + mu],
+                                        fabs(al2) * err[L.o_u1 + q * 3 + mu]);
+                                }
+                            /* children of the pocket-mode part of an n parent */
+                            if (t == T1_NL || t == T1_NA)
+                                for (int q = 0; q < pk->n; q++) {
+                                    double alp = val[L.o_p1 + L_q1(&L, t, in, ia) + q] / NORM(q);
+                                    const double *u2 = val + L_u2(&L, q, ib);
+                                    const double *u2e = err + L_u2(&L, q, ib);
+                                    pol_t pf = pol_mul(base[t], txmti);
+                                    if (ch == CH_N) {
+                                        acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_, pol_mul(pf, ti),
+                                            alp * u2[CH_N * 3 + mu], fabs(alp) * u2e[CH_N * 3 + mu]);
+                                        for (int q2 = 0; q2 < pk->n; q2++) {
+                                            double al3 = val[L_up2(&L, q, ib) + q2] / NORM(q2);
+                                            acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_,
+                                                pol_mul(pf, txmti), alp * al3 * val[L.o_u1 + q2 * 3 + mu],
+                                                fabs(alp * al3) * err[L.o_u1 + q2 * 3 + mu]);
+                                        }
+                                    } else {
+                                        acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_, pf,
+                                            alp * u2[ch * 3 + mu], fabs(alp) * u2e[ch * 3 + mu]);
+                                    }
+                                }
+                        }
+                    }
+            }
+done:
+    qkt_pockets_free(pk);
+    free(val);
+    free(err);
+    return st;
+}

@@ -1,0 +1,761 @@
+/* tree.c - the response tree of PHYSICS.md evaluated at one k-point.
+ *
+ * rho = sum_N (L^-1 D_B)^N L^-1 D_E rho0 (Eq. 38) with the leading-order block
+ * inverse of L (Eqs. 49-55).  Nodes are diagonal (n, relaxed by (K^dd)^-1;
+ * stored here as their driving term, i.e. with unit relaxation time), off-
+ * diagonal (S = P^-1 D_B^o, Eq. 54) or Berry (xi = n B.Omega, Eq. 45).
+ * Covariant derivatives (Eq. 28) of a node are plain derivatives of its
+ * orbital-basis matrix, taken by fourth-order central differences of the
+ * locally computed node on a small stencil (gauge free).  The derivative of
+ * rho0 = sum_m f_m P_m is analytic.  Nodes that carry undifferentiated
+ * occupations (the Fermi sea) are stored band-resolved, X = sum_j f_j A_j, so
+ * that the Fermi-surface part of a derivative (the part acting on f, Appendix
+ * B) is sum_j f'_j v_j A_j exactly, and the sea remainder sum_j f_j D A_j is
+ * reported as a diagnostic (PHYSICS.md, relaxation of diagonal nodes).
+ * Units: hbar = e = 1; E and B are unit vectors along Cartesian axes. */
+#include <stdlib.h>
+#include "engine.h"
+
+double qkt_f0(double e, double mu, double T)
+{
+    double x = (e - mu) / T;
+    if (x > 0) {
+        double t = exp(-x);
+        return t / (1 + t);
+    }
+    return 1 / (1 + exp(x));
+}
+
+double qkt_f0p(double e, double mu, double T)
+{
+    double x = fabs(e - mu) / T;
+    double t = exp(-x);
+    return -t / (T * (1 + t) * (1 + t));
+}
+
+/* C-infinity switch: 1 for t <= W - 4, 0 for t >= W, smooth in between.  It
+ * cuts the Fermi function's tails (relative size e^{-(W-4)}) so that every
+ * Fermi-surface node vanishes identically, and smoothly, far from the Fermi
+ * level; finite differences across the cut stay accurate. */
+static double taper(double t, double W)
+{
+    double lo = W - 4;
+    if (t <= lo) return 1;
+    if (t >= W) return 0;
+    double u = (t - lo) / 4;
+    double a = exp(-1 / u), b = exp(-1 / (1 - u));
+    return b / (a + b);
+}
+
+/* ------------------------------------------------------------------ layout */
+void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, const int *nu,
+                     int nnu, const int *al, int nal)
+{
+    memset(L, 0, sizeof *L);
+    L->order = order;
+    L->dim = dim;
+    L->npk = npk;
+    L->bonly = bonly;
+    L->nnu = nnu;
+    L->nal = nal;
+    for (int i = 0; i < nnu; i++) L->nu[i] = nu[i];
+    for (int i = 0; i < nal; i++) L->al[i] = al[i];
+    int o = 0;
+    int P = npk > 0 ? npk : 1, N = nnu > 0 ? nnu : 1, A = nal > 0 ? nal : 1;
+    L->o_s0 = o; o += T0_N * N * 3;
+    L->o_s1 = o; if (order >= 1) o += T1_N * N * A * 3;
+    L->o_s2 = o; if (order >= 2) o += T2_N * N * A * A * 3;
+    L->o_p1 = o; if (order >= 1) o += T1_N * N * A * P;
+    L->o_a1 = o; if (order >= 1) o += T1_N * N * A * P;
+    L->o_sea1 = o; if (order >= 1) o += T1_N * N * A * P;
+    L->o_p2 = o; if (order >= 2) o += T1_N * N * A * A * P;
+    L->o_a2 = o; if (order >= 2) o += T1_N * N * A * A * P;
+    L->o_sea2 = o; if (order >= 2) o += T1_N * N * A * A * P;
+    L->o_u1 = o; if (order >= 1) o += P * 3;
+    L->o_u2 = o; if (order >= 2) o += P * A * CH_NCHILD * 3;
+    L->o_up2 = o; if (order >= 2) o += P * A * P;
+    L->o_norm = o; o += P;
+    L->o_chir = o; o += P;
+    L->o_cme = o; if (bonly) o += A * 3 * 3; /* [al][j_S_fs, j_S_sea, j_xi][mu] */
+    L->o_streda = o; if (bonly) o += 3;
+    L->o_pump67 = o; o += P * 9;
+    L->o_dos = o; o += 2;
+    L->fdim = o;
+}
+
+/* ------------------------------------------------------------------ workspace */
+#define NOFF 9
+#define OFF(i, j, l) ((((i) + 4) * NOFF + ((j) + 4)) * NOFF + ((l) + 4))
+#define MAXSLOT0 160
+#define MAXSLOT1 16
+
+static const double fd_c[4] = {1.0 / 12, -8.0 / 12, 8.0 / 12, -1.0 / 12};
+static const int fd_s[4] = {-2, -1, 1, 2};
+
+typedef struct {
+    qkt_bands_t *b;
+    double *f, *fp;
+    int *pk;
+    double complex *nE; /* [nnu][nb2] orbital */
+    double complex *SE; /* [nnu][nb][nb2] orbital sea coefficients */
+} slot0_t;
+
+typedef struct {
+    double complex *dL, *xiE, *dA, *SnE, *SSf; /* [nnu*nal][nb2] orbital */
+    double complex *SSs;                       /* [nnu*nal][nb][nb2] orbital */
+} slot1_t;
+
+struct qkt_tree_ws {
+    const qkt_model_t *m;
+    const qkt_layout_t *L;
+    qkt_tree_par_t p;
+    const qkt_pockets_t *pk;
+    int nb, nb2;
+    double k0[3];
+    short map0[NOFF * NOFF * NOFF];
+    short map1[NOFF * NOFF * NOFF];
+    int n0, n1;
+    slot0_t s0[MAXSLOT0];
+    slot1_t s1[MAXSLOT1];
+    /* scratch (eigenbasis matrices) */
+    double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2;
+    double complex *DA;   /* [nb][3][nb2] eigenbasis derivative of sea coefficients */
+    double *dg;
+};
+
+static void *xcalloc(size_t n, size_t s, int *bad)
+{
+    void *p = calloc(n ? n : 1, s);
+    if (!p) *bad = 1;
+    return p;
+}
+
+qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
+                                 const qkt_tree_par_t *p, const qkt_pockets_t *pk)
+{
+    int bad = 0;
+    qkt_tree_ws_t *w = calloc(1, sizeof *w);
+    if (!w) goto fail;
+    w->m = m;
+    w->L = L;
+    w->p = *p;
+    w->pk = pk;
+    w->nb = m->nb;
+    w->nb2 = m->nb * m->nb;
+    int nb = w->nb, nb2 = w->nb2, nn = L->nnu > 0 ? L->nnu : 1, na = L->nal > 0 ? L->nal : 1;
+    for (int i = 0; i < MAXSLOT0; i++) {
+        slot0_t *s = &w->s0[i];
+        s->b = qkt_bands_alloc(nb);
+        if (!s->b) goto fail;
+        s->b->degen_tol = p->degen_tol;
+        s->f = xcalloc(nb, sizeof(double), &bad);
+        s->fp = xcalloc(nb, sizeof(double), &bad);
+        s->pk = xcalloc(nb, sizeof(int), &bad);
+        s->nE = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
+        s->SE = xcalloc((size_t)nn * nb * nb2, sizeof(double complex), &bad);
+        if (bad) goto fail;
+    }
+    if (L->order >= 2 || L->order >= 1) {
+        int nslot1 = L->order >= 2 ? MAXSLOT1 : 1;
+        for (int i = 0; i < nslot1; i++) {
+            slot1_t *s = &w->s1[i];
+            size_t q = (size_t)nn * na * nb2;
+            s->dL = xcalloc(q, sizeof(double complex), &bad);
+            s->xiE = xcalloc(q, sizeof(double complex), &bad);
+            s->dA = xcalloc(q, sizeof(double complex), &bad);
+            s->SnE = xcalloc(q, sizeof(double complex), &bad);
+            s->SSf = xcalloc(q, sizeof(double complex), &bad);
+            s->SSs = xcalloc(q * nb, sizeof(double complex), &bad);
+            if (bad) goto fail;
+        }
+    }
+    for (int a = 0; a < 3; a++) {
+        w->W[a] = xcalloc(nb2, sizeof(double complex), &bad);
+        w->D[a] = xcalloc(nb2, sizeof(double complex), &bad);
+    }
+    w->Dsea = xcalloc((size_t)3 * nb2, sizeof(double complex), &bad);
+    w->X = xcalloc(nb2, sizeof(double complex), &bad);
+    w->Y = xcalloc(nb2, sizeof(double complex), &bad);
+    w->Z = xcalloc(nb2, sizeof(double complex), &bad);
+    w->T1 = xcalloc(nb2, sizeof(double complex), &bad);
+    w->T2 = xcalloc(nb2, sizeof(double complex), &bad);
+    w->DA = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
+    w->dg = xcalloc(nb, sizeof(double), &bad);
+    if (bad) goto fail;
+    return w;
+fail:
+    qkt_tree_ws_free(w);
+    qkt_error(QKT_ENOMEM, "out of memory allocating the response-tree workspace");
+    return NULL;
+}
+
+void qkt_tree_ws_free(qkt_tree_ws_t *w)
+{
+    if (!w) return;
+    for (int i = 0; i < MAXSLOT0; i++) {
+        slot0_t *s = &w->s0[i];
+        qkt_bands_free(s->b);
+        free(s->f);
+        free(s->fp);
+        free(s->pk);
+        free(s->nE);
+        free(s->SE);
+    }
+    for (int i = 0; i < MAXSLOT1; i++) {
+        slot1_t *s = &w->s1[i];
+        free(s->dL);
+        free(s->xiE);
+        free(s->dA);
+        free(s->SnE);
+        free(s->SSf);
+        free(s->SSs);
+    }
+    for (int a = 0; a < 3; a++) {
+        free(w->W[a]);
+        free(w->D[a]);
+    }
+    free(w->Dsea);
+    free(w->X);
+    free(w->Y);
+    free(w->Z);
+    free(w->T1);
+    free(w->T2);
+    free(w->DA);
+    free(w->dg);
+    free(w);
+}
+
+/* ------------------------------------------------------------------ small algebra */
+/* orbital form of a diagonal (eigenbasis) matrix with real entries d */
+static void diag_to_orb(int nb, const double complex *U, const double *d, double complex *out)
+{
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < nb; j++) {
+            double complex s = 0;
+            for (int m = 0; m < nb; m++) s += U[i * nb + m] * d[m] * conj(U[j * nb + m]);
+            out[i * nb + j] = s;
+        }
+}
+
+/* P^-1 on the off-diagonal part of an eigenbasis matrix (Eq. 50), in place;
+ * the diagonal and degenerate pairs are set to zero. */
+static void pinv(const qkt_bands_t *b, double complex *X)
+{
+    int nb = b->nb;
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            double de = b->eps[m] - b->eps[n];
+            if (m == n || fabs(de) <= b->degen_tol || b->block[m] != b->block[n])
+                X[m * nb + n] = 0;
+            else
+                X[m * nb + n] *= -I / de;
+        }
+}
+
+/* Re Tr[A B] for eigenbasis matrices */
+static double retr(int nb, const double complex *A, const double complex *B)
+{
+    double s = 0;
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < nb; j++) s += creal(A[i * nb + j] * B[j * nb + i]);
+    return s;
+}
+
+/* W_a = (v x e_alpha)_a = eps_{a b alpha} v_b  (eigenbasis) */
+static int levi(int a, int b, int c)
+{
+    if (a == b || b == c || a == c) return 0;
+    return ((a + 1) % 3 == b) ? 1 : -1;
+}
+
+static void make_W(qkt_tree_ws_t *w, const qkt_bands_t *b, int alpha)
+{
+    for (int a = 0; a < 3; a++) {
+        memset(w->W[a], 0, sizeof(double complex) * w->nb2);
+        for (int bb = 0; bb < 3; bb++) {
+            int e = levi(a, bb, alpha);
+            if (!e) continue;
+            for (int i = 0; i < w->nb2; i++) w->W[a][i] += e * b->v[bb][i];
+        }
+    }
+}
+
+/* derivative directions used with B along alpha */
+static int use_dir(const qkt_tree_ws_t *w, int a, int alpha) { return a != alpha && a < w->m->dim; }
+
+/* out = 1/2 sum_a {W_a, D_a} over the directions in use (eigenbasis) */
+static void db_apply(qkt_tree_ws_t *w, int alpha, double complex *const *D, double complex *out)
+{
+    int nb = w->nb;
+    memset(out, 0, sizeof(double complex) * w->nb2);
+    for (int a = 0; a < 3; a++) {
+        if (!use_dir(w, a, alpha)) continue;
+        const double complex *Wa = w->W[a], *Da = D[a];
+        for (int i = 0; i < nb; i++)
+            for (int j = 0; j < nb; j++) {
+                double complex s = 0;
+                for (int l = 0; l < nb; l++) s += Wa[i * nb + l] * Da[l * nb + j] + Da[i * nb + l] * Wa[l * nb + j];
+                out[i * nb + j] += 0.5 * s;
+            }
+    }
+}
+
+/* ------------------------------------------------------------------ level 0 */
+static qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
+{
+    int key = OFF(i, j, l);
+    if (w->map0[key] >= 0) {
+        *out = &w->s0[w->map0[key]];
+        return QKT_OK;
+    }
+    if (w->n0 >= MAXSLOT0) return qkt_error(QKT_ENUM, "internal: stencil cache overflow");
+    int id = w->n0++;
+    w->map0[key] = (short)id;
+    slot0_t *s = &w->s0[id];
+    double k[3] = {w->k0[0] + i * w->p.h, w->k0[1] + j * w->p.h, w->k0[2] + l * w->p.h};
+    qkt_status_t st = qkt_bands_compute(s->b, w->m, k, QKT_BANDS_GEOMETRY);
+    if (st) return st;
+    const qkt_bands_t *b = s->b;
+    int nb = w->nb, nb2 = w->nb2;
+    for (int m = 0; m < nb; m++) {
+        /* occupations are exact 0/1 outside the thermal window (|x| > window),
+         * so that Fermi-surface nodes vanish identically near band crossings
+         * away from the Fermi level */
+        double x = (b->eps[m] - w->p.mu) / w->p.T;
+        double sw = taper(fabs(x), w->p.window);
+        s->f[m] = sw * qkt_f0(b->eps[m], w->p.mu, w->p.T) + (1 - sw) * (x < 0 ? 1 : 0);
+        s->fp[m] = sw * qkt_f0p(b->eps[m], w->p.mu, w->p.T);
+        s->pk[m] = w->pk ? qkt_pocket_at(w->pk, k, m) : -1;
+    }
+    const qkt_layout_t *L = w->L;
+    for (int in = 0; in < L->nnu; in++) {
+        int nu = L->nu[in];
+        for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
+        diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
+        for (int jb = 0; jb < nb; jb++) {
+            /* A_j^{mn} = R_nu^{mn} (delta_mj - delta_nj)/(eps_m - eps_n) */
+            memset(w->X, 0, sizeof(double complex) * nb2);
+            for (int m = 0; m < nb; m++) {
+                if (m == jb) continue;
+                double de = b->eps[m] - b->eps[jb];
+                if (fabs(de) <= b->degen_tol) continue;
+                w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
+                w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
+            }
+            qkt_mat_to_orbbasis(nb, b->U, w->X, s->SE + ((size_t)in * nb + jb) * nb2, w->T1);
+        }
+    }
+    *out = s;
+    return QKT_OK;
+}
+
+/* eigenbasis (at the slot b) of the FD derivative along a of an orbital
+ * field: get(slot) returns the orbital matrix at a stencil point. */
+typedef const double complex *(*getter0_t)(const slot0_t *s, int idx, int nb2);
+
+static const double complex *get_nE(const slot0_t *s, int idx, int nb2) { return s->nE + (size_t)idx * nb2; }
+static const double complex *get_SE(const slot0_t *s, int idx, int nb2) { return s->SE + (size_t)idx * nb2; }
+
+static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, int idx,
+                        const qkt_bands_t *bc, double complex *out)
+{
+    int nb2 = w->nb2;
+    memset(w->Z, 0, sizeof(double complex) * nb2);
+    for (int s = 0; s < 4; s++) {
+        int q[3] = {o[0], o[1], o[2]};
+        q[a] += fd_s[s];
+        slot0_t *sl;
+        qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
+        if (st) return st;
+        const double complex *M = get(sl, idx, nb2);
+        for (int i = 0; i < nb2; i++) w->Z[i] += fd_c[s] * M[i];
+    }
+    for (int i = 0; i < nb2; i++) w->Z[i] /= w->p.h;
+    qkt_mat_to_eigbasis(w->nb, bc->U, w->Z, out, w->T1);
+    return QKT_OK;
+}
+
+/* pocket mode u_p (orbital) at a level-0 slot */
+static void umode_orb(qkt_tree_ws_t *w, const slot0_t *s, int p, double complex *out)
+{
+    for (int m = 0; m < w->nb; m++) w->dg[m] = s->pk[m] == p ? -s->fp[m] : 0;
+    diag_to_orb(w->nb, s->b->U, w->dg, out);
+}
+
+/* ------------------------------------------------------------------ level 1 */
+/* compute the order-1 nodes at offset o (along one axis), all (nu, alpha) */
+static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot0_t **s0out)
+{
+    int key = OFF(o[0], o[1], o[2]);
+    slot0_t *s0;
+    qkt_status_t st = level0(w, o[0], o[1], o[2], &s0);
+    if (st) return st;
+    *s0out = s0;
+    if (w->map1[key] >= 0) {
+        *out = &w->s1[w->map1[key]];
+        return QKT_OK;
+    }
+    if (w->n1 >= MAXSLOT1) return qkt_error(QKT_ENUM, "internal: level-1 cache overflow");
+    int id = w->n1++;
+    w->map1[key] = (short)id;
+    slot1_t *s1 = &w->s1[id];
+    const qkt_bands_t *b = s0->b;
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    for (int in = 0; in < L->nnu; in++) {
+        /* derivatives of nE and of the sea coefficients of SE in all directions in use */
+        for (int a = 0; a < w->m->dim; a++) {
+            st = fd0(w, o, a, get_nE, in, b, w->D[a]);
+            if (st) return st;
+            for (int jb = 0; jb < nb; jb++) {
+                st = fd0(w, o, a, get_SE, in * nb + jb, b, w->DA + ((size_t)jb * 3 + a) * nb2);
+                if (st) return st;
+            }
+        }
+        for (int ia = 0; ia < L->nal; ia++) {
+            int al = L->al[ia];
+            size_t q = (size_t)in * L->nal + ia;
+            make_W(w, b, al);
+            /* children of nE */
+            db_apply(w, al, w->D, w->X);
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+            diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
+            pinv(b, w->X);
+            qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
+            for (int m = 0; m < nb; m++) {
+                /* nE in the eigenbasis: v_nu^m f'_m */
+                w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
+            }
+            diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
+            /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
+            double complex *Dfs[3], *Dj[3];
+            for (int a = 0; a < 3; a++) {
+                Dfs[a] = w->Dsea + (size_t)a * nb2; /* reuse as FS part storage */
+                memset(Dfs[a], 0, sizeof(double complex) * nb2);
+            }
+            for (int jb = 0; jb < nb; jb++) {
+                qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
+                for (int a = 0; a < w->m->dim; a++) {
+                    double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
+                    for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
+                }
+            }
+            db_apply(w, al, Dfs, w->X);
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+            diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
+            pinv(b, w->X);
+            qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
+            for (int jb = 0; jb < nb; jb++) {
+                for (int a = 0; a < 3; a++) Dj[a] = w->DA + ((size_t)jb * 3 + a) * nb2;
+                db_apply(w, al, Dj, w->X);
+                pinv(b, w->X);
+                qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSs + (q * nb + jb) * nb2, w->T1);
+            }
+        }
+    }
+    *out = s1;
+    return QKT_OK;
+}
+
+typedef const double complex *(*getter1_t)(const slot1_t *s, size_t idx, int nb2);
+static const double complex *g1_dL(const slot1_t *s, size_t i, int nb2) { return s->dL + i * nb2; }
+static const double complex *g1_xiE(const slot1_t *s, size_t i, int nb2) { return s->xiE + i * nb2; }
+static const double complex *g1_dA(const slot1_t *s, size_t i, int nb2) { return s->dA + i * nb2; }
+static const double complex *g1_SnE(const slot1_t *s, size_t i, int nb2) { return s->SnE + i * nb2; }
+static const double complex *g1_SSf(const slot1_t *s, size_t i, int nb2) { return s->SSf + i * nb2; }
+static const double complex *g1_SSs(const slot1_t *s, size_t i, int nb2) { return s->SSs + i * nb2; }
+
+static qkt_status_t fd1(qkt_tree_ws_t *w, int a, getter1_t get, size_t idx, const qkt_bands_t *bc,
+                        double complex *out)
+{
+    int nb2 = w->nb2;
+    double complex *acc = w->T2;
+    memset(acc, 0, sizeof(double complex) * nb2);
+    for (int s = 0; s < 4; s++) {
+        int q[3] = {0, 0, 0};
+        q[a] = fd_s[s];
+        slot1_t *sl;
+        slot0_t *s0;
+        qkt_status_t st = level1(w, q, &sl, &s0);
+        if (st) return st;
+        const double complex *M = get(sl, idx, nb2);
+        for (int i = 0; i < nb2; i++) acc[i] += fd_c[s] * M[i];
+    }
+    for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
+    qkt_mat_to_eigbasis(w->nb, bc->U, acc, out, w->T1);
+    return QKT_OK;
+}
+
+/* ------------------------------------------------------------------ tallies */
+/* sigma contribution -Tr[v_mu X] of an eigenbasis matrix X, for mu = x,y,z */
+static void tally_sigma(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double complex *X,
+                        double wt, double *out3)
+{
+    for (int mu = 0; mu < 3; mu++) out3[mu] -= wt * retr(w->nb, b->v[mu], X);
+}
+
+static void tally_diag_sigma(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *d,
+                             double wt, double *out3)
+{
+    for (int mu = 0; mu < 3; mu++) {
+        double s = 0;
+        for (int m = 0; m < w->nb; m++) s += creal(b->v[mu][m * w->nb + m]) * d[m];
+        out3[mu] -= wt * s;
+    }
+}
+
+static void tally_pockets(const qkt_tree_ws_t *w, const slot0_t *s, const double *d, double wt,
+                          double *psum, double *pabs)
+{
+    for (int m = 0; m < w->nb; m++) {
+        int p = s->pk[m];
+        if (p < 0) continue;
+        psum[p] += wt * d[m];
+        pabs[p] += wt * fabs(d[m]);
+    }
+}
+
+/* ------------------------------------------------------------------ evaluation */
+qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+{
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2, P = L->npk > 0 ? L->npk : 1;
+    memcpy(w->k0, k, sizeof w->k0);
+    memset(w->map0, -1, sizeof w->map0);
+    memset(w->map1, -1, sizeof w->map1);
+    w->n0 = w->n1 = 0;
+    slot0_t *c;
+    qkt_status_t st = level0(w, 0, 0, 0, &c);
+    if (st) return st;
+    const qkt_bands_t *b = c->b;
+    const double wt = 1.0; /* measure factors are applied by the integrator */
+
+    /* quick exit: far from the Fermi surface only Fermi-sea tallies survive */
+    int nearfs = 0;
+    for (int m = 0; m < nb; m++)
+        if (fabs(b->eps[m] - w->p.mu) <= w->p.window * w->p.T) nearfs = 1;
+
+    /* DOS, density, chirality flux, Eq. 67 integrand */
+    for (int m = 0; m < nb; m++) {
+        out[L->o_dos] += -c->fp[m];
+        out[L->o_dos + 1] += c->f[m];
+        int p = c->pk[m];
+        if (p < 0) continue;
+        double vO = 0;
+        for (int a = 0; a < 3; a++) vO += creal(b->v[a][m * nb + m]) * b->Omega[a * nb + m];
+        out[L->o_chir + p] += c->fp[m] * vO;
+        out[L->o_norm + p] += -c->fp[m];
+        for (int a = 0; a < 3; a++)
+            for (int bb = 0; bb < 3; bb++)
+                out[L->o_pump67 + p * 9 + a * 3 + bb] +=
+                    c->fp[m] * creal(b->v[a][m * nb + m]) * b->Omega[bb * nb + m];
+    }
+
+    if (L->bonly) {
+        /* rho_B = S_B + xi_B (Eqs. 42, 43): Drho0_a = diag(f' v_a) + i R_a (f_m - f_n) */
+        for (int ia = 0; ia < L->nal; ia++) {
+            int al = L->al[ia];
+            make_W(w, b, al);
+            double complex *Dfs[3], *Dse[3];
+            for (int a = 0; a < 3; a++) {
+                Dfs[a] = w->D[a];
+                Dse[a] = w->Dsea + (size_t)a * nb2;
+                memset(Dfs[a], 0, sizeof(double complex) * nb2);
+                memset(Dse[a], 0, sizeof(double complex) * nb2);
+                for (int m = 0; m < nb; m++) {
+                    Dfs[a][m * nb + m] = c->fp[m] * b->v[a][m * nb + m];
+                    for (int n = 0; n < nb; n++)
+                        if (n != m) Dse[a][m * nb + n] = I * b->R[a][m * nb + n] * (c->f[m] - c->f[n]);
+                }
+            }
+            db_apply(w, al, Dfs, w->X);
+            pinv(b, w->X);
+            tally_sigma(w, b, w->X, wt, out + L->o_cme + (ia * 3 + 0) * 3);
+            db_apply(w, al, Dse, w->X);
+            pinv(b, w->X);
+            tally_sigma(w, b, w->X, wt, out + L->o_cme + (ia * 3 + 1) * 3);
+            for (int m = 0; m < nb; m++) w->dg[m] = c->f[m] * b->Omega[al * nb + m];
+            tally_diag_sigma(w, b, w->dg, wt, out + L->o_cme + (ia * 3 + 2) * 3);
+        }
+        for (int a = 0; a < 3; a++)
+            for (int m = 0; m < nb; m++) out[L->o_streda + a] += c->f[m] * b->Omega[a * nb + m];
+        return QKT_OK;
+    }
+
+    /* ---- order 0 */
+    for (int in = 0; in < L->nnu; in++) {
+        int nu = L->nu[in];
+        for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
+        tally_diag_sigma(w, b, w->dg, wt, out + L_s0(L, T0_NE, in, 0));
+        /* SE = sum_j f_j A_j */
+        memset(w->Y, 0, sizeof(double complex) * nb2);
+        for (int jb = 0; jb < nb; jb++) {
+            qkt_mat_to_eigbasis(nb, b->U, get_SE(c, in * nb + jb, nb2), w->X, w->T1);
+            for (int i = 0; i < nb2; i++) w->Y[i] += c->f[jb] * w->X[i];
+        }
+        tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SE, in, 0));
+    }
+    if (L->order < 1) return QKT_OK;
+    (void)nearfs;
+
+    /* ---- order 1 at the centre */
+    int o0[3] = {0, 0, 0};
+    slot1_t *c1;
+    slot0_t *dummy;
+    st = level1(w, o0, &c1, &dummy);
+    if (st) return st;
+    for (int in = 0; in < L->nnu; in++)
+        for (int ia = 0; ia < L->nal; ia++) {
+            size_t q = (size_t)in * L->nal + ia;
+            const double complex *nodes[5] = {c1->dL + q * nb2, c1->SnE + q * nb2, c1->xiE + q * nb2,
+                                              c1->dA + q * nb2, c1->SSf + q * nb2};
+            for (int t = 0; t < T1_N; t++) {
+                qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
+                if (t == T1_SS)
+                    for (int jb = 0; jb < nb; jb++) {
+                        qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, w->Y, w->T1);
+                        for (int i = 0; i < nb2; i++) w->X[i] += c->f[jb] * w->Y[i];
+                    }
+                tally_sigma(w, b, w->X, wt, out + L_s1(L, t, in, ia, 0));
+                if (t == T1_NL || t == T1_NA) {
+                    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                    int base = L_q1(L, t, in, ia);
+                    tally_pockets(w, c, w->dg, wt, out + L->o_p1 + base, out + L->o_a1 + base);
+                }
+            }
+            /* Fermi-sea remainder of the anomaly driving term (diagnostic) */
+            {
+                int al = L->al[ia];
+                make_W(w, b, al);
+                for (int a = 0; a < 3; a++) memset(w->Dsea + (size_t)a * nb2, 0, sizeof(double complex) * nb2);
+                for (int a = 0; a < w->m->dim; a++) {
+                    for (int jb = 0; jb < nb; jb++) {
+                        st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y);
+                        if (st) return st;
+                        for (int i = 0; i < nb2; i++) w->Dsea[(size_t)a * nb2 + i] += c->f[jb] * w->Y[i];
+                    }
+                }
+                double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
+                db_apply(w, al, Ds, w->X);
+                for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                double *sea = out + L->o_sea1 + L_q1(L, T1_NA, in, ia);
+                for (int m = 0; m < nb; m++)
+                    if (c->pk[m] >= 0) sea[c->pk[m]] += wt * w->dg[m];
+            }
+        }
+    /* pocket modes u_p at order 1: their own sigma */
+    for (int p = 0; p < L->npk; p++) {
+        for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
+        tally_diag_sigma(w, b, w->dg, wt, out + L->o_u1 + p * 3);
+    }
+    if (L->order < 2) return QKT_OK;
+
+    /* ---- order 2 at the centre.  First fill the level-1 cache on the axis
+     * stencil (level1() uses the scratch matrices the loop below needs). */
+    for (int a = 0; a < w->m->dim; a++)
+        for (int s = 0; s < 4; s++) {
+            int qo[3] = {0, 0, 0};
+            qo[a] = fd_s[s];
+            slot1_t *sl;
+            slot0_t *s0;
+            st = level1(w, qo, &sl, &s0);
+            if (st) return st;
+        }
+    double complex *Dfs[3], *Dse[3];
+    for (int a = 0; a < 3; a++) {
+        Dfs[a] = w->D[a];
+        Dse[a] = w->Dsea + (size_t)a * nb2;
+    }
+    for (int ib = 0; ib < L->nal; ib++) {
+        int be = L->al[ib];
+        for (int in = 0; in < L->nnu; in++)
+            for (int ia = 0; ia < L->nal; ia++) {
+                size_t q = (size_t)in * L->nal + ia;
+                for (int t = 0; t < T1_N; t++) {
+                    getter1_t g = t == T1_NL ? g1_dL : t == T1_SNE ? g1_SnE : t == T1_XIE ? g1_xiE
+                                  : t == T1_NA ? g1_dA : g1_SSf;
+                    for (int a = 0; a < 3; a++) {
+                        memset(Dfs[a], 0, sizeof(double complex) * nb2);
+                        memset(Dse[a], 0, sizeof(double complex) * nb2);
+                    }
+                    for (int a = 0; a < w->m->dim; a++) {
+                        if (!use_dir(w, a, be)) continue;
+                        st = fd1(w, a, g, q, b, Dfs[a]);
+                        if (st) return st;
+                        if (t == T1_SS) {
+                            for (int jb = 0; jb < nb; jb++) {
+                                /* FS part: f'_j v_a^j A'_j ; sea: f_j D A'_j */
+                                qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, w->Y, w->T1);
+                                double cf = c->fp[jb] * creal(b->v[a][jb * nb + jb]);
+                                for (int i = 0; i < nb2; i++) Dfs[a][i] += cf * w->Y[i];
+                                st = fd1(w, a, g1_SSs, q * nb + jb, b, w->Y);
+                                if (st) return st;
+                                for (int i = 0; i < nb2; i++) Dse[a][i] += c->f[jb] * w->Y[i];
+                            }
+                        }
+                    }
+                    /* the node itself at the centre (eigenbasis), for xi children */
+                    make_W(w, b, be);
+                    /* n child: diagonal of D_B (FS part for off-diagonal parents) */
+                    db_apply(w, be, Dfs, w->X);
+                    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                    int tn = t * CH_NCHILD + CH_N;
+                    tally_diag_sigma(w, b, w->dg, wt, out + L_s2(L, tn, in, ia, ib, 0));
+                    int base = L_q2(L, t, in, ia, ib);
+                    tally_pockets(w, c, w->dg, wt, out + L->o_p2 + base, out + L->o_a2 + base);
+                    /* S child: P^-1 D_B^o (full derivative) */
+                    if (t == T1_SS) {
+                        db_apply(w, be, Dse, w->Y);
+                        for (int m = 0; m < nb; m++) {
+                            double ds = creal(w->Y[m * nb + m]);
+                            int p = c->pk[m];
+                            if (p >= 0) out[L->o_sea2 + base + p] += wt * ds;
+                        }
+                        for (int i = 0; i < nb2; i++) w->X[i] += w->Y[i];
+                    }
+                    pinv(b, w->X);
+                    tally_sigma(w, b, w->X, wt, out + L_s2(L, t * CH_NCHILD + CH_S, in, ia, ib, 0));
+                    /* xi child of diagonal parents: x_m Omega_beta^m */
+                    if (qkt_t1_is_diag(t)) {
+                        qkt_mat_to_eigbasis(nb, b->U, g(c1, q, nb2), w->X, w->T1);
+                        for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]) * b->Omega[be * nb + m];
+                        tally_diag_sigma(w, b, w->dg, wt, out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0));
+                    }
+                }
+            }
+        /* children of the pocket modes u_p under D_B^beta */
+        for (int p = 0; p < L->npk; p++) {
+            for (int a = 0; a < 3; a++) memset(Dfs[a], 0, sizeof(double complex) * nb2);
+            for (int a = 0; a < w->m->dim; a++) {
+                if (!use_dir(w, a, be)) continue;
+                double complex *acc = w->T2;
+                memset(acc, 0, sizeof(double complex) * nb2);
+                for (int s = 0; s < 4; s++) {
+                    int qo[3] = {0, 0, 0};
+                    qo[a] = fd_s[s];
+                    slot0_t *sl;
+                    st = level0(w, qo[0], qo[1], qo[2], &sl);
+                    if (st) return st;
+                    umode_orb(w, sl, p, w->Z);
+                    for (int i = 0; i < nb2; i++) acc[i] += fd_c[s] * w->Z[i];
+                }
+                for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
+                qkt_mat_to_eigbasis(nb, b->U, acc, Dfs[a], w->T1);
+            }
+            make_W(w, b, be);
+            db_apply(w, be, Dfs, w->X);
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+            double *u2 = out + L_u2(L, p, ib);
+            tally_diag_sigma(w, b, w->dg, wt, u2 + CH_N * 3);
+            for (int m = 0; m < nb; m++) {
+                int q2 = c->pk[m];
+                if (q2 >= 0) out[L_up2(L, p, ib) + q2] += wt * w->dg[m];
+            }
+            pinv(b, w->X);
+            tally_sigma(w, b, w->X, wt, u2 + CH_S * 3);
+            for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] * b->Omega[be * nb + m] : 0;
+            tally_diag_sigma(w, b, w->dg, wt, u2 + CH_XI * 3);
+        }
+    }
+    return QKT_OK;
+}
