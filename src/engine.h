@@ -34,6 +34,7 @@ typedef struct {
     int nnu, nal;           /* number of E directions and B components */
     int nu[3], al[3];       /* the Cartesian directions */
     int bonly;              /* CME mode: B only, no E */
+    int valley;             /* pocket-mode children are needed (rule valley) */
     /* offsets */
     int o_s0, o_s1, o_s2;   /* sigma contributions [path][nu][mu] etc. */
     int o_p1, o_p2;         /* pocket sums of n drivings [ord1 n-path][nu][al][pk] */
@@ -95,7 +96,8 @@ struct qkt_pockets {
     int periodic;
     int n;               /* number of pockets */
     int nb, dim, ncell;  /* cell grid ncell^dim over the integration domain */
-    double umin[3], umax[3];
+    double umin[3], umax[3]; /* integration domain (u coordinates) */
+    double gmin[3], gmax[3]; /* box of the pocket grid (u coordinates) */
     int open[3];         /* open axes use the map k = s u/(1 - u^2) */
     double scale;        /* s of the open-axis map */
     int nblk;            /* blocks (valleys) of the model */
@@ -118,6 +120,7 @@ typedef struct {
     int open[3];        /* continuum: axes integrated to infinity */
     double scale;       /* continuum: scale s of the open-axis map k = s u/(1-u^2) */
     double window;      /* thermal window half-width (units of T) for the pocket map */
+    int no_balls;       /* 1: cells only, no spherical shells around pockets */
 } qkt_intopts_t;
 
 typedef struct {
@@ -125,6 +128,7 @@ typedef struct {
     int converged;      /* 1 if the requested accuracy was reached */
     double seconds;     /* wall time */
     int ndegen;         /* points that met degenerate bands */
+    int nballs, nparts; /* spherical pocket regions and parts integrated */
 } qkt_intstats_t;
 
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T,

@@ -90,7 +90,7 @@ int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m)
     int c[3] = {0, 0, 0};
     for (int a = 0; a < pk->dim; a++) {
         double u = unmap(pk, k, a);
-        double x = (u - pk->umin[a]) / (pk->umax[a] - pk->umin[a]) * pk->ncell;
+        double x = (u - pk->gmin[a]) / (pk->gmax[a] - pk->gmin[a]) * pk->ncell;
         int i = (int)floor(x);
         if (i < 0 || i >= pk->ncell) {
             if (pk->periodic) i = ((i % pk->ncell) + pk->ncell) % pk->ncell;
@@ -145,7 +145,70 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
     qkt_status_t st = QKT_OK;
     if (!pk) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
     setup_domain(pk, m, o);
-    int D = m->dim, N = o->ncell > 1 ? o->ncell : 24, nb = m->nb;
+    int D = m->dim, N = o->ncell > 1 ? o->ncell : 32, nb = m->nb;
+    /* stage 1 (continuum models): a coarse scan of the whole domain finds the
+     * box that holds the thermal window; the pocket grid covers that box */
+    for (int a = 0; a < 3; a++) {
+        pk->gmin[a] = pk->umin[a];
+        pk->gmax[a] = pk->umax[a];
+    }
+    if (!m->periodic) {
+        const int N1 = 40;
+        int ilo[3] = {N1, N1, N1}, ihi[3] = {-1, -1, -1};
+        qkt_bands_t *b1 = qkt_bands_alloc(nb);
+        if (!b1) {
+            free(pk->bblock);
+            free(pk);
+            return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+        }
+        size_t n1 = 1;
+        for (int a = 0; a < D; a++) n1 *= N1;
+        for (size_t c = 0; c < n1; c++) {
+            int ci[3] = {0, 0, 0};
+            size_t r = c;
+            for (int a = D - 1; a >= 0; a--) {
+                ci[a] = (int)(r % N1);
+                r /= N1;
+            }
+            double lo[64], hi[64];
+            int nbs = nb < 64 ? nb : 64;
+            for (int n = 0; n < nbs; n++) {
+                lo[n] = INFINITY;
+                hi[n] = -INFINITY;
+            }
+            for (int corner = 0; corner < (1 << D); corner++) {
+                double u[3] = {0, 0, 0}, k[3], jac;
+                for (int a = 0; a < D; a++) {
+                    u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * (ci[a] + ((corner >> a) & 1)) / N1;
+                    if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
+                }
+                qkt_domain_map(pk, u, k, &jac);
+                if (qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY)) continue;
+                for (int n = 0; n < nbs; n++) {
+                    lo[n] = fmin(lo[n], b1->eps[n]);
+                    hi[n] = fmax(hi[n], b1->eps[n]);
+                }
+            }
+            int in = nb > 64; /* very many bands: keep every cell */
+            for (int n = 0; n < nbs; n++) {
+                double margin = 0.25 * (hi[n] - lo[n]);
+                if (lo[n] - margin <= mu + o->window * T && hi[n] + margin >= mu - o->window * T) in = 1;
+            }
+            if (in) {
+                for (int a = 0; a < D; a++) {
+                    ilo[a] = ci[a] < ilo[a] ? ci[a] : ilo[a];
+                    ihi[a] = ci[a] > ihi[a] ? ci[a] : ihi[a];
+                }
+            }
+        }
+        qkt_bands_free(b1);
+        for (int a = 0; a < D; a++) {
+            if (ihi[a] < 0) break; /* no Fermi surface: keep the whole domain */
+            int l = ilo[a] > 0 ? ilo[a] - 1 : 0, h = ihi[a] < N1 - 1 ? ihi[a] + 2 : N1;
+            pk->gmin[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * l / N1;
+            pk->gmax[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * h / N1;
+        }
+    }
     const int NBL = m->nblock;
     pk->bblock = calloc(nb, sizeof(int));
     if (!pk->bblock) {
@@ -179,7 +242,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         for (int a = D - 1; a >= 0; a--) {
             int i = (int)(r % (N + 1));
             r /= (N + 1);
-            u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * i / N;
+            u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * i / N;
             if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
         }
         qkt_domain_map(pk, u, k, &jac);
@@ -300,7 +363,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
             r /= N;
         }
         double u[3] = {0, 0, 0}, k[3], jac;
-        for (int a = 0; a < D; a++) u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * (ci[a] + 0.5) / N;
+        for (int a = 0; a < D; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / N;
         qkt_domain_map(pk, u, k, &jac);
         for (int mm = 0; mm < NBL; mm++) {
             int p = pk->label[c * NBL + mm];
@@ -364,38 +427,283 @@ fail:
 }
 
 /* ------------------------------------------------------------------ integration */
+/* The domain is cut into parts, each integrated by adaptive cubature:
+ *  - cells of a regular grid over the domain (Fermi sea; weight 1 - sum chi_p);
+ *  - for continuum models whose pockets are isolated, a ball around each
+ *    pocket (weight chi_p, a smooth partition of unity), integrated in
+ *    spherical coordinates: adaptive cubature over directions, and along every
+ *    ray fixed Gauss-Legendre panels whose ends are the radii where the
+ *    pocket's bands cross mu + x T, x = -W, -W+3, ..., W (so the thermal shell
+ *    is resolved in energy, not by refining cubes).
+ * Part results are summed in a fixed order. */
+#define NSAMP 48
+#define XPANEL 3.0
+#define RAY_COST 100
+
+typedef struct {
+    double c[3];
+    double R1, R2; /* chi = 1 for r <= R1, 0 for r >= R2 */
+    int block;
+} ball_t;
+
+typedef struct {
+    int kind;      /* 0 cell, 1 patch of a ball */
+    int ball;
+    double lo[3], hi[3];
+} part_t;
+
 typedef struct {
     const qkt_model_t *m;
     const qkt_layout_t *L;
     const qkt_pockets_t *pk;
+    const qkt_tree_par_t *tp;
+    const ball_t *balls;
+    int nballs;
+    const part_t *part;
     qkt_tree_ws_t *ws;
+    qkt_bands_t *eb;     /* energies along rays */
+    double *f;           /* one evaluation (fdim) */
     const double *scale; /* per component (NULL: none) */
     qkt_status_t status;
     size_t neval;
-    double norm; /* 1/(2 pi)^D */
+    double norm;         /* 1/(2 pi)^D */
 } ictx_t;
 
-static int tree_integrand(unsigned ndim, size_t npt, const double *x, void *data, unsigned fdim, double *fval)
+/* C-infinity step: 1 for t <= 0, 0 for t >= 1 */
+static double smooth_step(double t)
 {
-    ictx_t *c = data;
-    c->neval += npt;
+    if (t <= 0) return 1;
+    if (t >= 1) return 0;
+    double a = exp(-1 / t), b = exp(-1 / (1 - t));
+    return b / (a + b);
+}
+
+static double chi_ball(const ball_t *b, const double k[3]);
+
+/* smooth partition of unity: weight of ball `which` (or of the cells, which = -1) */
+static double pu_weight(const ball_t *balls, int nballs, const double k[3], int which)
+{
+    double S = 0, mine = 0;
+    for (int b = 0; b < nballs; b++) {
+        double x = chi_ball(&balls[b], k);
+        S += x;
+        if (b == which) mine = x;
+    }
+    if (S == 0) return which < 0 ? 1 : 0;
+    /* weights chi_p / max(1, S); the kink at S = 1 lies where balls' outer
+     * layers overlap, outside every thermal shell */
+    double N = S > 1 ? S : 1;
+    return which < 0 ? 1 - S / N : mine / N;
+}
+
+static double chi_ball(const ball_t *b, const double k[3])
+{
+    double r = sqrt((k[0] - b->c[0]) * (k[0] - b->c[0]) + (k[1] - b->c[1]) * (k[1] - b->c[1]) +
+                    (k[2] - b->c[2]) * (k[2] - b->c[2]));
+    return smooth_step((r - b->R1) / (b->R2 - b->R1));
+}
+
+/* add w * F(k) into acc; returns status */
+static qkt_status_t eval_add(ictx_t *c, const double k[3], double w, double *acc)
+{
+    unsigned fdim = (unsigned)c->L->fdim;
+    memset(c->f, 0, fdim * sizeof(double));
+    qkt_status_t s = qkt_tree_eval(c->ws, k, c->f);
+    if (s) return s;
+    c->neval++;
+    for (unsigned j = 0; j < fdim; j++) {
+        double v = c->f[j] * w;
+        if (isfinite(v)) acc[j] += v; /* isolated singular points (nodes) carry no weight */
+    }
+    return QKT_OK;
+}
+
+static int cell_integrand(unsigned ndim, size_t npt, const double *x, ictx_t *c, unsigned fdim, double *fval)
+{
     for (size_t i = 0; i < npt; i++) {
         double k[3], jac;
         double *f = fval + i * fdim;
         memset(f, 0, fdim * sizeof(double));
         qkt_domain_map(c->pk, x + i * ndim, k, &jac);
-        qkt_status_t s = qkt_tree_eval(c->ws, k, f);
+        double w = jac * c->norm * pu_weight(c->balls, c->nballs, k, -1);
+        if (w == 0) continue;
+        qkt_status_t s = eval_add(c, k, w, f);
         if (s) {
             c->status = s;
             return 1;
         }
-        double w = jac * c->norm;
-        for (unsigned j = 0; j < fdim; j++) {
-            f[j] *= w;
-            if (c->scale) f[j] /= c->scale[j];
-            if (!isfinite(f[j])) f[j] = 0; /* isolated singular points (nodes) carry no weight */
+    }
+    return 0;
+}
+
+/* Gauss-Legendre nodes/weights on [-1, 1] */
+static const double gl8x[8] = {-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498,
+                               0.1834346424956498,  0.5255324099163290,  0.7966664774136267,  0.9602898564975363};
+static const double gl8w[8] = {0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620,
+                               0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
+static const double gl16x[16] = {-0.9894009349916499, -0.9445750230732326, -0.8656312023878318, -0.7554044083550030,
+                                 -0.6178762444026438, -0.4580167776572274, -0.2816035507792589, -0.0950125098376374,
+                                 0.0950125098376374,  0.2816035507792589,  0.4580167776572274,  0.6178762444026438,
+                                 0.7554044083550030,  0.8656312023878318,  0.9445750230732326,  0.9894009349916499};
+static const double gl16w[16] = {0.0271524594117541, 0.0622535239386479, 0.0951585116824928, 0.1246289712555339,
+                                 0.1495959888165767, 0.1691565193950025, 0.1826034150449236, 0.1894506104550685,
+                                 0.1894506104550685, 0.1826034150449236, 0.1691565193950025, 0.1495959888165767,
+                                 0.1246289712555339, 0.0951585116824928, 0.0622535239386479, 0.0271524594117541};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* energy of band m at c + r w */
+static qkt_status_t ray_energy(ictx_t *c, const double *c0, const double *dir, double r, int m, double *e)
+{
+    double k[3] = {c0[0] + r * dir[0], c0[1] + r * dir[1], c0[2] + r * dir[2]};
+    qkt_status_t s = qkt_bands_compute(c->eb, c->m, k, QKT_BANDS_ENERGY);
+    if (s) return s;
+    *e = c->eb->eps[m];
+    return QKT_OK;
+}
+
+/* radius in [ra, rb] where band m reaches energy target (bracketed); Illinois method */
+static qkt_status_t ray_root(ictx_t *c, const double *c0, const double *dir, int m, double ra, double ea,
+                             double rb, double eb, double target, double *r)
+{
+    double fa = ea - target, fb = eb - target;
+    int side = 0;
+    for (int it = 0; it < 60; it++) {
+        double rc = (ra * fb - rb * fa) / (fb - fa);
+        if (!(rc > fmin(ra, rb) && rc < fmax(ra, rb))) rc = 0.5 * (ra + rb);
+        double ec;
+        qkt_status_t s = ray_energy(c, c0, dir, rc, m, &ec);
+        if (s) return s;
+        double fc = ec - target;
+        if (fabs(rb - ra) < 1e-14 * (1 + fabs(rb)) || fc == 0) {
+            *r = rc;
+            return QKT_OK;
+        }
+        if (fc * fb > 0) {
+            rb = rc;
+            fb = fc;
+            if (side == -1) fa /= 2;
+            side = -1;
+        } else {
+            ra = rc;
+            fa = fc;
+            if (side == 1) fb /= 2;
+            side = 1;
         }
     }
+    *r = 0.5 * (ra + rb);
+    return QKT_OK;
+}
+
+/* integral along one ray of chi * r^(D-1) * F, into acc (fdim) */
+static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const double *dir, double *acc)
+{
+    const qkt_model_t *m = c->m;
+    int D = m->dim, nb = m->nb;
+    int b0 = 0, b1 = m->nb; /* every band's shell is followed (balls may hold several blocks) */
+    double mu = c->tp->mu, T = c->tp->T, W = c->tp->window;
+    double rs[NSAMP + 1], es[NSAMP + 1][8];
+    double brk[512];
+    int nbrk = 0;
+    qkt_status_t s;
+    if (b1 - b0 > 8) return qkt_error(QKT_EINVAL, "internal: too many bands for ray integration");
+    for (int i = 0; i <= NSAMP; i++) {
+        rs[i] = bl->R1 * i / NSAMP;
+        double k[3] = {bl->c[0] + rs[i] * dir[0], bl->c[1] + rs[i] * dir[1], bl->c[2] + rs[i] * dir[2]};
+        s = qkt_bands_compute(c->eb, m, k, QKT_BANDS_ENERGY);
+        if (s) return s;
+        for (int j = b0; j < b1; j++) es[i][j - b0] = c->eb->eps[j];
+    }
+    brk[nbrk++] = 0;
+    brk[nbrk++] = bl->R1;
+    brk[nbrk++] = bl->R2;
+    /* panel ends where a band crosses mu + x T, x on a grid of step XPANEL in [-W, W] */
+    for (int j = b0; j < b1; j++)
+        for (int i = 0; i < NSAMP; i++) {
+            double ea = es[i][j - b0], eb = es[i + 1][j - b0];
+            double lo = fmin(ea, eb), hi = fmax(ea, eb);
+            if (hi < mu - W * T || lo > mu + W * T) continue;
+            for (double x = -W; x <= W + 1e-9; x += XPANEL) {
+                double tgt = mu + x * T;
+                if (!(tgt > lo && tgt <= hi) || nbrk >= 500) continue;
+                double r;
+                s = ray_root(c, bl->c, dir, j, rs[i], ea, rs[i + 1], eb, tgt, &r);
+                if (s) return s;
+                brk[nbrk++] = r;
+            }
+        }
+    qsort(brk, nbrk, sizeof(double), cmp_double);
+    unsigned fdim = (unsigned)c->L->fdim;
+    (void)nb;
+    for (int i = 0; i + 1 < nbrk; i++) {
+        double a = brk[i], b = brk[i + 1];
+        if (b - a <= 1e-15 * (1 + b)) continue;
+        /* panels inside the thermal shell get GL-8, the smooth gaps GL-16 */
+        int shell = 0;
+        {
+            double rm = 0.5 * (a + b);
+            double k[3] = {bl->c[0] + rm * dir[0], bl->c[1] + rm * dir[1], bl->c[2] + rm * dir[2]};
+            s = qkt_bands_compute(c->eb, m, k, QKT_BANDS_ENERGY);
+            if (s) return s;
+            for (int j = b0; j < b1; j++)
+                if (fabs(c->eb->eps[j] - mu) <= W * T) shell = 1;
+        }
+        int n = shell ? 8 : 16;
+        const double *gx = shell ? gl8x : gl16x, *gw = shell ? gl8w : gl16w;
+        for (int g = 0; g < n; g++) {
+            double r = 0.5 * (a + b) + 0.5 * (b - a) * gx[g];
+            double k[3] = {bl->c[0] + r * dir[0], bl->c[1] + r * dir[1], bl->c[2] + r * dir[2]};
+            double w = 0.5 * (b - a) * gw[g] * pow(r, D - 1);
+            if (r > bl->R1) w *= pu_weight(c->balls, c->nballs, k, ib);
+            if (w == 0) continue;
+            s = eval_add(c, k, w * c->norm, acc);
+            if (s) return s;
+        }
+    }
+    (void)fdim;
+    return QKT_OK;
+}
+
+static int patch_integrand(unsigned ndim, size_t npt, const double *x, ictx_t *c, unsigned fdim, double *fval)
+{
+    const ball_t *bl = &c->balls[c->part->ball];
+    for (size_t i = 0; i < npt; i++) {
+        double *f = fval + i * fdim;
+        memset(f, 0, fdim * sizeof(double));
+        double dir[3] = {0, 0, 0}, jac = 1;
+        if (c->m->dim == 3) {
+            double u = x[i * ndim], ph = x[i * ndim + 1], st = sqrt(fmax(0, 1 - u * u));
+            dir[0] = st * cos(ph);
+            dir[1] = st * sin(ph);
+            dir[2] = u;
+        } else {
+            double ph = x[i * ndim];
+            dir[0] = cos(ph);
+            dir[1] = sin(ph);
+        }
+        qkt_status_t s = ray_integral(c, bl, c->part->ball, dir, f);
+        if (s) {
+            c->status = s;
+            return 1;
+        }
+        for (unsigned j = 0; j < fdim; j++) f[j] *= jac;
+    }
+    return 0;
+}
+
+static int part_integrand(unsigned ndim, size_t npt, const double *x, void *data, unsigned fdim, double *fval)
+{
+    ictx_t *c = data;
+    int rc = c->part->kind == 0 ? cell_integrand(ndim, npt, x, c, fdim, fval)
+                                : patch_integrand(ndim, npt, x, c, fdim, fval);
+    if (rc) return rc;
+    if (c->scale)
+        for (size_t i = 0; i < npt; i++)
+            for (unsigned j = 0; j < fdim; j++) fval[i * fdim + j] /= c->scale[j];
     return 0;
 }
 
@@ -420,15 +728,14 @@ static int group_of(const qkt_layout_t *L, int i)
 }
 #define NGROUP 100
 
-static void cell_box(const qkt_pockets_t *pk, int D, int nc, int c, double *lo, double *hi)
+/* families of groups: order 0, order 1, order 2, B-only, pocket bookkeeping */
+static int family_of(int g)
 {
-    for (int a = D - 1; a >= 0; a--) {
-        int i = c % nc;
-        c /= nc;
-        double w = (pk->umax[a] - pk->umin[a]) / nc;
-        lo[a] = pk->umin[a] + i * w;
-        hi[a] = lo[a] + w;
-    }
+    if (g < 10) return 0;
+    if (g < 20 || (g >= 40 && g < 60) || g == 80) return 1;
+    if (g < 40 || (g >= 60 && g < 80) || (g > 80 && g < 86)) return 2;
+    if (g >= 87 && g <= 91) return 3;
+    return 4;
 }
 
 static int mpi_rank_size(int *size)
@@ -447,59 +754,79 @@ static int mpi_rank_size(int *size)
 #endif
 }
 
-/* Integrate cells [0, nc) (those owned by this rank) into cv/ce (nc x fdim). */
-static qkt_status_t run_cells(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
-                              const qkt_pockets_t *pk, int ncx, int nc, size_t maxeval, const double *scale,
-                              const double *abstol, double *cv, double *ce, size_t *neval, int *unconv)
+typedef struct {
+    const qkt_model_t *m;
+    const qkt_layout_t *L;
+    const qkt_tree_par_t *tp;
+    const qkt_pockets_t *pk;
+    const ball_t *balls;
+    int nballs;
+    const part_t *parts;
+    int nparts;
+} job_t;
+
+/* Integrate every part owned by this rank into pv/pe (nparts x fdim). */
+static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scale, const double *abstol,
+                              double *pv, double *pe, size_t *neval, int *unconv)
 {
     int size, rank = mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
     int nun = 0;
-    int fdim = L->fdim, D = m->dim;
-    memset(cv, 0, sizeof(double) * nc * fdim);
-    memset(ce, 0, sizeof(double) * nc * fdim);
+    int fdim = J->L->fdim, D = J->m->dim, np = J->nparts;
+    memset(pv, 0, sizeof(double) * np * fdim);
+    memset(pe, 0, sizeof(double) * np * fdim);
 #pragma omp parallel reduction(+ : nev, nun)
     {
         ictx_t c;
         memset(&c, 0, sizeof c);
-        c.m = m;
-        c.L = L;
-        c.pk = pk;
+        c.m = J->m;
+        c.L = J->L;
+        c.pk = J->pk;
+        c.tp = J->tp;
+        c.balls = J->balls;
+        c.nballs = J->nballs;
         c.scale = scale;
         c.norm = pow(2 * M_PI, -D);
-        c.ws = qkt_tree_ws_alloc(m, L, tp, pk);
-        if (!c.ws) {
+        c.ws = qkt_tree_ws_alloc(J->m, J->L, J->tp, J->pk);
+        c.eb = qkt_bands_alloc(J->m->nb);
+        c.f = malloc(sizeof(double) * fdim);
+        if (!c.ws || !c.eb || !c.f) {
 #pragma omp critical
             st = QKT_ENOMEM;
         }
 #pragma omp for schedule(dynamic, 1)
-        for (int cell = 0; cell < nc; cell++) {
-            if (cell % size != rank || !c.ws || st) continue;
-            double lo[3], hi[3];
-            cell_box(pk, D, ncx, cell, lo, hi);
+        for (int ip = 0; ip < np; ip++) {
+            if (ip % size != rank || !c.ws || !c.eb || !c.f || st) continue;
+            const part_t *pt = &J->parts[ip];
+            c.part = pt;
+            int ndim = pt->kind == 0 ? D : D - 1;
             size_t before = c.neval;
-            int rc = hcubature_v((unsigned)fdim, tree_integrand, &c, (unsigned)D, lo, hi, maxeval,
-                                 abstol ? abstol[cell] : 0, 0, ERROR_LINF, cv + (size_t)cell * fdim,
-                                 ce + (size_t)cell * fdim);
+            /* maxeval counts tree evaluations; a ray costs about RAY_COST of them */
+            size_t me = pt->kind == 0 ? maxeval : (maxeval > RAY_COST ? maxeval / RAY_COST : 1);
+            int rc = hcubature_v((unsigned)fdim, part_integrand, &c, (unsigned)ndim, pt->lo, pt->hi, me,
+                                 abstol ? abstol[ip] : 0, 0, ERROR_LINF, pv + (size_t)ip * fdim,
+                                 pe + (size_t)ip * fdim);
             if (rc || c.status) {
 #pragma omp critical
-                st = c.status ? c.status : qkt_error(QKT_ENUM, "cubature failed in cell %d", cell);
+                st = c.status ? c.status : qkt_error(QKT_ENUM, "cubature failed in part %d", ip);
             }
             if (abstol) {
                 double e = 0;
-                for (int i = 0; i < fdim; i++) e = fmax(e, ce[(size_t)cell * fdim + i]);
-                if (e > abstol[cell] * 1.0000001 || c.neval - before >= maxeval) nun++;
+                for (int i = 0; i < fdim; i++) e = fmax(e, pe[(size_t)ip * fdim + i]);
+                if (e > abstol[ip] * 1.0000001 || c.neval - before >= maxeval) nun++;
             }
         }
         nev += c.neval;
         qkt_tree_ws_free(c.ws);
+        qkt_bands_free(c.eb);
+        free(c.f);
     }
 #if QKT_HAVE_MPI
     if (size > 1) {
-        /* every cell row was written by exactly one rank: the sum is exact */
-        MPI_Allreduce(MPI_IN_PLACE, cv, nc * fdim, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        MPI_Allreduce(MPI_IN_PLACE, ce, nc * fdim, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        /* every part row was written by exactly one rank: the sum is exact */
+        MPI_Allreduce(MPI_IN_PLACE, pv, np * fdim, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, pe, np * fdim, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         unsigned long n = nev;
         MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_UNSIGNED_LONG, MPI_SUM, MPI_COMM_WORLD);
         nev = n;
@@ -514,6 +841,129 @@ static qkt_status_t run_cells(const qkt_model_t *m, const qkt_layout_t *L, const
     return st;
 }
 
+/* Balls around the pockets of continuum models.  R1 is the largest radius, over
+ * a set of directions, at which some band is still inside the thermal window
+ * (so every Fermi-surface tally of the pocket lives inside r < R1); R2 leaves
+ * room for the smooth partition of unity without reaching another pocket's
+ * shell.  Pockets with the same centre (degenerate valleys) share a ball.
+ * Returns 0 when the pockets cannot be separated so (cells are then used). */
+static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls)
+{
+    if (m->periodic || pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > 8) return 0;
+    int D = pk->dim, N = pk->ncell, nbl = 0;
+    size_t ncells = 1;
+    for (int a = 0; a < D; a++) ncells *= N;
+    double rmax[QKT_MAX_POCKETS];
+    int owner[QKT_MAX_POCKETS];
+    for (int p = 0; p < pk->n; p++) {
+        int found = -1;
+        for (int b = 0; b < nbl; b++) {
+            double d2 = 0;
+            for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - pk->center[p][a], 2);
+            if (sqrt(d2) < 1e-3 * pk->scale) found = b;
+        }
+        if (found < 0) {
+            found = nbl++;
+            memcpy(balls[found].c, pk->center[p], sizeof balls[found].c);
+            balls[found].block = pk->band[p];
+            rmax[found] = 0;
+        }
+        owner[p] = found;
+    }
+    /* crude extent from the labelled cells (to bound the ray march) */
+    for (size_t c = 0; c < ncells; c++) {
+        int ci[3] = {0, 0, 0};
+        size_t r = c;
+        for (int a = D - 1; a >= 0; a--) {
+            ci[a] = (int)(r % N);
+            r /= N;
+        }
+        double u[3] = {0, 0, 0}, k[3], jac;
+        for (int a = 0; a < D; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / N;
+        qkt_domain_map(pk, u, k, &jac);
+        double cs = 0;
+        for (int a = 0; a < D; a++) {
+            double uu[3] = {u[0], u[1], u[2]}, k2[3];
+            uu[a] += (pk->gmax[a] - pk->gmin[a]) / N;
+            qkt_domain_map(pk, uu, k2, &jac);
+            cs += pow(k2[a] - k[a], 2);
+        }
+        for (int bl = 0; bl < pk->nblk; bl++) {
+            int p = pk->label[c * pk->nblk + bl];
+            if (p < 0) continue;
+            int b = owner[p];
+            double d2 = 0;
+            for (int a = 0; a < 3; a++) d2 += pow(k[a] - balls[b].c[a], 2);
+            rmax[b] = fmax(rmax[b], sqrt(d2) + 2 * sqrt(cs));
+        }
+    }
+    /* precise shell radius by marching along rays */
+    qkt_bands_t *eb = qkt_bands_alloc(m->nb);
+    if (!eb) return 0;
+    double W = tp->window * tp->T;
+    int ndir = D == 3 ? 200 : 64, nstep = 400;
+    for (int b = 0; b < nbl; b++) {
+        double R1 = 0;
+        for (int i = 0; i < ndir; i++) {
+            double dir[3] = {0, 0, 0};
+            if (D == 3) {
+                double z = 1 - (2.0 * i + 1) / ndir, ph = i * M_PI * (3 - sqrt(5.0));
+                dir[0] = sqrt(1 - z * z) * cos(ph);
+                dir[1] = sqrt(1 - z * z) * sin(ph);
+                dir[2] = z;
+            } else {
+                dir[0] = cos(2 * M_PI * i / ndir);
+                dir[1] = sin(2 * M_PI * i / ndir);
+            }
+            /* walk outward; a run of in-window points belongs to this ball when
+             * it starts at a point labelled with one of its pockets that is
+             * nearer to this centre than to any other */
+            int inrun = 0, accept = 0;
+            for (int j = 0; j <= nstep; j++) {
+                double r = rmax[b] * j / nstep;
+                double k[3] = {balls[b].c[0] + r * dir[0], balls[b].c[1] + r * dir[1], balls[b].c[2] + r * dir[2]};
+                if (qkt_bands_compute(eb, m, k, QKT_BANDS_ENERGY)) continue;
+                int in = 0, mine = 0;
+                for (int n = 0; n < m->nb; n++)
+                    if (fabs(eb->eps[n] - tp->mu) <= W) {
+                        in = 1;
+                        int p = qkt_pocket_at(pk, k, n);
+                        if (p >= 0 && owner[p] == b) mine = 1;
+                    }
+                if (in && !inrun) {
+                    inrun = 1;
+                    int nearest = 1;
+                    for (int q = 0; q < nbl; q++) {
+                        if (q == b) continue;
+                        double dq = 0;
+                        for (int a = 0; a < 3; a++) dq += pow(k[a] - balls[q].c[a], 2);
+                        if (sqrt(dq) < r) nearest = 0;
+                    }
+                    accept = mine && nearest;
+                }
+                if (!in) inrun = 0;
+                if (in && accept) R1 = fmax(R1, r + 1.5 * rmax[b] / nstep);
+            }
+        }
+        balls[b].R1 = R1 * 1.03 + 2 * tp->h * 4;
+    }
+    qkt_bands_free(eb);
+    for (int b = 0; b < nbl; b++) {
+        double R2 = 1.5 * balls[b].R1;
+        for (int q = 0; q < nbl; q++) {
+            if (q == b) continue;
+            double d2 = 0;
+            for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - balls[q].c[a], 2);
+            R2 = fmin(R2, sqrt(d2) - balls[q].R1);
+        }
+        for (int a = 0; a < D; a++)
+            if (!pk->open[a]) R2 = fmin(R2, pk->umax[a] - fabs(balls[b].c[a]));
+        if (!(R2 > 1.05 * balls[b].R1)) return 0;
+        balls[b].R2 = R2;
+    }
+    return nbl;
+}
+
 qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
                            const qkt_pockets_t *pk, const qkt_intopts_t *o, double *val, double *err,
                            qkt_intstats_t *stats)
@@ -525,41 +975,83 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     for (int a = 0; a < D; a++) nc *= ncx;
     int fdim = L->fdim;
     qkt_status_t st = QKT_OK;
-    double *cv = malloc(sizeof(double) * nc * fdim), *ce = malloc(sizeof(double) * nc * fdim);
-    double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * nc);
+    ball_t balls[QKT_MAX_POCKETS];
+    int nballs = o->no_balls ? 0 : make_balls(m, pk, tp, balls);
+    int npatch = 8, np = nc + nballs * npatch;
+    part_t *parts = calloc(np, sizeof *parts);
+    double *cv = malloc(sizeof(double) * np * fdim), *ce = malloc(sizeof(double) * np * fdim);
+    double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
     size_t neval = 0;
     int unconv = 0;
-    if (!cv || !ce || !scale || !abstol) {
-        st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d cells x %d tallies)", nc, fdim);
+    if (!parts || !cv || !ce || !scale || !abstol) {
+        st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
         goto done;
     }
-    /* pilot: one cubature rule per cell sets the scale of every tally group */
-    st = run_cells(m, L, tp, pk, ncx, nc, 1, NULL, NULL, cv, ce, &neval, &unconv);
+    /* parts: balls first (they carry the Fermi surface), then cells */
+    int ip = 0;
+    for (int b = 0; b < nballs; b++)
+        for (int q = 0; q < npatch; q++) {
+            part_t *pt = &parts[ip++];
+            pt->kind = 1;
+            pt->ball = b;
+            if (D == 3) {
+                pt->lo[0] = q < 4 ? -1 : 0;
+                pt->hi[0] = q < 4 ? 0 : 1;
+                pt->lo[1] = 2 * M_PI * (q % 4) / 4;
+                pt->hi[1] = 2 * M_PI * (q % 4 + 1) / 4;
+            } else {
+                pt->lo[0] = 2 * M_PI * q / npatch;
+                pt->hi[0] = 2 * M_PI * (q + 1) / npatch;
+            }
+        }
+    for (int c = 0; c < nc; c++) {
+        part_t *pt = &parts[ip++];
+        pt->kind = 0;
+        int r = c;
+        for (int a = D - 1; a >= 0; a--) {
+            int i = r % ncx;
+            r /= ncx;
+            double w = (pk->umax[a] - pk->umin[a]) / ncx;
+            pt->lo[a] = pk->umin[a] + i * w;
+            pt->hi[a] = pt->lo[a] + w;
+        }
+    }
+    job_t J = {m, L, tp, pk, balls, nballs, parts, np};
+    /* pilot: one cubature rule per part sets the scale of every tally group */
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv);
     if (st) goto done;
     double gmax[NGROUP];
     for (int g = 0; g < NGROUP; g++) gmax[g] = 0;
     for (int i = 0; i < fdim; i++) {
         double mass = 0;
-        for (int c = 0; c < nc; c++) mass += fabs(cv[(size_t)c * fdim + i]);
+        for (int c = 0; c < np; c++) mass += fabs(cv[(size_t)c * fdim + i]);
         int g = group_of(L, i);
         gmax[g] = fmax(gmax[g], mass);
     }
+    /* a group far below the largest of its family (same order in B) is
+     * converged absolutely, relative to that largest group: its pilot mass is
+     * then roundoff, not physics */
+    double fam[5] = {0, 0, 0, 0, 0};
+    for (int g = 0; g < NGROUP; g++) fam[family_of(g)] = fmax(fam[family_of(g)], gmax[g]);
     double all = 0;
     for (int g = 0; g < NGROUP; g++) all = fmax(all, gmax[g]);
     for (int i = 0; i < fdim; i++) {
-        double s = gmax[group_of(L, i)];
-        scale[i] = s > 1e-14 * all ? s : (all > 0 ? all : 1);
+        int g = group_of(L, i);
+        double floor = fmax(1e-6 * fam[family_of(g)], 1e-14 * all);
+        scale[i] = gmax[g] > floor ? gmax[g] : (floor > 0 ? floor : 1);
+        /* |.| sums and Fermi-sea remainders are diagnostics: 10x looser */
+        if ((i >= L->o_a1 && i < L->o_p2) || (i >= L->o_a2 && i < L->o_u1)) scale[i] *= 10;
     }
-    for (int c = 0; c < nc; c++) {
+    for (int c = 0; c < np; c++) {
         double mag = 0;
         for (int i = 0; i < fdim; i++) mag = fmax(mag, fabs(cv[(size_t)c * fdim + i]) / scale[i]);
-        abstol[c] = o->reltol * fmax(mag, 1.0 / nc);
+        abstol[c] = o->reltol * fmax(mag, 1.0 / np);
     }
-    st = run_cells(m, L, tp, pk, ncx, nc, o->maxeval, scale, abstol, cv, ce, &neval, &unconv);
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv);
     if (st) goto done;
     for (int i = 0; i < fdim; i++) {
         double v = 0, e = 0;
-        for (int c = 0; c < nc; c++) {
+        for (int c = 0; c < np; c++) {
             v += cv[(size_t)c * fdim + i];
             e += ce[(size_t)c * fdim + i];
         }
@@ -569,8 +1061,11 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     if (stats) {
         stats->neval = neval;
         stats->converged = unconv == 0;
+        stats->nballs = nballs;
+        stats->nparts = np;
     }
 done:
+    free(parts);
     free(cv);
     free(ce);
     free(scale);

@@ -1,11 +1,33 @@
 /* linalg.c - small dense complex matrix helpers and the Hermitian eigen-solver
  * (closed form for 1x1 and 2x2, LAPACKE zheevd otherwise). */
+#include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
 #include "qkt_internal.h"
 
+/* Dense complex products.  2x2 is written out (the continuum models), large
+ * matrices go to BLAS zgemm, the rest use plain loops. */
+#define QKT_GEMM_MIN 8
+
+static void mm2(const double complex *restrict A, const double complex *restrict B, double complex *restrict C)
+{
+    C[0] = A[0] * B[0] + A[1] * B[2];
+    C[1] = A[0] * B[1] + A[1] * B[3];
+    C[2] = A[2] * B[0] + A[3] * B[2];
+    C[3] = A[2] * B[1] + A[3] * B[3];
+}
+
 void qkt_mat_mul(int n, const double complex *A, const double complex *B, double complex *C)
 {
+    if (n == 2) {
+        mm2(A, B, C);
+        return;
+    }
+    if (n >= QKT_GEMM_MIN) {
+        const double complex one = 1, zero = 0;
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &one, A, n, B, n, &zero, C, n);
+        return;
+    }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
             double complex s = 0;
@@ -18,6 +40,18 @@ void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B
                          double complex *C, double complex *tmp)
 {
     /* tmp = B U ; C = U^dagger tmp */
+    if (n == 2) {
+        double complex Ud[4] = {conj(U[0]), conj(U[2]), conj(U[1]), conj(U[3])};
+        mm2(B, U, tmp);
+        mm2(Ud, tmp, C);
+        return;
+    }
+    if (n >= QKT_GEMM_MIN) {
+        const double complex one = 1, zero = 0;
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &one, B, n, U, n, &zero, tmp, n);
+        cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, n, n, n, &one, U, n, tmp, n, &zero, C, n);
+        return;
+    }
     qkt_mat_mul(n, B, U, tmp);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
@@ -31,6 +65,18 @@ void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B
                          double complex *C, double complex *tmp)
 {
     /* tmp = U B ; C = tmp U^dagger */
+    if (n == 2) {
+        double complex Ud[4] = {conj(U[0]), conj(U[2]), conj(U[1]), conj(U[3])};
+        mm2(U, B, tmp);
+        mm2(tmp, Ud, C);
+        return;
+    }
+    if (n >= QKT_GEMM_MIN) {
+        const double complex one = 1, zero = 0;
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &one, U, n, B, n, &zero, tmp, n);
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, n, n, n, &one, tmp, n, U, n, &zero, C, n);
+        return;
+    }
     qkt_mat_mul(n, U, B, tmp);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {

@@ -27,12 +27,12 @@ void qkt_params_default(qkt_params_t *p)
     p->nu_mask = 7;
     p->al_mask = 7;
     p->reltol = 1e-3;
-    p->maxeval = 2000000;
+    p->maxeval = 400000;
     p->pilot = 20000;
     p->ncell = 24;
     p->fd_step = 0;
     p->degen_tol = 1e-10;
-    p->window = 18;
+    p->window = 0; /* automatic: 4 + ln(10/reltol), within [12, 30] */
     p->pocket_thresh = 1e-3;
 }
 
@@ -114,7 +114,7 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
             r /= pk->ncell;
         }
         double u[3] = {0, 0, 0}, k[3], jac;
-        for (int a = 0; a < pk->dim; a++) u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * (ci[a] + 0.5) / pk->ncell;
+        for (int a = 0; a < pk->dim; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / pk->ncell;
         qkt_domain_map(pk, u, k, &jac);
         if (qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY)) continue;
         for (int n = 0; n < m->nb; n++) {
@@ -140,7 +140,7 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (!(p->reltol > 0 && p->reltol < 1)) return qkt_error(QKT_EINVAL, "reltol must be in (0, 1)");
     if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY)
         return qkt_error(QKT_EINVAL, "unknown relaxation rule %d", (int)p->rule);
-    if (!(p->window >= 5)) return qkt_error(QKT_EINVAL, "thermal window must be >= 5 T");
+    if (p->window != 0 && !(p->window >= 8)) return qkt_error(QKT_EINVAL, "thermal window must be >= 8 T (or 0: automatic)");
     if (p->ncell < 2 || p->ncell > 400) return qkt_error(QKT_EINVAL, "ncell must be in [2, 400]");
     if (m->dim != 2 && m->dim != 3) return qkt_error(QKT_EINVAL, "model dimension %d not supported", m->dim);
     return QKT_OK;
@@ -185,6 +185,10 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->dim = m->dim;
     qkt_status_t st = check_params(m, p);
     if (st) return st;
+    qkt_params_t pw = *p; /* with the automatic choices filled in */
+    if (pw.window == 0) pw.window = fmin(30, fmax(12, 4 + log(10 / pw.reltol)));
+    p = &pw;
+    r->par = pw;
     qkt_intopts_t io;
     memset(&io, 0, sizeof io);
     io.ncell = p->ncell;
@@ -216,6 +220,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     qkt_layout_t L;
     qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, pk->n, p->bonly, nu, nnu, al, nal);
+    L.valley = p->rule == QKT_RULE_VALLEY;
     qkt_tree_par_t tp;
     tp.mu = p->mu;
     tp.T = p->T;
@@ -240,7 +245,6 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->seconds = stats.seconds;
 
     /* pockets */
-    int P = pk->n > 0 ? pk->n : 1;
     r->npocket = pk->n;
     double fourpi2 = 4 * M_PI * M_PI;
     for (int q = 0; q < pk->n; q++) {

@@ -283,6 +283,14 @@ static void make_W(qkt_tree_ws_t *w, const qkt_bands_t *b, int alpha)
 /* derivative directions used with B along alpha */
 static int use_dir(const qkt_tree_ws_t *w, int a, int alpha) { return a != alpha && a < w->m->dim; }
 
+/* direction a is needed by some computed B component */
+static int dir_needed(const qkt_tree_ws_t *w, int a)
+{
+    for (int ia = 0; ia < w->L->nal; ia++)
+        if (use_dir(w, a, w->L->al[ia])) return 1;
+    return 0;
+}
+
 /* out = 1/2 sum_a {W_a, D_a} over the directions in use (eigenbasis) */
 static void db_apply(qkt_tree_ws_t *w, int alpha, double complex *const *D, double complex *out)
 {
@@ -405,6 +413,7 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
     for (int in = 0; in < L->nnu; in++) {
         /* derivatives of nE and of the sea coefficients of SE in all directions in use */
         for (int a = 0; a < w->m->dim; a++) {
+            if (!dir_needed(w, a)) continue;
             st = fd0(w, o, a, get_nE, in, b, w->D[a]);
             if (st) return st;
             for (int jb = 0; jb < nb; jb++) {
@@ -519,7 +528,7 @@ static void tally_pockets(const qkt_tree_ws_t *w, const slot0_t *s, const double
 qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
 {
     const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2, P = L->npk > 0 ? L->npk : 1;
+    int nb = w->nb, nb2 = w->nb2;
     memcpy(w->k0, k, sizeof w->k0);
     memset(w->map0, -1, sizeof w->map0);
     memset(w->map1, -1, sizeof w->map1);
@@ -629,6 +638,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                 make_W(w, b, al);
                 for (int a = 0; a < 3; a++) memset(w->Dsea + (size_t)a * nb2, 0, sizeof(double complex) * nb2);
                 for (int a = 0; a < w->m->dim; a++) {
+                    if (!use_dir(w, a, al)) continue;
                     for (int jb = 0; jb < nb; jb++) {
                         st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y);
                         if (st) return st;
@@ -638,9 +648,12 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                 double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
                 db_apply(w, al, Ds, w->X);
                 for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                /* restricted smoothly to the thermal shell: the pocket of a point
+                 * is defined there only */
                 double *sea = out + L->o_sea1 + L_q1(L, T1_NA, in, ia);
                 for (int m = 0; m < nb; m++)
-                    if (c->pk[m] >= 0) sea[c->pk[m]] += wt * w->dg[m];
+                    if (c->pk[m] >= 0)
+                        sea[c->pk[m]] += wt * w->dg[m] * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
             }
         }
     /* pocket modes u_p at order 1: their own sigma */
@@ -653,7 +666,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     /* ---- order 2 at the centre.  First fill the level-1 cache on the axis
      * stencil (level1() uses the scratch matrices the loop below needs). */
     for (int a = 0; a < w->m->dim; a++)
-        for (int s = 0; s < 4; s++) {
+        for (int s = 0; s < 4 && dir_needed(w, a); s++) {
             int qo[3] = {0, 0, 0};
             qo[a] = fd_s[s];
             slot1_t *sl;
@@ -709,7 +722,9 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                         for (int m = 0; m < nb; m++) {
                             double ds = creal(w->Y[m * nb + m]);
                             int p = c->pk[m];
-                            if (p >= 0) out[L->o_sea2 + base + p] += wt * ds;
+                            if (p >= 0)
+                                out[L->o_sea2 + base + p] +=
+                                    wt * ds * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
                         }
                         for (int i = 0; i < nb2; i++) w->X[i] += w->Y[i];
                     }
@@ -723,8 +738,8 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     }
                 }
             }
-        /* children of the pocket modes u_p under D_B^beta */
-        for (int p = 0; p < L->npk; p++) {
+        /* children of the pocket modes u_p under D_B^beta (rule valley only) */
+        for (int p = 0; p < (L->valley ? L->npk : 0); p++) {
             for (int a = 0; a < 3; a++) memset(Dfs[a], 0, sizeof(double complex) * nb2);
             for (int a = 0; a < w->m->dim; a++) {
                 if (!use_dir(w, a, be)) continue;

@@ -1,0 +1,248 @@
+/* bench_bands.c - band-geometry throughput: k-points per second of
+ * qkt_bands_compute(QKT_BANDS_GEOMETRY) for models with 2 (weyl2), 4 (weyl4),
+ * 18 (Fe_tb.dat.gz, Wannier90) and 100 bands (a synthetic Wannier90 file
+ * written to /tmp), next to the bare LAPACKE_zheevd call on the same H(k)
+ * matrices and, for Wannier models, the H(k) Fourier sum alone.
+ *
+ * Output: a readable table, then one line per number
+ *   RESULT <case> <metric> <value> <unit>
+ * which bench/run.sh collects into bench/RESULTS.md.  Speed is measured
+ * here, never asserted.  Usage: bench_bands [seconds per measurement]. */
+#include <complex.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "qkt.h"
+
+#define NK 64 /* distinct k-points per case, cycled */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static unsigned long long rng = 0x853C49E6748FEA9Bull;
+static double urand(void)
+{
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+/* A Wannier90 _hr.dat with nw orbitals on a cubic lattice: R in {-1,0,1}^3
+ * (27 vectors, ndegen 1), random on-site levels in [-2, 2] eV and random
+ * complex hoppings of size ~0.1 eV with H(-R) = H(R)^dagger. */
+static int write_synthetic(const char *path, int nw)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int nR = 27;
+    double complex *H = calloc((size_t)nR * nw * nw, sizeof(double complex));
+    if (!H) {
+        fclose(f);
+        return -1;
+    }
+    for (int r = 0; r < nR; r++) {
+        int R[3] = {r / 9 - 1, r / 3 % 3 - 1, r % 3 - 1};
+        int mr = (2 - (R[0] + 1)) * 9 + (2 - (R[1] + 1)) * 3 + (2 - (R[2] + 1)); /* index of -R */
+        if (mr < r) continue; /* filled with its partner */
+        for (int m = 0; m < nw; m++)
+            for (int n = 0; n < nw; n++) {
+                double complex v;
+                if (r == mr) { /* R = 0: Hermitian */
+                    if (n < m) continue;
+                    v = m == n ? 4 * urand() - 2 : 0.1 * ((urand() - 0.5) + I * (urand() - 0.5));
+                    H[(size_t)r * nw * nw + m * nw + n] = v;
+                    H[(size_t)r * nw * nw + n * nw + m] = conj(v);
+                } else {
+                    v = 0.1 * ((urand() - 0.5) + I * (urand() - 0.5));
+                    H[(size_t)r * nw * nw + m * nw + n] = v;
+                    H[(size_t)mr * nw * nw + n * nw + m] = conj(v);
+                }
+            }
+    }
+    fprintf(f, " synthetic %d-orbital cubic tight-binding model (bench_bands)\n%12d\n%12d\n", nw, nw, nR);
+    for (int r = 0; r < nR; r++) fprintf(f, "%5d%s", 1, (r % 15 == 14 || r == nR - 1) ? "\n" : "");
+    for (int r = 0; r < nR; r++) {
+        int R[3] = {r / 9 - 1, r / 3 % 3 - 1, r % 3 - 1};
+        for (int n = 0; n < nw; n++)
+            for (int m = 0; m < nw; m++) {
+                double complex v = H[(size_t)r * nw * nw + m * nw + n];
+                fprintf(f, "%5d%5d%5d%5d%5d %18.12f %18.12f\n", R[0], R[1], R[2], m + 1, n + 1, creal(v), cimag(v));
+            }
+    }
+    free(H);
+    return fclose(f);
+}
+
+typedef struct {
+    const char *name;
+    qkt_model_t *m;
+    int wannier;
+} bcase_t;
+
+static void result(const char *c, const char *metric, double v, const char *unit)
+{
+    printf("RESULT %s %s %.6g %s\n", c, metric, v, unit);
+}
+
+/* Seconds per call of fn over the k list, best of 3 runs of >= tmin seconds. */
+#define TIME_LOOP(tmin, best, BODY)                                                            \
+    do {                                                                                       \
+        best = INFINITY;                                                                       \
+        for (int rep_ = 0; rep_ < 3; rep_++) {                                                 \
+            long n_ = 0;                                                                       \
+            double t0_ = now(), t_;                                                            \
+            do {                                                                               \
+                for (int ik = 0; ik < NK; ik++) { BODY; }                                      \
+                n_ += NK;                                                                      \
+                t_ = now() - t0_;                                                              \
+            } while (t_ < (tmin));                                                             \
+            if (t_ / n_ < best) best = t_ / n_;                                                \
+        }                                                                                      \
+    } while (0)
+
+static int run_case(const bcase_t *c, double tmin, char lines[][256], int *nlines)
+{
+    const qkt_model_t *m = c->m;
+    int nb = m->nb;
+    size_t n2 = (size_t)nb * nb;
+    double (*k)[3] = malloc(sizeof(double[3]) * NK);
+    double complex *Hs = malloc(sizeof(double complex) * n2 * NK);
+    double complex *A = malloc(sizeof(double complex) * n2);
+    double complex *buf = malloc(sizeof(double complex) * 10 * n2);
+    double *w = malloc(sizeof(double) * nb);
+    qkt_bands_t *b = qkt_bands_alloc(nb);
+    lapack_int lwork = 2 * nb + nb * nb, lrwork = 1 + 5 * nb + 2 * nb * nb, liwork = 3 + 5 * nb;
+    double complex *work = malloc(sizeof(double complex) * lwork);
+    double *rwork = malloc(sizeof(double) * lrwork);
+    lapack_int *iwork = malloc(sizeof(lapack_int) * liwork);
+    if (!k || !Hs || !A || !buf || !w || !b || !work || !rwork || !iwork) {
+        fprintf(stderr, "bench_bands: out of memory (%s)\n", c->name);
+        return 1;
+    }
+    for (int i = 0; i < NK; i++) {
+        double u[3] = {urand() - 0.5, urand() - 0.5, urand() - 0.5};
+        for (int a = 0; a < 3; a++) {
+            if (m->periodic)
+                k[i][a] = u[0] * m->bvec[0][a] + u[1] * m->bvec[1][a] + u[2] * m->bvec[2][a];
+            else
+                k[i][a] = 2 * u[a] * 0.5 * m->kcut;
+        }
+        if (qkt_model_hk(m, k[i], 0, buf)) {
+            fprintf(stderr, "bench_bands: %s: %s\n", c->name, qkt_strerror());
+            return 1;
+        }
+        memcpy(Hs + i * n2, buf, sizeof(double complex) * n2);
+    }
+    double t_bands, t_eig, t_hk = 0, t_hk0 = 0;
+    int fail = 0;
+    TIME_LOOP(tmin, t_bands, fail |= qkt_bands_compute(b, m, k[ik], QKT_BANDS_GEOMETRY));
+    TIME_LOOP(tmin, t_eig, {
+        memcpy(A, Hs + ik * n2, sizeof(double complex) * n2);
+        fail |= LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'V', 'U', nb, (lapack_complex_double *)A, nb, w,
+                                    (lapack_complex_double *)work, lwork, rwork, lrwork, iwork, liwork) != 0;
+    });
+    TIME_LOOP(tmin, t_hk, fail |= m->hk(m, k[ik], 1, buf));
+    if (c->wannier) TIME_LOOP(tmin, t_hk0, fail |= m->hk(m, k[ik], 0, buf));
+    if (fail) fprintf(stderr, "bench_bands: %s: a call failed: %s\n", c->name, qkt_strerror());
+    char hk0[32];
+    if (c->wannier)
+        snprintf(hk0, sizeof hk0, "%10.2f", t_hk0 * 1e6);
+    else
+        snprintf(hk0, sizeof hk0, "%10s", "analytic");
+    snprintf(lines[*nlines], 256, "%-14s %5d %12.0f %12.2f %12.2f %8.2f %12.2f %s", c->name, nb, 1 / t_bands,
+             t_bands * 1e6, t_eig * 1e6, t_bands / t_eig, t_hk * 1e6, hk0);
+    (*nlines)++;
+    result(c->name, "bands_geometry_kps", 1 / t_bands, "k/s");
+    result(c->name, "bands_geometry_us", t_bands * 1e6, "us");
+    result(c->name, "zheevd_us", t_eig * 1e6, "us");
+    result(c->name, "overhead_ratio", t_bands / t_eig, "x");
+    result(c->name, "hk_order1_us", t_hk * 1e6, "us");
+    if (c->wannier) result(c->name, "hk_order0_us", t_hk0 * 1e6, "us");
+    free(k);
+    free(Hs);
+    free(A);
+    free(buf);
+    free(w);
+    free(work);
+    free(rwork);
+    free(iwork);
+    qkt_bands_free(b);
+    return fail;
+}
+
+int main(int argc, char **argv)
+{
+    double tmin = argc > 1 ? atof(argv[1]) : 0.3;
+    if (!(tmin > 0)) tmin = 0.3;
+    const char *shared = getenv("QKT_SHARED") ? getenv("QKT_SHARED") : "../shared";
+    char fe[1024], synth[256];
+    snprintf(fe, sizeof fe, "%s/data/fe/Fe_tb.dat.gz", shared);
+    snprintf(synth, sizeof synth, "/tmp/qkt_bench_synth100_%ld_hr.dat", (long)getpid());
+
+    bcase_t cases[4];
+    int nc = 0, status = 0;
+    const char *cont[2] = {"weyl2", "weyl4"};
+    for (int i = 0; i < 2; i++) {
+        qkt_model_t *m = qkt_model_alloc(cont[i]);
+        if (!m || qkt_model_setup(m)) {
+            fprintf(stderr, "bench_bands: %s: %s\n", cont[i], qkt_strerror());
+            return 1;
+        }
+        cases[nc++] = (bcase_t){cont[i], m, 0};
+    }
+    qkt_wannier_opts_t o;
+    qkt_wannier_opts_default(&o);
+    o.path = fe;
+    qkt_model_t *m = NULL;
+    double t0 = now();
+    if (qkt_wannier_load(&o, &m) == QKT_OK) {
+        double tl = now() - t0;
+        printf("loaded %s in %.3f s (nrpts %d)\n", fe, tl, qkt_wannier_nrpts(m));
+        result("Fe_tb", "load_s", tl, "s");
+        cases[nc++] = (bcase_t){"Fe_tb", m, 1};
+    } else {
+        fprintf(stderr, "bench_bands: skipping Fe: %s\n", qkt_strerror());
+        status = 1;
+    }
+    if (write_synthetic(synth, 100) == 0) {
+        qkt_wannier_opts_default(&o);
+        o.path = synth;
+        o.have_avec = 1;
+        for (int a = 0; a < 3; a++) o.avec[a][a] = 3.0;
+        m = NULL;
+        if (qkt_wannier_load(&o, &m) == QKT_OK)
+            cases[nc++] = (bcase_t){"synthetic100", m, 1};
+        else {
+            fprintf(stderr, "bench_bands: synthetic model: %s\n", qkt_strerror());
+            status = 1;
+        }
+        remove(synth);
+    } else {
+        fprintf(stderr, "bench_bands: cannot write %s\n", synth);
+        status = 1;
+    }
+
+    const char *omp = getenv("OMP_NUM_THREADS"), *obl = getenv("OPENBLAS_NUM_THREADS");
+    printf("bench_bands: one thread per call (OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s), %d k-points per "
+           "case, best of 3 runs of >= %.2f s\n",
+           omp ? omp : "unset", obl ? obl : "unset", NK, tmin);
+    char lines[8][256];
+    int nl = 0;
+    for (int i = 0; i < nc; i++) status |= run_case(&cases[i], tmin, lines, &nl);
+    printf("\n%-14s %5s %12s %12s %12s %8s %12s %10s\n", "model", "bands", "k/s", "bands us", "zheevd us",
+           "ratio", "H(k)+dH us", "H(k) us");
+    for (int i = 0; i < nl; i++) printf("%s\n", lines[i]);
+    printf("\nratio = qkt_bands_compute(GEOMETRY) time / bare LAPACKE_zheevd time on the same H(k);\n"
+           "H(k)+dH = the model's H(k) and dH/dk (order 1, what GEOMETRY uses); H(k) = the Fourier sum\n"
+           "of order 0 alone (Wannier models).\n"
+           "For 2 bands the library uses a closed form instead of zheevd.\n");
+    for (int i = 0; i < nc; i++) qkt_model_free(cases[i].m);
+    return status;
+}

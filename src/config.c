@@ -1,0 +1,641 @@
+/* config.c - run files: "key = value" lines in [section]s (libinih), command
+ * line overrides (--set key=value), typed getters with file:line in every
+ * error, and the unknown-key check with a "did you mean" suggestion (optimal
+ * string alignment distance).  Every key keeps its value and its origin. */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "qkt_internal.h"
+
+typedef struct {
+    char *key, *value, *origin;
+} entry_t;
+
+struct qkt_config {
+    entry_t *e;
+    int n, cap;
+};
+
+/* Bytes used to smuggle text past inih: a ';' inside a value (inih would take
+ * " ;..." for an inline comment) and the value of an over-long line. */
+#define SEMI_MARK '\x1e'
+#define LONG_MARK "\x1f"
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+qkt_config_t *qkt_config_alloc(void)
+{
+    qkt_config_t *c = calloc(1, sizeof *c);
+    if (!c) qkt_error(QKT_ENOMEM, "out of memory allocating a run-file table");
+    return c;
+}
+
+static void entries_free(qkt_config_t *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->e[i].key);
+        free(c->e[i].value);
+        free(c->e[i].origin);
+    }
+    free(c->e);
+    c->e = NULL;
+    c->n = c->cap = 0;
+}
+
+void qkt_config_free(qkt_config_t *c)
+{
+    if (!c) return;
+    entries_free(c);
+    free(c);
+}
+
+static int find(const qkt_config_t *c, const char *key)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].key, key) == 0) return i;
+    return -1;
+}
+
+/* Insert or override key; a later assignment keeps the first one's position. */
+static qkt_status_t put(qkt_config_t *c, const char *key, const char *value, const char *origin)
+{
+    char *v = dupstr(value), *o = dupstr(origin);
+    if (!v || !o) goto nomem;
+    int i = find(c, key);
+    if (i >= 0) {
+        free(c->e[i].value);
+        free(c->e[i].origin);
+        c->e[i].value = v;
+        c->e[i].origin = o;
+        return QKT_OK;
+    }
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 16;
+        entry_t *e = realloc(c->e, (size_t)cap * sizeof *e);
+        if (!e) goto nomem;
+        c->e = e;
+        c->cap = cap;
+    }
+    char *k = dupstr(key);
+    if (!k) goto nomem;
+    c->e[c->n].key = k;
+    c->e[c->n].value = v;
+    c->e[c->n].origin = o;
+    c->n++;
+    return QKT_OK;
+nomem:
+    free(v);
+    free(o);
+    return qkt_error(QKT_ENOMEM, "out of memory storing run-file key '%s'", key);
+}
+
+static int valid_key_char(int ch) { return isalnum(ch) || ch == '_' || ch == '-' || ch == '.'; }
+
+static int valid_key(const char *k)
+{
+    if (!*k || *k == '.' || k[strlen(k) - 1] == '.') return 0;
+    for (const char *p = k; *p; p++)
+        if (!valid_key_char((unsigned char)*p) || (p[0] == '.' && p[1] == '.')) return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ reading */
+typedef struct {
+    FILE *f;
+    const char *path;
+    int lineno;
+    char *buf;
+    size_t cap;
+    char *longval;        /* value of an over-long "key = value" line */
+    qkt_config_t *dst;    /* entries read so far (merged on success) */
+    qkt_status_t st;      /* first error of our own */
+    int errline;
+    char msg[1024];
+} reader_t;
+
+static int is_blank(int ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f'; }
+
+static void rd_fail(reader_t *r, qkt_status_t st, int line, const char *fmt, const char *arg)
+{
+    if (r->st) return; /* keep the first */
+    r->st = st;
+    r->errline = line;
+    snprintf(r->msg, sizeof r->msg, fmt, arg);
+}
+
+static void trim_right(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && is_blank((unsigned char)s[n - 1])) s[--n] = '\0';
+}
+
+/* fgets-style reader given to ini_parse_stream.  It reads whole physical lines
+ * and hands inih a cleaned copy: leading blanks removed (so an indented key is
+ * never taken for a continuation line), '#' inline comments removed, ';' in
+ * values protected, over-long values replaced by a marker. */
+static char *reader(char *str, int num, void *stream)
+{
+    reader_t *r = stream;
+    if (r->st) return NULL;
+    errno = 0;
+    ssize_t len = getline(&r->buf, &r->cap, r->f);
+    if (len < 0) {
+        if (ferror(r->f)) {
+            r->st = QKT_EIO;
+            r->errline = r->lineno + 1;
+            snprintf(r->msg, sizeof r->msg, "cannot read '%s': %s", r->path,
+                     errno ? strerror(errno) : "read error");
+        }
+        return NULL;
+    }
+    r->lineno++;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%d", r->lineno);
+    if ((size_t)len != strlen(r->buf)) {
+        rd_fail(r, QKT_EFORMAT, r->lineno, "%s: contains a NUL byte (not a text file?)", tmp);
+        return NULL;
+    }
+    char *s = r->buf;
+    if (r->lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+        (unsigned char)s[2] == 0xBF)
+        s += 3; /* UTF-8 byte order mark */
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#') {
+        /* blank or comment line: an empty line keeps inih's count in step */
+        str[0] = '\n';
+        str[1] = '\0';
+        return str;
+    }
+    /* inline comment: '#' at the start of a word */
+    for (char *p = s + 1; *p; p++)
+        if (*p == '#' && is_blank((unsigned char)p[-1])) {
+            *p = '\0';
+            break;
+        }
+    trim_right(s);
+    int mark = 0;
+    if (*s == '[') {
+        char *close = strchr(s, ']');
+        if (!close) {
+            rd_fail(r, QKT_EFORMAT, r->lineno, "%s: syntax error: section header without ']'", tmp);
+            return NULL;
+        }
+        if (close[1] != '\0') {
+            rd_fail(r, QKT_EFORMAT, r->lineno, "%s: syntax error: text after the section header", tmp);
+            return NULL;
+        }
+    } else {
+        char *eq = strpbrk(s, "=:");
+        if (!eq) {
+            rd_fail(r, QKT_EFORMAT, r->lineno,
+                    "%s: syntax error: expected 'key = value' or '[section]'", tmp);
+            return NULL;
+        }
+        for (char *p = eq + 1; *p; p++)
+            if (*p == ';') *p = SEMI_MARK;
+        if (strlen(s) + 2 > (size_t)num) {
+            /* too long for inih's line buffer: pass "key =<marker>" and keep
+             * the value aside for the handler */
+            char *v = eq + 1;
+            while (is_blank((unsigned char)*v)) v++;
+            free(r->longval);
+            r->longval = dupstr(v);
+            if (!r->longval) {
+                rd_fail(r, QKT_ENOMEM, r->lineno, "%s: out of memory", tmp);
+                return NULL;
+            }
+            eq[1] = '\0';
+            mark = 1;
+        }
+    }
+    size_t n = strlen(s), nm = mark ? strlen(LONG_MARK) : 0;
+    if (n + nm + 2 > (size_t)num) {
+        rd_fail(r, QKT_EFORMAT, r->lineno, mark ? "%s: key name too long" : "%s: line too long", tmp);
+        return NULL;
+    }
+    memcpy(str, s, n);
+    memcpy(str + n, LONG_MARK, nm);
+    str[n + nm] = '\n';
+    str[n + nm + 1] = '\0';
+    return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    reader_t *r = user;
+    if (r->st) return 0;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%d", r->lineno);
+    /* section without surrounding blanks */
+    while (is_blank((unsigned char)*section)) section++;
+    size_t sl = strlen(section);
+    while (sl > 0 && is_blank((unsigned char)section[sl - 1])) sl--;
+    const char *val = value;
+    if (strcmp(value, LONG_MARK) == 0 && r->longval) val = r->longval;
+    size_t kl = sl + 1 + strlen(name) + 1;
+    char *key = malloc(kl), *v = dupstr(val);
+    if (!key || !v) {
+        free(key);
+        free(v);
+        rd_fail(r, QKT_ENOMEM, r->lineno, "%s: out of memory", tmp);
+        return 0;
+    }
+    if (sl)
+        snprintf(key, kl, "%.*s.%s", (int)sl, section, name);
+    else
+        snprintf(key, kl, "%s", name);
+    for (char *p = v; *p; p++)
+        if (*p == SEMI_MARK) *p = ';';
+    trim_right(v);
+    if (*name == '\0') {
+        rd_fail(r, QKT_EFORMAT, r->lineno, "%s: syntax error: missing key name before '='", tmp);
+    } else if (!valid_key(key)) {
+        char m[700];
+        snprintf(m, sizeof m, "%.20s: invalid key '%.500s' (letters, digits, '_', '-' and '.' only)", tmp, key);
+        rd_fail(r, QKT_EFORMAT, r->lineno, "%s", m);
+    } else {
+        char origin[1200];
+        snprintf(origin, sizeof origin, "%s:%d", r->path, r->lineno);
+        if (put(r->dst, key, v, origin)) rd_fail(r, QKT_ENOMEM, r->lineno, "%s: out of memory", tmp);
+    }
+    free(key);
+    free(v);
+    free(r->longval);
+    r->longval = NULL;
+    return r->st ? 0 : 1;
+}
+
+qkt_status_t qkt_config_read(qkt_config_t *c, const char *path)
+{
+    if (!c || !path) return qkt_error(QKT_EINVAL, "qkt_config_read: NULL argument");
+    FILE *f = fopen(path, "r");
+    if (!f) return qkt_error(QKT_EIO, "cannot open run file '%s': %s", path, strerror(errno));
+    qkt_config_t tmp = {0};
+    reader_t r = {.f = f, .path = path, .dst = &tmp};
+    int ret = ini_parse_stream(reader, &r, handler, &r);
+    fclose(f);
+    free(r.buf);
+    free(r.longval);
+    qkt_status_t st = QKT_OK;
+    if (r.st == QKT_EIO) {
+        st = qkt_error(QKT_EIO, "%s", r.msg);
+    } else if (r.st) {
+        /* r.msg starts with the line number */
+        st = qkt_error(r.st, "%s:%s", path, r.msg);
+    } else if (ret == -2) {
+        st = qkt_error(QKT_ENOMEM, "out of memory reading '%s'", path);
+    } else if (ret != 0) {
+        st = qkt_error(QKT_EFORMAT, "%s:%d: syntax error", path, ret);
+    }
+    if (st) {
+        entries_free(&tmp);
+        return st;
+    }
+    for (int i = 0; i < tmp.n && !st; i++) st = put(c, tmp.e[i].key, tmp.e[i].value, tmp.e[i].origin);
+    entries_free(&tmp);
+    return st;
+}
+
+qkt_status_t qkt_config_set(qkt_config_t *c, const char *assignment)
+{
+    if (!c || !assignment) return qkt_error(QKT_EINVAL, "qkt_config_set: NULL argument");
+    const char *eq = strchr(assignment, '=');
+    if (!eq) return qkt_error(QKT_EINVAL, "--set expects key=value, got '%s'", assignment);
+    const char *k0 = assignment, *k1 = eq;
+    while (k0 < k1 && is_blank((unsigned char)*k0)) k0++;
+    while (k1 > k0 && is_blank((unsigned char)k1[-1])) k1--;
+    size_t kl = (size_t)(k1 - k0);
+    char *key = malloc(kl + 1), *val = dupstr(eq + 1);
+    if (!key || !val) {
+        free(key);
+        free(val);
+        return qkt_error(QKT_ENOMEM, "out of memory");
+    }
+    memcpy(key, k0, kl);
+    key[kl] = '\0';
+    char *v = val;
+    while (is_blank((unsigned char)*v)) v++;
+    trim_right(v);
+    qkt_status_t st;
+    if (!valid_key(key))
+        st = qkt_error(QKT_EINVAL, "--set %s: invalid key '%s' (expected section.key = value)", assignment, key);
+    else
+        st = put(c, key, v, "--set");
+    free(key);
+    free(val);
+    return st;
+}
+
+qkt_status_t qkt_config_set_default(qkt_config_t *c, const char *key, const char *value)
+{
+    if (!c || !key || !value) return qkt_error(QKT_EINVAL, "qkt_config_set_default: NULL argument");
+    if (find(c, key) >= 0) return QKT_OK;
+    return put(c, key, value, "default");
+}
+
+const char *qkt_config_get(const qkt_config_t *c, const char *key)
+{
+    int i = c ? find(c, key) : -1;
+    return i >= 0 ? c->e[i].value : NULL;
+}
+
+const char *qkt_config_origin(const qkt_config_t *c, const char *key)
+{
+    int i = c ? find(c, key) : -1;
+    return i >= 0 ? c->e[i].origin : NULL;
+}
+
+int qkt_config_count(const qkt_config_t *c) { return c ? c->n : 0; }
+
+const char *qkt_config_key_at(const qkt_config_t *c, int i)
+{
+    return (c && i >= 0 && i < c->n) ? c->e[i].key : NULL;
+}
+
+/* ------------------------------------------------------------------ values */
+/* Parse one number at *p (leading blanks skipped); advance *p past it.
+ * 0: ok, 1: not a number, 2: not finite, 3: out of range. */
+static int parse_number(const char **p, double *x)
+{
+    const char *s = *p;
+    while (is_blank((unsigned char)*s)) s++;
+    if (!*s) return 1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s) return 1;
+    /* the number must end at a blank, a comma or the end */
+    if (*end && !is_blank((unsigned char)*end) && *end != ',') return 1;
+    if (!isfinite(v)) return (errno == ERANGE) ? 3 : 2;
+    *x = v;
+    *p = end;
+    return 0;
+}
+
+static qkt_status_t value_error(const qkt_config_t *c, const char *key, const char *what)
+{
+    return qkt_error(QKT_EINVAL, "key '%s' (%s): %s", key, qkt_config_origin(c, key), what);
+}
+
+static qkt_status_t number_error(const qkt_config_t *c, const char *key, int code, const char *tok)
+{
+    char what[600];
+    size_t tl = 0;
+    while (tok[tl] && !is_blank((unsigned char)tok[tl]) && tok[tl] != ',') tl++;
+    if (code == 2)
+        snprintf(what, sizeof what, "value '%.*s' is not a finite number", (int)(tl > 200 ? 200 : tl), tok);
+    else if (code == 3)
+        snprintf(what, sizeof what, "value '%.*s' is out of range", (int)(tl > 200 ? 200 : tl), tok);
+    else if (tl == 0)
+        snprintf(what, sizeof what, "empty value where a number is expected");
+    else
+        snprintf(what, sizeof what, "'%.*s' is not a number", (int)(tl > 200 ? 200 : tl), tok);
+    return value_error(c, key, what);
+}
+
+/* Parse exactly n numbers from text s (blank or comma separated). */
+static qkt_status_t parse_vec(const qkt_config_t *c, const char *key, const char *s, int n,
+                              double *out)
+{
+    const char *p = s;
+    int got = 0;
+    double tmp[64];
+    double *dst = n <= 64 ? tmp : out;
+    for (;;) {
+        while (is_blank((unsigned char)*p)) p++;
+        if (!*p) break;
+        if (got > 0 && *p == ',') {
+            p++;
+            while (is_blank((unsigned char)*p)) p++;
+            if (!*p || *p == ',') return value_error(c, key, "empty entry between commas");
+        }
+        double x;
+        const char *tok = p;
+        int code = parse_number(&p, &x);
+        if (code) return number_error(c, key, code, tok);
+        if (got < n) dst[got] = x;
+        got++;
+    }
+    if (got == 0) {
+        char what[100];
+        snprintf(what, sizeof what, "empty value, expected %d number%s", n, n == 1 ? "" : "s");
+        return value_error(c, key, what);
+    }
+    if (got != n) {
+        char what[700];
+        snprintf(what, sizeof what, "expected %d number%s, got %d ('%.500s')", n, n == 1 ? "" : "s",
+                 got, s);
+        return value_error(c, key, what);
+    }
+    if (dst != out) memcpy(out, dst, (size_t)n * sizeof *out);
+    return QKT_OK;
+}
+
+qkt_status_t qkt_config_double(const qkt_config_t *c, const char *key, double *out)
+{
+    const char *s = qkt_config_get(c, key);
+    if (!s) return QKT_OK;
+    return parse_vec(c, key, s, 1, out);
+}
+
+qkt_status_t qkt_config_vec(const qkt_config_t *c, const char *key, int n, double *out)
+{
+    const char *s = qkt_config_get(c, key);
+    if (!s) return QKT_OK;
+    if (n < 1) return qkt_error(QKT_EINVAL, "qkt_config_vec: n = %d", n);
+    return parse_vec(c, key, s, n, out);
+}
+
+qkt_status_t qkt_config_vec_list(const qkt_config_t *c, const char *key, int n, double **out,
+                                 int *count)
+{
+    const char *s = qkt_config_get(c, key);
+    if (!s) return QKT_OK;
+    if (n < 1) return qkt_error(QKT_EINVAL, "qkt_config_vec_list: n = %d", n);
+    int m = 1;
+    for (const char *p = s; *p; p++) m += *p == ';';
+    double *v = malloc((size_t)m * n * sizeof *v);
+    char *item = malloc(strlen(s) + 1);
+    if (!v || !item) {
+        free(v);
+        free(item);
+        return qkt_error(QKT_ENOMEM, "out of memory reading key '%s'", key);
+    }
+    int got = 0;
+    const char *p = s;
+    qkt_status_t st = QKT_OK;
+    for (;;) {
+        const char *e = strchr(p, ';');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        memcpy(item, p, l);
+        item[l] = '\0';
+        const char *q = item;
+        while (is_blank((unsigned char)*q)) q++;
+        if (*q) {
+            st = parse_vec(c, key, item, n, v + (size_t)got * n);
+            if (st) {
+                /* say which item failed */
+                char msg[1500];
+                snprintf(msg, sizeof msg, "%s (item %d of the ';'-separated list)", qkt_strerror(), got + 1);
+                st = qkt_error(st, "%s", msg);
+                break;
+            }
+            got++;
+        } else if (e) {
+            st = value_error(c, key, "empty item in the ';'-separated list");
+            break;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    free(item);
+    if (!st && got == 0) st = value_error(c, key, "empty list");
+    if (st) {
+        free(v);
+        return st;
+    }
+    *out = v;
+    *count = got;
+    return QKT_OK;
+}
+
+qkt_status_t qkt_config_int(const qkt_config_t *c, const char *key, long *out)
+{
+    const char *s = qkt_config_get(c, key);
+    if (!s) return QKT_OK;
+    const char *p = s;
+    while (is_blank((unsigned char)*p)) p++;
+    char *end;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    if (end != p && errno == 0) {
+        while (is_blank((unsigned char)*end)) end++;
+        if (!*end) {
+            *out = v;
+            return QKT_OK;
+        }
+    }
+    /* allow integral floating-point notation such as 1e6 */
+    double x;
+    qkt_status_t st = parse_vec(c, key, s, 1, &x);
+    if (st) return st;
+    if (x != floor(x) || fabs(x) > 9.0e18) {
+        char what[400];
+        snprintf(what, sizeof what, "'%.300s' is not an integer", s);
+        return value_error(c, key, what);
+    }
+    *out = (long)x;
+    return QKT_OK;
+}
+
+qkt_status_t qkt_config_bool(const qkt_config_t *c, const char *key, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    const char *s = qkt_config_get(c, key);
+    if (!s) return QKT_OK;
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return QKT_OK;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return QKT_OK;
+        }
+    }
+    char what[400];
+    snprintf(what, sizeof what, "'%.300s' is not a boolean (true/false, yes/no, on/off, 1/0)", s);
+    return value_error(c, key, what);
+}
+
+qkt_status_t qkt_config_string(const qkt_config_t *c, const char *key, const char **out)
+{
+    const char *s = qkt_config_get(c, key);
+    if (s) *out = s;
+    return QKT_OK;
+}
+
+/* ------------------------------------------------------------------ known keys */
+/* Optimal string alignment distance (edits, with adjacent transpositions),
+ * case-insensitive. */
+static int osa_distance(const char *a, const char *b)
+{
+    enum { MAXL = 256 };
+    size_t la = strlen(a), lb = strlen(b);
+    if (la >= MAXL || lb >= MAXL) return 1 << 20;
+    int rows[3][MAXL + 1]; /* rows i-2, i-1, i */
+    int *d2 = rows[0], *d1 = rows[1], *d0 = rows[2];
+    for (size_t j = 0; j <= lb; j++) d1[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        d0[0] = (int)i;
+        int ca = tolower((unsigned char)a[i - 1]);
+        for (size_t j = 1; j <= lb; j++) {
+            int cb = tolower((unsigned char)b[j - 1]);
+            int v = d1[j] + 1;
+            if (d0[j - 1] + 1 < v) v = d0[j - 1] + 1;
+            if (d1[j - 1] + (ca != cb) < v) v = d1[j - 1] + (ca != cb);
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d2[j - 2] + 1 < v)
+                v = d2[j - 2] + 1;
+            d0[j] = v;
+        }
+        int *t = d2;
+        d2 = d1;
+        d1 = d0;
+        d0 = t;
+    }
+    return d1[lb];
+}
+
+static const char *basename_of(const char *key)
+{
+    const char *d = strrchr(key, '.');
+    return d ? d + 1 : key;
+}
+
+const char *qkt_config_suggest(const char *word, const char *const *list, int n)
+{
+    if (!word) return NULL;
+    int best = 1 << 30;
+    const char *pick = NULL;
+    for (int i = 0; i < n; i++) {
+        if (!list[i]) continue;
+        int dist = osa_distance(word, list[i]);
+        /* right key in the wrong section (or outside any section) */
+        if (strcasecmp(basename_of(word), basename_of(list[i])) == 0 && dist > 1) dist = 1;
+        if (dist < best) {
+            best = dist;
+            pick = list[i];
+        }
+    }
+    size_t len = strlen(word);
+    int limit = len / 3 > 2 ? (int)(len / 3) : 2;
+    return (pick && best <= limit) ? pick : NULL;
+}
+
+qkt_status_t qkt_config_check_known(const qkt_config_t *c, const char *const *known, int nknown)
+{
+    if (!c) return QKT_OK;
+    for (int i = 0; i < c->n; i++) {
+        const char *k = c->e[i].key;
+        int ok = 0;
+        for (int j = 0; j < nknown && !ok; j++) ok = known[j] && strcmp(known[j], k) == 0;
+        if (ok) continue;
+        const char *s = qkt_config_suggest(k, known, nknown);
+        if (s)
+            return qkt_error(QKT_EINVAL, "unknown key '%s' (%s); did you mean '%s'?", k, c->e[i].origin, s);
+        return qkt_error(QKT_EINVAL, "unknown key '%s' (%s)", k, c->e[i].origin);
+    }
+    return QKT_OK;
+}

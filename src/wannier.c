@@ -1,0 +1,1777 @@
+/* wannier.c - Wannier90 tight-binding models (Wannier90 3.x seedname_hr.dat,
+ * seedname_tb.dat, optional seedname_wsvec.dat, plain or gzip): H(k) =
+ * sum_R e^{ik.R} H(R)/ndegen(R) with exact k-derivatives, the Wannier-gauge
+ * position matrix A^W(k), and an exporter of periodic models to these formats. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
+#include "qkt_internal.h"
+
+/* ------------------------------------------------------------------ storage
+ * The Fourier sum is the hot loop.  Every operator kept here is a Hermitian
+ * lattice sum, O(-R) = O(R)^dagger, so only half of the R set is stored
+ * (R > 0 in lexicographic order, and R = 0 with weight 1/2):
+ *   O(k) = sum_{R in half} [e^{ik.R} G(R) + (e^{ik.R} G(R))^dagger],
+ * and likewise each k-derivative.  Only the upper triangle m <= n is summed:
+ * with S = G_mn + G_nm, D = G_mn - G_nm and the phase c + i s,
+ *   Re O_mn = sum (c S_r - s S_i),      Im O_mn = sum (s D_r + c D_i),
+ *   d_a O_mn = sum i R_a [(c D_r - s D_i) + i (s S_r + c S_i)].
+ * Pairs (m, n) are processed in chunks of CW lanes (the SIMD width, see
+ * pick_kernels); for one chunk the four numbers S_r, S_i, D_r, D_i of all R
+ * are contiguous,
+ *   G[((chunk * nr) + r) * 4 * CW + {0, CW, 2 CW, 3 CW} + lane],
+ * so a chunk's accumulators stay in registers while the R loop streams
+ * through memory once.  O(k) is Hermitian by construction.  A non-Hermitian
+ * position matrix (hermitize_position = 0) is split as r = h - i b with h
+ * and b Hermitian lattice sums. */
+#define MAXCW 8    /* widest SIMD lane count */
+#define RBLK 1024  /* R vectors per block of phases (stack buffer) */
+#define PTAB 64    /* largest |n_i| served by the per-axis phase tables */
+
+typedef struct {
+    int nr;          /* number of R vectors (half set) */
+    int nplane;      /* 1 (H), 3 (position x, y, z) or 6 (h_xyz, b_xyz) */
+    int *iR;         /* 3 nr lattice coordinates n_i of R = n_i a_i */
+    double *Rc;      /* 3 nr Cartesian coordinates (Angstrom) */
+    int lo[3], hi[3];/* range of iR per axis */
+    double *G[6];    /* coefficient planes, layout above (aligned) */
+} fset_t;
+
+typedef void (*kern_fn)(int n, const double *restrict g, const double *restrict pc,
+                        const double *restrict ps, const double *restrict Rc, double *restrict acc);
+
+typedef struct {
+    int nw, nel, npair, nchunk;
+    int cw;                /* lanes per chunk (CW) */
+    kern_fn kern[3];       /* Fourier-sum kernels for order 0, 1, 2 */
+    int *pm, *pn, *pe;     /* pair p = (pm[p], pn[p]), pm <= pn; pe = pm nw + pn */
+    int nrpts;             /* R vectors in the file */
+    double sum_inv_degen;  /* sum over the file's R of 1/ndegen */
+    int use_ws;
+    double avec[3][3];     /* lattice vectors (rows, Angstrom) */
+    fset_t H, A;           /* A.nr == 0: no position matrix */
+} wan_t;
+
+/* ------------------------------------------------------------------ options */
+void qkt_wannier_opts_default(qkt_wannier_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->use_position = 1;
+    o->hermitize_position = 1;
+    o->herm_tol = 1e-4;
+    o->max_bytes = (size_t)4 << 30;
+}
+
+/* ------------------------------------------------------------------ line reader */
+#define MAXTOK 32
+
+typedef struct {
+    gzFile f;
+    const char *path;
+    long line;          /* number of the line in buf */
+    char buf[4096];
+    char *tok[MAXTOK];
+    int ntok;
+} rd_t;
+
+static qkt_status_t rd_open(rd_t *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    errno = 0;
+    r->f = gzopen(path, "rb");
+    if (!r->f)
+        return qkt_error(QKT_EIO, "%s: cannot open: %s", path,
+                         errno ? strerror(errno) : "out of memory");
+    gzbuffer(r->f, 1 << 17);
+    return QKT_OK;
+}
+
+static void rd_close(rd_t *r)
+{
+    if (r->f) gzclose(r->f);
+    r->f = NULL;
+}
+
+static qkt_status_t rd_err(const rd_t *r, qkt_status_t s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static qkt_status_t rd_err(const rd_t *r, qkt_status_t s, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return qkt_error(s, "%s:%ld: %s", r->path, r->line, msg);
+}
+
+/* Read the next line and split it into tokens.  *eof = 1 at end of file.
+ * skip_blank: blank lines are skipped (still counted). */
+static qkt_status_t rd_next(rd_t *r, int skip_blank, int *eof)
+{
+    *eof = 0;
+    for (;;) {
+        if (!gzgets(r->f, r->buf, sizeof r->buf)) {
+            int err;
+            const char *msg = gzerror(r->f, &err);
+            if (err != Z_OK && err != Z_STREAM_END) {
+                r->line++;
+                if (err == Z_ERRNO) return rd_err(r, QKT_EIO, "read error: %s", strerror(errno));
+                return rd_err(r, QKT_EFORMAT, "corrupt or truncated gzip data: %s", msg);
+            }
+            *eof = 1;
+            r->ntok = 0;
+            r->line++; /* errors at end of file name the line after the last */
+            return QKT_OK;
+        }
+        r->line++;
+        size_t len = strlen(r->buf);
+        if (len == sizeof r->buf - 1 && r->buf[len - 1] != '\n' && !gzeof(r->f))
+            return rd_err(r, QKT_EFORMAT, "line longer than %zu characters", sizeof r->buf - 2);
+        r->ntok = 0;
+        char *p = r->buf;
+        for (;;) {
+            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',') p++;
+            if (!*p) break;
+            if (r->ntok == MAXTOK) return rd_err(r, QKT_EFORMAT, "more than %d fields", MAXTOK);
+            r->tok[r->ntok++] = p;
+            while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != ',') p++;
+            if (*p) *p++ = '\0';
+        }
+        if (r->ntok == 0 && skip_blank) continue;
+        return QKT_OK;
+    }
+}
+
+/* Next non-blank line, end of file is an error ("what" tells what was expected). */
+static qkt_status_t rd_need(rd_t *r, const char *what)
+{
+    int eof;
+    qkt_status_t s = rd_next(r, 1, &eof);
+    if (s) return s;
+    if (eof) return rd_err(r, QKT_EFORMAT, "unexpected end of file: expected %s (truncated file?)", what);
+    return QKT_OK;
+}
+
+static qkt_status_t rd_fields(const rd_t *r, int n, const char *what)
+{
+    if (r->ntok != n)
+        return rd_err(r, QKT_EFORMAT, "expected %d field%s (%s), got %d", n, n == 1 ? "" : "s", what,
+                      r->ntok);
+    return QKT_OK;
+}
+
+static qkt_status_t rd_int(const rd_t *r, int i, const char *name, long lo, long hi, int *out)
+{
+    const char *t = r->tok[i];
+    char *end;
+    errno = 0;
+    long v = strtol(t, &end, 10);
+    if (end == t || *end) {
+        /* an integral value written as a real (e.g. "2.0") is still refused: R and
+         * indices are integers in every Wannier90 format */
+        return rd_err(r, QKT_EFORMAT, "%s = '%s' is not an integer", name, t);
+    }
+    if (errno == ERANGE || v < lo || v > hi)
+        return rd_err(r, QKT_EFORMAT, "%s = %s out of range [%ld, %ld]", name, t, lo, hi);
+    *out = (int)v;
+    return QKT_OK;
+}
+
+static qkt_status_t rd_dbl(const rd_t *r, int i, const char *name, double *out)
+{
+    char t[128];
+    size_t n = strlen(r->tok[i]);
+    if (n >= sizeof t) return rd_err(r, QKT_EFORMAT, "%s: field too long", name);
+    memcpy(t, r->tok[i], n + 1);
+    for (char *p = t; *p; p++)
+        if (*p == 'd' || *p == 'D') *p = 'e'; /* Fortran double-precision exponent */
+    char *end;
+    double v = strtod(t, &end);
+    if (end == t || *end) return rd_err(r, QKT_EFORMAT, "%s = '%s' is not a number", name, r->tok[i]);
+    if (!isfinite(v)) return rd_err(r, QKT_EFORMAT, "%s = '%s' is not finite", name, r->tok[i]);
+    *out = v;
+    return QKT_OK;
+}
+
+/* ------------------------------------------------------------------ file contents */
+typedef struct {
+    int nw, nrpts, nel;
+    int *ndeg;              /* nrpts */
+    int *iR;                /* 3 nrpts */
+    double complex *h;      /* nrpts x nel: H_mn(R) at [r * nel + m * nw + n] */
+    int *hline;             /* line of each H element (messages) */
+    double complex *pos;    /* nrpts x 3 x nel, or NULL */
+    double avec[3][3];
+    int have_avec;          /* lattice vectors read from the file (_tb.dat) */
+    /* wsvec shifts: entry e = r * nel + m * nw + n has ws_cnt[e] shifts
+     * T = ws_T[3 * (ws_off[e] + j)] */
+    int *ws_off, *ws_cnt, *ws_T;
+    size_t ws_nT;
+} raw_t;
+
+static void raw_free(raw_t *w)
+{
+    free(w->ndeg);
+    free(w->iR);
+    free(w->h);
+    free(w->hline);
+    free(w->pos);
+    free(w->ws_off);
+    free(w->ws_cnt);
+    free(w->ws_T);
+    memset(w, 0, sizeof *w);
+}
+
+static qkt_status_t read_degen(rd_t *r, raw_t *w)
+{
+    for (int i = 0; i < w->nrpts;) {
+        qkt_status_t s = rd_need(r, "degeneracies of the R vectors (15 per line)");
+        if (s) return s;
+        int want = w->nrpts - i < 15 ? w->nrpts - i : 15;
+        if (r->ntok != want)
+            return rd_err(r, QKT_EFORMAT,
+                          "expected %d degeneracies (ndegen, 15 per line, %d of nrpts = %d read), "
+                          "got %d fields (nrpts inconsistent with the data?)",
+                          want, i, w->nrpts, r->ntok);
+        for (int j = 0; j < want; j++, i++) {
+            s = rd_int(r, j, "ndegen", 1, 1000000, &w->ndeg[i]);
+            if (s) return s;
+        }
+    }
+    return QKT_OK;
+}
+
+static qkt_status_t check_size(const rd_t *r, const qkt_wannier_opts_t *o, double nw, double nrpts,
+                               int npos)
+{
+    double bytes = nrpts * nw * nw * 16.0 * (1 + 3 * npos) * 2.5; /* file data + working copies */
+    if (bytes > (double)o->max_bytes)
+        return rd_err(r, QKT_ENOMEM,
+                      "tight-binding data too large: num_wann = %.0f, nrpts = %.0f need about %.3g "
+                      "bytes, more than the limit max_bytes = %zu",
+                      nw, nrpts, bytes, o->max_bytes);
+    return QKT_OK;
+}
+
+static qkt_status_t alloc_raw(rd_t *r, raw_t *w, int want_pos)
+{
+    size_t n = (size_t)w->nrpts * w->nel;
+    w->ndeg = calloc(w->nrpts, sizeof(int));
+    w->iR = calloc(3 * (size_t)w->nrpts, sizeof(int));
+    w->h = calloc(n, sizeof(double complex));
+    w->hline = calloc(n, sizeof(int));
+    if (want_pos) w->pos = calloc(3 * n, sizeof(double complex));
+    if (!w->ndeg || !w->iR || !w->h || !w->hline || (want_pos && !w->pos))
+        return rd_err(r, QKT_ENOMEM, "out of memory (num_wann = %d, nrpts = %d)", w->nw, w->nrpts);
+    return QKT_OK;
+}
+
+/* Read the matrix elements of one R block: nel lines "[R1 R2 R3] m n values".
+ * nlead = 3 for _hr.dat (R on every line), 0 for _tb.dat.  nval = 2 or 6. */
+static qkt_status_t read_block(rd_t *r, raw_t *w, int ir, int nlead, int nval, const char *what,
+                               double complex *dst, int *lines, unsigned char *seen, long R0line)
+{
+    static const char *const rname[3] = {"R1", "R2", "R3"};
+    static const char *const vname[6] = {"Re", "Im", "Re(y)", "Im(y)", "Re(z)", "Im(z)"};
+    static const char *const pname[6] = {"Re(x)", "Im(x)", "Re(y)", "Im(y)", "Re(z)", "Im(z)"};
+    const char *const *vn = nval == 2 ? vname : pname;
+    int nw = w->nw, nel = w->nel;
+    memset(seen, 0, nel);
+    for (int l = 0; l < nel; l++) {
+        char exp[160];
+        snprintf(exp, sizeof exp, "%s line %d of %d of R block %d of nrpts = %d", what, l + 1, nel,
+                 ir + 1, w->nrpts);
+        qkt_status_t s = rd_need(r, exp);
+        if (s) return s;
+        if (r->ntok != nlead + 2 + nval) {
+            if (nlead)
+                return rd_err(r, QKT_EFORMAT, "expected 7 fields (R1 R2 R3 m n Re Im), got %d", r->ntok);
+            return rd_err(r, QKT_EFORMAT, "expected %d fields (m n %s), got %d%s", 2 + nval,
+                          nval == 2 ? "Re Im" : "Re(x) Im(x) Re(y) Im(y) Re(z) Im(z)", r->ntok,
+                          r->ntok == 3 ? " (num_wann or nrpts inconsistent with the data?)" : "");
+        }
+        if (nlead) {
+            int R[3];
+            for (int a = 0; a < 3; a++) {
+                s = rd_int(r, a, rname[a], -1000000, 1000000, &R[a]);
+                if (s) return s;
+            }
+            if (l == 0) {
+                memcpy(w->iR + 3 * ir, R, sizeof R);
+                R0line = r->line;
+            } else if (memcmp(w->iR + 3 * ir, R, sizeof R) != 0) {
+                const int *P = w->iR + 3 * ir;
+                return rd_err(r, QKT_EFORMAT,
+                              "R = (%d %d %d) changes inside the block of num_wann^2 = %d lines that "
+                              "started with R = (%d %d %d) on line %ld (num_wann inconsistent with the "
+                              "data?)",
+                              R[0], R[1], R[2], nel, P[0], P[1], P[2], R0line);
+            }
+        }
+        int mi, ni;
+        s = rd_int(r, nlead, "m", 1, nw, &mi);
+        if (!s) s = rd_int(r, nlead + 1, "n", 1, nw, &ni);
+        if (s) return s;
+        int e = (mi - 1) * nw + (ni - 1);
+        if (seen[e])
+            return rd_err(r, QKT_EFORMAT, "element (m, n) = (%d, %d) given twice for R = (%d %d %d)", mi,
+                          ni, w->iR[3 * ir], w->iR[3 * ir + 1], w->iR[3 * ir + 2]);
+        seen[e] = 1;
+        double v[6];
+        for (int j = 0; j < nval; j++) {
+            s = rd_dbl(r, nlead + 2 + j, vn[j], &v[j]);
+            if (s) return s;
+        }
+        if (nval == 2) {
+            dst[e] = v[0] + I * v[1];
+        } else {
+            for (int a = 0; a < 3; a++) dst[(size_t)a * nel + e] = v[2 * a] + I * v[2 * a + 1];
+        }
+        if (lines) lines[e] = (int)(r->line > INT_MAX ? INT_MAX : r->line);
+    }
+    return QKT_OK;
+}
+
+static qkt_status_t read_R_line(rd_t *r, raw_t *w, int ir, const char *what, int check)
+{
+    static const char *const rname[3] = {"R1", "R2", "R3"};
+    char exp[128];
+    snprintf(exp, sizeof exp, "R vector of %s block %d of nrpts = %d", what, ir + 1, w->nrpts);
+    qkt_status_t s = rd_need(r, exp);
+    if (s) return s;
+    if (r->ntok != 3)
+        return rd_err(r, QKT_EFORMAT, "expected 3 fields (R1 R2 R3 of %s block %d), got %d%s", what,
+                      ir + 1, r->ntok, " (num_wann or nrpts inconsistent with the data?)");
+    int R[3];
+    for (int a = 0; a < 3; a++) {
+        s = rd_int(r, a, rname[a], -1000000, 1000000, &R[a]);
+        if (s) return s;
+    }
+    if (check) {
+        const int *P = w->iR + 3 * ir;
+        if (memcmp(P, R, sizeof R) != 0)
+            return rd_err(r, QKT_EFORMAT,
+                          "position block %d has R = (%d %d %d), the Hamiltonian block %d had "
+                          "(%d %d %d): expected the same order",
+                          ir + 1, R[0], R[1], R[2], ir + 1, P[0], P[1], P[2]);
+    } else {
+        memcpy(w->iR + 3 * ir, R, sizeof R);
+    }
+    return QKT_OK;
+}
+
+static qkt_status_t read_model_file(const qkt_wannier_opts_t *o, raw_t *w)
+{
+    rd_t r;
+    unsigned char *seen = NULL;
+    qkt_status_t s = rd_open(&r, o->path);
+    if (s) return s;
+    int eof;
+    s = rd_next(&r, 0, &eof); /* line 1: header (free text) */
+    if (s) goto done;
+    if (eof) {
+        s = rd_err(&r, QKT_EFORMAT, "empty file: expected a Wannier90 _hr.dat or _tb.dat header line");
+        goto done;
+    }
+    s = rd_need(&r, "num_wann (_hr.dat) or lattice vector a1 (_tb.dat)");
+    if (s) goto done;
+    int tb = 0;
+    if (r.ntok == 3) {
+        tb = 1;
+        for (int i = 0; i < 3; i++) {
+            if (i > 0) {
+                s = rd_need(&r, "lattice vector (Angstrom)");
+                if (s) goto done;
+                s = rd_fields(&r, 3, "lattice vector a_i in Angstrom");
+                if (s) goto done;
+            }
+            for (int a = 0; a < 3; a++) {
+                s = rd_dbl(&r, a, "lattice vector component", &w->avec[i][a]);
+                if (s) goto done;
+            }
+        }
+        w->have_avec = 1;
+        s = rd_need(&r, "num_wann");
+        if (s) goto done;
+    } else if (r.ntok != 1) {
+        s = rd_err(&r, QKT_EFORMAT,
+                   "expected 1 field (num_wann, _hr.dat) or 3 (lattice vector a1, _tb.dat), got %d",
+                   r.ntok);
+        goto done;
+    }
+    s = rd_fields(&r, 1, "num_wann");
+    if (!s) s = rd_int(&r, 0, "num_wann", 1, 40000, &w->nw);
+    if (s) goto done;
+    s = rd_need(&r, "nrpts");
+    if (!s) s = rd_fields(&r, 1, "nrpts");
+    if (!s) s = rd_int(&r, 0, "nrpts", 1, 100000000, &w->nrpts);
+    if (s) goto done;
+    int want_pos = tb && o->use_position;
+    s = check_size(&r, o, w->nw, w->nrpts, want_pos);
+    if (s) goto done;
+    w->nel = w->nw * w->nw;
+    s = alloc_raw(&r, w, want_pos);
+    if (s) goto done;
+    seen = malloc(w->nel);
+    if (!seen) {
+        s = rd_err(&r, QKT_ENOMEM, "out of memory");
+        goto done;
+    }
+    s = read_degen(&r, w);
+    if (s) goto done;
+    size_t nel = w->nel;
+    if (!tb) {
+        for (int ir = 0; ir < w->nrpts; ir++) {
+            s = read_block(&r, w, ir, 3, 2, "H(R)", w->h + ir * nel, w->hline + ir * nel, seen, 0);
+            if (s) goto done;
+        }
+    } else {
+        for (int ir = 0; ir < w->nrpts; ir++) {
+            s = read_R_line(&r, w, ir, "Hamiltonian", 0);
+            if (s) goto done;
+            long R0 = r.line;
+            s = read_block(&r, w, ir, 0, 2, "H(R)", w->h + ir * nel, w->hline + ir * nel, seen, R0);
+            if (s) goto done;
+        }
+        if (want_pos) {
+            for (int ir = 0; ir < w->nrpts; ir++) {
+                s = read_R_line(&r, w, ir, "position", 1);
+                if (s) goto done;
+                s = read_block(&r, w, ir, 0, 6, "position", w->pos + 3 * ir * nel, NULL, seen, r.line);
+                if (s) goto done;
+            }
+        }
+    }
+    if (!tb || want_pos) {
+        s = rd_next(&r, 1, &eof);
+        if (s) goto done;
+        if (!eof) {
+            s = rd_err(&r, QKT_EFORMAT,
+                       "unexpected data after the last of nrpts = %d blocks (nrpts or num_wann "
+                       "inconsistent with the data?)",
+                       w->nrpts);
+            goto done;
+        }
+    }
+done:
+    free(seen);
+    rd_close(&r);
+    return s;
+}
+
+/* ------------------------------------------------------------------ R-vector lookup */
+typedef struct {
+    int lo[3], dim[3];
+    int *idx;
+} rbox_t;
+
+static qkt_status_t rbox_init(rbox_t *b, const int *iR, int n, const char *path)
+{
+    int m[3] = {0, 0, 0};
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < 3; a++) {
+            int v = abs(iR[3 * i + a]);
+            if (v > m[a]) m[a] = v;
+        }
+    double cells = 1;
+    for (int a = 0; a < 3; a++) {
+        b->lo[a] = -m[a];
+        b->dim[a] = 2 * m[a] + 1;
+        cells *= b->dim[a];
+    }
+    if (cells > 2e8)
+        return qkt_error(QKT_ENOMEM, "%s: lattice vectors R span too large a box (%.3g cells)", path, cells);
+    b->idx = malloc((size_t)cells * sizeof(int));
+    if (!b->idx) return qkt_error(QKT_ENOMEM, "%s: out of memory (R lookup)", path);
+    for (size_t i = 0; i < (size_t)cells; i++) b->idx[i] = -1;
+    return QKT_OK;
+}
+
+static long rbox_cell(const rbox_t *b, const int *R)
+{
+    long c = 0;
+    for (int a = 0; a < 3; a++) {
+        int v = R[a] - b->lo[a];
+        if (v < 0 || v >= b->dim[a]) return -1;
+        c = c * b->dim[a] + v;
+    }
+    return c;
+}
+
+static int rbox_find(const rbox_t *b, const int *R)
+{
+    long c = rbox_cell(b, R);
+    return c < 0 ? -1 : b->idx[c];
+}
+
+/* Index the file's R vectors; check duplicates, partners -R with the same
+ * degeneracy, and Hermiticity H_mn(R) = conj(H_nm(-R)) to herm_tol. */
+static qkt_status_t check_file_R(const qkt_wannier_opts_t *o, const raw_t *w, rbox_t *b)
+{
+    qkt_status_t s = rbox_init(b, w->iR, w->nrpts, o->path);
+    if (s) return s;
+    int nw = w->nw;
+    size_t nel = w->nel;
+    for (int i = 0; i < w->nrpts; i++) {
+        long c = rbox_cell(b, w->iR + 3 * i);
+        if (b->idx[c] >= 0) {
+            const int *R = w->iR + 3 * i;
+            return qkt_error(QKT_EFORMAT, "%s:%d: R = (%d %d %d) appears twice (blocks %d and %d)",
+                             o->path, w->hline[i * nel], R[0], R[1], R[2], b->idx[c] + 1, i + 1);
+        }
+        b->idx[c] = i;
+    }
+    double worst = -1;
+    size_t we = 0, wp = 0;
+    for (int i = 0; i < w->nrpts; i++) {
+        const int *R = w->iR + 3 * i;
+        int mR[3] = {-R[0], -R[1], -R[2]};
+        int j = rbox_find(b, mR);
+        if (j < 0)
+            return qkt_error(QKT_EFORMAT,
+                             "%s:%d: R = (%d %d %d) has no partner -R in the file (H(-R) = H(R)^dagger "
+                             "is needed)",
+                             o->path, w->hline[i * nel], R[0], R[1], R[2]);
+        if (w->ndeg[j] != w->ndeg[i])
+            return qkt_error(QKT_EFORMAT,
+                             "%s:%d: ndegen(R) = %d for R = (%d %d %d) but ndegen(-R) = %d", o->path,
+                             w->hline[i * nel], w->ndeg[i], R[0], R[1], R[2], w->ndeg[j]);
+        const double complex *A = w->h + i * nel, *B = w->h + j * nel;
+        for (int m = 0; m < nw; m++)
+            for (int n = 0; n < nw; n++) {
+                double d = cabs(A[m * nw + n] - conj(B[n * nw + m]));
+                if (d > worst) {
+                    worst = d;
+                    we = i * nel + m * nw + n;
+                    wp = j * nel + n * nw + m;
+                }
+            }
+    }
+    if (worst > o->herm_tol) {
+        int i = (int)(we / nel), e = (int)(we % nel);
+        const int *R = w->iR + 3 * i;
+        return qkt_error(QKT_EFORMAT,
+                         "%s:%d: H(R) is not Hermitian: |H_mn(R) - conj(H_nm(-R))| = %.3g eV > "
+                         "herm_tol = %.3g eV for R = (%d %d %d), m = %d, n = %d (partner on line %d)",
+                         o->path, w->hline[we], worst, o->herm_tol, R[0], R[1], R[2], e / nw + 1,
+                         e % nw + 1, w->hline[wp]);
+    }
+    return QKT_OK;
+}
+
+/* ------------------------------------------------------------------ wsvec */
+static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox_t *b)
+{
+    rd_t r;
+    qkt_status_t s = rd_open(&r, o->wsvec_path);
+    if (s) return s;
+    size_t nent = (size_t)w->nrpts * w->nel, cap = nent + 16;
+    int nw = w->nw;
+    w->ws_off = malloc(nent * sizeof(int));
+    w->ws_cnt = calloc(nent, sizeof(int));
+    w->ws_T = malloc(3 * cap * sizeof(int));
+    int *line = calloc(nent, sizeof(int));
+    if (!w->ws_off || !w->ws_cnt || !w->ws_T || !line) {
+        s = qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
+        goto done;
+    }
+    int eof;
+    s = rd_next(&r, 1, &eof);
+    if (s) goto done;
+    if (eof) {
+        s = rd_err(&r, QKT_EFORMAT, "empty file: expected the Wannier90 wsvec header");
+        goto done;
+    }
+    int have = r.ntok > 0 && r.tok[0][0] != '#' ? 1 : 0; /* data without a header line */
+    size_t nread = 0;
+    for (;;) {
+        if (!have) {
+            s = rd_next(&r, 1, &eof);
+            if (s) goto done;
+            if (eof) break;
+        }
+        have = 0;
+        if (r.ntok != 5) {
+            s = rd_err(&r, QKT_EFORMAT, "expected 5 fields (R1 R2 R3 m n), got %d", r.ntok);
+            goto done;
+        }
+        int R[3], mi, ni, cnt;
+        static const char *const rname[3] = {"R1", "R2", "R3"};
+        for (int a = 0; a < 3; a++) {
+            s = rd_int(&r, a, rname[a], -1000000, 1000000, &R[a]);
+            if (s) goto done;
+        }
+        s = rd_int(&r, 3, "m", 1, nw, &mi);
+        if (!s) s = rd_int(&r, 4, "n", 1, nw, &ni);
+        if (s) goto done;
+        int ir = rbox_find(b, R);
+        if (ir < 0) {
+            s = rd_err(&r, QKT_EFORMAT, "R = (%d %d %d) is not among the R vectors of %s", R[0], R[1],
+                       R[2], o->path);
+            goto done;
+        }
+        size_t e = (size_t)ir * w->nel + (mi - 1) * nw + (ni - 1);
+        if (w->ws_cnt[e]) {
+            s = rd_err(&r, QKT_EFORMAT, "entry R = (%d %d %d), m = %d, n = %d given twice (first on line %d)",
+                       R[0], R[1], R[2], mi, ni, line[e]);
+            goto done;
+        }
+        line[e] = (int)r.line;
+        s = rd_need(&r, "number of shifts");
+        if (!s) s = rd_fields(&r, 1, "number of lattice shifts T");
+        if (!s) s = rd_int(&r, 0, "number of shifts", 1, 10000, &cnt);
+        if (s) goto done;
+        if (w->ws_nT + cnt > cap) {
+            size_t nc = 2 * cap + cnt;
+            int *t = realloc(w->ws_T, 3 * nc * sizeof(int));
+            if (!t) {
+                s = qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
+                goto done;
+            }
+            w->ws_T = t;
+            cap = nc;
+        }
+        w->ws_off[e] = (int)w->ws_nT;
+        for (int j = 0; j < cnt; j++) {
+            s = rd_need(&r, "lattice shift T1 T2 T3");
+            if (!s) s = rd_fields(&r, 3, "lattice shift T1 T2 T3");
+            if (s) goto done;
+            for (int a = 0; a < 3; a++) {
+                s = rd_int(&r, a, "T", -1000000, 1000000, &w->ws_T[3 * w->ws_nT + a]);
+                if (s) goto done;
+            }
+            w->ws_nT++;
+        }
+        w->ws_cnt[e] = cnt;
+        nread++;
+        if (w->ws_nT > (size_t)INT_MAX / 4) {
+            s = rd_err(&r, QKT_ENOMEM, "too many shifts");
+            goto done;
+        }
+    }
+    if (nread != nent) {
+        for (size_t e = 0; e < nent; e++)
+            if (!w->ws_cnt[e]) {
+                int ir = (int)(e / w->nel), el = (int)(e % w->nel);
+                const int *R = w->iR + 3 * ir;
+                s = rd_err(&r, QKT_EFORMAT,
+                           "no entry for R = (%d %d %d), m = %d, n = %d (%zu of %zu entries present)",
+                           R[0], R[1], R[2], el / nw + 1, el % nw + 1, nread, nent);
+                goto done;
+            }
+    }
+done:
+    free(line);
+    rd_close(&r);
+    return s;
+}
+
+/* ------------------------------------------------------------------ model data */
+static void fset_free(fset_t *f)
+{
+    free(f->iR);
+    free(f->Rc);
+    for (int p = 0; p < 6; p++) free(f->G[p]);
+    memset(f, 0, sizeof *f);
+}
+
+static void wan_free(wan_t *w)
+{
+    if (!w) return;
+    fset_free(&w->H);
+    fset_free(&w->A);
+    free(w->pm);
+    free(w->pn);
+    free(w->pe);
+    free(w);
+}
+
+static void destroy(qkt_model_t *m)
+{
+    wan_free(m->priv);
+    m->priv = NULL;
+}
+
+static int lex_sign(const int *R)
+{
+    for (int a = 0; a < 3; a++)
+        if (R[a]) return R[a] > 0 ? 1 : -1;
+    return 0;
+}
+
+/* Expanded full set: every lattice vector R' = R + T (T = 0 without wsvec)
+ * with M(R') = sum over (R, T) of O(R)/(ndegen(R) nshift). */
+typedef struct {
+    int n;
+    int *iR;             /* 3 n */
+    double complex *M;   /* n x nplane x nel */
+    rbox_t box;
+} xset_t;
+
+static void xset_free(xset_t *x)
+{
+    free(x->iR);
+    free(x->M);
+    free(x->box.idx);
+    memset(x, 0, sizeof *x);
+}
+
+static qkt_status_t expand(const raw_t *w, const double complex *O, int nplane, xset_t *x,
+                           const char *path)
+{
+    size_t nel = w->nel;
+    int ws = w->ws_cnt != NULL;
+    /* bounds of R + T */
+    int m[3] = {0, 0, 0};
+    for (int ir = 0; ir < w->nrpts; ir++) {
+        const int *R = w->iR + 3 * ir;
+        if (!ws) {
+            for (int a = 0; a < 3; a++)
+                if (abs(R[a]) > m[a]) m[a] = abs(R[a]);
+            continue;
+        }
+        for (size_t e = 0; e < nel; e++) {
+            size_t ent = ir * nel + e;
+            for (int j = 0; j < w->ws_cnt[ent]; j++) {
+                const int *T = w->ws_T + 3 * ((size_t)w->ws_off[ent] + j);
+                for (int a = 0; a < 3; a++)
+                    if (abs(R[a] + T[a]) > m[a]) m[a] = abs(R[a] + T[a]);
+            }
+        }
+    }
+    int corner[6] = {m[0], m[1], m[2], -m[0], -m[1], -m[2]};
+    qkt_status_t s = rbox_init(&x->box, corner, 2, path);
+    if (s) return s;
+    /* pass 1: list the vectors in order of appearance */
+    int cap = w->nrpts;
+    x->iR = malloc(3 * (size_t)cap * sizeof(int));
+    if (!x->iR) goto nomem;
+    x->n = 0;
+    for (int ir = 0; ir < w->nrpts; ir++) {
+        const int *R = w->iR + 3 * ir;
+        for (size_t e = 0; e < (ws ? nel : 1); e++) {
+            size_t ent = ir * nel + e;
+            int cnt = ws ? w->ws_cnt[ent] : 1;
+            for (int j = 0; j < cnt; j++) {
+                int Rp[3];
+                for (int a = 0; a < 3; a++)
+                    Rp[a] = R[a] + (ws ? w->ws_T[3 * ((size_t)w->ws_off[ent] + j) + a] : 0);
+                long c = rbox_cell(&x->box, Rp);
+                if (x->box.idx[c] >= 0) continue;
+                if (x->n == cap) {
+                    cap *= 2;
+                    int *t = realloc(x->iR, 3 * (size_t)cap * sizeof(int));
+                    if (!t) goto nomem;
+                    x->iR = t;
+                }
+                x->box.idx[c] = x->n;
+                memcpy(x->iR + 3 * x->n, Rp, sizeof Rp);
+                x->n++;
+            }
+        }
+    }
+    x->M = calloc((size_t)x->n * nplane * nel, sizeof(double complex));
+    if (!x->M) goto nomem;
+    /* pass 2: accumulate */
+    for (int ir = 0; ir < w->nrpts; ir++) {
+        const int *R = w->iR + 3 * ir;
+        double wd = 1.0 / w->ndeg[ir];
+        for (size_t e = 0; e < nel; e++) {
+            size_t ent = ir * nel + e;
+            int cnt = ws ? w->ws_cnt[ent] : 1;
+            double wt = wd / cnt;
+            for (int j = 0; j < cnt; j++) {
+                int Rp[3];
+                for (int a = 0; a < 3; a++)
+                    Rp[a] = R[a] + (ws ? w->ws_T[3 * ((size_t)w->ws_off[ent] + j) + a] : 0);
+                size_t xi = (size_t)rbox_find(&x->box, Rp);
+                for (int p = 0; p < nplane; p++)
+                    x->M[(xi * nplane + p) * nel + e] += wt * O[(ent / nel * nplane + p) * nel + e];
+            }
+        }
+    }
+    return QKT_OK;
+nomem:
+    return qkt_error(QKT_ENOMEM, "%s: out of memory expanding the R vectors", path);
+}
+
+/* Build the half-set storage of an operator from its expanded set.  nin
+ * input planes; split = 0: plane = Hermitian part (M(R) + M(-R)^dagger)/2;
+ * split = 1: 2 nin planes, the Hermitian parts h and then b = i (M(R) -
+ * M(-R)^dagger)/2, so that M = h - i b.  *dev = max |M(R) - M(-R)^dagger|. */
+static qkt_status_t build_fset(const xset_t *x, const wan_t *w, int nin, int split,
+                               const double avec[3][3], fset_t *f, double *dev, const char *path)
+{
+    int nw = w->nw, nel = w->nel, nchunk = w->nchunk, nout = split ? 2 * nin : nin, CW = w->cw;
+    memset(f, 0, sizeof *f);
+    f->nplane = nout;
+    int *keep = malloc((size_t)(x->n ? x->n : 1) * sizeof(int));
+    int *part = malloc((size_t)(x->n ? x->n : 1) * sizeof(int));
+    double complex *Gm = malloc(sizeof(double complex) * nel);
+    if (!keep || !part || !Gm) goto nomem;
+    double worst = 0;
+    int nr = 0;
+    for (int i = 0; i < x->n; i++) {
+        const int *R = x->iR + 3 * i;
+        int mR[3] = {-R[0], -R[1], -R[2]};
+        int j = rbox_find(&x->box, mR);
+        part[i] = j;
+        for (int p = 0; p < nin; p++) {
+            const double complex *A = x->M + ((size_t)i * nin + p) * nel;
+            const double complex *B = j >= 0 ? x->M + ((size_t)j * nin + p) * nel : NULL;
+            for (int m = 0; m < nw; m++)
+                for (int n = 0; n < nw; n++) {
+                    double d = cabs(A[m * nw + n] - (B ? conj(B[n * nw + m]) : 0));
+                    if (d > worst) worst = d;
+                }
+        }
+        /* the half set: R >= 0, or a negative R whose partner -R is absent */
+        if (lex_sign(R) < 0 && j >= 0) continue;
+        int nz = 0;
+        for (size_t e = 0; e < (size_t)nin * nel && !nz; e++)
+            if (x->M[(size_t)i * nin * nel + e] != 0 || (j >= 0 && x->M[(size_t)j * nin * nel + e] != 0))
+                nz = 1;
+        if (nz) keep[nr++] = i;
+    }
+    *dev = worst;
+    f->nr = nr;
+    f->iR = malloc(3 * (size_t)(nr ? nr : 1) * sizeof(int));
+    f->Rc = malloc(3 * (size_t)(nr ? nr : 1) * sizeof(double));
+    if (!f->iR || !f->Rc) goto nomem;
+    size_t gsize = (size_t)nchunk * (nr ? nr : 1) * 4 * CW * sizeof(double);
+    for (int p = 0; p < nout; p++) {
+        f->G[p] = aligned_alloc(64, (gsize + 63) / 64 * 64);
+        if (!f->G[p]) goto nomem;
+        memset(f->G[p], 0, gsize);
+    }
+    for (int q = 0; q < nr; q++) {
+        int i = keep[q], j = part[i];
+        const int *R = x->iR + 3 * i;
+        int flip = lex_sign(R) < 0; /* lone negative R: the key is -R, M(key) = 0 */
+        for (int a = 0; a < 3; a++) {
+            int v = flip ? -R[a] : R[a];
+            f->iR[3 * q + a] = v;
+            if (v < f->lo[a]) f->lo[a] = v;
+            if (v > f->hi[a]) f->hi[a] = v;
+        }
+        for (int a = 0; a < 3; a++)
+            f->Rc[3 * q + a] = f->iR[3 * q] * avec[0][a] + f->iR[3 * q + 1] * avec[1][a] +
+                               f->iR[3 * q + 2] * avec[2][a];
+        double wt = lex_sign(R) == 0 ? 0.5 : 1;
+        for (int po = 0; po < nout; po++) {
+            int pin = po % nin, bpart = po >= nin;
+            /* A = M(key), B = M(-key) */
+            const double complex *Mi = x->M + ((size_t)i * nin + pin) * nel;
+            const double complex *Mj = j >= 0 ? x->M + ((size_t)j * nin + pin) * nel : NULL;
+            const double complex *A = flip ? NULL : Mi, *B = flip ? Mi : Mj;
+            for (int m = 0; m < nw; m++)
+                for (int n = 0; n < nw; n++) {
+                    double complex a = A ? A[m * nw + n] : 0, bd = B ? conj(B[n * nw + m]) : 0;
+                    Gm[m * nw + n] = wt * (bpart ? 0.5 * I * (a - bd) : 0.5 * (a + bd));
+                }
+            double *G = f->G[po];
+            for (int p = 0; p < w->npair; p++) {
+                int m = w->pm[p], n = w->pn[p];
+                double complex S = Gm[m * nw + n] + Gm[n * nw + m], D = Gm[m * nw + n] - Gm[n * nw + m];
+                size_t at = ((size_t)(p / CW) * nr + q) * 4 * CW + p % CW;
+                G[at] = creal(S);
+                G[at + CW] = cimag(S);
+                G[at + 2 * CW] = creal(D);
+                G[at + 3 * CW] = cimag(D);
+            }
+        }
+    }
+    free(keep);
+    free(part);
+    free(Gm);
+    return QKT_OK;
+nomem:
+    free(keep);
+    free(part);
+    free(Gm);
+    fset_free(f);
+    return qkt_error(QKT_ENOMEM, "%s: out of memory building the tight-binding tables", path);
+}
+
+/* ------------------------------------------------------------------ the Fourier sum */
+/* Kernels: sums over the R vectors of one block for one chunk of CW pairs,
+ *   acc[0], acc[1] = sum (c S_r - s S_i), sum (s D_r + c D_i);
+ *   order >= 1: acc[2 + 2a], acc[3 + 2a] = sum R_a (s S_r + c S_i), sum R_a (c D_r - s D_i);
+ *   order 2: acc[8 + 2q], acc[9 + 2q] = sum R_a R_b (c S_r - s S_i), ... (q in QKT_XX.. order);
+ * acc[col * CW + lane].  One set per instruction set, CW = its vector width
+ * (AVX-512: 8, AVX2 + FMA: 4, otherwise 2), chosen when the model is loaded;
+ * the storage layout follows CW. */
+#define KERN_LOAD(VT, q)                                                                      \
+    VT sr = *(const VT *)(q), si = *(const VT *)((q) + L), dr = *(const VT *)((q) + 2 * L),   \
+       di = *(const VT *)((q) + 3 * L)
+
+#define KERN_DEFS(SFX, VT, LANES, ATTR)                                                       \
+    ATTR static void kern0_##SFX(int n, const double *restrict g, const double *restrict pc,  \
+                                 const double *restrict ps, const double *restrict Rc,        \
+                                 double *restrict acc)                                        \
+    {                                                                                         \
+        enum { L = LANES };                                                                   \
+        VT a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};                                            \
+        (void)Rc;                                                                             \
+        int r = 0;                                                                            \
+        for (; r + 1 < n; r += 2, g += 8 * L) { /* two independent chains */                  \
+            double c = pc[r], s = ps[r], c2 = pc[r + 1], s2 = ps[r + 1];                      \
+            {                                                                                 \
+                KERN_LOAD(VT, g);                                                             \
+                a0 += c * sr - s * si;                                                        \
+                a1 += s * dr + c * di;                                                        \
+            }                                                                                 \
+            {                                                                                 \
+                KERN_LOAD(VT, g + 4 * L);                                                     \
+                b0 += c2 * sr - s2 * si;                                                      \
+                b1 += s2 * dr + c2 * di;                                                      \
+            }                                                                                 \
+        }                                                                                     \
+        if (r < n) {                                                                          \
+            double c = pc[r], s = ps[r];                                                      \
+            KERN_LOAD(VT, g);                                                                 \
+            a0 += c * sr - s * si;                                                            \
+            a1 += s * dr + c * di;                                                            \
+        }                                                                                     \
+        *(VT *)acc = a0 + b0;                                                                 \
+        *(VT *)(acc + L) = a1 + b1;                                                           \
+    }                                                                                         \
+    ATTR static void kern1_##SFX(int n, const double *restrict g, const double *restrict pc,  \
+                                 const double *restrict ps, const double *restrict Rc,        \
+                                 double *restrict acc)                                        \
+    {                                                                                         \
+        enum { L = LANES };                                                                   \
+        VT a0 = {0}, a1 = {0}, xr = {0}, xi = {0}, yr = {0}, yi = {0}, zr = {0}, zi = {0};    \
+        for (int r = 0; r < n; r++, g += 4 * L) {                                             \
+            double c = pc[r], s = ps[r], x = Rc[3 * r], y = Rc[3 * r + 1], z = Rc[3 * r + 2]; \
+            KERN_LOAD(VT, g);                                                                 \
+            VT u = c * sr - s * si, v = s * dr + c * di, u1 = c * dr - s * di,                \
+               v1 = s * sr + c * si;                                                          \
+            a0 += u;                                                                          \
+            a1 += v;                                                                          \
+            xr += x * v1;                                                                     \
+            xi += x * u1;                                                                     \
+            yr += y * v1;                                                                     \
+            yi += y * u1;                                                                     \
+            zr += z * v1;                                                                     \
+            zi += z * u1;                                                                     \
+        }                                                                                     \
+        *(VT *)acc = a0;                                                                      \
+        *(VT *)(acc + L) = a1;                                                                \
+        *(VT *)(acc + 2 * L) = xr;                                                            \
+        *(VT *)(acc + 3 * L) = xi;                                                            \
+        *(VT *)(acc + 4 * L) = yr;                                                            \
+        *(VT *)(acc + 5 * L) = yi;                                                            \
+        *(VT *)(acc + 6 * L) = zr;                                                            \
+        *(VT *)(acc + 7 * L) = zi;                                                            \
+    }                                                                                         \
+    ATTR static void kern2_##SFX(int n, const double *restrict g, const double *restrict pc,  \
+                                 const double *restrict ps, const double *restrict Rc,        \
+                                 double *restrict acc)                                        \
+    {                                                                                         \
+        enum { L = LANES };                                                                   \
+        VT t[20];                                                                             \
+        for (int i = 0; i < 20; i++) t[i] = (VT){0};                                          \
+        for (int r = 0; r < n; r++, g += 4 * L) {                                             \
+            double c = pc[r], s = ps[r], x = Rc[3 * r], y = Rc[3 * r + 1], z = Rc[3 * r + 2]; \
+            KERN_LOAD(VT, g);                                                                 \
+            VT u = c * sr - s * si, v = s * dr + c * di, u1 = c * dr - s * di,                \
+               v1 = s * sr + c * si;                                                          \
+            const double w6[6] = {x * x, y * y, z * z, y * z, x * z, x * y};                  \
+            t[0] += u;                                                                        \
+            t[1] += v;                                                                        \
+            t[2] += x * v1;                                                                   \
+            t[3] += x * u1;                                                                   \
+            t[4] += y * v1;                                                                   \
+            t[5] += y * u1;                                                                   \
+            t[6] += z * v1;                                                                   \
+            t[7] += z * u1;                                                                   \
+            for (int q = 0; q < 6; q++) {                                                     \
+                t[8 + 2 * q] += w6[q] * u;                                                    \
+                t[9 + 2 * q] += w6[q] * v;                                                    \
+            }                                                                                 \
+        }                                                                                     \
+        for (int i = 0; i < 20; i++) *(VT *)(acc + i * L) = t[i];                             \
+    }
+
+typedef double v2d __attribute__((vector_size(16)));
+KERN_DEFS(gen, v2d, 2, )
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QKT_X86_KERNELS 1
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+KERN_DEFS(avx2, v4d, 4, __attribute__((target("avx2,fma"))))
+KERN_DEFS(avx512, v8d, 8, __attribute__((target("avx512f,avx2,fma"))))
+#endif
+
+/* Kernel set and lane count for this CPU (QKT_WANNIER_KERNEL = generic,
+ * avx2 or avx512 overrides, for tests). */
+static int pick_kernels(kern_fn k[3])
+{
+    const char *env = getenv("QKT_WANNIER_KERNEL");
+#ifdef QKT_X86_KERNELS
+    __builtin_cpu_init();
+    int has512 = __builtin_cpu_supports("avx512f"), has2 = __builtin_cpu_supports("avx2") &&
+                                                            __builtin_cpu_supports("fma");
+    if (env && strcmp(env, "generic") == 0) has512 = has2 = 0;
+    if (env && strcmp(env, "avx2") == 0) has512 = 0;
+    if (has512) {
+        k[0] = kern0_avx512;
+        k[1] = kern1_avx512;
+        k[2] = kern2_avx512;
+        return 8;
+    }
+    if (has2) {
+        k[0] = kern0_avx2;
+        k[1] = kern1_avx2;
+        k[2] = kern2_avx2;
+        return 4;
+    }
+#endif
+    (void)env;
+    k[0] = kern0_gen;
+    k[1] = kern1_gen;
+    k[2] = kern2_gen;
+    return 2;
+}
+
+/* Phases e^{ik.R} of R vectors [r0, r0 + n) into pc, ps; tab[a][n - lo[a]] =
+ * e^{i n k.a_a} when the tables are in use. */
+static void phases(const fset_t *f, const double complex (*tab)[2 * PTAB + 1], const double k[3],
+                   int r0, int n, double *pc, double *ps)
+{
+    if (tab) {
+        const int *lo = f->lo;
+        for (int r = 0; r < n; r++) {
+            const int *R = f->iR + 3 * (r0 + r);
+            double complex e = tab[0][R[0] - lo[0]] * tab[1][R[1] - lo[1]] * tab[2][R[2] - lo[2]];
+            pc[r] = creal(e);
+            ps[r] = cimag(e);
+        }
+    } else {
+        for (int r = 0; r < n; r++) {
+            const double *R = f->Rc + 3 * (r0 + r);
+            sincos(k[0] * R[0] + k[1] * R[1] + k[2] * R[2], &ps[r], &pc[r]);
+        }
+    }
+}
+
+/* Lower triangle from the upper one: X[n][m] = conj(X[m][n]). */
+static void fill_lower(double complex *X, int nw)
+{
+    enum { B = 16 }; /* tiles keep the strided writes within a few cache lines */
+    for (int ib = 0; ib < nw; ib += B)
+        for (int jb = ib; jb < nw; jb += B) {
+            int ie = ib + B < nw ? ib + B : nw, je = jb + B < nw ? jb + B : nw;
+            for (int m = ib; m < ie; m++)
+                for (int n = (jb > m + 1 ? jb : m + 1); n < je; n++) X[n * nw + m] = conj(X[m * nw + n]);
+        }
+}
+
+/* Sum of plane `plane` of f at k into out[c], c < ncol = 1, 4, 10: O(k) =
+ * sum_R e^{ik.R} O(R), then i R_a O(R) (d_a O), then -R_a R_b O(R) (QKT_XX..
+ * order); out[c] are nw x nw complex matrices.
+ * mode 0: out = O (upper triangle and diagonal written; lower left to the
+ *         caller, see fill_lower);
+ * mode 1: out += -i O (both triangles; the b part of a split position matrix).
+ * No allocation. */
+static void fsum(const wan_t *w, const fset_t *f, int plane, const double k[3], int order,
+                 double complex *const *out, int mode)
+{
+    int nr = f->nr, nchunk = w->nchunk, nw = w->nw, npair = w->npair, CW = w->cw;
+    int ncol = order == 0 ? 1 : order == 1 ? 4 : 10;
+    if (mode == 0 && nr == 0)
+        for (int c = 0; c < ncol; c++) memset(out[c], 0, sizeof(double complex) * w->nel);
+    double complex tabs[3][2 * PTAB + 1];
+    int use_tab = 1;
+    for (int a = 0; a < 3; a++)
+        if (f->lo[a] < -PTAB || f->hi[a] > PTAB) use_tab = 0;
+    if (use_tab)
+        for (int a = 0; a < 3; a++) {
+            double ka = k[0] * w->avec[a][0] + k[1] * w->avec[a][1] + k[2] * w->avec[a][2];
+            for (int n = f->lo[a]; n <= f->hi[a]; n++) {
+                double s, c;
+                sincos(n * ka, &s, &c);
+                tabs[a][n - f->lo[a]] = c + I * s;
+            }
+        }
+    double pc[RBLK], ps[RBLK];
+    double acc[20 * MAXCW] __attribute__((aligned(64)));
+    kern_fn kern = w->kern[order];
+    const double *G = f->G[plane];
+    for (int r0 = 0; r0 < nr; r0 += RBLK) {
+        int nb = nr - r0 < RBLK ? nr - r0 : RBLK;
+        phases(f, use_tab ? (const double complex(*)[2 * PTAB + 1])tabs : NULL, k, r0, nb, pc, ps);
+        const double *Rc = f->Rc + 3 * r0;
+        for (int ch = 0; ch < nchunk; ch++) {
+            kern(nb, G + ((size_t)ch * nr + r0) * 4 * CW, pc, ps, Rc, acc);
+            int p0 = ch * CW, np = npair - p0 < CW ? npair - p0 : CW;
+            /* column c of acc: (re, im) of matrix c at acc[2c CW + j], acc[(2c+1) CW + j],
+             * with d_a O = i R_a (u1 + i v1) = -R_a v1 + i R_a u1 and -R_a R_b for order 2 */
+            for (int c = 0; c < ncol; c++) {
+                const double *ar = acc + 2 * c * CW, *ai = ar + CW;
+                double sr = c == 0 ? 1 : -1, si = c < 4 ? 1 : -1;
+                double complex *X = out[c];
+                for (int j = 0; j < np; j++) {
+                    int e = w->pe[p0 + j];
+                    double re = sr * ar[j], im = si * ai[j];
+                    if (mode == 0) {
+                        if (r0 == 0)
+                            X[e] = CMPLX(re, im);
+                        else
+                            X[e] += CMPLX(re, im);
+                    } else { /* -i (re + i im) = im - i re, and its conjugate below the diagonal */
+                        int m = w->pm[p0 + j], n = w->pn[p0 + j];
+                        X[e] += CMPLX(im, -re);
+                        if (m != n) X[n * nw + m] += CMPLX(-im, -re);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static qkt_status_t hk(const qkt_model_t *m, const double k[3], int order, double complex *out)
+{
+    const wan_t *w = m->priv;
+    if (order < 0 || order > 2) return qkt_error(QKT_EINVAL, "wannier: derivative order %d", order);
+    int ncol = order == 0 ? 1 : order == 1 ? 4 : 10;
+    double complex *o[10];
+    for (int c = 0; c < ncol; c++) o[c] = out + (size_t)c * w->nel;
+    fsum(w, &w->H, 0, k, order, o, 0);
+    for (int c = 0; c < ncol; c++) fill_lower(o[c], w->nw);
+    return QKT_OK;
+}
+
+static qkt_status_t awk(const qkt_model_t *m, const double k[3], int order, double complex *out)
+{
+    const wan_t *w = m->priv;
+    if (order < 0 || order > 1) return qkt_error(QKT_EINVAL, "wannier: position derivative order %d", order);
+    for (int a = 0; a < 3; a++) {
+        double complex *o[4];
+        o[0] = out + (size_t)a * w->nel;
+        for (int b = 0; b < 3; b++) o[1 + b] = out + (size_t)(3 + 3 * a + b) * w->nel;
+        fsum(w, &w->A, a, k, order, o, 0);
+        for (int c = 0; c < (order ? 4 : 1); c++) fill_lower(o[c], w->nw);
+        if (w->A.nplane == 6) fsum(w, &w->A, 3 + a, k, order, o, 1); /* r = h - i b */
+    }
+    return QKT_OK;
+}
+
+/* ------------------------------------------------------------------ lattice */
+static double lattice_bvec(const double a[3][3], double b[3][3])
+{
+    double V = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+               a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+               a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    for (int i = 0; i < 3; i++) {
+        const double *u = a[(i + 1) % 3], *v = a[(i + 2) % 3];
+        b[i][0] = 2 * M_PI * (u[1] * v[2] - u[2] * v[1]) / V;
+        b[i][1] = 2 * M_PI * (u[2] * v[0] - u[0] * v[2]) / V;
+        b[i][2] = 2 * M_PI * (u[0] * v[1] - u[1] * v[0]) / V;
+    }
+    return V;
+}
+
+/* ------------------------------------------------------------------ load */
+qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
+{
+    raw_t raw;
+    rbox_t box = {{0}, {0}, NULL};
+    xset_t xs;
+    wan_t *w = NULL;
+    qkt_model_t *m = NULL;
+    qkt_status_t s = QKT_OK;
+    memset(&raw, 0, sizeof raw);
+    memset(&xs, 0, sizeof xs);
+    if (!out) return qkt_error(QKT_EINVAL, "qkt_wannier_load: out is NULL");
+    *out = NULL;
+    if (!o || !o->path || !o->path[0])
+        return qkt_error(QKT_EINVAL, "wannier: no tight-binding file given (model.file)");
+    if (!(o->herm_tol >= 0))
+        return qkt_error(QKT_EINVAL, "wannier: herm_tol must be >= 0, got %g", o->herm_tol);
+
+    s = read_model_file(o, &raw);
+    if (s) goto fail;
+    double avec[3][3], bvec[3][3];
+    if (raw.have_avec) {
+        memcpy(avec, raw.avec, sizeof avec);
+        if (o->have_avec)
+            for (int i = 0; i < 3; i++)
+                for (int a = 0; a < 3; a++)
+                    if (fabs(o->avec[i][a] - avec[i][a]) > 1e-6 * (1 + fabs(avec[i][a]))) {
+                        s = qkt_error(QKT_EINVAL,
+                                      "%s: lattice vector a%d = (%.10g %.10g %.10g) given, but the "
+                                      "file has (%.10g %.10g %.10g)",
+                                      o->path, i + 1, o->avec[i][0], o->avec[i][1], o->avec[i][2],
+                                      avec[i][0], avec[i][1], avec[i][2]);
+                        goto fail;
+                    }
+    } else if (o->have_avec) {
+        memcpy(avec, o->avec, sizeof avec);
+    } else {
+        s = qkt_error(QKT_EINVAL,
+                      "%s: a _hr.dat file has no lattice vectors: give them in Angstrom "
+                      "(model.avec1, model.avec2, model.avec3; opts avec with have_avec = 1), or "
+                      "read seedname_tb.dat instead",
+                      o->path);
+        goto fail;
+    }
+    for (int i = 0; i < 3; i++)
+        for (int a = 0; a < 3; a++)
+            if (!isfinite(avec[i][a])) {
+                s = qkt_error(QKT_EINVAL, "%s: lattice vector a%d is not finite", o->path, i + 1);
+                goto fail;
+            }
+    double V = lattice_bvec(avec, bvec);
+    double la = 0;
+    for (int i = 0; i < 3; i++) {
+        double l = sqrt(avec[i][0] * avec[i][0] + avec[i][1] * avec[i][1] + avec[i][2] * avec[i][2]);
+        if (l > la) la = l;
+    }
+    if (!(fabs(V) > 1e-10 * la * la * la)) {
+        s = qkt_error(QKT_EINVAL, "%s: lattice vectors are linearly dependent (cell volume %g)", o->path, V);
+        goto fail;
+    }
+
+    s = check_file_R(o, &raw, &box);
+    if (s) goto fail;
+    if (o->wsvec_path && o->wsvec_path[0]) {
+        s = read_wsvec(o, &raw, &box);
+        if (s) goto fail;
+    }
+
+    w = calloc(1, sizeof *w);
+    if (!w) {
+        s = qkt_error(QKT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    w->nw = raw.nw;
+    w->nel = raw.nel;
+    w->npair = raw.nw * (raw.nw + 1) / 2;
+    w->cw = pick_kernels(w->kern);
+    w->nchunk = (w->npair + w->cw - 1) / w->cw;
+    w->pm = malloc(sizeof(int) * w->npair);
+    w->pn = malloc(sizeof(int) * w->npair);
+    w->pe = malloc(sizeof(int) * w->npair);
+    if (!w->pm || !w->pn || !w->pe) {
+        s = qkt_error(QKT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (int m = 0, p = 0; m < raw.nw; m++)
+        for (int n = m; n < raw.nw; n++, p++) {
+            w->pm[p] = m;
+            w->pn[p] = n;
+            w->pe[p] = m * raw.nw + n;
+        }
+    w->nrpts = raw.nrpts;
+    w->use_ws = raw.ws_cnt != NULL;
+    memcpy(w->avec, avec, sizeof avec);
+    for (int i = 0; i < raw.nrpts; i++) w->sum_inv_degen += 1.0 / raw.ndeg[i];
+
+    double dev;
+    s = expand(&raw, raw.h, 1, &xs, o->path);
+    if (s) goto fail;
+    s = build_fset(&xs, w, 1, 0, avec, &w->H, &dev, o->path);
+    if (s) goto fail;
+    if (w->use_ws && dev > o->herm_tol) {
+        s = qkt_error(QKT_EFORMAT,
+                      "%s: with the lattice shifts of this file H(R) is not Hermitian (deviation %.3g "
+                      "eV > herm_tol = %.3g eV): shifts of (R, m, n) and (-R, n, m) must be opposite "
+                      "(wsvec file of another model?)",
+                      o->wsvec_path, dev, o->herm_tol);
+        goto fail;
+    }
+    xset_free(&xs);
+    if (raw.pos) {
+        s = expand(&raw, raw.pos, 3, &xs, o->path);
+        if (s) goto fail;
+        s = build_fset(&xs, w, 3, o->hermitize_position ? 0 : 1, avec, &w->A, &dev, o->path);
+        if (s) goto fail;
+        xset_free(&xs);
+    }
+
+    m = qkt_model_alloc("wannier");
+    if (!m) {
+        s = QKT_ENOMEM;
+        goto fail;
+    }
+    m->priv = w;
+    m->destroy = destroy;
+    w = NULL;
+    m->nb = raw.nw;
+    m->dim = 3;
+    m->periodic = 1;
+    m->units = QKT_UNITS_EV_ANGSTROM;
+    memcpy(m->avec, avec, sizeof avec);
+    memcpy(m->bvec, bvec, sizeof bvec);
+    m->cell_volume = fabs(V);
+    double bmax = 0;
+    for (int i = 0; i < 3; i++) {
+        double l = sqrt(bvec[i][0] * bvec[i][0] + bvec[i][1] * bvec[i][1] + bvec[i][2] * bvec[i][2]);
+        if (l > bmax) bmax = l;
+    }
+    m->kcut = 0.5 * bmax;
+    m->hk = hk;
+    m->awk = ((const wan_t *)m->priv)->A.nr > 0 ? awk : NULL;
+    m->nblock = 1;
+    m->block_off[0] = 0;
+    m->block_off[1] = m->nb;
+    snprintf(m->source, sizeof m->source, "%s", o->path);
+    raw_free(&raw);
+    free(box.idx);
+    *out = m;
+    return QKT_OK;
+fail:
+    raw_free(&raw);
+    free(box.idx);
+    xset_free(&xs);
+    wan_free(w);
+    qkt_model_free(m);
+    return s;
+}
+
+static const wan_t *wan_of(const qkt_model_t *m)
+{
+    if (!m || m->info != &qkt_model_wannier || m->hk != hk) return NULL;
+    return m->priv;
+}
+
+int qkt_wannier_nrpts(const qkt_model_t *m)
+{
+    const wan_t *w = wan_of(m);
+    return w ? w->nrpts : 0;
+}
+
+double qkt_wannier_sum_inv_degen(const qkt_model_t *m)
+{
+    const wan_t *w = wan_of(m);
+    return w ? w->sum_inv_degen : 0;
+}
+
+/* ------------------------------------------------------------------ export */
+typedef struct {
+    int nw, nel, n;
+    int *iR, *ndeg;        /* 3 n, n */
+    double complex *H;     /* n x nel, file values (not divided by ndegen) */
+    double complex *P;     /* n x 3 x nel or NULL (zero position matrix) */
+} tbout_t;
+
+static void tbout_free(tbout_t *t)
+{
+    free(t->iR);
+    free(t->ndeg);
+    free(t->H);
+    free(t->P);
+    memset(t, 0, sizeof *t);
+}
+
+static qkt_status_t tbout_alloc(tbout_t *t, int nw, int n, int pos)
+{
+    t->nw = nw;
+    t->nel = nw * nw;
+    t->n = n;
+    t->iR = calloc(3 * (size_t)n, sizeof(int));
+    t->ndeg = calloc(n, sizeof(int));
+    t->H = calloc((size_t)n * t->nel, sizeof(double complex));
+    if (pos) t->P = calloc((size_t)n * 3 * t->nel, sizeof(double complex));
+    if (!t->iR || !t->ndeg || !t->H || (pos && !t->P)) {
+        tbout_free(t);
+        return qkt_error(QKT_ENOMEM, "out of memory writing a tight-binding file (%d R vectors)", n);
+    }
+    return QKT_OK;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static qkt_status_t write_file(const char *path, int tb, const double avec[3][3], const char *source,
+                               const tbout_t *t)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    if (!tmp) return qkt_error(QKT_ENOMEM, "out of memory");
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    gzFile f = gzopen(tmp, ends_with(path, ".gz") ? "wb6" : "wT");
+    if (!f) {
+        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot create: %s", tmp, errno ? strerror(errno) : "error");
+        free(tmp);
+        return s;
+    }
+    gzbuffer(f, 1 << 17);
+    int ok = 1, nw = t->nw, nel = t->nel;
+    ok &= gzprintf(f, " written by qkt %s (qkt_wannier_write) from %.200s\n", QKT_VERSION_STRING,
+                   source) > 0;
+    if (tb)
+        for (int i = 0; i < 3; i++)
+            ok &= gzprintf(f, "%25.16e %25.16e %25.16e\n", avec[i][0], avec[i][1], avec[i][2]) > 0;
+    ok &= gzprintf(f, "%12d\n%12d\n", nw, t->n) > 0;
+    for (int i = 0; i < t->n; i++)
+        ok &= gzprintf(f, "%5d%s", t->ndeg[i], (i % 15 == 14 || i == t->n - 1) ? "\n" : "") > 0;
+    for (int r = 0; r < t->n && ok; r++) {
+        const int *R = t->iR + 3 * r;
+        const double complex *H = t->H + (size_t)r * nel;
+        if (tb) ok &= gzprintf(f, "\n%5d%5d%5d\n", R[0], R[1], R[2]) > 0;
+        for (int n = 0; n < nw; n++)
+            for (int m = 0; m < nw; m++) {
+                double complex v = H[m * nw + n];
+                if (tb)
+                    ok &= gzprintf(f, "%5d%5d %23.15e %23.15e\n", m + 1, n + 1, creal(v), cimag(v)) > 0;
+                else
+                    ok &= gzprintf(f, "%5d%5d%5d%5d%5d %23.15e %23.15e\n", R[0], R[1], R[2], m + 1,
+                                   n + 1, creal(v), cimag(v)) > 0;
+            }
+    }
+    if (tb)
+        for (int r = 0; r < t->n && ok; r++) {
+            const int *R = t->iR + 3 * r;
+            ok &= gzprintf(f, "\n%5d%5d%5d\n", R[0], R[1], R[2]) > 0;
+            for (int n = 0; n < nw; n++)
+                for (int m = 0; m < nw; m++) {
+                    double complex x = 0, y = 0, z = 0;
+                    if (t->P) {
+                        const double complex *P = t->P + (size_t)r * 3 * nel + m * nw + n;
+                        x = P[0];
+                        y = P[nel];
+                        z = P[2 * nel];
+                    }
+                    ok &= gzprintf(f, "%5d%5d %23.15e %23.15e %23.15e %23.15e %23.15e %23.15e\n", m + 1,
+                                   n + 1, creal(x), cimag(x), creal(y), cimag(y), creal(z), cimag(z)) > 0;
+                }
+        }
+    if (gzclose(f) != Z_OK) ok = 0;
+    if (!ok) {
+        remove(tmp);
+        free(tmp);
+        return qkt_error(QKT_EIO, "%s: write failed", path);
+    }
+    if (rename(tmp, path) != 0) {
+        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return s;
+    }
+    free(tmp);
+    return QKT_OK;
+}
+
+/* Add mult * G(R) to Dp (the matrix at R) and mult * G(R)^dagger to Dn (at
+ * -R) for R vector q of a plane; Dp == Dn for R = 0. */
+static void hset_add(const wan_t *w, const fset_t *f, int plane, int q, double complex mult,
+                     double complex *Dp, double complex *Dn)
+{
+    int nw = w->nw, CW = w->cw;
+    const double *G = f->G[plane];
+    for (int p = 0; p < w->npair; p++) {
+        size_t at = ((size_t)(p / CW) * f->nr + q) * 4 * CW + p % CW;
+        double complex S = G[at] + I * G[at + CW], D = G[at + 2 * CW] + I * G[at + 3 * CW];
+        int m = w->pm[p], n = w->pn[p];
+        double complex gmn = 0.5 * (S + D), gnm = 0.5 * (S - D);
+        Dp[m * nw + n] += mult * gmn;
+        Dn[n * nw + m] += mult * conj(gmn);
+        if (m != n) {
+            Dp[n * nw + m] += mult * gnm;
+            Dn[m * nw + n] += mult * conj(gnm);
+        }
+    }
+}
+
+/* Exact export of a loaded Wannier model: every stored R and -R with
+ * ndegen = 1. */
+static qkt_status_t export_wannier(const wan_t *w, tbout_t *t, const char *path)
+{
+    const fset_t *sets[2] = {&w->H, &w->A};
+    int cnt = 2 * (w->H.nr + w->A.nr);
+    int *all = malloc(3 * (size_t)(cnt ? cnt : 1) * sizeof(int));
+    rbox_t box = {{0}, {0}, NULL};
+    int n = 0;
+    qkt_status_t s = QKT_OK;
+    if (!all) return qkt_error(QKT_ENOMEM, "out of memory");
+    for (int i = 0; i < 2; i++)
+        for (int q = 0; q < sets[i]->nr; q++)
+            for (int sg = 1; sg >= -1; sg -= 2) {
+                for (int a = 0; a < 3; a++) all[3 * n + a] = sg * sets[i]->iR[3 * q + a];
+                n++;
+            }
+    s = rbox_init(&box, all, n, path);
+    if (s) goto done;
+    int nu = 0;
+    for (int i = 0; i < n; i++) {
+        long c = rbox_cell(&box, all + 3 * i);
+        if (box.idx[c] >= 0) continue;
+        box.idx[c] = nu;
+        memmove(all + 3 * nu, all + 3 * i, 3 * sizeof(int));
+        nu++;
+    }
+    s = tbout_alloc(t, w->nw, nu, w->A.nr > 0);
+    if (s) goto done;
+    memcpy(t->iR, all, 3 * (size_t)nu * sizeof(int));
+    size_t nel = w->nel;
+    for (int i = 0; i < nu; i++) t->ndeg[i] = 1;
+    for (int i = 0; i < 2; i++) {
+        const fset_t *f = sets[i];
+        for (int q = 0; q < f->nr; q++) {
+            const int *R = f->iR + 3 * q;
+            int mR[3] = {-R[0], -R[1], -R[2]};
+            size_t ip = (size_t)rbox_find(&box, R), im = (size_t)rbox_find(&box, mR);
+            for (int p = 0; p < f->nplane; p++) {
+                int a = p % 3;
+                double complex mult = p >= 3 ? -I : 1;
+                double complex *Dp = i == 0 ? t->H + ip * nel : t->P + (ip * 3 + a) * nel;
+                double complex *Dn = i == 0 ? t->H + im * nel : t->P + (im * 3 + a) * nel;
+                hset_add(w, f, p, q, mult, Dp, Dn);
+            }
+        }
+    }
+done:
+    free(all);
+    free(box.idx);
+    return s;
+}
+
+/* In-place DFT along one axis of a grid of nel-vectors: c[n] = (1/N) sum_j
+ * e^{-2 pi i j n / N} x[j]. */
+static void dft_axis(double complex *X, const int Ng[3], int axis, int nel, double complex *line,
+                     const double complex *tw)
+{
+    int N = Ng[axis];
+    if (N == 1) return;
+    int stride = 1;
+    for (int a = 2; a > axis; a--) stride *= Ng[a];
+    int nouter = 1;
+    for (int a = 0; a < axis; a++) nouter *= Ng[a];
+    for (int o = 0; o < nouter; o++)
+        for (int in = 0; in < stride; in++) {
+            size_t base = (size_t)o * N * stride + in;
+            memset(line, 0, sizeof(double complex) * (size_t)N * nel);
+            for (int j = 0; j < N; j++) {
+                const double complex *x = X + (base + (size_t)j * stride) * nel;
+                for (int n = 0; n < N; n++) {
+                    double complex t = tw[(size_t)(j * n) % N] / N;
+                    double complex *y = line + (size_t)n * nel;
+                    for (int e = 0; e < nel; e++) y[e] += t * x[e];
+                }
+            }
+            for (int n = 0; n < N; n++)
+                memcpy(X + (base + (size_t)n * stride) * nel, line + (size_t)n * nel,
+                       sizeof(double complex) * nel);
+        }
+}
+
+/* Sample H(k) (and A^W(k)) on an N^3 grid, Fourier transform, and spread
+ * each coefficient over the Wigner-Seitz images of its R in the N-supercell
+ * (ndegen = number of images at the same shortest distance).  Accepted when
+ * the interpolation reproduces the model at off-grid test points. */
+static qkt_status_t sample_model(const qkt_model_t *m, tbout_t *t, int *Nused)
+{
+    static const int Ns[] = {3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32};
+    int nw = m->nb, nel = nw * nw, npl = m->awk ? 4 : 1;
+    qkt_status_t s = QKT_OK;
+    double complex *X = NULL, *line = NULL, *tw = NULL, *buf = NULL, *bufA = NULL, *ph = NULL;
+    buf = malloc(sizeof(double complex) * 10 * nel);
+    bufA = malloc(sizeof(double complex) * 12 * nel);
+    if (!buf || !bufA) goto nomem;
+    double lastdev = 0;
+    int lastN = 0;
+    for (size_t iN = 0; iN < sizeof Ns / sizeof Ns[0]; iN++) {
+        int N = Ns[iN];
+        int Ng[3] = {N, m->dim >= 2 ? N : 1, m->dim >= 3 ? N : 1};
+        size_t npts = (size_t)Ng[0] * Ng[1] * Ng[2];
+        if ((double)npts * nel * npl * 16.0 > 1e9) break;
+        free(X);
+        free(line);
+        free(tw);
+        X = malloc(sizeof(double complex) * npts * nel * npl);
+        line = malloc(sizeof(double complex) * (size_t)N * nel);
+        tw = malloc(sizeof(double complex) * N);
+        if (!X || !line || !tw) goto nomem;
+        for (int j = 0; j < N; j++) tw[j] = cexp(-2 * M_PI * I * j / N);
+        /* samples, stored plane by plane: [plane][point][nel] */
+        for (size_t p = 0; p < npts; p++) {
+            int j[3] = {(int)(p / ((size_t)Ng[1] * Ng[2])), (int)(p / Ng[2] % Ng[1]), (int)(p % Ng[2])};
+            double k[3] = {0, 0, 0};
+            for (int i = 0; i < 3; i++)
+                for (int a = 0; a < 3; a++) k[a] += (double)j[i] / Ng[i] * m->bvec[i][a];
+            s = qkt_model_hk(m, k, 0, buf);
+            if (s) goto fail;
+            memcpy(X + p * nel, buf, sizeof(double complex) * nel);
+            if (m->awk) {
+                s = m->awk(m, k, 0, bufA);
+                if (s) goto fail;
+                for (int a = 0; a < 3; a++)
+                    memcpy(X + ((1 + a) * npts + p) * nel, bufA + (size_t)a * nel,
+                           sizeof(double complex) * nel);
+            }
+        }
+        for (int pl = 0; pl < npl; pl++)
+            for (int a = 0; a < 3; a++) dft_axis(X + pl * npts * nel, Ng, a, nel, line, tw);
+        /* Wigner-Seitz images */
+        int L[3] = {Ng[0] > 1 ? 2 : 0, Ng[1] > 1 ? 2 : 0, Ng[2] > 1 ? 2 : 0};
+        size_t cap = npts * 8, nR = 0;
+        int *iR = malloc(sizeof(int) * 4 * cap); /* R1 R2 R3 grid-point */
+        if (!iR) goto nomem;
+        for (size_t p = 0; p < npts; p++) {
+            int j[3] = {(int)(p / ((size_t)Ng[1] * Ng[2])), (int)(p / Ng[2] % Ng[1]), (int)(p % Ng[2])};
+            double best = INFINITY, len[125];
+            int cand[125][3], nc = 0;
+            for (int l0 = -L[0]; l0 <= L[0]; l0++)
+                for (int l1 = -L[1]; l1 <= L[1]; l1++)
+                    for (int l2 = -L[2]; l2 <= L[2]; l2++) {
+                        int R[3] = {j[0] + l0 * Ng[0], j[1] + l1 * Ng[1], j[2] + l2 * Ng[2]};
+                        double r2 = 0;
+                        for (int a = 0; a < 3; a++) {
+                            double c = R[0] * m->avec[0][a] + R[1] * m->avec[1][a] + R[2] * m->avec[2][a];
+                            r2 += c * c;
+                        }
+                        len[nc] = sqrt(r2);
+                        memcpy(cand[nc], R, sizeof R);
+                        if (len[nc] < best) best = len[nc];
+                        nc++;
+                    }
+            for (int c = 0; c < nc; c++)
+                if (len[c] <= best + 1e-8 * (1 + best)) {
+                    if (nR == cap) {
+                        cap *= 2;
+                        int *tmp = realloc(iR, sizeof(int) * 4 * cap);
+                        if (!tmp) {
+                            free(iR);
+                            goto nomem;
+                        }
+                        iR = tmp;
+                    }
+                    memcpy(iR + 4 * nR, cand[c], 3 * sizeof(int));
+                    iR[4 * nR + 3] = (int)p;
+                    nR++;
+                }
+        }
+        tbout_free(t);
+        s = tbout_alloc(t, nw, (int)nR, m->awk != NULL);
+        if (s) {
+            free(iR);
+            goto fail;
+        }
+        double scale = 0;
+        for (size_t e = 0; e < npts * nel; e++)
+            if (cabs(X[e]) > scale) scale = cabs(X[e]);
+        int *deg = calloc(npts, sizeof(int));
+        if (!deg) {
+            free(iR);
+            goto nomem;
+        }
+        for (size_t r = 0; r < nR; r++) deg[iR[4 * r + 3]]++;
+        for (size_t r = 0; r < nR; r++) {
+            size_t p = iR[4 * r + 3];
+            memcpy(t->iR + 3 * r, iR + 4 * r, 3 * sizeof(int));
+            t->ndeg[r] = deg[p];
+            for (int e = 0; e < nel; e++) {
+                double complex v = X[p * nel + e];
+                t->H[r * nel + e] = cabs(v) < 1e-15 * scale ? 0 : v;
+                if (t->P)
+                    for (int a = 0; a < 3; a++) t->P[(r * 3 + a) * nel + e] = X[((1 + a) * npts + p) * nel + e];
+            }
+        }
+        free(iR);
+        free(deg);
+        /* H(-R) = H(R)^dagger holds to rounding (the image set is inversion
+         * symmetric; the loader symmetrizes).  Verify at off-grid points. */
+        double dev = 0, ref = 0;
+        free(ph);
+        ph = malloc(sizeof(double complex) * (t->n ? t->n : 1));
+        if (!ph) goto nomem;
+        uint64_t seed = 0x9E3779B97F4A7C15ull;
+        for (int tpt = 0; tpt < 12; tpt++) {
+            double u[3], k[3] = {0, 0, 0};
+            for (int a = 0; a < 3; a++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                u[a] = (a < m->dim) ? (double)(seed >> 11) / 9007199254740992.0 : 0;
+            }
+            for (int i = 0; i < 3; i++)
+                for (int a = 0; a < 3; a++) k[a] += u[i] * m->bvec[i][a];
+            s = qkt_model_hk(m, k, 0, buf);
+            if (!s && m->awk) s = m->awk(m, k, 0, bufA);
+            if (s) goto fail;
+            for (int r = 0; r < t->n; r++) {
+                const int *R = t->iR + 3 * r;
+                ph[r] = cexp(2 * M_PI * I * (u[0] * R[0] + u[1] * R[1] + u[2] * R[2])) / t->ndeg[r];
+            }
+            for (int pl = 0; pl < npl; pl++) {
+                const double complex *want = pl == 0 ? buf : bufA + (size_t)(pl - 1) * nel;
+                for (int e = 0; e < nel; e++) {
+                    double complex sum = 0;
+                    for (int r = 0; r < t->n; r++)
+                        sum += ph[r] * (pl == 0 ? t->H[(size_t)r * nel + e]
+                                                : t->P[((size_t)r * 3 + pl - 1) * nel + e]);
+                    double d = cabs(sum - want[e]);
+                    if (d > dev) dev = d;
+                    if (cabs(want[e]) > ref) ref = cabs(want[e]);
+                }
+            }
+        }
+        lastdev = dev;
+        lastN = N;
+        if (dev <= 1e-11 * (1 + ref)) {
+            *Nused = N;
+            goto done;
+        }
+    }
+    s = qkt_error(QKT_ENOCONV,
+                  "qkt_wannier_write: model %s is not reproduced by a tight-binding model on an "
+                  "N^3 grid up to N = %d (max deviation %.3g at off-grid k): not a short-range "
+                  "lattice model?",
+                  m->info->name, lastN, lastdev);
+    goto fail;
+nomem:
+    s = qkt_error(QKT_ENOMEM, "qkt_wannier_write: out of memory sampling the model");
+fail:
+    tbout_free(t);
+done:
+    free(X);
+    free(line);
+    free(tw);
+    free(buf);
+    free(bufA);
+    free(ph);
+    return s;
+}
+
+qkt_status_t qkt_wannier_write(const qkt_model_t *m, const char *path, int tb)
+{
+    if (!m || !m->hk || !path || !path[0])
+        return qkt_error(QKT_EINVAL, "qkt_wannier_write: model (set up) and path required");
+    if (!m->periodic)
+        return qkt_error(QKT_EINVAL,
+                         "qkt_wannier_write: model %s is not a lattice model (periodic = 0): no "
+                         "tight-binding form",
+                         m->info->name);
+    if (m->dim < 1 || m->dim > 3) return qkt_error(QKT_EINVAL, "qkt_wannier_write: dim = %d", m->dim);
+    double b[3][3];
+    double V = lattice_bvec(m->avec, b);
+    if (!(fabs(V) > 0) || !isfinite(V))
+        return qkt_error(QKT_EINVAL,
+                         "qkt_wannier_write: model %s has no valid lattice vectors avec (all three "
+                         "are needed, also for dim < 3)",
+                         m->info->name);
+    tbout_t t;
+    memset(&t, 0, sizeof t);
+    qkt_status_t s;
+    const wan_t *w = wan_of(m);
+    if (w) {
+        s = export_wannier(w, &t, path);
+    } else {
+        int N = 0;
+        s = sample_model(m, &t, &N);
+    }
+    if (!s) s = write_file(path, tb, m->avec, m->source, &t);
+    tbout_free(&t);
+    return s;
+}

@@ -1,0 +1,286 @@
+/* test_config.c - run-file parser: sections, overrides, --set, origins, line
+ * numbers in errors, unknown keys with suggestions, number/vector/boolean
+ * parsing, NaN/Inf rejection, long lines, comments. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "check.h"
+#include "qkt.h"
+
+static char dir[256];
+
+static const char *write_file(const char *name, const char *text, size_t len)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        printf("FAIL cannot create %s\n", path);
+        exit(1);
+    }
+    fwrite(text, 1, len, f);
+    fclose(f);
+    return path;
+}
+
+static const char *wf(const char *name, const char *text) { return write_file(name, text, strlen(text)); }
+
+static int has(const char *hay, const char *needle) { return hay && strstr(hay, needle) != NULL; }
+
+#define CHECK_STR(got, want, what)                                                      \
+    do {                                                                                \
+        const char *g__ = (got), *w__ = (want);                                         \
+        int ok__ = g__ && strcmp(g__, w__) == 0;                                        \
+        check_count++;                                                                  \
+        printf("%s %s: got '%s' want '%s'\n", ok__ ? "ok  " : "FAIL", (what),            \
+               g__ ? g__ : "(null)", w__);                                               \
+        if (!ok__) check_failures++;                                                    \
+    } while (0)
+
+#define CHECK_MSG(st, want_st, needle, what)                                            \
+    do {                                                                                \
+        qkt_status_t s__ = (st);                                                        \
+        int ok__ = s__ == (want_st) && has(qkt_strerror(), (needle));                   \
+        check_count++;                                                                  \
+        printf("%s %s: status %d (want %d), message '%s' (want it to contain '%s')\n",  \
+               ok__ ? "ok  " : "FAIL", (what), (int)s__, (int)(want_st), qkt_strerror(), \
+               (needle));                                                               \
+        if (!ok__) check_failures++;                                                    \
+    } while (0)
+
+static void test_sections_and_origins(void)
+{
+    const char *p = wf("a.ini",
+                       "# comment\n"
+                       "plain = 1\n"
+                       "[model]\n"
+                       "name = weyl2\n"
+                       "  b = 0.3   # indented key, inline comment\n"
+                       "\n"
+                       "; another comment\n"
+                       "[run]\n"
+                       "temperature = 0.01\n"
+                       "[model]\n"
+                       "b = 0.25\n");
+    qkt_config_t *c = qkt_config_alloc();
+    CHECK(qkt_config_read(c, p) == QKT_OK, "read a.ini: %s", qkt_strerror());
+    CHECK_STR(qkt_config_get(c, "plain"), "1", "key before any section is plain");
+    CHECK_STR(qkt_config_get(c, "model.name"), "weyl2", "section prefix");
+    CHECK_STR(qkt_config_get(c, "run.temperature"), "0.01", "second section");
+    CHECK_STR(qkt_config_get(c, "model.b"), "0.25", "later assignment overrides");
+    char want[600];
+    snprintf(want, sizeof want, "%s:11", p);
+    CHECK_STR(qkt_config_origin(c, "model.b"), want, "origin of the override is its line");
+    snprintf(want, sizeof want, "%s:4", p);
+    CHECK_STR(qkt_config_origin(c, "model.name"), want, "origin file:line");
+    CHECK(qkt_config_count(c) == 4, "4 distinct keys, got %d", qkt_config_count(c));
+    CHECK_STR(qkt_config_key_at(c, 0), "plain", "first key in file order");
+    CHECK(qkt_config_get(c, "model.v") == NULL, "absent key gives NULL");
+    CHECK(qkt_config_origin(c, "model.v") == NULL, "absent key has no origin");
+
+    CHECK(qkt_config_set(c, "model.b = 0.5") == QKT_OK, "--set: %s", qkt_strerror());
+    CHECK_STR(qkt_config_get(c, "model.b"), "0.5", "--set wins over the file");
+    CHECK_STR(qkt_config_origin(c, "model.b"), "--set", "origin of --set");
+    CHECK(qkt_config_set(c, "new.key=a b") == QKT_OK, "--set new key");
+    CHECK_STR(qkt_config_get(c, "new.key"), "a b", "--set value with blank");
+    CHECK_MSG(qkt_config_set(c, "novalue"), QKT_EINVAL, "key=value", "--set without '='");
+    CHECK_MSG(qkt_config_set(c, "bad key=1"), QKT_EINVAL, "invalid key", "--set invalid key");
+
+    double b = -1;
+    CHECK(qkt_config_double(c, "model.b", &b) == QKT_OK, "double");
+    CHECK_ABS(b, 0.5, 0, "model.b value");
+    double keep = 7;
+    CHECK(qkt_config_double(c, "model.v", &keep) == QKT_OK && keep == 7, "absent key keeps default");
+
+    CHECK(qkt_config_set_default(c, "model.b", "9") == QKT_OK, "set_default on set key");
+    CHECK_STR(qkt_config_get(c, "model.b"), "0.5", "set_default does not override");
+    CHECK(qkt_config_set_default(c, "model.v", "2") == QKT_OK, "set_default on absent key");
+    CHECK_STR(qkt_config_origin(c, "model.v"), "default", "origin of a default");
+    qkt_config_free(c);
+    qkt_config_free(NULL);
+}
+
+static void test_errors(void)
+{
+    qkt_config_t *c = qkt_config_alloc();
+    char path[600];
+    snprintf(path, sizeof path, "%s/does-not-exist.ini", dir);
+    CHECK_MSG(qkt_config_read(c, path), QKT_EIO, "does-not-exist.ini", "missing file names the file");
+    CHECK_MSG(qkt_config_read(c, dir), QKT_EIO, dir, "directory is unreadable");
+
+    const char *p = wf("syn.ini", "[model]\nname = weyl2\nthis line has no equals sign\n");
+    char want[700];
+    snprintf(want, sizeof want, "%s:3", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "syntax error names file:line");
+    CHECK(qkt_config_get(c, "model.name") == NULL, "failed read leaves the table unchanged");
+
+    p = wf("sec.ini", "a = 1\n[model\nb = 2\n");
+    snprintf(want, sizeof want, "%s:2", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "unterminated section");
+
+    p = wf("sec2.ini", "[model] name = weyl2\n");
+    snprintf(want, sizeof want, "%s:1", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "text after a section header");
+
+    p = wf("nokey.ini", "[m]\n = 2\n");
+    snprintf(want, sizeof want, "%s:2", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "missing key name");
+
+    p = write_file("nul.ini", "a = 1\nb = \0x\n", 12);
+    snprintf(want, sizeof want, "%s:2", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "NUL byte");
+
+    p = wf("num.ini",
+           "[model]\n"
+           "v = fast\n"
+           "w = nan\n"
+           "x = inf\n"
+           "y = 1e999\n"
+           "z = 1.5.2\n"
+           "e =\n"
+           "b = 0 0.2\n"
+           "c = 1,,2\n"
+           "t = maybe\n"
+           "i = 1.5\n");
+    CHECK(qkt_config_read(c, p) == QKT_OK, "read num.ini: %s", qkt_strerror());
+    double x = 3, v3[3] = {9, 9, 9};
+    snprintf(want, sizeof want, "key 'model.v' (%s:2)", p);
+    CHECK_MSG(qkt_config_double(c, "model.v", &x), QKT_EINVAL, want, "malformed number names key and file:line");
+    CHECK(x == 3, "malformed value keeps *out");
+    snprintf(want, sizeof want, "(%s:3)", p);
+    CHECK_MSG(qkt_config_double(c, "model.w", &x), QKT_EINVAL, want, "NaN rejected");
+    CHECK(has(qkt_strerror(), "not a finite number"), "NaN message: %s", qkt_strerror());
+    CHECK_MSG(qkt_config_double(c, "model.x", &x), QKT_EINVAL, "not a finite", "Inf rejected");
+    CHECK_MSG(qkt_config_double(c, "model.y", &x), QKT_EINVAL, "out of range", "overflow rejected");
+    CHECK_MSG(qkt_config_double(c, "model.z", &x), QKT_EINVAL, "'1.5.2' is not a number", "trailing junk");
+    CHECK_MSG(qkt_config_double(c, "model.e", &x), QKT_EINVAL, "empty value", "empty value");
+    snprintf(want, sizeof want, "(%s:8): expected 3 numbers, got 2", p);
+    CHECK_MSG(qkt_config_vec(c, "model.b", 3, v3), QKT_EINVAL, want, "wrong vector length");
+    CHECK(v3[0] == 9 && v3[1] == 9, "wrong length keeps *out");
+    CHECK_MSG(qkt_config_vec(c, "model.c", 3, v3), QKT_EINVAL, "empty entry", "double comma");
+    int bo = 5;
+    CHECK_MSG(qkt_config_bool(c, "model.t", &bo), QKT_EINVAL, "not a boolean", "bad boolean");
+    long li = 4;
+    CHECK_MSG(qkt_config_int(c, "model.i", &li), QKT_EINVAL, "not an integer", "non-integer");
+    CHECK(qkt_config_set(c, "model.v=abc") == QKT_OK, "--set bad value is stored");
+    CHECK_MSG(qkt_config_double(c, "model.v", &x), QKT_EINVAL, "key 'model.v' (--set)", "origin --set in error");
+    qkt_config_free(c);
+}
+
+static void test_values(void)
+{
+    /* a long line: more than inih's 200-character line buffer */
+    char longline[1200];
+    size_t o = (size_t)snprintf(longline, sizeof longline, "[geometry]\nk = ");
+    for (int i = 0; i < 40; i++) o += (size_t)snprintf(longline + o, sizeof longline - o, "%s0.%d 0 0.5", i ? "; " : "", i);
+    snprintf(longline + o, sizeof longline - o, "\nfrac = yes\n");
+    const char *p = wf("v.ini",
+                       "\xEF\xBB\xBF[model]\r\n"
+                       "b = 0, 0.2 ,0.3\r\n"
+                       "c = 1 2 3\n"
+                       "d = -1.5e-3\n"
+                       "n = 1e3\n"
+                       "m = -42\n"
+                       "on = On\n"
+                       "off = 0\n"
+                       "ks = 0 0 1 ; 0.5, 0, 2  # two points, spaces around ';'\n"
+                       "s = some text ; more\n");
+    qkt_config_t *c = qkt_config_alloc();
+    CHECK(qkt_config_read(c, p) == QKT_OK, "read v.ini (BOM, CRLF): %s", qkt_strerror());
+    double v[3] = {0};
+    CHECK(qkt_config_vec(c, "model.b", 3, v) == QKT_OK, "comma vector: %s", qkt_strerror());
+    CHECK_ABS(v[0], 0, 0, "b[0]");
+    CHECK_ABS(v[1], 0.2, 0, "b[1]");
+    CHECK_ABS(v[2], 0.3, 0, "b[2]");
+    CHECK(qkt_config_vec(c, "model.c", 3, v) == QKT_OK, "blank vector");
+    CHECK_ABS(v[2], 3, 0, "c[2]");
+    double d = 0;
+    CHECK(qkt_config_double(c, "model.d", &d) == QKT_OK, "exponent");
+    CHECK_ABS(d, -1.5e-3, 0, "d");
+    long n = 0, mm = 0;
+    CHECK(qkt_config_int(c, "model.n", &n) == QKT_OK && n == 1000, "int 1e3 = %ld", n);
+    CHECK(qkt_config_int(c, "model.m", &mm) == QKT_OK && mm == -42, "int -42 = %ld", mm);
+    int on = 0, off = 1;
+    CHECK(qkt_config_bool(c, "model.on", &on) == QKT_OK && on == 1, "bool On");
+    CHECK(qkt_config_bool(c, "model.off", &off) == QKT_OK && off == 0, "bool 0");
+    double *ks = NULL;
+    int nk = 0;
+    CHECK(qkt_config_vec_list(c, "model.ks", 3, &ks, &nk) == QKT_OK, "vec list: %s", qkt_strerror());
+    CHECK(nk == 2, "two vectors, got %d", nk);
+    if (ks && nk == 2) {
+        CHECK_ABS(ks[2], 1, 0, "ks[0].z");
+        CHECK_ABS(ks[3], 0.5, 0, "ks[1].x");
+        CHECK_ABS(ks[5], 2, 0, "ks[1].z");
+    }
+    free(ks);
+    CHECK_STR(qkt_config_get(c, "model.s"), "some text ; more", "';' is kept inside values");
+    const char *str = "x";
+    CHECK(qkt_config_string(c, "model.s", &str) == QKT_OK && strcmp(str, "some text ; more") == 0, "string getter");
+    qkt_config_free(c);
+
+    p = wf("long.ini", longline);
+    c = qkt_config_alloc();
+    CHECK(qkt_config_read(c, p) == QKT_OK, "read a %zu-character line: %s", o, qkt_strerror());
+    ks = NULL;
+    nk = 0;
+    CHECK(qkt_config_vec_list(c, "geometry.k", 3, &ks, &nk) == QKT_OK, "long list: %s", qkt_strerror());
+    CHECK(nk == 40, "40 k-points on one long line, got %d", nk);
+    if (ks && nk == 40) CHECK_ABS(ks[3 * 39], 0.39, 1e-15, "last k-point");
+    free(ks);
+    int frac = 0;
+    CHECK(qkt_config_bool(c, "geometry.frac", &frac) == QKT_OK && frac == 1, "key after the long line");
+    char want[600];
+    snprintf(want, sizeof want, "%s:3", p);
+    CHECK_STR(qkt_config_origin(c, "geometry.frac"), want, "line count after a long line");
+
+    CHECK(qkt_config_set(c, "geometry.k=0 0 1;") == QKT_OK, "set list with trailing ';'");
+    ks = NULL;
+    CHECK(qkt_config_vec_list(c, "geometry.k", 3, &ks, &nk) == QKT_OK && nk == 1, "trailing ';' ignored");
+    free(ks);
+    ks = NULL;
+    CHECK(qkt_config_set(c, "geometry.k=0 0 1; 0 nan 1") == QKT_OK, "set list with NaN");
+    CHECK_MSG(qkt_config_vec_list(c, "geometry.k", 3, &ks, &nk), QKT_EINVAL, "item 2", "NaN in list item 2");
+    CHECK(ks == NULL, "failed list leaves *out");
+    qkt_config_free(c);
+}
+
+static void test_known(void)
+{
+    const char *p = wf("x.ini", "[run]\nmu = 0.1\n\ntempreature = 0.01\n[model]\nname = weyl2\n");
+    qkt_config_t *c = qkt_config_alloc();
+    CHECK(qkt_config_read(c, p) == QKT_OK, "read x.ini");
+    const char *known[] = {"run.mu", "run.temperature", "model.name", "model.b"};
+    char want[700];
+    snprintf(want, sizeof want, "unknown key 'run.tempreature' (%s:4); did you mean 'run.temperature'?", p);
+    CHECK_MSG(qkt_config_check_known(c, known, 4), QKT_EINVAL, want, "unknown key with suggestion");
+    CHECK(qkt_config_set(c, "run.temperature=0.01") == QKT_OK, "set");
+    const char *known2[] = {"run.mu", "run.temperature", "run.tempreature", "model.name"};
+    CHECK(qkt_config_check_known(c, known2, 4) == QKT_OK, "all keys known: %s", qkt_strerror());
+    CHECK(qkt_config_set(c, "zzz.qqq=1") == QKT_OK, "set");
+    snprintf(want, sizeof want, "unknown key 'zzz.qqq' (--set)");
+    CHECK_MSG(qkt_config_check_known(c, known2, 4), QKT_EINVAL, want, "unknown key without suggestion");
+    CHECK(!has(qkt_strerror(), "did you mean"), "no far-fetched suggestion: %s", qkt_strerror());
+    qkt_config_free(c);
+
+    const char *list[] = {"geometry.k", "geometry.degen_tol", "model.Delta"};
+    CHECK_STR(qkt_config_suggest("degen_tol", list, 3), "geometry.degen_tol", "suggest key of another section");
+    CHECK_STR(qkt_config_suggest("model.delta", list, 3), "model.Delta", "suggest ignores case");
+    CHECK(qkt_config_suggest("something.else", list, 3) == NULL, "no suggestion for a far word");
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/qkt_test_config_XXXXXX");
+    if (!mkdtemp(dir)) {
+        printf("FAIL mkdtemp\n");
+        return 1;
+    }
+    test_sections_and_origins();
+    test_errors();
+    test_values();
+    test_known();
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
+    CHECK_DONE();
+}
