@@ -875,7 +875,7 @@ void qkt_cli_progress_end(qkt_cli_t *cli)
 }
 
 /* ================================================================== help */
-static const char *const option_names[] = {"--set", "--json", "--output", "--quiet", "--help", "--version"};
+static const char *const option_names[] = {"--set", "--json", "--output", "--quiet", "--help", "--version", "--vary"};
 
 static void print_usage(FILE *f, const qkt_command_t *const *commands)
 {
@@ -1048,6 +1048,7 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
     for (int i = 0; i < qkt_config_count(cli->cfg) && !st; i++) {
         const char *k = qkt_config_key_at(cli->cfg, i);
         if (key_known(known, n, k)) continue;
+        if (cli->ignore_section[0] && strncmp(k, cli->ignore_section, strlen(cli->ignore_section)) == 0) continue;
         const char *origin = qkt_config_origin(cli->cfg, k);
         if (strncmp(k, "model.", 6) != 0) {
             st = qkt_config_check_known(cli->cfg, known, n);
@@ -1167,6 +1168,25 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
                     return 1;
                 }
                 cli->sets[cli->nset++] = v;
+            } else if (strcmp(a, "--vary") == 0 || strncmp(a, "--vary=", 7) == 0) {
+                /* --vary KEY=FROM:TO:N is --set sweep.vary=KEY=FROM:TO:N */
+                const char *v = a[6] == '=' ? a + 7 : NULL;
+                if (!v) {
+                    if (i + 1 >= argc) {
+                        qkt_error(QKT_EINVAL, "%s needs an argument KEY=FROM:TO:N", a);
+                        return 1;
+                    }
+                    v = argv[++i];
+                }
+                if (cli->nset >= QKT_CLI_MAXSET || strlen(v) > sizeof cli->vary - 16) {
+                    qkt_error(QKT_EINVAL, "--vary: too long or too many options");
+                    return 1;
+                }
+                snprintf(cli->vary, sizeof cli->vary, "sweep.vary=%s", v);
+                cli->sets[cli->nset++] = cli->vary;
+            } else if (strncmp(a, "--ignore-section=", 17) == 0) {
+                /* internal (used by sweep): keys of this section are not checked */
+                snprintf(cli->ignore_section, sizeof cli->ignore_section, "%s.", a + 17);
             } else if (strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0 || strncmp(a, "--output=", 9) == 0) {
                 const char *v = strncmp(a, "--output=", 9) == 0 ? a + 9 : NULL;
                 if (!v) {
@@ -1184,7 +1204,7 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
             } else {
                 char opt[128];
                 snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
-                const char *s = qkt_config_suggest(opt, option_names, 6);
+                const char *s = qkt_config_suggest(opt, option_names, 7);
                 if (s)
                     qkt_error(QKT_EINVAL, "unknown option '%s'; did you mean '%s'?", a, s);
                 else

@@ -76,6 +76,8 @@ struct qkt_cli {
     int nomem;            /* the JSON document could not be built */
     const char *sets[QKT_CLI_MAXSET];
     int nset;
+    char vary[1024];          /* --vary, kept as a --set of sweep.vary */
+    char ignore_section[64];  /* "sweep.": keys not checked (child runs of sweep) */
 };
 
 /* The whole program: parse argv, run the command, print, map to exit code.

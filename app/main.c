@@ -8,7 +8,8 @@
  * To add one, append X(NAME) here (planned: info, sigma, cme, streda, pump,
  * mc, sweep, run). */
 #define QKT_COMMANDS(X) \
-    X(geometry)
+    X(info) \
+    X(geometry) X(sigma) X(mc) X(cme) X(streda) X(pump) X(sweep)
 
 #define QKT_DECLARE(name) extern const qkt_command_t qkt_cmd_##name;
 #define QKT_ENTRY(name) &qkt_cmd_##name,

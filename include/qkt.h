@@ -235,6 +235,7 @@ typedef struct {
     double degen_tol;   /* degeneracy threshold for |eps_m - eps_n| */
     double window;      /* thermal window half-width, units of T */
     double pocket_thresh; /* pocket sum counts as non-zero above this fraction of its |.| sum */
+    int valley_tallies; /* also integrate what rule valley needs (to re-assemble under it) */
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
@@ -284,15 +285,25 @@ typedef struct {
     double cme_S_fs_err[3][3], cme_S_sea_err[3][3], cme_xi_err[3][3];
     double streda[3], streda_err[3];
     double dos, density;
+    /* the integrals behind the result (private; see qkt_response_assemble) */
+    struct qkt_response_raw *raw;
     /* numerics actually used */
+    double sys_rel;     /* relative systematic error added to every error estimate
+                           (thermal-window cut and finite-difference step) */
     double fd_step;
     size_t neval;
     int converged;
     double seconds;
 } qkt_response_t;
 
-/* Run the engine for model m with parameters p. */
+/* Run the engine for model m with parameters p.  Release with qkt_response_free(). */
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r);
+/* Re-assemble the tensors of a computed result under another rule or other
+ * relaxation times, without integrating again (rule valley needs the
+ * pocket-mode tallies: p.rule == QKT_RULE_VALLEY or p.valley_tallies at compute). */
+qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra,
+                                   double tau_inter);
+void qkt_response_free(qkt_response_t *r);
 
 /* sigma^(1)(B) = sum_a B_a sigma1[a]; sigma^(2)(B) = sum_ab B_a B_b sigma2[a][b]. */
 void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
@@ -344,6 +355,49 @@ const char *qkt_config_suggest(const char *word, const char *const *list, int n)
 #define QKT_KB_EV 8.617333262e-5         /* eV / K */
 #define QKT_ANGSTROM 1e-10               /* m */
 #define QKT_FS 1e-15                     /* s */
+
+/* ------------------------------------------------------------------ Weyl nodes */
+/* Band-touching points of adjacent bands n, n+1 of one block, found by a grid
+ * scan of the gap followed by a Newton (Levenberg-Marquardt) descent on the
+ * pair's 2x2 block, with the chirality from the Berry flux of band n+1 through
+ * a small sphere: Q = -(1/2pi) oint Omega^{n+1}.dS (+1 for the upper band of
+ * H = +k.sigma, as Eq. 3).  Search region: continuum, the cube |k_a| <= kcut;
+ * periodic, the Brillouin zone k = sum_i x_i b_i, x_i in [-0.5, 0.5). */
+typedef struct {
+    int grid;       /* scan points per axis, >= 4 (default 24) */
+    double tol;     /* a minimum is a node if its gap < tol * (energy range of the scan) (1e-8) */
+    double radius;  /* radius of the chirality sphere (0: automatic, min(0.1 h, 0.3 d),
+                       h = scan spacing, d = distance to the nearest other touching point) */
+    int nquad;      /* Gauss-Legendre points in cos(theta) of the first quadrature (12);
+                       phi gets 2 nquad points; doubled until |dQ| < qtol or 8 nquad */
+    double qtol;    /* requested change of Q between two quadratures (1e-6) */
+} qkt_node_opts_t;
+
+typedef struct {
+    double k[3];        /* position (periodic: folded into x_i in [-0.5, 0.5)) */
+    double k_err;       /* estimated distance to the exact crossing */
+    double energy;      /* (eps_n + eps_{n+1})/2 at k */
+    double energy_err;  /* gap/2 + |grad energy| k_err */
+    double gap;         /* eps_{n+1} - eps_n at k (residual) */
+    double gap_tol;     /* gap accepted as a touching point (absolute energy) */
+    int band;           /* lower band n of the pair (global index); upper band n + 1 */
+    int block;          /* block (valley) of the pair */
+    int isolated;       /* 1: isolated point (Weyl node); 0: the bands also touch on the
+                           sphere around it (nodal line or surface; one entry per pair,
+                           chirality 0 and flux NaN) */
+    int chirality;      /* flux rounded to the nearest integer */
+    double flux, flux_err; /* Q from the finest quadrature; |Q(finest) - Q(previous)| */
+    double radius;      /* radius of the sphere */
+    int nquad;          /* Gauss-Legendre points in cos(theta) of the finest quadrature */
+    double sphere_gap;  /* smallest gap of the pair on the sphere (minimized) */
+} qkt_node_t;
+
+void qkt_node_opts_default(qkt_node_opts_t *o);
+/* Find the touching points of model m (o NULL: defaults).  Writes at most max
+ * nodes, sorted by block, band and position; *n is the number found (more than
+ * max means the array was too small).  2D models and single bands: *n = 0. */
+qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes,
+                            int max, int *n);
 
 #ifdef __cplusplus
 }

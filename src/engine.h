@@ -147,4 +147,11 @@ void qkt_domain_map(const qkt_pockets_t *pk, const double *u, double *k, double 
 /* pocket of band m at k (or -1) */
 int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m);
 
+/* integrals kept in a qkt_response_t for re-assembly */
+struct qkt_response_raw {
+    qkt_layout_t L;
+    double *val, *err;
+    int nu[3], nnu, al[3], nal, npk, valley;
+};
+
 #endif

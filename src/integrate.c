@@ -145,7 +145,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
     qkt_status_t st = QKT_OK;
     if (!pk) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
     setup_domain(pk, m, o);
-    int D = m->dim, N = o->ncell > 1 ? o->ncell : 32, nb = m->nb;
+    int D = m->dim, N = o->ncell > 1 ? o->ncell : (m->periodic ? 24 : 48), nb = m->nb;
     /* stage 1 (continuum models): a coarse scan of the whole domain finds the
      * box that holds the thermal window; the pocket grid covers that box */
     for (int a = 0; a < 3; a++) {
@@ -847,7 +847,20 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
  * room for the smooth partition of unity without reaching another pocket's
  * shell.  Pockets with the same centre (degenerate valleys) share a ball.
  * Returns 0 when the pockets cannot be separated so (cells are then used). */
+static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls,
+                          int merge_all);
+
 static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls)
+{
+    int n = make_balls_try(m, pk, tp, balls, 0);
+    /* pockets too close to be separated: one ball around all of them (rays
+     * may then cross several shells, which the panel breakpoints follow) */
+    if (n == 0 && pk->n > 1) n = make_balls_try(m, pk, tp, balls, 1);
+    return n;
+}
+
+static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls,
+                          int merge_all)
 {
     if (m->periodic || pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > 8) return 0;
     int D = pk->dim, N = pk->ncell, nbl = 0;
@@ -855,9 +868,18 @@ static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_t
     for (int a = 0; a < D; a++) ncells *= N;
     double rmax[QKT_MAX_POCKETS];
     int owner[QKT_MAX_POCKETS];
+    if (merge_all) {
+        nbl = 1;
+        for (int a = 0; a < 3; a++) {
+            balls[0].c[a] = 0;
+            for (int p = 0; p < pk->n; p++) balls[0].c[a] += pk->center[p][a] / pk->n;
+        }
+        balls[0].block = 0;
+        rmax[0] = 0;
+    }
     for (int p = 0; p < pk->n; p++) {
-        int found = -1;
-        for (int b = 0; b < nbl; b++) {
+        int found = merge_all ? 0 : -1;
+        for (int b = 0; b < nbl && !merge_all; b++) {
             double d2 = 0;
             for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - pk->center[p][a], 2);
             if (sqrt(d2) < 1e-3 * pk->scale) found = b;
@@ -977,7 +999,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     qkt_status_t st = QKT_OK;
     ball_t balls[QKT_MAX_POCKETS];
     int nballs = o->no_balls ? 0 : make_balls(m, pk, tp, balls);
-    int npatch = 8, np = nc + nballs * npatch;
+    int npatch = D == 3 ? 16 : 8, np = nc + nballs * npatch;
     part_t *parts = calloc(np, sizeof *parts);
     double *cv = malloc(sizeof(double) * np * fdim), *ce = malloc(sizeof(double) * np * fdim);
     double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
@@ -995,8 +1017,8 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
             pt->kind = 1;
             pt->ball = b;
             if (D == 3) {
-                pt->lo[0] = q < 4 ? -1 : 0;
-                pt->hi[0] = q < 4 ? 0 : 1;
+                pt->lo[0] = -1 + 0.5 * (q / 4);
+                pt->hi[0] = pt->lo[0] + 0.5;
                 pt->lo[1] = 2 * M_PI * (q % 4) / 4;
                 pt->hi[1] = 2 * M_PI * (q % 4 + 1) / 4;
             } else {

@@ -29,7 +29,7 @@ void qkt_params_default(qkt_params_t *p)
     p->reltol = 1e-3;
     p->maxeval = 400000;
     p->pilot = 20000;
-    p->ncell = 24;
+    p->ncell = 0; /* automatic: 48 per axis for continuum models, 24 for periodic ones */
     p->fd_step = 0;
     p->degen_tol = 1e-10;
     p->window = 0; /* automatic: 4 + ln(10/reltol), within [12, 30] */
@@ -141,7 +141,7 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY)
         return qkt_error(QKT_EINVAL, "unknown relaxation rule %d", (int)p->rule);
     if (p->window != 0 && !(p->window >= 8)) return qkt_error(QKT_EINVAL, "thermal window must be >= 8 T (or 0: automatic)");
-    if (p->ncell < 2 || p->ncell > 400) return qkt_error(QKT_EINVAL, "ncell must be in [2, 400]");
+    if (p->ncell != 0 && (p->ncell < 4 || p->ncell > 400)) return qkt_error(QKT_EINVAL, "ncell must be 0 (automatic) or in [4, 400]");
     if (m->dim != 2 && m->dim != 3) return qkt_error(QKT_EINVAL, "model dimension %d not supported", m->dim);
     return QKT_OK;
 }
@@ -205,7 +205,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     st = qkt_pockets_build(m, p->mu, p->T, &io, &pk);
     if (st) return st;
     if (pk->n > QKT_MAX_POCKETS) {
-        st = qkt_error(QKT_EPHYS, "%d Fermi pockets found; at most %d are supported (raise kspace.ncell "
+        st = qkt_error(QKT_EPHYS, "%d Fermi pockets found; at most %d are supported (check numerics.ncell "
                        "or check mu)", pk->n, QKT_MAX_POCKETS);
         goto done;
     }
@@ -220,7 +220,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     qkt_layout_t L;
     qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, pk->n, p->bonly, nu, nnu, al, nal);
-    L.valley = p->rule == QKT_RULE_VALLEY;
+    L.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
     qkt_tree_par_t tp;
     tp.mu = p->mu;
     tp.T = p->T;
@@ -243,6 +243,14 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->neval = stats.neval;
     r->converged = stats.converged;
     r->seconds = stats.seconds;
+    /* systematic errors not seen by the cubature: the thermal window cuts the
+     * Fermi function's tails beyond (window - 4) T (relative size 2 e^-(W-4)),
+     * and the fourth-order differences err by ~ (h v / T)^4 */
+    {
+        double hv = vs > 0 ? tp.h * vs / p->T : 0;
+        r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
+        for (int i = 0; i < L.fdim; i++) err[i] += r->sys_rel * fabs(val[i]);
+    }
 
     /* pockets */
     r->npocket = pk->n;
@@ -257,7 +265,24 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->dos = val[L.o_dos];
     r->density = val[L.o_dos + 1];
 
+    r->raw = malloc(sizeof *r->raw);
+    if (!r->raw) {
+        st = qkt_error(QKT_ENOMEM, "out of memory");
+        goto done;
+    }
+    r->raw->L = L;
+    r->raw->val = val;
+    r->raw->err = err;
+    r->raw->nnu = nnu;
+    r->raw->nal = nal;
+    memcpy(r->raw->nu, nu, sizeof nu);
+    memcpy(r->raw->al, al, sizeof al);
+    r->raw->npk = pk->n;
+    r->raw->valley = L.valley;
+    val = err = NULL; /* owned by r->raw now */
     if (p->bonly) {
+        val = r->raw->val;
+        err = r->raw->err;
         for (int ia = 0; ia < nal; ia++)
             for (int mu = 0; mu < 3; mu++) {
                 int a = al[ia];
@@ -272,9 +297,58 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
             r->streda[a] = val[L.o_streda + a];
             r->streda_err[a] = err[L.o_streda + a];
         }
+        val = err = NULL;
         goto done;
     }
+    st = qkt_response_assemble(r, p->rule, p->tau_intra, p->tau_inter);
 
+done:
+    qkt_pockets_free(pk);
+    free(val);
+    free(err);
+    return st;
+}
+
+void qkt_response_free(qkt_response_t *r)
+{
+    if (!r || !r->raw) return;
+    free(r->raw->val);
+    free(r->raw->err);
+    free(r->raw);
+    r->raw = NULL;
+}
+
+qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
+{
+    if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
+    if (r->par.bonly) return QKT_OK;
+    if (rule == QKT_RULE_VALLEY && !r->raw->valley)
+        return qkt_error(QKT_EINVAL, "rule valley needs the pocket-mode tallies: compute with "
+                         "rule valley or valley_tallies = 1");
+    if (!(tau_intra > 0) || !(tau_inter > 0))
+        return qkt_error(QKT_EINVAL, "relaxation times must be > 0");
+    r->par.rule = rule;
+    r->par.tau_intra = tau_intra;
+    r->par.tau_inter = tau_inter;
+    /* clear what is assembled */
+    memset(&r->sigma0, 0, sizeof r->sigma0);
+    memset(r->path0, 0, sizeof r->path0);
+    memset(r->sigma1, 0, sizeof r->sigma1);
+    memset(r->path1, 0, sizeof r->path1);
+    memset(r->sigma2, 0, sizeof r->sigma2);
+    memset(r->path2, 0, sizeof r->path2);
+    memset(r->tau1, 0, sizeof r->tau1);
+    memset(r->tau2, 0, sizeof r->tau2);
+    memset(r->anomaly1, 0, sizeof r->anomaly1);
+    const qkt_params_t *p = &r->par;
+    const qkt_layout_t L = r->raw->L;
+    const double *val = r->raw->val, *err = r->raw->err;
+    const int nnu = r->raw->nnu, nal = r->raw->nal, *nu = r->raw->nu, *al = r->raw->al;
+    struct {
+        int n;
+    } pkv = {r->raw->npk}, *pk = &pkv;
+    int P = pk->n > 0 ? pk->n : 1;
+    (void)P;
     asm_t A = {p, p->tau_intra, p->tau_inter};
     pol_t one = pol_mono(0, 0, 1), ti = pol_mono(1, 0, 1), tx = pol_mono(0, 1, 1);
     pol_t txmti = pol_add(tx, ti, -1); /* tau_inter - tau_intra */
@@ -290,7 +364,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
             acc(&A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, nu[in], one, val[i1], err[i1]);
             acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], ti, val[i2], err[i2]);
         }
-    if (p->order < 1) goto done;
+    if (p->order < 1) return QKT_OK;
 
     /* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
 #define NORM(q) (val[L.o_norm + (q)])
@@ -300,8 +374,10 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     for (int in = 0; in < nnu; in++)
         for (int ia = 0; ia < nal; ia++) {
             int a = al[ia], n_ = nu[in];
-            /* rule paper: anomaly decision for (nu, alpha) */
-            int anom = 0;
+            /* rule paper: the anomaly node of the Cartesian pair (nu, alpha) relaxes
+             * with tau_inter when E.B != 0 (nu = alpha, Eq. 106) or when its driving
+             * term has a non-zero sum over some pocket; else tau_intra (Eq. 121) */
+            int anom = n_ == a;
             for (int q = 0; q < pk->n; q++) {
                 int base = L_q1(&L, T1_NA, in, ia) + q;
                 double ps = val[L.o_p1 + base], pa = val[L.o_a1 + base], pe = err[L.o_p1 + base];
@@ -339,7 +415,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
                     }
             }
         }
-    if (p->order < 2) goto done;
+    if (p->order < 2) return QKT_OK;
 
     /* ---- order 2 */
     r->npath2 = T2_N;
@@ -363,9 +439,9 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
                         pol_t cf = one;
                         int bidx = L_q2(&L, t, in, ia, ib);
                         if (ch == CH_N) {
-                            int anom = 0;
+                            int anom = n_ == b; /* as at order 1, for the pair (nu, beta) */
                             if (!qkt_t1_is_diag(t))
-                                for (int q = 0; q < pk->n; q++) {
+                                for (int q = 0; q < pk->n && !anom; q++) {
                                     double ps = val[L.o_p2 + bidx + q], pa = val[L.o_a2 + bidx + q];
                                     if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * err[L.o_p2 + bidx + q])
                                         anom = 1;
@@ -409,9 +485,5 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
                         }
                     }
             }
-done:
-    qkt_pockets_free(pk);
-    free(val);
-    free(err);
-    return st;
+    return QKT_OK;
 }

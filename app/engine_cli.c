@@ -1,0 +1,138 @@
+/* engine_cli.c - run-file keys of the response engine and the output blocks
+ * shared by its commands: numerics (accuracy, evaluations, time), Fermi
+ * pockets, tensors with error estimates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine_cli.h"
+
+int qkt_mask_of(const double v[3])
+{
+    int m = 0;
+    for (int a = 0; a < 3; a++)
+        if (v[a] != 0) m |= 1 << a;
+    return m;
+}
+
+qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3])
+{
+    qkt_status_t s = qkt_cli_vec(cli, key, 3, B);
+    if (s) return s;
+    if (B[0] == 0 && B[1] == 0 && B[2] == 0)
+        return qkt_error(QKT_EINVAL, "%s: the field must not be zero", qkt_cli_where(cli, key));
+    return QKT_OK;
+}
+
+static qkt_status_t positive(qkt_cli_t *cli, const char *key, double v, int strict)
+{
+    if (strict ? !(v > 0) : !(v >= 0))
+        return qkt_error(QKT_EINVAL, "%s: must be %s 0, got %g", qkt_cli_where(cli, key), strict ? ">" : ">=", v);
+    return QKT_OK;
+}
+
+qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
+{
+    qkt_params_default(p);
+    qkt_status_t s;
+    const char *rule = NULL, *open = NULL;
+    long maxeval = 0, ncell = 0, icell = 0;
+    if ((s = qkt_cli_double(cli, "run.mu", &p->mu)) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
+        (s = qkt_cli_double(cli, "run.tau_intra", &p->tau_intra)) ||
+        (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &rule)) ||
+        (s = qkt_cli_double(cli, "numerics.reltol", &p->reltol)) ||
+        (s = qkt_cli_int(cli, "numerics.maxeval", &maxeval)) || (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
+        (s = qkt_cli_string(cli, "numerics.open", &open)) || (s = qkt_cli_int(cli, "numerics.ncell", &ncell)) ||
+        (s = qkt_cli_int(cli, "numerics.icell", &icell)) ||
+        (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
+        (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
+        (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)))
+        return s;
+    if ((s = positive(cli, "run.T", p->T, 1)) || (s = positive(cli, "run.tau_intra", p->tau_intra, 1)) ||
+        (s = positive(cli, "run.tau_inter", p->tau_inter, 1)) || (s = positive(cli, "numerics.kbox", p->kbox, 0)) ||
+        (s = positive(cli, "numerics.fd_step", p->fd_step, 0)) ||
+        (s = positive(cli, "numerics.degen_tol", p->degen_tol, 0)))
+        return s;
+    if (!(p->reltol > 0 && p->reltol < 1))
+        return qkt_error(QKT_EINVAL, "%s: must be in (0, 1), got %g", qkt_cli_where(cli, "numerics.reltol"), p->reltol);
+    if (maxeval < 100)
+        return qkt_error(QKT_EINVAL, "%s: must be >= 100, got %ld", qkt_cli_where(cli, "numerics.maxeval"), maxeval);
+    if (ncell != 0 && (ncell < 4 || ncell > 400))
+        return qkt_error(QKT_EINVAL, "%s: must be 0 (automatic) or in [4, 400], got %ld",
+                         qkt_cli_where(cli, "numerics.ncell"), ncell);
+    if (icell < 0 || icell > 64)
+        return qkt_error(QKT_EINVAL, "%s: must be in [0, 64], got %ld", qkt_cli_where(cli, "numerics.icell"), icell);
+    if (p->window != 0 && !(p->window >= 8 && p->window <= 60))
+        return qkt_error(QKT_EINVAL, "%s: must be 0 (automatic) or in [8, 60], got %g",
+                         qkt_cli_where(cli, "numerics.window"), p->window);
+    p->maxeval = (size_t)maxeval;
+    p->ncell = (int)ncell;
+    p->icell = (int)icell;
+    if (!strcmp(rule, "rta")) p->rule = QKT_RULE_RTA;
+    else if (!strcmp(rule, "paper")) p->rule = QKT_RULE_PAPER;
+    else if (!strcmp(rule, "valley")) p->rule = QKT_RULE_VALLEY;
+    else
+        return qkt_error(QKT_EINVAL, "%s: unknown rule '%s' (rta, paper or valley)", qkt_cli_where(cli, "run.rule"),
+                         rule);
+    for (const char *c = open; c && *c; c++) {
+        if (*c == ' ' || *c == ',') continue;
+        int a = *c == 'x' ? 0 : *c == 'y' ? 1 : *c == 'z' ? 2 : -1;
+        if (a < 0)
+            return qkt_error(QKT_EINVAL, "%s: axes are x, y, z, got '%s'", qkt_cli_where(cli, "numerics.open"), open);
+        p->open[a] = 1;
+    }
+    if (m->periodic && (p->open[0] || p->open[1] || p->open[2]))
+        return qkt_error(QKT_EINVAL, "%s: open axes are for continuum models only", qkt_cli_where(cli, "numerics.open"));
+    return QKT_OK;
+}
+
+const char *qkt_sigma_unit(const qkt_model_t *m, int order)
+{
+    static const char *nat[3] = {"e^2/hbar (natural units)", "e^2/hbar per unit B", "e^2/hbar per unit B^2"};
+    static const char *nat2[3] = {"e^2/hbar", "e^2/hbar per unit B", "e^2/hbar per unit B^2"};
+    return m->dim == 2 ? nat2[order] : nat[order];
+}
+
+void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, const char *unit)
+{
+    double v[9], e[9];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            v[3 * i + j] = t->v[i][j];
+            e[3 * i + j] = t->e[i][j];
+        }
+    qkt_out_tensor(cli, name, v, e, unit);
+}
+
+void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
+{
+    qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
+    qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
+    qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
+    qkt_out_bool(cli, "converged", r->converged);
+    qkt_out_int(cli, "evaluations", (long)r->neval);
+    qkt_out_scalar(cli, "seconds", r->seconds, NULL, "s");
+    qkt_out_scalar(cli, "fd_step", r->fd_step, NULL, NULL);
+    qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
+    qkt_out_scalar(cli, "thermal_window", r->par.window, NULL, "T");
+    qkt_out_int(cli, "pockets", r->npocket);
+    qkt_out_pop(cli);
+    if (!r->converged)
+        qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
+                                   "the error estimates printed are the achieved ones",
+                              r->par.reltol);
+}
+
+void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t *r)
+{
+    qkt_out_push_array(cli, "pockets", "Fermi pockets");
+    for (int q = 0; q < r->npocket; q++) {
+        qkt_out_push(cli, NULL, "pocket");
+        qkt_out_int(cli, "index", q);
+        qkt_out_int(cli, "block", r->pocket[q].block);
+        qkt_out_vector(cli, "center", 3, r->pocket[q].center, NULL, qkt_cli_unit(m, "1/length"));
+        if (m->dim == 3) qkt_out_scalar(cli, "chirality", r->pocket[q].chirality, &r->pocket[q].chirality_err, NULL);
+        qkt_out_scalar(cli, "dos", r->pocket[q].dos, NULL, "1/(energy volume)");
+        qkt_out_pop(cli);
+    }
+    qkt_out_pop(cli);
+}

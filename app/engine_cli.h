@@ -1,0 +1,40 @@
+/* engine_cli.h - run-file keys and output blocks shared by the commands that
+ * run the response engine (sigma, mc, cme, streda, pump, run). */
+#ifndef QKT_ENGINE_CLI_H
+#define QKT_ENGINE_CLI_H
+#include "cli.h"
+
+/* The [run] and [numerics] keys, for the key table of a command. */
+#define QKT_ENGINE_KEYS                                                                            \
+    {"run.mu", "0.1", "energy", "chemical potential"},                                            \
+        {"run.T", "0.005", "energy", "temperature (k_B T), > 0"},                                 \
+        {"run.tau_intra", "1", "time", "intravalley relaxation time tau_intra"},                  \
+        {"run.tau_inter", "1", "time", "intervalley relaxation time tau_inter"},                  \
+        {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper or valley"},    \
+        {"run.B", "0 0 1", "field", "magnetic field vector (results are for this B)"},            \
+        {"numerics.reltol", "1e-3", "1", "requested relative accuracy of every path"},            \
+        {"numerics.maxeval", "400000", "1", "integrand evaluations at most per integration part"}, \
+        {"numerics.kbox", "0", "1/length", "continuum: half-width of the k box (0: model's)"},    \
+        {"numerics.open", "", "-", "continuum: axes integrated to infinity, e.g. 'x y'"},         \
+        {"numerics.ncell", "0", "1", "cells per axis of the Fermi-pocket map (0: 48, periodic 24)"},                  \
+        {"numerics.icell", "0", "1", "integration cells per axis (0: 6 in 3D, 12 in 2D)"},        \
+        {"numerics.fd_step", "0", "1/length", "finite-difference step (0: 0.05 T/v_F)"},          \
+        {"numerics.window", "0", "1", "thermal window half-width in T (0: from reltol)"},         \
+        {"numerics.degen_tol", "1e-10", "energy", "bands closer than this are degenerate"}
+
+/* Fill p from the keys (p.order, masks and bonly are left to the caller). */
+qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p);
+/* The B vector of run.B. */
+qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3]);
+/* Bit mask of the non-zero components of a vector. */
+int qkt_mask_of(const double v[3]);
+/* Print the numerics block (integration statistics and the parameters that set
+ * the accuracy) and warn when not converged. */
+void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r);
+/* Print the Fermi pockets (block, centre, chirality, density of states). */
+void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t *r);
+/* Print a tensor with its error. */
+void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, const char *unit);
+/* Conductivity unit label of order N for the model. */
+const char *qkt_sigma_unit(const qkt_model_t *m, int order);
+#endif
