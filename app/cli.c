@@ -1049,6 +1049,12 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
         const char *k = qkt_config_key_at(cli->cfg, i);
         if (key_known(known, n, k)) continue;
         if (cli->ignore_section[0] && strncmp(k, cli->ignore_section, strlen(cli->ignore_section)) == 0) continue;
+        if (cli->cmd->pass_keys && cli->cmd->keys && cli->cmd->keys[0].name) {
+            /* only the command's own section (that of its first key) is checked here */
+            const char *own = cli->cmd->keys[0].name;
+            size_t ln = strcspn(own, ".");
+            if (strncmp(k, own, ln) != 0 || k[ln] != '.') continue;
+        }
         const char *origin = qkt_config_origin(cli->cfg, k);
         if (strncmp(k, "model.", 6) != 0) {
             st = qkt_config_check_known(cli->cfg, known, n);

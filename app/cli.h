@@ -34,6 +34,8 @@ typedef struct {
     const char *help;     /* long help: lines separated by '\n' */
     const qkt_key_t *keys; /* the command's keys, ended by {NULL} */
     int (*run)(qkt_cli_t *cli); /* exit code: 0, or the value of qkt_cli_fail() */
+    int pass_keys; /* 1: keys outside the command's own section are passed on to
+                      the commands it runs (sweep, run), which check them */
 } qkt_command_t;
 
 /* Exit codes (equal to the qkt_status_t values). */

@@ -72,4 +72,4 @@ static int run(qkt_cli_t *cli)
 }
 
 const qkt_command_t qkt_cmd_cme = {"cme", "chiral magnetic current j(B), split into S_B and xi_B parts", help, keys,
-                                   run};
+                                   run, 0};

@@ -172,4 +172,5 @@ const qkt_command_t qkt_cmd_geometry = {
     help,
     keys,
     run,
+    0,
 };

@@ -14,8 +14,9 @@ static const qkt_key_t keys[] = {
     {"info.T", "0.005", "energy", "temperature k_B T (> 0) of the Fermi function for the pockets"},
     {"info.pockets", "true", "bool", "find the Fermi pockets (runs the response engine at order 0)"},
     {"info.search_grid", "24", "1", "node search: scan points per axis (4 to 256)"},
-    {"info.node_tol", "1e-8", "1",
-     "node search: a gap below node_tol x (energy range of the scan) is a band touching"},
+    {"info.node_tol", "0", "1",
+     "node search: a gap below node_tol x (energy range of the scan) is a band touching "
+     "(0: automatic, 1e-8; 1e-5 for wannier models)"},
     {"info.node_radius", "0", "1/length",
      "radius of the sphere of the chirality flux (0: automatic, 0.1 x scan spacing or less)"},
     {NULL, NULL, NULL, NULL},
@@ -159,8 +160,8 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
         char title[128];
         snprintf(title, sizeof title, "node %d (bands %d, %d)", ++in, q->band, q->band + 1);
         qkt_out_push(cli, NULL, title);
-        double ke[3] = {q->k_err, q->k_err, q->k_err};
-        qkt_out_vector(cli, "k", 3, q->k, ke, u_k);
+        qkt_out_vector(cli, "k", 3, q->k, NULL, u_k);
+        qkt_out_scalar(cli, "k_err", q->k_err, NULL, u_k);
         if (m->periodic) {
             double x[3];
             for (int a = 0; a < 3; a++)
@@ -298,8 +299,11 @@ static int run(qkt_cli_t *cli)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: the temperature must be > 0, got %g", qkt_cli_where(cli, "info.T"), T);
     if (grid < 4 || grid > 256)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in [4, 256], got %ld", qkt_cli_where(cli, "info.search_grid"), grid);
-    if (!(o.tol > 0 && o.tol <= 1e-2))
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in (0, 1e-2], got %g", qkt_cli_where(cli, "info.node_tol"), o.tol);
+    if (!(o.tol >= 0 && o.tol <= 1e-2))
+        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in (0, 1e-2] (or 0: automatic), got %g",
+                             qkt_cli_where(cli, "info.node_tol"), o.tol);
+    /* interpolated (Wannier) bands split symmetry degeneracies by about 1e-7 .. 1e-4 eV */
+    if (o.tol == 0) o.tol = m->units == QKT_UNITS_EV_ANGSTROM ? 1e-5 : 1e-8;
     if (!(o.radius >= 0))
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be >= 0 (0: automatic), got %g",
                              qkt_cli_where(cli, "info.node_radius"), o.radius);
@@ -318,4 +322,5 @@ const qkt_command_t qkt_cmd_info = {
     help,
     keys,
     run,
+    0,
 };

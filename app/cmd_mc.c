@@ -206,4 +206,4 @@ static int run(qkt_cli_t *cli)
 }
 
 const qkt_command_t qkt_cmd_mc = {"mc", "quadratic magnetoconductivity sigma^(2), by path and power of tau", help,
-                                  keys, run};
+                                  keys, run, 0};

@@ -77,4 +77,4 @@ static int run(qkt_cli_t *cli)
 }
 
 const qkt_command_t qkt_cmd_pump = {"pump", "pumping rate between Fermi pockets (Eqs. 61, 67, 68)", help, keys,
-                                    run};
+                                    run, 0};

@@ -104,4 +104,4 @@ static int run(qkt_cli_t *cli)
 }
 
 const qkt_command_t qkt_cmd_sigma = {"sigma", "conductivity tensors at orders B^0 and B^1, split by path", help,
-                                     keys, run};
+                                     keys, run, 0};

@@ -64,4 +64,4 @@ static int run(qkt_cli_t *cli)
 }
 
 const qkt_command_t qkt_cmd_streda = {"streda", "Hall conductivity from the Streda formula (Eq. 44)", help, keys,
-                                      run};
+                                      run, 0};

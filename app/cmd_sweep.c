@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "cli.h"
+#include "child.h"
 
 static const qkt_key_t keys[] = {
     {"sweep.command", "mc", "-", "command run at every point (sigma, mc, cme, streda, pump)"},
@@ -21,6 +21,7 @@ static const qkt_key_t keys[] = {
     {"sweep.output", "out/sweep", "path", "prefix of the files written: PREFIX.tsv, PREFIX.png, PREFIX.svg"},
     {"sweep.plot", "true", "bool", "draw the plot with gnuplot"},
     {"sweep.title", "", "-", "plot title"},
+    {"sweep.ylabel", "value (units: see the JSON 'units')", "-", "plot y-axis label"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -39,104 +40,15 @@ static const char help[] =
 
 #define MAXF 32
 
-/* run the child, capture stdout; returns exit status or -1 */
-static int run_child(char *const *argv, char **out, size_t *outlen)
-{
-    int fd[2];
-    if (pipe(fd)) return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        execv("/proc/self/exe", argv);
-        _exit(127);
-    }
-    close(fd[1]);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) break;
-        if (n + 4096 > cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t k = read(fd[0], buf + n, cap - n - 1);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        n += (size_t)k;
-    }
-    close(fd[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!buf) return -1;
-    buf[n] = '\0';
-    *out = buf;
-    *outlen = n;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const cJSON *get_path(const cJSON *root, const char *path)
-{
-    char tmp[256];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    const cJSON *node = root;
-    for (char *tok = strtok(tmp, "."); tok && node; tok = strtok(NULL, ".")) node = cJSON_GetObjectItemCaseSensitive(node, tok);
-    return node;
-}
-
-/* write a file atomically: PATH.tmp then rename */
-static int write_atomic(const char *path, const char *text)
-{
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    int bad = fputs(text, f) < 0;
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static void mkdirs_for(const char *prefix)
-{
-    char d[1024];
-    snprintf(d, sizeof d, "%s", prefix);
-    char *slash = strrchr(d, '/');
-    if (!slash) return;
-    *slash = '\0';
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", d);
-    if (system(cmd)) {
-    }
-}
-
 static int run(qkt_cli_t *cli)
 {
     qkt_status_t s;
-    const char *command, *vary, *fields = "", *xfield = "", *prefix, *title = "";
+    const char *command, *vary, *fields = "", *xfield = "", *prefix, *title = "", *ylabel = "";
     int plot = 1;
     if ((s = qkt_cli_string(cli, "sweep.command", &command)) || (s = qkt_cli_string(cli, "sweep.vary", &vary)) ||
         (s = qkt_cli_string(cli, "sweep.fields", &fields)) || (s = qkt_cli_string(cli, "sweep.x", &xfield)) ||
         (s = qkt_cli_string(cli, "sweep.output", &prefix)) || (s = qkt_cli_bool(cli, "sweep.plot", &plot)) ||
-        (s = qkt_cli_string(cli, "sweep.title", &title)))
+        (s = qkt_cli_string(cli, "sweep.title", &title)) || (s = qkt_cli_string(cli, "sweep.ylabel", &ylabel)))
         return qkt_cli_fail(cli, s);
     static const char *allowed[] = {"sigma", "mc", "cme", "streda", "pump"};
     int ok = 0;
@@ -193,7 +105,7 @@ static int run(qkt_cli_t *cli)
         qkt_cli_progress(cli, "sweep", i, n);
         char *out = NULL;
         size_t len = 0;
-        int rc = run_child(argv, &out, &len);
+        int rc = qkt_run_child(argv, &out, &len);
         if (rc != 0 && rc != QKT_EXIT_NOCONV) {
             free(out);
             qkt_cli_progress_end(cli);
@@ -247,10 +159,10 @@ static int run(qkt_cli_t *cli)
         double *row = rows + i * ncol;
         row[0] = x;
         for (int f = 0; f < nf; f++) {
-            const cJSON *v = get_path(res, fld[f]);
+            const cJSON *v = qkt_json_path(res, fld[f]);
             char ep[300];
             snprintf(ep, sizeof ep, "%s_err", fld[f]);
-            const cJSON *e = get_path(res, ep);
+            const cJSON *e = qkt_json_path(res, ep);
             row[1 + 2 * f] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
             row[2 + 2 * f] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
         }
@@ -270,9 +182,9 @@ static int run(qkt_cli_t *cli)
     qkt_out_pop(cli);
     {
         char path[1100];
-        mkdirs_for(prefix);
+        qkt_mkdirs_for(prefix);
         snprintf(path, sizeof path, "%s.tsv", prefix);
-        if (write_atomic(path, tsv)) {
+        if (qkt_write_atomic(path, tsv)) {
             status = qkt_cli_failf(cli, QKT_EIO, "cannot write %s", path);
             goto finish;
         }
@@ -288,10 +200,10 @@ static int run(qkt_cli_t *cli)
             snprintf(svg, sizeof svg, "%s.svg", prefix);
             for (int term = 0; term < 2; term++) {
                 sl += snprintf(script + sl, sizeof script - sl,
-                               "set terminal %s size 800,560\nset output '%s.tmp'\nset key left top\nset grid\n"
-                               "set xlabel '%s'\nset ylabel 'value (model units; see the JSON units)'\n"
-                               "set title '%s'\nplot ",
-                               term ? "svg" : "pngcairo", term ? svg : png, colname[xc], title[0] ? title : command);
+                               "set terminal %s size 800,560 noenhanced\nset output '%s.tmp'\nset key left top\n"
+                               "set grid\nset xlabel '%s'\nset ylabel '%s'\nset title '%s'\nplot ",
+                               term ? "svg" : "pngcairo", term ? svg : png, colname[xc], ylabel,
+                               title[0] ? title : command);
                 for (int f = 0; f < nf; f++) {
                     if (1 + 2 * f == xc) continue;
                     sl += snprintf(script + sl, sizeof script - sl, "%s'%s.tsv' using %d:%d:%d with yerrorlines title '%s'",
@@ -302,7 +214,7 @@ static int run(qkt_cli_t *cli)
             }
             char sp[1100];
             snprintf(sp, sizeof sp, "%s.gp", prefix);
-            if (write_atomic(sp, script) == 0) {
+            if (qkt_write_atomic(sp, script) == 0) {
                 char cmd[2400];
                 snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", sp);
                 int rc = system(cmd);
@@ -329,4 +241,4 @@ finish:
 }
 
 const qkt_command_t qkt_cmd_sweep = {"sweep", "one command over a range of one parameter: table, JSON rows, plot",
-                                     help, keys, run};
+                                     help, keys, run, 1};

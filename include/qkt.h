@@ -284,7 +284,8 @@ typedef struct {
     double cme_S_fs[3][3], cme_S_sea[3][3], cme_xi[3][3];
     double cme_S_fs_err[3][3], cme_S_sea_err[3][3], cme_xi_err[3][3];
     double streda[3], streda_err[3];
-    double dos, density;
+    double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
+    double density;     /* carrier density: sum_k [f0 - theta(-eps)] (relative to filling below 0) */
     /* the integrals behind the result (private; see qkt_response_assemble) */
     struct qkt_response_raw *raw;
     /* numerics actually used */
@@ -369,7 +370,7 @@ typedef struct {
     double radius;  /* radius of the chirality sphere (0: automatic, min(0.1 h, 0.3 d),
                        h = scan spacing, d = distance to the nearest other touching point) */
     int nquad;      /* Gauss-Legendre points in cos(theta) of the first quadrature (12);
-                       phi gets 2 nquad points; doubled until |dQ| < qtol or 8 nquad */
+                       phi gets 2 nquad points; doubled until |dQ| < qtol or 4 nquad */
     double qtol;    /* requested change of Q between two quadratures (1e-6) */
 } qkt_node_opts_t;
 
@@ -382,9 +383,10 @@ typedef struct {
     double gap_tol;     /* gap accepted as a touching point (absolute energy) */
     int band;           /* lower band n of the pair (global index); upper band n + 1 */
     int block;          /* block (valley) of the pair */
-    int isolated;       /* 1: isolated point (Weyl node); 0: the bands also touch on the
-                           sphere around it (nodal line or surface; one entry per pair,
-                           chirality 0 and flux NaN) */
+    int isolated;       /* 1: isolated point (Weyl node); 0: the bands also (nearly) touch
+                           on the sphere around it, gap < max(100 gap_tol, 1e-3 x its
+                           largest value there): a nodal line or surface; one entry per
+                           pair, chirality 0, flux, k_err and energy_err NaN */
     int chirality;      /* flux rounded to the nearest integer */
     double flux, flux_err; /* Q from the finest quadrature; |Q(finest) - Q(previous)| */
     double radius;      /* radius of the sphere */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include "qkt_internal.h"
 
-#define MAX_CAND_PER_PAIR 256 /* grid minima refined per band pair, lowest gaps first */
+#define MAX_CAND_PER_PAIR 512 /* descents started per band pair at most */
 #define LM_MAXIT 100
 
 void qkt_node_opts_default(qkt_node_opts_t *o)
@@ -36,14 +36,11 @@ static qkt_status_t pair_gap(pctx_t *c, const double k[3], double *g)
     return QKT_OK;
 }
 
-/* The pair's block in the eigenbasis at k, to first order in q:
+/* The pair's block in the eigenbasis at k (bands already computed in c->b), to first order in q:
  * H(k+q) = diag(eps_lo, eps_hi) + q.v, written as c0 + d.sigma with
  * d = (d_z, d_x, d_y) = d0 + Jk q.  Also the gradient of the mid energy c0. */
-static qkt_status_t pair_model(pctx_t *c, const double k[3], double *g, double d0[3],
-                               double Jk[3][3], double ge[3])
+static void pair_linear(const pctx_t *c, double *g, double d0[3], double Jk[3][3], double ge[3])
 {
-    qkt_status_t s = qkt_bands_compute(c->b, c->m, k, QKT_BANDS_GEOMETRY);
-    if (s) return s;
     int nb = c->m->nb, lo = c->lo, hi = c->hi;
     *g = c->b->eps[hi] - c->b->eps[lo];
     d0[0] = -0.5 * *g;
@@ -55,6 +52,14 @@ static qkt_status_t pair_model(pctx_t *c, const double k[3], double *g, double d
         Jk[2][a] = -cimag(v[lo * nb + hi]);
         ge[a] = 0.5 * (creal(v[lo * nb + lo]) + creal(v[hi * nb + hi]));
     }
+}
+
+static qkt_status_t pair_model(pctx_t *c, const double k[3], double *g, double d0[3],
+                               double Jk[3][3], double ge[3])
+{
+    qkt_status_t s = qkt_bands_compute(c->b, c->m, k, QKT_BANDS_GEOMETRY);
+    if (s) return s;
+    pair_linear(c, g, d0, Jk, ge);
     return QKT_OK;
 }
 
@@ -124,7 +129,7 @@ static int solve_small(int p, double A[3][3], const double *rhs, double *y)
 typedef struct {
     double k[3], g;
     double kerr;   /* length of the Gauss-Newton step still left at the end */
-    double smin;   /* smallest singular value of Jk at the end */
+    double smin, smax; /* smallest and largest singular values of Jk at the end */
     double ge[3];  /* gradient of the mid energy */
     double emid;
 } lm_out_t;
@@ -160,7 +165,8 @@ static double norm3(const double v[3]) { return sqrt(v[0] * v[0] + v[1] * v[1] +
 /* Levenberg-Marquardt descent of the pair's gap in the coordinates of mp,
  * starting at x (updated).  Steps come from the linear model of d; a step is
  * accepted when the true gap decreases.  Stops below gfloor, when no step
- * helps, or after maxit steps. */
+ * helps, after 8 steps in a row that do not halve the gap (a gapped minimum:
+ * next to a crossing the descent converges quadratically) or after maxit steps. */
 static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double maxstep, double gfloor,
                                int maxit, lm_out_t *out)
 {
@@ -169,7 +175,8 @@ static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double max
     map_eval(mp, x, k, K);
     qkt_status_t s = pair_model(c, k, &g, d0, Jk, out->ge);
     if (s) return s;
-    for (int it = 0; it < maxit && g > gfloor; it++) {
+    int slow = 0; /* accepted steps in a row that did not halve the gap */
+    for (int it = 0; it < maxit && g > gfloor && slow < 8; it++) {
         int accepted = 0;
         double xn[3], kn[3], Kn[3][3], gn = g, len = 0;
         for (int tries = 0; tries < 20 && !accepted; tries++) {
@@ -187,6 +194,7 @@ static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double max
                 lam = lam == 0 ? 1e-6 : lam * 10;
         }
         if (!accepted) break;
+        slow = gn > 0.5 * g ? slow + 1 : 0; /* near a crossing Gauss-Newton converges quadratically */
         lam = lam > 1e-9 ? lam / 10 : 0;
         for (int j = 0; j < p; j++) x[j] = xn[j];
         map_eval(mp, x, k, K);
@@ -203,7 +211,12 @@ static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double max
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
             for (int l = 0; l < 3; l++) JtJ[3 * i + j] += Jk[l][i] * Jk[l][j];
-    out->smin = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', 3, JtJ, 3, ev) == 0 ? sqrt(fmax(ev[0], 0)) : 0;
+    if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', 3, JtJ, 3, ev) == 0) {
+        out->smin = sqrt(fmax(ev[0], 0));
+        out->smax = sqrt(fmax(ev[2], 0));
+    } else {
+        out->smin = out->smax = 0;
+    }
     return QKT_OK;
 }
 
@@ -259,41 +272,67 @@ static void gauss_legendre(int n, double *x, double *w)
 }
 
 /* Q = -(1/2pi) oint Omega^{hi}.dS over the sphere |k - k0| = r: Gauss-Legendre
- * in cos(theta) (nth points) times the midpoint rule in phi (2 nth points).
- * Also the smallest and largest gap of the pair on the points, and where the
- * smallest is (theta, phi). */
-static qkt_status_t sphere_flux(pctx_t *c, const double k0[3], double r, int nth, double *Q,
+ * in cos(theta) (nth points) times the midpoint rule in phi (2 nth points),
+ * points evaluated in parallel and summed in a fixed order.  Also the smallest
+ * and largest gap of the pair on the points, and where the smallest is (theta, phi). */
+static qkt_status_t sphere_flux(const pctx_t *c, const double k0[3], double r, int nth, double *Q,
                                 double *gmin, double *gmax, double at[2])
 {
-    double *u = malloc(2 * (size_t)nth * sizeof *u);
-    if (!u) return qkt_error(QKT_ENOMEM, "out of memory (sphere quadrature)");
-    double *w = u + nth, sum = 0;
-    gauss_legendre(nth, u, w);
     int nph = 2 * nth, nb = c->m->nb;
+    long np = (long)nth * nph;
+    double *u = malloc((2 * (size_t)nth + 2 * (size_t)np) * sizeof *u);
+    if (!u) return qkt_error(QKT_ENOMEM, "out of memory (sphere quadrature)");
+    double *w = u + nth, *on = w + nth, *gp = on + np, sum = 0;
+    gauss_legendre(nth, u, w);
+    qkt_status_t st = QKT_OK;
+    char msg[1024] = "";
+#pragma omp parallel if (np >= 256)
+    {
+        qkt_bands_t *tb = qkt_bands_alloc(nb);
+        if (tb) {
+            tb->degen_tol = c->b->degen_tol;
+        } else {
+#pragma omp critical(qkt_nodes_sphere)
+            if (!st) {
+                st = QKT_ENOMEM;
+                snprintf(msg, sizeof msg, "%s", qkt_strerror());
+            }
+        }
+#pragma omp for schedule(static)
+        for (long i = 0; i < np; i++) {
+            if (!tb || st) continue;
+            double ct = u[i / nph], sn = sqrt(fmax(0, 1 - ct * ct)), ph = 2 * M_PI * (i % nph + 0.5) / nph;
+            double n[3] = {sn * cos(ph), sn * sin(ph), ct}, k[3];
+            for (int a = 0; a < 3; a++) k[a] = k0[a] + r * n[a];
+            qkt_status_t s = qkt_bands_compute(tb, c->m, k, QKT_BANDS_GEOMETRY);
+            if (s) {
+#pragma omp critical(qkt_nodes_sphere)
+                if (!st) {
+                    st = s;
+                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
+                }
+                continue;
+            }
+            gp[i] = tb->eps[c->hi] - tb->eps[c->lo];
+            on[i] = 0;
+            for (int a = 0; a < 3; a++) on[i] += tb->Omega[a * nb + c->hi] * n[a];
+        }
+        qkt_bands_free(tb);
+    }
+    if (st) {
+        free(u);
+        return qkt_error(st, "%s", msg);
+    }
     *gmin = INFINITY;
     *gmax = 0;
-    for (int it = 0; it < nth; it++) {
-        double ct = u[it], st = sqrt(fmax(0, 1 - ct * ct));
-        for (int ip = 0; ip < nph; ip++) {
-            double ph = 2 * M_PI * (ip + 0.5) / nph;
-            double n[3] = {st * cos(ph), st * sin(ph), ct}, k[3];
-            for (int a = 0; a < 3; a++) k[a] = k0[a] + r * n[a];
-            qkt_status_t s = qkt_bands_compute(c->b, c->m, k, QKT_BANDS_GEOMETRY);
-            if (s) {
-                free(u);
-                return s;
-            }
-            double g = c->b->eps[c->hi] - c->b->eps[c->lo];
-            if (g < *gmin) {
-                *gmin = g;
-                at[0] = acos(ct);
-                at[1] = ph;
-            }
-            *gmax = fmax(*gmax, g);
-            double on = 0;
-            for (int a = 0; a < 3; a++) on += c->b->Omega[a * nb + c->hi] * n[a];
-            sum += w[it] * (2 * M_PI / nph) * r * r * on;
+    for (long i = 0; i < np; i++) {
+        if (gp[i] < *gmin) {
+            *gmin = gp[i];
+            at[0] = acos(u[i / nph]);
+            at[1] = 2 * M_PI * (i % nph + 0.5) / nph;
         }
+        *gmax = fmax(*gmax, gp[i]);
+        sum += w[i / nph] * (2 * M_PI / nph) * r * r * on[i];
     }
     free(u);
     *Q = -sum / (2 * M_PI);
@@ -303,6 +342,61 @@ static qkt_status_t sphere_flux(pctx_t *c, const double k0[3], double r, int nth
 }
 
 /* ------------------------------------------------------------------ the search */
+typedef struct {
+    const qkt_model_t *m;
+    int N;
+    double L;    /* continuum: half-width of the cube */
+    double h[3]; /* spacing along each grid axis */
+    double hmin, hmax;
+} grid_t;
+
+static void grid_point(const grid_t *g, size_t ip, double k[3])
+{
+    int N = g->N;
+    int idx[3] = {(int)(ip / ((size_t)N * N)), (int)((ip / N) % N), (int)(ip % N)};
+    if (g->m->periodic) {
+        double x[3];
+        for (int a = 0; a < 3; a++) x[a] = -0.5 + (double)idx[a] / N;
+        from_reduced(g->m, x, k);
+    } else {
+        for (int a = 0; a < 3; a++) k[a] = -g->L + (idx[a] + 0.5) * g->h[a];
+    }
+}
+
+/* Grid index of ip shifted by d, or -1 outside the cube (continuum). */
+static long grid_shift(const grid_t *g, size_t ip, const int d[3])
+{
+    int N = g->N;
+    int j[3] = {(int)(ip / ((size_t)N * N)) + d[0], (int)((ip / N) % N) + d[1], (int)(ip % N) + d[2]};
+    for (int a = 0; a < 3; a++) {
+        if (g->m->periodic)
+            j[a] = (j[a] + N) % N;
+        else if (j[a] < 0 || j[a] >= N)
+            return -1;
+    }
+    return ((long)j[0] * N + j[1]) * N + j[2];
+}
+
+typedef struct {
+    int pair;
+    double k[3];
+} ext_t;
+
+typedef struct {
+    int pair, kind; /* kind 0: local minimum of the gap; 1: crossing predicted within reach */
+    long pt;
+    double key;     /* gap (kind 0) or predicted distance (kind 1) */
+} cand_t;
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+    const cand_t *a = pa, *b = pb;
+    if (a->pair != b->pair) return a->pair < b->pair ? -1 : 1;
+    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->pt < b->pt ? -1 : a->pt > b->pt;
+}
+
 static int node_cmp(const void *pa, const void *pb)
 {
     const qkt_node_t *a = pa, *b = pb;
@@ -314,17 +408,11 @@ static int node_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-typedef struct {
-    int pair, pt;
-    double g;
-} cand_t;
-
-static int cand_cmp(const void *pa, const void *pb)
+static int band_block(const qkt_model_t *m, int band)
 {
-    const cand_t *a = pa, *b = pb;
-    if (a->pair != b->pair) return a->pair < b->pair ? -1 : 1;
-    if (a->g != b->g) return a->g < b->g ? -1 : 1;
-    return a->pt < b->pt ? -1 : a->pt > b->pt;
+    for (int bl = 0; bl < m->nblock; bl++)
+        if (band < m->block_off[bl + 1]) return bl;
+    return m->nblock - 1;
 }
 
 static qkt_status_t check_opts(const qkt_node_opts_t *o)
@@ -336,6 +424,35 @@ static qkt_status_t check_opts(const qkt_node_opts_t *o)
     if (o->nquad < 2 || o->nquad > 512) return qkt_error(QKT_EINVAL, "node quadrature points must be in [2, 512], got %d", o->nquad);
     if (!(o->qtol > 0) || !isfinite(o->qtol)) return qkt_error(QKT_EINVAL, "node quadrature tolerance must be > 0, got %g", o->qtol);
     return QKT_OK;
+}
+
+/* Does the pair's gap stay open on the sphere of radius r around k?  The gap
+ * is sampled on the first quadrature and minimized on the sphere from the
+ * lowest sample; below thr = max(100 gap_tol, 1e-3 x its largest value there)
+ * the bands (nearly) touch on the sphere too: an extended degeneracy through k. */
+static qkt_status_t sphere_open(pctx_t *c, const double k[3], double r, int nth, double gap_tol, int *open,
+                                double *sgap)
+{
+    double Q, gmin, gmax, at[2] = {0, 0};
+    qkt_status_t s = sphere_flux(c, k, r, nth, &Q, &gmin, &gmax, at);
+    if (s) return s;
+    double thr = fmax(100 * gap_tol, 1e-3 * gmax);
+    map_t mp = {2, {k[0], k[1], k[2]}, r};
+    lm_out_t lo;
+    if (gmin > thr && (s = lm_descend(c, &mp, at, r, 0.5 * thr, 30, &lo))) return s;
+    *sgap = gmin > thr ? fmin(gmin, lo.g) : gmin;
+    *open = *sgap > thr;
+    return QKT_OK;
+}
+
+/* Append a candidate; the buffer (2 cap) is sorted and cut to the best cap per pair when full. */
+static void cand_push(cand_t *buf, int *nbuf, int cap, cand_t c)
+{
+    if (*nbuf == 2 * cap) {
+        qsort(buf, *nbuf, sizeof *buf, cand_cmp);
+        *nbuf = cap;
+    }
+    buf[(*nbuf)++] = c;
 }
 
 qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, qkt_node_t *nodes, int max, int *n)
@@ -351,42 +468,55 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
     if (st) return st;
     if (m->dim != 3) return QKT_OK; /* nodes are points of a 3D band structure */
 
-    int N = opts->grid, nb = m->nb;
+    int N = opts->grid, nb = m->nb, npair = 0, nlist = 0, caplist = 0, ncand = 0;
     size_t npt = (size_t)N * N * N;
-    int npair = 0;
-    double *gaps = NULL;
-    cand_t *cand = NULL;
+    int *pairs = NULL;
+    double *gaps = NULL, *Lg = NULL;
+    float *qlen = NULL;
+    cand_t *cand = NULL, *buf = NULL;
+    lm_out_t *res = NULL;
     qkt_node_t *list = NULL;
+    ext_t *ext = NULL; /* every point found on an extended touching */
+    int next = 0, capext = 0;
     qkt_bands_t *b = NULL;
-    int nlist = 0, caplist = 0, ncand = 0;
+    char msg[1024] = "";
+
     /* pairs of adjacent bands within a block */
-    int *pairs = malloc(sizeof(int) * (nb > 1 ? nb : 1));
-    if (!pairs) return qkt_error(QKT_ENOMEM, "out of memory (node search)");
+    pairs = malloc(sizeof(int) * (nb > 1 ? nb : 1));
+    if (!pairs) {
+        st = qkt_error(QKT_ENOMEM, "out of memory (node search)");
+        goto done;
+    }
     for (int bl = 0; bl < m->nblock; bl++)
         for (int i = m->block_off[bl]; i + 1 < m->block_off[bl + 1]; i++) pairs[npair++] = i;
     if (npair == 0) goto done;
 
     /* region and spacing */
-    double L = m->kcut, h;
-    if (m->periodic) {
-        h = INFINITY;
-        for (int i = 0; i < 3; i++) h = fmin(h, norm3(m->bvec[i]) / N);
-    } else {
-        if (!(L > 0)) {
-            st = qkt_error(QKT_EINVAL, "model %s: no k-space box (kcut = %g) to search for nodes", m->info->name, L);
-            goto done;
+    grid_t g = {m, N, m->kcut, {0, 0, 0}, INFINITY, 0};
+    for (int a = 0; a < 3; a++) {
+        if (m->periodic) {
+            g.h[a] = norm3(m->bvec[a]) / N;
+        } else {
+            if (!(g.L > 0)) {
+                st = qkt_error(QKT_EINVAL, "model %s: no k-space box (kcut = %g) to search for nodes", m->info->name, g.L);
+                goto done;
+            }
+            g.h[a] = 2 * g.L / N;
         }
-        h = 2 * L / N;
+        g.hmin = fmin(g.hmin, g.h[a]);
+        g.hmax = fmax(g.hmax, g.h[a]);
     }
 
-    /* 1. gap of every pair on the grid */
     gaps = malloc(sizeof(double) * npt * npair);
-    if (!gaps) {
+    qlen = malloc(sizeof(float) * npt * npair);
+    Lg = calloc(npair, sizeof(double));
+    if (!gaps || !qlen || !Lg) {
         st = qkt_error(QKT_ENOMEM, "out of memory (node search grid %d^3 x %d band pairs)", N, npair);
         goto done;
     }
+
+    /* 1. the gap of every pair on the grid */
     double emin = INFINITY, emax = -INFINITY;
-    char msg[1024] = "";
 #pragma omp parallel reduction(min : emin) reduction(max : emax)
     {
         qkt_bands_t *tb = qkt_bands_alloc(nb);
@@ -400,15 +530,8 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
 #pragma omp for schedule(dynamic, 64)
         for (long ip = 0; ip < (long)npt; ip++) {
             if (!tb || st) continue;
-            int idx[3] = {(int)(ip / ((long)N * N)), (int)((ip / N) % N), (int)(ip % N)};
             double k[3];
-            if (m->periodic) {
-                double x[3];
-                for (int a = 0; a < 3; a++) x[a] = -0.5 + (double)idx[a] / N;
-                from_reduced(m, x, k);
-            } else {
-                for (int a = 0; a < 3; a++) k[a] = -L + (idx[a] + 0.5) * h;
-            }
+            grid_point(&g, ip, k);
             qkt_status_t s = qkt_bands_compute(tb, m, k, QKT_BANDS_ENERGY);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
@@ -434,69 +557,147 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
     if (!(escale > 0)) escale = 1;
     double gap_tol = opts->tol * escale;
 
-    /* 2. local minima of each pair's gap (ties broken by grid index) */
+    /* 2. where a crossing may lie within about one spacing (gap below its largest
+     * change over one spacing), predict it by one Gauss-Newton step of the pair's
+     * linear model; qlen is the predicted distance */
+    for (int p = 0; p < npair; p++) {
+        const double *G = gaps + (size_t)p * npt;
+        for (size_t ip = 0; ip < npt; ip++)
+            for (int a = 0; a < 3; a++) {
+                int d[3] = {a == 0, a == 1, a == 2};
+                long j = grid_shift(&g, ip, d);
+                if (j >= 0) Lg[p] = fmax(Lg[p], fabs(G[j] - G[ip]) / g.h[a]);
+            }
+    }
+    for (size_t i = 0; i < npt * npair; i++) qlen[i] = INFINITY;
+#pragma omp parallel
+    {
+        qkt_bands_t *tb = qkt_bands_alloc(nb);
+        if (!tb) {
+#pragma omp critical(qkt_nodes_err)
+            if (!st) {
+                st = QKT_ENOMEM;
+                snprintf(msg, sizeof msg, "%s", qkt_strerror());
+            }
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (long ip = 0; ip < (long)npt; ip++) {
+            if (!tb || st) continue;
+            int need = 0;
+            for (int p = 0; p < npair && !need; p++) need = gaps[(size_t)p * npt + ip] <= Lg[p] * g.hmax;
+            if (!need) continue;
+            double k[3];
+            grid_point(&g, ip, k);
+            qkt_status_t s = qkt_bands_compute(tb, m, k, QKT_BANDS_GEOMETRY);
+            if (s) {
+#pragma omp critical(qkt_nodes_err)
+                if (!st) {
+                    st = s;
+                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
+                }
+                continue;
+            }
+            for (int p = 0; p < npair; p++) {
+                if (!(gaps[(size_t)p * npt + ip] <= Lg[p] * g.hmax)) continue;
+                pctx_t c = {m, tb, pairs[p], pairs[p] + 1};
+                double gg, d0[3], Jk[3][3], ge[3], dx[3], dk[3], I3[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+                pair_linear(&c, &gg, d0, Jk, ge);
+                if (lm_step(3, Jk, I3, d0, 0, dx, dk)) qlen[(size_t)p * npt + ip] = (float)norm3(dk);
+            }
+        }
+        qkt_bands_free(tb);
+    }
+    if (st) {
+        st = qkt_error(st, "%s", msg);
+        goto done;
+    }
+
+    /* 3. starting points: local minima of the gap (ties kept), then the points
+     * whose predicted crossing is within 1.5 spacings, at most MAX_CAND_PER_PAIR per pair */
     cand = malloc(sizeof(cand_t) * (size_t)npair * MAX_CAND_PER_PAIR);
-    if (!cand) {
+    buf = malloc(sizeof(cand_t) * 2 * MAX_CAND_PER_PAIR);
+    if (!cand || !buf) {
         st = qkt_error(QKT_ENOMEM, "out of memory (node candidates)");
         goto done;
     }
     for (int p = 0; p < npair; p++) {
         const double *G = gaps + (size_t)p * npt;
-        int c0 = ncand;
+        const float *QL = qlen + (size_t)p * npt;
+        int nbuf = 0;
         for (size_t ip = 0; ip < npt; ip++) {
-            int ix = (int)(ip / ((size_t)N * N)), iy = (int)((ip / N) % N), iz = (int)(ip % N), ismin = 1;
+            int ismin = 1;
             for (int s = 0; s < 27 && ismin; s++) {
+                int d[3] = {s / 9 - 1, (s / 3) % 3 - 1, s % 3 - 1};
                 if (s == 13) continue;
-                int jx = ix + s / 9 - 1, jy = iy + (s / 3) % 3 - 1, jz = iz + s % 3 - 1;
-                if (m->periodic) {
-                    jx = (jx + N) % N;
-                    jy = (jy + N) % N;
-                    jz = (jz + N) % N;
-                } else if (jx < 0 || jy < 0 || jz < 0 || jx >= N || jy >= N || jz >= N) {
-                    continue;
-                }
-                size_t jp = ((size_t)jx * N + jy) * N + jz;
-                if (G[jp] < G[ip] || (G[jp] == G[ip] && jp < ip)) ismin = 0;
+                long j = grid_shift(&g, ip, d);
+                if (j >= 0 && G[j] < G[ip]) ismin = 0;
             }
-            if (!ismin) continue;
-            cand_t cd = {p, (int)ip, G[ip]};
-            if (ncand - c0 < MAX_CAND_PER_PAIR) {
-                cand[ncand++] = cd;
-            } else { /* keep the lowest gaps: replace the worst kept one */
-                int worst = c0;
-                for (int q = c0 + 1; q < ncand; q++)
-                    if (cand[q].g > cand[worst].g) worst = q;
-                if (cd.g < cand[worst].g) cand[worst] = cd;
+            if (ismin) {
+                cand_t cd = {p, 0, (long)ip, G[ip]};
+                cand_push(buf, &nbuf, MAX_CAND_PER_PAIR, cd);
+            } else if (QL[ip] <= 1.5 * g.hmax) {
+                cand_t cd = {p, 1, (long)ip, QL[ip]};
+                cand_push(buf, &nbuf, MAX_CAND_PER_PAIR, cd);
             }
         }
+        qsort(buf, nbuf, sizeof *buf, cand_cmp);
+        if (nbuf > MAX_CAND_PER_PAIR) nbuf = MAX_CAND_PER_PAIR;
+        memcpy(cand + ncand, buf, sizeof *buf * nbuf);
+        ncand += nbuf;
     }
-    qsort(cand, ncand, sizeof *cand, cand_cmp);
 
-    /* 3. descend from every minimum; keep the crossings, merge duplicates */
+    /* 4. descend from every starting point (in parallel); then, in candidate order,
+     * keep the crossings, merge duplicates and test each new one for isolation */
+    res = malloc(sizeof *res * (ncand > 0 ? ncand : 1));
     b = qkt_bands_alloc(nb);
-    if (!b) {
-        st = QKT_ENOMEM;
+    if (!res || !b) {
+        st = qkt_error(QKT_ENOMEM, "out of memory (node descents)");
         goto done;
     }
     b->degen_tol = 1e-3 * gap_tol;
+#pragma omp parallel
+    {
+        qkt_bands_t *tb = qkt_bands_alloc(nb);
+        if (tb) {
+            tb->degen_tol = b->degen_tol;
+        } else {
+#pragma omp critical(qkt_nodes_err)
+            if (!st) {
+                st = QKT_ENOMEM;
+                snprintf(msg, sizeof msg, "%s", qkt_strerror());
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int ic = 0; ic < ncand; ic++) {
+            if (!tb || st) continue;
+            int p = cand[ic].pair;
+            pctx_t c = {m, tb, pairs[p], pairs[p] + 1};
+            double x[3];
+            grid_point(&g, cand[ic].pt, x);
+            map_t mp = {3, {0, 0, 0}, 0};
+            qkt_status_t s = lm_descend(&c, &mp, x, 2 * g.hmax, 1e-6 * gap_tol, LM_MAXIT, &res[ic]);
+            if (s) {
+#pragma omp critical(qkt_nodes_err)
+                if (!st) {
+                    st = s;
+                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
+                }
+            }
+        }
+        qkt_bands_free(tb);
+    }
+    if (st) {
+        st = qkt_error(st, "%s", msg);
+        goto done;
+    }
+    double r0 = opts->radius > 0 ? opts->radius : 0.1 * g.hmin;
     for (int ic = 0; ic < ncand; ic++) {
         int p = cand[ic].pair;
         pctx_t c = {m, b, pairs[p], pairs[p] + 1};
-        int ip = cand[ic].pt, idx[3] = {ip / (N * N), (ip / N) % N, ip % N};
-        double x[3];
-        map_t mp = {3, {0, 0, 0}, 0};
-        if (m->periodic) {
-            double xr[3];
-            for (int a = 0; a < 3; a++) xr[a] = -0.5 + (double)idx[a] / N;
-            from_reduced(m, xr, x);
-        } else {
-            for (int a = 0; a < 3; a++) x[a] = -L + (idx[a] + 0.5) * h;
-        }
-        lm_out_t lo;
-        if ((st = lm_descend(&c, &mp, x, 2 * h, 1e-6 * gap_tol, LM_MAXIT, &lo))) goto done;
+        const lm_out_t lo = res[ic];
         if (!(lo.g <= gap_tol)) continue;
-        if (!m->periodic && (fabs(lo.k[0]) > L * (1 + 1e-9) || fabs(lo.k[1]) > L * (1 + 1e-9) ||
-                             fabs(lo.k[2]) > L * (1 + 1e-9)))
+        if (!m->periodic && (fabs(lo.k[0]) > g.L * (1 + 1e-9) || fabs(lo.k[1]) > g.L * (1 + 1e-9) ||
+                             fabs(lo.k[2]) > g.L * (1 + 1e-9)))
             continue;
         double kf[3];
         memcpy(kf, lo.k, sizeof kf);
@@ -508,12 +709,39 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         }
         /* position error: the step still left plus the roundoff floor of the gap */
         double kerr = lo.kerr + (lo.smin > 0 ? 16 * DBL_EPSILON * escale / lo.smin : 0);
-        int dup = -1;
-        for (int q = 0; q < nlist && dup < 0; q++)
-            if (list[q].band == c.lo && kdist(m, list[q].k, kf) <= fmax(1e-4 * h, 10 * (kerr + list[q].k_err))) dup = q;
-        if (dup >= 0) {
-            if (lo.g >= list[dup].gap) continue;
-        } else {
+        int dup = -1, has_ext = 0;
+        for (int q = 0; q < nlist; q++) {
+            if (list[q].band != c.lo) continue;
+            if (!list[q].isolated) has_ext = 1;
+            if (dup < 0 && list[q].isolated &&
+                kdist(m, list[q].k, kf) <= fmax(1e-4 * g.hmin, 10 * (kerr + list[q].k_err)))
+                dup = q;
+        }
+        if (dup >= 0 && lo.g >= list[dup].gap) continue;
+        if (dup < 0) {
+            /* next to a point of an extended touching of this pair already seen: part of it */
+            int onext = 0;
+            for (int q = 0; q < next && !onext; q++)
+                onext = ext[q].pair == p && kdist(m, ext[q].k, kf) <= g.hmax;
+            if (onext) continue;
+            int open;
+            double sgap;
+            if ((st = sphere_open(&c, kf, r0, opts->nquad, gap_tol, &open, &sgap))) goto done;
+            if (!open) {
+                if (next == capext) {
+                    int nc = capext ? 2 * capext : 16;
+                    ext_t *ne = realloc(ext, sizeof *ne * nc);
+                    if (!ne) {
+                        st = qkt_error(QKT_ENOMEM, "out of memory (nodes)");
+                        goto done;
+                    }
+                    ext = ne;
+                    capext = nc;
+                }
+                ext[next].pair = p;
+                memcpy(ext[next++].k, kf, sizeof kf);
+                if (has_ext) continue;
+            }
             if (nlist == caplist) {
                 int nc = caplist ? 2 * caplist : 16;
                 qkt_node_t *nl = realloc(list, sizeof *nl * nc);
@@ -525,9 +753,12 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
                 caplist = nc;
             }
             dup = nlist++;
+            memset(&list[dup], 0, sizeof list[dup]);
+            list[dup].isolated = open;
+            list[dup].sphere_gap = sgap;
+            list[dup].radius = r0;
         }
         qkt_node_t *nd = &list[dup];
-        memset(nd, 0, sizeof *nd);
         memcpy(nd->k, kf, sizeof nd->k);
         nd->k_err = kerr;
         nd->energy = lo.emid;
@@ -535,52 +766,51 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         nd->gap = lo.g;
         nd->gap_tol = gap_tol;
         nd->band = c.lo;
-        nd->block = b->block[c.lo];
-        nd->isolated = 1;
+        nd->block = band_block(m, c.lo);
     }
 
-    /* 4. sphere radius: well inside the distance to every other touching point of the block */
+    /* 5. sphere radius: well inside the distance to every other touching of the block */
     for (int i = 0; i < nlist; i++) {
+        if (!list[i].isolated) continue;
         double dnn = INFINITY;
         for (int j = 0; j < nlist; j++)
             if (j != i && list[j].block == list[i].block) dnn = fmin(dnn, kdist(m, list[i].k, list[j].k));
-        list[i].radius = opts->radius > 0 ? opts->radius : fmin(0.1 * h, 0.3 * dnn);
+        list[i].radius = opts->radius > 0 ? opts->radius : fmin(0.1 * g.hmin, 0.3 * dnn);
     }
 
-    /* 5. isolation test and chirality */
+    /* 6. chirality: quadrature doubled until two agree to qtol (at most 4 nquad) */
     for (int i = 0; i < nlist; i++) {
         qkt_node_t *nd = &list[i];
-        pctx_t c = {m, b, nd->band, nd->band + 1};
-        int nth = opts->nquad;
-        double Q1, Q2, gmin, gmax, at[2] = {0, 0}, g2, a2;
-        if ((st = sphere_flux(&c, nd->k, nd->radius, nth, &Q1, &gmin, &gmax, at))) goto done;
-        /* the smallest gap on the sphere, minimized from the lowest point sampled */
-        double thr = fmax(100 * gap_tol, 1e-6 * gmax);
-        map_t mp = {2, {nd->k[0], nd->k[1], nd->k[2]}, nd->radius};
-        lm_out_t lo;
-        if ((st = lm_descend(&c, &mp, at, nd->radius, 0.5 * thr, 30, &lo))) goto done;
-        nd->sphere_gap = fmin(gmin, lo.g);
-        nd->isolated = nd->sphere_gap > thr;
-        if (!nd->isolated) {
+        if (nd->isolated) {
+            pctx_t c = {m, b, nd->band, nd->band + 1};
+            int nth = opts->nquad;
+            double Q1, Q2, gmin, gmax, at[2];
+            if ((st = sphere_flux(&c, nd->k, nd->radius, nth, &Q1, &gmin, &gmax, at))) goto done;
+            nd->sphere_gap = fmin(nd->sphere_gap, gmin);
+            nd->isolated = gmin > fmax(100 * gap_tol, 1e-3 * gmax);
+            while (nd->isolated) {
+                if ((st = sphere_flux(&c, nd->k, nd->radius, 2 * nth, &Q2, &gmin, &gmax, at))) goto done;
+                nth *= 2;
+                nd->sphere_gap = fmin(nd->sphere_gap, gmin);
+                if (fabs(Q2 - Q1) < opts->qtol || nth >= 4 * opts->nquad) {
+                    nd->flux = Q2;
+                    nd->flux_err = fabs(Q2 - Q1);
+                    nd->nquad = nth;
+                    nd->chirality = (int)lround(Q2);
+                    break;
+                }
+                Q1 = Q2;
+            }
+        }
+        if (!nd->isolated) { /* one point of an extended set: no chirality */
             nd->chirality = 0;
             nd->flux = nd->flux_err = NAN;
+            nd->k_err = nd->energy_err = NAN;
             nd->nquad = 0;
-            continue;
         }
-        for (;;) {
-            if ((st = sphere_flux(&c, nd->k, nd->radius, 2 * nth, &Q2, &g2, &a2, at))) goto done;
-            nth *= 2;
-            nd->sphere_gap = fmin(nd->sphere_gap, g2);
-            if (fabs(Q2 - Q1) < opts->qtol || nth >= 8 * opts->nquad) break;
-            Q1 = Q2;
-        }
-        nd->flux = Q2;
-        nd->flux_err = fabs(Q2 - Q1);
-        nd->nquad = nth;
-        nd->chirality = (int)lround(Q2);
     }
 
-    /* 6. one entry per band pair for an extended degeneracy */
+    /* 7. one entry per band pair for an extended degeneracy; sorted output */
     int w = 0;
     for (int i = 0; i < nlist; i++) {
         int keep = 1;
@@ -598,7 +828,12 @@ done:
     qkt_bands_free(b);
     free(pairs);
     free(gaps);
+    free(qlen);
+    free(Lg);
     free(cand);
+    free(buf);
+    free(res);
+    free(ext);
     free(list);
     return st;
 }

@@ -547,7 +547,9 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     /* DOS, density, chirality flux, Eq. 67 integrand */
     for (int m = 0; m < nb; m++) {
         out[L->o_dos] += -c->fp[m];
-        out[L->o_dos + 1] += c->f[m];
+        /* carrier density relative to filling every state below energy 0
+         * (finite for continuum models, whose Fermi sea is infinite) */
+        out[L->o_dos + 1] += c->f[m] - (b->eps[m] < 0 ? 1 : 0);
         int p = c->pk[m];
         if (p < 0) continue;
         double vO = 0;
