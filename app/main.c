@@ -1,6 +1,11 @@
 /* main.c - the qkt program: the table of commands and the version text.
  * Everything else (options, run files, output, exit codes) is in cli.c. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if QKT_HAVE_MPI
+#include <mpi.h>
+#endif
 #include "cli.h"
 
 /* The commands, one X(name) each, in the order of 'qkt --help'.  A command
@@ -39,4 +44,32 @@ static void version(FILE *out)
             CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR, CJSON_VERSION_PATCH);
 }
 
-int main(int argc, char **argv) { return qkt_cli_main(argc, argv, commands, version); }
+/* Under mpirun (Open MPI sets OMPI_COMM_WORLD_SIZE) the engine splits its
+ * integration parts across ranks; rank 0 prints, the others stay silent.
+ * Commands that start child runs (sweep, run) run on rank 0 only. */
+int main(int argc, char **argv)
+{
+#if QKT_HAVE_MPI
+    const char *ws = getenv("OMPI_COMM_WORLD_SIZE");
+    int use_mpi = ws && atoi(ws) > 1;
+    if (use_mpi && argc > 1 && (!strcmp(argv[1], "sweep") || !strcmp(argv[1], "run"))) {
+        const char *rk = getenv("OMPI_COMM_WORLD_RANK");
+        if (rk && atoi(rk) != 0) return 0;
+        use_mpi = 0;
+        /* children must not join this MPI job */
+        unsetenv("OMPI_COMM_WORLD_SIZE");
+    }
+    if (use_mpi) {
+        MPI_Init(&argc, &argv);
+        int rank = 0;
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        if (rank != 0) {
+            if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) return 1;
+        }
+        int rc = qkt_cli_main(argc, argv, commands, version);
+        MPI_Finalize();
+        return rc;
+    }
+#endif
+    return qkt_cli_main(argc, argv, commands, version);
+}
