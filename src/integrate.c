@@ -84,6 +84,29 @@ static int cell_index(const qkt_pockets_t *pk, const int *c)
     return idx;
 }
 
+/* grid coordinates of cell c */
+static void cell_coords(const qkt_pockets_t *pk, size_t c, int ci[3])
+{
+    ci[0] = ci[1] = ci[2] = 0;
+    for (int a = pk->dim - 1; a >= 0; a--) {
+        ci[a] = (int)(c % pk->ncell);
+        c /= pk->ncell;
+    }
+}
+
+/* index of the face neighbour of ci along axis a in direction dir (periodic
+ * wrap for lattice models), or -1 outside the grid */
+static int cell_neighbour(const qkt_pockets_t *pk, const int ci[3], int a, int dir)
+{
+    int cj[3] = {ci[0], ci[1], ci[2]};
+    cj[a] += dir;
+    if (cj[a] < 0 || cj[a] >= pk->ncell) {
+        if (!pk->periodic) return -1;
+        cj[a] = (cj[a] + pk->ncell) % pk->ncell;
+    }
+    return cell_index(pk, cj);
+}
+
 int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m)
 {
     if (!pk || pk->n == 0) return -1;
@@ -290,23 +313,12 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
             queue[tail++] = (int)c0;
             pk->label[c0 * NBL + mm] = npk;
             while (head < tail) {
-                int c = queue[head++];
-                int ci[3] = {0, 0, 0};
-                int r = c;
-                for (int a = D - 1; a >= 0; a--) {
-                    ci[a] = r % N;
-                    r /= N;
-                }
+                int c = queue[head++], ci[3];
+                cell_coords(pk, (size_t)c, ci);
                 for (int a = 0; a < D; a++)
                     for (int dir = -1; dir <= 1; dir += 2) {
-                        int cj[3] = {ci[0], ci[1], ci[2]};
-                        cj[a] += dir;
-                        if (cj[a] < 0 || cj[a] >= N) {
-                            if (!pk->periodic) continue;
-                            cj[a] = (cj[a] + N) % N;
-                        }
-                        int nbc = cell_index(pk, cj);
-                        if (pk->label[(size_t)nbc * NBL + mm] == -2) {
+                        int nbc = cell_neighbour(pk, ci, a, dir);
+                        if (nbc >= 0 && pk->label[(size_t)nbc * NBL + mm] == -2) {
                             pk->label[(size_t)nbc * NBL + mm] = npk;
                             queue[tail++] = nbc;
                         }
@@ -322,22 +334,13 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
                 if (pk->label[c * NBL + mm] >= 0) queue[tail++] = (int)(c * NBL + mm);
         while (head < tail) {
             int e = queue[head++];
-            int c = e / NBL, mm = e % NBL;
-            int ci[3] = {0, 0, 0};
-            int r = c;
-            for (int a = D - 1; a >= 0; a--) {
-                ci[a] = r % N;
-                r /= N;
-            }
+            int c = e / NBL, mm = e % NBL, ci[3];
+            cell_coords(pk, (size_t)c, ci);
             for (int a = 0; a < D; a++)
                 for (int dir = -1; dir <= 1; dir += 2) {
-                    int cj[3] = {ci[0], ci[1], ci[2]};
-                    cj[a] += dir;
-                    if (cj[a] < 0 || cj[a] >= N) {
-                        if (!pk->periodic) continue;
-                        cj[a] = (cj[a] + N) % N;
-                    }
-                    size_t f = (size_t)cell_index(pk, cj) * NBL + mm;
+                    int nbc = cell_neighbour(pk, ci, a, dir);
+                    if (nbc < 0) continue;
+                    size_t f = (size_t)nbc * NBL + mm;
                     if (pk->label[f] == -3) {
                         pk->label[f] = pk->label[e];
                         queue[tail++] = (int)f;
@@ -384,23 +387,14 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
     }
     memcpy(copy, pk->label, ncells * NBL * sizeof(int));
     for (size_t c = 0; c < ncells; c++) {
-        int ci[3] = {0, 0, 0};
-        size_t r = c;
-        for (int a = D - 1; a >= 0; a--) {
-            ci[a] = (int)(r % N);
-            r /= N;
-        }
+        int ci[3];
+        cell_coords(pk, c, ci);
         for (int mm = 0; mm < NBL; mm++) {
             if (copy[c * NBL + mm] >= 0) continue;
             for (int a = 0; a < D && pk->label[c * NBL + mm] < 0; a++)
                 for (int dir = -1; dir <= 1; dir += 2) {
-                    int cj[3] = {ci[0], ci[1], ci[2]};
-                    cj[a] += dir;
-                    if (cj[a] < 0 || cj[a] >= N) {
-                        if (!pk->periodic) continue;
-                        cj[a] = (cj[a] + N) % N;
-                    }
-                    int l = copy[(size_t)cell_index(pk, cj) * NBL + mm];
+                    int nbc = cell_neighbour(pk, ci, a, dir);
+                    int l = nbc >= 0 ? copy[(size_t)nbc * NBL + mm] : -1;
                     if (l >= 0) {
                         pk->label[c * NBL + mm] = l;
                         break;
