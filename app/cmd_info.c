@@ -1,7 +1,6 @@
-/* cmd_info.c - `qkt info`: what a model is: its parameters, bands and units, its
- * Weyl nodes (qkt_find_nodes: position, energy, band pair, chirality as the Berry
- * flux -(1/2pi) oint Omega.dS of the upper band) and its Fermi pockets at a chemical
- * potential (block, centre, chirality Eq. 3, density of states) from the response engine. */
+/* cmd_info.c - `qkt info`: a model's parameters, bands and units, its Weyl nodes
+ * (qkt_find_nodes: position, energy, chirality as a Berry flux) and its Fermi pockets
+ * at mu from the response engine (block, centre, chirality of Eq. 3, density of states). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,8 @@ static const qkt_key_t keys[] = {
      "node search: a gap below node_tol x (energy range of the scan) is a band touching "
      "(0: automatic, 1e-8; 1e-5 for wannier models)"},
     {"info.node_radius", "0", "1/length",
-     "radius of the sphere of the chirality flux (0: automatic, 0.1 x scan spacing or less)"},
+     "size (largest half-axis) of the surface of the chirality flux (0: automatic, 0.1 x scan "
+     "spacing or less)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -29,14 +29,17 @@ static const char help[] =
     "\n"
     "Weyl nodes (3D models): points where adjacent bands n, n+1 of one block touch,\n"
     "found by scanning the gap on info.search_grid^3 points (continuum: the cube\n"
-    "|k_a| <= kcut; periodic: the Brillouin zone) and refining every local minimum\n"
-    "by a Newton (Levenberg-Marquardt) descent on the pair's 2x2 block.  A minimum\n"
-    "is a node when its gap is below info.node_tol x (energy range of the scan).\n"
+    "|k_a| <= kcut; periodic: the Brillouin zone) and refining every local minimum,\n"
+    "and every point whose predicted crossing is within reach, by a Newton\n"
+    "(Levenberg-Marquardt) descent on the pair's 2x2 block.  A point is a touching\n"
+    "when its gap is below info.node_tol x (energy range of the scan).\n"
     "Each node is reported with its position, energy, band pair and chirality\n"
-    "Q = -(1/2pi) x (Berry flux of band n+1 through a small sphere), which is +1 for\n"
-    "H = +k.sigma, as Eq. (3); the raw flux and its quadrature error are printed.\n"
+    "Q = -(1/2pi) x (Berry flux of band n+1 through a small closed surface around it:\n"
+    "the ellipsoid on which the node's linear Hamiltonian has a constant gap), which\n"
+    "is +1 for H = +k.sigma, as Eq. (3); the raw flux and its quadrature error are printed.\n"
     "Touchings that are not isolated (nodal lines or surfaces) are listed apart, one\n"
-    "point per band pair.  Nodes closer together than the scan spacing can be missed.\n"
+    "point per band pair.  Nodes much closer together than the scan spacing (about to\n"
+    "annihilate) can be missed or get an unresolved chirality (a warning says so).\n"
     "\n"
     "Fermi pockets: connected pieces of the Fermi surface at mu = info.mu and\n"
     "temperature info.T, each with its block, centre, chirality from Eq. (3) and\n"
@@ -139,7 +142,8 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
     qkt_out_note(cli, "a gap below tol x (energy range of the scan) counts as a touching; "
                       "nodes closer than about one spacing can be missed");
     qkt_out_scalar(cli, "radius", o->radius, NULL, u_k);
-    if (o->radius == 0) qkt_out_note(cli, "radius 0: automatic, min(0.1 spacing, 0.3 x distance to the nearest other touching)");
+    if (o->radius == 0)
+        qkt_out_note(cli, "radius 0: automatic, min(0.1 spacing, 0.3 x distance to the nearest other touching)");
     qkt_out_pop(cli);
 
     int niso = 0, next = 0, qsum = 0;
@@ -177,8 +181,10 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
         qkt_out_scalar(cli, "flux", q->flux, &q->flux_err, NULL);
         qkt_out_scalar(cli, "radius", q->radius, NULL, u_k);
         qkt_out_int(cli, "nquad", q->nquad);
-        qkt_out_note(cli, "flux of band %d through the sphere of radius %.3g, %d x %d points "
-                          "(error: change from %d x %d)", q->band + 1, q->radius, q->nquad, 2 * q->nquad,
+        qkt_out_bool(cli, "ellipsoid", q->ellipsoid);
+        qkt_out_note(cli, "flux of band %d through the %s of %s %.3g, %d x %d points "
+                          "(error: change from %d x %d)", q->band + 1, q->ellipsoid ? "ellipsoid" : "sphere",
+                     q->ellipsoid ? "largest half-axis" : "radius", q->radius, q->nquad, 2 * q->nquad,
                      q->nquad / 2, q->nquad);
         qkt_out_scalar(cli, "gap", q->gap, NULL, u_e);
         qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
@@ -188,6 +194,15 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
     qkt_out_pop(cli);
     if (niso == 0) qkt_out_note(cli, "no isolated band touchings found");
     qkt_out_int(cli, "chirality_sum", qsum);
+    for (int i = 0, j = 0; i < n; i++) {
+        if (!nd[i].isolated) continue;
+        j++;
+        if (fabs(nd[i].flux - nd[i].chirality) > 0.1 || nd[i].flux_err > 0.1)
+            qkt_cli_warn(cli, "node %d: its Berry flux %.3g +/- %.2g is not close to an integer: chirality %d is not "
+                              "resolved (a node very close to another or very anisotropic; try another "
+                              "info.node_radius than %.3g or a finer info.search_grid)",
+                         j, nd[i].flux, nd[i].flux_err, nd[i].chirality, nd[i].radius);
+    }
     if (niso && qsum != 0)
         qkt_cli_warn(cli, "the chiralities of the nodes found add up to %d, not 0: a node is missing "
                           "(outside the search region or closer to another than the scan spacing)", qsum);
@@ -208,7 +223,7 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
         qkt_out_scalar(cli, "gap", q->gap, NULL, u_e);
         qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
         qkt_out_scalar(cli, "sphere_gap", q->sphere_gap, NULL, u_e);
-        qkt_out_note(cli, "the bands also touch on the sphere of radius %.3g around it: no chirality", q->radius);
+        qkt_out_note(cli, "the bands also touch on the surface of size %.3g around it: no chirality", q->radius);
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
@@ -270,12 +285,18 @@ static int out_pockets(qkt_cli_t *cli, const qkt_model_t *m, double mu, double T
     qkt_out_scalar(cli, "window", r.par.window, NULL, NULL);
     qkt_out_int(cli, "evaluations", (long)r.neval);
     qkt_out_bool(cli, "converged", r.converged);
-    qkt_out_note(cli, "pockets from a %d^3-cell map of the thermal window mu +- %g T; centres are cell "
-                      "centroids; dos to relative accuracy about reltol",
-                 r.par.ncell, r.par.window);
+    char cells[64];
+    if (r.par.ncell > 0)
+        snprintf(cells, sizeof cells, "%d cells per axis", r.par.ncell);
+    else
+        snprintf(cells, sizeof cells, "the engine's automatic number of cells per axis");
+    qkt_out_note(cli, "pockets: connected pieces of a map with %s of the thermal window mu +- %g T; "
+                      "centres are centroids of map cells; dos to relative accuracy about reltol",
+                 cells, r.par.window);
     qkt_out_pop(cli);
     qkt_out_pop(cli);
-    if (!r.converged)
+    /* in a gap the integrals are exponentially small: no relative accuracy to reach */
+    if (!r.converged && r.npocket > 0)
         qkt_cli_not_converged(cli, "the pocket integrals did not reach the relative accuracy %g", r.par.reltol);
     qkt_response_free(&r);
     return 0;

@@ -361,13 +361,15 @@ const char *qkt_config_suggest(const char *word, const char *const *list, int n)
 /* Band-touching points of adjacent bands n, n+1 of one block, found by a grid
  * scan of the gap followed by a Newton (Levenberg-Marquardt) descent on the
  * pair's 2x2 block, with the chirality from the Berry flux of band n+1 through
- * a small sphere: Q = -(1/2pi) oint Omega^{n+1}.dS (+1 for the upper band of
- * H = +k.sigma, as Eq. 3).  Search region: continuum, the cube |k_a| <= kcut;
+ * a small closed surface around the node: Q = -(1/2pi) oint Omega^{n+1}.dS (+1
+ * for the upper band of H = +k.sigma, as Eq. 3).  The surface is the ellipsoid
+ * on which the node's linear 2x2 Hamiltonian has a constant gap (a sphere when
+ * that is degenerate).  Search region: continuum, the cube |k_a| <= kcut;
  * periodic, the Brillouin zone k = sum_i x_i b_i, x_i in [-0.5, 0.5). */
 typedef struct {
     int grid;       /* scan points per axis, >= 4 (default 24) */
     double tol;     /* a minimum is a node if its gap < tol * (energy range of the scan) (1e-8) */
-    double radius;  /* radius of the chirality sphere (0: automatic, min(0.1 h, 0.3 d),
+    double radius;  /* largest half-axis of the flux surface (0: automatic, min(0.1 h, 0.3 d),
                        h = scan spacing, d = distance to the nearest other touching point) */
     int nquad;      /* Gauss-Legendre points in cos(theta) of the first quadrature (12);
                        phi gets 2 nquad points; doubled until |dQ| < qtol or 4 nquad */
@@ -384,14 +386,16 @@ typedef struct {
     int band;           /* lower band n of the pair (global index); upper band n + 1 */
     int block;          /* block (valley) of the pair */
     int isolated;       /* 1: isolated point (Weyl node); 0: the bands also (nearly) touch
-                           on the sphere around it, gap < max(100 gap_tol, 1e-3 x its
-                           largest value there): a nodal line or surface; one entry per
-                           pair, chirality 0, flux, k_err and energy_err NaN */
+                           on the surface around it, gap < max(10 gap_tol (ellipsoid) or
+                           100 gap_tol (sphere), 1e-3 x its largest value there): a nodal
+                           line or surface; one entry per pair, chirality 0, flux, k_err
+                           and energy_err NaN */
     int chirality;      /* flux rounded to the nearest integer */
     double flux, flux_err; /* Q from the finest quadrature; |Q(finest) - Q(previous)| */
-    double radius;      /* radius of the sphere */
+    double radius;      /* largest half-axis of the flux surface */
+    int ellipsoid;      /* 1: ellipsoid adapted to the node; 0: sphere of that radius */
     int nquad;          /* Gauss-Legendre points in cos(theta) of the finest quadrature */
-    double sphere_gap;  /* smallest gap of the pair on the sphere (minimized) */
+    double sphere_gap;  /* smallest gap of the pair on the flux surface (minimized) */
 } qkt_node_t;
 
 void qkt_node_opts_default(qkt_node_opts_t *o);

@@ -768,6 +768,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
     size_t nev = 0;
     int nun = 0;
     int fdim = J->L->fdim, D = J->m->dim, np = J->nparts;
+    char msg[512] = ""; /* a worker's message (messages are per thread) */
     memset(pv, 0, sizeof(double) * np * fdim);
     memset(pe, 0, sizeof(double) * np * fdim);
 #pragma omp parallel reduction(+ : nev, nun)
@@ -787,7 +788,10 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         c.f = malloc(sizeof(double) * fdim);
         if (!c.ws || !c.eb || !c.f) {
 #pragma omp critical
-            st = QKT_ENOMEM;
+            {
+                st = QKT_ENOMEM;
+                snprintf(msg, sizeof msg, "out of memory allocating the integration workspace");
+            }
         }
 #pragma omp for schedule(dynamic, 1)
         for (int ip = 0; ip < np; ip++) {
@@ -803,7 +807,10 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
                                  pe + (size_t)ip * fdim);
             if (rc || c.status) {
 #pragma omp critical
-                st = c.status ? c.status : qkt_error(QKT_ENUM, "cubature failed in part %d", ip);
+                {
+                    st = c.status ? c.status : qkt_error(QKT_ENUM, "cubature failed in part %d", ip);
+                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
+                }
             }
             if (abstol) {
                 double e = 0;
@@ -832,6 +839,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
 #endif
     *neval += nev;
     *unconv += nun;
+    if (st && msg[0]) qkt_error(st, "%s", msg);
     return st;
 }
 

@@ -1,8 +1,6 @@
-/* nodes.c - Weyl nodes: the touching points of adjacent bands n, n+1 of one block,
- * from a grid scan of the gap and a Levenberg-Marquardt descent on the pair's 2x2
- * block, d(k+q) = d(k) + J q with H_pair = c0 + d.sigma and J from the exact
- * velocity matrices; the chirality is the Berry flux of band n+1 through a small
- * sphere, Q = -(1/2pi) oint Omega^{n+1}.dS, the flux form of Eq. (3) of the paper. */
+/* nodes.c - Weyl nodes: touching points of adjacent bands, from a gap scan and a Newton
+ * (Levenberg-Marquardt) descent on the pair's 2x2 block; chirality Q = -(1/2pi) oint
+ * Omega^{n+1}.dS through an ellipsoid around the node, the flux form of Eq. (3). */
 #include <float.h>
 #include <lapacke.h>
 #include <stdlib.h>
@@ -64,10 +62,10 @@ static qkt_status_t pair_model(pctx_t *c, const double k[3], double *g, double d
 }
 
 /* Search coordinates x -> k and the Jacobian K = dk/dx (3 x p):
- * p = 3, k = x; p = 2, the sphere k = c + r n(theta, phi). */
+ * p = 3, k = x; p = 2, the ellipsoid k = c + M n(theta, phi), n the unit vector. */
 typedef struct {
     int p;
-    double c[3], r;
+    double c[3], M[3][3];
 } map_t;
 
 static void map_eval(const map_t *mp, const double *x, double k[3], double K[3][3])
@@ -80,15 +78,16 @@ static void map_eval(const map_t *mp, const double *x, double k[3], double K[3][
         }
         return;
     }
-    double st = sin(x[0]), ct = cos(x[0]), sp = sin(x[1]), cp = cos(x[1]), r = mp->r;
-    k[0] = mp->c[0] + r * st * cp;
-    k[1] = mp->c[1] + r * st * sp;
-    k[2] = mp->c[2] + r * ct;
-    K[0][0] = r * ct * cp;
-    K[1][0] = r * ct * sp;
-    K[2][0] = -r * st;
-    K[0][1] = -r * st * sp;
-    K[1][1] = r * st * cp;
+    double st = sin(x[0]), ct = cos(x[0]), sp = sin(x[1]), cp = cos(x[1]);
+    double n[3] = {st * cp, st * sp, ct}, nt[3] = {ct * cp, ct * sp, -st}, np[3] = {-st * sp, st * cp, 0};
+    for (int a = 0; a < 3; a++) {
+        k[a] = mp->c[a];
+        for (int b = 0; b < 3; b++) {
+            k[a] += mp->M[a][b] * n[b];
+            K[a][0] += mp->M[a][b] * nt[b];
+            K[a][1] += mp->M[a][b] * np[b];
+        }
+    }
 }
 
 /* Solve the p x p system A y = rhs (p <= 3) by Gaussian elimination with
@@ -130,6 +129,7 @@ typedef struct {
     double k[3], g;
     double kerr;   /* length of the Gauss-Newton step still left at the end */
     double smin, smax; /* smallest and largest singular values of Jk at the end */
+    double Jk[3][3];   /* the pair's linear model d(k+q) = d(k) + Jk q at the end */
     double ge[3];  /* gradient of the mid energy */
     double emid;
 } lm_out_t;
@@ -207,6 +207,7 @@ static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double max
     /* what is left: the undamped Gauss-Newton step in k, and the conditioning */
     double dx[3], dk[3], I3[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
     out->kerr = lm_step(3, Jk, I3, d0, 0, dx, dk) ? norm3(dk) : INFINITY;
+    memcpy(out->Jk, Jk, sizeof out->Jk);
     double JtJ[9] = {0}, ev[3];
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
@@ -271,17 +272,70 @@ static void gauss_legendre(int n, double *x, double *w)
     }
 }
 
-/* Q = -(1/2pi) oint Omega^{hi}.dS over the sphere |k - k0| = r: Gauss-Legendre
- * in cos(theta) (nth points) times the midpoint rule in phi (2 nth points),
- * points evaluated in parallel and summed in a fixed order.  Also the smallest
- * and largest gap of the pair on the points, and where the smallest is (theta, phi). */
-static qkt_status_t sphere_flux(const pctx_t *c, const double k0[3], double r, int nth, double *Q,
-                                double *gmin, double *gmax, double at[2])
+/* The closed surface of the flux: k = c + M n over the unit sphere n.  Around a
+ * linear node d(k0+q) = J q it is the ellipsoid M = rho J^-1, rho = r s_min(J), on
+ * which the pair's gap is 2 rho everywhere and the Berry flux is spread evenly;
+ * it lies inside the sphere of radius r.  When J is (nearly) singular (2 rho <
+ * 100 gap_tol), the sphere M = r 1.  N = |det M| M^-T gives the outward surface
+ * element dS = N n dcos(theta) dphi. */
+typedef struct {
+    double c[3], M[3][3], N[3][3];
+    int ellipsoid;
+} surf_t;
+
+/* Below this gap on the surface the bands count as touching there too: 1e-3 of
+ * the largest gap on it, and at least 10 gap_tol on an ellipsoid (where the linear
+ * model predicts one uniform gap) or 100 gap_tol on a sphere. */
+static double surf_thr(const surf_t *sf, double gap_tol, double gmax)
+{
+    return fmax((sf->ellipsoid ? 10 : 100) * gap_tol, 1e-3 * gmax);
+}
+
+static void surf_make(surf_t *sf, const double c[3], double r, const double J[3][3], double gap_tol)
+{
+    memset(sf, 0, sizeof *sf);
+    memcpy(sf->c, c, sizeof sf->c);
+    double det = J[0][0] * (J[1][1] * J[2][2] - J[1][2] * J[2][1]) - J[0][1] * (J[1][0] * J[2][2] - J[1][2] * J[2][0]) +
+                 J[0][2] * (J[1][0] * J[2][1] - J[1][1] * J[2][0]);
+    double JtJ[9] = {0}, ev[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            for (int l = 0; l < 3; l++) JtJ[3 * i + j] += J[l][i] * J[l][j];
+    double smin = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', 3, JtJ, 3, ev) == 0 ? sqrt(fmax(ev[0], 0)) : 0;
+    double rho = r * smin;
+    if (det != 0 && isfinite(det) && 2 * rho >= 100 * gap_tol) {
+        /* M = rho J^-1 (adjugate / det), N = |det M| M^-T = (rho^2 / |det J|) J^T */
+        double adj[3][3];
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) {
+                int a1 = (b + 1) % 3, a2 = (b + 2) % 3, b1 = (a + 1) % 3, b2 = (a + 2) % 3;
+                adj[a][b] = J[a1][b1] * J[a2][b2] - J[a1][b2] * J[a2][b1];
+            }
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) {
+                sf->M[a][b] = rho * adj[a][b] / det;
+                sf->N[a][b] = rho * rho / fabs(det) * J[b][a];
+            }
+        sf->ellipsoid = 1;
+    } else {
+        for (int a = 0; a < 3; a++) {
+            sf->M[a][a] = r;
+            sf->N[a][a] = r * r;
+        }
+    }
+}
+
+/* Q = -(1/2pi) oint Omega^{hi}.dS over the surface: Gauss-Legendre in cos(theta)
+ * (nth points) times the midpoint rule in phi (2 nth points), points evaluated in
+ * parallel and summed in a fixed order.  Also the smallest and largest gap of the
+ * pair on the points, and where the smallest is (theta, phi). */
+static qkt_status_t surf_flux(const pctx_t *c, const surf_t *sf, int nth, double *Q, double *gmin,
+                              double *gmax, double at[2])
 {
     int nph = 2 * nth, nb = c->m->nb;
     long np = (long)nth * nph;
     double *u = malloc((2 * (size_t)nth + 2 * (size_t)np) * sizeof *u);
-    if (!u) return qkt_error(QKT_ENOMEM, "out of memory (sphere quadrature)");
+    if (!u) return qkt_error(QKT_ENOMEM, "out of memory (flux quadrature)");
     double *w = u + nth, *on = w + nth, *gp = on + np, sum = 0;
     gauss_legendre(nth, u, w);
     qkt_status_t st = QKT_OK;
@@ -302,8 +356,11 @@ static qkt_status_t sphere_flux(const pctx_t *c, const double k0[3], double r, i
         for (long i = 0; i < np; i++) {
             if (!tb || st) continue;
             double ct = u[i / nph], sn = sqrt(fmax(0, 1 - ct * ct)), ph = 2 * M_PI * (i % nph + 0.5) / nph;
-            double n[3] = {sn * cos(ph), sn * sin(ph), ct}, k[3];
-            for (int a = 0; a < 3; a++) k[a] = k0[a] + r * n[a];
+            double n[3] = {sn * cos(ph), sn * sin(ph), ct}, k[3], dS[3];
+            for (int a = 0; a < 3; a++) {
+                k[a] = sf->c[a] + sf->M[a][0] * n[0] + sf->M[a][1] * n[1] + sf->M[a][2] * n[2];
+                dS[a] = sf->N[a][0] * n[0] + sf->N[a][1] * n[1] + sf->N[a][2] * n[2];
+            }
             qkt_status_t s = qkt_bands_compute(tb, c->m, k, QKT_BANDS_GEOMETRY);
             if (s) {
 #pragma omp critical(qkt_nodes_sphere)
@@ -315,7 +372,7 @@ static qkt_status_t sphere_flux(const pctx_t *c, const double k0[3], double r, i
             }
             gp[i] = tb->eps[c->hi] - tb->eps[c->lo];
             on[i] = 0;
-            for (int a = 0; a < 3; a++) on[i] += tb->Omega[a * nb + c->hi] * n[a];
+            for (int a = 0; a < 3; a++) on[i] += tb->Omega[a * nb + c->hi] * dS[a];
         }
         qkt_bands_free(tb);
     }
@@ -332,12 +389,13 @@ static qkt_status_t sphere_flux(const pctx_t *c, const double k0[3], double r, i
             at[1] = 2 * M_PI * (i % nph + 0.5) / nph;
         }
         *gmax = fmax(*gmax, gp[i]);
-        sum += w[i / nph] * (2 * M_PI / nph) * r * r * on[i];
+        sum += w[i / nph] * (2 * M_PI / nph) * on[i];
     }
     free(u);
     *Q = -sum / (2 * M_PI);
-    if (!isfinite(*Q)) return qkt_error(QKT_ENUM, "non-finite Berry flux on the sphere of radius %g around "
-                                        "k = (%g, %g, %g)", r, k0[0], k0[1], k0[2]);
+    if (!isfinite(*Q))
+        return qkt_error(QKT_ENUM, "non-finite Berry flux through the surface around k = (%g, %g, %g)", sf->c[0],
+                         sf->c[1], sf->c[2]);
     return QKT_OK;
 }
 
@@ -420,24 +478,26 @@ static qkt_status_t check_opts(const qkt_node_opts_t *o)
     if (o->grid < 4 || o->grid > 256) return qkt_error(QKT_EINVAL, "node search grid must be in [4, 256], got %d", o->grid);
     if (!(o->tol > 0 && o->tol <= 1e-2)) return qkt_error(QKT_EINVAL, "node gap tolerance must be in (0, 1e-2], got %g", o->tol);
     if (!(o->radius >= 0) || !isfinite(o->radius))
-        return qkt_error(QKT_EINVAL, "chirality sphere radius must be >= 0 (0: automatic), got %g", o->radius);
+        return qkt_error(QKT_EINVAL, "chirality surface radius must be >= 0 (0: automatic), got %g", o->radius);
     if (o->nquad < 2 || o->nquad > 512) return qkt_error(QKT_EINVAL, "node quadrature points must be in [2, 512], got %d", o->nquad);
     if (!(o->qtol > 0) || !isfinite(o->qtol)) return qkt_error(QKT_EINVAL, "node quadrature tolerance must be > 0, got %g", o->qtol);
     return QKT_OK;
 }
 
-/* Does the pair's gap stay open on the sphere of radius r around k?  The gap
- * is sampled on the first quadrature and minimized on the sphere from the
- * lowest sample; below thr = max(100 gap_tol, 1e-3 x its largest value there)
- * the bands (nearly) touch on the sphere too: an extended degeneracy through k. */
-static qkt_status_t sphere_open(pctx_t *c, const double k[3], double r, int nth, double gap_tol, int *open,
-                                double *sgap)
+/* Does the pair's gap stay open on the surface around the touching?  The gap
+ * is sampled on the first quadrature and minimized on the surface from the
+ * lowest sample; below surf_thr() the bands (nearly) touch on the surface too:
+ * an extended degeneracy. */
+static qkt_status_t surf_open(pctx_t *c, const surf_t *sf, int nth, double gap_tol, int *open, double *sgap)
 {
     double Q, gmin, gmax, at[2] = {0, 0};
-    qkt_status_t s = sphere_flux(c, k, r, nth, &Q, &gmin, &gmax, at);
+    qkt_status_t s = surf_flux(c, sf, nth, &Q, &gmin, &gmax, at);
     if (s) return s;
-    double thr = fmax(100 * gap_tol, 1e-3 * gmax);
-    map_t mp = {2, {k[0], k[1], k[2]}, r};
+    double thr = surf_thr(sf, gap_tol, gmax);
+    map_t mp = {2, {sf->c[0], sf->c[1], sf->c[2]}, {{0}}};
+    memcpy(mp.M, sf->M, sizeof mp.M);
+    double r = 0;
+    for (int a = 0; a < 3; a++) r = fmax(r, norm3(sf->M[a]));
     lm_out_t lo;
     if (gmin > thr && (s = lm_descend(c, &mp, at, r, 0.5 * thr, 30, &lo))) return s;
     *sgap = gmin > thr ? fmin(gmin, lo.g) : gmin;
@@ -674,7 +734,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
             pctx_t c = {m, tb, pairs[p], pairs[p] + 1};
             double x[3];
             grid_point(&g, cand[ic].pt, x);
-            map_t mp = {3, {0, 0, 0}, 0};
+            map_t mp = {3, {0, 0, 0}, {{0}}};
             qkt_status_t s = lm_descend(&c, &mp, x, 2 * g.hmax, 1e-6 * gap_tol, LM_MAXIT, &res[ic]);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
@@ -726,7 +786,9 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
             if (onext) continue;
             int open;
             double sgap;
-            if ((st = sphere_open(&c, kf, r0, opts->nquad, gap_tol, &open, &sgap))) goto done;
+            surf_t sf;
+            surf_make(&sf, kf, r0, lo.Jk, gap_tol);
+            if ((st = surf_open(&c, &sf, opts->nquad, gap_tol, &open, &sgap))) goto done;
             if (!open) {
                 if (next == capext) {
                     int nc = capext ? 2 * capext : 16;
@@ -769,7 +831,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         nd->block = band_block(m, c.lo);
     }
 
-    /* 5. sphere radius: well inside the distance to every other touching of the block */
+    /* 5. surface size: well inside the distance to every other touching of the block */
     for (int i = 0; i < nlist; i++) {
         if (!list[i].isolated) continue;
         double dnn = INFINITY;
@@ -784,12 +846,16 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         if (nd->isolated) {
             pctx_t c = {m, b, nd->band, nd->band + 1};
             int nth = opts->nquad;
-            double Q1, Q2, gmin, gmax, at[2];
-            if ((st = sphere_flux(&c, nd->k, nd->radius, nth, &Q1, &gmin, &gmax, at))) goto done;
+            double Q1, Q2, gmin, gmax, at[2], gg, d0[3], Jk[3][3], ge[3];
+            surf_t sf;
+            if ((st = pair_model(&c, nd->k, &gg, d0, Jk, ge))) goto done;
+            surf_make(&sf, nd->k, nd->radius, Jk, gap_tol);
+            if ((st = surf_flux(&c, &sf, nth, &Q1, &gmin, &gmax, at))) goto done;
+            nd->ellipsoid = sf.ellipsoid;
             nd->sphere_gap = fmin(nd->sphere_gap, gmin);
-            nd->isolated = gmin > fmax(100 * gap_tol, 1e-3 * gmax);
+            nd->isolated = gmin > surf_thr(&sf, gap_tol, gmax);
             while (nd->isolated) {
-                if ((st = sphere_flux(&c, nd->k, nd->radius, 2 * nth, &Q2, &gmin, &gmax, at))) goto done;
+                if ((st = surf_flux(&c, &sf, 2 * nth, &Q2, &gmin, &gmax, at))) goto done;
                 nth *= 2;
                 nd->sphere_gap = fmin(nd->sphere_gap, gmin);
                 if (fabs(Q2 - Q1) < opts->qtol || nth >= 4 * opts->nquad) {
@@ -820,7 +886,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         if (keep) list[w++] = list[i];
     }
     nlist = w;
-    qsort(list, nlist, sizeof *list, node_cmp);
+    if (nlist > 1) qsort(list, nlist, sizeof *list, node_cmp);
     for (int i = 0; i < nlist && i < max; i++) nodes[i] = list[i];
     *n = nlist;
 

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# test_info.sh - `qkt info` ($QKT_BIN): Weyl nodes and Fermi pockets of weyl2 (pockets
+# Q = +1, -1 at b = 0.2; one pocket Q = 0 at b = 0.05; a gap), node, dirac, rashba2d,
+# lattice_weyl; JSON and table; malformed input (exit 2 naming the key).
+set -u
+BIN=${QKT_BIN:-build/qkt}
+T=$(mktemp -d "${TMPDIR:-/tmp}/qkt_test_info.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+run() {
+    "$BIN" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+expect_rc() { # WANT WHAT
+    if [ "$rc" -eq "$1" ]; then ok "$2: exit $rc"; else bad "$2: exit $rc, want $1; stderr: $(head -c 400 "$T/err")"; fi
+}
+expect_in() { # FILE NEEDLE WHAT
+    if grep -qF -- "$2" "$1"; then ok "$3: $(basename "$1") contains '$2'"; else
+        bad "$3: $(basename "$1") lacks '$2'; it has: $(head -c 400 "$1")"; fi
+}
+# pycheck WHAT PYTHON-EXPRESSION (d = the JSON document in $T/out, r = d['results'],
+# N = r['nodes']['list'], P = r['pockets']['list']; must be true)
+pycheck() {
+    if python3 - "$T/out" "$2" <<'EOF'; then ok "$1"; else bad "$1 ($2)"; fi
+import json, math, sys
+try:
+    d = json.load(open(sys.argv[1]))
+    r = d['results']
+    N = r.get('nodes', {}).get('list', [])
+    P = r.get('pockets', {}).get('list', [])
+    ok = eval(sys.argv[2])
+except Exception as e:
+    print('   python: %s' % e)
+    ok = False
+sys.exit(0 if ok else 1)
+EOF
+}
+
+if [ ! -x "$BIN" ]; then
+    echo "FAIL qkt program not found at '$BIN' (set QKT_BIN)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# ------------------------------------------------------------------ help
+run --help
+expect_rc 0 "--help"
+expect_in "$T/out" "info" "--help lists the info command"
+run info --help
+expect_rc 0 "info --help"
+for k in info.mu info.T info.search_grid info.node_tol info.node_radius; do
+    expect_in "$T/out" "$k" "info --help lists $k"
+done
+
+# ------------------------------------------------------------------ weyl2, b = 0.2: two nodes, two pockets
+# Nodes (0, 0, -+b/v); near (0, 0, -b) the block is v(qx sx + qy sy) + v qz sz: Q = +1.
+# At mu = 0.1 < b the Fermi surface is two spheres of radius mu/v, one per node,
+# each with Q of its node (Eq. 3) and dos = mu^2/(2 pi^2 v^3) (T -> 0).
+cat >"$T/w.ini" <<'EOF'
+[model]
+name = weyl2
+v = 1
+b = 0.2
+[info]
+mu = 0.1
+T = 0.005
+EOF
+run info "$T/w.ini" --json
+expect_rc 0 "info weyl2 b=0.2"
+pycheck "JSON parses; command info" "d['command'] == 'info' and d['status'] == 'ok'"
+pycheck "model block: weyl2, 2 bands, 3D, continuum, natural units" "r['model']['name'] == 'weyl2' and r['model']['bands'] == 2 and r['model']['dim'] == 3 and r['model']['periodic'] is False and r['model']['unit_system'].startswith('natural')"
+pycheck "model parameters v = 1, b = 0.2, Delta = 0" "r['model']['parameters']['v'] == 1 and r['model']['parameters']['b'] == 0.2 and r['model']['parameters']['Delta'] == 0"
+pycheck "two Weyl nodes at (0, 0, -+0.2) (tol 1e-9)" "len(N) == 2 and abs(N[0]['k'][2] + 0.2) < 1e-9 and abs(N[1]['k'][2] - 0.2) < 1e-9 and max(abs(n['k'][a]) for n in N for a in (0, 1)) < 1e-9"
+pycheck "node chiralities +1 (kz < 0), -1 (kz > 0); flux within 1e-6" "[n['chirality'] for n in N] == [1, -1] and abs(N[0]['flux'] - 1) < 1e-6 and abs(N[1]['flux'] + 1) < 1e-6"
+pycheck "nodes carry energy 0 +- err, bands [0, 1], radius, flux_err, gap_tol" "all(abs(n['energy']) <= 1e-12 and n['bands'] == [0, 1] and n['radius'] > 0 and 'flux_err' in n and 'energy_err' in n and n['gap'] <= n['gap_tol'] for n in N)"
+pycheck "node chiralities sum to 0; no extended touchings" "r['nodes']['chirality_sum'] == 0 and r['nodes']['extended'] == []"
+pycheck "two pockets" "r['pockets']['count'] == 2 and len(P) == 2 and r['pockets']['in_gap'] is False"
+pycheck "pocket chiralities (Eq. 3) +1 and -1 (tol 0.01) with error estimates" "sorted(round(p['chirality']) for p in P) == [-1, 1] and all(abs(abs(p['chirality']) - 1) < 0.01 and p['chirality_err'] < 0.01 for p in P)"
+pycheck "each pocket has the chirality of the node it encloses (centre kz sign)" "all((p['chirality'] > 0) == (p['center'][2] < 0) for p in P)"
+pycheck "pocket centres at kz = -+0.2 (tol 0.01)" "all(abs(abs(p['center'][2]) - 0.2) < 0.01 for p in P)"
+pycheck "pocket dos = mu^2/(2 pi^2 v^3) = 5.066e-4 (tol 2%, finite T)" "all(abs(p['dos'] / (0.01 / (2 * math.pi**2)) - 1) < 0.02 for p in P)"
+pycheck "inputs recorded: info.mu, info.T from the file, search grid default" "d['inputs']['info.mu'] == 0.1 and d['inputs']['info.T'] == 0.005 and d['input_origins']['info.search_grid'] == 'default'"
+
+run info "$T/w.ini"
+expect_rc 0 "info weyl2 b=0.2 (table)"
+expect_in "$T/out" "Weyl nodes:" "table has the node section"
+expect_in "$T/out" "chirality = 1" "table shows a node of chirality 1"
+expect_in "$T/out" "chirality = -1" "table shows a node of chirality -1"
+expect_in "$T/out" "flux = " "table shows the raw flux"
+expect_in "$T/out" "+/- " "table shows error estimates"
+expect_in "$T/out" "Fermi pockets:" "table has the pocket section"
+expect_in "$T/out" "unit_system = natural units (hbar = e = 1)" "table names the unit system"
+
+# ------------------------------------------------------------------ weyl2, b = 0.05: one pocket around both nodes
+run info "$T/w.ini" --set model.b=0.05 --json
+expect_rc 0 "info weyl2 b=0.05"
+pycheck "two nodes at (0, 0, -+0.05), chiralities +1, -1" "len(N) == 2 and abs(N[0]['k'][2] + 0.05) < 1e-9 and abs(N[1]['k'][2] - 0.05) < 1e-9 and [n['chirality'] for n in N] == [1, -1]"
+pycheck "one pocket (mu = 0.1 > b: the two Fermi spheres merge)" "r['pockets']['count'] == 1 and len(P) == 1"
+pycheck "its chirality is 0 (tol 0.01)" "abs(P[0]['chirality']) < 0.01"
+
+# ------------------------------------------------------------------ gapped weyl2: mu in the gap
+run info "$T/w.ini" --set model.b=0.05 --set model.Delta=0.1 --set info.mu=0.02 --json
+expect_rc 0 "info gapped weyl2 (Delta > b), mu = 0.02 in the gap 2(Delta - b) = 0.1"
+pycheck "no nodes, no pockets, in_gap" "len(N) == 0 and r['nodes']['count'] == 0 and r['pockets']['count'] == 0 and r['pockets']['in_gap'] is True"
+run info "$T/w.ini" --set model.b=0.05 --set model.Delta=0.1 --set info.mu=0.02
+expect_in "$T/out" "lies in a gap" "table says mu lies in a gap"
+
+# ------------------------------------------------------------------ node, Eq. (91): one pocket, Q = chirality
+for q in 1 -1; do
+    run info --set model.name=node --set model.chirality=$q --set info.mu=0.1 --json
+    expect_rc 0 "info node chirality=$q"
+    pycheck "node Q=$q: one node at the origin with chirality $q" "len(N) == 1 and N[0]['chirality'] == $q and max(abs(x) for x in N[0]['k']) < 1e-10"
+    pycheck "node Q=$q: one pocket with chirality $q (tol 0.01)" "len(P) == 1 and abs(P[0]['chirality'] - ($q)) < 0.01"
+done
+
+# ------------------------------------------------------------------ dirac: blocks
+run info --set model.name=dirac --set info.pockets=false --json
+expect_rc 0 "info dirac, pockets off"
+pycheck "dirac: two blocks; nodes Q = +1 in block 0, -1 in block 1" "r['model']['blocks'] == 2 and [(n['block'], n['chirality']) for n in N] == [(0, 1), (1, -1)]"
+pycheck "dirac: pockets section absent when info.pockets = false" "'pockets' not in r"
+
+# ------------------------------------------------------------------ 2D model
+run info --set model.name=rashba2d --json
+expect_rc 0 "info rashba2d"
+pycheck "2D: nodes not defined" "r['nodes']['defined'] is False and r['model']['dim'] == 2"
+pycheck "2D: pockets without chirality" "r['pockets']['count'] >= 1 and all('chirality' not in p for p in P)"
+
+# ------------------------------------------------------------------ periodic model
+run info --set model.name=lattice_weyl --set info.pockets=false --json
+expect_rc 0 "info lattice_weyl"
+pycheck "lattice_weyl: nodes (0, 0, -+0.5), Q = +1, -1, reduced coordinates given" "len(N) == 2 and abs(N[0]['k'][2] + 0.5) < 1e-9 and abs(N[1]['k'][2] - 0.5) < 1e-9 and [n['chirality'] for n in N] == [1, -1] and abs(N[1]['k_frac'][2] - 0.5 / (2 * math.pi)) < 1e-9"
+
+# ------------------------------------------------------------------ nodes about to annihilate
+# weyl2 with b = 0.100001, Delta = 0.1: nodes 9e-4 apart, flux not resolved -> warning
+run info --set model.name=weyl2 --set model.b=0.100001 --set model.Delta=0.1 --set info.pockets=false --json
+expect_rc 0 "info weyl2 b=0.100001 Delta=0.1"
+expect_in "$T/err" "is not close to an integer" "unresolved chirality: warning on stderr"
+pycheck "unresolved chirality: warning in the JSON" "len(d['warnings']) >= 1 and len(N) == 2"
+run info --set model.name=weyl2 --set model.b=0.10001 --set model.Delta=0.1 --set info.pockets=false --json
+expect_rc 0 "info weyl2 b=0.10001 Delta=0.1 (nodes 0.0028 apart, one scan cell)"
+pycheck "nodes 0.0028 apart: both found, Q = +1, -1, flux through ellipsoids within 1e-6" "[n['chirality'] for n in N] == [1, -1] and all(n['ellipsoid'] and abs(abs(n['flux']) - 1) < 1e-6 for n in N) and d['warnings'] == []"
+
+# ------------------------------------------------------------------ malformed input
+run info "$T/w.ini" --set info.T=-1
+expect_rc 2 "info.T = -1"
+expect_in "$T/err" "info.T" "info.T = -1: message names info.T"
+expect_in "$T/err" "--set" "info.T = -1: message names the origin"
+printf '[model]\nname = weyl2\n[info]\nT = -1\n' >"$T/badT.ini"
+run info "$T/badT.ini"
+expect_rc 2 "info.T = -1 in a file"
+expect_in "$T/err" "badT.ini:4" "info.T = -1 in a file: names file:line"
+run info "$T/w.ini" --set info.search_grid=2
+expect_rc 2 "info.search_grid = 2"
+expect_in "$T/err" "info.search_grid" "search_grid: message names the key"
+run info "$T/w.ini" --set info.node_tol=0.5
+expect_rc 2 "info.node_tol = 0.5"
+expect_in "$T/err" "info.node_tol" "node_tol: message names the key"
+run info "$T/w.ini" --set info.node_radius=-1
+expect_rc 2 "info.node_radius = -1"
+run info "$T/w.ini" --set info.mu=abc
+expect_rc 2 "info.mu not a number"
+expect_in "$T/err" "info.mu" "info.mu: message names the key"
+run info "$T/w.ini" --set info.temperature=1
+expect_rc 2 "unknown key info.temperature"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
