@@ -175,7 +175,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         pk->gmin[a] = pk->umin[a];
         pk->gmax[a] = pk->umax[a];
     }
-    if (!m->periodic) {
+    for (int grow = 0; grow < 8 && !m->periodic; grow++) {
         const int N1 = 40;
         int ilo[3] = {N1, N1, N1}, ihi[3] = {-1, -1, -1};
         qkt_bands_t *b1 = qkt_bands_alloc(nb);
@@ -225,12 +225,28 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
             }
         }
         qkt_bands_free(b1);
+        /* the thermal window reaches a closed face of the box: the box is too
+         * small for this mu (e.g. a parabolic band); double it and scan again */
+        int touch = 0;
+        for (int a = 0; a < D; a++)
+            if (!pk->open[a] && ihi[a] >= 0 && (ilo[a] == 0 || ihi[a] == N1 - 1)) touch = 1;
+        if (touch && grow < 7) {
+            for (int a = 0; a < D; a++)
+                if (!pk->open[a]) {
+                    pk->umin[a] *= 2;
+                    pk->umax[a] *= 2;
+                    pk->gmin[a] = pk->umin[a];
+                    pk->gmax[a] = pk->umax[a];
+                }
+            continue;
+        }
         for (int a = 0; a < D; a++) {
             if (ihi[a] < 0) break; /* no Fermi surface: keep the whole domain */
             int l = ilo[a] > 0 ? ilo[a] - 1 : 0, h = ihi[a] < N1 - 1 ? ihi[a] + 2 : N1;
             pk->gmin[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * l / N1;
             pk->gmax[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * h / N1;
         }
+        break;
     }
     const int NBL = m->nblock;
     pk->bblock = calloc(nb, sizeof(int));
