@@ -21,7 +21,7 @@ static const qkt_key_t keys[] = {
     {"sweep.output", "out/sweep", "path", "prefix of the files written: PREFIX.tsv, PREFIX.png, PREFIX.svg"},
     {"sweep.plot", "true", "bool", "draw the plot with gnuplot"},
     {"sweep.title", "", "-", "plot title"},
-    {"sweep.ylabel", "value (units: see the JSON 'units')", "-", "plot y-axis label"},
+    {"sweep.ylabel", "value (units in the JSON output)", "-", "plot y-axis label"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -39,6 +39,18 @@ static const char help[] =
     "  [sweep]\n  command = mc\n  vary = model.b=0:0.3:31\n  fields = weyl.k0 weyl.C weyl.C_S weyl.C_xi weyl.C_valley\n";
 
 #define MAXF 32
+
+/* a text for a single-quoted gnuplot string (' doubled) */
+static const char *gq(const char *in, char *buf, size_t n)
+{
+    size_t o = 0;
+    for (; *in && o + 3 < n; in++) {
+        if (*in == '\'') buf[o++] = '\'';
+        buf[o++] = *in;
+    }
+    buf[o] = '\0';
+    return buf;
+}
 
 static int run(qkt_cli_t *cli)
 {
@@ -193,7 +205,7 @@ static int run(qkt_cli_t *cli)
             int xc = 0;
             for (int f = 0; f < nf; f++)
                 if (xfield[0] && !strcmp(fld[f], xfield)) xc = 1 + 2 * f;
-            char script[8192];
+            char script[8192], q1[300], q2[600], q3[600];
             size_t sl = 0;
             char png[1100], svg[1100];
             snprintf(png, sizeof png, "%s.png", prefix);
@@ -202,8 +214,8 @@ static int run(qkt_cli_t *cli)
                 sl += snprintf(script + sl, sizeof script - sl,
                                "set terminal %s size 800,560 noenhanced\nset output '%s.tmp'\nset key left top\n"
                                "set grid\nset xlabel '%s'\nset ylabel '%s'\nset title '%s'\nplot ",
-                               term ? "svg" : "pngcairo", term ? svg : png, colname[xc], ylabel,
-                               title[0] ? title : command);
+                               term ? "svg" : "pngcairo", term ? svg : png, gq(colname[xc], q1, sizeof q1),
+                               gq(ylabel, q2, sizeof q2), gq(title[0] ? title : command, q3, sizeof q3));
                 for (int f = 0; f < nf; f++) {
                     if (1 + 2 * f == xc) continue;
                     sl += snprintf(script + sl, sizeof script - sl, "%s'%s.tsv' using %d:%d:%d with yerrorlines title '%s'",

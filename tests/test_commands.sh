@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# test_commands.sh - end-to-end tests of the engine commands (sigma, mc, cme,
+# streda, pump, sweep, run): results in the documented JSON schema, physics
+# values at loose tolerances (the precise anchors are in test_engine.c), bad
+# input (exit 2 with a message naming the key), and no partial output files.
+set -u
+BIN=${QKT_BIN:-build/qkt}
+T=$(mktemp -d "${TMPDIR:-/tmp}/qkt_test_commands.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+run() {
+    "$BIN" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+expect_rc() {
+    if [ "$rc" -eq "$1" ]; then ok "$2: exit $rc"; else bad "$2: exit $rc, want $1; stderr: $(head -c 400 "$T/err")"; fi
+}
+expect_in() {
+    if grep -qF -- "$2" "$1"; then ok "$3: contains '$2'"; else bad "$3: lacks '$2'; has: $(head -c 400 "$1")"; fi
+}
+# pycheck WHAT EXPR: EXPR on the JSON document d (results r) must be true
+pycheck() {
+    if python3 -c "
+import json, math, sys
+d = json.load(open('$T/out')); r = d['results']; pi = math.pi
+sys.exit(0 if ($2) else 1)" 2>"$T/pyerr"; then ok "$1"; else bad "$1 ($(head -c 300 "$T/pyerr"))"; fi
+}
+
+cat >"$T/weyl2.ini" <<'INI'
+[model]
+name = weyl2
+b = 0.2
+[run]
+mu = 0.1
+T = 0.005
+B = 0 0 1
+[numerics]
+reltol = 1e-2
+INI
+
+# mc: the JSON schema and C of Fig. 3 at k0 = 0.2 (PHYSICS.md anchor 5: 0.41052)
+run mc "$T/weyl2.ini" --set mc.E="0 0 1" --json
+expect_rc 0 "mc on weyl2"
+pycheck "mc: sigma2 is an object xx..zz with errors" "all(k in r['sigma2'] for k in ['xx','xy','zz','zz_err'])"
+pycheck "mc: C = 0.4105 +- 1% (anchor 5)" "abs(r['weyl']['C'] - 0.41052) < 0.0041"
+pycheck "mc: C_S : C_xi = 2 (anchor 5)" "abs(r['weyl']['C_S'] / r['weyl']['C_xi'] - 2) < 0.02"
+pycheck "mc: two pockets with chirality -1, +1" "sorted(round(p['chirality']) for p in r['pockets']) == [-1, 1]"
+pycheck "mc: numerics block" "r['numerics']['converged'] in (True, False) and r['numerics']['evaluations'] > 0"
+pycheck "mc: inputs after defaults" "d['inputs']['run.rule'] == 'paper' and 'version' in json.dumps(d)"
+
+# pump: per pocket rate_qkt = (2/3) rate_semiclassical (Eq. 105)
+run pump "$T/weyl2.ini" --set run.E="0 0 1" --json
+expect_rc 0 "pump on weyl2"
+pycheck "pump: rate_qkt / rate_semiclassical = 2/3 in every pocket" \
+    "all(abs(p['rate_qkt'] / p['rate_semiclassical'] - 2/3) < 0.01 for p in r['pockets'])"
+pycheck "pump: rates sum to zero" "abs(r['sum_over_pockets']) < 1e-6"
+
+# sigma: order 0 and 1 tensors, JSON keys
+run sigma "$T/weyl2.ini" --json
+expect_rc 0 "sigma on weyl2"
+pycheck "sigma: sigma0 and sigma1 tensors" "'sigma0' in r and 'sigma1' in r and 'xy_err' in r['sigma1']"
+pycheck "sigma: sigma1_zz = 0 for E || B (anchor 7)" "abs(r['sigma1']['zz']) <= 1e-3 * abs(r['sigma1']['xy']) + 3 * r['sigma1']['zz_err']"
+
+# cme: j, j_S, j_xi arrays; zero for equal node chemical potentials (Eq. 90)
+run cme "$T/weyl2.ini" --json
+expect_rc 0 "cme on weyl2"
+pycheck "cme: j, j_S, j_xi are [x, y, z] with errors" "len(r['j']) == 3 and len(r['j_err']) == 3 and len(r['j_S']) == 3"
+pycheck "cme: j_z = 0 for mu+ = mu- (Eq. 90)" "abs(r['j'][2]) < 1e-2 * abs(r['j_S'][2]) + 3 * r['j_err'][2]"
+
+# bad input: message names the key and its place, exit 2, no output file
+run mc "$T/weyl2.ini" --set run.T=-1 --output "$T/res.json"
+expect_rc 2 "negative temperature"
+expect_in "$T/err" "run.T" "negative temperature: message names the key"
+[ ! -e "$T/res.json" ] && ok "no output file after an error" || bad "an output file was left after an error"
+run mc "$T/weyl2.ini" --set run.rule=rtx
+expect_rc 2 "unknown rule"
+expect_in "$T/err" "run.rule" "unknown rule: message names the key"
+run cme "$T/weyl2.ini" --set run.B="0 0 0"
+expect_rc 2 "zero magnetic field"
+expect_in "$T/err" "run.B" "zero field: message names the key"
+run sigma "$T/weyl2.ini" --set numerics.reltol=nan
+expect_rc 2 "NaN tolerance"
+run sweep "$T/weyl2.ini" --vary model.b=0.1:0.2
+expect_rc 2 "malformed --vary"
+
+# sweep: two points, table and plot written, rows in JSON
+cat >>"$T/weyl2.ini" <<'INI'
+[mc]
+E = 0 0 1
+[sweep]
+command = mc
+fields = weyl.k0 weyl.C
+INI
+run sweep "$T/weyl2.ini" --vary model.b=0.15:0.25:2 --set sweep.output="$T/sw" --json
+expect_rc 0 "sweep of two points"
+pycheck "sweep: one JSON row per point with k0 and C" "len(r['rows']) == 2 and all('C' in x and 'k0' in x for x in r['rows'])"
+[ -s "$T/sw.tsv" ] && ok "sweep wrote the table" || bad "no table $T/sw.tsv"
+if command -v gnuplot >/dev/null; then
+    [ -s "$T/sw.png" ] && [ -s "$T/sw.svg" ] && ok "sweep wrote PNG and SVG" || bad "no plot"
+fi
+ls "$T"/*.tmp >/dev/null 2>&1 && bad "temporary files left behind" || ok "no temporary files left"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
