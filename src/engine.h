@@ -99,6 +99,7 @@ struct qkt_pockets {
     double umin[3], umax[3]; /* integration domain (u coordinates) */
     double gmin[3], gmax[3]; /* box of the pocket grid (u coordinates) */
     int open[3];         /* open axes use the map k = s u/(1 - u^2) */
+    int wrap[3];         /* pocket grid wraps around the zone along this axis */
     double scale;        /* s of the open-axis map */
     int nblk;            /* blocks (valleys) of the model */
     int *bblock;         /* block of each band */

@@ -101,7 +101,7 @@ static int cell_neighbour(const qkt_pockets_t *pk, const int ci[3], int a, int d
     int cj[3] = {ci[0], ci[1], ci[2]};
     cj[a] += dir;
     if (cj[a] < 0 || cj[a] >= pk->ncell) {
-        if (!pk->periodic) return -1;
+        if (!pk->wrap[a]) return -1;
         cj[a] = (cj[a] + pk->ncell) % pk->ncell;
     }
     return cell_index(pk, cj);
@@ -116,7 +116,7 @@ int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m)
         double x = (u - pk->gmin[a]) / (pk->gmax[a] - pk->gmin[a]) * pk->ncell;
         int i = (int)floor(x);
         if (i < 0 || i >= pk->ncell) {
-            if (pk->periodic) i = ((i % pk->ncell) + pk->ncell) % pk->ncell;
+            if (pk->wrap[a]) i = ((i % pk->ncell) + pk->ncell) % pk->ncell;
             else return -1;
         }
         c[a] = i;
@@ -175,8 +175,9 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         pk->gmin[a] = pk->umin[a];
         pk->gmax[a] = pk->umax[a];
     }
-    for (int grow = 0; grow < 8 && !m->periodic; grow++) {
-        const int N1 = 40;
+    for (int a = 0; a < 3; a++) pk->wrap[a] = m->periodic;
+    for (int grow = 0; grow < 8; grow++) {
+        const int N1 = m->periodic ? 24 : 40;
         int ilo[3] = {N1, N1, N1}, ihi[3] = {-1, -1, -1};
         qkt_bands_t *b1 = qkt_bands_alloc(nb);
         if (!b1) {
@@ -229,7 +230,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
          * small for this mu (e.g. a parabolic band); double it and scan again */
         int touch = 0;
         for (int a = 0; a < D; a++)
-            if (!pk->open[a] && ihi[a] >= 0 && (ilo[a] == 0 || ihi[a] == N1 - 1)) touch = 1;
+            if (!m->periodic && !pk->open[a] && ihi[a] >= 0 && (ilo[a] == 0 || ihi[a] == N1 - 1)) touch = 1;
         if (touch && grow < 7) {
             for (int a = 0; a < D; a++)
                 if (!pk->open[a]) {
@@ -242,6 +243,10 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         }
         for (int a = 0; a < D; a++) {
             if (ihi[a] < 0) break; /* no Fermi surface: keep the whole domain */
+            /* a lattice model keeps the whole zone (with wrap-around) along an
+             * axis where the window reaches both zone faces */
+            if (m->periodic && ilo[a] == 0 && ihi[a] == N1 - 1) continue;
+            if (m->periodic) pk->wrap[a] = 0;
             int l = ilo[a] > 0 ? ilo[a] - 1 : 0, h = ihi[a] < N1 - 1 ? ihi[a] + 2 : N1;
             pk->gmin[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * l / N1;
             pk->gmax[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * h / N1;
@@ -880,7 +885,7 @@ static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_t
 static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls,
                           int merge_all)
 {
-    if (m->periodic || pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > 8) return 0;
+    if (pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > 8) return 0;
     int D = pk->dim, N = pk->ncell, nbl = 0;
     size_t ncells = 1;
     for (int a = 0; a < D; a++) ncells *= N;
@@ -996,8 +1001,18 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
             for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - balls[q].c[a], 2);
             R2 = fmin(R2, sqrt(d2) - balls[q].R1);
         }
-        for (int a = 0; a < D; a++)
-            if (!pk->open[a]) R2 = fmin(R2, pk->umax[a] - fabs(balls[b].c[a]));
+        for (int a = 0; a < D; a++) {
+            if (m->periodic) {
+                /* the ball must stay inside the zone |u_a| < 1/2, u_a = k.a_a/(2 pi) */
+                double an = sqrt(m->avec[a][0] * m->avec[a][0] + m->avec[a][1] * m->avec[a][1] +
+                                 m->avec[a][2] * m->avec[a][2]);
+                double ua = (balls[b].c[0] * m->avec[a][0] + balls[b].c[1] * m->avec[a][1] +
+                             balls[b].c[2] * m->avec[a][2]) / (2 * M_PI);
+                R2 = fmin(R2, (0.5 - fabs(ua)) * 2 * M_PI / an);
+            } else if (!pk->open[a]) {
+                R2 = fmin(R2, pk->umax[a] - fabs(balls[b].c[a]));
+            }
+        }
         if (!(R2 > 1.05 * balls[b].R1)) return 0;
         balls[b].R2 = R2;
     }

@@ -1,0 +1,125 @@
+/* bench_engine.c - time and accuracy of the response engine on the paper's
+ * cases: one Fig. 3 point (weyl2, Delta = 0, T = 0.005, mu = 0.1, rule paper,
+ * E || B || z) at several requested accuracies, checked against a tighter run;
+ * the whole 31-point Fig. 3 curve; the anomalous Hall conductivity of weyl4;
+ * the chiral magnetic current of one node.  Prints RESULT lines for
+ * bench/run.sh.  Uses every core (the engine's OpenMP threads). */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "qkt.h"
+
+static const double PI = 3.14159265358979323846;
+
+static double fig3_point(double b, double reltol, size_t *neval, double *secs, double *err)
+{
+    qkt_model_t *m = qkt_model_alloc("weyl2");
+    qkt_model_set(m, "b", &b, 1);
+    qkt_model_setup(m);
+    qkt_params_t p;
+    qkt_params_default(&p);
+    p.mu = 0.1;
+    p.T = 0.005;
+    p.order = 2;
+    p.nu_mask = 4;
+    p.al_mask = 4;
+    p.reltol = reltol;
+    qkt_response_t r;
+    double C = NAN;
+    if (qkt_response_compute(m, &p, &r) == QKT_OK) {
+        double norm = 1 / (4 * PI * PI * p.mu * p.mu);
+        C = r.tau2[0][1][2][2].v[2][2] / norm;
+        *err = r.tau2[0][1][2][2].e[2][2] / norm;
+        *neval = r.neval;
+        *secs = r.seconds;
+    } else {
+        printf("# fig3 point failed: %s\n", qkt_strerror());
+    }
+    qkt_response_free(&r);
+    qkt_model_free(m);
+    return C;
+}
+
+int main(void)
+{
+    omp_set_num_threads(omp_get_num_procs());
+    printf("# threads %d\n", omp_get_max_threads());
+    size_t n;
+    double s, e;
+    /* reference point at reltol 1e-5 */
+    double Cref = fig3_point(0.2, 1e-5, &n, &s, &e);
+    printf("RESULT fig3_point_1e-5 C %.8f 1\nRESULT fig3_point_1e-5 seconds %.3f s\nRESULT fig3_point_1e-5 kpoints %zu k\n",
+           Cref, s, n);
+    const double tols[3] = {1e-2, 1e-3, 1e-4};
+    for (int i = 0; i < 3; i++) {
+        double C = fig3_point(0.2, tols[i], &n, &s, &e);
+        char name[64];
+        snprintf(name, sizeof name, "fig3_point_%.0e", tols[i]);
+        printf("RESULT %s seconds %.3f s\n", name, s);
+        printf("RESULT %s kpoints %zu k\n", name, n);
+        printf("RESULT %s est_rel_error %.2e 1\n", name, e / fabs(C));
+        printf("RESULT %s true_rel_error %.2e 1\n", name, fabs(C - Cref) / fabs(Cref));
+    }
+    /* the whole curve, k0 = 0 ... 0.3, 31 points at 1e-3 */
+    double tot = 0, emax = 0;
+    size_t ntot = 0;
+    for (int i = 0; i <= 30; i++) {
+        double b = 0.01 * i;
+        double C = fig3_point(b, 1e-3, &n, &s, &e);
+        tot += s;
+        ntot += n;
+        emax = fmax(emax, e / fabs(C));
+    }
+    printf("RESULT fig3_curve_31pts seconds %.3f s\nRESULT fig3_curve_31pts kpoints %zu k\n", tot, ntot);
+    printf("RESULT fig3_curve_31pts max_est_rel_error %.2e 1\n", emax);
+
+    /* anomalous Hall conductivity of weyl4, reltol 1e-3 */
+    {
+        qkt_model_t *m = qkt_model_alloc("weyl4");
+        double b[3] = {0, 0, 0.2};
+        qkt_model_set(m, "b", b, 3);
+        qkt_model_setup(m);
+        qkt_params_t p;
+        qkt_params_default(&p);
+        p.mu = 0.05;
+        p.T = 0.0025;
+        p.order = 0;
+        p.nu_mask = 2;
+        p.al_mask = 0;
+        p.open[0] = p.open[1] = 1;
+        qkt_response_t r;
+        if (qkt_response_compute(m, &p, &r) == QKT_OK) {
+            double ref = -0.2 / (2 * PI * PI);
+            printf("RESULT ahe_weyl4_1e-3 seconds %.3f s\nRESULT ahe_weyl4_1e-3 kpoints %zu k\n", r.seconds, r.neval);
+            printf("RESULT ahe_weyl4_1e-3 true_rel_error %.2e 1\n", fabs(r.sigma0.v[0][1] - ref) / fabs(ref));
+        }
+        qkt_response_free(&r);
+        qkt_model_free(m);
+    }
+    /* chiral magnetic current of one node (Fermi-surface part 2/3 Q mu/(4 pi^2)) */
+    {
+        qkt_model_t *m = qkt_model_alloc("node");
+        qkt_model_setup(m);
+        qkt_params_t p;
+        qkt_params_default(&p);
+        p.mu = 0.1;
+        p.T = 0.005;
+        p.bonly = 1;
+        p.al_mask = 4;
+        qkt_response_t r;
+        if (qkt_response_compute(m, &p, &r) == QKT_OK) {
+            double ref = (2.0 / 3.0) * p.mu / (4 * PI * PI);
+            printf("RESULT cme_node_1e-3 seconds %.3f s\nRESULT cme_node_1e-3 kpoints %zu k\n", r.seconds, r.neval);
+            printf("RESULT cme_node_1e-3 S_part_true_rel_error %.2e 1\n",
+                   fabs(r.cme_S_fs[2][2] + r.cme_S_sea[2][2] - ref) / ref);
+        }
+        qkt_response_free(&r);
+        qkt_model_free(m);
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("RESULT bench_engine peak_rss %.1f MB\n", ru.ru_maxrss / 1024.0);
+    return 0;
+}
