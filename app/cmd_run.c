@@ -90,9 +90,11 @@ static int run(qkt_cli_t *cli)
     v = num(res, "sigma0_parts.intrinsic_SE.xy");
     e = num(res, "sigma0_parts.intrinsic_SE.xy_err");
     qkt_out_scalar(cli, "intrinsic", v, &e, "e^2/hbar");
-    v = num(res, "sigma0_parts.extrinsic_SJ.xy");
-    e = num(res, "sigma0_parts.extrinsic_SJ.xy_err");
-    qkt_out_scalar(cli, "extrinsic", v, &e, "e^2/hbar");
+    if (qkt_json_path(res, "sigma0_parts.extrinsic_SJ")) {
+        v = num(res, "sigma0_parts.extrinsic_SJ.xy");
+        e = num(res, "sigma0_parts.extrinsic_SJ.xy_err");
+        qkt_out_scalar(cli, "extrinsic", v, &e, "e^2/hbar");
+    }
     v = num(res, "sigma0_parts.drude_nE.xy");
     e = num(res, "sigma0_parts.drude_nE.xy_err");
     qkt_out_scalar(cli, "drude", v, &e, "e^2/hbar");

@@ -17,7 +17,8 @@ static const char help[] =
     "run.B, all nine components, from the response tree of the kinetic equation\n"
     "(Eq. 38): sigma^(N) = Tr[(-e) v (L^-1 D_B)^N L^-1 D_E rho0] / E.  sigma^(0) is split\n"
     "into Drude (n_E, ~tau_intra), intrinsic interband (S_E from D_E, Fermi sea:\n"
-    "the anomalous Hall effect) and extrinsic interband (S_E from J(n_E)); sigma^(1)\n"
+    "the anomalous Hall effect) and, with run.nimp_U0sq > 0, extrinsic interband\n"
+    "(S_J = -P^-1 J(n_E), the ladder vertex of short-range disorder, Eq. 16); sigma^(1)\n"
     "by path (Lorentz n_E>n_EB, n_E>S_EB, n_E>xi_EB, anomaly S_E>n_EB, S_E>S_EB) and\n"
     "by powers of tau_intra and tau_inter.\n"
     "\n"
@@ -75,7 +76,11 @@ static int run(qkt_cli_t *cli)
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
     qkt_out_qtensor(cli, "sigma0", &r.sigma0, qkt_sigma_unit(m, 0));
     qkt_out_push(cli, "sigma0_parts", "sigma^(0) by part");
-    for (int t = 0; t < r.npath0; t++) qkt_out_qtensor(cli, r.path0_name[t], &r.path0[t], qkt_sigma_unit(m, 0));
+    for (int t = 0; t < r.npath0; t++) {
+        if (!r.vertex && !strcmp(r.path0_name[t], "extrinsic_SJ")) continue;
+        qkt_out_qtensor(cli, r.path0_name[t], &r.path0[t], qkt_sigma_unit(m, 0));
+    }
+    if (!r.vertex) qkt_out_note(cli, "extrinsic part S_J = -P^-1 J(n_E) not computed (set run.nimp_U0sq > 0)");
     qkt_out_pop(cli);
     if (order >= 1) {
         qkt_tensor_t s1;

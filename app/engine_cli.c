@@ -45,12 +45,14 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         (s = qkt_cli_int(cli, "numerics.icell", &icell)) ||
         (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
-        (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)))
+        (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
+        (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)))
         return s;
     if ((s = positive(cli, "run.T", p->T, 1)) || (s = positive(cli, "run.tau_intra", p->tau_intra, 1)) ||
         (s = positive(cli, "run.tau_inter", p->tau_inter, 1)) || (s = positive(cli, "numerics.kbox", p->kbox, 0)) ||
         (s = positive(cli, "numerics.fd_step", p->fd_step, 0)) ||
-        (s = positive(cli, "numerics.degen_tol", p->degen_tol, 0)))
+        (s = positive(cli, "numerics.degen_tol", p->degen_tol, 0)) ||
+        (s = positive(cli, "run.nimp_U0sq", p->nimp_U0sq, 0)))
         return s;
     if (!(p->reltol > 0 && p->reltol < 1))
         return qkt_error(QKT_EINVAL, "%s: must be in (0, 1), got %g", qkt_cli_where(cli, "numerics.reltol"), p->reltol);

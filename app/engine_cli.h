@@ -12,6 +12,8 @@
         {"run.tau_inter", "1", "time", "intervalley relaxation time tau_inter"},                  \
         {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper or valley"},    \
         {"run.B", "0 0 1", "field", "magnetic field vector (results are for this B)"},            \
+        {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
+                                                   "correction J(n_E) at B^0 (0: not computed)"},     \
         {"numerics.reltol", "1e-3", "1", "requested relative accuracy of every path"},            \
         {"numerics.maxeval", "400000", "1", "integrand evaluations at most per integration part"}, \
         {"numerics.kbox", "0", "1/length", "continuum: half-width of the k box (0: model's)"},    \

@@ -236,6 +236,8 @@ typedef struct {
     double window;      /* thermal window half-width, units of T */
     double pocket_thresh; /* pocket sum counts as non-zero above this fraction of its |.| sum */
     int valley_tallies; /* also integrate what rule valley needs (to re-assemble under it) */
+    double nimp_U0sq;   /* short-range scalar disorder n_imp U_0^2 of the ladder vertex
+                           J(n_E) (Eq. 16) at order B^0; 0: vertex correction not computed */
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
@@ -286,6 +288,7 @@ typedef struct {
     double streda[3], streda_err[3];
     double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
     double density;     /* carrier density: sum_k [f0 - theta(-eps)] (relative to filling below 0) */
+    int vertex;         /* 1: the extrinsic part S_J = -P^-1 J(n_E) was computed */
     /* the integrals behind the result (private; see qkt_response_assemble) */
     struct qkt_response_raw *raw;
     /* numerics actually used */

@@ -35,6 +35,9 @@ typedef struct {
     int nu[3], al[3];       /* the Cartesian directions */
     int bonly;              /* CME mode: B only, no E */
     int valley;             /* pocket-mode children are needed (rule valley) */
+    int vtab;               /* tabulation pass of the disorder kernel (G, Nt) */
+    int o_vtab;             /* [4][2][nb*nb]: G and Nt_x,y,z, real and imaginary parts */
+    int vtab_block;         /* 2 nb^2: size of one tabulated matrix */
     /* offsets */
     int o_s0, o_s1, o_s2;   /* sigma contributions [path][nu][mu] etc. */
     int o_p1, o_p2;         /* pocket sums of n drivings [ord1 n-path][nu][al][pk] */
@@ -79,7 +82,22 @@ typedef struct {
     double degen_tol;
     double window;     /* thermal window half-width, units of T */
     double nimp_U0sq;  /* disorder for the vertex correction (0: off) */
+    const struct qkt_vtable *vt; /* energy tables of the disorder kernel (NULL: no J) */
 } qkt_tree_par_t;
+
+/* Short-range scalar disorder (Born approximation): the ladder vertex J(n_E)
+ * of Eq. (16) factorizes into orbital matrices of energy,
+ *   G(e) = sum_m int P_m(k) delta(e - eps_m(k)),
+ *   Nt_nu(e) = sum_m int v_nu^m P_m(k) delta(e - eps_m(k)),
+ * tabulated at Chebyshev nodes of the thermal window. */
+#define QKT_VT_NODES 12
+struct qkt_vtable {
+    int n, nb;
+    double emin, emax;
+    double x[QKT_VT_NODES];       /* nodes (energies) */
+    double complex *G;            /* [n][nb*nb] orbital */
+    double complex *Nt;           /* [n][3][nb*nb] orbital */
+};
 
 typedef struct qkt_tree_ws qkt_tree_ws_t;
 

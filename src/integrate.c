@@ -739,6 +739,7 @@ static int group_of(const qkt_layout_t *L, int i)
     if (i < L->o_streda) return 88 + (i - L->o_cme) / 3 % 3;
     if (i < L->o_pump67) return 92;
     if (i < L->o_dos) return 93;
+    if (L->vtab && i >= L->o_vtab) return 96 + (i - L->o_vtab) / L->vtab_block; /* G, Nt_x, Nt_y, Nt_z */
     return 94 + (i - L->o_dos);
 }
 #define NGROUP 100

@@ -134,6 +134,8 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (!isfinite(p->mu)) return qkt_error(QKT_EINVAL, "chemical potential is not finite");
     if (!(p->tau_intra > 0) || !isfinite(p->tau_intra))
         return qkt_error(QKT_EINVAL, "tau_intra must be > 0 (got %g)", p->tau_intra);
+    if (!(p->nimp_U0sq >= 0) || !isfinite(p->nimp_U0sq))
+        return qkt_error(QKT_EINVAL, "nimp_U0sq must be >= 0 (got %g)", p->nimp_U0sq);
     if (!(p->tau_inter > 0) || !isfinite(p->tau_inter))
         return qkt_error(QKT_EINVAL, "tau_inter must be > 0 (got %g)", p->tau_inter);
     if (p->order < 0 || p->order > 2) return qkt_error(QKT_EINVAL, "order must be 0, 1 or 2 (got %d)", p->order);
@@ -178,6 +180,63 @@ static const char *p2names[T2_N] = {
     "SE>nEB>nEB2",         "anomaly_SE>nEB>SEB2", "anomaly_SE>nEB>xiEB2",
     "SE>SEB>nEB2",         "SE>SEB>SEB2",      "(none)"};
 
+/* Tabulate G(e) and Nt_nu(e) of the disorder kernel at Chebyshev nodes of the
+ * thermal window: at each node energy e_j an integration with delta(e_j - eps)
+ * smeared by -f0' at temperature T/4 (smooth functions of e: the smearing
+ * changes them by O((T/4)^2) relative to their curvature). */
+static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
+                                 struct qkt_vtable *vt)
+{
+    int nb = m->nb, nb2 = nb * nb, n = QKT_VT_NODES;
+    vt->n = n;
+    vt->nb = nb;
+    vt->emin = p->mu - p->window * p->T;
+    vt->emax = p->mu + p->window * p->T;
+    vt->G = calloc((size_t)n * nb2, sizeof(double complex));
+    vt->Nt = calloc((size_t)n * 3 * nb2, sizeof(double complex));
+    if (!vt->G || !vt->Nt) return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
+    double c = 0.5 * (vt->emin + vt->emax), h = 0.5 * (vt->emax - vt->emin);
+    double Ts = p->T / 4;
+    qkt_status_t st = QKT_OK;
+    for (int j = 0; j < n && !st; j++) {
+        vt->x[j] = c + h * cos((2 * j + 1) * M_PI / (2 * n));
+        qkt_intopts_t io = *io0;
+        io.window = p->window;
+        qkt_pockets_t *pk = NULL;
+        st = qkt_pockets_build(m, vt->x[j], Ts, &io, &pk);
+        if (st) break;
+        qkt_layout_t L;
+        int none[1] = {0};
+        qkt_layout_init(&L, 0, m->dim, pk->n, 0, none, 0, none, 0);
+        L.vtab = 1;
+        L.o_vtab = L.fdim;
+        L.vtab_block = 2 * nb2;
+        L.fdim += 4 * 2 * nb2;
+        qkt_tree_par_t tp;
+        memset(&tp, 0, sizeof tp);
+        tp.mu = vt->x[j];
+        tp.T = Ts;
+        tp.degen_tol = p->degen_tol;
+        tp.window = p->window;
+        tp.h = 0.05 * Ts;
+        double *val = calloc(L.fdim, sizeof(double)), *err = calloc(L.fdim, sizeof(double));
+        qkt_intstats_t stats;
+        if (!val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
+        else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
+        if (!st)
+            for (int q = 0; q < 4; q++)
+                for (int i = 0; i < nb2; i++) {
+                    double complex z = val[L.o_vtab + q * 2 * nb2 + i] + I * val[L.o_vtab + q * 2 * nb2 + nb2 + i];
+                    if (q == 0) vt->G[(size_t)j * nb2 + i] = z;
+                    else vt->Nt[((size_t)j * 3 + q - 1) * nb2 + i] = z;
+                }
+        free(val);
+        free(err);
+        qkt_pockets_free(pk);
+    }
+    return st;
+}
+
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -202,6 +261,8 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     io.window = p->window;
     qkt_pockets_t *pk = NULL;
     double *val = NULL, *err = NULL;
+    struct qkt_vtable vt;
+    memset(&vt, 0, sizeof vt);
     st = qkt_pockets_build(m, p->mu, p->T, &io, &pk);
     if (st) return st;
     if (pk->n > QKT_MAX_POCKETS) {
@@ -227,9 +288,17 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     tp.degen_tol = p->degen_tol;
     tp.window = p->window;
     tp.nimp_U0sq = 0;
+    tp.vt = NULL;
     double vs = vscale_estimate(m, pk, p);
     tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
     r->fd_step = tp.h;
+    if (p->nimp_U0sq > 0 && !p->bonly) {
+        st = vertex_table(m, p, &io, &vt);
+        if (st) goto done;
+        tp.vt = &vt;
+        tp.nimp_U0sq = p->nimp_U0sq;
+        r->vertex = 1;
+    }
     val = calloc(L.fdim, sizeof(double));
     err = calloc(L.fdim, sizeof(double));
     if (!val || !err) {
@@ -306,6 +375,8 @@ done:
     qkt_pockets_free(pk);
     free(val);
     free(err);
+    free(vt.G);
+    free(vt.Nt);
     return st;
 }
 

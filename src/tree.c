@@ -80,6 +80,7 @@ void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, co
     L->o_streda = o; if (bonly) o += 3;
     L->o_pump67 = o; o += P * 9;
     L->o_dos = o; o += 2;
+    L->o_vtab = o; /* sized by qkt_layout_vtab() */
     L->fdim = o;
 }
 
@@ -524,6 +525,63 @@ static void tally_pockets(const qkt_tree_ws_t *w, const slot0_t *s, const double
     }
 }
 
+/* ------------------------------------------------------------------ vertex correction */
+/* barycentric Chebyshev interpolation of the tabulated orbital matrices at e;
+ * q = 0: G, q = 1 + nu: Nt_nu.  Writes nb*nb values into out. */
+static void vt_interp(const struct qkt_vtable *vt, int q, double e, double complex *out)
+{
+    int nb2 = vt->nb * vt->nb, n = vt->n;
+    memset(out, 0, sizeof(double complex) * nb2);
+    double wsum = 0, wj[QKT_VT_NODES];
+    for (int j = 0; j < n; j++) {
+        double d = e - vt->x[j];
+        if (d == 0) {
+            const double complex *M = q == 0 ? vt->G + (size_t)j * nb2 : vt->Nt + ((size_t)j * 3 + q - 1) * nb2;
+            memcpy(out, M, sizeof(double complex) * nb2);
+            return;
+        }
+        /* weights of the Chebyshev points of the first kind */
+        wj[j] = (j % 2 ? -1 : 1) * sin((2 * j + 1) * M_PI / (2 * n)) / d;
+        wsum += wj[j];
+    }
+    for (int j = 0; j < n; j++) {
+        const double complex *M = q == 0 ? vt->G + (size_t)j * nb2 : vt->Nt + ((size_t)j * 3 + q - 1) * nb2;
+        for (int i = 0; i < nb2; i++) out[i] += wj[j] / wsum * M[i];
+    }
+}
+
+/* S_J = -P^-1 J(n_E) (Eqs. 16, 35) with unit relaxation time in n_E:
+ * J^{mm'} = pi nimp_U0sq [n^m G(e_m) - N(e_m) + n^m' G(e_m') - N(e_m')]^{mm'},
+ * n^m = v_nu^m f'(e_m), N(e) = f'(e) Nt_nu(e); eigenbasis output. */
+static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int nu, double complex *out)
+{
+    const qkt_bands_t *b = c->b;
+    const struct qkt_vtable *vt = w->p.vt;
+    int nb = w->nb, nb2 = w->nb2;
+    memset(out, 0, sizeof(double complex) * nb2);
+    for (int m = 0; m < nb; m++) {
+        double e = b->eps[m];
+        if (!(e >= vt->emin && e <= vt->emax) || c->fp[m] == 0) continue;
+        /* the band-m terms of row m and of column m */
+        vt_interp(vt, 0, e, w->T2);
+        qkt_mat_to_eigbasis(nb, b->U, w->T2, w->Z, w->T1); /* G(e_m) in the eigenbasis at k */
+        vt_interp(vt, 1 + nu, e, w->T2);
+        qkt_mat_to_eigbasis(nb, b->U, w->T2, w->X, w->T1); /* Nt(e_m) */
+        double nm = creal(b->v[nu][m * nb + m]) * c->fp[m];
+        for (int n = 0; n < nb; n++) {
+            if (n == m) continue;
+            double complex jr = nm * w->Z[m * nb + n] - c->fp[m] * w->X[m * nb + n]; /* (m, n) */
+            double complex jc = nm * w->Z[n * nb + m] - c->fp[m] * w->X[n * nb + m]; /* (n, m) */
+            out[m * nb + n] += jr;
+            out[n * nb + m] += jc;
+        }
+    }
+    for (int i = 0; i < nb2; i++) out[i] *= M_PI * w->p.nimp_U0sq;
+    /* S = -P^-1 J: S^{mn} = i J^{mn}/(e_m - e_n) */
+    pinv(b, out);
+    for (int i = 0; i < nb2; i++) out[i] = -out[i];
+}
+
 /* ------------------------------------------------------------------ evaluation */
 qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
 {
@@ -562,6 +620,24 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     c->fp[m] * creal(b->v[a][m * nb + m]) * b->Omega[bb * nb + m];
     }
 
+    if (L->vtab) {
+        /* delta(e - eps_m) smeared by -f0' at (mu, T) of this pass */
+        for (int m = 0; m < nb; m++) {
+            double wgt = -c->fp[m];
+            if (wgt == 0) continue;
+            for (int q = 0; q < 4; q++) {
+                double f = q == 0 ? wgt : wgt * creal(b->v[q - 1][m * nb + m]);
+                double *o = out + L->o_vtab + q * 2 * nb2;
+                for (int i = 0; i < nb; i++)
+                    for (int j = 0; j < nb; j++) {
+                        double complex pij = b->U[i * nb + m] * conj(b->U[j * nb + m]);
+                        o[i * nb + j] += f * creal(pij);
+                        o[nb2 + i * nb + j] += f * cimag(pij);
+                    }
+            }
+        }
+        return QKT_OK;
+    }
     if (L->bonly) {
         /* rho_B = S_B + xi_B (Eqs. 42, 43): Drho0_a = diag(f' v_a) + i R_a (f_m - f_n) */
         for (int ia = 0; ia < L->nal; ia++) {
@@ -605,6 +681,10 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
             for (int i = 0; i < nb2; i++) w->Y[i] += c->f[jb] * w->X[i];
         }
         tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SE, in, 0));
+        if (w->p.vt) {
+            vertex_sj(w, c, nu, w->Y);
+            tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SJ, in, 0));
+        }
     }
     if (L->order < 1) return QKT_OK;
     (void)nearfs;

@@ -65,6 +65,16 @@ int main(void)
         CHECK(r.sigma0.e[0][1] < 0.01 * fabs(ref), "its error estimate %.3g is below 1%%", r.sigma0.e[0][1]);
         double sxy = r.sigma0.v[0][1];
         qkt_response_free(&r);
+        /* the ladder vertex J(n_E) of short-range disorder vanishes for mu close
+         * to the nodes (Eqs. 100, C4): the Hall conductivity is purely intrinsic */
+        p.nimp_U0sq = 1;
+        p.reltol = 1e-2;
+        compute(m, &p, &r);
+        CHECK(r.vertex == 1, "the vertex correction was computed");
+        CHECK_ABS(r.path0[2].v[0][1], 0, 1e-3 * fabs(sxy), "weyl4 extrinsic sigma_xy^II = 0 (anchor 1, Eq. C4)");
+        qkt_response_free(&r);
+        p.nimp_U0sq = 0;
+        p.reltol = 1e-3;
         p.bonly = 1;
         p.al_mask = 4;
         compute(m, &p, &r);
