@@ -214,6 +214,12 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
                 }
             }
             int in = nb > 64; /* very many bands: keep every cell */
+            /* the outermost layer of an open axis maps to |k| -> infinity: its
+             * energy range is huge and says nothing about a Fermi surface */
+            int edge = 0;
+            for (int a = 0; a < D; a++)
+                if (pk->open[a] && (ci[a] == 0 || ci[a] == N1 - 1)) edge = 1;
+            if (edge) continue;
             for (int n = 0; n < nbs; n++) {
                 double margin = 0.25 * (hi[n] - lo[n]);
                 if (lo[n] - margin <= mu + o->window * T && hi[n] + margin >= mu - o->window * T) in = 1;

@@ -61,6 +61,8 @@ int main(void)
         p.open[0] = p.open[1] = 1; /* Eq. 81: kx, ky to infinity, slice by slice in kz */
         compute(m, &p, &r);
         double ref = -0.2 / (2 * PI * PI);
+        CHECK(r.npocket == 2, "weyl4 at mu = 0.05 has two pockets (found %d)", r.npocket);
+        CHECK(r.converged, "the anomalous Hall integral converged to reltol %g", p.reltol);
         CHECK_REL(r.sigma0.v[0][1], ref, 0.01, "weyl4 sigma_xy = -e^2 k0/(2 pi^2) (anchor 1, Eq. 85)");
         CHECK(r.sigma0.e[0][1] < 0.01 * fabs(ref), "its error estimate %.3g is below 1%%", r.sigma0.e[0][1]);
         double sxy = r.sigma0.v[0][1];
