@@ -30,9 +30,18 @@ static qkt_status_t positive(qkt_cli_t *cli, const char *key, double v, int stri
     return QKT_OK;
 }
 
+static void engine_progress(void *user, long done, long total)
+{
+    qkt_cli_t *cli = user;
+    if (done >= total) qkt_cli_progress_end(cli);
+    else qkt_cli_progress(cli, "integrating", done, total);
+}
+
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
 {
     qkt_params_default(p);
+    p->progress = engine_progress;
+    p->progress_user = cli;
     qkt_status_t s;
     const char *rule = NULL, *open = NULL;
     long maxeval = 0, ncell = 0, icell = 0;

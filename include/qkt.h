@@ -236,6 +236,10 @@ typedef struct {
     double window;      /* thermal window half-width, units of T */
     double pocket_thresh; /* pocket sum counts as non-zero above this fraction of its |.| sum */
     int valley_tallies; /* also integrate what rule valley needs (to re-assemble under it) */
+    /* optional progress report, called (one call at a time) as integration parts
+     * finish: done of total parts of the current pass */
+    void (*progress)(void *user, long done, long total);
+    void *progress_user;
     double nimp_U0sq;   /* short-range scalar disorder n_imp U_0^2 of the ladder vertex
                            J(n_E) (Eq. 16) at order B^0; 0: vertex correction not computed */
 } qkt_params_t;

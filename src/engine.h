@@ -140,6 +140,8 @@ typedef struct {
     double scale;       /* continuum: scale s of the open-axis map k = s u/(1-u^2) */
     double window;      /* thermal window half-width (units of T) for the pocket map */
     int no_balls;       /* 1: cells only, no spherical shells around pockets */
+    void (*progress)(void *user, long done, long total);
+    void *progress_user;
 } qkt_intopts_t;
 
 typedef struct {

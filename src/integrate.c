@@ -789,8 +789,9 @@ typedef struct {
 
 /* Integrate every part owned by this rank into pv/pe (nparts x fdim). */
 static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scale, const double *abstol,
-                              double *pv, double *pe, size_t *neval, int *unconv)
+                              double *pv, double *pe, size_t *neval, int *unconv, const qkt_intopts_t *o)
 {
+    long ndone = 0;
     int size, rank = mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
@@ -839,6 +840,10 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
                     st = c.status ? c.status : qkt_error(QKT_ENUM, "cubature failed in part %d", ip);
                     snprintf(msg, sizeof msg, "%s", qkt_strerror());
                 }
+            }
+            if (o->progress && abstol) {
+#pragma omp critical(qkt_progress)
+                o->progress(o->progress_user, ++ndone, np);
             }
             if (abstol) {
                 double e = 0;
@@ -1080,7 +1085,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     }
     job_t J = {m, L, tp, pk, balls, nballs, parts, np};
     /* pilot: one cubature rule per part sets the scale of every tally group */
-    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv);
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, o);
     if (st) goto done;
     double gmax[NGROUP];
     for (int g = 0; g < NGROUP; g++) gmax[g] = 0;
@@ -1109,7 +1114,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
         for (int i = 0; i < fdim; i++) mag = fmax(mag, fabs(cv[(size_t)c * fdim + i]) / scale[i]);
         abstol[c] = o->reltol * fmax(mag, 1.0 / np);
     }
-    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv);
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, o);
     if (st) goto done;
     for (int i = 0; i < fdim; i++) {
         double v = 0, e = 0;

@@ -259,6 +259,8 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     for (int a = 0; a < 3; a++) io.open[a] = p->open[a];
     io.scale = p->kscale;
     io.window = p->window;
+    io.progress = p->progress;
+    io.progress_user = p->progress_user;
     qkt_pockets_t *pk = NULL;
     double *val = NULL, *err = NULL;
     struct qkt_vtable vt;
