@@ -272,8 +272,9 @@ typedef struct {
     int npath0, npath1, npath2;
     const char *path0_name[QKT_MAX_PATHS], *path1_name[QKT_MAX_PATHS], *path2_name[QKT_MAX_PATHS];
     qkt_tensor_t sigma0, path0[QKT_MAX_PATHS];
-    /* order 1 and 2 for every Cartesian B component (pair), [alpha] and [alpha][beta]
-     * (ordered pairs; sigma2_ab is symmetrized) */
+    /* order 1 and 2 for every Cartesian B component (pair), [alpha] and [alpha][beta]:
+     * ordered pairs (first D_B along alpha, then along beta); only the sum over
+     * both orders is physical, sigma2_{ab} + sigma2_{ba} (see qkt_response_sigma2) */
     qkt_tensor_t sigma1[3], path1[QKT_MAX_PATHS][3];
     qkt_tensor_t sigma2[3][3], path2[QKT_MAX_PATHS][3][3];
     /* split by powers of tau: [power of tau_intra][power of tau_inter] */

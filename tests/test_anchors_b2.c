@@ -200,8 +200,9 @@ static void test_fig3(void)
              * paper's Fig. 3 uses one tau for all k0.  Which time multiplies this term is a
              * convention of rule paper, not checked here; C itself does not depend on it. */
             CHECK_OK(r->npocket == 1, "k0 = %.2f < mu: one pocket holding both nodes (found %d)", k0s[i], r->npocket);
-            printf("  info: k0 = %.2f (one pocket): anomaly paths in the tau_inter^1 bin: %.6f, in tau_intra^1: %.6f\n",
-                   k0s[i], inter, r->tau2[1][0][2][2].v[2][2] * norm);
+            printf("  info: k0 = %.2f (one pocket): tau_inter^1 bin x 4pi^2 mu^2 = %.6f (the anomaly paths: %.6f); "
+                   "tau_intra^1 bin (paths nE>xiEB>..) %.6f\n",
+                   k0s[i], inter, C, r->tau2[1][0][2][2].v[2][2] * norm);
         } else {
             CHECK_OK(r->npocket == 2, "k0 = %.2f > mu: two pockets (found %d)", k0s[i], r->npocket);
             CHECK_REL(inter, C, 1e-3,
