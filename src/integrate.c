@@ -94,6 +94,17 @@ static void cell_coords(const qkt_pockets_t *pk, size_t c, int ci[3])
     }
 }
 
+/* k-space centre of cell c of the pocket grid (and its u coordinates) */
+static void cell_center(const qkt_pockets_t *pk, size_t c, double u[3], double k[3])
+{
+    int ci[3];
+    double jac;
+    cell_coords(pk, c, ci);
+    u[0] = u[1] = u[2] = 0;
+    for (int a = 0; a < pk->dim; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / pk->ncell;
+    qkt_domain_map(pk, u, k, &jac);
+}
+
 /* index of the face neighbour of ci along axis a in direction dir (periodic
  * wrap for lattice models), or -1 outside the grid */
 static int cell_neighbour(const qkt_pockets_t *pk, const int ci[3], int a, int dir)
@@ -386,15 +397,8 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         goto fail;
     }
     for (size_t c = 0; c < ncells; c++) {
-        int ci[3] = {0, 0, 0};
-        size_t r = c;
-        for (int a = D - 1; a >= 0; a--) {
-            ci[a] = (int)(r % N);
-            r /= N;
-        }
-        double u[3] = {0, 0, 0}, k[3], jac;
-        for (int a = 0; a < D; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / N;
-        qkt_domain_map(pk, u, k, &jac);
+        double u[3], k[3];
+        cell_center(pk, c, u, k);
         for (int mm = 0; mm < NBL; mm++) {
             int p = pk->label[c * NBL + mm];
             if (p < 0) continue;
@@ -929,15 +933,8 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
     }
     /* crude extent from the labelled cells (to bound the ray march) */
     for (size_t c = 0; c < ncells; c++) {
-        int ci[3] = {0, 0, 0};
-        size_t r = c;
-        for (int a = D - 1; a >= 0; a--) {
-            ci[a] = (int)(r % N);
-            r /= N;
-        }
-        double u[3] = {0, 0, 0}, k[3], jac;
-        for (int a = 0; a < D; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / N;
-        qkt_domain_map(pk, u, k, &jac);
+        double u[3], k[3], jac;
+        cell_center(pk, c, u, k);
         double cs = 0;
         for (int a = 0; a < D; a++) {
             double uu[3] = {u[0], u[1], u[2]}, k2[3];
