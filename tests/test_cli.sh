@@ -2,27 +2,7 @@
 # test_cli.sh - end-to-end tests of the qkt program ($QKT_BIN): version and
 # help texts, `qkt geometry` on weyl2 against closed forms, JSON output,
 # --output, and exit codes and messages for malformed input.
-set -u
-BIN=${QKT_BIN:-build/qkt}
-T=$(mktemp -d "${TMPDIR:-/tmp}/qkt_test_cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-
-# run ARGS...: run qkt, keep stdout in $T/out, stderr in $T/err, status in $rc
-run() {
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-expect_rc() { # WANT WHAT
-    if [ "$rc" -eq "$1" ]; then ok "$2: exit $rc"; else bad "$2: exit $rc, want $1; stderr: $(head -c 400 "$T/err")"; fi
-}
-expect_in() { # FILE NEEDLE WHAT
-    if grep -qF -- "$2" "$1"; then ok "$3: $(basename "$1") contains '$2'"; else
-        bad "$3: $(basename "$1") lacks '$2'; it has: $(head -c 400 "$1")"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 expect_not_in() { # FILE NEEDLE WHAT
     if grep -qF -- "$2" "$1"; then bad "$3: $(basename "$1") contains '$2'"; else ok "$3: no '$2' in $(basename "$1")"; fi
 }

@@ -3,21 +3,8 @@
 # streda, pump, sweep, run): results in the documented JSON schema, physics
 # values at loose tolerances (the precise anchors are in test_engine.c), bad
 # input (exit 2 with a message naming the key), and no partial output files.
-set -u
-BIN=${QKT_BIN:-build/qkt}
-T=$(mktemp -d "${TMPDIR:-/tmp}/qkt_test_commands.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-run() {
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-expect_rc() {
-    if [ "$rc" -eq "$1" ]; then ok "$2: exit $rc"; else bad "$2: exit $rc, want $1; stderr: $(head -c 400 "$T/err")"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# expect_in FILE NEEDLE WHAT, with shorter messages than lib.sh's
 expect_in() {
     if grep -qF -- "$2" "$1"; then ok "$3: contains '$2'"; else bad "$3: lacks '$2'; has: $(head -c 400 "$1")"; fi
 }

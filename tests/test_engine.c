@@ -9,28 +9,7 @@
 #include <string.h>
 #include "check.h"
 #include "qkt.h"
-
-static const double PI = 3.14159265358979323846;
-
-static qkt_model_t *model(const char *name)
-{
-    qkt_model_t *m = qkt_model_alloc(name);
-    if (!m) {
-        printf("cannot create %s: %s\n", name, qkt_strerror());
-        exit(1);
-    }
-    return m;
-}
-
-static void set1(qkt_model_t *m, const char *k, double v) { qkt_model_set(m, k, &v, 1); }
-
-static void setup(qkt_model_t *m)
-{
-    if (qkt_model_setup(m)) {
-        printf("setup failed: %s\n", qkt_strerror());
-        exit(1);
-    }
-}
+#include "engine_util.h"
 
 static void compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r)
 {

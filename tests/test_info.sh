@@ -2,26 +2,7 @@
 # test_info.sh - `qkt info` ($QKT_BIN): Weyl nodes and Fermi pockets of weyl2 (pockets
 # Q = +1, -1 at b = 0.2; one pocket Q = 0 at b = 0.05; a gap), node, dirac, rashba2d,
 # lattice_weyl; JSON and table; malformed input (exit 2 naming the key).
-set -u
-BIN=${QKT_BIN:-build/qkt}
-T=$(mktemp -d "${TMPDIR:-/tmp}/qkt_test_info.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-
-run() {
-    "$BIN" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-}
-expect_rc() { # WANT WHAT
-    if [ "$rc" -eq "$1" ]; then ok "$2: exit $rc"; else bad "$2: exit $rc, want $1; stderr: $(head -c 400 "$T/err")"; fi
-}
-expect_in() { # FILE NEEDLE WHAT
-    if grep -qF -- "$2" "$1"; then ok "$3: $(basename "$1") contains '$2'"; else
-        bad "$3: $(basename "$1") lacks '$2'; it has: $(head -c 400 "$1")"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # pycheck WHAT PYTHON-EXPRESSION (d = the JSON document in $T/out, r = d['results'],
 # N = r['nodes']['list'], P = r['pockets']['list']; must be true)
 pycheck() {

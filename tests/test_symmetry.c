@@ -21,73 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "check.h"
 #include "qkt.h"
+#include "engine_util.h"
 
-static const double PI = 3.14159265358979323846;
-
-static char what_[600];
-#define WHAT(...) (snprintf(what_, sizeof what_, __VA_ARGS__), what_)
-
-static double wall(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static qkt_model_t *model(const char *name)
-{
-    qkt_model_t *m = qkt_model_alloc(name);
-    if (!m) {
-        printf("FAIL cannot create model %s: %s\n", name, qkt_strerror());
-        exit(1);
-    }
-    return m;
-}
-
-static void set1(qkt_model_t *m, const char *k, double v)
-{
-    if (qkt_model_set(m, k, &v, 1)) {
-        printf("FAIL %s.%s = %g: %s\n", m->info->name, k, v, qkt_strerror());
-        exit(1);
-    }
-}
-
-static void set3(qkt_model_t *m, const char *k, const double v[3])
-{
-    double w[3] = {v[0], v[1], v[2]};
-    if (qkt_model_set(m, k, w, 3)) {
-        printf("FAIL %s.%s: %s\n", m->info->name, k, qkt_strerror());
-        exit(1);
-    }
-}
-
-static void setup(qkt_model_t *m)
-{
-    if (qkt_model_setup(m)) {
-        printf("FAIL setup of %s: %s\n", m->info->name, qkt_strerror());
-        exit(1);
-    }
-}
-
-static qkt_response_t *run(const char *label, const qkt_model_t *m, const qkt_params_t *p)
-{
-    qkt_response_t *r = calloc(1, sizeof *r);
-    if (!r) exit(1);
-    double t0 = wall();
-    qkt_status_t s = qkt_response_compute(m, p, r);
-    double dt = wall() - t0;
-    printf("run %-46s status %d, %6.2f s wall, %zu evaluations, converged %d, %d pocket(s)\n", label, (int)s, dt,
-           r->neval, r->converged, r->npocket);
-    CHECK(s == QKT_OK, "engine run '%s' failed: %s", label, qkt_strerror());
-    if (s) {
-        free(r);
-        return NULL;
-    }
-    return r;
-}
+#define run(label, m, p) run_w(46, label, m, p) /* label column width of this file */
 
 static void print_m(const char *label, double t[3][3])
 {
@@ -287,7 +225,7 @@ static void rotate(double R[3][3], double s[3][3], double out[3][3])
 static qkt_response_t *tilted_node(const double w[3], int al_mask, double reltol, qkt_rule_t rule, int order)
 {
     qkt_model_t *m = model("node");
-    set3(m, "tilt", w);
+    set3v(m, "tilt", w);
     setup(m);
     qkt_params_t p;
     qkt_params_default(&p);

@@ -1,0 +1,99 @@
+/* engine_util.h - helpers shared by the engine test programs (test_engine,
+ * test_anchors_b0b1, test_anchors_b2, test_symmetry): constants, a printf-style
+ * label buffer, wall time, model construction that exits on error, and one
+ * timed engine run.  Include after check.h and qkt.h. */
+#ifndef QKT_ENGINE_UTIL_H
+#define QKT_ENGINE_UTIL_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "check.h"
+#include "qkt.h"
+
+/* Like CHECK, but prints the line whether it passes or not. */
+#define CHECK_OK(cond, ...)                                                     \
+    do {                                                                        \
+        int ok__ = (cond);                                                      \
+        check_count++;                                                          \
+        printf("%s ", ok__ ? "ok  " : "FAIL");                                  \
+        printf(__VA_ARGS__);                                                    \
+        printf("\n");                                                           \
+        if (!ok__) check_failures++;                                            \
+    } while (0)
+
+static const double PI = 3.14159265358979323846;
+#define FOURPI2 (4 * PI * PI)
+
+/* WHAT(fmt, ...): a formatted label for CHECK_ABS/CHECK_REL (one buffer, reused). */
+static char what_[600] __attribute__((unused));
+#define WHAT(...) (snprintf(what_, sizeof what_, __VA_ARGS__), what_)
+
+static inline double wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static inline qkt_model_t *model(const char *name)
+{
+    qkt_model_t *m = qkt_model_alloc(name);
+    if (!m) {
+        printf("FAIL cannot create model %s: %s\n", name, qkt_strerror());
+        exit(1);
+    }
+    return m;
+}
+
+static inline void set1(qkt_model_t *m, const char *k, double v)
+{
+    if (qkt_model_set(m, k, &v, 1)) {
+        printf("FAIL %s.%s = %g: %s\n", m->info->name, k, v, qkt_strerror());
+        exit(1);
+    }
+}
+
+/* three-component parameter from an array */
+static inline void set3v(qkt_model_t *m, const char *k, const double v[3])
+{
+    double w[3] = {v[0], v[1], v[2]};
+    if (qkt_model_set(m, k, w, 3)) {
+        printf("FAIL %s.%s: %s\n", m->info->name, k, qkt_strerror());
+        exit(1);
+    }
+}
+
+/* three-component parameter from its components */
+static inline void set3(qkt_model_t *m, const char *k, double x, double y, double z)
+{
+    double v[3] = {x, y, z};
+    set3v(m, k, v);
+}
+
+static inline void setup(qkt_model_t *m)
+{
+    if (qkt_model_setup(m)) {
+        printf("FAIL setup of %s: %s\n", m->info->name, qkt_strerror());
+        exit(1);
+    }
+}
+
+/* One engine run; prints status and wall time (label padded to width).  NULL (and
+ * one failed check) on error; the caller frees the result. */
+static inline qkt_response_t *run_w(int width, const char *label, const qkt_model_t *m, const qkt_params_t *p)
+{
+    qkt_response_t *r = calloc(1, sizeof *r);
+    if (!r) exit(1);
+    double t0 = wall();
+    qkt_status_t s = qkt_response_compute(m, p, r);
+    double dt = wall() - t0;
+    printf("run %-*s status %d, %6.2f s wall, %zu evaluations, converged %d, %d pocket(s)\n", width, label, (int)s,
+           dt, r->neval, r->converged, r->npocket);
+    CHECK(s == QKT_OK, "engine run '%s' failed: %s", label, qkt_strerror());
+    if (s) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+#endif
