@@ -15,7 +15,9 @@
 
 static const qkt_key_t keys[] = {
     {"sweep.command", "mc", "-", "command run at every point (sigma, mc, cme, streda, pump)"},
-    {"sweep.vary", NULL, "-", "KEY=FROM:TO:N: the run-file key varied over N equally spaced values"},
+    {"sweep.vary", NULL, "-",
+     "KEY=FROM:TO:N: the key varied over N equal steps; KEY@xy=FROM:TO:N turns a vector key in the xy plane "
+     "(angle in degrees)"},
     {"sweep.fields", "", "-", "result fields to tabulate, e.g. 'weyl.k0 weyl.C' (default: all scalars)"},
     {"sweep.x", "", "-", "field used as the plot's x axis (default: the varied key)"},
     {"sweep.output", "out/sweep", "path", "prefix of the files written: PREFIX.tsv, PREFIX.png, PREFIX.svg"},
@@ -78,6 +80,16 @@ static int run(qkt_cli_t *cli)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: expected KEY=FROM:TO:N (N >= 1), got '%s'",
                              qkt_cli_where(cli, "sweep.vary"), vary);
     snprintf(key, sizeof key, "%.*s", (int)(eq - vary), vary);
+    /* KEY@xy / @yz / @zx: vary the direction of a vector key by an angle */
+    char vkey[128] = "", plane[3] = "";
+    char *at = strchr(key, '@');
+    if (at) {
+        if (strlen(at + 1) != 2 || at[1] < 'x' || at[1] > 'z' || at[2] < 'x' || at[2] > 'z' || at[1] == at[2])
+            return qkt_cli_failf(cli, QKT_EINVAL, "%s: after '@' give a plane xy, yz or zx, got '%s'",
+                                 qkt_cli_where(cli, "sweep.vary"), at + 1);
+        snprintf(plane, sizeof plane, "%s", at + 1);
+        snprintf(vkey, sizeof vkey, "%.*s", (int)(at - key), key);
+    }
     if (!strncmp(key, "sweep.", 6))
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: cannot vary a sweep key", qkt_cli_where(cli, "sweep.vary"));
     /* field list */
@@ -113,7 +125,16 @@ static int run(qkt_cli_t *cli)
     qkt_out_push_array(cli, "rows", "sweep");
     for (long i = 0; i < n; i++) {
         double x = n == 1 ? from : from + (to - from) * (double)i / (double)(n - 1);
-        snprintf(setbuf, sizeof setbuf, "%s=%.17g", key, x);
+        if (plane[0]) {
+            /* KEY@PLANE: x is an angle in degrees, KEY the unit vector at that
+             * angle in the plane (xy: (cos t, sin t, 0), yz, zx) */
+            double v[3] = {0, 0, 0}, t = x * M_PI / 180;
+            v[plane[0] - 'x'] = cos(t);
+            v[plane[1] - 'x'] = sin(t);
+            snprintf(setbuf, sizeof setbuf, "%s=%.17g %.17g %.17g", vkey, v[0], v[1], v[2]);
+        } else {
+            snprintf(setbuf, sizeof setbuf, "%s=%.17g", key, x);
+        }
         qkt_cli_progress(cli, "sweep", i, n);
         char *out = NULL;
         size_t len = 0;

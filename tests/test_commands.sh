@@ -90,5 +90,29 @@ if command -v gnuplot >/dev/null; then
 fi
 ls "$T"/*.tmp >/dev/null 2>&1 && bad "temporary files left behind" || ok "no temporary files left"
 
+# planar Hall law from sweeps of the field direction (KEY@xy): for an isotropic
+# node in RTA, sigma_yx(45 deg) = (sigma_xx(0) - sigma_xx(90))/2
+cat >"$T/ph.ini" <<'INI'
+[model]
+name = node
+[run]
+mu = 0.1
+T = 0.005
+rule = rta
+B = 1 0 0
+[mc]
+E = 1 0 0
+valley = false
+[numerics]
+reltol = 1e-2
+[sweep]
+command = mc
+fields = sigma2.xx sigma2.yx
+INI
+run sweep "$T/ph.ini" --vary "run.B@xy=0:90:3" --set sweep.output="$T/ph" --set sweep.plot=false --json
+expect_rc 0 "sweep of the field direction"
+pycheck "planar Hall: sigma_yx(45) = (sigma_xx(0) - sigma_xx(90))/2 within 2%" \
+    "abs(r['rows'][1]['yx'] - (r['rows'][0]['xx'] - r['rows'][2]['xx']) / 2) < 0.02 * abs(r['rows'][1]['yx'])"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
