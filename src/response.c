@@ -512,7 +512,9 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                         pol_t cf = one;
                         int bidx = L_q2(&L, t, in, ia, ib);
                         if (ch == CH_N) {
-                            int anom = n_ == b; /* as at order 1, for the pair (nu, beta) */
+                            /* only a diagonal node fed by D_B acting on an off-diagonal parent
+                             * is an anomaly node; as at order 1, for the pair (nu, beta) */
+                            int anom = !qkt_t1_is_diag(t) && n_ == b;
                             if (!qkt_t1_is_diag(t))
                                 for (int q = 0; q < pk->n && !anom; q++) {
                                     double ps = val[L.o_p2 + bidx + q], pa = val[L.o_a2 + bidx + q];

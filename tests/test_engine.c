@@ -209,5 +209,31 @@ int main(void)
         qkt_response_free(&r);
         qkt_model_free(m);
     }
+    /* rule paper gives tau_inter only to anomaly nodes (D_B on an off-diagonal
+     * parent): the Lorentz path n_E > n_EB > n_EB2 of a tilted node keeps
+     * tau_intra^3 for E || B (PHYSICS.md, relaxation rules) */
+    {
+        qkt_model_t *m = model("node");
+        double w[3] = {0.3, 0, 0.3};
+        qkt_model_set(m, "tilt", w, 3);
+        setup(m);
+        qkt_params_default(&p);
+        p.mu = 0.1;
+        p.T = 0.005;
+        p.order = 2;
+        p.nu_mask = 4;
+        p.al_mask = 4;
+        p.reltol = 1e-2;
+        p.tau_inter = 10;
+        compute(m, &p, &r);
+        int tl = -1;
+        for (int t = 0; t < r.npath2; t++)
+            if (!strcmp(r.path2_name[t], "lorentz_nE>nEB>nEB2")) tl = t;
+        double paper = r.path2[tl][2][2].v[2][2];
+        qkt_response_assemble(&r, QKT_RULE_RTA, 1, 10);
+        CHECK_REL(paper, r.path2[tl][2][2].v[2][2], 1e-12, "rule paper: Lorentz path of a tilted node as in rta");
+        qkt_response_free(&r);
+        qkt_model_free(m);
+    }
     CHECK_DONE();
 }
