@@ -179,8 +179,14 @@ static int run(qkt_cli_t *cli)
         eX /= tauA * norm;
         qkt_out_scalar(cli, "C_S", CS, &eS, NULL);
         qkt_out_scalar(cli, "C_xi", CX, &eX, NULL);
-        qkt_out_scalar(cli, "C_prime", Cp, &Cpe, NULL);
-        qkt_out_vector(cli, "C_prime_E", 3, eh, NULL, NULL);
+        /* C' needs the E direction perpendicular to B among the computed ones */
+        int have_perp = 1;
+        for (int a = 0; a < 3; a++)
+            if (fabs(eh[a]) > 1e-12 && !(p.nu_mask >> a & 1)) have_perp = 0;
+        if (have_perp) {
+            qkt_out_scalar(cli, "C_prime", Cp, &Cpe, NULL);
+            qkt_out_vector(cli, "C_prime_E", 3, eh, NULL, NULL);
+        }
         if (p.valley_tallies) {
             s = qkt_response_assemble(&r, QKT_RULE_VALLEY, p.tau_intra, p.tau_inter);
             if (s) {

@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "child.h"
 
 static const qkt_key_t keys[] = {
-    {"main.fig3", "examples/fig3.ini", "path", "run file of the Fig. 3 sweep ('' to skip)"},
+    {"main.fig3", "examples/fig3.ini", "path", "run file of the Fig. 3 sweep (empty value: skip)"},
     {"main.fig3_points", "13", "1", "points of the Fig. 3 curve (k0 from 0 to 0.3)"},
     {"main.fig3_reltol", "1e-2", "1", "relative accuracy of each Fig. 3 point"},
     {"main.output", "out/fig3", "path", "prefix of the Fig. 3 table and plot"},
@@ -129,6 +130,14 @@ static int run(qkt_cli_t *cli)
     qkt_out_pop(cli);
     cJSON_Delete(doc);
 
+    char fig3path[2048];
+    if (fig3[0] && fig3[0] != '/' && cli->runfile && strchr(cli->runfile, '/') &&
+        strcmp(qkt_cli_where(cli, "main.fig3"), "main.fig3 (default)") != 0 && access(fig3, R_OK) != 0) {
+        /* a path written in a run file is relative to that file's folder */
+        snprintf(fig3path, sizeof fig3path, "%.*s/%s", (int)(strrchr(cli->runfile, '/') - cli->runfile), cli->runfile,
+                 fig3);
+        fig3 = fig3path;
+    }
     if (fig3[0]) {
         char setv[64], seto[1100], setr[64];
         snprintf(setv, sizeof setv, "sweep.vary=model.b=0:0.3:%ld", npts);

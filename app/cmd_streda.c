@@ -58,6 +58,8 @@ static int run(qkt_cli_t *cli)
     qkt_out_vector(cli, "sigma_streda", 3, st, se, u);
     qkt_out_vector(cli, "sigma_intrinsic", 3, in, ie, u);
     qkt_out_numerics(cli, &r0);
+    if (!rb.converged)
+        qkt_cli_not_converged(cli, "the Streda integral did not reach numerics.reltol = %g", p.reltol);
     qkt_response_free(&rb);
     qkt_response_free(&r0);
     return 0;

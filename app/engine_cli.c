@@ -98,9 +98,10 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
 
 const char *qkt_sigma_unit(const qkt_model_t *m, int order)
 {
-    static const char *nat[3] = {"e^2/hbar (natural units)", "e^2/hbar per unit B", "e^2/hbar per unit B^2"};
-    static const char *nat2[3] = {"e^2/hbar", "e^2/hbar per unit B", "e^2/hbar per unit B^2"};
-    return m->dim == 2 ? nat2[order] : nat[order];
+    /* tensors of orders 1 and 2 are printed at the field run.B */
+    static const char *nat[3] = {"e^2/hbar", "e^2/hbar, at run.B", "e^2/hbar, at run.B"};
+    (void)m;
+    return nat[order];
 }
 
 void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, const char *unit)
