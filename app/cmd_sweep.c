@@ -196,6 +196,9 @@ static int run(qkt_cli_t *cli)
             char ep[300];
             snprintf(ep, sizeof ep, "%s_err", fld[f]);
             const cJSON *e = qkt_json_path(res, ep);
+            if (!cJSON_IsNumber(v) && i == 0)
+                qkt_cli_warn(cli, "sweep field '%s' is not a number in the results of '%s' (column left NaN)", fld[f],
+                             command);
             row[1 + 2 * f] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
             row[2 + 2 * f] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
         }

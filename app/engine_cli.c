@@ -20,6 +20,10 @@ qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3])
     if (s) return s;
     if (B[0] == 0 && B[1] == 0 && B[2] == 0)
         return qkt_error(QKT_EINVAL, "%s: the field must not be zero", qkt_cli_where(cli, key));
+    qkt_model_t *m = NULL;
+    if (!strcmp(key, "run.B") && !qkt_cli_model(cli, &m) && m->dim == 2 && (B[0] != 0 || B[1] != 0))
+        qkt_cli_warn(cli, "%s: the model is two-dimensional; only B_z acts on it (B_x, B_y are ignored)",
+                     qkt_cli_where(cli, key));
     return QKT_OK;
 }
 
