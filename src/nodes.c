@@ -26,6 +26,15 @@ typedef struct {
     int lo, hi; /* global band indices of the pair, hi = lo + 1 */
 } pctx_t;
 
+/* the first failure of the worker threads, with its message (messages are per
+ * thread); call inside a critical section */
+static void keep_first_error(qkt_status_t *st, char *msg, size_t n, qkt_status_t s)
+{
+    if (*st) return;
+    *st = s;
+    snprintf(msg, n, "%s", qkt_strerror());
+}
+
 static qkt_status_t pair_gap(pctx_t *c, const double k[3], double *g)
 {
     qkt_status_t s = qkt_bands_compute(c->b, c->m, k, QKT_BANDS_ENERGY);
@@ -582,10 +591,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         qkt_bands_t *tb = qkt_bands_alloc(nb);
         if (!tb) {
 #pragma omp critical(qkt_nodes_err)
-            if (!st) {
-                st = QKT_ENOMEM;
-                snprintf(msg, sizeof msg, "%s", qkt_strerror());
-            }
+            keep_first_error(&st, msg, sizeof msg, QKT_ENOMEM);
         }
 #pragma omp for schedule(dynamic, 64)
         for (long ip = 0; ip < (long)npt; ip++) {
@@ -595,10 +601,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
             qkt_status_t s = qkt_bands_compute(tb, m, k, QKT_BANDS_ENERGY);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
-                if (!st) {
-                    st = s;
-                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
-                }
+                keep_first_error(&st, msg, sizeof msg, s);
                 continue;
             }
             for (int i = 0; i < nb; i++) {
@@ -635,10 +638,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
         qkt_bands_t *tb = qkt_bands_alloc(nb);
         if (!tb) {
 #pragma omp critical(qkt_nodes_err)
-            if (!st) {
-                st = QKT_ENOMEM;
-                snprintf(msg, sizeof msg, "%s", qkt_strerror());
-            }
+            keep_first_error(&st, msg, sizeof msg, QKT_ENOMEM);
         }
 #pragma omp for schedule(dynamic, 16)
         for (long ip = 0; ip < (long)npt; ip++) {
@@ -651,10 +651,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
             qkt_status_t s = qkt_bands_compute(tb, m, k, QKT_BANDS_GEOMETRY);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
-                if (!st) {
-                    st = s;
-                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
-                }
+                keep_first_error(&st, msg, sizeof msg, s);
                 continue;
             }
             for (int p = 0; p < npair; p++) {
@@ -722,10 +719,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
             tb->degen_tol = b->degen_tol;
         } else {
 #pragma omp critical(qkt_nodes_err)
-            if (!st) {
-                st = QKT_ENOMEM;
-                snprintf(msg, sizeof msg, "%s", qkt_strerror());
-            }
+            keep_first_error(&st, msg, sizeof msg, QKT_ENOMEM);
         }
 #pragma omp for schedule(dynamic, 1)
         for (int ic = 0; ic < ncand; ic++) {
@@ -738,10 +732,7 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, q
             qkt_status_t s = lm_descend(&c, &mp, x, 2 * g.hmax, 1e-6 * gap_tol, LM_MAXIT, &res[ic]);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
-                if (!st) {
-                    st = s;
-                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
-                }
+                keep_first_error(&st, msg, sizeof msg, s);
             }
         }
         qkt_bands_free(tb);

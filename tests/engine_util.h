@@ -70,6 +70,17 @@ static inline void set3(qkt_model_t *m, const char *k, double x, double y, doubl
     set3v(m, k, v);
 }
 
+/* engine defaults with the chemical potential, temperature and order set */
+static inline qkt_params_t params_at(double mu, double T, int order)
+{
+    qkt_params_t p;
+    qkt_params_default(&p);
+    p.mu = mu;
+    p.T = T;
+    p.order = order;
+    return p;
+}
+
 static inline void setup(qkt_model_t *m)
 {
     if (qkt_model_setup(m)) {

@@ -335,10 +335,7 @@ static void test_onsager(void)
     qkt_model_t *m = model("dirac");
     setup(m);
     qkt_params_t p;
-    qkt_params_default(&p);
-    p.mu = 0.1;
-    p.T = 0.005;
-    p.order = 1;
+    p = params_at(0.1, 0.005, 1);
     p.nu_mask = 7;
     p.al_mask = 7;
     p.reltol = 1e-2;
@@ -377,10 +374,7 @@ static void test_onsager(void)
         m = model("weyl4");
         set3(m, "b", 0.1 * sg, 0, 0.2 * sg);
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 0.1;
-        p.T = 0.005;
-        p.order = 1;
+        p = params_at(0.1, 0.005, 1);
         p.nu_mask = 7;
         p.al_mask = 4;
         p.reltol = 1e-2;

@@ -31,10 +31,7 @@ int main(void)
         double b[3] = {0, 0, 0.2};
         qkt_model_set(m, "b", b, 3);
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 0.05;
-        p.T = 0.0025;
-        p.order = 0;
+        p = params_at(0.05, 0.0025, 0);
         p.nu_mask = 2;
         p.al_mask = 0;
         p.open[0] = p.open[1] = 1; /* Eq. 81: kx, ky to infinity, slice by slice in kz */
@@ -102,10 +99,7 @@ int main(void)
         qkt_model_t *m = model("weyl2");
         set1(m, "b", 0.2);
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 0.1;
-        p.T = 0.005;
-        p.order = 2;
+        p = params_at(0.1, 0.005, 2);
         p.nu_mask = 4;
         p.al_mask = 4;
         p.valley_tallies = 1;
@@ -147,10 +141,7 @@ int main(void)
         qkt_model_t *m = model("weyl2");
         set1(m, "b", 0);
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 0.1;
-        p.T = 0.005;
-        p.order = 2;
+        p = params_at(0.1, 0.005, 2);
         p.nu_mask = 4;
         p.al_mask = 4;
         p.valley_tallies = 1;
@@ -170,10 +161,7 @@ int main(void)
     {
         qkt_model_t *m = model("parabolic");
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 1;
-        p.T = 0.02;
-        p.order = 2;
+        p = params_at(1, 0.02, 2);
         p.rule = QKT_RULE_RTA;
         p.nu_mask = 1;
         p.al_mask = 4;
@@ -191,10 +179,7 @@ int main(void)
     {
         qkt_model_t *m = model("node");
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 0.1;
-        p.T = 0.005;
-        p.order = 2;
+        p = params_at(0.1, 0.005, 2);
         p.rule = QKT_RULE_RTA;
         p.nu_mask = 1;
         p.al_mask = 4;
@@ -217,10 +202,7 @@ int main(void)
         double w[3] = {0.3, 0, 0.3};
         qkt_model_set(m, "tilt", w, 3);
         setup(m);
-        qkt_params_default(&p);
-        p.mu = 0.1;
-        p.T = 0.005;
-        p.order = 2;
+        p = params_at(0.1, 0.005, 2);
         p.nu_mask = 4;
         p.al_mask = 4;
         p.reltol = 1e-2;

@@ -167,10 +167,7 @@ static void test_dirac(void)
     qkt_model_t *m = model("dirac");
     setup(m);
     qkt_params_t p;
-    qkt_params_default(&p);
-    p.mu = 0.1;
-    p.T = 0.005;
-    p.order = 2;
+    p = params_at(0.1, 0.005, 2);
     p.nu_mask = 3;
     p.al_mask = 3;
     p.reltol = 3e-2;
