@@ -125,6 +125,10 @@ struct qkt_model {
     int nblock;
     int block_off[9];
     char source[1024];  /* where the model came from (file name or "built-in") */
+    double degen_tol;   /* bands closer than this count as degenerate (default 1e-10) */
+    double spin_degeneracy; /* states per band: 1 (default; spinor or spin-resolved bands)
+                               or 2 (spinless orbitals, as Wannier90's num_elec_per_state);
+                               every response of the engine is multiplied by it */
 };
 
 /* Registry. */
@@ -155,6 +159,7 @@ typedef struct {
     int have_avec;          /* avec given (required for _hr.dat) */
     double herm_tol;        /* max |H_mn(R) - conj(H_nm(-R))| allowed, eV */
     size_t max_bytes;       /* refuse tight-binding data larger than this */
+    double spin_degeneracy; /* 1 (default) or 2: copied to the model */
 } qkt_wannier_opts_t;
 
 void qkt_wannier_opts_default(qkt_wannier_opts_t *o);
@@ -180,12 +185,23 @@ typedef struct {
     double complex *Hk;   /* (1 + 3 + 6) orbital matrices from the model */
     double complex *v[3]; /* velocity matrices in the eigenbasis */
     double complex *R[3]; /* Berry connection, off-diagonal (diagonal set 0) */
-    double *Omega;        /* Berry curvature, Omega[a * nb + m] */
+    double *Omega;        /* Berry curvature, Omega[a * nb + m] (all terms) */
+    /* Models with a Wannier-gauge position matrix (m->awk): the connection in
+     * the eigenbasis Abar_a = U^dagger A^W_a U (diagonal included), and the
+     * part of Omega that comes from the curvature of A^W itself,
+     * OmegaW[c * nb + m] = Re (U^dagger F^W_c U)_mm with
+     * F^W_c = d_a A^W_b - d_b A^W_a - i [A^W_a, A^W_b] (abc cyclic).  v and R
+     * then include the A^W terms (v_a^mn += i (eps_m - eps_n) Abar_a^mn).
+     * has_aw = 0 (Abar, OmegaW zero) for models without A^W. */
+    int has_aw;
+    double complex *Abar[3];
+    double *OmegaW;
     int *block;           /* block (valley) index of each band */
     double degen_tol;     /* |eps_m - eps_n| below which bands count as degenerate */
     int ndegen;           /* degenerate pairs met at this k */
     /* workspace */
     double complex *work, *tmp;
+    double complex *AW;   /* 12 nb x nb: A^W_a and d_b A^W_a from the model */
     double *rwork;
     int *iwork;
     int lwork, lrwork, liwork;
@@ -232,7 +248,9 @@ typedef struct {
     int open[3];        /* continuum: axes integrated to infinity */
     double kscale;      /* continuum: scale of the open-axis map (0: model's kcut) */
     double fd_step;     /* finite-difference step in k (0: 0.05 T / v_F estimate) */
-    double degen_tol;   /* degeneracy threshold for |eps_m - eps_n| */
+    double degen_tol;   /* degeneracy threshold for |eps_m - eps_n| (0: the model's
+                           degen_tol, 1e-10 for built-in models, 1e-6 eV for Wannier models:
+                           the precision of their files) */
     double window;      /* thermal window half-width, units of T */
     double pocket_thresh; /* pocket sum counts as non-zero above this fraction of its |.| sum */
     int valley_tallies; /* also integrate what rule valley needs (to re-assemble under it) */
@@ -242,6 +260,11 @@ typedef struct {
     void *progress_user;
     double nimp_U0sq;   /* short-range scalar disorder n_imp U_0^2 of the ladder vertex
                            J(n_E) (Eq. 16) at order B^0; 0: vertex correction not computed */
+    int mesh[3];        /* periodic models: > 0 sums over the uniform mesh k = sum_i (j_i/N_i) b_i
+                           (Gamma included, the Wannier90/postw90 mesh) instead of adaptive
+                           integration; no error estimate (errors are 0), the mesh sets the
+                           accuracy.  T = 0 (step occupations) is allowed with a mesh at order 0
+                           and for the B-only response. */
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
@@ -313,6 +336,12 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra,
                                    double tau_inter);
 void qkt_response_free(qkt_response_t *r);
+/* The order-0 response at nmu chemical potentials mus (p->mu is ignored; p->order
+ * is taken as 0; no vertex correction).  With a mesh (p->mesh) the bands of each
+ * k-point are computed once for all mu (one pass); otherwise one adaptive
+ * integration per mu.  r: nmu results, each released with qkt_response_free(). */
+qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int nmu, const double *mus,
+                               qkt_response_t *r);
 
 /* sigma^(1)(B) = sum_a B_a sigma1[a]; sigma^(2)(B) = sum_ab B_a B_b sigma2[a][b]. */
 void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
@@ -358,12 +387,37 @@ qkt_status_t qkt_config_set_default(qkt_config_t *c, const char *key, const char
 const char *qkt_config_suggest(const char *word, const char *const *list, int n);
 
 /* ------------------------------------------------------------------ physical units */
-/* CODATA 2018 exact/recommended values, SI. */
-#define QKT_E_CHARGE 1.602176634e-19     /* C */
-#define QKT_HBAR 1.054571817e-34         /* J s */
-#define QKT_KB_EV 8.617333262e-5         /* eV / K */
+/* The one place where physical constants live (src/units.c; CODATA 2018:
+ * e, hbar (exact since the 2019 SI), k_B).  The engine works with hbar = e = 1
+ * in the model's units; for models in eV and Angstrom (Wannier90) these
+ * factors convert between the engine and SI units:
+ *   time:      1 hbar/eV          = qkt_units()->time_fs fs      (0.6582119569)
+ *   field:     1 hbar/(e Ang^2)   = qkt_units()->field_T tesla   (6.582119569e4)
+ *   sigma 3D:  1 e^2/(hbar Ang)   = qkt_units()->sigma3_Sm S/m   (2.434134807e6)
+ *   sigma 2D:  1 e^2/hbar         = qkt_units()->sigma2_S S      (2.434134807e-4)
+ *   temperature: k_B T [eV]       = qkt_units()->kB_eV * T [K]
+ *   current density: 1 e eV/(hbar Ang^2) = qkt_units()->current_Am2 A/m^2
+ *   rate density:    1 eV/(hbar Ang^3)   = qkt_units()->rate_m3s 1/(m^3 s) */
+#define QKT_E_CHARGE 1.602176634e-19     /* C (exact) */
+#define QKT_PLANCK 6.62607015e-34        /* J s (exact) */
+#define QKT_HBAR (QKT_PLANCK / (2 * 3.14159265358979323846)) /* J s */
+#define QKT_KB 1.380649e-23              /* J/K (exact) */
 #define QKT_ANGSTROM 1e-10               /* m */
 #define QKT_FS 1e-15                     /* s */
+
+typedef struct {
+    double e, hbar, kB;     /* SI */
+    double kB_eV;           /* eV/K */
+    double hbar_eVs;        /* eV s */
+    double time_fs;         /* hbar/eV in fs */
+    double field_T;         /* hbar/(e Ang^2) in tesla */
+    double sigma3_Sm;       /* e^2/(hbar Ang) in S/m */
+    double sigma2_S;        /* e^2/hbar in S */
+    double current_Am2;     /* e eV/(hbar Ang^2) in A/m^2 */
+    double rate_m3s;        /* eV/(hbar Ang^3) in 1/(m^3 s) */
+} qkt_units_t;
+
+const qkt_units_t *qkt_units(void);
 
 /* ------------------------------------------------------------------ Weyl nodes */
 /* Band-touching points of adjacent bands n, n+1 of one block, found by a grid
