@@ -2,7 +2,17 @@
  * H(k), velocity matrices v_a = <m|d_a H|n>, the generalized Berry connection
  * R_a^{mn} = i<m|d_a H|n>/(eps_n - eps_m) (m != n) and the Berry curvature
  * Omega_c^m = -2 Im sum_n R_a^{mn} R_b^{nm} (abc cyclic), from exact
- * derivatives of H(k).  Block-diagonal models are diagonalized block by block. */
+ * derivatives of H(k).  Block-diagonal models are diagonalized block by block.
+ *
+ * Models with a Wannier-gauge position matrix A^W(k) (Wannier90 _tb.dat):
+ * the Hamiltonian-gauge connection is A^H = U^dagger A^W U + i U^dagger dU,
+ * so the velocity matrix gains v_a^mn += i (eps_m - eps_n) Abar_a^mn (the
+ * covariant derivative of H), R_a^mn = i v_a^mn/(eps_n - eps_m) then equals
+ * Abar_a^mn + i <m|d_a H|n>/(eps_n - eps_m), and the band curvature is
+ * Omega_c^m = Re(U^dagger F^W_c U)_mm - 2 Im sum_n R_a^mn R_b^nm with
+ * F^W_c = d_a A^W_b - d_b A^W_a - i[A^W_a, A^W_b]: the covariance of the
+ * non-abelian curvature, F^H = U^dagger F^W U (Wang, Yates, Souza, Vanderbilt,
+ * PRB 74, 195118, Eqs. 27-32, in another arrangement). */
 #include <stdlib.h>
 #include "qkt_internal.h"
 
@@ -23,11 +33,14 @@ qkt_bands_t *qkt_bands_alloc(int nb)
     b->Omega = calloc(3 * (size_t)nb, sizeof(double));
     b->block = calloc(nb, sizeof(int));
     b->tmp = calloc(n2, sizeof(double complex));
-    if (!b->eps || !b->U || !b->Hk || !b->Omega || !b->block || !b->tmp) goto fail;
+    b->OmegaW = calloc(3 * (size_t)nb, sizeof(double));
+    b->AW = calloc(12 * n2, sizeof(double complex));
+    if (!b->eps || !b->U || !b->Hk || !b->Omega || !b->block || !b->tmp || !b->OmegaW || !b->AW) goto fail;
     for (int a = 0; a < 3; a++) {
         b->v[a] = calloc(n2, sizeof(double complex));
         b->R[a] = calloc(n2, sizeof(double complex));
-        if (!b->v[a] || !b->R[a]) goto fail;
+        b->Abar[a] = calloc(n2, sizeof(double complex));
+        if (!b->v[a] || !b->R[a] || !b->Abar[a]) goto fail;
     }
     /* zheevd workspace for the largest block (nb) */
     b->lwork = 2 * nb + nb * nb;
@@ -53,14 +66,57 @@ void qkt_bands_free(qkt_bands_t *b)
     free(b->Omega);
     free(b->block);
     free(b->tmp);
+    free(b->OmegaW);
+    free(b->AW);
     for (int a = 0; a < 3; a++) {
         free(b->v[a]);
         free(b->R[a]);
+        free(b->Abar[a]);
     }
     free(b->work);
     free(b->rwork);
     free(b->iwork);
     free(b);
+}
+
+/* A^W terms at k: Abar, the covariant velocity and OmegaW (see the header) */
+static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const double k[3])
+{
+    int nb = b->nb;
+    size_t n2 = (size_t)nb * nb;
+    qkt_status_t s = m->awk(m, k, 1, b->AW);
+    if (s) return s;
+    for (int a = 0; a < 3; a++) {
+        qkt_mat_to_eigbasis(nb, b->U, b->AW + a * n2, b->Abar[a], b->tmp);
+        for (int i = 0; i < nb; i++)
+            for (int j = 0; j < nb; j++)
+                if (i != j) b->v[a][i * nb + j] += I * (b->eps[i] - b->eps[j]) * b->Abar[a][i * nb + j];
+    }
+    for (int c = 0; c < 3; c++) {
+        int a = (c + 1) % 3, bb = (c + 2) % 3;
+        const double complex *Aa = b->AW + a * n2, *Ab = b->AW + bb * n2;
+        const double complex *dAb_a = b->AW + (3 + 3 * bb + a) * n2; /* d_a A_b */
+        const double complex *dAa_b = b->AW + (3 + 3 * a + bb) * n2; /* d_b A_a */
+        /* F = d_a A_b - d_b A_a - i [A_a, A_b] (orbital basis), into R[0] as scratch */
+        double complex *Fo = b->R[0];
+        for (int i = 0; i < nb; i++)
+            for (int j = 0; j < nb; j++) {
+                double complex cm = 0;
+                for (int l = 0; l < nb; l++) cm += Aa[i * nb + l] * Ab[l * nb + j] - Ab[i * nb + l] * Aa[l * nb + j];
+                Fo[i * nb + j] = dAb_a[i * nb + j] - dAa_b[i * nb + j] - I * cm;
+            }
+        /* diagonal of U^dagger F U */
+        for (int mm = 0; mm < nb; mm++) {
+            double complex d = 0;
+            for (int i = 0; i < nb; i++) {
+                double complex row = 0;
+                for (int j = 0; j < nb; j++) row += Fo[i * nb + j] * b->U[j * nb + mm];
+                d += conj(b->U[i * nb + mm]) * row;
+            }
+            b->OmegaW[c * nb + mm] = creal(d);
+        }
+    }
+    return QKT_OK;
 }
 
 qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int what)
@@ -90,6 +146,11 @@ qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const doubl
     if (what == QKT_BANDS_ENERGY) return QKT_OK;
 
     for (int a = 0; a < 3; a++) qkt_mat_to_eigbasis(nb, b->U, b->Hk + (1 + a) * n2, b->v[a], b->tmp);
+    b->has_aw = m->awk != NULL;
+    if (b->has_aw) {
+        s = position_terms(b, m, k);
+        if (s) return s;
+    }
     for (int m1 = 0; m1 < nb; m1++)
         for (int n1 = 0; n1 < nb; n1++) {
             if (m1 == n1 || b->block[m1] != b->block[n1]) {
@@ -110,7 +171,7 @@ qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const doubl
             double sum = 0;
             for (int n1 = 0; n1 < nb; n1++)
                 sum += cimag(b->R[a][mm * nb + n1] * b->R[bb][n1 * nb + mm]);
-            b->Omega[c * nb + mm] = -2 * sum;
+            b->Omega[c * nb + mm] = -2 * sum + (b->has_aw ? b->OmegaW[c * nb + mm] : 0);
         }
     return QKT_OK;
 }

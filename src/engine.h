@@ -107,6 +107,9 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w);
 /* Evaluate every tallied quantity at k (added into out[L->fdim], which the
  * caller zeroes).  Returns QKT_OK or a status. */
 qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out);
+/* Order-0 tallies at k for nmu chemical potentials (bands computed once);
+ * out: nmu blocks of L->fdim.  Needs L->order == 0, no pockets, no vertex. */
+qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, const double *mus, double *out);
 
 /* ---- Fermi pockets ---------------------------------------------------------- */
 struct qkt_pockets {
@@ -162,6 +165,18 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L,
                            const qkt_tree_par_t *tp, const qkt_pockets_t *pk,
                            const qkt_intopts_t *o, double *val, double *err,
                            qkt_intstats_t *stats);
+
+/* Uniform-mesh sum (periodic models): k = sum_i (j_i/N_i) b_i, j_i = 0..N_i-1
+ * (Gamma included, as Wannier90/postw90 meshes), weight 1/(N V_cell), i.e.
+ * the measure d^Dk/(2 pi)^D.  nmu > 0: order-0 tallies at the nmu chemical
+ * potentials mus (val holds nmu blocks of L->fdim); nmu = 0: qkt_tree_eval at
+ * tp->mu (val: L->fdim).  Deterministic: one row per mesh plane j_1, summed in
+ * plane order, so threads and MPI ranks give the same digits. */
+qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,
+                                const qkt_intopts_t *o, double *val, qkt_intstats_t *stats);
+/* MPI rank of this process (0 without MPI) and the number of ranks */
+int qkt_mpi_rank_size(int *size);
 
 /* k-space map of the integration domain */
 void qkt_domain_map(const qkt_pockets_t *pk, const double *u, double *k, double *jac);

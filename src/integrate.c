@@ -764,7 +764,7 @@ static int family_of(int g)
     return 4;
 }
 
-static int mpi_rank_size(int *size)
+int qkt_mpi_rank_size(int *size)
 {
     *size = 1;
 #if QKT_HAVE_MPI
@@ -796,7 +796,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
                               double *pv, double *pe, size_t *neval, int *unconv, const qkt_intopts_t *o)
 {
     long ndone = 0;
-    int size, rank = mpi_rank_size(&size);
+    int size, rank = qkt_mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
     int nun = 0;

@@ -31,7 +31,7 @@ void qkt_params_default(qkt_params_t *p)
     p->pilot = 20000;
     p->ncell = 0; /* automatic: 48 per axis for continuum models, 24 for periodic ones */
     p->fd_step = 0;
-    p->degen_tol = 1e-10;
+    p->degen_tol = 0; /* automatic: the model's */
     p->window = 0; /* automatic: 4 + ln(10/reltol), within [12, 30] */
     p->pocket_thresh = 1e-3;
 }
@@ -130,7 +130,19 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
 
 static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
 {
-    if (!(p->T > 0) || !isfinite(p->T)) return qkt_error(QKT_EINVAL, "temperature must be > 0 (got %g)", p->T);
+    int mesh = p->mesh[0] > 0 || p->mesh[1] > 0 || p->mesh[2] > 0;
+    if (mesh && !m->periodic) return qkt_error(QKT_EINVAL, "a uniform mesh needs a periodic (lattice or Wannier) model");
+    for (int a = 0; a < (mesh ? m->dim : 0); a++)
+        if (p->mesh[a] < 1 || p->mesh[a] > 100000)
+            return qkt_error(QKT_EINVAL, "mesh size along b%d must be in [1, 100000] (got %d)", a + 1, p->mesh[a]);
+    if (mesh && p->T == 0 && p->order > 0 && !p->bonly)
+        return qkt_error(QKT_EINVAL, "T = 0 (step occupations) is allowed at order 0 only; orders 1 and 2 "
+                                     "need the Fermi surface (T > 0)");
+    if (mesh && p->T == 0 && p->nimp_U0sq > 0)
+        return qkt_error(QKT_EINVAL, "the vertex correction needs T > 0");
+    if (!(mesh && p->T == 0) && (!(p->T > 0) || !isfinite(p->T)))
+        return qkt_error(QKT_EINVAL, "temperature must be > 0 (got %g)%s", p->T,
+                         m->periodic ? "; T = 0 is allowed with a uniform mesh at order 0" : "");
     if (!isfinite(p->mu)) return qkt_error(QKT_EINVAL, "chemical potential is not finite");
     if (!(p->tau_intra > 0) || !isfinite(p->tau_intra))
         return qkt_error(QKT_EINVAL, "tau_intra must be > 0 (got %g)", p->tau_intra);
@@ -245,6 +257,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     qkt_status_t st = check_params(m, p);
     if (st) return st;
     qkt_params_t pw = *p; /* with the automatic choices filled in */
+    if (pw.degen_tol == 0) pw.degen_tol = m->degen_tol;
     if (pw.window == 0) pw.window = fmin(30, fmax(12, 4 + log(10 / pw.reltol)));
     p = &pw;
     r->par = pw;
@@ -265,11 +278,16 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     double *val = NULL, *err = NULL;
     struct qkt_vtable vt;
     memset(&vt, 0, sizeof vt);
-    st = qkt_pockets_build(m, p->mu, p->T, &io, &pk);
-    if (st) return st;
-    if (pk->n > QKT_MAX_POCKETS) {
+    int mesh = p->mesh[0] > 0;
+    int need_pockets = !mesh || (p->T > 0 && p->order > 0 && !p->bonly);
+    if (need_pockets) {
+        st = qkt_pockets_build(m, p->mu, p->T, &io, &pk);
+        if (st) return st;
+    }
+    int npk = pk ? pk->n : 0;
+    if (npk > QKT_MAX_POCKETS) {
         st = qkt_error(QKT_EPHYS, "%d Fermi pockets found; at most %d are supported (check numerics.ncell "
-                       "or check mu)", pk->n, QKT_MAX_POCKETS);
+                       "or check mu)", npk, QKT_MAX_POCKETS);
         goto done;
     }
     int nu[3], nnu = 0, al[3], nal = 0;
@@ -282,7 +300,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         if (p->al_mask >> 2 & 1) al[nal++] = 2;
     }
     qkt_layout_t L;
-    qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, pk->n, p->bonly, nu, nnu, al, nal);
+    qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, npk, p->bonly, nu, nnu, al, nal);
     L.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
     qkt_tree_par_t tp;
     tp.mu = p->mu;
@@ -291,7 +309,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     tp.window = p->window;
     tp.nimp_U0sq = 0;
     tp.vt = NULL;
-    double vs = vscale_estimate(m, pk, p);
+    double vs = pk ? vscale_estimate(m, pk, p) : 0;
     tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
     r->fd_step = tp.h;
     if (p->nimp_U0sq > 0 && !p->bonly) {
@@ -309,28 +327,35 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
-    st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
+    if (mesh) st = qkt_integrate_mesh(m, &L, &tp, pk, p->mesh, 0, NULL, &io, val, &stats);
+    else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
     if (st) goto done;
+    if (m->spin_degeneracy > 1)
+        for (int i = 0; i < L.fdim; i++) {
+            val[i] *= m->spin_degeneracy;
+            err[i] *= m->spin_degeneracy;
+        }
     r->neval = stats.neval;
     r->converged = stats.converged;
     r->seconds = stats.seconds;
     /* systematic errors not seen by the cubature: the thermal window cuts the
      * Fermi function's tails beyond (window - 4) T (relative size 2 e^-(W-4)),
      * and the fourth-order differences err by ~ (h v / T)^4 */
-    {
+    if (!mesh) {
         double hv = vs > 0 ? tp.h * vs / p->T : 0;
         r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
         for (int i = 0; i < L.fdim; i++) err[i] += r->sys_rel * fabs(val[i]);
     }
 
     /* pockets */
-    r->npocket = pk->n;
+    r->npocket = npk;
     double fourpi2 = 4 * M_PI * M_PI;
-    for (int q = 0; q < pk->n; q++) {
+    for (int q = 0; q < npk; q++) {
         r->pocket[q].block = pk->band[q];
         memcpy(r->pocket[q].center, pk->center[q], sizeof pk->center[q]);
-        r->pocket[q].chirality = fourpi2 * val[L.o_chir + q];
-        r->pocket[q].chirality_err = fourpi2 * err[L.o_chir + q];
+        /* a band property: not multiplied by the spin degeneracy */
+        r->pocket[q].chirality = fourpi2 * val[L.o_chir + q] / m->spin_degeneracy;
+        r->pocket[q].chirality_err = fourpi2 * err[L.o_chir + q] / m->spin_degeneracy;
         r->pocket[q].dos = val[L.o_norm + q];
     }
     r->dos = val[L.o_dos];
@@ -348,7 +373,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->raw->nal = nal;
     memcpy(r->raw->nu, nu, sizeof nu);
     memcpy(r->raw->al, al, sizeof al);
-    r->raw->npk = pk->n;
+    r->raw->npk = npk;
     r->raw->valley = L.valley;
     val = err = NULL; /* owned by r->raw now */
     if (p->bonly) {
@@ -389,6 +414,88 @@ void qkt_response_free(qkt_response_t *r)
     free(r->raw->err);
     free(r->raw);
     r->raw = NULL;
+}
+
+qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int nmu, const double *mus,
+                               qkt_response_t *r)
+{
+    if (nmu < 1 || !mus || !r) return qkt_error(QKT_EINVAL, "qkt_response_scan: no chemical potentials");
+    qkt_params_t q = *p;
+    q.order = 0;
+    q.bonly = 0;
+    q.nimp_U0sq = 0;
+    for (int i = 0; i < nmu; i++) memset(&r[i], 0, sizeof r[i]);
+    for (int i = 0; i < nmu; i++)
+        if (!isfinite(mus[i])) return qkt_error(QKT_EINVAL, "chemical potential %d of the scan is not finite", i + 1);
+    qkt_status_t st = QKT_OK;
+    if (!(q.mesh[0] > 0)) {
+        /* adaptive: one integration per mu (the pocket map depends on mu) */
+        for (int i = 0; i < nmu && !st; i++) {
+            q.mu = mus[i];
+            st = qkt_response_compute(m, &q, &r[i]);
+        }
+        if (st)
+            for (int i = 0; i < nmu; i++) qkt_response_free(&r[i]);
+        return st;
+    }
+    q.mu = mus[0];
+    if ((st = check_params(m, &q))) return st;
+    if (q.degen_tol == 0) q.degen_tol = m->degen_tol;
+    if (q.window == 0) q.window = fmin(30, fmax(12, 4 + log(10 / q.reltol)));
+    int nu[3], nnu = 0, none[1] = {0};
+    for (int a = 0; a < m->dim; a++)
+        if (q.nu_mask >> a & 1) nu[nnu++] = a;
+    qkt_layout_t L;
+    qkt_layout_init(&L, 0, m->dim, 0, 0, nu, nnu, none, 0);
+    qkt_tree_par_t tp;
+    memset(&tp, 0, sizeof tp);
+    tp.mu = q.mu;
+    tp.T = q.T;
+    tp.degen_tol = q.degen_tol;
+    tp.window = q.window;
+    tp.h = 1e-4 * m->kcut;
+    qkt_intopts_t io;
+    memset(&io, 0, sizeof io);
+    io.progress = q.progress;
+    io.progress_user = q.progress_user;
+    double *val = calloc((size_t)nmu * L.fdim, sizeof(double));
+    if (!val) return qkt_error(QKT_ENOMEM, "out of memory");
+    qkt_intstats_t stats;
+    memset(&stats, 0, sizeof stats);
+    st = qkt_integrate_mesh(m, &L, &tp, NULL, q.mesh, nmu, mus, &io, val, &stats);
+    if (m->spin_degeneracy > 1)
+        for (size_t i = 0; i < (size_t)nmu * L.fdim; i++) val[i] *= m->spin_degeneracy;
+    for (int i = 0; i < nmu && !st; i++) {
+        qkt_response_t *ri = &r[i];
+        ri->par = q;
+        ri->par.mu = mus[i];
+        ri->dim = m->dim;
+        ri->neval = stats.neval;
+        ri->converged = 1;
+        ri->seconds = stats.seconds;
+        ri->fd_step = 0;
+        const double *v = val + (size_t)i * L.fdim;
+        ri->dos = v[L.o_dos];
+        ri->density = v[L.o_dos + 1];
+        ri->raw = calloc(1, sizeof *ri->raw);
+        if (ri->raw) {
+            ri->raw->val = malloc(sizeof(double) * L.fdim);
+            ri->raw->err = calloc(L.fdim, sizeof(double));
+        }
+        if (!ri->raw || !ri->raw->val || !ri->raw->err) {
+            st = qkt_error(QKT_ENOMEM, "out of memory");
+            break;
+        }
+        memcpy(ri->raw->val, v, sizeof(double) * L.fdim);
+        ri->raw->L = L;
+        ri->raw->nnu = nnu;
+        memcpy(ri->raw->nu, nu, sizeof nu);
+        st = qkt_response_assemble(ri, q.rule, q.tau_intra, q.tau_inter);
+    }
+    free(val);
+    if (st)
+        for (int i = 0; i < nmu; i++) qkt_response_free(&r[i]);
+    return st;
 }
 
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)

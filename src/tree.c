@@ -119,7 +119,7 @@ struct qkt_tree_ws {
     slot0_t s0[MAXSLOT0];
     slot1_t s1[MAXSLOT1];
     /* scratch (eigenbasis matrices) */
-    double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2;
+    double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2, *C1, *C2;
     double complex *DA;   /* [nb][3][nb2] eigenbasis derivative of sea coefficients */
     double *dg;
 };
@@ -140,6 +140,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->m = m;
     w->L = L;
     w->p = *p;
+    if (!(w->p.degen_tol > 0)) w->p.degen_tol = m->degen_tol; /* 0: the model's */
     w->pk = pk;
     w->nb = m->nb;
     w->nb2 = m->nb * m->nb;
@@ -148,7 +149,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         slot0_t *s = &w->s0[i];
         s->b = qkt_bands_alloc(nb);
         if (!s->b) goto fail;
-        s->b->degen_tol = p->degen_tol;
+        s->b->degen_tol = w->p.degen_tol;
         s->f = xcalloc(nb, sizeof(double), &bad);
         s->fp = xcalloc(nb, sizeof(double), &bad);
         s->pk = xcalloc(nb, sizeof(int), &bad);
@@ -180,6 +181,8 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->Z = xcalloc(nb2, sizeof(double complex), &bad);
     w->T1 = xcalloc(nb2, sizeof(double complex), &bad);
     w->T2 = xcalloc(nb2, sizeof(double complex), &bad);
+    w->C1 = xcalloc(nb2, sizeof(double complex), &bad);
+    w->C2 = xcalloc(nb2, sizeof(double complex), &bad);
     w->DA = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
     w->dg = xcalloc(nb, sizeof(double), &bad);
     if (bad) goto fail;
@@ -221,6 +224,8 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->Z);
     free(w->T1);
     free(w->T2);
+    free(w->C1);
+    free(w->C2);
     free(w->DA);
     free(w->dg);
     free(w);
@@ -310,6 +315,28 @@ static void db_apply(qkt_tree_ws_t *w, int alpha, double complex *const *D, doub
 }
 
 /* ------------------------------------------------------------------ level 0 */
+/* occupations f, f' of a level-0 slot at the current mu (and pocket labels) */
+static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3])
+{
+    const qkt_bands_t *b = s->b;
+    for (int m = 0; m < w->nb; m++) {
+        /* occupations are exact 0/1 outside the thermal window (|x| > window),
+         * so that Fermi-surface nodes vanish identically near band crossings
+         * away from the Fermi level */
+        if (w->p.T == 0) {
+            /* zero-temperature occupations (uniform-mesh sums at order 0 only) */
+            s->f[m] = b->eps[m] < w->p.mu ? 1 : b->eps[m] == w->p.mu ? 0.5 : 0;
+            s->fp[m] = 0;
+        } else {
+            double x = (b->eps[m] - w->p.mu) / w->p.T;
+            double sw = taper(fabs(x), w->p.window);
+            s->f[m] = sw * qkt_f0(b->eps[m], w->p.mu, w->p.T) + (1 - sw) * (x < 0 ? 1 : 0);
+            s->fp[m] = sw * qkt_f0p(b->eps[m], w->p.mu, w->p.T);
+        }
+        s->pk[m] = w->pk ? qkt_pocket_at(w->pk, k, m) : -1;
+    }
+}
+
 static qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
 {
     int key = OFF(i, j, l);
@@ -326,18 +353,10 @@ static qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
     if (st) return st;
     const qkt_bands_t *b = s->b;
     int nb = w->nb, nb2 = w->nb2;
-    for (int m = 0; m < nb; m++) {
-        /* occupations are exact 0/1 outside the thermal window (|x| > window),
-         * so that Fermi-surface nodes vanish identically near band crossings
-         * away from the Fermi level */
-        double x = (b->eps[m] - w->p.mu) / w->p.T;
-        double sw = taper(fabs(x), w->p.window);
-        s->f[m] = sw * qkt_f0(b->eps[m], w->p.mu, w->p.T) + (1 - sw) * (x < 0 ? 1 : 0);
-        s->fp[m] = sw * qkt_f0p(b->eps[m], w->p.mu, w->p.T);
-        s->pk[m] = w->pk ? qkt_pocket_at(w->pk, k, m) : -1;
-    }
+    occupy(w, s, k);
     const qkt_layout_t *L = w->L;
-    for (int in = 0; in < L->nnu; in++) {
+    /* the orbital-basis nodes are needed only for the derivatives of order >= 1 */
+    for (int in = 0; in < (L->order >= 1 ? L->nnu : 0); in++) {
         int nu = L->nu[in];
         for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
         diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
@@ -365,6 +384,25 @@ typedef const double complex *(*getter0_t)(const slot0_t *s, int idx, int nb2);
 static const double complex *get_nE(const slot0_t *s, int idx, int nb2) { return s->nE + (size_t)idx * nb2; }
 static const double complex *get_SE(const slot0_t *s, int idx, int nb2) { return s->SE + (size_t)idx * nb2; }
 
+/* Models with a Wannier-gauge position matrix: the covariant derivative of
+ * an operator is U^dagger (d_a X - i[A^W_a, X]) U (bands.c); subtract the
+ * commutator -i[Abar_a, X] from the eigenbasis derivative out, X given in the
+ * orbital basis at the same point. */
+static void cov_fix(qkt_tree_ws_t *w, const qkt_bands_t *bc, int a, const double complex *xorb,
+                    double complex *out)
+{
+    if (!bc->has_aw) return;
+    int nb = w->nb;
+    qkt_mat_to_eigbasis(nb, bc->U, xorb, w->C1, w->C2);
+    const double complex *A = bc->Abar[a];
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < nb; j++) {
+            double complex c = 0;
+            for (int l = 0; l < nb; l++) c += A[i * nb + l] * w->C1[l * nb + j] - w->C1[i * nb + l] * A[l * nb + j];
+            out[i * nb + j] -= I * c;
+        }
+}
+
 static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, int idx,
                         const qkt_bands_t *bc, double complex *out)
 {
@@ -381,6 +419,12 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
     }
     for (int i = 0; i < nb2; i++) w->Z[i] /= w->p.h;
     qkt_mat_to_eigbasis(w->nb, bc->U, w->Z, out, w->T1);
+    if (bc->has_aw) {
+        slot0_t *sc;
+        qkt_status_t st = level0(w, o[0], o[1], o[2], &sc);
+        if (st) return st;
+        cov_fix(w, bc, a, get(sc, idx, nb2), out);
+    }
     return QKT_OK;
 }
 
@@ -493,6 +537,14 @@ static qkt_status_t fd1(qkt_tree_ws_t *w, int a, getter1_t get, size_t idx, cons
     }
     for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
     qkt_mat_to_eigbasis(w->nb, bc->U, acc, out, w->T1);
+    if (bc->has_aw) {
+        int o0[3] = {0, 0, 0};
+        slot1_t *sc;
+        slot0_t *s0;
+        qkt_status_t st = level1(w, o0, &sc, &s0);
+        if (st) return st;
+        cov_fix(w, bc, a, get(sc, idx, nb2), out);
+    }
     return QKT_OK;
 }
 
@@ -583,25 +635,15 @@ static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int nu, double complex
 }
 
 /* ------------------------------------------------------------------ evaluation */
-qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+/* the tallies of the centre that need no derivative: density of states,
+ * pocket fluxes, the vertex tables, the B-only currents and order 0 */
+static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *done)
 {
     const qkt_layout_t *L = w->L;
     int nb = w->nb, nb2 = w->nb2;
-    memcpy(w->k0, k, sizeof w->k0);
-    memset(w->map0, -1, sizeof w->map0);
-    memset(w->map1, -1, sizeof w->map1);
-    w->n0 = w->n1 = 0;
-    slot0_t *c;
-    qkt_status_t st = level0(w, 0, 0, 0, &c);
-    if (st) return st;
     const qkt_bands_t *b = c->b;
     const double wt = 1.0; /* measure factors are applied by the integrator */
-
-    /* quick exit: far from the Fermi surface only Fermi-sea tallies survive */
-    int nearfs = 0;
-    for (int m = 0; m < nb; m++)
-        if (fabs(b->eps[m] - w->p.mu) <= w->p.window * w->p.T) nearfs = 1;
-
+    *done = 1;
     /* DOS, density, chirality flux, Eq. 67 integrand */
     for (int m = 0; m < nb; m++) {
         out[L->o_dos] += -c->fp[m];
@@ -674,20 +716,51 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
         int nu = L->nu[in];
         for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
         tally_diag_sigma(w, b, w->dg, wt, out + L_s0(L, T0_NE, in, 0));
-        /* SE = sum_j f_j A_j */
-        memset(w->Y, 0, sizeof(double complex) * nb2);
-        for (int jb = 0; jb < nb; jb++) {
-            qkt_mat_to_eigbasis(nb, b->U, get_SE(c, in * nb + jb, nb2), w->X, w->T1);
-            for (int i = 0; i < nb2; i++) w->Y[i] += c->f[jb] * w->X[i];
-        }
+        /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
+        for (int m = 0; m < nb; m++)
+            for (int n = 0; n < nb; n++) {
+                double de = b->eps[m] - b->eps[n];
+                w->Y[m * nb + n] = (m == n || fabs(de) <= b->degen_tol)
+                                       ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
+            }
         tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SE, in, 0));
+        if (b->has_aw) {
+            /* the curvature of A^W itself, a Fermi-sea term of the projected
+             * position operator: sigma_{mu nu} += -eps_{mu nu c} sum_m f_m OmegaW_c^m */
+            for (int mu = 0; mu < 3; mu++) {
+                int cc = 3 - mu - nu, e = levi(mu, nu, cc);
+                if (!e) continue;
+                double sw = 0;
+                for (int m = 0; m < nb; m++) sw += c->f[m] * b->OmegaW[cc * nb + m];
+                out[L_s0(L, T0_SE, in, mu)] -= wt * e * sw;
+            }
+        }
         if (w->p.vt) {
             vertex_sj(w, c, nu, w->Y);
             tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SJ, in, 0));
         }
     }
-    if (L->order < 1) return QKT_OK;
-    (void)nearfs;
+    *done = L->order < 1;
+    return QKT_OK;
+}
+
+qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+{
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    memcpy(w->k0, k, sizeof w->k0);
+    memset(w->map0, -1, sizeof w->map0);
+    memset(w->map1, -1, sizeof w->map1);
+    w->n0 = w->n1 = 0;
+    slot0_t *c;
+    qkt_status_t st = level0(w, 0, 0, 0, &c);
+    if (st) return st;
+    const qkt_bands_t *b = c->b;
+    const double wt = 1.0; /* measure factors are applied by the integrator */
+
+    int done;
+    st = eval_center(w, c, out, &done);
+    if (st || done) return st;
 
     /* ---- order 1 at the centre */
     int o0[3] = {0, 0, 0};
@@ -838,6 +911,10 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                 }
                 for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
                 qkt_mat_to_eigbasis(nb, b->U, acc, Dfs[a], w->T1);
+                if (b->has_aw) {
+                    umode_orb(w, c, p, w->Z);
+                    cov_fix(w, b, a, w->Z, Dfs[a]);
+                }
             }
             make_W(w, b, be);
             db_apply(w, be, Dfs, w->X);
@@ -855,4 +932,30 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
         }
     }
     return QKT_OK;
+}
+
+/* Order-0 tallies at k for several chemical potentials: the bands are
+ * computed once, the occupations and tallies once per mu.  out holds nmu
+ * consecutive blocks of L->fdim values. */
+qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, const double *mus, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    if (L->order != 0 || L->bonly || L->vtab || w->p.vt || w->pk)
+        return qkt_error(QKT_EINVAL, "internal: chemical-potential scans are for order-0 tallies without "
+                                     "pockets or vertex correction");
+    double mu0 = w->p.mu;
+    memcpy(w->k0, k, sizeof w->k0);
+    memset(w->map0, -1, sizeof w->map0);
+    memset(w->map1, -1, sizeof w->map1);
+    w->n0 = w->n1 = 0;
+    slot0_t *c;
+    qkt_status_t st = level0(w, 0, 0, 0, &c);
+    for (int i = 0; i < nmu && !st; i++) {
+        int done;
+        w->p.mu = mus[i];
+        occupy(w, c, k);
+        st = eval_center(w, c, out + (size_t)i * L->fdim, &done);
+    }
+    w->p.mu = mu0;
+    return st;
 }

@@ -65,6 +65,7 @@ void qkt_wannier_opts_default(qkt_wannier_opts_t *o)
     o->hermitize_position = 1;
     o->herm_tol = 1e-4;
     o->max_bytes = (size_t)4 << 30;
+    o->spin_degeneracy = 1;
 }
 
 /* ------------------------------------------------------------------ line reader */
@@ -1194,6 +1195,8 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     *out = NULL;
     if (!o || !o->path || !o->path[0])
         return qkt_error(QKT_EINVAL, "wannier: no tight-binding file given (model.file)");
+    if (o->spin_degeneracy != 1 && o->spin_degeneracy != 2)
+        return qkt_error(QKT_EINVAL, "wannier: spin_degeneracy must be 1 or 2, got %g", o->spin_degeneracy);
     if (!(o->herm_tol >= 0))
         return qkt_error(QKT_EINVAL, "wannier: herm_tol must be >= 0, got %g", o->herm_tol);
 
@@ -1324,6 +1327,11 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     m->block_off[0] = 0;
     m->block_off[1] = m->nb;
     snprintf(m->source, sizeof m->source, "%s", o->path);
+    m->spin_degeneracy = o->spin_degeneracy;
+    /* energies are printed to 1e-8 (_tb.dat) or 1e-6 eV (_hr.dat): bands closer
+     * than that are degenerate within the file's precision, and their Berry
+     * connection is noise */
+    m->degen_tol = 1e-6;
     raw_free(&raw);
     free(box.idx);
     *out = m;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <lapacke.h>
 #include "check.h"
 #include "qkt.h"
 
@@ -362,23 +363,49 @@ static void test_derivatives(const char *what, const qkt_model_t *m, const doubl
 /* Berry curvature of band n from qkt_bands_compute against the Berry phase
  * of a small square loop (gauge-invariant product of link overlaps,
  * Fukui-Hatsugai-Suzuki), Richardson-extrapolated in the loop size. */
+/* link matrix of the Wannier-gauge basis from k to k + dk: exp(-i dk.A^W(k + dk/2))
+ * (identity for a model without position matrix) */
+static void wlink(const qkt_model_t *m, const double k[3], const double dk[3], double complex *Lk)
+{
+    int nb = m->nb;
+    for (int i = 0; i < nb * nb; i++) Lk[i] = (i % (nb + 1)) == 0;
+    if (!m->awk) return;
+    double complex A[3 * MAXB * MAXB], X[MAXB * MAXB];
+    double km[3] = {k[0] + dk[0] / 2, k[1] + dk[1] / 2, k[2] + dk[2] / 2}, lam[MAXB];
+    m->awk(m, km, 0, A);
+    for (int i = 0; i < nb * nb; i++) X[i] = dk[0] * A[i] + dk[1] * A[nb * nb + i] + dk[2] * A[2 * nb * nb + i];
+    LAPACKE_zheev(LAPACK_ROW_MAJOR, 'V', 'U', nb, X, nb, lam);
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < nb; j++) {
+            double complex s = 0;
+            for (int l = 0; l < nb; l++) s += X[i * nb + l] * cexp(-I * lam[l]) * conj(X[j * nb + l]);
+            Lk[i * nb + j] = s;
+        }
+}
+
+/* Berry curvature of band n from the Berry phase around a small square in the
+ * (a, b) plane, with the Wannier-gauge links of the position matrix */
 static double plaquette(const qkt_model_t *m, qkt_bands_t *b, const double k[3], int n, int c, double h)
 {
     int nb = m->nb, a = (c + 1) % 3, bb = (c + 2) % 3;
-    double complex u[4][MAXB];
+    double complex u[4][MAXB], Lk[MAXB * MAXB];
+    double kc[4][3];
     const double sa[4] = {-0.5, 0.5, 0.5, -0.5}, sb[4] = {-0.5, -0.5, 0.5, 0.5}; /* counter-clockwise in (a, b) */
     for (int i = 0; i < 4; i++) {
-        double kk[3];
-        memcpy(kk, k, sizeof kk);
-        kk[a] += sa[i] * h;
-        kk[bb] += sb[i] * h;
-        qkt_bands_compute(b, m, kk, QKT_BANDS_ENERGY);
+        memcpy(kc[i], k, sizeof kc[i]);
+        kc[i][a] += sa[i] * h;
+        kc[i][bb] += sb[i] * h;
+        qkt_bands_compute(b, m, kc[i], QKT_BANDS_ENERGY);
         for (int o = 0; o < nb; o++) u[i][o] = b->U[o * nb + n];
     }
     double complex prod = 1;
     for (int i = 0; i < 4; i++) {
+        int j = (i + 1) % 4;
+        double dk[3] = {kc[j][0] - kc[i][0], kc[j][1] - kc[i][1], kc[j][2] - kc[i][2]};
+        wlink(m, kc[i], dk, Lk);
         double complex ov = 0;
-        for (int o = 0; o < nb; o++) ov += conj(u[i][o]) * u[(i + 1) % 4][o];
+        for (int o = 0; o < nb; o++)
+            for (int p = 0; p < nb; p++) ov += conj(u[i][o]) * Lk[o * nb + p] * u[j][p];
         prod *= ov;
     }
     /* <u(k)|u(k + dk)> = 1 - i A.dk: the loop phase is -Berry phase */
@@ -415,9 +442,10 @@ static void test_berry(const qkt_model_t *m)
         double ext = (4 * o2 - o1) / 3;
         char lab[200];
         snprintf(lab, sizeof lab,
-                 "Fe band %d: Omega_%c (Ang^2) from exact dH vs Berry-phase plaquette (h = 2e-3, 1e-3 /Ang, "
+                 "Fe band %d: Omega_%c (Ang^2, %s) from exact dH%s vs Berry-phase plaquette (h = 2e-3, 1e-3 /Ang, "
                  "Richardson)",
-                 best + 1, "xyz"[c]);
+                 best + 1, "xyz"[c], m->awk ? "with position matrix" : "tight-binding",
+                 m->awk ? " and A^W" : "");
         CHECK_ABS(b->Omega[c * nb + best], ext, 1e-5 * (1 + fabs(ext)), lab);
     }
 done:
@@ -992,6 +1020,7 @@ int main(void)
         }
         test_derivatives("Fe_tb.dat.gz", fe_tb, (double[3]){0.37, -0.21, 0.66});
         test_berry(fe_tb);
+        if (fe_hr) test_berry(fe_hr); /* no position matrix: the tight-binding curvature */
         qkt_model_free(fe_hr);
     }
 

@@ -1,0 +1,104 @@
+/* mesh.c - uniform-mesh sums over the Brillouin zone of a periodic model.
+ * The mesh is the one of Wannier90/postw90 (k = sum_i (j_i/N_i) b_i, Gamma
+ * included), so that results can be compared with those codes point for
+ * point; the adaptive integrator (integrate.c) is qkt's own method with error
+ * estimates.  Work is split by mesh planes j_1: each plane's sum is formed in
+ * a fixed order and the planes are added in order, so 1 or more threads and
+ * MPI ranks give the same digits. */
+#include <omp.h>
+#include <stdlib.h>
+#include <time.h>
+#if QKT_HAVE_MPI
+#include <mpi.h>
+#endif
+#include "engine.h"
+
+qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,
+                                const qkt_intopts_t *o, double *val, qkt_intstats_t *stats)
+{
+    if (!m->periodic) return qkt_error(QKT_EINVAL, "a uniform mesh (numerics.mesh) needs a periodic model");
+    int N[3] = {mesh[0], mesh[1], m->dim == 2 ? 1 : mesh[2]};
+    for (int a = 0; a < 3; a++)
+        if (N[a] < 1 || N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", N[a]);
+    if (!(m->cell_volume > 0)) return qkt_error(QKT_EINVAL, "the model has no cell volume");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t row = (size_t)L->fdim * (nmu > 0 ? nmu : 1);
+    double *planes = calloc((size_t)N[0] * row, sizeof(double));
+    if (!planes) return qkt_error(QKT_ENOMEM, "out of memory for %d mesh planes of %zu values", N[0], row);
+    int size, rank = qkt_mpi_rank_size(&size);
+    qkt_status_t st = QKT_OK;
+    char msg[512] = "";
+    long ndone = 0;
+    int ndeg = 0;
+#pragma omp parallel reduction(+ : ndeg)
+    {
+        qkt_tree_ws_t *ws = qkt_tree_ws_alloc(m, L, tp, pk);
+        double *buf = malloc(sizeof(double) * row);
+        if (!ws || !buf) {
+#pragma omp critical
+            {
+                st = QKT_ENOMEM;
+                snprintf(msg, sizeof msg, "out of memory allocating the mesh workspace");
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int j1 = 0; j1 < N[0]; j1++) {
+            if (j1 % size != rank || !ws || !buf || st) continue;
+            double *acc = planes + (size_t)j1 * row;
+            for (int j2 = 0; j2 < N[1] && !st; j2++)
+                for (int j3 = 0; j3 < N[2]; j3++) {
+                    double x[3] = {(double)j1 / N[0], (double)j2 / N[1], (double)j3 / N[2]}, k[3];
+                    for (int a = 0; a < 3; a++)
+                        k[a] = x[0] * m->bvec[0][a] + x[1] * m->bvec[1][a] + x[2] * m->bvec[2][a];
+                    memset(buf, 0, sizeof(double) * row);
+                    qkt_status_t s = nmu > 0 ? qkt_tree_eval_scan(ws, k, nmu, mus, buf) : qkt_tree_eval(ws, k, buf);
+                    if (s) {
+#pragma omp critical
+                        {
+                            st = s;
+                            snprintf(msg, sizeof msg, "%s", qkt_strerror());
+                        }
+                        break;
+                    }
+                    for (size_t i = 0; i < row; i++) acc[i] += buf[i];
+                }
+            if (o && o->progress) {
+#pragma omp critical(qkt_progress)
+                o->progress(o->progress_user, ++ndone, N[0]);
+            }
+        }
+        qkt_tree_ws_free(ws);
+        free(buf);
+    }
+#if QKT_HAVE_MPI
+    if (size > 1) {
+        /* every plane row was written by exactly one rank: the sum is exact */
+        MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        int bad = st != QKT_OK, anybad = 0;
+        MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (anybad && !st) st = qkt_error(QKT_ENUM, "mesh sum failed on another MPI rank");
+    }
+#endif
+    if (st) {
+        free(planes);
+        if (msg[0]) qkt_error(st, "%s", msg);
+        return st;
+    }
+    double ntot = (double)N[0] * N[1] * N[2];
+    double w = 1 / (ntot * m->cell_volume);
+    memset(val, 0, sizeof(double) * row);
+    for (int j1 = 0; j1 < N[0]; j1++)
+        for (size_t i = 0; i < row; i++) val[i] += planes[(size_t)j1 * row + i];
+    for (size_t i = 0; i < row; i++) val[i] *= w;
+    free(planes);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (stats) {
+        stats->neval = (size_t)ntot;
+        stats->converged = 1;
+        stats->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+        stats->ndegen = ndeg;
+    }
+    return QKT_OK;
+}
