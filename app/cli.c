@@ -17,7 +17,7 @@
 /* ================================================================== global keys */
 /* Keys of the [model] section other than the model's own parameters.  Built
  * once: the model list and the Wannier defaults come from the library. */
-enum { NGLOBAL = 9 };
+enum { NGLOBAL = 10 };
 static qkt_key_t g_keys[NGLOBAL + 1];
 static char g_model_doc[512], g_pos_def[8], g_herm_def[8], g_tol_def[32];
 static int g_init = 0;
@@ -48,6 +48,9 @@ static void init_global_keys(void)
                               "wannier: symmetrize <0m|r|Rn> as (r + r^dagger)/2"};
     g_keys[n++] = (qkt_key_t){"model.herm_tol", g_tol_def, "eV",
                               "wannier: largest |H_mn(R) - conj(H_nm(-R))| accepted"};
+    g_keys[n++] = (qkt_key_t){"model.spin_degeneracy", "1", "1",
+                              "wannier: states per band, 1 (spinor WFs) or 2 (spinless WFs, as "
+                              "Wannier90's num_elec_per_state)"};
     g_keys[n++] = (qkt_key_t){"model.avec1", "", "Angstrom",
                               "wannier: lattice vector a1 (needed for _hr.dat; _tb.dat has them)"};
     g_keys[n++] = (qkt_key_t){"model.avec2", "", "Angstrom", "wannier: lattice vector a2"};
@@ -162,6 +165,11 @@ int qkt_cli_has(const qkt_cli_t *cli, const char *key)
 {
     const char *o = qkt_config_origin(cli->cfg, key);
     return o && strcmp(o, "default") != 0;
+}
+
+qkt_status_t qkt_cli_default(qkt_cli_t *cli, const char *key, const char *value)
+{
+    return qkt_config_set_default(cli->cfg, key, value);
 }
 
 /* Make sure key has a value (the default if not given).  *present = 0 for an
@@ -292,7 +300,9 @@ qkt_status_t qkt_cli_string(qkt_cli_t *cli, const char *key, const char **out)
 /* ================================================================== model */
 const char *qkt_cli_unit_system(const qkt_model_t *m)
 {
-    return (m && m->units == QKT_UNITS_EV_ANGSTROM) ? "eV, Angstrom, S/m" : "natural units (hbar = e = 1)";
+    return (m && m->units == QKT_UNITS_EV_ANGSTROM)
+               ? "SI-based: energies eV, lengths Angstrom, T kelvin, tau fs, B tesla, E V/m, conductivities as labelled"
+               : "natural units (hbar = e = 1)";
 }
 
 const char *qkt_cli_unit(const qkt_model_t *m, const char *q)
@@ -301,6 +311,7 @@ const char *qkt_cli_unit(const qkt_model_t *m, const char *q)
     static const char *const map[][2] = {
         {"energy", "eV"},         {"length", "Angstrom"}, {"1/length", "1/Angstrom"},
         {"length^2", "Angstrom^2"}, {"velocity", "eV Angstrom"}, {"area", "Angstrom^2"},
+        {"field", "T"}, {"temperature", "K"}, {"time", "fs"}, {"E field", "V/m"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(q, map[i][0]) == 0) return map[i][1];
@@ -346,6 +357,10 @@ static qkt_status_t build_wannier(qkt_cli_t *cli, qkt_model_t **out)
     if ((s = qkt_cli_double(cli, "model.herm_tol", &o.herm_tol))) return s;
     if (!(o.herm_tol >= 0))
         return qkt_error(QKT_EINVAL, "%s: must be >= 0", qkt_cli_where(cli, "model.herm_tol"));
+    if ((s = qkt_cli_double(cli, "model.spin_degeneracy", &o.spin_degeneracy))) return s;
+    if (o.spin_degeneracy != 1 && o.spin_degeneracy != 2)
+        return qkt_error(QKT_EINVAL, "%s: must be 1 or 2, got %g", qkt_cli_where(cli, "model.spin_degeneracy"),
+                         o.spin_degeneracy);
     static const char *const av[3] = {"model.avec1", "model.avec2", "model.avec3"};
     int given = 0;
     for (int i = 0; i < 3; i++) {

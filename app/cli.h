@@ -111,6 +111,8 @@ qkt_status_t qkt_cli_vec_list(qkt_cli_t *cli, const char *key, int n, double **o
 qkt_status_t qkt_cli_int(qkt_cli_t *cli, const char *key, long *out);
 qkt_status_t qkt_cli_bool(qkt_cli_t *cli, const char *key, int *out);
 qkt_status_t qkt_cli_string(qkt_cli_t *cli, const char *key, const char **out);
+/* Give key the value (origin "default") unless it was set. */
+qkt_status_t qkt_cli_default(qkt_cli_t *cli, const char *key, const char *value);
 /* 1 if the key was given (run file or --set). */
 int qkt_cli_has(const qkt_cli_t *cli, const char *key);
 /* "key (file:line)" for messages; static buffer, valid until the next call. */

@@ -58,8 +58,17 @@ static int run(qkt_cli_t *cli)
         ej[mu] = eS[mu] + ex[mu];
     }
     const char *u = "e^2/hbar^2 x field x energy";
+    if (m->units == QKT_UNITS_EV_ANGSTROM) {
+        /* engine e eV/(hbar Ang^2) -> A/m^2 */
+        double f = qkt_units()->current_Am2;
+        for (int a = 0; a < 3; a++) {
+            j[a] *= f, ej[a] *= f, jS[a] *= f, eS[a] *= f, jx[a] *= f, ex[a] *= f;
+            jSf[a] *= f, eSf[a] *= f, jSs[a] *= f, eSs[a] *= f;
+        }
+        u = "A/m^2";
+    }
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
-    qkt_out_vector(cli, "B", 3, B, NULL, "field");
+    qkt_out_field(cli, "B", "run.B", B);
     qkt_out_vector(cli, "j", 3, j, ej, u);
     qkt_out_vector(cli, "j_S", 3, jS, eS, u);
     qkt_out_vector(cli, "j_xi", 3, jx, ex, u);

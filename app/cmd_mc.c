@@ -91,7 +91,7 @@ static int run(qkt_cli_t *cli)
     qkt_tensor_t s2;
     field_sum2(r.sigma2, B, &s2);
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
-    qkt_out_vector(cli, "B", 3, B, NULL, "field");
+    qkt_out_field(cli, "B", "run.B", B);
     qkt_out_qtensor(cli, "sigma2", &s2, u2);
     qkt_out_push(cli, "sigma2_paths", "sigma^(2) by path");
     for (int t = 0; t < r.npath2; t++) {

@@ -42,8 +42,12 @@ static int run(qkt_cli_t *cli)
     double En = sqrt(E[0] * E[0] + E[1] * E[1] + E[2] * E[2]), Bn = sqrt(B[0] * B[0] + B[1] * B[1] + B[2] * B[2]);
     int parallel = fabs(fabs(EB) - En * Bn) <= 1e-12 * En * Bn;
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
-    qkt_out_vector(cli, "E", 3, E, NULL, "field");
-    qkt_out_vector(cli, "B", 3, B, NULL, "field");
+    qkt_out_field(cli, "E", "run.E", E);
+    qkt_out_field(cli, "B", "run.B", B);
+    /* rates: engine eV/(hbar Ang^3) -> 1/(m^3 s) for Wannier models */
+    int phys = m->units == QKT_UNITS_EV_ANGSTROM;
+    double rf = phys ? qkt_units()->rate_m3s : 1;
+    const char *ru = phys ? "1/(m^3 s)" : "e^2 E B / hbar^2";
     qkt_out_push_array(cli, "pockets", "pumping per pocket (electrons per unit time and volume)");
     double total = 0;
     for (int q = 0; q < r.npocket; q++) {
@@ -58,19 +62,21 @@ static int run(qkt_cli_t *cli)
         total += rate;
         double semi = r.pocket[q].chirality * EB / (4 * M_PI * M_PI);
         double semie = r.pocket[q].chirality_err * fabs(EB) / (4 * M_PI * M_PI);
+        rate *= rf, err *= rf, sea *= rf, r67 *= rf, semi *= rf, semie *= rf;
         qkt_out_push(cli, NULL, "pocket");
         qkt_out_int(cli, "index", q);
         qkt_out_vector(cli, "center", 3, r.pocket[q].center, NULL, qkt_cli_unit(m, "1/length"));
         qkt_out_scalar(cli, "chirality", r.pocket[q].chirality, &r.pocket[q].chirality_err, NULL);
-        qkt_out_scalar(cli, "rate_qkt", rate, &err, "e^2 E B / hbar^2");
-        if (parallel) qkt_out_scalar(cli, "rate_eq67", r67, NULL, "e^2 E B / hbar^2");
-        qkt_out_scalar(cli, "rate_semiclassical", semi, &semie, "e^2 E B / hbar^2");
+        qkt_out_scalar(cli, "rate_qkt", rate, &err, ru);
+        if (parallel) qkt_out_scalar(cli, "rate_eq67", r67, NULL, ru);
+        qkt_out_scalar(cli, "rate_semiclassical", semi, &semie, ru);
         if (semi != 0) qkt_out_scalar(cli, "ratio_qkt_semiclassical", rate / semi, NULL, NULL);
-        qkt_out_scalar(cli, "fermi_sea_remainder", sea, NULL, "e^2 E B / hbar^2");
+        qkt_out_scalar(cli, "fermi_sea_remainder", sea, NULL, ru);
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
-    qkt_out_scalar(cli, "sum_over_pockets", total, NULL, "e^2 E B / hbar^2");
+    total *= rf;
+    qkt_out_scalar(cli, "sum_over_pockets", total, NULL, ru);
     qkt_out_numerics(cli, &r);
     qkt_response_free(&r);
     return 0;

@@ -85,7 +85,7 @@ static int run(qkt_cli_t *cli)
     if (order >= 1) {
         qkt_tensor_t s1;
         qkt_response_sigma1(&r, B, &s1);
-        qkt_out_vector(cli, "B", 3, B, NULL, "field");
+        qkt_out_field(cli, "B", "run.B", B);
         qkt_out_qtensor(cli, "sigma1", &s1, qkt_sigma_unit(m, 0));
         qkt_out_push(cli, "sigma1_paths", "sigma^(1) by path");
         for (int t = 0; t < r.npath1; t++) {

@@ -53,6 +53,8 @@ static int run(qkt_cli_t *cli)
         ie[c] = r0.path0[1].e[a][b];
     }
     const char *u = qkt_sigma_unit(m, 0);
+    double sf = qkt_cli_sigma_factor();
+    for (int c = 0; c < 3; c++) st[c] *= sf, se[c] *= sf, in[c] *= sf, ie[c] *= sf;
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
     qkt_out_note(cli, "components: [sigma_yz, sigma_zx, sigma_xy]");
     qkt_out_vector(cli, "sigma_streda", 3, st, se, u);

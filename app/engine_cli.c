@@ -14,18 +14,49 @@ int qkt_mask_of(const double v[3])
     return m;
 }
 
+/* conductivities: factor from the engine's e^2/hbar (per length) to the
+ * printed unit, and its label; set by qkt_cli_engine_params() */
+static double sigma_factor = 1;
+static const char *sigma_label = "e^2/hbar";
+
+static int physical(const qkt_model_t *m) { return m && m->units == QKT_UNITS_EV_ANGSTROM; }
+
+/* engine units per user unit of a field key (1 for natural-unit models) */
+static double field_scale(qkt_cli_t *cli, const char *key)
+{
+    qkt_model_t *m = NULL;
+    if (qkt_cli_model(cli, &m) || !physical(m)) return 1;
+    if (!strcmp(key, "run.B")) return 1 / qkt_units()->field_T; /* tesla -> hbar/(e Ang^2) */
+    if (!strcmp(key, "run.E")) return 1e-10;                     /* V/m -> eV/Ang (e E) */
+    return 1;
+}
+
 qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3])
 {
     qkt_status_t s = qkt_cli_vec(cli, key, 3, B);
     if (s) return s;
     if (B[0] == 0 && B[1] == 0 && B[2] == 0)
         return qkt_error(QKT_EINVAL, "%s: the field must not be zero", qkt_cli_where(cli, key));
+    double sc = field_scale(cli, key);
+    for (int a = 0; a < 3; a++) B[a] *= sc;
     qkt_model_t *m = NULL;
     if (!strcmp(key, "run.B") && !qkt_cli_model(cli, &m) && m->dim == 2 && (B[0] != 0 || B[1] != 0))
         qkt_cli_warn(cli, "%s: the model is two-dimensional; only B_z acts on it (B_x, B_y are ignored)",
                      qkt_cli_where(cli, key));
     return QKT_OK;
 }
+
+void qkt_out_field(qkt_cli_t *cli, const char *name, const char *key, const double F[3])
+{
+    qkt_model_t *m = NULL;
+    double sc = field_scale(cli, key), v[3];
+    for (int a = 0; a < 3; a++) v[a] = F[a] / sc;
+    qkt_cli_model(cli, &m);
+    qkt_out_vector(cli, name, 3, v, NULL,
+                   physical(m) ? (!strcmp(key, "run.E") ? "V/m" : "T") : "field");
+}
+
+double qkt_cli_sigma_factor(void) { return sigma_factor; }
 
 static qkt_status_t positive(qkt_cli_t *cli, const char *key, double v, int strict)
 {
@@ -47,8 +78,34 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     p->progress = engine_progress;
     p->progress_user = cli;
     qkt_status_t s;
-    const char *rule = NULL, *open = NULL;
+    const char *rule = NULL, *open = NULL, *sunit = NULL, *meshs = NULL;
     long maxeval = 0, ncell = 0, icell = 0;
+    double mesh[3] = {0, 0, 0};
+    int phys = physical(m);
+    if (phys) {
+        /* Wannier models: physical units and defaults (T = 300 K, tau = 10 fs) */
+        if (!qkt_cli_has(cli, "run.mu"))
+            return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
+                                         "(e.g. fermi_energy of the .win file), [run] mu = ...");
+        if ((s = qkt_cli_default(cli, "run.T", "300")) || (s = qkt_cli_default(cli, "run.tau_intra", "10")) ||
+            (s = qkt_cli_default(cli, "run.tau_inter", "10")))
+            return s;
+    }
+    if ((s = qkt_cli_string(cli, "run.sigma_unit", &sunit))) return s;
+    if (phys) {
+        const qkt_units_t *u = qkt_units();
+        if (!strcmp(sunit, "S/cm")) {
+            sigma_factor = m->dim == 3 ? u->sigma3_Sm / 100 : u->sigma2_S;
+            sigma_label = m->dim == 3 ? "S/cm" : "S";
+        } else if (!strcmp(sunit, "S/m")) {
+            sigma_factor = m->dim == 3 ? u->sigma3_Sm : u->sigma2_S;
+            sigma_label = m->dim == 3 ? "S/m" : "S";
+        } else
+            return qkt_error(QKT_EINVAL, "%s: 'S/cm' or 'S/m', got '%s'", qkt_cli_where(cli, "run.sigma_unit"), sunit);
+    } else {
+        sigma_factor = 1;
+        sigma_label = "e^2/hbar";
+    }
     if ((s = qkt_cli_double(cli, "run.mu", &p->mu)) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
         (s = qkt_cli_double(cli, "run.tau_intra", &p->tau_intra)) ||
         (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &rule)) ||
@@ -59,9 +116,49 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
-        (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)))
+        (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
+        (s = qkt_cli_string(cli, "numerics.mesh", &meshs)))
         return s;
-    if ((s = positive(cli, "run.T", p->T, 1)) || (s = positive(cli, "run.tau_intra", p->tau_intra, 1)) ||
+    {
+        /* one size for all axes, or N1 N2 N3 */
+        char *end;
+        const char *c = meshs;
+        int n = 0;
+        while (n < 4) {
+            while (*c == ' ' || *c == '\t') c++;
+            if (!*c) break;
+            double v = strtod(c, &end);
+            if (end == c || (*end && *end != ' ' && *end != '\t')) n = 5;
+            else if (n < 3) mesh[n] = v;
+            n++;
+            c = end;
+        }
+        if (n == 1) mesh[1] = mesh[2] = mesh[0];
+        if (n != 1 && n != 3)
+            return qkt_error(QKT_EINVAL, "%s: expected one mesh size or three (N1 N2 N3), got '%s'",
+                             qkt_cli_where(cli, "numerics.mesh"), meshs);
+    }
+    for (int a = 0; a < 3; a++) {
+        if (!(mesh[a] >= 0 && mesh[a] <= 100000 && mesh[a] == floor(mesh[a])))
+            return qkt_error(QKT_EINVAL, "%s: mesh sizes are integers in [1, 100000] (0 0 0: adaptive), got %g",
+                             qkt_cli_where(cli, "numerics.mesh"), mesh[a]);
+        p->mesh[a] = (int)mesh[a];
+    }
+    int use_mesh = p->mesh[0] || p->mesh[1] || p->mesh[2];
+    if (use_mesh && !m->periodic)
+        return qkt_error(QKT_EINVAL, "%s: a uniform mesh is for periodic (lattice, Wannier) models; continuum "
+                                     "models are integrated adaptively", qkt_cli_where(cli, "numerics.mesh"));
+    if (use_mesh && m->dim == 2) p->mesh[2] = 1;
+    if (use_mesh && (!p->mesh[0] || !p->mesh[1] || !p->mesh[2]))
+        return qkt_error(QKT_EINVAL, "%s: give one size or all three (N1 N2 N3), got %d %d %d",
+                         qkt_cli_where(cli, "numerics.mesh"), p->mesh[0], p->mesh[1], p->mesh[2]);
+    if (phys) {
+        const qkt_units_t *u = qkt_units();
+        p->T *= u->kB_eV;                    /* K -> eV */
+        p->tau_intra /= u->time_fs;          /* fs -> hbar/eV */
+        p->tau_inter /= u->time_fs;
+    }
+    if ((s = positive(cli, "run.T", p->T, !use_mesh)) || (s = positive(cli, "run.tau_intra", p->tau_intra, 1)) ||
         (s = positive(cli, "run.tau_inter", p->tau_inter, 1)) || (s = positive(cli, "numerics.kbox", p->kbox, 0)) ||
         (s = positive(cli, "numerics.fd_step", p->fd_step, 0)) ||
         (s = positive(cli, "numerics.degen_tol", p->degen_tol, 0)) ||
@@ -103,9 +200,10 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
 const char *qkt_sigma_unit(const qkt_model_t *m, int order)
 {
     /* tensors of orders 1 and 2 are printed at the field run.B */
-    static const char *nat[3] = {"e^2/hbar", "e^2/hbar, at run.B", "e^2/hbar, at run.B"};
+    static char buf[3][64];
     (void)m;
-    return nat[order];
+    snprintf(buf[order], sizeof buf[order], "%s%s", sigma_label, order ? ", at run.B" : "");
+    return buf[order];
 }
 
 void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, const char *unit)
@@ -113,8 +211,8 @@ void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, co
     double v[9], e[9];
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
-            v[3 * i + j] = t->v[i][j];
-            e[3 * i + j] = t->e[i][j];
+            v[3 * i + j] = sigma_factor * t->v[i][j];
+            e[3 * i + j] = sigma_factor * t->e[i][j];
         }
     qkt_out_tensor(cli, name, v, e, unit);
 }

@@ -6,12 +6,15 @@
 
 /* The [run] and [numerics] keys, for the key table of a command. */
 #define QKT_ENGINE_KEYS                                                                            \
-    {"run.mu", "0.1", "energy", "chemical potential"},                                            \
-        {"run.T", "0.005", "energy", "temperature (k_B T), > 0"},                                 \
-        {"run.tau_intra", "1", "time", "intravalley relaxation time tau_intra"},                  \
-        {"run.tau_inter", "1", "time", "intervalley relaxation time tau_inter"},                  \
+    {"run.mu", "0.1", "energy", "chemical potential (Wannier: eV, required)"},                    \
+        {"run.T", "0.005", "energy|K", "temperature: k_B T (Wannier: kelvin, default 300), > 0"}, \
+        {"run.tau_intra", "1", "time|fs", "intravalley relaxation time (Wannier: fs, default 10)"}, \
+        {"run.tau_inter", "1", "time|fs", "intervalley relaxation time (Wannier: fs, default 10)"}, \
+        {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},        \
+        {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
+                                        "adaptive integration; then T = 0 is allowed at order 0"},       \
         {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper or valley"},    \
-        {"run.B", "0 0 1", "field", "magnetic field vector (results are for this B)"},            \
+        {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B)"},          \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction J(n_E) at B^0 (0: not computed)"},     \
         {"numerics.reltol", "1e-3", "1", "requested relative accuracy of every path"},            \
@@ -22,7 +25,7 @@
         {"numerics.icell", "0", "1", "integration cells per axis (0: 6 in 3D, 12 in 2D)"},        \
         {"numerics.fd_step", "0", "1/length", "finite-difference step (0: 0.05 T/v_F)"},          \
         {"numerics.window", "0", "1", "thermal window half-width in T (0: from reltol)"},         \
-        {"numerics.degen_tol", "1e-10", "energy", "bands closer than this are degenerate"}
+        {"numerics.degen_tol", "0", "energy", "bands closer than this are degenerate (0: the model's, 1e-10; Wannier 1e-6 eV)"}
 
 /* Fill p from the keys (p.order, masks and bonly are left to the caller). */
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p);
@@ -37,6 +40,10 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r);
 void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t *r);
 /* Print a tensor with its error. */
 void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, const char *unit);
-/* Conductivity unit label of order N for the model. */
+/* Conductivity unit label of order N for the model (after qkt_cli_engine_params). */
 const char *qkt_sigma_unit(const qkt_model_t *m, int order);
+/* Factor from the engine's e^2/hbar (per length) to the printed conductivity unit. */
+double qkt_cli_sigma_factor(void);
+/* Print a field vector read by qkt_cli_field() in the user's units (T, V/m). */
+void qkt_out_field(qkt_cli_t *cli, const char *name, const char *key, const double F[3]);
 #endif

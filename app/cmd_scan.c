@@ -1,0 +1,201 @@
+/* cmd_scan.c - `qkt scan`: the order-B^0 conductivity tensor (Drude and
+ * intrinsic anomalous Hall parts) at many chemical potentials.  With a uniform
+ * mesh (numerics.mesh) the bands of every k-point are computed once for all
+ * chemical potentials (one pass over k-space); with adaptive integration each
+ * chemical potential is its own integration with its own error estimate. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine_cli.h"
+
+static const qkt_key_t keys[] = {
+    QKT_ENGINE_KEYS,
+    {"scan.mu", NULL, "energy", "chemical potentials: 'start:stop:step' or a list 'mu1 mu2 ...' (required)"},
+    {"scan.parts", "false", "bool", "also print the Drude (n_E) and intrinsic (S_E) parts of each component"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const char help[] =
+    "Computes sigma^(0)_{mu nu} (Drude n_E + intrinsic interband S_E, the anomalous\n"
+    "Hall effect) at every chemical potential of scan.mu and prints one row per\n"
+    "chemical potential: the nine components (first index current, second field),\n"
+    "the density of states and the carrier density.  With numerics.mesh = N (periodic\n"
+    "models) one pass over the mesh serves all chemical potentials, and run.T = 0\n"
+    "gives step occupations (the anomalous Hall conductivity as Wannier90/postw90's\n"
+    "berry_task = ahc computes it).\n"
+    "\n"
+    "Example (bcc Fe, Wannier90):\n"
+    "  [model]\n  name = wannier\n  file = Fe_tb.dat.gz\n"
+    "  [run]\n  mu = 13.5463\n  T = 0\n  [numerics]\n  mesh = 25\n"
+    "  [scan]\n  mu = 12.5463:14.5463:0.1\n";
+
+#define MAXMU 100000
+
+/* 'a:b:h' (inclusive of b within h/1000) or a list of numbers */
+static qkt_status_t parse_mu(qkt_cli_t *cli, const char *txt, double **out, int *n)
+{
+    const char *where = qkt_cli_where(cli, "scan.mu");
+    char *end;
+    *out = NULL;
+    *n = 0;
+    if (strchr(txt, ':')) {
+        double v[3];
+        const char *c = txt;
+        for (int i = 0; i < 3; i++) {
+            v[i] = strtod(c, &end);
+            if (end == c || !isfinite(v[i]) || (i < 2 && *end != ':') || (i == 2 && *end && *end != ' '))
+                return qkt_error(QKT_EINVAL, "%s: expected 'start:stop:step', got '%s'", where, txt);
+            c = end + (i < 2);
+        }
+        if (!(v[2] > 0) || v[1] < v[0])
+            return qkt_error(QKT_EINVAL, "%s: need step > 0 and stop >= start, got '%s'", where, txt);
+        double cnt = floor((v[1] - v[0]) / v[2] + 1e-3) + 1;
+        if (cnt > MAXMU) return qkt_error(QKT_EINVAL, "%s: %g chemical potentials, at most %d", where, cnt, MAXMU);
+        *n = (int)cnt;
+        *out = malloc(sizeof(double) * *n);
+        if (!*out) return qkt_error(QKT_ENOMEM, "out of memory");
+        for (int i = 0; i < *n; i++) (*out)[i] = v[0] + i * v[2];
+        return QKT_OK;
+    }
+    int cap = 16;
+    double *a = malloc(sizeof(double) * cap);
+    const char *c = txt;
+    while (a) {
+        while (*c == ' ' || *c == '\t' || *c == ',') c++;
+        if (!*c) break;
+        double x = strtod(c, &end);
+        if (end == c || !isfinite(x) || (*end && *end != ' ' && *end != '\t' && *end != ',')) {
+            free(a);
+            return qkt_error(QKT_EINVAL, "%s: '%s' is not a list of numbers or 'start:stop:step'", where, txt);
+        }
+        if (*n == cap) {
+            double *b = *n < MAXMU ? realloc(a, sizeof(double) * (cap *= 2)) : NULL;
+            if (!b) free(a);
+            a = b;
+            if (!a) break;
+        }
+        a[(*n)++] = x;
+        c = end;
+    }
+    if (!a) return qkt_error(QKT_ENOMEM, "%s: too many chemical potentials", where);
+    if (*n == 0) {
+        free(a);
+        return qkt_error(QKT_EINVAL, "%s: no chemical potential given", where);
+    }
+    *out = a;
+    return QKT_OK;
+}
+
+static int run(qkt_cli_t *cli)
+{
+    qkt_model_t *m;
+    qkt_status_t s;
+    qkt_params_t p;
+    const char *mtxt = NULL;
+    int parts = 0;
+    if ((s = qkt_cli_model(cli, &m)) || (s = qkt_cli_engine_params(cli, m, &p)) ||
+        (s = qkt_cli_string(cli, "scan.mu", &mtxt)) || (s = qkt_cli_bool(cli, "scan.parts", &parts)))
+        return qkt_cli_fail(cli, s);
+    double *mus = NULL;
+    int nmu = 0;
+    if ((s = parse_mu(cli, mtxt, &mus, &nmu))) return qkt_cli_fail(cli, s);
+    p.order = 0;
+    p.nu_mask = 7;
+    qkt_response_t *r = calloc(nmu, sizeof *r);
+    if (!r) {
+        free(mus);
+        return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory for %d results", nmu);
+    }
+    s = qkt_response_scan(m, &p, nmu, mus, r);
+    if (s) {
+        free(mus);
+        free(r);
+        return qkt_cli_fail(cli, s);
+    }
+    int mesh = p.mesh[0] > 0;
+    static const char *const comp[9] = {"xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"};
+    const char *su = qkt_sigma_unit(m, 0);
+    const char *eu = qkt_cli_unit(m, "energy");
+    int per = mesh ? 1 : 2; /* value (and error for adaptive integration) */
+    int ncol = 1 + 9 * per * (parts ? 3 : 1) + 2;
+    char **cols = calloc(ncol, sizeof *cols);
+    const char **units = calloc(ncol, sizeof *units);
+    double *row = calloc(ncol, sizeof *row);
+    if (!cols || !units || !row) {
+        s = qkt_error(QKT_ENOMEM, "out of memory");
+        goto out;
+    }
+    int c = 0;
+    cols[c] = strdup("mu");
+    units[c++] = eu;
+    static const char *const pre[3] = {"", "drude_", "intrinsic_"};
+    for (int g = 0; g < (parts ? 3 : 1); g++)
+        for (int i = 0; i < 9; i++)
+            for (int e = 0; e < per; e++) {
+                char buf[64];
+                snprintf(buf, sizeof buf, "%s%s%s", pre[g], comp[i], e ? "_err" : "");
+                cols[c] = strdup(buf);
+                units[c++] = su;
+            }
+    cols[c] = strdup("dos");
+    units[c++] = m->units == QKT_UNITS_EV_ANGSTROM ? "1/(eV Angstrom^3)" : "1/(energy volume)";
+    cols[c] = strdup("density");
+    units[c++] = m->units == QKT_UNITS_EV_ANGSTROM ? "1/Angstrom^3" : "1/volume";
+    for (int i = 0; i < ncol; i++)
+        if (!cols[i]) {
+            s = qkt_error(QKT_ENOMEM, "out of memory");
+            goto out;
+        }
+    qkt_out_string(cli, "units", qkt_cli_unit_system(m));
+    qkt_out_string(cli, "integration", mesh ? "uniform mesh (no error estimate; the mesh sets the accuracy)"
+                                             : "adaptive, one integration per chemical potential");
+    if (mesh) {
+        double mv[3] = {p.mesh[0], p.mesh[1], p.mesh[2]};
+        qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
+    }
+    double sf = qkt_cli_sigma_factor();
+    qkt_out_table_begin(cli, "scan", ncol, (const char *const *)cols, units);
+    int allconv = 1;
+    for (int k = 0; k < nmu; k++) {
+        int j = 0;
+        row[j++] = mus[k];
+        for (int g = 0; g < (parts ? 3 : 1); g++) {
+            const qkt_tensor_t *t = g == 0 ? &r[k].sigma0 : &r[k].path0[g - 1];
+            for (int i = 0; i < 9; i++) {
+                row[j++] = sf * t->v[i / 3][i % 3];
+                if (per == 2) row[j++] = sf * t->e[i / 3][i % 3];
+            }
+        }
+        row[j++] = r[k].dos;
+        row[j++] = r[k].density;
+        qkt_out_table_row(cli, row);
+        if (!r[k].converged) allconv = 0;
+    }
+    qkt_out_table_end(cli);
+    qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
+    qkt_out_scalar(cli, "T", p.T, NULL, qkt_cli_unit(m, "energy"));
+    qkt_out_int(cli, "chemical_potentials", nmu);
+    if (!mesh) qkt_out_scalar(cli, "reltol", p.reltol, NULL, NULL);
+    long nev = 0;
+    double sec = 0;
+    for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds;
+    qkt_out_int(cli, "evaluations", nev);
+    qkt_out_scalar(cli, "seconds", sec, NULL, "s");
+    qkt_out_bool(cli, "converged", allconv);
+    qkt_out_pop(cli);
+    if (!allconv)
+        qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
+                                   "achieved ones", p.reltol);
+out:
+    for (int i = 0; cols && i < ncol; i++) free(cols[i]);
+    free(cols);
+    free(units);
+    free(row);
+    for (int k = 0; k < nmu; k++) qkt_response_free(&r[k]);
+    free(r);
+    free(mus);
+    return s ? qkt_cli_fail(cli, s) : 0;
+}
+
+const qkt_command_t qkt_cmd_scan = {"scan", "sigma^(0) (Drude, anomalous Hall) at many chemical potentials in one pass",
+                                    help, keys, run, 0};
