@@ -173,7 +173,8 @@ static int run(qkt_cli_t *cli)
     }
     qkt_out_table_end(cli);
     qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
-    qkt_out_scalar(cli, "T", p.T, NULL, qkt_cli_unit(m, "energy"));
+    if (m->units == QKT_UNITS_EV_ANGSTROM) qkt_out_scalar(cli, "T", p.T / qkt_units()->kB_eV, NULL, "K");
+    else qkt_out_scalar(cli, "T", p.T, NULL, "energy");
     qkt_out_int(cli, "chemical_potentials", nmu);
     if (!mesh) qkt_out_scalar(cli, "reltol", p.reltol, NULL, NULL);
     long nev = 0;

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# test_wannier_cli.sh - the commands on Wannier90 models in physical units
+# (issue 7): qkt scan and sigma on Si and Fe (values against Wannier90/postw90
+# references of ../shared/data at loose tolerances, small meshes; the tight
+# comparisons are in test_materials.c), qkt export and its round trip, and the
+# errors of bad unit and mesh input.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SH=${QKT_SHARED:-../shared}
+pycheck() {
+    if python3 -c "
+import json, math, sys
+d = json.load(open('$T/out')); r = d['results']
+sys.exit(0 if ($2) else 1)" 2>"$T/pyerr"; then ok "$1"; else bad "$1 ($(head -c 300 "$T/pyerr"))"; fi
+}
+
+cat >"$T/si.ini" <<INI
+[model]
+name = wannier
+file = $SH/data/si/Si_tb.dat
+spin_degeneracy = 2
+[run]
+mu = 7.5
+[numerics]
+mesh = 40
+[scan]
+mu = 5.0 7.5 8.0
+INI
+
+# Si Drude at the default T = 300 K, tau = 10 fs, in S/m, against BoltzWann (REF si)
+run scan "$T/si.ini" --set run.sigma_unit=S/m --json
+expect_rc 0 "scan on Si (40^3 mesh)"
+pycheck "scan: inputs record T = 300 and tau = 10 (Wannier defaults)" \
+    "d['inputs']['run.T'] == 300 and d['inputs']['run.tau_intra'] == 10 and d['input_origins']['run.T'] == 'default'"
+pycheck "scan: sigma_xx in S/m at 5.0, 7.5, 8.0 eV within 1% of BoltzWann (7.831226e6, 3.843637e6, 8.338712e6)" \
+    "all(abs(row[1] / w - 1) < 0.01 for row, w in zip(r['scan']['rows'], [7.831226e6, 3.843637e6, 8.338712e6]))"
+pycheck "scan: column units say S/m" "r['scan']['column_units'][1] == 'S/m'"
+pycheck "scan: no error columns for a mesh (the mesh sets the accuracy)" "'xx_err' not in r['scan']['columns']"
+
+# the same tensor from qkt sigma at one mu, in the default S/cm
+run sigma "$T/si.ini" --ignore-section=scan --set sigma.order=0 --json
+expect_rc 0 "sigma on Si, order 0"
+pycheck "sigma: sigma0.xx at 7.5 eV = 3.8436e4 S/cm within 1% (BoltzWann 3.843637e6 S/m)" \
+    "abs(r['sigma0']['xx'] / 3.843637e4 - 1) < 0.01"
+
+# Fe anomalous Hall conductivity on a coarse mesh at T = 0, in S/cm: the two
+# commands agree, and sigma_xy = -sigma_yx (antisymmetric Hall part)
+cat >"$T/fe.ini" <<INI
+[model]
+name = wannier
+file = $SH/data/fe/Fe_tb.dat.gz
+[run]
+mu = 13.5463
+T = 0
+[numerics]
+mesh = 8
+[scan]
+mu = 13.5463
+INI
+run sigma "$T/fe.ini" --ignore-section=scan --set sigma.order=0 --json
+expect_rc 0 "sigma on Fe at T = 0 (8^3 mesh)"
+cp "$T/out" "$T/fe_sigma.json"
+pycheck "sigma: Fe sigma0.xy = -sigma0.yx, non-zero" "abs(r['sigma0']['xy'] + r['sigma0']['yx']) < 1e-8 * abs(r['sigma0']['xy']) and abs(r['sigma0']['xy']) > 10"
+xy_sigma=$(python3 -c "import json; print(json.load(open('$T/fe_sigma.json'))['results']['sigma0']['xy'])")
+run scan "$T/fe.ini" --json
+expect_rc 0 "scan on Fe at T = 0"
+pycheck "scan and sigma give the same Fe sigma_xy ($xy_sigma S/cm) to 1e-10" \
+    "abs(r['scan']['rows'][0][2] - $xy_sigma) <= 1e-10 * abs($xy_sigma)"
+
+# export: lattice_weyl -> _tb.dat -> wannier gives the same sigma0
+cat >"$T/lw.ini" <<INI
+[model]
+name = lattice_weyl
+[export]
+file = $T/lw_tb.dat
+INI
+run export "$T/lw.ini"
+expect_rc 0 "export lattice_weyl"
+[ -s "$T/lw_tb.dat" ] && ok "export wrote lw_tb.dat" || bad "export wrote nothing"
+run sigma "$T/lw.ini" --ignore-section=export --set sigma.order=0 --set numerics.mesh=10 --set run.mu=0.3 --set run.T=0.1 --json
+expect_rc 0 "sigma on lattice_weyl, 10^3 mesh"
+cp "$T/out" "$T/lw_sigma.json"
+cat >"$T/back.ini" <<INI
+[model]
+name = wannier
+file = $T/lw_tb.dat
+INI
+# the exported model is in eV/Angstrom: give T in kelvin (0.1 eV) and compare in e^2/(hbar Ang)
+TK=$(python3 -c "print(0.1 / 8.617333262e-5)")
+run sigma "$T/back.ini" --set sigma.order=0 --set numerics.mesh=10 --set run.mu=0.3 --set run.T="$TK" --set run.tau_intra=0.6582119569 --set run.sigma_unit=S/m --json
+expect_rc 0 "sigma on the exported model"
+pycheck "round trip: sigma0 of the export (S/m, tau = 1 hbar/eV) / 2.434134807e6 equals lattice_weyl's to 1e-7" \
+    "all(abs(r['sigma0'][c] / 2.434134807e6 - json.load(open('$T/lw_sigma.json'))['results']['sigma0'][c]) <= 1e-7 * max(1e-3, abs(json.load(open('$T/lw_sigma.json'))['results']['sigma0']['xy'])) for c in ['xx','xy','yx','zz'])"
+
+# bad input: named keys, exit 2, no output file
+run scan "$T/si.ini" --set numerics.mesh="10 10" --output "$T/o.txt"
+expect_rc 2 "mesh with two sizes"
+expect_in "$T/err" "numerics.mesh" "mesh error names the key"
+[ ! -e "$T/o.txt" ] && ok "no output file after an error" || bad "output file left after an error"
+run scan "$T/si.ini" --set run.sigma_unit=mS
+expect_rc 2 "unknown conductivity unit"
+expect_in "$T/err" "run.sigma_unit" "unit error names the key"
+run scan "$T/si.ini" --set scan.mu=8:5:0.1
+expect_rc 2 "scan stop < start"
+expect_in "$T/err" "scan.mu" "scan error names the key"
+cat >"$T/nomu.ini" <<INI
+[model]
+name = wannier
+file = $SH/data/si/Si_tb.dat
+INI
+run sigma "$T/nomu.ini"
+expect_rc 2 "Wannier model without run.mu"
+expect_in "$T/err" "run.mu" "missing mu names the key"
+run sigma "$T/si.ini" --ignore-section=scan --set run.T=0
+expect_rc 2 "T = 0 at order 1"
+expect_in "$T/err" "order 0" "T = 0 error says why"
+cat >"$T/w4.ini" <<INI
+[model]
+name = weyl4
+[numerics]
+mesh = 10
+INI
+run sigma "$T/w4.ini"
+expect_rc 2 "mesh on a continuum model"
+expect_in "$T/err" "numerics.mesh" "continuum mesh error names the key"
+run export "$T/w4.ini" --set export.file="$T/w4_hr.dat"
+expect_rc 2 "export of a continuum model"
+[ ! -e "$T/w4_hr.dat" ] && ok "no file from a failed export" || bad "file left by a failed export"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
