@@ -17,6 +17,7 @@ int qkt_mask_of(const double v[3])
 /* conductivities: factor from the engine's e^2/hbar (per length) to the
  * printed unit, and its label; set by qkt_cli_engine_params() */
 static double sigma_factor = 1;
+static int mesh_sums = 0; /* uniform mesh: no error estimates to print */
 static const char *sigma_label = "e^2/hbar";
 
 static int physical(const qkt_model_t *m) { return m && m->units == QKT_UNITS_EV_ANGSTROM; }
@@ -145,6 +146,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         p->mesh[a] = (int)mesh[a];
     }
     int use_mesh = p->mesh[0] || p->mesh[1] || p->mesh[2];
+    mesh_sums = use_mesh;
     if (use_mesh && !m->periodic)
         return qkt_error(QKT_EINVAL, "%s: a uniform mesh is for periodic (lattice, Wannier) models; continuum "
                                      "models are integrated adaptively", qkt_cli_where(cli, "numerics.mesh"));
@@ -214,14 +216,21 @@ void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, co
             v[3 * i + j] = sigma_factor * t->v[i][j];
             e[3 * i + j] = sigma_factor * t->e[i][j];
         }
-    qkt_out_tensor(cli, name, v, e, unit);
+    qkt_out_tensor(cli, name, v, mesh_sums ? NULL : e, unit);
 }
 
 void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
 {
     qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
     qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
-    qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
+    if (r->par.mesh[0] > 0) {
+        double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
+        qkt_out_string(cli, "integration", "uniform mesh (no error estimate; the mesh sets the accuracy)");
+        qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
+    } else {
+        qkt_out_string(cli, "integration", "adaptive (errors are estimates)");
+        qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
+    }
     qkt_out_bool(cli, "converged", r->converged);
     qkt_out_int(cli, "evaluations", (long)r->neval);
     qkt_out_scalar(cli, "seconds", r->seconds, NULL, "s");
