@@ -184,9 +184,17 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if (!strcmp(rule, "rta")) p->rule = QKT_RULE_RTA;
     else if (!strcmp(rule, "paper")) p->rule = QKT_RULE_PAPER;
     else if (!strcmp(rule, "valley")) p->rule = QKT_RULE_VALLEY;
+    else if (!strcmp(rule, "born")) p->rule = QKT_RULE_BORN;
     else
-        return qkt_error(QKT_EINVAL, "%s: unknown rule '%s' (rta, paper or valley)", qkt_cli_where(cli, "run.rule"),
-                         rule);
+        return qkt_error(QKT_EINVAL, "%s: unknown rule '%s' (rta, paper, valley or born)",
+                         qkt_cli_where(cli, "run.rule"), rule);
+    if (p->rule == QKT_RULE_BORN && !(p->nimp_U0sq > 0)) {
+        char where[256]; /* qkt_cli_where() returns one static buffer */
+        snprintf(where, sizeof where, "%s", qkt_cli_where(cli, "run.rule"));
+        return qkt_error(QKT_EINVAL, "%s: rule born needs the disorder strength %s > 0 (got %g): n_imp U0^2 sets "
+                                     "the Born collision operator that relaxes n_E",
+                         where, qkt_cli_where(cli, "run.nimp_U0sq"), p->nimp_U0sq);
+    }
     for (const char *c = open; c && *c; c++) {
         if (*c == ' ' || *c == ',') continue;
         int a = *c == 'x' ? 0 : *c == 'y' ? 1 : *c == 'z' ? 2 : -1;
@@ -238,7 +246,22 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
     qkt_out_scalar(cli, "thermal_window", r->par.window, NULL, "T");
     qkt_out_int(cli, "pockets", r->npocket);
+    if (r->par.rule == QKT_RULE_BORN && r->tau_born > 0) {
+        /* the Born relaxation time 1/<1/tau> at the Fermi level (rule born) */
+        qkt_model_t *m = NULL;
+        if (qkt_cli_model(cli, &m)) m = NULL;
+        double f = physical(m) ? qkt_units()->time_fs : 1; /* hbar/eV -> fs */
+        double t = f * r->tau_born, te = f * r->tau_born_err;
+        qkt_out_scalar(cli, "tau_born", t, &te, qkt_cli_unit(m, "time"));
+        qkt_out_int(cli, "born_conserved_modes", r->born_null_modes);
+        qkt_out_scalar(cli, "born_zero_mode_drive", r->born_null_drive, NULL, NULL);
+    }
     qkt_out_pop(cli);
+    if (r->par.rule == QKT_RULE_BORN && r->born_null_drive > fmax(1e-2, 10 * r->par.reltol))
+        qkt_cli_warn(cli, "rule born: the drive has a component %.3g (relative) on a conserved mode of the "
+                          "collision operator; n_E is not a steady state there (check the thermal window and "
+                          "numerics.reltol)",
+                     r->born_null_drive);
     if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
                                    "the error estimates printed are the achieved ones",

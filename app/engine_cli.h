@@ -13,7 +13,8 @@
         {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},        \
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
                                         "adaptive integration; then T = 0 is allowed at order 0"},       \
-        {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper or valley"},    \
+        {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
+                                   "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
         {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B)"},          \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction J(n_E) at B^0 (0: not computed)"},     \

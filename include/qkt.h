@@ -223,7 +223,10 @@ typedef enum {
     QKT_RULE_RTA = 0,    /* one relaxation time tau_intra for every diagonal node */
     QKT_RULE_PAPER = 1,  /* the paper's Sec. VII recipe (tau_inter on anomaly nodes with
                             non-zero pocket sums, per Cartesian pair) */
-    QKT_RULE_VALLEY = 2  /* pocket-uniform Fermi-surface modes relax with tau_inter */
+    QKT_RULE_VALLEY = 2, /* pocket-uniform Fermi-surface modes relax with tau_inter */
+    QKT_RULE_BORN = 3    /* n_E = (K^dd)^-1 D_E rho0 with the Born collision operator of the
+                            short-range scalar disorder nimp_U0sq (Eq. 56); order B^0 only;
+                            tau_intra, tau_inter unused */
 } qkt_rule_t;
 
 const char *qkt_rule_name(qkt_rule_t r);
@@ -259,7 +262,9 @@ typedef struct {
     void (*progress)(void *user, long done, long total);
     void *progress_user;
     double nimp_U0sq;   /* short-range scalar disorder n_imp U_0^2 of the ladder vertex
-                           J(n_E) (Eq. 16) at order B^0; 0: vertex correction not computed */
+                           J(n_E) (Eq. 16) at order B^0; 0: vertex correction not computed.
+                           Rule born (> 0 required): also the Born collision operator K^dd
+                           that relaxes n_E (Eq. 56) */
     int mesh[3];        /* periodic models: > 0 sums over the uniform mesh k = sum_i (j_i/N_i) b_i
                            (Gamma included, the Wannier90/postw90 mesh) instead of adaptive
                            integration; no error estimate (errors are 0), the mesh sets the
@@ -317,6 +322,16 @@ typedef struct {
     double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
     double density;     /* carrier density: sum_k [f0 - theta(-eps)] (relative to filling below 0) */
     int vertex;         /* 1: the extrinsic part S_J = -P^-1 J(n_E) was computed */
+    /* rule born: the Born relaxation time at the Fermi level, 1/<1/tau_m(k)> with the
+     * average over the thermal shell (weight -f0'), 1/tau_m(k) = 2 pi nimp_U0sq
+     * <m|G(eps_m)|m> (Eq. 56, out-scattering part); and the checks of the zero
+     * modes of K^dd on each energy shell: the largest number of modes dropped at one
+     * tabulation energy besides the uniform shell mode (conserved quantities such as
+     * decoupled blocks or spins), and the largest component of the drive on the
+     * dropped modes relative to int -f0' tau |v| (0 in exact arithmetic) */
+    double tau_born, tau_born_err;
+    int born_null_modes;
+    double born_null_drive;
     /* the integrals behind the result (private; see qkt_response_assemble) */
     struct qkt_response_raw *raw;
     /* numerics actually used */
@@ -332,7 +347,9 @@ typedef struct {
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r);
 /* Re-assemble the tensors of a computed result under another rule or other
  * relaxation times, without integrating again (rule valley needs the
- * pocket-mode tallies: p.rule == QKT_RULE_VALLEY or p.valley_tallies at compute). */
+ * pocket-mode tallies: p.rule == QKT_RULE_VALLEY or p.valley_tallies at compute;
+ * a result computed under rule born is assembled under born only, and born
+ * needs such a result). */
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra,
                                    double tau_inter);
 void qkt_response_free(qkt_response_t *r);

@@ -35,9 +35,14 @@ typedef struct {
     int nu[3], al[3];       /* the Cartesian directions */
     int bonly;              /* CME mode: B only, no E */
     int valley;             /* pocket-mode children are needed (rule valley) */
-    int vtab;               /* tabulation pass of the disorder kernel (G, Nt) */
-    int o_vtab;             /* [4][2][nb*nb]: G and Nt_x,y,z, real and imaginary parts */
-    int vtab_block;         /* 2 nb^2: size of one tabulated matrix */
+    int vtab;               /* tabulation pass of the disorder kernel: 1 (G, Nt), 2 (rule born:
+                               the shell operator M and drive A, see qkt_born_tab_*) */
+    int o_vtab;             /* pass 1: [4][2][nb*nb]: G and Nt_x,y,z, real and imaginary parts;
+                               pass 2: [2][vtab_block]: M, then A_x,y,z and the scale Aref */
+    int vtab_block;         /* pass 1: 2 nb^2, size of one tabulated matrix; pass 2: max(nM, 3 nh + 1) */
+    int born;               /* n_E from the Born collision operator (rule born): tally the
+                               Born relaxation rate at o_born */
+    int o_born;             /* sum_k -f0' / tau_m(k) (1 value) */
     /* offsets */
     int o_s0, o_s1, o_s2;   /* sigma contributions [path][nu][mu] etc. */
     int o_p1, o_p2;         /* pocket sums of n drivings [ord1 n-path][nu][al][pk] */
@@ -83,21 +88,51 @@ typedef struct {
     double window;     /* thermal window half-width, units of T */
     double nimp_U0sq;  /* disorder for the vertex correction (0: off) */
     const struct qkt_vtable *vt; /* energy tables of the disorder kernel (NULL: no J) */
+    const double complex *born_G; /* tabulation pass 2: G at the node energy (orbital nb*nb) */
 } qkt_tree_par_t;
 
 /* Short-range scalar disorder (Born approximation): the ladder vertex J(n_E)
  * of Eq. (16) factorizes into orbital matrices of energy,
  *   G(e) = sum_m int P_m(k) delta(e - eps_m(k)),
- *   Nt_nu(e) = sum_m int v_nu^m P_m(k) delta(e - eps_m(k)),
- * tabulated at Chebyshev nodes of the thermal window. */
+ *   Nt_nu(e) = sum_m int phi_nu^m(k) P_m(k) delta(e - eps_m(k)),
+ * where n_E^m = f0'(eps_m) phi_nu^m is the diagonal node per unit E along nu:
+ * phi = v_nu^m with a unit relaxation time (rules rta, paper, valley), and the
+ * Born solution phi = tau_m (v_nu^m + 2 pi nimp_U0sq <m|Nt_nu(eps_m)|m>) with
+ * 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m> under rule born (Eq. 56).
+ * Tabulated at Chebyshev nodes of the thermal window. */
 #define QKT_VT_NODES 12
 struct qkt_vtable {
     int n, nb;
+    int born;                     /* 1: Nt holds the Born solution (rule born) */
     double emin, emax;
     double x[QKT_VT_NODES];       /* nodes (energies) */
     double complex *G;            /* [n][nb*nb] orbital */
     double complex *Nt;           /* [n][3][nb*nb] orbital */
 };
+
+/* Rule born, tabulation pass 2.  Hermitian nb x nb matrices X are written in
+ * the orthonormal basis B_a (Tr B_a B_b = delta_ab): E_ii, then for i < j
+ * (E_ij + E_ji)/sqrt 2 and i (E_ij - E_ji)/sqrt 2, with real coordinates
+ * x_a = Tr(B_a X), so Tr(P X) = sum_a p_a x_a.  nh = nb^2 coordinates.  At a
+ * node energy e the pass integrates, with delta(e - eps) smeared by -f0' at
+ * T/4 and tau_m = 1/(2 pi nimp_U0sq <m|G(e)|m>):
+ *   M_ab = sum_m int tau_m p_a p_b delta       (a <= b, nM = nh (nh + 1)/2 values)
+ *   A_nu,a = sum_m int tau_m v_nu^m p_a delta  (3 nh values)
+ *   Aref = sum_m int tau_m |v^m| delta         (scale of the drive)
+ * and the shell equation (I - 2 pi nimp_U0sq M) Nt_nu = A_nu is solved. */
+static inline int qkt_born_nh(int nb) { return nb * nb; }
+static inline int qkt_born_nM(int nb) { return nb * nb * (nb * nb + 1) / 2; }
+static inline int qkt_born_block(int nb)
+{
+    int a = qkt_born_nM(nb), b = 3 * qkt_born_nh(nb) + 1;
+    return a > b ? a : b;
+}
+/* index of M_ab (a <= b) in the packed upper triangle */
+static inline int qkt_born_mi(int nh, int a, int b) { return a * nh - a * (a - 1) / 2 + (b - a); }
+/* coordinates p[nh] of the projector on column m of U (nb x nb, columns = bands) */
+void qkt_born_coords(int nb, const double complex *U, int m, double *p);
+/* orbital matrix X (nb x nb) from coordinates x[nh] */
+void qkt_born_matrix(int nb, const double *x, double complex *X);
 
 typedef struct qkt_tree_ws qkt_tree_ws_t;
 
@@ -188,6 +223,7 @@ struct qkt_response_raw {
     qkt_layout_t L;
     double *val, *err;
     int nu[3], nnu, al[3], nal, npk, valley;
+    int born;   /* n_E (and S_J) hold the Born relaxation: assemble under rule born only */
 };
 
 #endif

@@ -2,6 +2,7 @@
  * the response tree (tree.c, integrate.c) and assembly of the conductivity
  * tensors of orders B^0, B^1, B^2 (Eq. 39) under a relaxation rule of
  * PHYSICS.md, split by path and by powers of tau_intra and tau_inter. */
+#include <lapacke.h>
 #include <stdlib.h>
 #include "engine.h"
 
@@ -11,6 +12,7 @@ const char *qkt_rule_name(qkt_rule_t r)
     case QKT_RULE_RTA: return "rta";
     case QKT_RULE_PAPER: return "paper";
     case QKT_RULE_VALLEY: return "valley";
+    case QKT_RULE_BORN: return "born";
     }
     return "?";
 }
@@ -152,8 +154,17 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
         return qkt_error(QKT_EINVAL, "tau_inter must be > 0 (got %g)", p->tau_inter);
     if (p->order < 0 || p->order > 2) return qkt_error(QKT_EINVAL, "order must be 0, 1 or 2 (got %d)", p->order);
     if (!(p->reltol > 0 && p->reltol < 1)) return qkt_error(QKT_EINVAL, "reltol must be in (0, 1)");
-    if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY)
+    if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY &&
+        p->rule != QKT_RULE_BORN)
         return qkt_error(QKT_EINVAL, "unknown relaxation rule %d", (int)p->rule);
+    if (p->rule == QKT_RULE_BORN && !p->bonly) {
+        if (!(p->nimp_U0sq > 0))
+            return qkt_error(QKT_EINVAL, "rule born needs the disorder strength nimp_U0sq > 0 (run.nimp_U0sq): "
+                                         "n_imp U0^2 sets the Born collision operator K^dd");
+        if (p->order != 0)
+            return qkt_error(QKT_EINVAL, "rule born is available at order B^0 only (got order %d; with qkt sigma "
+                                         "set sigma.order = 0)", p->order);
+    }
     if (p->window != 0 && !(p->window >= 8)) return qkt_error(QKT_EINVAL, "thermal window must be >= 8 T (or 0: automatic)");
     if (p->ncell != 0 && (p->ncell < 4 || p->ncell > 400)) return qkt_error(QKT_EINVAL, "ncell must be 0 (automatic) or in [4, 400]");
     if (m->dim != 2 && m->dim != 3) return qkt_error(QKT_EINVAL, "model dimension %d not supported", m->dim);
@@ -249,6 +260,138 @@ static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, co
     return st;
 }
 
+/* drop eigenvalues of the shell operator below this fraction of the largest:
+ * conserved quantities (the uniform shell mode, decoupled blocks or spins)
+ * whose tabulated eigenvalue is integration noise */
+#define BORN_NULL_REL 1e-3
+
+/* Rule born: the second tabulation pass and the solution of the Born
+ * equation on each energy shell.  K^dd n_E = d (Eq. 56, short-range scalar
+ * disorder, <U U> = nimp_U0sq Tr(P_mk P_m'k')) with d = v_nu f0' and n_E =
+ * f0' phi becomes, on the shell of energy e,
+ *   phi^m(k) = tau_m(k) [v_nu^m + W <m|Nt(e)|m>],   W = 2 pi nimp_U0sq,
+ *   Nt(e) = A(e) + W M[Nt(e)],  A = int tau v_nu P delta,  M[X] = int tau P Tr(P X) delta,
+ * a linear equation for the Hermitian matrix Nt(e) (nh = nb^2 real coordinates,
+ * engine.h).  L = I - W M is symmetric and positive semi-definite with the
+ * uniform shell mode (phi = const, Nt = const G) as exact zero mode: G is
+ * projected out explicitly, and any further eigenvalue below BORN_NULL_REL of
+ * the largest (another conserved quantity) is dropped; a uniform shift of phi
+ * on a conserved set carries no current and drops out of J.  The drive must
+ * have no component on the dropped modes; the largest one relative to
+ * int tau |v| delta is reported (r->born_null_drive).  Nt of vt is replaced by
+ * the solution. */
+static qkt_status_t born_table(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
+                               struct qkt_vtable *vt, qkt_response_t *r)
+{
+    int nb = m->nb, nb2 = nb * nb, nh = qkt_born_nh(nb), blk = qkt_born_block(nb), n = vt->n;
+    double W2 = 2 * M_PI * p->nimp_U0sq, Ts = p->T / 4;
+    double *Lm = malloc(sizeof(double) * nh * nh), *ev = malloc(sizeof(double) * nh);
+    double *g = malloc(sizeof(double) * nh), *x = malloc(sizeof(double) * nh), *Q = malloc(sizeof(double) * nh * nh);
+    double *T = malloc(sizeof(double) * nh * nh);
+    qkt_status_t st = QKT_OK;
+    if (!Lm || !ev || !g || !x || !Q || !T) st = qkt_error(QKT_ENOMEM, "out of memory (Born tables)");
+    r->born_null_modes = 0;
+    r->born_null_drive = 0;
+    for (int j = 0; j < n && !st; j++) {
+        qkt_intopts_t io = *io0;
+        io.window = p->window;
+        qkt_pockets_t *pk = NULL;
+        st = qkt_pockets_build(m, vt->x[j], Ts, &io, &pk);
+        if (st) break;
+        qkt_layout_t L;
+        int none[1] = {0};
+        qkt_layout_init(&L, 0, m->dim, pk->n, 0, none, 0, none, 0);
+        L.vtab = 2;
+        L.o_vtab = L.fdim;
+        L.vtab_block = blk;
+        L.fdim += 2 * blk;
+        qkt_tree_par_t tp;
+        memset(&tp, 0, sizeof tp);
+        tp.mu = vt->x[j];
+        tp.T = Ts;
+        tp.degen_tol = p->degen_tol;
+        tp.window = p->window;
+        tp.h = 0.05 * Ts;
+        tp.nimp_U0sq = p->nimp_U0sq;
+        tp.born_G = vt->G + (size_t)j * nb2;
+        double *val = calloc(L.fdim, sizeof(double)), *err = calloc(L.fdim, sizeof(double));
+        qkt_intstats_t stats;
+        if (!val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (Born tables)");
+        else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
+        qkt_pockets_free(pk);
+        if (!st) {
+            const double *oM = val + L.o_vtab, *oA = oM + blk;
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nh; b++)
+                    Lm[a * nh + b] = (a == b) - W2 * oM[a <= b ? qkt_born_mi(nh, a, b) : qkt_born_mi(nh, b, a)];
+            /* the uniform shell mode: coordinates of G(e_j), normalized */
+            const double complex *Gj = vt->G + (size_t)j * nb2;
+            int c = 0;
+            for (int i = 0; i < nb; i++) g[c++] = creal(Gj[i * nb + i]);
+            for (int i = 0; i < nb; i++)
+                for (int k = i + 1; k < nb; k++) {
+                    g[c++] = M_SQRT2 * creal(Gj[i * nb + k]);
+                    g[c++] = M_SQRT2 * cimag(Gj[i * nb + k]);
+                }
+            double gn = 0;
+            for (int a = 0; a < nh; a++) gn += g[a] * g[a];
+            gn = sqrt(gn);
+            for (int a = 0; a < nh; a++) g[a] = gn > 0 ? g[a] / gn : 0;
+            /* Lq = Q L Q, Q = 1 - g g^T */
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nh; b++) Q[a * nh + b] = (a == b) - g[a] * g[b];
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nh; b++) {
+                    double s = 0;
+                    for (int k = 0; k < nh; k++) s += Lm[a * nh + k] * Q[k * nh + b];
+                    T[a * nh + b] = s;
+                }
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nh; b++) {
+                    double s = 0;
+                    for (int k = 0; k < nh; k++) s += Q[a * nh + k] * T[k * nh + b];
+                    Lm[a * nh + b] = s;
+                }
+            for (int a = 0; a < nh; a++)
+                for (int b = a + 1; b < nh; b++) Lm[a * nh + b] = Lm[b * nh + a] = 0.5 * (Lm[a * nh + b] + Lm[b * nh + a]);
+            if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', nh, Lm, nh, ev) != 0)
+                st = qkt_error(QKT_ENUM, "Born tables: eigen-decomposition of the shell operator failed at e = %g",
+                               vt->x[j]);
+            double lmax = 0;
+            for (int a = 0; a < nh && !st; a++) lmax = fmax(lmax, fabs(ev[a]));
+            int ndrop = 0;
+            for (int a = 0; a < nh && !st; a++)
+                if (!(fabs(ev[a]) > BORN_NULL_REL * lmax)) ndrop++;
+            if (gn > 0) ndrop--; /* the uniform shell mode */
+            if (ndrop > r->born_null_modes) r->born_null_modes = ndrop;
+            double aref = oA[3 * nh];
+            for (int nu = 0; nu < 3 && !st; nu++) {
+                const double *A = oA + nu * nh;
+                memset(x, 0, sizeof(double) * nh);
+                for (int i = 0; i < nh; i++) {
+                    double ua = 0;
+                    for (int a = 0; a < nh; a++) ua += Lm[a * nh + i] * A[a];
+                    if (fabs(ev[i]) > BORN_NULL_REL * lmax) {
+                        for (int a = 0; a < nh; a++) x[a] += Lm[a * nh + i] * ua / ev[i];
+                    } else if (aref > 0)
+                        r->born_null_drive = fmax(r->born_null_drive, fabs(ua) / aref);
+                }
+                qkt_born_matrix(nb, x, vt->Nt + ((size_t)j * 3 + nu) * nb2);
+            }
+        }
+        free(val);
+        free(err);
+    }
+    free(Lm);
+    free(ev);
+    free(g);
+    free(x);
+    free(Q);
+    free(T);
+    if (!st) vt->born = 1;
+    return st;
+}
+
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -302,6 +445,12 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     qkt_layout_t L;
     qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, npk, p->bonly, nu, nnu, al, nal);
     L.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
+    int born = p->rule == QKT_RULE_BORN && !p->bonly;
+    if (born) {
+        L.born = 1;
+        L.o_born = L.fdim;
+        L.fdim += 1;
+    }
     qkt_tree_par_t tp;
     tp.mu = p->mu;
     tp.T = p->T;
@@ -315,6 +464,10 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     if (p->nimp_U0sq > 0 && !p->bonly) {
         st = vertex_table(m, p, &io, &vt);
         if (st) goto done;
+        if (born) {
+            st = born_table(m, p, &io, &vt, r);
+            if (st) goto done;
+        }
         tp.vt = &vt;
         tp.nimp_U0sq = p->nimp_U0sq;
         r->vertex = 1;
@@ -360,6 +513,11 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     r->dos = val[L.o_dos];
     r->density = val[L.o_dos + 1];
+    if (born && val[L.o_born] > 0) {
+        /* 1/<1/tau> over the thermal shell */
+        r->tau_born = val[L.o_dos] / val[L.o_born];
+        r->tau_born_err = r->tau_born * (err[L.o_dos] / fabs(val[L.o_dos]) + err[L.o_born] / val[L.o_born]);
+    }
 
     r->raw = malloc(sizeof *r->raw);
     if (!r->raw) {
@@ -375,6 +533,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     memcpy(r->raw->al, al, sizeof al);
     r->raw->npk = npk;
     r->raw->valley = L.valley;
+    r->raw->born = born;
     val = err = NULL; /* owned by r->raw now */
     if (p->bonly) {
         val = r->raw->val;
@@ -420,6 +579,9 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
                                qkt_response_t *r)
 {
     if (nmu < 1 || !mus || !r) return qkt_error(QKT_EINVAL, "qkt_response_scan: no chemical potentials");
+    if (p->rule == QKT_RULE_BORN)
+        return qkt_error(QKT_EINVAL, "rule born is not available for chemical-potential scans (they compute no "
+                                     "disorder kernel); use rta, paper or valley");
     qkt_params_t q = *p;
     q.order = 0;
     q.bonly = 0;
@@ -507,6 +669,12 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                          "rule valley or valley_tallies = 1");
     if (!(tau_intra > 0) || !(tau_inter > 0))
         return qkt_error(QKT_EINVAL, "relaxation times must be > 0");
+    if (r->raw->born && rule != QKT_RULE_BORN)
+        return qkt_error(QKT_EINVAL, "this result was computed under rule born (n_E from the Born collision "
+                                     "operator); it cannot be re-assembled under rule %s", qkt_rule_name(rule));
+    if (!r->raw->born && rule == QKT_RULE_BORN)
+        return qkt_error(QKT_EINVAL, "rule born needs a computation under rule born (its n_E comes from the "
+                                     "disorder's collision operator, not from tau_intra)");
     r->par.rule = rule;
     r->par.tau_intra = tau_intra;
     r->par.tau_inter = tau_inter;
@@ -540,9 +708,11 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     for (int in = 0; in < nnu; in++)
         for (int mu = 0; mu < 3; mu++) {
             int i0 = L_s0(&L, T0_NE, in, mu), i1 = L_s0(&L, T0_SE, in, mu), i2 = L_s0(&L, T0_SJ, in, mu);
-            acc(&A, &r->path0[T0_NE], &r->sigma0, NULL, 0, mu, nu[in], ti, val[i0], err[i0]);
+            /* rule born: n_E (and S_J from it) carry the Born relaxation already */
+            pol_t fn = r->raw->born ? one : ti;
+            acc(&A, &r->path0[T0_NE], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i0], err[i0]);
             acc(&A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, nu[in], one, val[i1], err[i1]);
-            acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], ti, val[i2], err[i2]);
+            acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i2], err[i2]);
         }
     if (p->order < 1) return QKT_OK;
 

@@ -122,6 +122,12 @@ struct qkt_tree_ws {
     double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2, *C1, *C2;
     double complex *DA;   /* [nb][3][nb2] eigenbasis derivative of sea coefficients */
     double *dg;
+    /* disorder kernel at the band energies of the centre (eigenbasis at k):
+     * vG[m] = G(eps_m), vN[m][nu] = Nt_nu(eps_m); vok[m]: band m is in the table
+     * range with f0' != 0 */
+    double complex *vG, *vN;
+    int *vok;
+    double *phi, *nm, *hp; /* per band: phi_nu^m, n^m = f0' phi, coordinates (born pass 2) */
 };
 
 static void *xcalloc(size_t n, size_t s, int *bad)
@@ -185,6 +191,12 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->C2 = xcalloc(nb2, sizeof(double complex), &bad);
     w->DA = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
     w->dg = xcalloc(nb, sizeof(double), &bad);
+    w->vG = xcalloc((size_t)nb * nb2, sizeof(double complex), &bad);
+    w->vN = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
+    w->vok = xcalloc(nb, sizeof(int), &bad);
+    w->phi = xcalloc(nb, sizeof(double), &bad);
+    w->nm = xcalloc(nb, sizeof(double), &bad);
+    w->hp = xcalloc(nb2, sizeof(double), &bad);
     if (bad) goto fail;
     return w;
 fail:
@@ -228,6 +240,12 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->C2);
     free(w->DA);
     free(w->dg);
+    free(w->vG);
+    free(w->vN);
+    free(w->vok);
+    free(w->phi);
+    free(w->nm);
+    free(w->hp);
     free(w);
 }
 
@@ -602,28 +620,74 @@ static void vt_interp(const struct qkt_vtable *vt, int q, double e, double compl
     }
 }
 
-/* S_J = -P^-1 J(n_E) (Eqs. 16, 35) with unit relaxation time in n_E:
- * J^{mm'} = pi nimp_U0sq [n^m G(e_m) - N(e_m) + n^m' G(e_m') - N(e_m')]^{mm'},
- * n^m = v_nu^m f'(e_m), N(e) = f'(e) Nt_nu(e); eigenbasis output. */
-static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int nu, double complex *out)
+/* the kernel at the band energies of the centre, in the eigenbasis at k:
+ * vG[m] = G(eps_m) and vN[m][inu] = Nt_nu(eps_m) for the bands in the table
+ * range with f0' != 0 (vok[m]) */
+static void vertex_prep(qkt_tree_ws_t *w, const slot0_t *c)
 {
     const qkt_bands_t *b = c->b;
     const struct qkt_vtable *vt = w->p.vt;
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    for (int m = 0; m < nb; m++) {
+        double e = b->eps[m];
+        w->vok[m] = e >= vt->emin && e <= vt->emax && c->fp[m] != 0;
+        if (!w->vok[m]) continue;
+        vt_interp(vt, 0, e, w->T2);
+        qkt_mat_to_eigbasis(nb, b->U, w->T2, w->vG + (size_t)m * nb2, w->T1);
+        for (int in = 0; in < L->nnu; in++) {
+            vt_interp(vt, 1 + L->nu[in], e, w->T2);
+            qkt_mat_to_eigbasis(nb, b->U, w->T2, w->vN + ((size_t)m * 3 + in) * nb2, w->T1);
+        }
+    }
+}
+
+/* Rule born: the Born rate 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m> (0 outside
+ * the table or where G has no weight) */
+static double born_rate(const qkt_tree_ws_t *w, int m)
+{
+    if (!w->vok[m]) return 0;
+    double g = creal(w->vG[(size_t)m * w->nb2 + m * w->nb + m]);
+    return g > 0 ? 2 * M_PI * w->p.nimp_U0sq * g : 0;
+}
+
+/* Rule born: n_E^m = f0'(eps_m) phi^m with the solution of K^dd n_E = D_E rho0
+ * (Eq. 56) on the energy shell of eps_m,
+ *   phi^m = tau_m (v_nu^m + 2 pi nimp_U0sq <m|Nt_nu(eps_m)|m>),
+ * Nt_nu(e) = sum_m' int phi^m' P_m' delta(e - eps_m') solved per shell
+ * (response.c); writes phi[nb] */
+static void born_phi(const qkt_tree_ws_t *w, const slot0_t *c, int in, double *phi)
+{
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, nu = w->L->nu[in];
+    for (int m = 0; m < nb; m++) {
+        double r = born_rate(w, m);
+        phi[m] = r > 0 ? (creal(b->v[nu][m * nb + m]) +
+                          2 * M_PI * w->p.nimp_U0sq * creal(w->vN[((size_t)m * 3 + in) * nb2 + m * nb + m])) / r
+                       : 0;
+    }
+}
+
+/* S_J = -P^-1 J(n_E) (Eqs. 16, 35) for the diagonal node n_E^m = nm[m]:
+ * J^{mm'} = pi nimp_U0sq [n^m G(e_m) - N(e_m) + n^m' G(e_m') - N(e_m')]^{mm'},
+ * N(e) = sum_m' int n^m' P_m' delta(e - eps_m') = f0'(e) Nt_nu(e); with n^m =
+ * v_nu^m f'(e_m) (unit relaxation time) or f'(e_m) phi^m (rule born).  Needs
+ * vertex_prep(); eigenbasis output. */
+static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out)
+{
+    const qkt_bands_t *b = c->b;
     int nb = w->nb, nb2 = w->nb2;
     memset(out, 0, sizeof(double complex) * nb2);
     for (int m = 0; m < nb; m++) {
-        double e = b->eps[m];
-        if (!(e >= vt->emin && e <= vt->emax) || c->fp[m] == 0) continue;
+        if (!w->vok[m]) continue;
         /* the band-m terms of row m and of column m */
-        vt_interp(vt, 0, e, w->T2);
-        qkt_mat_to_eigbasis(nb, b->U, w->T2, w->Z, w->T1); /* G(e_m) in the eigenbasis at k */
-        vt_interp(vt, 1 + nu, e, w->T2);
-        qkt_mat_to_eigbasis(nb, b->U, w->T2, w->X, w->T1); /* Nt(e_m) */
-        double nm = creal(b->v[nu][m * nb + m]) * c->fp[m];
+        const double complex *Z = w->vG + (size_t)m * nb2;               /* G(e_m) */
+        const double complex *X = w->vN + ((size_t)m * 3 + in) * nb2;    /* Nt(e_m) */
+        double nm = nmv[m];
         for (int n = 0; n < nb; n++) {
             if (n == m) continue;
-            double complex jr = nm * w->Z[m * nb + n] - c->fp[m] * w->X[m * nb + n]; /* (m, n) */
-            double complex jc = nm * w->Z[n * nb + m] - c->fp[m] * w->X[n * nb + m]; /* (n, m) */
+            double complex jr = nm * Z[m * nb + n] - c->fp[m] * X[m * nb + n]; /* (m, n) */
+            double complex jc = nm * Z[n * nb + m] - c->fp[m] * X[n * nb + m]; /* (n, m) */
             out[m * nb + n] += jr;
             out[n * nb + m] += jc;
         }
@@ -632,6 +696,31 @@ static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int nu, double complex
     /* S = -P^-1 J: S^{mn} = i J^{mn}/(e_m - e_n) */
     pinv(b, out);
     for (int i = 0; i < nb2; i++) out[i] = -out[i];
+}
+
+/* coordinates of the projector on band m in the Hermitian basis of engine.h */
+void qkt_born_coords(int nb, const double complex *U, int m, double *p)
+{
+    int a = 0;
+    for (int i = 0; i < nb; i++) p[a++] = creal(U[i * nb + m] * conj(U[i * nb + m]));
+    for (int i = 0; i < nb; i++)
+        for (int j = i + 1; j < nb; j++) {
+            double complex P = U[i * nb + m] * conj(U[j * nb + m]);
+            p[a++] = M_SQRT2 * creal(P);
+            p[a++] = M_SQRT2 * cimag(P);
+        }
+}
+
+void qkt_born_matrix(int nb, const double *x, double complex *X)
+{
+    int a = 0;
+    for (int i = 0; i < nb; i++) X[i * nb + i] = x[a++];
+    for (int i = 0; i < nb; i++)
+        for (int j = i + 1; j < nb; j++) {
+            double s = x[a++], t = x[a++];
+            X[i * nb + j] = (s + I * t) / M_SQRT2;
+            X[j * nb + i] = (s - I * t) / M_SQRT2;
+        }
 }
 
 /* ------------------------------------------------------------------ evaluation */
@@ -662,6 +751,36 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
                     c->fp[m] * creal(b->v[a][m * nb + m]) * b->Omega[bb * nb + m];
     }
 
+    if (L->vtab == 2) {
+        /* rule born, second pass: the shell operator M and the drive A at the
+         * node energy e = mu of this pass (engine.h), delta(e - eps_m) smeared
+         * by -f0' at (mu, T) of this pass, tau_m from G(e) */
+        const double complex *Gn = w->p.born_G;
+        int nh = qkt_born_nh(nb);
+        double *oM = out + L->o_vtab, *oA = oM + L->vtab_block;
+        double W2 = 2 * M_PI * w->p.nimp_U0sq;
+        for (int m = 0; m < nb; m++) {
+            double wgt = -c->fp[m];
+            if (wgt == 0) continue;
+            double g = 0;
+            for (int i = 0; i < nb; i++)
+                for (int j = 0; j < nb; j++) g += creal(conj(b->U[i * nb + m]) * Gn[i * nb + j] * b->U[j * nb + m]);
+            if (!(g > 0)) continue;
+            double t = wgt / (W2 * g);
+            double *p = w->hp;
+            qkt_born_coords(nb, b->U, m, p);
+            for (int a = 0; a < nh; a++)
+                for (int a2 = a; a2 < nh; a2++) oM[qkt_born_mi(nh, a, a2)] += t * p[a] * p[a2];
+            double sp = 0;
+            for (int nu = 0; nu < 3; nu++) {
+                double vv = creal(b->v[nu][m * nb + m]);
+                sp += vv * vv;
+                for (int a = 0; a < nh; a++) oA[nu * nh + a] += t * vv * p[a];
+            }
+            oA[3 * nh] += t * sqrt(sp);
+        }
+        return QKT_OK;
+    }
     if (L->vtab) {
         /* delta(e - eps_m) smeared by -f0' at (mu, T) of this pass */
         for (int m = 0; m < nb; m++) {
@@ -712,9 +831,18 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
     }
 
     /* ---- order 0 */
+    if (w->p.vt) vertex_prep(w, c);
+    if (L->born)
+        for (int m = 0; m < nb; m++) out[L->o_born] += -c->fp[m] * born_rate(w, m);
     for (int in = 0; in < L->nnu; in++) {
         int nu = L->nu[in];
-        for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
+        if (L->born) {
+            /* n_E from the Born collision operator (absolute, not per unit tau) */
+            born_phi(w, c, in, w->phi);
+            for (int m = 0; m < nb; m++) w->dg[m] = w->phi[m] * c->fp[m];
+        } else
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
+        memcpy(w->nm, w->dg, sizeof(double) * nb);
         tally_diag_sigma(w, b, w->dg, wt, out + L_s0(L, T0_NE, in, 0));
         /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
         for (int m = 0; m < nb; m++)
@@ -736,7 +864,7 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
             }
         }
         if (w->p.vt) {
-            vertex_sj(w, c, nu, w->Y);
+            vertex_sj(w, c, in, w->nm, w->Y);
             tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SJ, in, 0));
         }
     }
