@@ -203,6 +203,50 @@ static const char *p2names[T2_N] = {
     "SE>nEB>nEB2",         "anomaly_SE>nEB>SEB2", "anomaly_SE>nEB>xiEB2",
     "SE>SEB>nEB2",         "SE>SEB>SEB2",      "(none)"};
 
+/* One integration of a tabulation pass at energy e (temperature Ts): kind 1
+ * tabulates G and Nt (vertex correction), kind 2 the Born shell operator
+ * (born_G: G at e).  The extra tallies (extra values, blocks of blk) follow
+ * the plain layout.  *val: the integrals (malloc'ed, L->fdim values). */
+static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0, double e,
+                               double Ts, int kind, int blk, int extra, const double complex *born_G,
+                               qkt_layout_t *L, double **val)
+{
+    qkt_intopts_t io = *io0;
+    io.window = p->window;
+    qkt_pockets_t *pk = NULL;
+    qkt_status_t st = qkt_pockets_build(m, e, Ts, &io, &pk);
+    if (st) return st;
+    int none[1] = {0};
+    qkt_layout_init(L, 0, m->dim, pk->n, 0, none, 0, none, 0);
+    L->vtab = kind;
+    L->o_vtab = L->fdim;
+    L->vtab_block = blk;
+    L->fdim += extra;
+    qkt_tree_par_t tp;
+    memset(&tp, 0, sizeof tp);
+    tp.mu = e;
+    tp.T = Ts;
+    tp.degen_tol = p->degen_tol;
+    tp.window = p->window;
+    tp.h = 0.05 * Ts;
+    if (kind == 2) {
+        tp.nimp_U0sq = p->nimp_U0sq;
+        tp.born_G = born_G;
+    }
+    *val = calloc(L->fdim, sizeof(double));
+    double *err = calloc(L->fdim, sizeof(double));
+    qkt_intstats_t stats;
+    if (!*val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (energy tables)");
+    else st = qkt_integrate(m, L, &tp, pk, &io, *val, err, &stats);
+    free(err);
+    qkt_pockets_free(pk);
+    if (st) {
+        free(*val);
+        *val = NULL;
+    }
+    return st;
+}
+
 /* Tabulate G(e) and Nt_nu(e) of the disorder kernel at Chebyshev nodes of the
  * thermal window: at each node energy e_j an integration with delta(e_j - eps)
  * smeared by -f0' at temperature T/4 (smooth functions of e: the smearing
@@ -223,29 +267,9 @@ static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, co
     qkt_status_t st = QKT_OK;
     for (int j = 0; j < n && !st; j++) {
         vt->x[j] = c + h * cos((2 * j + 1) * M_PI / (2 * n));
-        qkt_intopts_t io = *io0;
-        io.window = p->window;
-        qkt_pockets_t *pk = NULL;
-        st = qkt_pockets_build(m, vt->x[j], Ts, &io, &pk);
-        if (st) break;
         qkt_layout_t L;
-        int none[1] = {0};
-        qkt_layout_init(&L, 0, m->dim, pk->n, 0, none, 0, none, 0);
-        L.vtab = 1;
-        L.o_vtab = L.fdim;
-        L.vtab_block = 2 * nb2;
-        L.fdim += 4 * 2 * nb2;
-        qkt_tree_par_t tp;
-        memset(&tp, 0, sizeof tp);
-        tp.mu = vt->x[j];
-        tp.T = Ts;
-        tp.degen_tol = p->degen_tol;
-        tp.window = p->window;
-        tp.h = 0.05 * Ts;
-        double *val = calloc(L.fdim, sizeof(double)), *err = calloc(L.fdim, sizeof(double));
-        qkt_intstats_t stats;
-        if (!val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
-        else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
+        double *val = NULL;
+        st = table_pass(m, p, io0, vt->x[j], Ts, 1, 2 * nb2, 4 * 2 * nb2, NULL, &L, &val);
         if (!st)
             for (int q = 0; q < 4; q++)
                 for (int i = 0; i < nb2; i++) {
@@ -254,8 +278,6 @@ static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, co
                     else vt->Nt[((size_t)j * 3 + q - 1) * nb2 + i] = z;
                 }
         free(val);
-        free(err);
-        qkt_pockets_free(pk);
     }
     return st;
 }
@@ -293,32 +315,9 @@ static qkt_status_t born_table(const qkt_model_t *m, const qkt_params_t *p, cons
     r->born_null_modes = 0;
     r->born_null_drive = 0;
     for (int j = 0; j < n && !st; j++) {
-        qkt_intopts_t io = *io0;
-        io.window = p->window;
-        qkt_pockets_t *pk = NULL;
-        st = qkt_pockets_build(m, vt->x[j], Ts, &io, &pk);
-        if (st) break;
         qkt_layout_t L;
-        int none[1] = {0};
-        qkt_layout_init(&L, 0, m->dim, pk->n, 0, none, 0, none, 0);
-        L.vtab = 2;
-        L.o_vtab = L.fdim;
-        L.vtab_block = blk;
-        L.fdim += 2 * blk;
-        qkt_tree_par_t tp;
-        memset(&tp, 0, sizeof tp);
-        tp.mu = vt->x[j];
-        tp.T = Ts;
-        tp.degen_tol = p->degen_tol;
-        tp.window = p->window;
-        tp.h = 0.05 * Ts;
-        tp.nimp_U0sq = p->nimp_U0sq;
-        tp.born_G = vt->G + (size_t)j * nb2;
-        double *val = calloc(L.fdim, sizeof(double)), *err = calloc(L.fdim, sizeof(double));
-        qkt_intstats_t stats;
-        if (!val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (Born tables)");
-        else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
-        qkt_pockets_free(pk);
+        double *val = NULL;
+        st = table_pass(m, p, io0, vt->x[j], Ts, 2, blk, 2 * blk, vt->G + (size_t)j * nb2, &L, &val);
         if (!st) {
             const double *oM = val + L.o_vtab, *oA = oM + blk;
             for (int a = 0; a < nh; a++)
@@ -380,7 +379,6 @@ static qkt_status_t born_table(const qkt_model_t *m, const qkt_params_t *p, cons
             }
         }
         free(val);
-        free(err);
     }
     free(Lm);
     free(ev);
