@@ -2,8 +2,9 @@
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test bench clean sanitize
+.PHONY: all deps build run test bench clean sanitize fuzz
 
 all: build
 
@@ -25,10 +26,23 @@ test: build
 bench: build
 	bash bench/run.sh $(BUILD)
 
+# AddressSanitizer + UBSan build in build-asan and its test suite.  CI runs
+# `make sanitize SANITIZE_TYPE=Release SANITIZE_CTEST="-LE slow"` (see .ci/run).
+# Leak suppressions for third-party libraries only: tests/lsan.supp.
+SANITIZE_TYPE ?= Debug
+SANITIZE_CTEST ?=
+SANITIZE_ENV = ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1
 sanitize: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DQKT_SANITIZE=ON
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=$(SANITIZE_TYPE) -DQKT_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS)
+	cd build-asan && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS) $(SANITIZE_CTEST)
+
+# libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan) in build-fuzz, each run
+# FUZZ_SECONDS (60); fails on any crash.  See tests/fuzz/run.sh.
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash tests/fuzz/run.sh build-fuzz
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

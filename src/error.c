@@ -2,6 +2,7 @@
  * The library never prints: callers read qkt_strerror(). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "qkt.h"
 
 static _Thread_local char qkt_errbuf[2048];
@@ -10,12 +11,17 @@ const char *qkt_strerror(void) { return qkt_errbuf; }
 
 void qkt_clear_error(void) { qkt_errbuf[0] = '\0'; }
 
+/* Formatted into a scratch buffer first: a caller may pass the previous message
+ * (qkt_strerror()) as an argument, which vsnprintf straight into qkt_errbuf would
+ * read while overwriting it (overlapping buffers, undefined behaviour). */
 qkt_status_t qkt_error(qkt_status_t s, const char *fmt, ...)
 {
+    char tmp[sizeof qkt_errbuf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(qkt_errbuf, sizeof qkt_errbuf, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(qkt_errbuf, tmp, sizeof tmp);
     return s;
 }
 

@@ -1,6 +1,6 @@
 /* test_config.c - run-file parser: sections, overrides, --set, origins, line
  * numbers in errors, unknown keys with suggestions, number/vector/boolean
- * parsing, NaN/Inf rejection, long lines, comments. */
+ * parsing, NaN/Inf rejection, long lines, comments; error messages (error.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -268,6 +268,25 @@ static void test_known(void)
     CHECK(qkt_config_suggest("something.else", list, 3) == NULL, "no suggestion for a far word");
 }
 
+/* src/error.c: a message may quote the previous one (app/cli.c does,
+ * "cannot create model %s: %s" with qkt_strerror()): the previous text must come
+ * through intact (it used to be formatted into the buffer it was read from). */
+static void test_error_message(void)
+{
+    qkt_error(QKT_EINVAL, "unknown model '%s'", "weyl9");
+    qkt_status_t s = qkt_error(QKT_ENOMEM, "cannot create model %s: %s", "weyl9", qkt_strerror());
+    CHECK_MSG(s, QKT_ENOMEM, "cannot create model weyl9: unknown model 'weyl9'",
+              "qkt_error quoting qkt_strerror() keeps the quoted message");
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    qkt_error(QKT_EINVAL, "%s", big);
+    CHECK(strlen(qkt_strerror()) == 2047, "an over-long message is cut to the 2047 characters of the buffer (got %zu)",
+          strlen(qkt_strerror()));
+    qkt_clear_error();
+    CHECK(qkt_strerror()[0] == '\0', "qkt_clear_error empties the message");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/qkt_test_config_XXXXXX");
@@ -279,6 +298,7 @@ int main(void)
     test_errors();
     test_values();
     test_known();
+    test_error_message();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
