@@ -472,7 +472,10 @@ typedef struct {
     int *idx;
 } rbox_t;
 
-static qkt_status_t rbox_init(rbox_t *b, const int *iR, int n, const char *path)
+/* the R lookup box holds at most this many cells, and at most limit bytes */
+#define RBOX_MAX_CELLS 2e8
+
+static qkt_status_t rbox_init(rbox_t *b, const int *iR, int n, const char *path, size_t limit)
 {
     int m[3] = {0, 0, 0};
     for (int i = 0; i < n; i++)
@@ -486,8 +489,10 @@ static qkt_status_t rbox_init(rbox_t *b, const int *iR, int n, const char *path)
         b->dim[a] = 2 * m[a] + 1;
         cells *= b->dim[a];
     }
-    if (cells > 2e8)
-        return qkt_error(QKT_ENOMEM, "%s: lattice vectors R span too large a box (%.3g cells)", path, cells);
+    if (cells > RBOX_MAX_CELLS || cells * sizeof(int) > (double)limit)
+        return qkt_error(QKT_ENOMEM, "%s: lattice vectors R span too large a box (%d x %d x %d cells, %.3g bytes; "
+                         "limit max_bytes = %zu)", path, b->dim[0], b->dim[1], b->dim[2], cells * sizeof(int),
+                         limit);
     b->idx = malloc((size_t)cells * sizeof(int));
     if (!b->idx) return qkt_error(QKT_ENOMEM, "%s: out of memory (R lookup)", path);
     for (size_t i = 0; i < (size_t)cells; i++) b->idx[i] = -1;
@@ -515,7 +520,7 @@ static int rbox_find(const rbox_t *b, const int *R)
  * degeneracy, and Hermiticity H_mn(R) = conj(H_nm(-R)) to herm_tol. */
 static qkt_status_t check_file_R(const qkt_wannier_opts_t *o, const raw_t *w, rbox_t *b)
 {
-    qkt_status_t s = rbox_init(b, w->iR, w->nrpts, o->path);
+    qkt_status_t s = rbox_init(b, w->iR, w->nrpts, o->path, o->max_bytes);
     if (s) return s;
     int nw = w->nw;
     size_t nel = w->nel;
@@ -644,8 +649,16 @@ static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox
             if (!s) s = rd_fields(&r, 3, "lattice shift T1 T2 T3");
             if (s) goto done;
             for (int a = 0; a < 3; a++) {
-                s = rd_int(&r, a, "T", -1000000, 1000000, &w->ws_T[3 * w->ws_nT + a]);
+                int *T = &w->ws_T[3 * w->ws_nT + a];
+                s = rd_int(&r, a, "T", -1000000, 1000000, T);
                 if (s) goto done;
+                /* R + T must stay within the range the files can hold (and the
+                 * exporter writes): |R_a + T_a| <= 1000000 */
+                if (abs(R[a] + *T) > 1000000) {
+                    s = rd_err(&r, QKT_EFORMAT, "shift T%d = %d moves R%d = %d to %d, beyond +-1000000", a + 1, *T,
+                               a + 1, R[a], R[a] + *T);
+                    goto done;
+                }
             }
             w->ws_nT++;
         }
@@ -724,7 +737,7 @@ static void xset_free(xset_t *x)
 }
 
 static qkt_status_t expand(const raw_t *w, const double complex *O, int nplane, xset_t *x,
-                           const char *path)
+                           const char *path, size_t limit)
 {
     size_t nel = w->nel;
     int ws = w->ws_cnt != NULL;
@@ -747,7 +760,7 @@ static qkt_status_t expand(const raw_t *w, const double complex *O, int nplane, 
         }
     }
     int corner[6] = {m[0], m[1], m[2], -m[0], -m[1], -m[2]};
-    qkt_status_t s = rbox_init(&x->box, corner, 2, path);
+    qkt_status_t s = rbox_init(&x->box, corner, 2, path, limit);
     if (s) return s;
     /* pass 1: list the vectors in order of appearance */
     int cap = w->nrpts;
@@ -1279,7 +1292,7 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     for (int i = 0; i < raw.nrpts; i++) w->sum_inv_degen += 1.0 / raw.ndeg[i];
 
     double dev;
-    s = expand(&raw, raw.h, 1, &xs, o->path);
+    s = expand(&raw, raw.h, 1, &xs, o->path, o->max_bytes);
     if (s) goto fail;
     s = build_fset(&xs, w, 1, 0, avec, &w->H, &dev, o->path);
     if (s) goto fail;
@@ -1293,7 +1306,7 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     }
     xset_free(&xs);
     if (raw.pos) {
-        s = expand(&raw, raw.pos, 3, &xs, o->path);
+        s = expand(&raw, raw.pos, 3, &xs, o->path, o->max_bytes);
         if (s) goto fail;
         s = build_fset(&xs, w, 3, o->hermitize_position ? 0 : 1, avec, &w->A, &dev, o->path);
         if (s) goto fail;
@@ -1511,7 +1524,7 @@ static qkt_status_t export_wannier(const wan_t *w, tbout_t *t, const char *path)
                 for (int a = 0; a < 3; a++) all[3 * n + a] = sg * sets[i]->iR[3 * q + a];
                 n++;
             }
-    s = rbox_init(&box, all, n, path);
+    s = rbox_init(&box, all, n, path, (size_t)-1);
     if (s) goto done;
     int nu = 0;
     for (int i = 0; i < n; i++) {

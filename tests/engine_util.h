@@ -90,7 +90,7 @@ static inline void setup(qkt_model_t *m)
 }
 
 /* One engine run; prints status and wall time (label padded to width).  NULL (and
- * one failed check) on error; the caller frees the result. */
+ * one failed check) on error; the caller releases the result with release(). */
 static inline qkt_response_t *run_w(int width, const char *label, const qkt_model_t *m, const qkt_params_t *p)
 {
     qkt_response_t *r = calloc(1, sizeof *r);
@@ -106,5 +106,13 @@ static inline qkt_response_t *run_w(int width, const char *label, const qkt_mode
         return NULL;
     }
     return r;
+}
+
+/* Free a result of run_w (NULL allowed). */
+static inline void release(qkt_response_t *r)
+{
+    if (!r) return;
+    qkt_response_free(r);
+    free(r);
 }
 #endif

@@ -113,7 +113,7 @@ static void test_ahe_streda(void)
                       WHAT("weyl4 b=%.2f Delta=%.2f: extrinsic sigma_xy^II = 0 for short-range disorder "
                            "(anchor 1, Eqs. 100, C4)",
                            b, dl));
-            free(r);
+            release(r);
         }
         /* Streda: response to B alone, sigma_xy = -e d(Tr rho_B)/dB_z = -r.streda[2] */
         p.bonly = 1;
@@ -129,7 +129,7 @@ static void test_ahe_streda(void)
                 CHECK_REL(st, sxy, 0.01,
                           WHAT("weyl4 b=%.2f Delta=%.2f: Streda = intrinsic sigma_xy of the order-0 run (anchor 2)", b,
                                dl));
-            free(r);
+            release(r);
         }
         qkt_model_free(m);
     }
@@ -160,7 +160,7 @@ static int cme_node(double Q, double E0, double kbox, double *jS, double *jxi)
     *jxi = r->cme_xi[2][2];
     printf("  j_z/B_z: S_B Fermi surface %.8e, S_B Fermi sea %.3e, xi_B %.8e (x 4pi^2: %.6f, %.6f)\n",
            r->cme_S_fs[2][2], r->cme_S_sea[2][2], *jxi, *jS * FOURPI2, *jxi * FOURPI2);
-    free(r);
+    release(r);
     return 1;
 }
 
@@ -232,7 +232,7 @@ static void test_pumping(void)
     CHECK_REL(hall, -2 * p.tau_intra * p.tau_intra * p.mu / (6 * PI * PI), 0.005,
               "weyl2 two nodes: sigma1_xy = -2 tau^2 v mu/(6 pi^2) (anchor 9 per node)");
     CHECK_ABS(r->sigma1[2].v[2][2], 0, 1e-3 * fabs(hall), "weyl2: sigma1_zz(B_z) = 0 for E || B, tol 1e-3 |sigma1_xy| (anchor 7)");
-    free(r);
+    release(r);
 }
 
 /* ------------------------------------------------------------------ anchor 9 (RTA) */
@@ -264,7 +264,7 @@ static void test_node_rta(void)
               "node sigma1_xy(B_z) = -tau^2 v mu/(6 pi^2) (anchor 9: |sigma_xy^(1)| = sigma0 w_c tau)");
     CHECK_ABS(r->sigma1[2].v[2][2], 0, 1e-3 * fabs(r->sigma1[2].v[0][1]),
               "node sigma1_zz(B_z) = 0 for E || B, tol 1e-3 |sigma1_xy| (anchor 7)");
-    free(r);
+    release(r);
 }
 
 static double parabolic_density(double mass, double mu, double T)
@@ -307,7 +307,7 @@ static void test_parabolic(void)
     /* w_c tau = e B tau/m per unit B; electrons: sigma_yx^(1) = +sigma0 w_c tau (Drude, charge -e) */
     CHECK_REL(r->sigma1[2].v[1][0], s0 * tau / mass, 0.005, "parabolic sigma1_yx(B_z) = +sigma0 w_c tau (anchor 9)");
     CHECK_REL(r->sigma1[2].v[0][1], -s0 * tau / mass, 0.005, "parabolic sigma1_xy(B_z) = -sigma0 w_c tau (anchor 9)");
-    free(r);
+    release(r);
 }
 
 /* ------------------------------------------------------------------ Onsager at B^1 */
@@ -345,7 +345,7 @@ static void test_onsager(void)
         onsager_antisym("dirac", r, 1e-3);
         CHECK_REL(r->sigma1[2].v[0][1], -2 * p.mu / (6 * PI * PI), 0.005,
                   "dirac sigma1_xy(B_z) = -2 tau^2 v mu/(6 pi^2), two isotropic nodes (anchor 9)");
-        free(r);
+        release(r);
     }
     /* parabolic: T-symmetric */
     m = model("parabolic");
@@ -363,7 +363,7 @@ static void test_onsager(void)
     qkt_model_free(m);
     if (r) {
         onsager_antisym("parabolic", r, 1e-3);
-        free(r);
+        release(r);
     }
     /* weyl4: b is odd under time reversal (T: sigma -> -sigma, k -> -k maps H(b) to H(-b)):
      * sigma1_{mu nu}(b) = -sigma1_{nu mu}(-b).  b tilted away from z so that the nodes
@@ -391,8 +391,8 @@ static void test_onsager(void)
                   "weyl4 Onsager: sigma1_xy(b) = -sigma1_yx(-b)");
         CHECK_ABS(viol, 0, 2e-3 * mx, "weyl4 Onsager: max |sigma1_{mu nu}(b) + sigma1_{nu mu}(-b)|, tol 2e-3 max|sigma1|");
     }
-    free(rb[0]);
-    free(rb[1]);
+    release(rb[0]);
+    release(rb[1]);
 }
 
 int main(void)

@@ -104,7 +104,7 @@ static void test_fig3(void)
                S * norm, X * norm, CT(0, mu, 0.005));
         CHECK_REL(C, 0.20526, 0.005, "Fig. 3 C(k0 = 0, T = 0.005) vs 0.20526 (anchor 5: paper 0.205, PHYSICS.md check 0.20526)");
         CHECK_REL(S / X, 2.0, 0.01, "Fig. 3 k0 = 0: C_S : C_xi = 2 : 1 (anchor 5)");
-        free(r);
+        release(r);
     }
     /* C(k0 = 0.2) = 0.41052 at T = 0.005 is in test_engine; here k0 = 0.2 is checked at T = 0.001 */
 
@@ -148,7 +148,7 @@ static void test_fig3(void)
             CHECK_ABS(r->sigma1[2].v[2][2], 0, 1e-3 * 2 * mu / (6 * PI * PI),
                       "weyl2 k0 = 0.2: sigma1_zz(B_z) = 0 for E || B, tol 1e-3 x 2 tau^2 v mu/(6pi^2) (anchor 7)");
         }
-        free(r);
+        release(r);
     }
     for (int i = 0; i + 1 < 5; i++)
         if (ok[i] && ok[i + 1])
@@ -181,7 +181,7 @@ static void test_dirac(void)
     if (fig3_T005_k0zero > 0)
         CHECK_REL(Cb, 2 * fig3_T005_k0zero, 0.01, "dirac C = 2 x C(weyl2, k0 = 0) at T = 0.005 (anchor 6, Eq. 112)");
     CHECK_REL(Cb, C, 1e-3, "dirac: the anomaly term is carried by tau_inter (each valley pumps +-2/3)");
-    free(r);
+    release(r);
 }
 
 /* ------------------------------------------------------------------ anchor 8 */
@@ -213,7 +213,7 @@ static void test_perp(void)
            tot);
     CHECK_OK(ratio > 10, "Lorentz term dominates for mu tau = 10: |LF/In| = %.2f > 10 (Eq. 123; estimate (mu tau)^2 = 100)", ratio);
     CHECK_OK(tot < 0, "sigma_zz(B_x^2) ~ sigma^LF < 0 for mu tau = 10 (Eq. 124): %.4e", tot);
-    free(r);
+    release(r);
 }
 
 /* ------------------------------------------------------------------ anchor 9 */
@@ -241,7 +241,7 @@ static void test_lorentz_rta(void)
                   "parabolic sigma2_xx(B_z^2) = -sigma0 (w_c tau)^2, E perp B (anchor 9)");
         CHECK_ABS(r->sigma2[2][2].v[2][2], 0, 1e-3 * s0 * wct * wct,
                   "parabolic sigma2_zz(B_z^2) = 0, E || B, tol 1e-3 sigma0 (w_c tau)^2 (anchor 9)");
-        free(r);
+        release(r);
     }
     /* node: sigma0 = tau mu^2/(6 pi^2 v), w_c = v^2/mu per unit B -> -sigma0 (w_c tau)^2 = -tau^3 v^3/(6 pi^2),
      * independent of mu; at finite T the energy average gives exactly the same (the e^2 of the
@@ -272,7 +272,7 @@ static void test_lorentz_rta(void)
                   WHAT("node mu=%.2f: Lorentz term (tau^3) of sigma2_zz(B_z^2) = 0 for E || B (anchor 9)", mus[i]));
         printf("  info: node mu=%.2f E || B total sigma2_zz (anomaly-type paths, one node, rta) = %.6f\n", mus[i],
                r->sigma2[2][2].v[2][2]);
-        free(r);
+        release(r);
     }
     if (s2[0] != 0 && s2[1] != 0) CHECK_REL(s2[1], s2[0], 0.005, "node sigma2_xx independent of mu (mu = 0.05 vs 0.1)");
 }
@@ -294,7 +294,7 @@ static void test_valley(void)
         CHECK_OK(r->npocket == 2, "weyl2 b = 0.3: two pockets (found %d)", r->npocket);
         CHECK_REL(Cv, want, 0.005, "C_valley = (2/3)/(1 + pi^2 T^2/(3 mu^2)) (PHYSICS.md 2/3 with the finite-T DOS)");
         CHECK_REL(Cv, 2.0 / 3, 0.01, "C_valley -> 2/3 for two separated nodes (PHYSICS.md, beyond the seed)");
-        free(r);
+        release(r);
     }
     r = weyl2_run(0.05, T, 1e-2, 4, 4, QKT_RULE_VALLEY);
     if (r) {
@@ -303,7 +303,7 @@ static void test_valley(void)
         CHECK_OK(r->npocket == 1, "weyl2 b = 0.05: one pocket (found %d)", r->npocket);
         CHECK_ABS(inter, 0, 1e-3 * fabs(intra),
                   "one pocket holding both nodes: no tau_inter term, |.| < 1e-3 |tau_intra^1| (PHYSICS.md: C = 0)");
-        free(r);
+        release(r);
     }
 }
 

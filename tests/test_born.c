@@ -35,12 +35,6 @@
 
 #define run(label, m, p) run_w(34, label, m, p)
 
-static void release(qkt_response_t *r)
-{
-    if (!r) return;
-    qkt_response_free(r);
-    free(r);
-}
 
 static void print_parts(const qkt_response_t *r, int mu, int nu)
 {

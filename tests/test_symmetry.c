@@ -153,7 +153,7 @@ static void test_parabolic(void)
     double ds;
     planar_hall("parabolic", r, &ds);
     CHECK_REL(ds, s0 * wct * wct, 5e-3, "parabolic planar Hall amplitude ds = sigma0 (w_c tau)^2 (Drude, anchor 9)");
-    free(r);
+    release(r);
 }
 
 static void test_dirac(void)
@@ -177,7 +177,7 @@ static void test_dirac(void)
     onsager_isotropy("dirac", r, 3, dirs_xy, 4, 0, 0);
     double ds;
     planar_hall("dirac", r, &ds);
-    free(r);
+    release(r);
 }
 
 static void test_node_full(void)
@@ -203,7 +203,7 @@ static void test_node_full(void)
     planar_hall("node", r, &ds);
     sigma2_at(r, By, s);
     CHECK_REL(s[0][0], -1.0 / (6 * PI * PI), 5e-3, "node sigma_perp = sigma2_xx(B_y) = -tau^3 v^3/(6 pi^2) (anchor 9)");
-    free(r);
+    release(r);
 }
 
 /* ------------------------------------------------------------------ rotation */
@@ -276,9 +276,9 @@ static void test_rotation(void)
                   WHAT("rotation %s: max|sigma2(Rw, RB) - R sigma2(w, B) R^T|, tol 2e-3 max|sigma2|", rots[k].name));
         if (k == 0)
             CHECK_REL(s[1][1], s0[0][0], 2e-3, "sigma2_yy(tilt y, B y) = sigma2_xx(tilt x, B x)");
-        free(r);
+        release(r);
     }
-    free(r0);
+    release(r0);
 }
 
 /* ------------------------------------------------------------------ diagnostic */
@@ -305,8 +305,8 @@ static void info_onsager_tilt(void)
             printf("  info:   path %-18s max|s_{mu nu}(w) + s_{nu mu}(-w)| = %.3e\n", a->path1_name[t], pv);
         }
     }
-    free(a);
-    free(b);
+    release(a);
+    release(b);
 }
 
 int main(void)

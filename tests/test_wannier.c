@@ -609,6 +609,18 @@ static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
     /* Si_hr.dat layout: 1 header, 2 num_wann = 8, 3 nrpts = 93, 4-10 ndegen (15 per
      * line, 3 on line 10), 11.. "R1 R2 R3 m n Re Im", line 11 = "-3 1 1 1 1 0.086476 -0.000000" */
     expect_fail("/tmp/qkt_no_such_dir/missing_hr.dat", NULL, avec, 0, QKT_EIO, "missing_hr.dat", "missing file");
+    {
+        /* a 90-byte file whose R vectors span a 581^3 box: refused by max_bytes
+         * (1 MiB here) before the R index is allocated, not loaded with 800 MB */
+        char fn[300];
+        snprintf(fn, sizeof fn, "%s/widebox_hr.dat", dir);
+        FILE *f = fopen(fn, "w");
+        if (f) {
+            fputs("wide\n1\n3\n1 1 1\n0 0 0 1 1 1.0 0.0\n290 290 290 1 1 0.1 0.0\n-290 -290 -290 1 1 0.1 0.0\n", f);
+            fclose(f);
+        }
+        expect_fail(fn, NULL, avec, 1 << 20, QKT_ENOMEM, "too large a box", "R vectors spanning a 581^3 box, max_bytes 1 MiB");
+    }
     expect_fail(variant(dir, "empty_hr.dat", L, 0, 0, 0, NULL), NULL, avec, 0, QKT_EFORMAT, "empty_hr.dat:1:",
                 "empty file");
     expect_fail(variant(dir, "trunc_hr.dat", L, n, 500, 0, NULL), NULL, avec, 0, QKT_EFORMAT, "trunc_hr.dat:501:",
