@@ -119,14 +119,102 @@ static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const d
     return QKT_OK;
 }
 
-qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int what)
+/* velocity and connection along the directions of the mask dirs (bit a: a) */
+static void geometry_dirs(qkt_bands_t *b, int dirs)
+{
+    int nb = b->nb;
+    size_t n2 = (size_t)nb * nb;
+    for (int a = 0; a < 3; a++)
+        if (dirs >> a & 1) qkt_mat_to_eigbasis(nb, b->U, b->Hk + (1 + a) * n2, b->v[a], b->tmp);
+}
+
+/* R_a = i v_a/(eps_n - eps_m) off the diagonal, inside blocks, for the
+ * directions of the mask; count_degen: also count the degenerate pairs */
+static void connection_dirs(qkt_bands_t *b, int dirs, int count_degen)
+{
+    int nb = b->nb;
+    for (int m1 = 0; m1 < nb; m1++)
+        for (int n1 = 0; n1 < nb; n1++) {
+            if (m1 == n1 || b->block[m1] != b->block[n1]) {
+                for (int a = 0; a < 3; a++)
+                    if (dirs >> a & 1) b->R[a][m1 * nb + n1] = 0;
+                continue;
+            }
+            double de = b->eps[n1] - b->eps[m1];
+            if (fabs(de) <= b->degen_tol) {
+                if (m1 < n1 && count_degen) b->ndegen++;
+                for (int a = 0; a < 3; a++)
+                    if (dirs >> a & 1) b->R[a][m1 * nb + n1] = 0;
+                continue;
+            }
+            /* R = i v / de, written out on real and imaginary parts (the
+             * digits of the complex expression, without a library call per
+             * product) */
+            for (int a = 0; a < 3; a++) {
+                if (!(dirs >> a & 1)) continue;
+                const double *v = (const double *)&b->v[a][m1 * nb + n1];
+                double *r = (double *)&b->R[a][m1 * nb + n1];
+                double re = 0 * v[0] - v[1], im = 0 * v[1] + v[0];
+                r[0] = re / de;
+                r[1] = im / de;
+            }
+        }
+}
+
+static void curvature(qkt_bands_t *b)
+{
+    int nb = b->nb;
+    static const int cyc1[3] = {1, 2, 0}, cyc2[3] = {2, 0, 1};
+    for (int mm = 0; mm < nb; mm++)
+        for (int c = 0; c < 3; c++) {
+            int a = cyc1[c], bb = cyc2[c];
+            double sum = 0;
+            for (int n1 = 0; n1 < nb; n1++) {
+                /* Im(R_a^{m n} R_b^{n m}) */
+                const double *x = (const double *)&b->R[a][mm * nb + n1], *y = (const double *)&b->R[bb][n1 * nb + mm];
+                sum += x[0] * y[1] + x[1] * y[0];
+            }
+            b->Omega[c * nb + mm] = -2 * sum + (b->has_aw ? b->OmegaW[c * nb + mm] : 0);
+        }
+}
+
+/* eigenpairs and H(k), dH/dk (what = 1) */
+static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int what)
 {
     int nb = m->nb;
     if (nb != b->nb) return qkt_error(QKT_EINVAL, "band workspace for %d bands used with %d", b->nb, nb);
     size_t n2 = (size_t)nb * nb;
-    qkt_status_t s = qkt_model_hk(m, k, what == QKT_BANDS_ENERGY ? 0 : 1, b->Hk);
+    int order = what == QKT_BANDS_ENERGY ? 0 : 1;
+    /* the model's H(k) with qkt_model_hk's check for non-finite entries done
+     * here in one branch-free pass (x - x is NaN for NaN or infinite x); on a
+     * non-finite entry qkt_model_hk is called for its diagnosis */
+    qkt_status_t s = m->hk(m, k, order, b->Hk);
     if (s) return s;
+    {
+        const double *h = (const double *)b->Hk;
+        size_t nd = 2 * (size_t)(order == 0 ? 1 : 4) * n2;
+        double z[4] = {0, 0, 0, 0}; /* four independent sums of zeros (or NaN) */
+        size_t i = 0;
+        for (; i + 4 <= nd; i += 4)
+            for (int j = 0; j < 4; j++) z[j] += h[i + j] - h[i + j];
+        for (; i < nd; i++) z[0] += h[i] - h[i];
+        if (!(z[0] + z[1] + z[2] + z[3] == 0)) {
+            s = qkt_model_hk(m, k, order, b->Hk);
+            if (s) return s;
+        }
+    }
     memcpy(b->k, k, sizeof b->k);
+    if (m->nblock <= 1) {
+        /* one block: diagonalize in place in U */
+        memcpy(b->U, b->Hk, n2 * sizeof(double complex));
+        s = qkt_eigh(nb, b->U, b->eps, b);
+        if (s) return s;
+        for (int j = 0; j < nb; j++) b->block[j] = 0;
+        for (int i = 0; i < nb; i++)
+            if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
+        b->ndegen = 0;
+        return QKT_OK;
+    }
     memset(b->U, 0, n2 * sizeof(double complex));
     /* diagonalize block by block; blocks keep their band order */
     for (int bl = 0; bl < m->nblock; bl++) {
@@ -143,35 +231,42 @@ qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const doubl
     for (int i = 0; i < nb; i++)
         if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
     b->ndegen = 0;
-    if (what == QKT_BANDS_ENERGY) return QKT_OK;
+    return QKT_OK;
+}
 
-    for (int a = 0; a < 3; a++) qkt_mat_to_eigbasis(nb, b->U, b->Hk + (1 + a) * n2, b->v[a], b->tmp);
+qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int what)
+{
+    qkt_status_t s = eigen(b, m, k, what);
+    if (s || what == QKT_BANDS_ENERGY) return s;
+    geometry_dirs(b, 7);
     b->has_aw = m->awk != NULL;
     if (b->has_aw) {
         s = position_terms(b, m, k);
         if (s) return s;
     }
-    for (int m1 = 0; m1 < nb; m1++)
-        for (int n1 = 0; n1 < nb; n1++) {
-            if (m1 == n1 || b->block[m1] != b->block[n1]) {
-                for (int a = 0; a < 3; a++) b->R[a][m1 * nb + n1] = 0;
-                continue;
-            }
-            double de = b->eps[n1] - b->eps[m1];
-            if (fabs(de) <= b->degen_tol) {
-                if (m1 < n1) b->ndegen++;
-                for (int a = 0; a < 3; a++) b->R[a][m1 * nb + n1] = 0;
-                continue;
-            }
-            for (int a = 0; a < 3; a++) b->R[a][m1 * nb + n1] = I * b->v[a][m1 * nb + n1] / de;
-        }
-    for (int mm = 0; mm < nb; mm++)
-        for (int c = 0; c < 3; c++) {
-            int a = (c + 1) % 3, bb = (c + 2) % 3;
-            double sum = 0;
-            for (int n1 = 0; n1 < nb; n1++)
-                sum += cimag(b->R[a][mm * nb + n1] * b->R[bb][n1 * nb + mm]);
-            b->Omega[c * nb + mm] = -2 * sum + (b->has_aw ? b->OmegaW[c * nb + mm] : 0);
-        }
+    connection_dirs(b, 7, 1);
+    curvature(b);
     return QKT_OK;
+}
+
+int qkt_bands_compute_dirs(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int dirs, qkt_status_t *st)
+{
+    if (m->awk || dirs == 7) {
+        *st = qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY);
+        return 7;
+    }
+    *st = eigen(b, m, k, QKT_BANDS_GEOMETRY);
+    if (*st) return 0;
+    b->has_aw = 0;
+    geometry_dirs(b, dirs);
+    connection_dirs(b, dirs, 1);
+    return dirs;
+}
+
+void qkt_bands_complete(qkt_bands_t *b, int have)
+{
+    if (have == 7) return;
+    geometry_dirs(b, 7 & ~have);
+    connection_dirs(b, 7 & ~have, 0);
+    curvature(b);
 }

@@ -9,7 +9,9 @@
  * Integrator: adaptive cubature (libcubature hcubature_v) of the whole vector
  * of tallies; a short pilot pass sets one scale per tally group so that every
  * group (every path of the tree, every pocket sum) is converged to the
- * requested relative accuracy.  Points of a batch are evaluated by OpenMP
+ * requested relative accuracy (the main pass starts from the pilot's
+ * values of each part's first rule instead of evaluating them again).  Points
+ * of a batch are evaluated by OpenMP
  * threads (and MPI ranks) and stored by index: results do not depend on the
  * number of threads or ranks.
  * Pockets: connected pieces of the Fermi surface, found on a cell grid from
@@ -168,6 +170,21 @@ static void setup_domain(qkt_pockets_t *pk, const qkt_model_t *m, const qkt_into
     }
 }
 
+/* k-point of corner ic of the pocket grid (N cells per axis over gmin..gmax) */
+static void corner_k(const qkt_pockets_t *pk, int N, size_t ic, double u[3], double k[3])
+{
+    double jac;
+    size_t r = ic;
+    u[0] = u[1] = u[2] = 0;
+    for (int a = pk->dim - 1; a >= 0; a--) {
+        int i = (int)(r % (N + 1));
+        r /= (N + 1);
+        u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * i / N;
+        if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
+    }
+    qkt_domain_map(pk, u, k, &jac);
+}
+
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const qkt_intopts_t *o,
                                qkt_pockets_t **out)
 {
@@ -190,14 +207,59 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
     for (int grow = 0; grow < 8; grow++) {
         const int N1 = m->periodic ? 24 : 40;
         int ilo[3] = {N1, N1, N1}, ihi[3] = {-1, -1, -1};
-        qkt_bands_t *b1 = qkt_bands_alloc(nb);
-        if (!b1) {
-            free(pk->bblock);
-            free(pk);
-            return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+        size_t n1 = 1, nc1 = 1;
+        for (int a = 0; a < D; a++) {
+            n1 *= N1;
+            nc1 *= N1 + 1;
         }
-        size_t n1 = 1;
-        for (int a = 0; a < D; a++) n1 *= N1;
+        int nbs = nb < 64 ? nb : 64;
+        /* band energies at the corners of the coarse grid (shared by up to
+         * 2^D cells), computed in parallel; with very many bands every cell
+         * is kept and no energy is needed */
+        double *e1 = NULL;
+        unsigned char *ok1 = NULL;
+        if (nb <= 64) {
+            e1 = malloc(nc1 * nbs * sizeof(double));
+            ok1 = malloc(nc1);
+            if (!e1 || !ok1) {
+                free(e1);
+                free(ok1);
+                free(pk->bblock);
+                free(pk);
+                return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+            }
+            int bad = 0;
+#pragma omp parallel reduction(+ : bad)
+            {
+                qkt_bands_t *b1 = qkt_bands_alloc(nb);
+                if (!b1) bad++;
+#pragma omp for schedule(static)
+                for (size_t ic = 0; ic < nc1; ic++) {
+                    ok1[ic] = 0;
+                    if (!b1) continue;
+                    double u[3] = {0, 0, 0}, k[3], jac;
+                    size_t r = ic;
+                    for (int a = D - 1; a >= 0; a--) {
+                        int i = (int)(r % (N1 + 1));
+                        r /= N1 + 1;
+                        u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * i / N1;
+                        if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
+                    }
+                    qkt_domain_map(pk, u, k, &jac);
+                    if (qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY)) continue;
+                    memcpy(e1 + ic * nbs, b1->eps, nbs * sizeof(double));
+                    ok1[ic] = 1;
+                }
+                qkt_bands_free(b1);
+            }
+            if (bad) {
+                free(e1);
+                free(ok1);
+                free(pk->bblock);
+                free(pk);
+                return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+            }
+        }
         for (size_t c = 0; c < n1; c++) {
             int ci[3] = {0, 0, 0};
             size_t r = c;
@@ -206,22 +268,17 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
                 r /= N1;
             }
             double lo[64], hi[64];
-            int nbs = nb < 64 ? nb : 64;
             for (int n = 0; n < nbs; n++) {
                 lo[n] = INFINITY;
                 hi[n] = -INFINITY;
             }
-            for (int corner = 0; corner < (1 << D); corner++) {
-                double u[3] = {0, 0, 0}, k[3], jac;
-                for (int a = 0; a < D; a++) {
-                    u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * (ci[a] + ((corner >> a) & 1)) / N1;
-                    if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
-                }
-                qkt_domain_map(pk, u, k, &jac);
-                if (qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY)) continue;
+            for (int corner = 0; corner < (1 << D) && e1; corner++) {
+                size_t idx = 0;
+                for (int a = 0; a < D; a++) idx = idx * (N1 + 1) + ci[a] + ((corner >> a) & 1);
+                if (!ok1[idx]) continue;
                 for (int n = 0; n < nbs; n++) {
-                    lo[n] = fmin(lo[n], b1->eps[n]);
-                    hi[n] = fmax(hi[n], b1->eps[n]);
+                    lo[n] = fmin(lo[n], e1[idx * nbs + n]);
+                    hi[n] = fmax(hi[n], e1[idx * nbs + n]);
                 }
             }
             int in = nb > 64; /* very many bands: keep every cell */
@@ -231,7 +288,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
             for (int a = 0; a < D; a++)
                 if (pk->open[a] && (ci[a] == 0 || ci[a] == N1 - 1)) edge = 1;
             if (edge) continue;
-            for (int n = 0; n < nbs; n++) {
+            for (int n = 0; n < nbs && e1; n++) {
                 double margin = 0.25 * (hi[n] - lo[n]);
                 if (lo[n] - margin <= mu + o->window * T && hi[n] + margin >= mu - o->window * T) in = 1;
             }
@@ -242,7 +299,8 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
                 }
             }
         }
-        qkt_bands_free(b1);
+        free(e1);
+        free(ok1);
         /* the thermal window reaches a closed face of the box: the box is too
          * small for this mu (e.g. a parabolic band); double it and scan again */
         int touch = 0;
@@ -296,20 +354,36 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         st = qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map (%zu cells)", ncells);
         goto fail;
     }
-    /* energies at the cell corners */
-    for (size_t ic = 0; ic < ncorn; ic++) {
-        double u[3] = {0, 0, 0}, k[3], jac;
-        size_t r = ic;
-        for (int a = D - 1; a >= 0; a--) {
-            int i = (int)(r % (N + 1));
-            r /= (N + 1);
-            u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * i / N;
-            if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
+    /* energies at the cell corners, in parallel; the first failing corner
+     * (in index order) is computed again here for its message */
+    {
+        size_t bad = ncorn;
+        int nomem = 0;
+#pragma omp parallel reduction(min : bad) reduction(+ : nomem)
+        {
+            qkt_bands_t *bt = qkt_bands_alloc(nb);
+            if (!bt) nomem++;
+#pragma omp for schedule(static)
+            for (size_t ic = 0; ic < ncorn; ic++) {
+                if (!bt || ic > bad) continue;
+                double u[3], k[3];
+                corner_k(pk, N, ic, u, k);
+                if (qkt_bands_compute(bt, m, k, QKT_BANDS_ENERGY)) bad = ic < bad ? ic : bad;
+                else memcpy(ecorner + ic * nb, bt->eps, nb * sizeof(double));
+            }
+            qkt_bands_free(bt);
         }
-        qkt_domain_map(pk, u, k, &jac);
-        st = qkt_bands_compute(b, m, k, QKT_BANDS_ENERGY);
-        if (st) goto fail;
-        memcpy(ecorner + ic * nb, b->eps, nb * sizeof(double));
+        if (nomem) {
+            st = qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map");
+            goto fail;
+        }
+        if (bad < ncorn) {
+            double u[3], k[3];
+            corner_k(pk, N, bad, u, k);
+            st = qkt_bands_compute(b, m, k, QKT_BANDS_ENERGY);
+            if (!st) st = qkt_error(QKT_ENUM, "band energies failed at a pocket-map corner");
+            goto fail;
+        }
     }
     double W = o->window * T;
     for (size_t c = 0; c < ncells; c++) {
@@ -477,6 +551,17 @@ typedef struct {
     double lo[3], hi[3];
 } part_t;
 
+/* The pilot pass evaluates the first cubature rule of every part; the main
+ * pass starts with the very same rule on the same region.  The pilot's points
+ * and (unscaled) values are kept per part and handed back to the main pass's
+ * first integrand call when its points are the same, bit for bit. */
+typedef struct {
+    size_t npt;
+    size_t nev;      /* tree evaluations behind the values */
+    double *x, *f;   /* npt * ndim points, npt * fdim values */
+} pilot_t;
+#define PILOT_MAX_BYTES (256.0 * 1024 * 1024)
+
 typedef struct {
     const qkt_model_t *m;
     const qkt_layout_t *L;
@@ -485,6 +570,10 @@ typedef struct {
     const ball_t *balls;
     int nballs;
     const part_t *part;
+    pilot_t *pilot;      /* this part's pilot record: to fill (pilot pass) or to reuse (main pass) */
+    int pilot_fill;      /* 1: record the next call; 0: reuse on the first call */
+    int ncall;           /* integrand calls on this part */
+    size_t nreused;      /* tree evaluations of the pilot reused on this part */
     qkt_tree_ws_t *ws;
     qkt_bands_t *eb;     /* energies along rays */
     double *f;           /* one evaluation (fdim) */
@@ -723,9 +812,35 @@ static int patch_integrand(unsigned ndim, size_t npt, const double *x, ictx_t *c
 static int part_integrand(unsigned ndim, size_t npt, const double *x, void *data, unsigned fdim, double *fval)
 {
     ictx_t *c = data;
-    int rc = c->part->kind == 0 ? cell_integrand(ndim, npt, x, c, fdim, fval)
-                                : patch_integrand(ndim, npt, x, c, fdim, fval);
-    if (rc) return rc;
+    pilot_t *pl = c->pilot;
+    int first = c->ncall++ == 0;
+    if (pl && !c->pilot_fill && first && pl->npt == npt && pl->x &&
+        memcmp(pl->x, x, sizeof(double) * npt * ndim) == 0) {
+        memcpy(fval, pl->f, sizeof(double) * npt * fdim);
+        c->nreused += pl->nev;
+    } else {
+        size_t nev0 = c->neval;
+        int rc = c->part->kind == 0 ? cell_integrand(ndim, npt, x, c, fdim, fval)
+                                    : patch_integrand(ndim, npt, x, c, fdim, fval);
+        if (rc) return rc;
+        if (pl && c->pilot_fill && first) {
+            free(pl->x);
+            free(pl->f);
+            pl->x = malloc(sizeof(double) * npt * ndim);
+            pl->f = malloc(sizeof(double) * npt * fdim);
+            if (pl->x && pl->f) {
+                memcpy(pl->x, x, sizeof(double) * npt * ndim);
+                memcpy(pl->f, fval, sizeof(double) * npt * fdim);
+                pl->npt = npt;
+                pl->nev = c->neval - nev0;
+            } else {
+                free(pl->x);
+                free(pl->f);
+                pl->x = pl->f = NULL;
+                pl->npt = 0;
+            }
+        }
+    }
     if (c->scale)
         for (size_t i = 0; i < npt; i++)
             for (unsigned j = 0; j < fdim; j++) fval[i * fdim + j] /= c->scale[j];
@@ -793,7 +908,8 @@ typedef struct {
 
 /* Integrate every part owned by this rank into pv/pe (nparts x fdim). */
 static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scale, const double *abstol,
-                              double *pv, double *pe, size_t *neval, int *unconv, const qkt_intopts_t *o)
+                              double *pv, double *pe, size_t *neval, int *unconv, const qkt_intopts_t *o,
+                              pilot_t *pilot)
 {
     long ndone = 0;
     int size, rank = qkt_mpi_rank_size(&size);
@@ -831,8 +947,12 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             if (ip % size != rank || !c.ws || !c.eb || !c.f || st) continue;
             const part_t *pt = &J->parts[ip];
             c.part = pt;
+            c.pilot = pilot ? &pilot[ip] : NULL;
+            c.pilot_fill = abstol == NULL;
+            c.ncall = 0;
             int ndim = pt->kind == 0 ? D : D - 1;
             size_t before = c.neval;
+            c.nreused = 0;
             /* maxeval counts tree evaluations; a ray costs about RAY_COST of them */
             size_t me = pt->kind == 0 ? maxeval : (maxeval > RAY_COST ? maxeval / RAY_COST : 1);
             int rc = hcubature_v((unsigned)fdim, part_integrand, &c, (unsigned)ndim, pt->lo, pt->hi, me,
@@ -852,7 +972,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             if (abstol) {
                 double e = 0;
                 for (int i = 0; i < fdim; i++) e = fmax(e, pe[(size_t)ip * fdim + i]);
-                if (e > abstol[ip] * 1.0000001 || c.neval - before >= maxeval) nun++;
+                if (e > abstol[ip] * 1.0000001 || c.neval + c.nreused - before >= maxeval) nun++;
             }
         }
         nev += c.neval;
@@ -952,13 +1072,19 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
         }
     }
     /* precise shell radius by marching along rays */
-    qkt_bands_t *eb = qkt_bands_alloc(m->nb);
-    if (!eb) return 0;
     double W = tp->window * tp->T;
     int ndir = D == 3 ? 200 : 64, nstep = 400;
     for (int b = 0; b < nbl; b++) {
         double R1 = 0;
+        int nomem = 0;
+        /* directions in parallel; R1 is their maximum (independent of the order) */
+#pragma omp parallel reduction(max : R1) reduction(+ : nomem)
+        {
+        qkt_bands_t *eb = qkt_bands_alloc(m->nb);
+        if (!eb) nomem++;
+#pragma omp for schedule(static)
         for (int i = 0; i < ndir; i++) {
+            if (!eb) continue;
             double dir[3] = {0, 0, 0};
             if (D == 3) {
                 double z = 1 - (2.0 * i + 1) / ndir, ph = i * M_PI * (3 - sqrt(5.0));
@@ -999,9 +1125,11 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
                 if (in && accept) R1 = fmax(R1, r + 1.5 * rmax[b] / nstep);
             }
         }
+        qkt_bands_free(eb);
+        }
+        if (nomem) return 0;
         balls[b].R1 = R1 * 1.03 + 2 * tp->h * 4;
     }
-    qkt_bands_free(eb);
     for (int b = 0; b < nbl; b++) {
         double R2 = 1.5 * balls[b].R1;
         for (int q = 0; q < nbl; q++) {
@@ -1043,11 +1171,16 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     int nballs = o->no_balls ? 0 : make_balls(m, pk, tp, balls);
     int npatch = D == 3 ? 16 : 8, np = nc + nballs * npatch;
     part_t *parts = calloc(np, sizeof *parts);
+    /* pilot records: at most 33 points (the 3D rule) of fdim values per part;
+     * kept when that stays below PILOT_MAX_BYTES (else the main pass simply
+     * evaluates the first rule again; the digits are the same either way) */
+    int keep_pilot = (double)np * 33 * fdim * sizeof(double) <= PILOT_MAX_BYTES;
+    pilot_t *pilot = keep_pilot ? calloc(np, sizeof *pilot) : NULL;
     double *cv = malloc(sizeof(double) * np * fdim), *ce = malloc(sizeof(double) * np * fdim);
     double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
     size_t neval = 0;
     int unconv = 0;
-    if (!parts || !cv || !ce || !scale || !abstol) {
+    if (!parts || (keep_pilot && !pilot) || !cv || !ce || !scale || !abstol) {
         st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
         goto done;
     }
@@ -1082,7 +1215,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     }
     job_t J = {m, L, tp, pk, balls, nballs, parts, np};
     /* pilot: one cubature rule per part sets the scale of every tally group */
-    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, o);
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, o, pilot);
     if (st) goto done;
     double gmax[NGROUP];
     for (int g = 0; g < NGROUP; g++) gmax[g] = 0;
@@ -1111,7 +1244,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
         for (int i = 0; i < fdim; i++) mag = fmax(mag, fabs(cv[(size_t)c * fdim + i]) / scale[i]);
         abstol[c] = o->reltol * fmax(mag, 1.0 / np);
     }
-    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, o);
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, o, pilot);
     if (st) goto done;
     for (int i = 0; i < fdim; i++) {
         double v = 0, e = 0;
@@ -1130,6 +1263,11 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     }
 done:
     free(parts);
+    for (int i = 0; pilot && i < np; i++) {
+        free(pilot[i].x);
+        free(pilot[i].f);
+    }
+    free(pilot);
     free(cv);
     free(ce);
     free(scale);

@@ -9,18 +9,70 @@
  * matrices go to BLAS zgemm, the rest use plain loops. */
 #define QKT_GEMM_MIN 8
 
-static void mm2(const double complex *restrict A, const double complex *restrict B, double complex *restrict C)
+/* The kernels below work on the real and imaginary parts (a double complex
+ * is an array of two doubles) with the operations of C's complex product,
+ * re = ac - bd, im = ad + bc, and sums in the same order as the plain loops:
+ * the results are those of the complex-typed code, bit for bit, for finite
+ * input, without the compiler's NaN-recovery branch after every product. */
+#define RE(p, i) ((p)[2 * (i)])
+#define IM(p, i) ((p)[2 * (i) + 1])
+
+/* C = A B, 2x2 */
+static inline void mm2r(const double *restrict a, const double *restrict b, double *restrict c)
 {
-    C[0] = A[0] * B[0] + A[1] * B[2];
-    C[1] = A[0] * B[1] + A[1] * B[3];
-    C[2] = A[2] * B[0] + A[3] * B[2];
-    C[3] = A[2] * B[1] + A[3] * B[3];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double ar0 = RE(a, 2 * i), ai0 = IM(a, 2 * i), ar1 = RE(a, 2 * i + 1), ai1 = IM(a, 2 * i + 1);
+            double br0 = RE(b, j), bi0 = IM(b, j), br1 = RE(b, 2 + j), bi1 = IM(b, 2 + j);
+            RE(c, 2 * i + j) = (ar0 * br0 - ai0 * bi0) + (ar1 * br1 - ai1 * bi1);
+            IM(c, 2 * i + j) = (ar0 * bi0 + ai0 * br0) + (ar1 * bi1 + ai1 * br1);
+        }
+}
+
+/* C = U^dagger T, 2x2: C_ij = sum_l conj(U_li) T_lj */
+static inline void mhm2r(const double *restrict u, const double *restrict t, double *restrict c)
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double ur0 = RE(u, i), ui0 = IM(u, i), ur1 = RE(u, 2 + i), ui1 = IM(u, 2 + i);
+            double tr0 = RE(t, j), ti0 = IM(t, j), tr1 = RE(t, 2 + j), ti1 = IM(t, 2 + j);
+            RE(c, 2 * i + j) = (ur0 * tr0 + ui0 * ti0) + (ur1 * tr1 + ui1 * ti1);
+            IM(c, 2 * i + j) = (ur0 * ti0 - ui0 * tr0) + (ur1 * ti1 - ui1 * tr1);
+        }
+}
+
+/* C = T U^dagger, 2x2: C_ij = sum_l T_il conj(U_jl) */
+static inline void mmh2r(const double *restrict t, const double *restrict u, double *restrict c)
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            double tr0 = RE(t, 2 * i), ti0 = IM(t, 2 * i), tr1 = RE(t, 2 * i + 1), ti1 = IM(t, 2 * i + 1);
+            double ur0 = RE(u, 2 * j), ui0 = IM(u, 2 * j), ur1 = RE(u, 2 * j + 1), ui1 = IM(u, 2 * j + 1);
+            RE(c, 2 * i + j) = (tr0 * ur0 + ti0 * ui0) + (tr1 * ur1 + ti1 * ui1);
+            IM(c, 2 * i + j) = (ti0 * ur0 - tr0 * ui0) + (ti1 * ur1 - tr1 * ui1);
+        }
+}
+
+/* general small n (plain loops, same order of operations as above) */
+static void mmr(int n, const double *restrict a, const double *restrict b, double *restrict c)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double sr = 0, si = 0;
+            for (int l = 0; l < n; l++) {
+                double ar = RE(a, i * n + l), ai = IM(a, i * n + l), br = RE(b, l * n + j), bi = IM(b, l * n + j);
+                sr += ar * br - ai * bi;
+                si += ar * bi + ai * br;
+            }
+            RE(c, i * n + j) = sr;
+            IM(c, i * n + j) = si;
+        }
 }
 
 void qkt_mat_mul(int n, const double complex *A, const double complex *B, double complex *C)
 {
     if (n == 2) {
-        mm2(A, B, C);
+        mm2r((const double *)A, (const double *)B, (double *)C);
         return;
     }
     if (n >= QKT_GEMM_MIN) {
@@ -28,12 +80,7 @@ void qkt_mat_mul(int n, const double complex *A, const double complex *B, double
         cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &one, A, n, B, n, &zero, C, n);
         return;
     }
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) {
-            double complex s = 0;
-            for (int l = 0; l < n; l++) s += A[i * n + l] * B[l * n + j];
-            C[i * n + j] = s;
-        }
+    mmr(n, (const double *)A, (const double *)B, (double *)C);
 }
 
 void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B,
@@ -41,9 +88,9 @@ void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B
 {
     /* tmp = B U ; C = U^dagger tmp */
     if (n == 2) {
-        double complex Ud[4] = {conj(U[0]), conj(U[2]), conj(U[1]), conj(U[3])};
-        mm2(B, U, tmp);
-        mm2(Ud, tmp, C);
+        double t[8];
+        mm2r((const double *)B, (const double *)U, t);
+        mhm2r((const double *)U, t, (double *)C);
         return;
     }
     if (n >= QKT_GEMM_MIN) {
@@ -52,13 +99,49 @@ void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B
         cblas_zgemm(CblasRowMajor, CblasConjTrans, CblasNoTrans, n, n, n, &one, U, n, tmp, n, &zero, C, n);
         return;
     }
-    qkt_mat_mul(n, B, U, tmp);
+    const double *u = (const double *)U;
+    double *t = (double *)tmp, *c = (double *)C;
+    mmr(n, (const double *)B, u, t);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
-            double complex s = 0;
-            for (int l = 0; l < n; l++) s += conj(U[l * n + i]) * tmp[l * n + j];
-            C[i * n + j] = s;
+            double sr = 0, si = 0;
+            for (int l = 0; l < n; l++) {
+                double ur = RE(u, l * n + i), ui = IM(u, l * n + i), tr = RE(t, l * n + j), ti = IM(t, l * n + j);
+                sr += ur * tr + ui * ti;
+                si += ur * ti - ui * tr;
+            }
+            RE(c, i * n + j) = sr;
+            IM(c, i * n + j) = si;
         }
+}
+
+void qkt_mat_to_eigbasis_diag(int n, const double complex *U, const double complex *B, double *d,
+                              double complex *tmp)
+{
+    /* the real diagonal of U^dagger B U, computed as in qkt_mat_to_eigbasis */
+    if (n == 2 || n < QKT_GEMM_MIN) {
+        const double *u = (const double *)U;
+        double t2[8], *t = n == 2 ? t2 : (double *)tmp;
+        if (n == 2) mm2r((const double *)B, u, t);
+        else mmr(n, (const double *)B, u, t);
+        for (int i = 0; i < n; i++) {
+            double sr = 0;
+            if (n == 2) {
+                sr = (RE(u, i) * RE(t, i) + IM(u, i) * IM(t, i)) + (RE(u, 2 + i) * RE(t, 2 + i) + IM(u, 2 + i) * IM(t, 2 + i));
+            } else {
+                for (int l = 0; l < n; l++) sr += RE(u, l * n + i) * RE(t, l * n + i) + IM(u, l * n + i) * IM(t, l * n + i);
+            }
+            d[i] = sr;
+        }
+        return;
+    }
+    const double complex one = 1, zero = 0;
+    cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &one, B, n, U, n, &zero, tmp, n);
+    for (int i = 0; i < n; i++) {
+        double complex s = 0;
+        for (int l = 0; l < n; l++) s += conj(U[l * n + i]) * tmp[l * n + i];
+        d[i] = creal(s);
+    }
 }
 
 void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B,
@@ -66,9 +149,9 @@ void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B
 {
     /* tmp = U B ; C = tmp U^dagger */
     if (n == 2) {
-        double complex Ud[4] = {conj(U[0]), conj(U[2]), conj(U[1]), conj(U[3])};
-        mm2(U, B, tmp);
-        mm2(tmp, Ud, C);
+        double t[8];
+        mm2r((const double *)U, (const double *)B, t);
+        mmh2r(t, (const double *)U, (double *)C);
         return;
     }
     if (n >= QKT_GEMM_MIN) {
@@ -77,12 +160,19 @@ void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B
         cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, n, n, n, &one, tmp, n, U, n, &zero, C, n);
         return;
     }
-    qkt_mat_mul(n, U, B, tmp);
+    const double *u = (const double *)U;
+    double *t = (double *)tmp, *c = (double *)C;
+    mmr(n, u, (const double *)B, t);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
-            double complex s = 0;
-            for (int l = 0; l < n; l++) s += tmp[i * n + l] * conj(U[j * n + l]);
-            C[i * n + j] = s;
+            double sr = 0, si = 0;
+            for (int l = 0; l < n; l++) {
+                double tr = RE(t, i * n + l), ti = IM(t, i * n + l), ur = RE(u, j * n + l), ui = IM(u, j * n + l);
+                sr += tr * ur + ti * ui;
+                si += ti * ur - tr * ui;
+            }
+            RE(c, i * n + j) = sr;
+            IM(c, i * n + j) = si;
         }
 }
 

@@ -20,9 +20,22 @@ void qkt_mat_mul(int n, const double complex *A, const double complex *B, double
 /* C = A^dagger * B * A  (the eigenbasis form of an orbital matrix B, U = A). */
 void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B,
                          double complex *C, double complex *tmp);
+/* d = Re diag(A^dagger * B * A) (the diagonal of qkt_mat_to_eigbasis, same digits);
+ * tmp: n*n scratch. */
+void qkt_mat_to_eigbasis_diag(int n, const double complex *U, const double complex *B, double *d,
+                              double complex *tmp);
 /* C = A * B * A^dagger  (orbital form of an eigenbasis matrix B). */
 void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B,
                          double complex *C, double complex *tmp);
+
+/* Band geometry in part: eigenpairs, and v_a, R_a for the directions a of the
+ * bit mask dirs only (no curvature), for points where the rest is not read.
+ * Returns the mask of directions computed (7, with the curvature, when the
+ * model has A^W or dirs = 7); *st: the status.  qkt_bands_complete() then adds
+ * the other directions and the curvature (have: the mask returned).  The
+ * values are those of qkt_bands_compute(GEOMETRY), digit for digit. */
+int qkt_bands_compute_dirs(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int dirs, qkt_status_t *st);
+void qkt_bands_complete(qkt_bands_t *b, int have);
 
 /* Model registry entries, one per file in src/model/. */
 extern const qkt_model_info_t qkt_model_weyl4, qkt_model_weyl2, qkt_model_node,

@@ -99,11 +99,17 @@ typedef struct {
     int *pk;
     double complex *nE; /* [nnu][nb2] orbital */
     double complex *SE; /* [nnu][nb][nb2] orbital sea coefficients */
+    int fz;             /* f'_m = 0 for every band (outside the thermal window): nE = 0 */
+    int dirs;           /* directions of v, R computed (bit mask; 7: all, with Omega) */
 } slot0_t;
 
+/* Fermi-surface nodes vanish identically outside the thermal window (taper):
+ * nodes known to be zero are flagged, not computed, and derivatives of nodes
+ * that are zero on the whole stencil are zero (up to the sign of zero). */
 typedef struct {
     double complex *dL, *xiE, *dA, *SnE, *SSf; /* [nnu*nal][nb2] orbital */
     double complex *SSs;                       /* [nnu*nal][nb][nb2] orbital */
+    unsigned char *z;                          /* [nnu*nal][T1_N] node is exactly zero */
 } slot1_t;
 
 struct qkt_tree_ws {
@@ -128,7 +134,23 @@ struct qkt_tree_ws {
     double complex *vG, *vN;
     int *vok;
     double *phi, *nm, *hp; /* per band: phi_nu^m, n^m = f0' phi, coordinates (born pass 2) */
+    /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
+     * (sum_j A_j = 0), and so does everything linear in them; the j = 1
+     * matrices are then the j = 0 ones negated (the same digits as computing
+     * them, since every step commutes with a sign change) */
+    int pair;
+    const qkt_bands_t *W_b; /* W holds (v x e_W_al) of these bands (NULL: nothing) */
+    int W_al;
+    double complex *SSe; /* [nnu*nal][nb][nb2] centre SSs in the eigenbasis */
+    double *xd;          /* [nnu*nal][T1_N][nb] centre order-1 nodes, eigenbasis diagonal */
 };
+
+static void negate(int n, const double complex *x, double complex *y)
+{
+    const double *a = (const double *)x;
+    double *b = (double *)y;
+    for (int i = 0; i < 2 * n; i++) b[i] = -a[i];
+}
 
 static void *xcalloc(size_t n, size_t s, int *bad)
 {
@@ -174,6 +196,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
             s->SnE = xcalloc(q, sizeof(double complex), &bad);
             s->SSf = xcalloc(q, sizeof(double complex), &bad);
             s->SSs = xcalloc(q * nb, sizeof(double complex), &bad);
+            s->z = xcalloc((size_t)nn * na * T1_N, 1, &bad);
             if (bad) goto fail;
         }
     }
@@ -197,7 +220,10 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->phi = xcalloc(nb, sizeof(double), &bad);
     w->nm = xcalloc(nb, sizeof(double), &bad);
     w->hp = xcalloc(nb2, sizeof(double), &bad);
+    w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
+    w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
     if (bad) goto fail;
+    w->pair = nb == 2 && m->nblock <= 1 && !m->awk;
     return w;
 fail:
     qkt_tree_ws_free(w);
@@ -225,6 +251,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
         free(s->SnE);
         free(s->SSf);
         free(s->SSs);
+        free(s->z);
     }
     for (int a = 0; a < 3; a++) {
         free(w->W[a]);
@@ -246,18 +273,45 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->phi);
     free(w->nm);
     free(w->hp);
+    free(w->SSe);
+    free(w->xd);
     free(w);
 }
 
 /* ------------------------------------------------------------------ small algebra */
+/* The small kernels below work on real and imaginary parts with the
+ * operations of C's complex arithmetic in the same order (same digits for
+ * finite input), without the NaN-recovery branch after every product. */
+#define RE(p, i) ((p)[2 * (i)])
+#define IM(p, i) ((p)[2 * (i) + 1])
+
 /* orbital form of a diagonal (eigenbasis) matrix with real entries d */
 static void diag_to_orb(int nb, const double complex *U, const double *d, double complex *out)
 {
+    const double *u = (const double *)U;
+    double *o = (double *)out;
+    if (nb == 2) {
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) {
+                double a0r = RE(u, 2 * i) * d[0], a0i = IM(u, 2 * i) * d[0];
+                double a1r = RE(u, 2 * i + 1) * d[1], a1i = IM(u, 2 * i + 1) * d[1];
+                double b0r = RE(u, 2 * j), b0i = IM(u, 2 * j), b1r = RE(u, 2 * j + 1), b1i = IM(u, 2 * j + 1);
+                RE(o, 2 * i + j) = (a0r * b0r + a0i * b0i) + (a1r * b1r + a1i * b1i);
+                IM(o, 2 * i + j) = (a0i * b0r - a0r * b0i) + (a1i * b1r - a1r * b1i);
+            }
+        return;
+    }
     for (int i = 0; i < nb; i++)
         for (int j = 0; j < nb; j++) {
-            double complex s = 0;
-            for (int m = 0; m < nb; m++) s += U[i * nb + m] * d[m] * conj(U[j * nb + m]);
-            out[i * nb + j] = s;
+            double sr = 0, si = 0;
+            for (int m = 0; m < nb; m++) {
+                double ar = RE(u, i * nb + m) * d[m], ai = IM(u, i * nb + m) * d[m];
+                double br = RE(u, j * nb + m), bi = IM(u, j * nb + m);
+                sr += ar * br + ai * bi;
+                si += ai * br - ar * bi;
+            }
+            RE(o, i * nb + j) = sr;
+            IM(o, i * nb + j) = si;
         }
 }
 
@@ -271,17 +325,23 @@ static void pinv(const qkt_bands_t *b, double complex *X)
             double de = b->eps[m] - b->eps[n];
             if (m == n || fabs(de) <= b->degen_tol || b->block[m] != b->block[n])
                 X[m * nb + n] = 0;
-            else
-                X[m * nb + n] *= -I / de;
+            else {
+                /* X *= -i/de, as the complex expression evaluates it */
+                double *x = (double *)&X[m * nb + n];
+                double fr = -0.0 / de, fi = -1.0 / de, xr = x[0], xi = x[1];
+                x[0] = xr * fr - xi * fi;
+                x[1] = xr * fi + xi * fr;
+            }
         }
 }
 
 /* Re Tr[A B] for eigenbasis matrices */
 static double retr(int nb, const double complex *A, const double complex *B)
 {
+    const double *a = (const double *)A, *b = (const double *)B;
     double s = 0;
     for (int i = 0; i < nb; i++)
-        for (int j = 0; j < nb; j++) s += creal(A[i * nb + j] * B[j * nb + i]);
+        for (int j = 0; j < nb; j++) s += RE(a, i * nb + j) * RE(b, j * nb + i) - IM(a, i * nb + j) * IM(b, j * nb + i);
     return s;
 }
 
@@ -294,6 +354,9 @@ static int levi(int a, int b, int c)
 
 static void make_W(qkt_tree_ws_t *w, const qkt_bands_t *b, int alpha)
 {
+    if (w->W_b == b && w->W_al == alpha) return; /* W already holds these */
+    w->W_b = b;
+    w->W_al = alpha;
     for (int a = 0; a < 3; a++) {
         memset(w->W[a], 0, sizeof(double complex) * w->nb2);
         for (int bb = 0; bb < 3; bb++) {
@@ -318,26 +381,65 @@ static int dir_needed(const qkt_tree_ws_t *w, int a)
 /* out = 1/2 sum_a {W_a, D_a} over the directions in use (eigenbasis) */
 static void db_apply(qkt_tree_ws_t *w, int alpha, double complex *const *D, double complex *out)
 {
-    int nb = w->nb;
-    memset(out, 0, sizeof(double complex) * w->nb2);
+    int nb = w->nb, nb2 = w->nb2;
+    double *o = (double *)out;
+    for (int i = 0; i < 2 * nb2; i++) o[i] = 0;
     for (int a = 0; a < 3; a++) {
         if (!use_dir(w, a, alpha)) continue;
-        const double complex *Wa = w->W[a], *Da = D[a];
+        const double *Wa = (const double *)w->W[a], *Da = (const double *)D[a];
+        if (nb == 2) {
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++) {
+                    double sr = 0, si = 0;
+                    for (int l = 0; l < 2; l++) {
+                        double wr = RE(Wa, i * 2 + l), wi = IM(Wa, i * 2 + l);
+                        double dr = RE(Da, l * 2 + j), di = IM(Da, l * 2 + j);
+                        double er = RE(Da, i * 2 + l), ei = IM(Da, i * 2 + l);
+                        double vr = RE(Wa, l * 2 + j), vi = IM(Wa, l * 2 + j);
+                        sr += (wr * dr - wi * di) + (er * vr - ei * vi);
+                        si += (wr * di + wi * dr) + (er * vi + ei * vr);
+                    }
+                    RE(o, i * 2 + j) += 0.5 * sr;
+                    IM(o, i * 2 + j) += 0.5 * si;
+                }
+            continue;
+        }
         for (int i = 0; i < nb; i++)
             for (int j = 0; j < nb; j++) {
-                double complex s = 0;
-                for (int l = 0; l < nb; l++) s += Wa[i * nb + l] * Da[l * nb + j] + Da[i * nb + l] * Wa[l * nb + j];
-                out[i * nb + j] += 0.5 * s;
+                double sr = 0, si = 0;
+                for (int l = 0; l < nb; l++) {
+                    /* s += W_il D_lj + D_il W_lj */
+                    double wr = RE(Wa, i * nb + l), wi = IM(Wa, i * nb + l);
+                    double dr = RE(Da, l * nb + j), di = IM(Da, l * nb + j);
+                    double er = RE(Da, i * nb + l), ei = IM(Da, i * nb + l);
+                    double vr = RE(Wa, l * nb + j), vi = IM(Wa, l * nb + j);
+                    sr += (wr * dr - wi * di) + (er * vr - ei * vi);
+                    si += (wr * di + wi * dr) + (er * vi + ei * vr);
+                }
+                RE(o, i * nb + j) += 0.5 * sr;
+                IM(o, i * nb + j) += 0.5 * si;
             }
     }
 }
 
 /* ------------------------------------------------------------------ level 0 */
-/* occupations f, f' of a level-0 slot at the current mu (and pocket labels) */
-static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3])
+/* f0 and f0' as qkt_f0, qkt_f0p (same digits) from one exponential */
+static inline void f0_f0p(double e, double mu, double T, double *f, double *fp)
+{
+    double x = (e - mu) / T;
+    double t = exp(-fabs(x)); /* exp(-x) for x > 0, exp(x) otherwise */
+    *f = x > 0 ? t / (1 + t) : 1 / (1 + t);
+    *fp = -t / (T * (1 + t) * (1 + t));
+}
+
+/* occupations f, f' of a level-0 slot at the current mu, and pocket labels
+ * where they are read: at the centre (need_pk = 1) and, for the pocket modes
+ * of rule valley, on the stencil */
+static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
 {
     const qkt_bands_t *b = s->b;
     for (int m = 0; m < w->nb; m++) {
+        s->pk[m] = w->pk && need_pk ? qkt_pocket_at(w->pk, k, m) : -1;
         /* occupations are exact 0/1 outside the thermal window (|x| > window),
          * so that Fermi-surface nodes vanish identically near band crossings
          * away from the Fermi level */
@@ -347,38 +449,73 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3])
             s->fp[m] = 0;
         } else {
             double x = (b->eps[m] - w->p.mu) / w->p.T;
-            double sw = taper(fabs(x), w->p.window);
-            s->f[m] = sw * qkt_f0(b->eps[m], w->p.mu, w->p.T) + (1 - sw) * (x < 0 ? 1 : 0);
-            s->fp[m] = sw * qkt_f0p(b->eps[m], w->p.mu, w->p.T);
+            double sw = taper(fabs(x), w->p.window), f, fp;
+            if (sw == 0) {
+                /* outside the window: the values of the general expression
+                 * below with sw = 0 (f0' < 0 gives -0) */
+                s->f[m] = x < 0 ? 1 : 0;
+                s->fp[m] = -0.0;
+                continue;
+            }
+            f0_f0p(b->eps[m], w->p.mu, w->p.T, &f, &fp);
+            s->f[m] = sw * f + (1 - sw) * (x < 0 ? 1 : 0);
+            s->fp[m] = sw * fp;
         }
-        s->pk[m] = w->pk ? qkt_pocket_at(w->pk, k, m) : -1;
     }
 }
 
-static qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
+static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out);
+
+/* the level-0 slot at stencil offset (i, j, l), computed on first use */
+static inline qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
 {
-    int key = OFF(i, j, l);
-    if (w->map0[key] >= 0) {
-        *out = &w->s0[w->map0[key]];
+    int id = w->map0[OFF(i, j, l)];
+    if (id >= 0) {
+        *out = &w->s0[id];
         return QKT_OK;
     }
+    return level0_new(w, i, j, l, out);
+}
+
+static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
+{
+    int key = OFF(i, j, l);
     if (w->n0 >= MAXSLOT0) return qkt_error(QKT_ENUM, "internal: stencil cache overflow");
     int id = w->n0++;
     w->map0[key] = (short)id;
     slot0_t *s = &w->s0[id];
     double k[3] = {w->k0[0] + i * w->p.h, w->k0[1] + j * w->p.h, w->k0[2] + l * w->p.h};
-    qkt_status_t st = qkt_bands_compute(s->b, w->m, k, QKT_BANDS_GEOMETRY);
+    /* stencil points read only v_nu and R_nu (the nodes below); the centre
+     * and the level-1 points (level1() completes them) read everything */
+    int dirs = 7;
+    if (id > 0 && w->L->order >= 1) {
+        dirs = 0;
+        for (int in = 0; in < w->L->nnu; in++) dirs |= 1 << w->L->nu[in];
+    }
+    qkt_status_t st;
+    s->dirs = qkt_bands_compute_dirs(s->b, w->m, k, dirs, &st);
     if (st) return st;
     const qkt_bands_t *b = s->b;
     int nb = w->nb, nb2 = w->nb2;
-    occupy(w, s, k);
+    occupy(w, s, k, id == 0 || w->L->valley);
+    s->fz = w->p.T > 0;
+    for (int m = 0; m < w->nb; m++)
+        if (s->fp[m] != 0) s->fz = 0;
     const qkt_layout_t *L = w->L;
     /* the orbital-basis nodes are needed only for the derivatives of order >= 1 */
     for (int in = 0; in < (L->order >= 1 ? L->nnu : 0); in++) {
         int nu = L->nu[in];
-        for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
-        diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
+        if (s->fz) {
+            memset(s->nE + (size_t)in * nb2, 0, sizeof(double complex) * nb2);
+        } else {
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
+            diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
+        }
         for (int jb = 0; jb < nb; jb++) {
+            if (w->pair && jb == 1) {
+                negate(nb2, s->SE + (size_t)in * nb * nb2, s->SE + ((size_t)in * nb + 1) * nb2);
+                continue;
+            }
             /* A_j^{mn} = R_nu^{mn} (delta_mj - delta_nj)/(eps_m - eps_n) */
             memset(w->X, 0, sizeof(double complex) * nb2);
             for (int m = 0; m < nb; m++) {
@@ -421,21 +558,51 @@ static void cov_fix(qkt_tree_ws_t *w, const qkt_bands_t *bc, int a, const double
         }
 }
 
-static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, int idx,
-                        const qkt_bands_t *bc, double complex *out)
+/* out = sum_s fd_c[s] M_s / h over the n doubles of four matrices (the sum
+ * accumulated from 0 in stencil order, then divided, as written out before) */
+static inline void fd_sum(int n, const double complex *const M[4], double h, double complex *out)
 {
-    int nb2 = w->nb2;
-    memset(w->Z, 0, sizeof(double complex) * nb2);
+    const double *m0 = (const double *)M[0], *m1 = (const double *)M[1], *m2 = (const double *)M[2],
+                 *m3 = (const double *)M[3];
+    double *o = (double *)out;
+    for (int i = 0; i < n; i++) {
+        double z = 0;
+        z += fd_c[0] * m0[i];
+        z += fd_c[1] * m1[i];
+        z += fd_c[2] * m2[i];
+        z += fd_c[3] * m3[i];
+        o[i] = z / h;
+    }
+}
+
+/* *zero (if not NULL): set to 1 when out is zero because nE vanishes on the
+ * stencil (get_nE only) */
+static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, int idx,
+                        const qkt_bands_t *bc, double complex *out, int *zero)
+{
+    int nb2 = w->nb2, allz = get == get_nE;
+    const double complex *M[4];
     for (int s = 0; s < 4; s++) {
         int q[3] = {o[0], o[1], o[2]};
         q[a] += fd_s[s];
         slot0_t *sl;
         qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
         if (st) return st;
-        const double complex *M = get(sl, idx, nb2);
-        for (int i = 0; i < nb2; i++) w->Z[i] += fd_c[s] * M[i];
+        M[s] = get(sl, idx, nb2);
+        allz = allz && sl->fz;
     }
-    for (int i = 0; i < nb2; i++) w->Z[i] /= w->p.h;
+    if (allz && bc->has_aw) {
+        slot0_t *sc;
+        qkt_status_t st = level0(w, o[0], o[1], o[2], &sc);
+        if (st) return st;
+        allz = sc->fz;
+    }
+    if (zero) *zero = allz;
+    if (allz) {
+        memset(out, 0, sizeof(double complex) * nb2);
+        return QKT_OK;
+    }
+    fd_sum(2 * nb2, M, w->p.h, w->Z);
     qkt_mat_to_eigbasis(w->nb, bc->U, w->Z, out, w->T1);
     if (bc->has_aw) {
         slot0_t *sc;
@@ -461,6 +628,10 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
     slot0_t *s0;
     qkt_status_t st = level0(w, o[0], o[1], o[2], &s0);
     if (st) return st;
+    if (s0->dirs != 7) {
+        qkt_bands_complete(s0->b, s0->dirs);
+        s0->dirs = 7;
+    }
     *s0out = s0;
     if (w->map1[key] >= 0) {
         *out = &w->s1[w->map1[key]];
@@ -475,12 +646,19 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
     int nb = w->nb, nb2 = w->nb2;
     for (int in = 0; in < L->nnu; in++) {
         /* derivatives of nE and of the sea coefficients of SE in all directions in use */
+        int dz = 1; /* the derivatives of nE are all zero */
         for (int a = 0; a < w->m->dim; a++) {
             if (!dir_needed(w, a)) continue;
-            st = fd0(w, o, a, get_nE, in, b, w->D[a]);
+            int z;
+            st = fd0(w, o, a, get_nE, in, b, w->D[a], &z);
             if (st) return st;
+            dz = dz && z;
             for (int jb = 0; jb < nb; jb++) {
-                st = fd0(w, o, a, get_SE, in * nb + jb, b, w->DA + ((size_t)jb * 3 + a) * nb2);
+                if (w->pair && jb == 1) {
+                    negate(nb2, w->DA + (size_t)a * nb2, w->DA + ((size_t)3 + a) * nb2);
+                    continue;
+                }
+                st = fd0(w, o, a, get_SE, in * nb + jb, b, w->DA + ((size_t)jb * 3 + a) * nb2, NULL);
                 if (st) return st;
             }
         }
@@ -488,36 +666,58 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
             int al = L->al[ia];
             size_t q = (size_t)in * L->nal + ia;
             make_W(w, b, al);
+            unsigned char *z = s1->z + q * T1_N;
             /* children of nE */
-            db_apply(w, al, w->D, w->X);
-            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-            diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
-            pinv(b, w->X);
-            qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
-            for (int m = 0; m < nb; m++) {
-                /* nE in the eigenbasis: v_nu^m f'_m */
-                w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
+            z[T1_NL] = z[T1_SNE] = (unsigned char)dz;
+            if (dz) {
+                memset(s1->dL + q * nb2, 0, sizeof(double complex) * nb2);
+                memset(s1->SnE + q * nb2, 0, sizeof(double complex) * nb2);
+            } else {
+                db_apply(w, al, w->D, w->X);
+                for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
+                pinv(b, w->X);
+                qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
             }
-            diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
-            /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
-            double complex *Dfs[3], *Dj[3];
-            for (int a = 0; a < 3; a++) {
-                Dfs[a] = w->Dsea + (size_t)a * nb2; /* reuse as FS part storage */
-                memset(Dfs[a], 0, sizeof(double complex) * nb2);
-            }
-            for (int jb = 0; jb < nb; jb++) {
-                qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
-                for (int a = 0; a < w->m->dim; a++) {
-                    double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
-                    for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
+            /* xiE and the children of SE below carry f'_m of this point */
+            z[T1_XIE] = z[T1_NA] = z[T1_SS] = (unsigned char)s0->fz;
+            double complex *Dj[3];
+            if (s0->fz) {
+                memset(s1->xiE + q * nb2, 0, sizeof(double complex) * nb2);
+                memset(s1->dA + q * nb2, 0, sizeof(double complex) * nb2);
+                memset(s1->SSf + q * nb2, 0, sizeof(double complex) * nb2);
+            } else {
+                for (int m = 0; m < nb; m++) {
+                    /* nE in the eigenbasis: v_nu^m f'_m */
+                    w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
                 }
+                diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
+                /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
+                double complex *Dfs[3];
+                for (int a = 0; a < 3; a++) {
+                    Dfs[a] = w->Dsea + (size_t)a * nb2; /* reuse as FS part storage */
+                    memset(Dfs[a], 0, sizeof(double complex) * nb2);
+                }
+                for (int jb = 0; jb < nb; jb++) {
+                    if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+                    else qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
+                    for (int a = 0; a < w->m->dim; a++) {
+                        if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
+                        double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
+                        for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
+                    }
+                }
+                db_apply(w, al, Dfs, w->X);
+                for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
+                pinv(b, w->X);
+                qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
             }
-            db_apply(w, al, Dfs, w->X);
-            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-            diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
-            pinv(b, w->X);
-            qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
             for (int jb = 0; jb < nb; jb++) {
+                if (w->pair && jb == 1) {
+                    negate(nb2, s1->SSs + q * nb * nb2, s1->SSs + (q * nb + 1) * nb2);
+                    continue;
+                }
                 for (int a = 0; a < 3; a++) Dj[a] = w->DA + ((size_t)jb * 3 + a) * nb2;
                 db_apply(w, al, Dj, w->X);
                 pinv(b, w->X);
@@ -537,12 +737,13 @@ static const double complex *g1_SnE(const slot1_t *s, size_t i, int nb2) { retur
 static const double complex *g1_SSf(const slot1_t *s, size_t i, int nb2) { return s->SSf + i * nb2; }
 static const double complex *g1_SSs(const slot1_t *s, size_t i, int nb2) { return s->SSs + i * nb2; }
 
-static qkt_status_t fd1(qkt_tree_ws_t *w, int a, getter1_t get, size_t idx, const qkt_bands_t *bc,
-                        double complex *out)
+/* zt: the node type T1_* of get (index idx = q) for the zero flags, or -1 */
+static qkt_status_t fd1(qkt_tree_ws_t *w, int a, getter1_t get, int zt, size_t idx, const qkt_bands_t *bc,
+                        double complex *out, int *zero)
 {
-    int nb2 = w->nb2;
+    int nb2 = w->nb2, allz = zt >= 0;
     double complex *acc = w->T2;
-    memset(acc, 0, sizeof(double complex) * nb2);
+    const double complex *M[4];
     for (int s = 0; s < 4; s++) {
         int q[3] = {0, 0, 0};
         q[a] = fd_s[s];
@@ -550,10 +751,23 @@ static qkt_status_t fd1(qkt_tree_ws_t *w, int a, getter1_t get, size_t idx, cons
         slot0_t *s0;
         qkt_status_t st = level1(w, q, &sl, &s0);
         if (st) return st;
-        const double complex *M = get(sl, idx, nb2);
-        for (int i = 0; i < nb2; i++) acc[i] += fd_c[s] * M[i];
+        M[s] = get(sl, idx, nb2);
+        allz = allz && sl->z[idx * T1_N + zt];
     }
-    for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
+    if (allz && bc->has_aw) {
+        int o0[3] = {0, 0, 0};
+        slot1_t *sc;
+        slot0_t *s0;
+        qkt_status_t st = level1(w, o0, &sc, &s0);
+        if (st) return st;
+        allz = sc->z[idx * T1_N + zt];
+    }
+    if (zero) *zero = allz;
+    if (allz) {
+        memset(out, 0, sizeof(double complex) * nb2);
+        return QKT_OK;
+    }
+    fd_sum(2 * nb2, M, w->p.h, acc);
     qkt_mat_to_eigbasis(w->nb, bc->U, acc, out, w->T1);
     if (bc->has_aw) {
         int o0[3] = {0, 0, 0};
@@ -880,6 +1094,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     memset(w->map0, -1, sizeof w->map0);
     memset(w->map1, -1, sizeof w->map1);
     w->n0 = w->n1 = 0;
+    w->W_b = NULL; /* slots are recomputed: W is stale */
     slot0_t *c;
     qkt_status_t st = level0(w, 0, 0, 0, &c);
     if (st) return st;
@@ -901,12 +1116,19 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
             size_t q = (size_t)in * L->nal + ia;
             const double complex *nodes[5] = {c1->dL + q * nb2, c1->SnE + q * nb2, c1->xiE + q * nb2,
                                               c1->dA + q * nb2, c1->SSf + q * nb2};
+            for (int jb = 0; jb < nb; jb++) {
+                double complex *Ye = w->SSe + (q * nb + jb) * nb2;
+                if (w->pair && jb == 1) negate(nb2, w->SSe + q * nb * nb2, Ye);
+                else qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, Ye, w->T1);
+            }
             for (int t = 0; t < T1_N; t++) {
-                qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
+                if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
+                else qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
+                for (int m = 0; m < nb; m++) w->xd[(q * T1_N + t) * nb + m] = creal(w->X[m * nb + m]);
                 if (t == T1_SS)
                     for (int jb = 0; jb < nb; jb++) {
-                        qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, w->Y, w->T1);
-                        for (int i = 0; i < nb2; i++) w->X[i] += c->f[jb] * w->Y[i];
+                        const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
+                        for (int i = 0; i < nb2; i++) w->X[i] += c->f[jb] * Ye[i];
                     }
                 tally_sigma(w, b, w->X, wt, out + L_s1(L, t, in, ia, 0));
                 if (t == T1_NL || t == T1_NA) {
@@ -915,16 +1137,23 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     tally_pockets(w, c, w->dg, wt, out + L->o_p1 + base, out + L->o_a1 + base);
                 }
             }
-            /* Fermi-sea remainder of the anomaly driving term (diagnostic) */
-            {
+            /* Fermi-sea remainder of the anomaly driving term (diagnostic),
+             * tallied only for bands of a pocket inside the thermal shell */
+            int sea_used = 0;
+            for (int m = 0; m < nb; m++)
+                if (c->pk[m] >= 0 && taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) != 0) sea_used = 1;
+            if (sea_used) {
                 int al = L->al[ia];
                 make_W(w, b, al);
                 for (int a = 0; a < 3; a++) memset(w->Dsea + (size_t)a * nb2, 0, sizeof(double complex) * nb2);
                 for (int a = 0; a < w->m->dim; a++) {
                     if (!use_dir(w, a, al)) continue;
                     for (int jb = 0; jb < nb; jb++) {
-                        st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y);
-                        if (st) return st;
+                        if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+                        else {
+                            st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y, NULL);
+                            if (st) return st;
+                        }
                         for (int i = 0; i < nb2; i++) w->Dsea[(size_t)a * nb2 + i] += c->f[jb] * w->Y[i];
                     }
                 }
@@ -974,24 +1203,32 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                         memset(Dfs[a], 0, sizeof(double complex) * nb2);
                         memset(Dse[a], 0, sizeof(double complex) * nb2);
                     }
+                    int allz = t != T1_SS; /* D_B of the node is zero: no n and S children */
                     for (int a = 0; a < w->m->dim; a++) {
                         if (!use_dir(w, a, be)) continue;
-                        st = fd1(w, a, g, q, b, Dfs[a]);
+                        int z;
+                        st = fd1(w, a, g, t, q, b, Dfs[a], &z);
                         if (st) return st;
+                        allz = allz && z;
                         if (t == T1_SS) {
                             for (int jb = 0; jb < nb; jb++) {
                                 /* FS part: f'_j v_a^j A'_j ; sea: f_j D A'_j */
-                                qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, w->Y, w->T1);
+                                const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
                                 double cf = c->fp[jb] * creal(b->v[a][jb * nb + jb]);
-                                for (int i = 0; i < nb2; i++) Dfs[a][i] += cf * w->Y[i];
-                                st = fd1(w, a, g1_SSs, q * nb + jb, b, w->Y);
-                                if (st) return st;
+                                if (!c->fz)
+                                    for (int i = 0; i < nb2; i++) Dfs[a][i] += cf * Ye[i];
+                                if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+                                else {
+                                    st = fd1(w, a, g1_SSs, -1, q * nb + jb, b, w->Y, NULL);
+                                    if (st) return st;
+                                }
                                 for (int i = 0; i < nb2; i++) Dse[a][i] += c->f[jb] * w->Y[i];
                             }
                         }
                     }
                     /* the node itself at the centre (eigenbasis), for xi children */
                     make_W(w, b, be);
+                    if (allz) goto xi_child;
                     /* n child: diagonal of D_B (FS part for off-diagonal parents) */
                     db_apply(w, be, Dfs, w->X);
                     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
@@ -1013,10 +1250,11 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     }
                     pinv(b, w->X);
                     tally_sigma(w, b, w->X, wt, out + L_s2(L, t * CH_NCHILD + CH_S, in, ia, ib, 0));
+                xi_child:
                     /* xi child of diagonal parents: x_m Omega_beta^m */
                     if (qkt_t1_is_diag(t)) {
-                        qkt_mat_to_eigbasis(nb, b->U, g(c1, q, nb2), w->X, w->T1);
-                        for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]) * b->Omega[be * nb + m];
+                        const double *xd = w->xd + (q * T1_N + t) * nb;
+                        for (int m = 0; m < nb; m++) w->dg[m] = xd[m] * b->Omega[be * nb + m];
                         tally_diag_sigma(w, b, w->dg, wt, out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0));
                     }
                 }
@@ -1076,12 +1314,13 @@ qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, co
     memset(w->map0, -1, sizeof w->map0);
     memset(w->map1, -1, sizeof w->map1);
     w->n0 = w->n1 = 0;
+    w->W_b = NULL; /* slots are recomputed: W is stale */
     slot0_t *c;
     qkt_status_t st = level0(w, 0, 0, 0, &c);
     for (int i = 0; i < nmu && !st; i++) {
         int done;
         w->p.mu = mus[i];
-        occupy(w, c, k);
+        occupy(w, c, k, 1);
         st = eval_center(w, c, out + (size_t)i * L->fdim, &done);
     }
     w->p.mu = mu0;
