@@ -27,7 +27,8 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 # AddressSanitizer + UBSan build in build-asan and its test suite.  CI runs
-# `make sanitize SANITIZE_TYPE=Release SANITIZE_CTEST="-LE slow"` (see .ci/run).
+# `make sanitize SANITIZE_TYPE=Release` (see .ci/run); SANITIZE_CTEST="-LE slow"
+# leaves out the slow engine tests.
 # Leak suppressions for third-party libraries only: tests/lsan.supp.
 SANITIZE_TYPE ?= Debug
 SANITIZE_CTEST ?=
