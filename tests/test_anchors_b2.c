@@ -307,9 +307,53 @@ static void test_valley(void)
     }
 }
 
+/* Onsager at order B^2 (issue 6): sigma_{mu nu}(B; b) = sigma_{nu mu}(-B; -b), and
+ * sigma^(2) is even in B, so sigma2_{mu nu}(b) = sigma2_{nu mu}(-b) for weyl4,
+ * whose b is odd under time reversal.  b off the B axis (z) so that the
+ * tensor has off-diagonal parts. */
+static void test_onsager2(void)
+{
+    qkt_response_t *rb[2] = {NULL, NULL};
+    for (int s = 0; s < 2; s++) {
+        double sg = s ? -1 : 1;
+        qkt_model_t *m = model("weyl4");
+        set3(m, "b", 0.1 * sg, 0, 0.2 * sg);
+        setup(m);
+        qkt_params_t p = params_at(0.1, 0.005, 2);
+        p.nu_mask = 7;
+        p.al_mask = 4;
+        p.reltol = 1e-2;
+        rb[s] = run(s ? "weyl4 b=-(0.1,0,0.2) order 2, all E, B z" : "weyl4 b=+(0.1,0,0.2) order 2, all E, B z", m, &p);
+        qkt_model_free(m);
+    }
+    if (rb[0] && rb[1]) {
+        const double B[3] = {0, 0, 1};
+        qkt_tensor_t a, b;
+        qkt_response_sigma2(rb[0], B, &a);
+        qkt_response_sigma2(rb[1], B, &b);
+        double mx = 0, viol = 0, err = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                mx = fmax(mx, fmax(fabs(a.v[i][j]), fabs(b.v[i][j])));
+                viol = fmax(viol, fabs(a.v[i][j] - b.v[j][i]));
+                err = fmax(err, a.e[i][j] + b.e[j][i]);
+            }
+        printf("     sigma2(+b): xx %.6g xy %.6g xz %.6g zx %.6g zz %.6g\n", a.v[0][0], a.v[0][1], a.v[0][2], a.v[2][0],
+               a.v[2][2]);
+        printf("     sigma2(-b): xx %.6g yx %.6g zx %.6g xz %.6g zz %.6g\n", b.v[0][0], b.v[1][0], b.v[2][0], b.v[0][2],
+               b.v[2][2]);
+        CHECK_ABS(viol, 0, 2e-3 * mx,
+                  WHAT("weyl4 Onsager at B^2: max|sigma2_{mu nu}(b) - sigma2_{nu mu}(-b)| (max |sigma2| %.3g, largest "
+                       "error estimate %.2g), tol 2e-3 max|sigma2|", mx, err));
+    }
+    release(rb[0]);
+    release(rb[1]);
+}
+
 int main(void)
 {
     double t0 = wall();
+    test_onsager2();
     test_fig3();
     test_dirac();
     test_perp();
