@@ -5,7 +5,12 @@
 # with the date and the machine (nproc, CPU model).  When a previous
 # RESULTS.md exists, its numbers are kept in a "previous" column next to the
 # ratio new/old.  Extra arguments are passed to every program.
+# Every program runs as its own process under bench/peakrss.c (compiled here
+# with the system C compiler), which records its wall time and peak resident
+# memory (ru_maxrss): rows "process wall_time" and "process peak_rss" per
+# program, and the column "peak RSS" of the table.
 set -euo pipefail
+t_start=$(date +%s)
 
 if [ $# -lt 1 ] || [ ! -d "$1" ]; then
     echo "usage: bench/run.sh BUILD_DIR [args for the bench programs]" >&2
@@ -44,18 +49,54 @@ if [ ${#progs[@]} -eq 0 ]; then
     exit 1
 fi
 
+# the peak-memory wrapper: bench/peakrss.c, else GNU time, else none
+wrap=()
+if "${CC:-cc}" -O2 -o "$tmp/peakrss" "$HERE/peakrss.c" 2>"$tmp/peakrss.log"; then
+    wrap=(peakrss)
+elif [ -x /usr/bin/time ]; then
+    wrap=(gnutime)
+else
+    echo "bench/run.sh: cannot compile bench/peakrss.c and no /usr/bin/time: no memory numbers" >&2
+fi
+
+# run_one NAME PROG ARGS...: output in $tmp/NAME.out/.err, "wall_s rss_KiB" in $tmp/NAME.rss
+run_one() {
+    local name=$1
+    shift
+    case "${wrap[0]:-}" in
+    peakrss) "$tmp/peakrss" "$tmp/$name.rss" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" ;;
+    gnutime) /usr/bin/time -o "$tmp/$name.rss" -f '%e %M' "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" ;;
+    *) "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" ;;
+    esac
+}
+
 status=0
 : >"$tmp/results"
+: >"$tmp/rss"
 for p in "${progs[@]}"; do
     name=$(basename "$p")
     echo "== $name" >&2
-    if ! "$p" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"; then
+    t0=$(date +%s.%N)
+    if ! run_one "$name" "$p" "$@"; then
         echo "bench/run.sh: $name exited with an error (see RESULTS.md)" >&2
         status=1
     fi
+    t1=$(date +%s.%N)
     awk -v prog="$name" '$1 == "RESULT" && NF >= 5 { print prog, $2, $3, $4, $5 }' \
         "$tmp/$name.out" >>"$tmp/results"
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    rss=""
+    if [ -s "$tmp/$name.rss" ]; then
+        rss=$(awk 'NF >= 2 { printf "%.1f", $2 / 1024 }' "$tmp/$name.rss" | tail -n 1)
+    fi
+    echo "$name process wall_time $wall s" >>"$tmp/results"
+    if [ -n "$rss" ]; then
+        echo "$name process peak_rss $rss MB" >>"$tmp/results"
+        echo "$name $rss" >>"$tmp/rss"
+    fi
+    echo "   $wall s, peak RSS ${rss:-?} MB" >&2
 done
+t_total=$(( $(date +%s) - t_start ))
 
 date_now=$(date -u '+%Y-%m-%d %H:%M UTC')
 cpu=$(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')
@@ -74,22 +115,31 @@ fi
     echo "- Date: $date_now"
     echo "- Machine: $machine"
     echo "- Source: git $commit; build directory $BUILD"
-    echo "- Environment: OMP_NUM_THREADS=$OMP_NUM_THREADS OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS"
+    echo "- Environment: OMP_NUM_THREADS=$OMP_NUM_THREADS OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS (programs may set their own thread count: see their output)"
+    echo "- Total time of bench/run.sh: $t_total s"
+    case "${wrap[0]:-}" in
+    peakrss) echo "- Peak RSS: ru_maxrss of each program's process (bench/peakrss.c, wait4)" ;;
+    gnutime) echo "- Peak RSS: maximum resident set size from /usr/bin/time" ;;
+    *) echo "- Peak RSS: not measured (no C compiler, no /usr/bin/time)" ;;
+    esac
     if [ -s "$tmp/prev" ]; then
         echo "- Previous run (column \"previous\"): ${prev_date:-unknown date}, ${prev_machine:-unknown machine}"
     fi
     echo
-    echo "new/old is value/previous: above 1 is faster for rates (k/s), slower for times (us, s)."
+    echo "new/old is value/previous: above 1 is faster for rates (k/s), slower for times (us, s), more memory (MB)."
+    echo "peak RSS is that of the whole program (process) that printed the row."
     echo
-    echo "| program | case | metric | value | unit | previous | new/old |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| program | case | metric | value | unit | previous | new/old | peak RSS (MB) |"
+    echo "|---|---|---|---|---|---|---|---|"
     awk 'FILENAME == ARGV[1] { prev[$1 " " $2 " " $3] = $4; next }
+         FILENAME == ARGV[2] { rss[$1] = $2; next }
          {
              key = $1 " " $2 " " $3
              old = (key in prev) ? prev[key] : ""
              ratio = (old != "" && old + 0 != 0) ? sprintf("%.3f", $4 / old) : ""
-             printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, old, ratio
-         }' "$tmp/prev" "$tmp/results"
+             printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, old, ratio, \
+                 ($1 in rss) ? rss[$1] : ""
+         }' "$tmp/prev" "$tmp/rss" "$tmp/results"
     echo
     echo "## Program output"
     for p in "${progs[@]}"; do
