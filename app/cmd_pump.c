@@ -38,6 +38,12 @@ static int run(qkt_cli_t *cli)
         qkt_response_free(&r);
         return qkt_cli_fail(cli, s);
     }
+    if (r.npocket == 0) {
+        qkt_response_free(&r);
+        return qkt_cli_failf(cli, QKT_EPHYS, "%s: no Fermi surface at this chemical potential (mu in a gap or "
+                                             "outside the bands): pumping between pockets needs Fermi pockets",
+                             qkt_cli_where(cli, "run.mu"));
+    }
     double EB = E[0] * B[0] + E[1] * B[1] + E[2] * B[2];
     double En = sqrt(E[0] * E[0] + E[1] * E[1] + E[2] * E[2]), Bn = sqrt(B[0] * B[0] + B[1] * B[1] + B[2] * B[2]);
     int parallel = fabs(fabs(EB) - En * Bn) <= 1e-12 * En * Bn;

@@ -365,6 +365,38 @@ static void test_onsager(void)
         onsager_antisym("parabolic", r, 1e-3);
         release(r);
     }
+    /* rashba2d: M (the exchange field M sz) is odd under time reversal:
+     * sigma1_{mu nu}(M) = -sigma1_{nu mu}(-M) for B along z (issue 3 lists M of
+     * rashba2d among the parameters of the Onsager relation); both bands occupied */
+    {
+        qkt_response_t *rm[2] = {NULL, NULL};
+        for (int s = 0; s < 2; s++) {
+            m = model("rashba2d");
+            set1(m, "M", s ? -0.1 : 0.1);
+            setup(m);
+            p = params_at(0.3, 0.005, 1);
+            p.rule = QKT_RULE_RTA;
+            p.nu_mask = 3;
+            p.al_mask = 4;
+            p.reltol = 1e-3;
+            rm[s] = run(s ? "rashba2d M=-0.1 order 1, E x y, B z" : "rashba2d M=+0.1 order 1, E x y, B z", m, &p);
+            qkt_model_free(m);
+        }
+        if (rm[0] && rm[1]) {
+            double mx = 0, viol = 0;
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++) {
+                    mx = fmax(mx, fabs(rm[0]->sigma1[2].v[i][j]));
+                    viol = fmax(viol, fabs(rm[0]->sigma1[2].v[i][j] + rm[1]->sigma1[2].v[j][i]));
+                }
+            printf("     rashba2d sigma1[B_z](+M): xx %.6g xy %.6g yx %.6g yy %.6g\n", rm[0]->sigma1[2].v[0][0],
+                   rm[0]->sigma1[2].v[0][1], rm[0]->sigma1[2].v[1][0], rm[0]->sigma1[2].v[1][1]);
+            CHECK_OK(mx > 0, "rashba2d: sigma1 is not zero (max %.3g)", mx);
+            CHECK_ABS(viol, 0, 2e-3 * mx, "rashba2d Onsager: max |sigma1_{mu nu}(M) + sigma1_{nu mu}(-M)|, tol 2e-3 max|sigma1|");
+        }
+        release(rm[0]);
+        release(rm[1]);
+    }
     /* weyl4: b is odd under time reversal (T: sigma -> -sigma, k -> -k maps H(b) to H(-b)):
      * sigma1_{mu nu}(b) = -sigma1_{nu mu}(-b).  b tilted away from z so that the nodes
      * (along b) are not on the B axis. */

@@ -114,5 +114,18 @@ expect_rc 0 "sweep of the field direction"
 pycheck "planar Hall: sigma_yx(45) = (sigma_xx(0) - sigma_xx(90))/2 within 2%" \
     "abs(r['rows'][1]['yx'] - (r['rows'][0]['xx'] - r['rows'][2]['xx']) / 2) < 0.02 * abs(r['rows'][1]['yx'])"
 
+# pump with the chemical potential below a parabolic band: no Fermi surface,
+# a physics error (exit 8) naming run.mu, and no output file
+cat >"$T/gap.ini" <<'INI'
+[model]
+name = parabolic
+[run]
+mu = -1
+INI
+run pump "$T/gap.ini" --output "$T/gap.txt"
+expect_rc 8 "pump with mu below the band"
+expect_in "$T/err" "run.mu" "no-Fermi-surface error"
+[ ! -e "$T/gap.txt" ] && ok "no output file after the physics error" || bad "output file left after the physics error"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
