@@ -462,6 +462,9 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
             s->fp[m] = sw * fp;
         }
     }
+    s->fz = w->p.T > 0;
+    for (int m = 0; m < w->nb; m++)
+        if (s->fp[m] != 0) s->fz = 0;
 }
 
 static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out);
@@ -498,9 +501,6 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
     const qkt_bands_t *b = s->b;
     int nb = w->nb, nb2 = w->nb2;
     occupy(w, s, k, id == 0 || w->L->valley);
-    s->fz = w->p.T > 0;
-    for (int m = 0; m < w->nb; m++)
-        if (s->fp[m] != 0) s->fz = 0;
     const qkt_layout_t *L = w->L;
     /* the orbital-basis nodes are needed only for the derivatives of order >= 1 */
     for (int in = 0; in < (L->order >= 1 ? L->nnu : 0); in++) {
@@ -1086,15 +1086,21 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
     return QKT_OK;
 }
 
-qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+/* forget the stencil of the previous k-point */
+static void start_point(qkt_tree_ws_t *w, const double k[3])
 {
-    const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2;
     memcpy(w->k0, k, sizeof w->k0);
     memset(w->map0, -1, sizeof w->map0);
     memset(w->map1, -1, sizeof w->map1);
     w->n0 = w->n1 = 0;
     w->W_b = NULL; /* slots are recomputed: W is stale */
+}
+
+qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+{
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    start_point(w, k);
     slot0_t *c;
     qkt_status_t st = level0(w, 0, 0, 0, &c);
     if (st) return st;
@@ -1310,11 +1316,7 @@ qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, co
         return qkt_error(QKT_EINVAL, "internal: chemical-potential scans are for order-0 tallies without "
                                      "pockets or vertex correction");
     double mu0 = w->p.mu;
-    memcpy(w->k0, k, sizeof w->k0);
-    memset(w->map0, -1, sizeof w->map0);
-    memset(w->map1, -1, sizeof w->map1);
-    w->n0 = w->n1 = 0;
-    w->W_b = NULL; /* slots are recomputed: W is stale */
+    start_point(w, k);
     slot0_t *c;
     qkt_status_t st = level0(w, 0, 0, 0, &c);
     for (int i = 0; i < nmu && !st; i++) {

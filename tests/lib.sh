@@ -24,3 +24,12 @@ expect_in() { # FILE NEEDLE WHAT
     if grep -qF -- "$2" "$1"; then ok "$3: $(basename "$1") contains '$2'"; else
         bad "$3: $(basename "$1") lacks '$2'; it has: $(head -c 400 "$1")"; fi
 }
+
+# pycheck WHAT EXPR: EXPR, a Python expression on the JSON document d of the
+# last run ($T/out; r = d['results'], json, math and pi available), must be true
+pycheck() {
+    if python3 -c "
+import json, math, sys
+d = json.load(open('$T/out')); r = d['results']; pi = math.pi
+sys.exit(0 if ($2) else 1)" 2>"$T/pyerr"; then ok "$1"; else bad "$1 ($(head -c 300 "$T/pyerr"))"; fi
+}

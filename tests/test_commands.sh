@@ -8,13 +8,6 @@
 expect_in() {
     if grep -qF -- "$2" "$1"; then ok "$3: contains '$2'"; else bad "$3: lacks '$2'; has: $(head -c 400 "$1")"; fi
 }
-# pycheck WHAT EXPR: EXPR on the JSON document d (results r) must be true
-pycheck() {
-    if python3 -c "
-import json, math, sys
-d = json.load(open('$T/out')); r = d['results']; pi = math.pi
-sys.exit(0 if ($2) else 1)" 2>"$T/pyerr"; then ok "$1"; else bad "$1 ($(head -c 300 "$T/pyerr"))"; fi
-}
 
 cat >"$T/weyl2.ini" <<'INI'
 [model]

@@ -6,12 +6,6 @@
 # errors of bad unit and mesh input.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SH=${QKT_SHARED:-../shared}
-pycheck() {
-    if python3 -c "
-import json, math, sys
-d = json.load(open('$T/out')); r = d['results']
-sys.exit(0 if ($2) else 1)" 2>"$T/pyerr"; then ok "$1"; else bad "$1 ($(head -c 300 "$T/pyerr"))"; fi
-}
 
 cat >"$T/si.ini" <<INI
 [model]
