@@ -517,6 +517,10 @@ int main(void)
         static const double kl[5][3] = {{0.1, 0.2, -0.3}, {-1.2, 0.5, 2.0}, {3.0, -2.9, 0.6}, {0.02, 0.01, 0.45}, {1.5, 1.5, 1.5}};
         test_fd("lattice_weyl", m, kl, 5);
         qkt_model_free(m);
+        double w[3] = {0.3, -0.1, 0.2}, m0 = -2, tz = -1;
+        m = mk("lattice_weyl", "tilt", w, 3, "m0", &m0, 1, "t", &tz, 1);
+        test_fd("lattice_weyl tilted, m0 < 0", m, kl, 5);
+        qkt_model_free(m);
     }
     test_nodes();
     CHECK_DONE();
