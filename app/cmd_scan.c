@@ -177,13 +177,18 @@ static int run(qkt_cli_t *cli)
     else qkt_out_scalar(cli, "T", p.T, NULL, "energy");
     qkt_out_int(cli, "chemical_potentials", nmu);
     if (!mesh) qkt_out_scalar(cli, "reltol", p.reltol, NULL, NULL);
-    long nev = 0;
+    long nev = 0, ndeg = 0;
     double sec = 0;
-    for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds;
+    for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds, ndeg += r[k].ndegen;
     qkt_out_int(cli, "evaluations", nev);
+    qkt_out_int(cli, "degenerate_points", ndeg);
     qkt_out_scalar(cli, "seconds", sec, NULL, "s");
     qkt_out_bool(cli, "converged", allconv);
     qkt_out_pop(cli);
+    if (ndeg > 0)
+        qkt_cli_warn(cli, "%ld of %ld evaluation points met two degenerate bands (|eps_m - eps_n| <= "
+                          "numerics.degen_tol = %g) at one of the chemical potentials; their interband terms "
+                          "are dropped there", ndeg, nev, p.degen_tol > 0 ? p.degen_tol : m->degen_tol);
     if (!allconv)
         qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
                                    "achieved ones", p.reltol);

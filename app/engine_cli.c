@@ -241,6 +241,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     }
     qkt_out_bool(cli, "converged", r->converged);
     qkt_out_int(cli, "evaluations", (long)r->neval);
+    qkt_out_int(cli, "degenerate_points", r->ndegen);
     qkt_out_scalar(cli, "seconds", r->seconds, NULL, "s");
     qkt_out_scalar(cli, "fd_step", r->fd_step, NULL, NULL);
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
@@ -262,6 +263,12 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                           "collision operator; n_E is not a steady state there (check the thermal window and "
                           "numerics.reltol)",
                      r->born_null_drive);
+    if (r->ndegen > 0)
+        qkt_cli_warn(cli, "%ld of %zu evaluation points met two degenerate bands (|eps_m - eps_n| <= "
+                          "numerics.degen_tol = %g) at the Fermi level; their interband terms (Berry "
+                          "connection, P^-1) are dropped there, which is exact only if the pair stays "
+                          "degenerate nearby",
+                     r->ndegen, r->neval, r->par.degen_tol);
     if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
                                    "the error estimates printed are the achieved ones",

@@ -340,6 +340,9 @@ typedef struct {
     double fd_step;
     size_t neval;
     int converged;
+    long ndegen;        /* evaluation points where two bands of one block were
+                           degenerate (|eps_m - eps_n| <= degen_tol) at the Fermi
+                           level; their interband terms are dropped there */
     double seconds;
 } qkt_response_t;
 

@@ -145,6 +145,9 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out);
 /* Order-0 tallies at k for nmu chemical potentials (bands computed once);
  * out: nmu blocks of L->fdim.  Needs L->order == 0, no pockets, no vertex. */
 qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, const double *mus, double *out);
+/* Evaluation points so far at which two bands of one block were degenerate
+ * (within degen_tol) at the Fermi level: their interband terms were dropped. */
+long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w);
 
 /* ---- Fermi pockets ---------------------------------------------------------- */
 struct qkt_pockets {
@@ -186,7 +189,7 @@ typedef struct {
     size_t neval;       /* integrand evaluations */
     int converged;      /* 1 if the requested accuracy was reached */
     double seconds;     /* wall time */
-    int ndegen;         /* points that met degenerate bands */
+    long ndegen;        /* points with degenerate bands at the Fermi level */
     int nballs, nparts; /* spherical pocket regions and parts integrated */
 } qkt_intstats_t;
 

@@ -908,19 +908,20 @@ typedef struct {
 
 /* Integrate every part owned by this rank into pv/pe (nparts x fdim). */
 static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scale, const double *abstol,
-                              double *pv, double *pe, size_t *neval, int *unconv, const qkt_intopts_t *o,
-                              pilot_t *pilot)
+                              double *pv, double *pe, size_t *neval, int *unconv, long *ndegen,
+                              const qkt_intopts_t *o, pilot_t *pilot)
 {
     long ndone = 0;
     int size, rank = qkt_mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
     int nun = 0;
+    long ndg = 0;
     int fdim = J->L->fdim, D = J->m->dim, np = J->nparts;
     char msg[512] = ""; /* a worker's message (messages are per thread) */
     memset(pv, 0, sizeof(double) * np * fdim);
     memset(pe, 0, sizeof(double) * np * fdim);
-#pragma omp parallel reduction(+ : nev, nun)
+#pragma omp parallel reduction(+ : nev, nun, ndg)
     {
         ictx_t c;
         memset(&c, 0, sizeof c);
@@ -976,6 +977,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             }
         }
         nev += c.neval;
+        ndg += qkt_tree_ws_ndegen(c.ws);
         qkt_tree_ws_free(c.ws);
         qkt_bands_free(c.eb);
         free(c.f);
@@ -989,6 +991,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_UNSIGNED_LONG, MPI_SUM, MPI_COMM_WORLD);
         nev = n;
         MPI_Allreduce(MPI_IN_PLACE, &nun, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &ndg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (anybad && !st) st = qkt_error(QKT_ENUM, "integration failed on another MPI rank");
@@ -996,6 +999,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
 #endif
     *neval += nev;
     *unconv += nun;
+    *ndegen += ndg;
     if (st && msg[0]) qkt_error(st, "%s", msg);
     return st;
 }
@@ -1180,6 +1184,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
     size_t neval = 0;
     int unconv = 0;
+    long ndegen = 0;
     if (!parts || (keep_pilot && !pilot) || !cv || !ce || !scale || !abstol) {
         st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
         goto done;
@@ -1215,7 +1220,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     }
     job_t J = {m, L, tp, pk, balls, nballs, parts, np};
     /* pilot: one cubature rule per part sets the scale of every tally group */
-    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, o, pilot);
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot);
     if (st) goto done;
     double gmax[NGROUP];
     for (int g = 0; g < NGROUP; g++) gmax[g] = 0;
@@ -1244,7 +1249,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
         for (int i = 0; i < fdim; i++) mag = fmax(mag, fabs(cv[(size_t)c * fdim + i]) / scale[i]);
         abstol[c] = o->reltol * fmax(mag, 1.0 / np);
     }
-    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, o, pilot);
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, o, pilot);
     if (st) goto done;
     for (int i = 0; i < fdim; i++) {
         double v = 0, e = 0;
@@ -1258,6 +1263,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
     if (stats) {
         stats->neval = neval;
         stats->converged = unconv == 0;
+        stats->ndegen = ndegen;
         stats->nballs = nballs;
         stats->nparts = np;
     }

@@ -31,7 +31,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
     qkt_status_t st = QKT_OK;
     char msg[512] = "";
     long ndone = 0;
-    int ndeg = 0;
+    long ndeg = 0;
 #pragma omp parallel reduction(+ : ndeg)
     {
         qkt_tree_ws_t *ws = qkt_tree_ws_alloc(m, L, tp, pk);
@@ -69,6 +69,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
                 o->progress(o->progress_user, ++ndone, N[0]);
             }
         }
+        ndeg += qkt_tree_ws_ndegen(ws);
         qkt_tree_ws_free(ws);
         free(buf);
     }
@@ -76,6 +77,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
     if (size > 1) {
         /* every plane row was written by exactly one rank: the sum is exact */
         MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (anybad && !st) st = qkt_error(QKT_ENUM, "mesh sum failed on another MPI rank");

@@ -488,6 +488,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         }
     r->neval = stats.neval;
     r->converged = stats.converged;
+    r->ndegen = stats.ndegen;
     r->seconds = stats.seconds;
     /* systematic errors not seen by the cubature: the thermal window cuts the
      * Fermi function's tails beyond (window - 4) T (relative size 2 e^-(W-4)),
@@ -632,6 +633,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
         ri->dim = m->dim;
         ri->neval = stats.neval;
         ri->converged = 1;
+        ri->ndegen = stats.ndegen;
         ri->seconds = stats.seconds;
         ri->fd_step = 0;
         const double *v = val + (size_t)i * L.fdim;

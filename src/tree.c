@@ -119,6 +119,7 @@ struct qkt_tree_ws {
     const qkt_pockets_t *pk;
     int nb, nb2;
     double k0[3];
+    long ndegen; /* evaluation points with degenerate bands at the Fermi level */
     short map0[NOFF * NOFF * NOFF];
     short map1[NOFF * NOFF * NOFF];
     int n0, n1;
@@ -1096,6 +1097,25 @@ static void start_point(qkt_tree_ws_t *w, const double k[3])
     w->W_b = NULL; /* slots are recomputed: W is stale */
 }
 
+/* 1 if two bands of one block are degenerate (|eps_m - eps_n| <= degen_tol,
+ * where R and P^-1 are set to zero) with one of them at the Fermi level: in
+ * the thermal shell (f0' != 0) or, at T = 0, with different occupations */
+static int fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
+{
+    const qkt_bands_t *b = c->b;
+    for (int m = 0; m < w->nb; m++)
+        for (int n = m + 1; n < w->nb; n++) {
+            if (b->block[m] != b->block[n] || !(fabs(b->eps[n] - b->eps[m]) <= b->degen_tol)) continue;
+            if (c->fp[m] != 0 || c->fp[n] != 0 || c->f[m] != c->f[n]) return 1;
+        }
+    return 0;
+}
+
+long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
+{
+    return w ? w->ndegen : 0;
+}
+
 qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
 {
     const qkt_layout_t *L = w->L;
@@ -1106,6 +1126,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     if (st) return st;
     const qkt_bands_t *b = c->b;
     const double wt = 1.0; /* measure factors are applied by the integrator */
+    w->ndegen += fs_degenerate(w, c);
 
     int done;
     st = eval_center(w, c, out, &done);
@@ -1319,12 +1340,15 @@ qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, co
     start_point(w, k);
     slot0_t *c;
     qkt_status_t st = level0(w, 0, 0, 0, &c);
+    int deg = 0;
     for (int i = 0; i < nmu && !st; i++) {
         int done;
         w->p.mu = mus[i];
         occupy(w, c, k, 1);
+        deg |= fs_degenerate(w, c);
         st = eval_center(w, c, out + (size_t)i * L->fdim, &done);
     }
+    w->ndegen += deg;
     w->p.mu = mu0;
     return st;
 }

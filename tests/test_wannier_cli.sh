@@ -29,6 +29,33 @@ pycheck "scan: sigma_xx in S/m at 5.0, 7.5, 8.0 eV within 1% of BoltzWann (7.831
     "all(abs(row[1] / w - 1) < 0.01 for row, w in zip(r['scan']['rows'], [7.831226e6, 3.843637e6, 8.338712e6]))"
 pycheck "scan: column units say S/m" "r['scan']['column_units'][1] == 'S/m'"
 pycheck "scan: no error columns for a mesh (the mesh sets the accuracy)" "'xx_err' not in r['scan']['columns']"
+# the two lowest conduction bands of Si are degenerate at X = (0, 1/2, 1/2),
+# a point of the 40^3 mesh inside the 300 K shell at 8.0 eV: reported, not hidden
+pycheck "scan: Si degenerate band pairs at the Fermi level counted (numerics.degenerate_points > 0) and warned of" \
+    "r['numerics']['degenerate_points'] > 0 and any('degenerate bands' in w for w in d['warnings'])"
+
+# lattice_weyl with k0 = pi/2: on a 4^3 mesh both nodes are mesh points, and at
+# mu = 0 their degenerate pair sits at the Fermi level; with k0 = 1 none is
+cat >"$T/lw.ini" <<INI
+[model]
+name = lattice_weyl
+k0 = 1.5707963267948966
+[run]
+mu = 0
+T = 0.05
+[numerics]
+mesh = 4
+[sigma]
+order = 0
+INI
+run sigma "$T/lw.ini" --json
+expect_rc 0 "sigma, lattice_weyl nodes on the mesh"
+pycheck "lattice_weyl nodes on mesh points: degenerate_points = 2 (the two nodes), with a warning" \
+    "r['numerics']['degenerate_points'] == 2 and any('degenerate bands' in w for w in d['warnings'])"
+run sigma "$T/lw.ini" --set model.k0=1 --json
+expect_rc 0 "sigma, lattice_weyl nodes off the mesh"
+pycheck "lattice_weyl nodes off the mesh: degenerate_points = 0, no warning" \
+    "r['numerics']['degenerate_points'] == 0 and not any('degenerate' in w for w in d['warnings'])"
 
 # the same tensor from qkt sigma at one mu, in the default S/cm
 run sigma "$T/si.ini" --ignore-section=scan --set sigma.order=0 --json
