@@ -1111,10 +1111,18 @@ static qkt_status_t write_all(int fd, const char *text, size_t len)
     return QKT_OK;
 }
 
+static int silent_rank = 0;
+
+void qkt_cli_silent_rank(void)
+{
+    silent_rank = 1;
+}
+
 /* Write text to path via path.tmp + fsync + rename; never leave a partial
- * file behind. */
+ * file behind.  MPI ranks other than 0 write nothing. */
 static qkt_status_t write_atomic(const char *path, const char *text)
 {
+    if (silent_rank) return QKT_OK;
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 5);
     if (!tmp) return qkt_error(QKT_ENOMEM, "out of memory");

@@ -84,6 +84,8 @@ struct qkt_cli {
 
 /* The whole program: parse argv, run the command, print, map to exit code.
  * commands: NULL-terminated table; version: prints the --version text. */
+/* This process is an MPI rank other than 0: it writes no files (rank 0 does). */
+void qkt_cli_silent_rank(void);
 int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands,
                  void (*version)(FILE *out));
 

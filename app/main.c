@@ -45,14 +45,15 @@ static void version(FILE *out)
 }
 
 /* Under mpirun (Open MPI sets OMPI_COMM_WORLD_SIZE) the engine splits its
- * integration parts across ranks; rank 0 prints, the others stay silent.
- * Commands that start child runs (sweep, run) run on rank 0 only. */
+ * integration parts across ranks; rank 0 prints and writes files (--output),
+ * the others stay silent.  Commands that start child runs (sweep, run) or only
+ * write a file (export) run on rank 0 only. */
 int main(int argc, char **argv)
 {
 #if QKT_HAVE_MPI
     const char *ws = getenv("OMPI_COMM_WORLD_SIZE");
     int use_mpi = ws && atoi(ws) > 1;
-    if (use_mpi && argc > 1 && (!strcmp(argv[1], "sweep") || !strcmp(argv[1], "run"))) {
+    if (use_mpi && argc > 1 && (!strcmp(argv[1], "sweep") || !strcmp(argv[1], "run") || !strcmp(argv[1], "export"))) {
         const char *rk = getenv("OMPI_COMM_WORLD_RANK");
         if (rk && atoi(rk) != 0) return 0;
         use_mpi = 0;
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
         if (rank != 0) {
             if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) return 1;
+            qkt_cli_silent_rank(); /* two ranks renaming one --output file race */
         }
         int rc = qkt_cli_main(argc, argv, commands, version);
         MPI_Finalize();

@@ -3,15 +3,26 @@
  * E || B || z) at several requested accuracies, checked against a tighter run;
  * the whole 31-point Fig. 3 curve; the anomalous Hall conductivity of weyl4;
  * the chiral magnetic current of one node.  Prints RESULT lines for
- * bench/run.sh.  Uses every core (the engine's OpenMP threads). */
+ * bench/run.sh.  Uses every core (the engine's OpenMP threads).  Times are
+ * wall times of the whole computation of each result. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include "qkt.h"
 
 static const double PI = 3.14159265358979323846;
+
+/* wall time of a whole qkt_response_compute (pocket search, pilot and main
+ * passes), not only the integration that r.seconds covers */
+static double wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
 
 static double fig3_point(double b, double reltol, size_t *neval, double *secs, double *err)
 {
@@ -27,13 +38,13 @@ static double fig3_point(double b, double reltol, size_t *neval, double *secs, d
     p.al_mask = 4;
     p.reltol = reltol;
     qkt_response_t r;
-    double C = NAN;
+    double C = NAN, t0 = wall();
     if (qkt_response_compute(m, &p, &r) == QKT_OK) {
         double norm = 1 / (4 * PI * PI * p.mu * p.mu);
         C = r.tau2[0][1][2][2].v[2][2] / norm;
         *err = r.tau2[0][1][2][2].e[2][2] / norm;
         *neval = r.neval;
-        *secs = r.seconds;
+        *secs = wall() - t0;
     } else {
         printf("# fig3 point failed: %s\n", qkt_strerror());
     }
@@ -90,9 +101,10 @@ int main(void)
         p.al_mask = 0;
         p.open[0] = p.open[1] = 1;
         qkt_response_t r;
+        double t0 = wall();
         if (qkt_response_compute(m, &p, &r) == QKT_OK) {
             double ref = -0.2 / (2 * PI * PI);
-            printf("RESULT ahe_weyl4_1e-3 seconds %.3f s\nRESULT ahe_weyl4_1e-3 kpoints %zu k\n", r.seconds, r.neval);
+            printf("RESULT ahe_weyl4_1e-3 seconds %.3f s\nRESULT ahe_weyl4_1e-3 kpoints %zu k\n", wall() - t0, r.neval);
             printf("RESULT ahe_weyl4_1e-3 true_rel_error %.2e 1\n", fabs(r.sigma0.v[0][1] - ref) / fabs(ref));
         }
         qkt_response_free(&r);
@@ -109,9 +121,10 @@ int main(void)
         p.bonly = 1;
         p.al_mask = 4;
         qkt_response_t r;
+        double t0 = wall();
         if (qkt_response_compute(m, &p, &r) == QKT_OK) {
             double ref = (2.0 / 3.0) * p.mu / (4 * PI * PI);
-            printf("RESULT cme_node_1e-3 seconds %.3f s\nRESULT cme_node_1e-3 kpoints %zu k\n", r.seconds, r.neval);
+            printf("RESULT cme_node_1e-3 seconds %.3f s\nRESULT cme_node_1e-3 kpoints %zu k\n", wall() - t0, r.neval);
             printf("RESULT cme_node_1e-3 S_part_true_rel_error %.2e 1\n",
                    fabs(r.cme_S_fs[2][2] + r.cme_S_sea[2][2] - ref) / ref);
         }
