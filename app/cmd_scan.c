@@ -178,17 +178,25 @@ static int run(qkt_cli_t *cli)
     qkt_out_int(cli, "chemical_potentials", nmu);
     if (!mesh) qkt_out_scalar(cli, "reltol", p.reltol, NULL, NULL);
     long nev = 0, ndeg = 0;
-    double sec = 0;
+    double sec = 0, share = 0;
     for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds, ndeg += r[k].ndegen;
+    /* the largest share of the Fermi-level weight on degenerate pairs (engine_cli.c) */
+    for (int k = 0; k < nmu && ndeg > 0; k++) {
+        double s1 = p.T > 0 ? (r[k].dos > 0 ? r[k].degen_weight / r[k].dos : 0)
+                            : r[k].degen_weight * m->cell_volume / m->spin_degeneracy;
+        share = fmax(share, s1);
+    }
     qkt_out_int(cli, "evaluations", nev);
     qkt_out_int(cli, "degenerate_points", ndeg);
+    qkt_out_scalar(cli, "degenerate_share", share, NULL, NULL);
     qkt_out_scalar(cli, "seconds", sec, NULL, "s");
     qkt_out_bool(cli, "converged", allconv);
     qkt_out_pop(cli);
-    if (ndeg > 0)
+    if (share > 1e-6)
         qkt_cli_warn(cli, "%ld of %ld evaluation points met two degenerate bands (|eps_m - eps_n| <= "
-                          "numerics.degen_tol = %g) at one of the chemical potentials; their interband terms "
-                          "are dropped there", ndeg, nev, p.degen_tol > 0 ? p.degen_tol : m->degen_tol);
+                          "numerics.degen_tol = %g) at one of the chemical potentials, carrying up to %.2g of "
+                          "the Fermi-level weight; their interband terms are dropped there",
+                     ndeg, nev, p.degen_tol > 0 ? p.degen_tol : m->degen_tol, share);
     if (!allconv)
         qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
                                    "achieved ones", p.reltol);

@@ -101,6 +101,11 @@ static int run(qkt_cli_t *cli)
         }
         qkt_out_pop(cli);
         qkt_out_tau_split1(cli, &r, B, qkt_sigma_unit(m, 0));
+        /* Eq. 54 subtracts K^od n_N at every order; qkt has the ladder vertex at
+         * B^0 only, and says so rather than leave it out silently */
+        if (r.vertex)
+            qkt_cli_warn(cli, "run.nimp_U0sq > 0: the vertex correction J(n_E) enters sigma^(0) only; sigma^(1) "
+                              "omits the extrinsic term -P^-1 K^od n_EB of Eq. 54 (not implemented)");
     }
     qkt_out_pockets(cli, m, &r);
     qkt_out_numerics(cli, &r);

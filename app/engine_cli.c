@@ -79,7 +79,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     p->progress = engine_progress;
     p->progress_user = cli;
     qkt_status_t s;
-    const char *rule = NULL, *open = NULL, *sunit = NULL, *meshs = NULL;
+    const char *rule = NULL, *open = NULL, *sunit = NULL, *meshs = NULL, *expn = NULL;
     long maxeval = 0, ncell = 0, icell = 0;
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
@@ -110,6 +110,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if ((s = qkt_cli_double(cli, "run.mu", &p->mu)) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
         (s = qkt_cli_double(cli, "run.tau_intra", &p->tau_intra)) ||
         (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &rule)) ||
+        (s = qkt_cli_string(cli, "run.expansion", &expn)) ||
         (s = qkt_cli_double(cli, "numerics.reltol", &p->reltol)) ||
         (s = qkt_cli_int(cli, "numerics.maxeval", &maxeval)) || (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
         (s = qkt_cli_string(cli, "numerics.open", &open)) || (s = qkt_cli_int(cli, "numerics.ncell", &ncell)) ||
@@ -188,6 +189,14 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     else
         return qkt_error(QKT_EINVAL, "%s: unknown rule '%s' (rta, paper, valley or born)",
                          qkt_cli_where(cli, "run.rule"), rule);
+    if (!strcmp(expn, "seed")) p->expansion = QKT_EXPANSION_SEED;
+    else if (!strcmp(expn, "reciprocal")) p->expansion = QKT_EXPANSION_RECIPROCAL;
+    else
+        return qkt_error(QKT_EINVAL, "%s: unknown expansion '%s' (seed or reciprocal)",
+                         qkt_cli_where(cli, "run.expansion"), expn);
+    if (p->expansion == QKT_EXPANSION_RECIPROCAL && p->rule != QKT_RULE_RTA)
+        return qkt_error(QKT_EINVAL, "%s: the reciprocal expansion is defined with rule rta only (got rule %s)",
+                         qkt_cli_where(cli, "run.expansion"), rule);
     if (p->rule == QKT_RULE_BORN && !(p->nimp_U0sq > 0)) {
         char where[256]; /* qkt_cli_where() returns one static buffer */
         snprintf(where, sizeof where, "%s", qkt_cli_where(cli, "run.rule"));
@@ -227,10 +236,25 @@ void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, co
     qkt_out_tensor(cli, name, v, mesh_sums ? NULL : e, unit);
 }
 
+/* Share of the Fermi-level weight carried by evaluation points with a degenerate
+ * pair (fs_degenerate in tree.c): of the density of states at T > 0, of the
+ * Brillouin zone at T = 0 (uniform mesh).  Isolated crossings (a Weyl node
+ * sampled closely by the adaptive rules) carry a vanishing share. */
+static double degen_share(qkt_cli_t *cli, const qkt_response_t *r)
+{
+    if (r->ndegen == 0) return 0;
+    if (r->par.T > 0) return r->dos > 0 ? r->degen_weight / r->dos : 1;
+    qkt_model_t *m = NULL;
+    if (qkt_cli_model(cli, &m) || !m || !(m->cell_volume > 0)) return 1;
+    return r->degen_weight * m->cell_volume / m->spin_degeneracy;
+}
+
 void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
 {
     qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
     qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
+    if (!r->par.bonly)
+        qkt_out_string(cli, "expansion", r->par.expansion == QKT_EXPANSION_RECIPROCAL ? "reciprocal" : "seed");
     if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
         qkt_out_string(cli, "integration", "uniform mesh (no error estimate; the mesh sets the accuracy)");
@@ -242,6 +266,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_bool(cli, "converged", r->converged);
     qkt_out_int(cli, "evaluations", (long)r->neval);
     qkt_out_int(cli, "degenerate_points", r->ndegen);
+    qkt_out_scalar(cli, "degenerate_share", degen_share(cli, r), NULL, NULL);
     qkt_out_scalar(cli, "seconds", r->seconds, NULL, "s");
     qkt_out_scalar(cli, "fd_step", r->fd_step, NULL, NULL);
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
@@ -263,12 +288,13 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                           "collision operator; n_E is not a steady state there (check the thermal window and "
                           "numerics.reltol)",
                      r->born_null_drive);
-    if (r->ndegen > 0)
+    double share = degen_share(cli, r);
+    if (share > 1e-6)
         qkt_cli_warn(cli, "%ld of %zu evaluation points met two degenerate bands (|eps_m - eps_n| <= "
-                          "numerics.degen_tol = %g) at the Fermi level; their interband terms (Berry "
-                          "connection, P^-1) are dropped there, which is exact only if the pair stays "
-                          "degenerate nearby",
-                     r->ndegen, r->neval, r->par.degen_tol);
+                          "numerics.degen_tol = %g) at the Fermi level, carrying %.2g of the Fermi-level "
+                          "weight; their interband terms (Berry connection, P^-1) are dropped there, which is "
+                          "exact only if the pair stays degenerate nearby",
+                     r->ndegen, r->neval, r->par.degen_tol, share);
     if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
                                    "the error estimates printed are the achieved ones",
@@ -288,4 +314,15 @@ void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t 
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
+    /* the Berry flux through a closed Fermi surface is an integer (Eq. 3): a
+     * pocket whose flux is not is a piece the map could not separate cleanly */
+    for (int q = 0; q < r->npocket && m->dim == 3; q++) {
+        double Q = r->pocket[q].chirality, e = r->pocket[q].chirality_err;
+        if (fabs(Q - round(Q)) > fmax(0.05, 3 * e))
+            qkt_cli_warn(cli, "pocket %d: Berry flux %.3g +/- %.2g is not an integer, so its Fermi surface is not "
+                              "closed inside the pocket (it was cut or joined to another piece: raise "
+                              "numerics.ncell, or lower run.T if thermal shells of neighbouring pockets overlap%s); "
+                              "its chirality, pumping rate and the per-pocket relaxation rules are unreliable",
+                         q, Q, e, r->par.mesh[0] > 0 ? ", or refine the mesh" : "");
+    }
 }

@@ -15,6 +15,9 @@
                                         "adaptive integration; then T = 0 is allowed at order 0"},       \
         {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
+        {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): " \
+                                       "adds D_E acting on S_B and the anomaly drive's sea remainder, so that " \
+                                       "the tau^1 part of sigma^(1) obeys Onsager reciprocity"}, \
         {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B)"},          \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction J(n_E) at B^0 (0: not computed)"},     \

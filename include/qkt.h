@@ -257,6 +257,12 @@ typedef struct {
     double window;      /* thermal window half-width, units of T */
     double pocket_thresh; /* pocket sum counts as non-zero above this fraction of its |.| sum */
     int valley_tallies; /* also integrate what rule valley needs (to re-assemble under it) */
+    int expansion;      /* QKT_EXPANSION_SEED (default): Eq. 38 as the seed writes it, D_E acting
+                           on rho0 only and the anomaly drive relaxed through its Fermi-surface
+                           part (PHYSICS.md).  QKT_EXPANSION_RECIPROCAL (order 1, rule rta):
+                           also D_E acting on the field's equilibrium coherence S_B, and the
+                           anomaly drive's Fermi-sea remainder relaxed; this makes the tau^1 part
+                           of sigma^(1) obey Onsager reciprocity (docs/method.md) */
     /* optional progress report, called (one call at a time) as integration parts
      * finish: done of total parts of the current pass */
     void (*progress)(void *user, long done, long total);
@@ -273,6 +279,8 @@ typedef struct {
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
+
+enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1 };
 
 #define QKT_MAX_POCKETS 32
 #define QKT_MAX_PATHS 24
@@ -343,6 +351,9 @@ typedef struct {
     long ndegen;        /* evaluation points where two bands of one block were
                            degenerate (|eps_m - eps_n| <= degen_tol) at the Fermi
                            level; their interband terms are dropped there */
+    double degen_weight; /* their share of the density of states: the integral of
+                           -f0' over the bands of those pairs (T = 0: of 1 per
+                           pair), in the units of dos */
     double seconds;
 } qkt_response_t;
 

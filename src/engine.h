@@ -20,6 +20,10 @@ double qkt_f0p(double e, double mu, double T);
  * Pocket modes u_p (rule valley) have children {n, S, xi} too. */
 enum { T0_NE, T0_SE, T0_SJ, T0_N };
 enum { T1_NL, T1_SNE, T1_XIE, T1_NA, T1_SS, T1_N };
+/* diagonal order-1 nodes of the reciprocal completion (docs/method.md): the
+ * Fermi-sea remainder of the anomaly drive D_B^d(S_E), and D_E^d acting on the
+ * field's equilibrium coherence S_B = P^-1 D_B(rho0); both relaxed by tau */
+enum { X1_SEA, X1_NBE, X1_N };
 enum { CH_N, CH_S, CH_XI, CH_NCHILD };
 #define T2_N (T1_N * CH_NCHILD)
 
@@ -43,6 +47,9 @@ typedef struct {
     int born;               /* n_E from the Born collision operator (rule born): tally the
                                Born relaxation rate at o_born */
     int o_born;             /* sum_k -f0' / tau_m(k) (1 value) */
+    int recip;              /* order 1 completed for Onsager reciprocity (run.expansion =
+                               reciprocal): tally the X1_* nodes at o_x1 */
+    int o_x1;               /* sigma contributions [X1_N][nu][al][mu] */
     /* offsets */
     int o_s0, o_s1, o_s2;   /* sigma contributions [path][nu][mu] etc. */
     int o_p1, o_p2;         /* pocket sums of n drivings [ord1 n-path][nu][al][pk] */
@@ -66,6 +73,8 @@ void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly,
 static inline int L_P(const qkt_layout_t *L) { return L->npk > 0 ? L->npk : 1; }
 static inline int L_s0(const qkt_layout_t *L, int t, int inu, int mu)
 { return L->o_s0 + (t * L->nnu + inu) * 3 + mu; }
+static inline int L_x1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
+{ return L->o_x1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
 static inline int L_s1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
 { return L->o_s1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
 static inline int L_s2(const qkt_layout_t *L, int t, int inu, int ia, int ib, int mu)

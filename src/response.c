@@ -165,6 +165,12 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
             return qkt_error(QKT_EINVAL, "rule born is available at order B^0 only (got order %d; with qkt sigma "
                                          "set sigma.order = 0)", p->order);
     }
+    if (p->expansion != QKT_EXPANSION_SEED && p->expansion != QKT_EXPANSION_RECIPROCAL)
+        return qkt_error(QKT_EINVAL, "unknown expansion %d", p->expansion);
+    if (p->expansion == QKT_EXPANSION_RECIPROCAL && !p->bonly && (p->order != 1 || p->rule != QKT_RULE_RTA))
+        return qkt_error(QKT_EINVAL, "the reciprocal expansion (run.expansion = reciprocal) is defined at order B^1 "
+                                     "with rule rta (got order %d, rule %s): the seed's rules do not say how its "
+                                     "added diagonal nodes relax", p->order, qkt_rule_name(p->rule));
     if (p->window != 0 && !(p->window >= 8)) return qkt_error(QKT_EINVAL, "thermal window must be >= 8 T (or 0: automatic)");
     if (p->ncell != 0 && (p->ncell < 4 || p->ncell > 400)) return qkt_error(QKT_EINVAL, "ncell must be 0 (automatic) or in [4, 400]");
     if (m->dim != 2 && m->dim != 3) return qkt_error(QKT_EINVAL, "model dimension %d not supported", m->dim);
@@ -196,6 +202,8 @@ void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_
 
 static const char *p0names[T0_N] = {"drude_nE", "intrinsic_SE", "extrinsic_SJ"};
 static const char *p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anomaly_SE>nEB", "SE>SEB"};
+/* the reciprocal completion's diagonal nodes (X1_*), relaxed by tau_intra */
+static const char *x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE"};
 static const char *p2names[T2_N] = {
     "lorentz_nE>nEB>nEB2", "nE>nEB>SEB2",      "nE>nEB>xiEB2",
     "nE>SEB>nEB2",         "nE>SEB>SEB2",      "(none)",
@@ -443,6 +451,11 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     qkt_layout_t L;
     qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, npk, p->bonly, nu, nnu, al, nal);
     L.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
+    if (p->expansion == QKT_EXPANSION_RECIPROCAL && L.order == 1) {
+        L.recip = 1;
+        L.o_x1 = L.fdim;
+        L.fdim += X1_N * L.nnu * L.nal * 3;
+    }
     int born = p->rule == QKT_RULE_BORN && !p->bonly;
     if (born) {
         L.born = 1;
@@ -512,6 +525,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     r->dos = val[L.o_dos];
     r->density = val[L.o_dos + 1];
+    r->degen_weight = val[L.o_dos + 2];
     if (born && val[L.o_born] > 0) {
         /* 1/<1/tau> over the thermal shell */
         r->tau_born = val[L.o_dos] / val[L.o_born];
@@ -639,6 +653,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
         const double *v = val + (size_t)i * L.fdim;
         ri->dos = v[L.o_dos];
         ri->density = v[L.o_dos + 1];
+        ri->degen_weight = v[L.o_dos + 2];
         ri->raw = calloc(1, sizeof *ri->raw);
         if (ri->raw) {
             ri->raw->val = malloc(sizeof(double) * L.fdim);
@@ -675,6 +690,9 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     if (!r->raw->born && rule == QKT_RULE_BORN)
         return qkt_error(QKT_EINVAL, "rule born needs a computation under rule born (its n_E comes from the "
                                      "disorder's collision operator, not from tau_intra)");
+    if (r->raw->L.recip && rule != QKT_RULE_RTA)
+        return qkt_error(QKT_EINVAL, "this result holds the reciprocal expansion, defined under rule rta only; it "
+                                     "cannot be re-assembled under rule %s", qkt_rule_name(rule));
     r->par.rule = rule;
     r->par.tau_intra = tau_intra;
     r->par.tau_inter = tau_inter;
@@ -765,6 +783,18 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                     }
             }
         }
+    if (L.recip) {
+        for (int t = 0; t < X1_N; t++) r->path1_name[T1_N + t] = x1names[t];
+        r->npath1 = T1_N + X1_N;
+        for (int in = 0; in < nnu; in++)
+            for (int ia = 0; ia < nal; ia++)
+                for (int t = 0; t < X1_N; t++)
+                    for (int mu = 0; mu < 3; mu++) {
+                        int i = L_x1(&L, t, in, ia, mu), a = al[ia];
+                        acc(&A, &r->path1[T1_N + t][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, nu[in], ti, val[i],
+                            err[i]);
+                    }
+    }
     if (p->order < 2) return QKT_OK;
 
     /* ---- order 2 */

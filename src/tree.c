@@ -79,7 +79,7 @@ void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, co
     L->o_cme = o; if (bonly) o += A * 3 * 3; /* [al][j_S_fs, j_S_sea, j_xi][mu] */
     L->o_streda = o; if (bonly) o += 3;
     L->o_pump67 = o; o += P * 9;
-    L->o_dos = o; o += 2;
+    L->o_dos = o; o += 3; /* DOS, density, DOS weight at degenerate points */
     L->o_vtab = o; /* sized by qkt_layout_vtab() */
     L->fdim = o;
 }
@@ -938,6 +938,19 @@ void qkt_born_matrix(int nb, const double *x, double complex *X)
         }
 }
 
+/* eigenbasis derivative of rho0 along a, D_a rho0 = diag(f0' v_a) (Fermi
+ * surface, added to fs) + i R_a^{mn} (f_m - f_n) (Fermi sea, added to sea);
+ * fs and sea may be the same matrix */
+static void drho0(const slot0_t *c, int nb, int a, double complex *fs, double complex *sea)
+{
+    const qkt_bands_t *b = c->b;
+    for (int m = 0; m < nb; m++) {
+        fs[m * nb + m] += c->fp[m] * b->v[a][m * nb + m];
+        for (int n = 0; n < nb; n++)
+            if (n != m) sea[m * nb + n] += I * b->R[a][m * nb + n] * (c->f[m] - c->f[n]);
+    }
+}
+
 /* ------------------------------------------------------------------ evaluation */
 /* the tallies of the centre that need no derivative: density of states,
  * pocket fluxes, the vertex tables, the B-only currents and order 0 */
@@ -1025,11 +1038,7 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
                 Dse[a] = w->Dsea + (size_t)a * nb2;
                 memset(Dfs[a], 0, sizeof(double complex) * nb2);
                 memset(Dse[a], 0, sizeof(double complex) * nb2);
-                for (int m = 0; m < nb; m++) {
-                    Dfs[a][m * nb + m] = c->fp[m] * b->v[a][m * nb + m];
-                    for (int n = 0; n < nb; n++)
-                        if (n != m) Dse[a][m * nb + n] = I * b->R[a][m * nb + n] * (c->f[m] - c->f[n]);
-                }
+                drho0(c, nb, a, Dfs[a], Dse[a]);
             }
             db_apply(w, al, Dfs, w->X);
             pinv(b, w->X);
@@ -1097,18 +1106,51 @@ static void start_point(qkt_tree_ws_t *w, const double k[3])
     w->W_b = NULL; /* slots are recomputed: W is stale */
 }
 
-/* 1 if two bands of one block are degenerate (|eps_m - eps_n| <= degen_tol,
+/* Reciprocal completion, node X1_NBE: D_E acting on the field's equilibrium
+ * coherence S_B = P^-1 D_B(rho0) (Eq. 42), the ordering that Eq. 38 leaves out.
+ * S_B is off-diagonal, so the diagonal of its covariant derivative along nu is
+ * the commutator alone, (D_nu S_B)^{mm} = (-i[R_nu, S_B])^{mm}: no finite
+ * differences are needed.  Tallied as a diagonal drive (relaxed by tau). */
+static void recip_nbe(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, al = L->al[ia], nu = L->nu[in];
+    for (int a = 0; a < 3; a++) {
+        memset(w->D[a], 0, sizeof(double complex) * nb2);
+        if (use_dir(w, a, al)) drho0(c, nb, a, w->D[a], w->D[a]);
+    }
+    make_W(w, b, al);
+    db_apply(w, al, w->D, w->X);
+    pinv(b, w->X);
+    const double complex *R = b->R[nu], *S = w->X;
+    for (int m = 0; m < nb; m++) {
+        double complex z = 0;
+        for (int l = 0; l < nb; l++) z += R[m * nb + l] * S[l * nb + m] - S[m * nb + l] * R[l * nb + m];
+        w->dg[m] = cimag(z); /* Re(-i z) */
+    }
+    tally_diag_sigma(w, b, w->dg, 1.0, out + L_x1(L, X1_NBE, in, ia, 0));
+}
+
+/* Two bands of one block that are degenerate (|eps_m - eps_n| <= degen_tol,
  * where R and P^-1 are set to zero) with one of them at the Fermi level: in
- * the thermal shell (f0' != 0) or, at T = 0, with different occupations */
-static int fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
+ * the thermal shell (f0' != 0) or, at T = 0, with different occupations.
+ * Returns 0 if there is none, else the weight of the point's degenerate pairs
+ * in the density of states, sum of -f0' over their bands (1 per pair at T = 0) */
+static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
 {
     const qkt_bands_t *b = c->b;
+    double wt = 0;
+    int found = 0;
     for (int m = 0; m < w->nb; m++)
         for (int n = m + 1; n < w->nb; n++) {
             if (b->block[m] != b->block[n] || !(fabs(b->eps[n] - b->eps[m]) <= b->degen_tol)) continue;
-            if (c->fp[m] != 0 || c->fp[n] != 0 || c->f[m] != c->f[n]) return 1;
+            if (c->fp[m] != 0 || c->fp[n] != 0 || c->f[m] != c->f[n]) {
+                found = 1;
+                wt += w->p.T > 0 ? -c->fp[m] - c->fp[n] : 1;
+            }
         }
-    return 0;
+    return found ? fmax(wt, 1e-300) : 0;
 }
 
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
@@ -1126,7 +1168,11 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     if (st) return st;
     const qkt_bands_t *b = c->b;
     const double wt = 1.0; /* measure factors are applied by the integrator */
-    w->ndegen += fs_degenerate(w, c);
+    double dw = fs_degenerate(w, c);
+    if (dw > 0) {
+        w->ndegen++;
+        out[L->o_dos + 2] += dw;
+    }
 
     int done;
     st = eval_center(w, c, out, &done);
@@ -1166,7 +1212,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
             }
             /* Fermi-sea remainder of the anomaly driving term (diagnostic),
              * tallied only for bands of a pocket inside the thermal shell */
-            int sea_used = 0;
+            int sea_used = L->recip; /* the reciprocal completion relaxes it everywhere */
             for (int m = 0; m < nb; m++)
                 if (c->pk[m] >= 0 && taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) != 0) sea_used = 1;
             if (sea_used) {
@@ -1187,6 +1233,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                 double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
                 db_apply(w, al, Ds, w->X);
                 for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+                if (L->recip) tally_diag_sigma(w, b, w->dg, wt, out + L_x1(L, X1_SEA, in, ia, 0));
                 /* restricted smoothly to the thermal shell: the pocket of a point
                  * is defined there only */
                 double *sea = out + L->o_sea1 + L_q1(L, T1_NA, in, ia);
@@ -1195,6 +1242,9 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                         sea[c->pk[m]] += wt * w->dg[m] * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
             }
         }
+    if (L->recip)
+        for (int in = 0; in < L->nnu; in++)
+            for (int ia = 0; ia < L->nal; ia++) recip_nbe(w, c, in, ia, out);
     /* pocket modes u_p at order 1: their own sigma */
     for (int p = 0; p < L->npk; p++) {
         for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
@@ -1345,7 +1395,11 @@ qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, co
         int done;
         w->p.mu = mus[i];
         occupy(w, c, k, 1);
-        deg |= fs_degenerate(w, c);
+        double dw = fs_degenerate(w, c);
+        if (dw > 0) {
+            deg = 1;
+            out[(size_t)i * L->fdim + L->o_dos + 2] += dw;
+        }
         st = eval_center(w, c, out + (size_t)i * L->fdim, &done);
     }
     w->ndegen += deg;

@@ -43,6 +43,23 @@ run sigma "$T/weyl2.ini" --json
 expect_rc 0 "sigma on weyl2"
 pycheck "sigma: sigma0 and sigma1 tensors" "'sigma0' in r and 'sigma1' in r and 'xy_err' in r['sigma1']"
 pycheck "sigma: sigma1_zz = 0 for E || B (anchor 7)" "abs(r['sigma1']['zz']) <= 1e-3 * abs(r['sigma1']['xy']) + 3 * r['sigma1']['zz_err']"
+pycheck "sigma: no vertex warning without disorder" "not any('K^od' in w for w in d['warnings'])"
+# the vertex correction exists at B^0 only: at order 1 the run says what it omits
+run sigma "$T/weyl2.ini" --set run.nimp_U0sq=0.01 --set numerics.reltol=3e-2 --json
+expect_rc 0 "sigma on weyl2 with nimp_U0sq"
+pycheck "sigma with nimp_U0sq > 0: extrinsic_SJ reported at B^0, warning that sigma1 omits -P^-1 K^od n_EB" \
+    "'extrinsic_SJ' in r['sigma0_parts'] and any('K^od n_EB' in w for w in d['warnings'])"
+# the reciprocal expansion: its two paths at order 1; refused with rule paper (key named)
+run sigma "$T/weyl2.ini" --set run.rule=rta --set run.expansion=reciprocal --json
+expect_rc 0 "sigma, reciprocal expansion"
+pycheck "sigma, reciprocal expansion: paths SB>nBE and anomaly_sea_SE>nEB, numerics.expansion" \
+    "'SB>nBE' in r['sigma1_paths'] and 'anomaly_sea_SE>nEB' in r['sigma1_paths'] and r['numerics']['expansion'] == 'reciprocal'"
+run sigma "$T/weyl2.ini" --set run.expansion=reciprocal
+expect_rc 2 "reciprocal expansion with rule paper"
+expect_in "$T/err" "run.expansion" "reciprocal with rule paper: message names the key"
+run sigma "$T/weyl2.ini" --set run.expansion=both
+expect_rc 2 "unknown expansion"
+expect_in "$T/err" "run.expansion" "unknown expansion: message names the key"
 
 # cme: j, j_S, j_xi arrays; zero for equal node chemical potentials (Eq. 90)
 run cme "$T/weyl2.ini" --json

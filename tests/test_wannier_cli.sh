@@ -52,6 +52,37 @@ run sigma "$T/lw.ini" --json
 expect_rc 0 "sigma, lattice_weyl nodes on the mesh"
 pycheck "lattice_weyl nodes on mesh points: degenerate_points = 2 (the two nodes), with a warning" \
     "r['numerics']['degenerate_points'] == 2 and any('degenerate bands' in w for w in d['warnings'])"
+pycheck "lattice_weyl nodes on mesh points: their share of the Fermi-level weight > 1% (2 of 64 points, nearest mu)" \
+    "r['numerics']['degenerate_share'] > 0.01"
+# adaptive rules sample a node inside the thermal shell as close as 1e-11
+# (rays from the pocket centre): counted, but with a vanishing share of the
+# Fermi-level weight, so no warning
+cat >"$T/lwa.ini" <<INI
+[model]
+name = lattice_weyl
+k0 = 0.6
+tilt = 0.3 0.1 0.2
+[run]
+mu = 0.25
+T = 0.05
+rule = rta
+B = 1 0 0
+[numerics]
+reltol = 1e-2
+[sigma]
+order = 1
+INI
+run sigma "$T/lwa.ini" --json
+expect_rc 0 "sigma, tilted lattice_weyl, adaptive, order 1"
+pycheck "adaptive: points next to a node counted (degenerate_points > 0), share < 1e-20, no warning" \
+    "r['numerics']['degenerate_points'] > 0 and r['numerics']['degenerate_share'] < 1e-20 and not any('degenerate' in w for w in d['warnings'])"
+pycheck "adaptive: the pocket's Berry flux is an integer (both nodes inside, 0), no pocket warning" \
+    "abs(r['pockets'][0]['chirality']) < 0.01 and not any('Berry flux' in w for w in d['warnings'])"
+# the same pocket's flux summed on a coarse 8^3 mesh is far from an integer: warned of
+run sigma "$T/lwa.ini" --set numerics.mesh=8 --json
+expect_rc 0 "sigma, tilted lattice_weyl, 8^3 mesh, order 1"
+pycheck "coarse mesh: non-integer pocket Berry flux (|Q - round(Q)| > 0.05) is warned of" \
+    "abs(r['pockets'][0]['chirality'] - round(r['pockets'][0]['chirality'])) > 0.05 and any('Berry flux' in w and 'not an integer' in w for w in d['warnings'])"
 run sigma "$T/lw.ini" --set model.k0=1 --json
 expect_rc 0 "sigma, lattice_weyl nodes off the mesh"
 pycheck "lattice_weyl nodes off the mesh: degenerate_points = 0, no warning" \
