@@ -17,7 +17,7 @@ int qkt_mask_of(const double v[3])
 /* conductivities: factor from the engine's e^2/hbar (per length) to the
  * printed unit, and its label; set by qkt_cli_engine_params() */
 static double sigma_factor = 1;
-static int mesh_sums = 0; /* uniform mesh: no error estimates to print */
+static int mesh_sums = 0; /* uniform mesh without refinement: no error estimates to print */
 static const char *sigma_label = "e^2/hbar";
 
 static int physical(const qkt_model_t *m) { return m && m->units == QKT_UNITS_EV_ANGSTROM; }
@@ -81,6 +81,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     qkt_status_t s;
     const char *rule = NULL, *open = NULL, *sunit = NULL, *meshs = NULL, *expn = NULL;
     long maxeval = 0, ncell = 0, icell = 0;
+    int refine = 0;
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys) {
@@ -119,7 +120,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
         (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
-        (s = qkt_cli_string(cli, "numerics.mesh", &meshs)))
+        (s = qkt_cli_string(cli, "numerics.mesh", &meshs)) || (s = qkt_cli_bool(cli, "numerics.refine", &refine)))
         return s;
     {
         /* one size for all axes, or N1 N2 N3 */
@@ -147,7 +148,12 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         p->mesh[a] = (int)mesh[a];
     }
     int use_mesh = p->mesh[0] || p->mesh[1] || p->mesh[2];
-    mesh_sums = use_mesh;
+    mesh_sums = use_mesh && !refine;
+    if (refine && !use_mesh)
+        return qkt_error(QKT_EINVAL, "%s: refinement starts from a uniform mesh: set numerics.mesh = N (e.g. 16 "
+                                     "or 25) for a periodic (lattice, Wannier) model",
+                         qkt_cli_where(cli, "numerics.refine"));
+    p->refine = refine;
     if (use_mesh && !m->periodic)
         return qkt_error(QKT_EINVAL, "%s: a uniform mesh is for periodic (lattice, Wannier) models; continuum "
                                      "models are integrated adaptively", qkt_cli_where(cli, "numerics.mesh"));
@@ -255,7 +261,15 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
     if (!r->par.bonly)
         qkt_out_string(cli, "expansion", r->par.expansion == QKT_EXPANSION_RECIPROCAL ? "reciprocal" : "seed");
-    if (r->par.mesh[0] > 0) {
+    if (r->par.mesh[0] > 0 && r->par.refine) {
+        double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
+        qkt_out_string(cli, "integration", "uniform mesh + adaptive refinement (errors are estimates)");
+        qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
+        qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
+        qkt_out_int(cli, "refine_levels", r->refine_levels);
+        qkt_out_int(cli, "refine_cells", (long)r->refine_leaves);
+        qkt_out_scalar(cli, "refine_memory", r->refine_mb, NULL, "MB");
+    } else if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
         qkt_out_string(cli, "integration", "uniform mesh (no error estimate; the mesh sets the accuracy)");
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);

@@ -13,6 +13,8 @@
         {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},        \
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
                                         "adaptive integration; then T = 0 is allowed at order 0"},       \
+        {"numerics.refine", "false", "-", "with numerics.mesh (order 0): refine the mesh cells adaptively to " \
+                                          "numerics.reltol within numerics.maxeval evaluations; errors are estimates"}, \
         {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
         {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): " \

@@ -276,6 +276,10 @@ typedef struct {
                            integration; no error estimate (errors are 0), the mesh sets the
                            accuracy.  T = 0 (step occupations) is allowed with a mesh at order 0
                            and for the B-only response. */
+    int refine;         /* 1 (with mesh, order 0 only): start from the mesh and refine its cells
+                           adaptively until every sigma^(0) path has an estimated error below
+                           reltol times its largest component, or maxeval evaluations in total;
+                           errors are estimates (docs/wannier.md, "Adaptive refinement") */
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
@@ -355,6 +359,11 @@ typedef struct {
                            -f0' over the bands of those pairs (T = 0: of 1 per
                            pair), in the units of dos */
     double seconds;
+    /* mesh refinement (par.refine): cells of the final sum, most halvings of a
+     * starting-mesh cell, memory of the cell store (MB) */
+    size_t refine_leaves;
+    int refine_levels;
+    double refine_mb;
 } qkt_response_t;
 
 /* Run the engine for model m with parameters p.  Release with qkt_response_free(). */

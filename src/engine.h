@@ -200,6 +200,10 @@ typedef struct {
     double seconds;     /* wall time */
     long ndegen;        /* points with degenerate bands at the Fermi level */
     int nballs, nparts; /* spherical pocket regions and parts integrated */
+    /* mesh refinement (qkt_integrate_refine) */
+    size_t nleaves;     /* cells of the final sum */
+    int maxlevel;       /* most halvings of a starting-mesh cell */
+    double mem_bytes;   /* memory of the cell store and buffers */
 } qkt_intstats_t;
 
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T,
@@ -222,6 +226,19 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L,
 qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
                                 const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,
                                 const qkt_intopts_t *o, double *val, qkt_intstats_t *stats);
+/* Adaptive refinement of the uniform mesh (periodic models, order B^0, any
+ * T >= 0; refine.c): cells centred on the mesh points above, valued by
+ * volume x integrand at the centre (the mesh sum), every cell halved once
+ * (2^D children at +-1/4 of its edge), then the cells with the largest
+ * estimated errors and their coarser neighbours, until every sigma^(0)
+ * path's error is below reltol times its largest component or maxeval
+ * evaluations (counted in total, the first refinement's (2^D + 1) N1 N2 N3
+ * included) are used.  err (per tally): over the starting-mesh cells, the sum
+ * of |value - value one halving coarser|.  Deterministic in threads and MPI
+ * ranks, like the mesh; val and err on every rank. */
+qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                  const qkt_pockets_t *pk, const int mesh[3], double reltol, size_t maxeval,
+                                  const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats);
 /* MPI rank of this process (0 without MPI) and the number of ranks */
 int qkt_mpi_rank_size(int *size);
 

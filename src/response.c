@@ -137,6 +137,20 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     for (int a = 0; a < (mesh ? m->dim : 0); a++)
         if (p->mesh[a] < 1 || p->mesh[a] > 100000)
             return qkt_error(QKT_EINVAL, "mesh size along b%d must be in [1, 100000] (got %d)", a + 1, p->mesh[a]);
+    if (p->refine && !mesh)
+        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) needs a starting mesh (numerics.mesh = N) "
+                                     "of a periodic (lattice or Wannier) model");
+    if (p->refine && (p->order != 0 || p->bonly))
+        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for the order-B^0 conductivity only "
+                                     "(got %s; with qkt sigma set sigma.order = 0)",
+                         p->bonly ? "the B-only response" : p->order == 1 ? "order 1" : "order 2");
+    if (p->refine) {
+        double need = (double)((1 << m->dim) + 1) * p->mesh[0] * p->mesh[1] * (m->dim == 2 ? 1 : p->mesh[2]);
+        if ((double)p->maxeval < need)
+            return qkt_error(QKT_EINVAL, "numerics.maxeval = %zu is below the %.0f evaluations of the first "
+                                         "refinement of the starting mesh (numerics.mesh); raise numerics.maxeval "
+                                         "or start from a smaller mesh", p->maxeval, need);
+    }
     if (mesh && p->T == 0 && p->order > 0 && !p->bonly)
         return qkt_error(QKT_EINVAL, "T = 0 (step occupations) is allowed at order 0 only; orders 1 and 2 "
                                      "need the Fermi surface (T > 0)");
@@ -491,7 +505,9 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
-    if (mesh) st = qkt_integrate_mesh(m, &L, &tp, pk, p->mesh, 0, NULL, &io, val, &stats);
+    if (mesh && p->refine)
+        st = qkt_integrate_refine(m, &L, &tp, pk, p->mesh, p->reltol, p->maxeval, &io, val, err, &stats);
+    else if (mesh) st = qkt_integrate_mesh(m, &L, &tp, pk, p->mesh, 0, NULL, &io, val, &stats);
     else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
     if (st) goto done;
     if (m->spin_degeneracy > 1)
@@ -503,12 +519,20 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->converged = stats.converged;
     r->ndegen = stats.ndegen;
     r->seconds = stats.seconds;
+    r->refine_leaves = stats.nleaves;
+    r->refine_levels = stats.maxlevel;
+    r->refine_mb = stats.mem_bytes / (1 << 20);
     /* systematic errors not seen by the cubature: the thermal window cuts the
      * Fermi function's tails beyond (window - 4) T (relative size 2 e^-(W-4)),
      * and the fourth-order differences err by ~ (h v / T)^4 */
     if (!mesh) {
         double hv = vs > 0 ? tp.h * vs / p->T : 0;
         r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
+        for (int i = 0; i < L.fdim; i++) err[i] += r->sys_rel * fabs(val[i]);
+    } else if (p->refine && p->T > 0) {
+        /* refinement at T > 0: the thermal window's cut of the Fermi tails
+         * (order 0 takes no finite differences); at T = 0 there is none */
+        r->sys_rel = 2 * exp(-(p->window - 4));
         for (int i = 0; i < L.fdim; i++) err[i] += r->sys_rel * fabs(val[i]);
     }
 
@@ -603,6 +627,9 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     for (int i = 0; i < nmu; i++)
         if (!isfinite(mus[i])) return qkt_error(QKT_EINVAL, "chemical potential %d of the scan is not finite", i + 1);
     qkt_status_t st = QKT_OK;
+    if (q.refine)
+        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is not available for chemical-potential "
+                                     "scans (the refined cells depend on mu); refine one mu at a time with qkt sigma");
     if (!(q.mesh[0] > 0)) {
         /* adaptive: one integration per mu (the pocket map depends on mu) */
         for (int i = 0; i < nmu && !st; i++) {

@@ -1,0 +1,293 @@
+/* test_refine.c - adaptive refinement of the uniform mesh (numerics.refine,
+ * src/refine.c), order B^0 of periodic models:
+ *   (a) exactness: with the evaluations of the first refinement only
+ *       (maxeval = 9 N^3), the result is the plain sum over the 8 N^3 child
+ *       centres (j + (+-1/4, +-1/4, +-1/4))/N, its cells are centred on the
+ *       postw90 mesh (their centres sum to the numerics.mesh result), and
+ *       the error estimate is the sum over the cells of |children - cell|:
+ *       bcc Fe at T = 0 (the Fermi-sea step) on a 4^3 start;
+ *   (b) the estimate bounds the actual error: lattice_weyl at T = 0.1
+ *       (smooth occupations) against a run 10x tighter, and at mu = 0, T = 0
+ *       (no Fermi surface; the Berry monopoles at the two nodes are point
+ *       singularities of the integrand) against the exact value from the
+ *       Chern numbers of the kz slices;
+ *   (c) the same digits for 1 and 2 threads (lattice_weyl and Fe);
+ *   (d) bad input: errors that name the key (library and command line). */
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include "engine.h"
+#include "engine_util.h"
+
+static qkt_model_t *fe_model(void)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/data/fe/Fe_tb.dat.gz", check_shared_dir());
+    qkt_wannier_opts_t o;
+    qkt_wannier_opts_default(&o);
+    o.path = path;
+    qkt_model_t *m = NULL;
+    if (qkt_wannier_load(&o, &m)) {
+        printf("FAIL load %s: %s\n", path, qkt_strerror());
+        exit(1);
+    }
+    return m;
+}
+
+static qkt_model_t *lattice_weyl(void)
+{
+    qkt_model_t *m = model("lattice_weyl");
+    setup(m);
+    return m;
+}
+
+/* sigma^(0)_xy of the intrinsic path (E along y) at one k: the tally the
+ * engine integrates, evaluated here directly */
+typedef struct {
+    qkt_layout_t L;
+    qkt_tree_par_t tp;
+    qkt_tree_ws_t *ws;
+    double *buf;
+    int ix;
+} direct_t;
+
+static void direct_init(direct_t *d, const qkt_model_t *m, double mu, double T)
+{
+    int nu[1] = {1}, al[1] = {2};
+    qkt_layout_init(&d->L, 0, 3, 0, 0, nu, 1, al, 1);
+    memset(&d->tp, 0, sizeof d->tp);
+    d->tp.mu = mu;
+    d->tp.T = T;
+    d->tp.degen_tol = m->degen_tol;
+    d->tp.window = 12;
+    d->tp.h = 1e-4 * m->kcut;
+    d->ws = qkt_tree_ws_alloc(m, &d->L, &d->tp, NULL);
+    d->buf = malloc(sizeof(double) * d->L.fdim);
+    d->ix = L_s0(&d->L, T0_SE, 0, 0);
+    if (!d->ws || !d->buf) {
+        printf("FAIL tree workspace: %s\n", qkt_strerror());
+        exit(1);
+    }
+}
+
+static double direct_at(direct_t *d, const qkt_model_t *m, const double x[3])
+{
+    double k[3];
+    for (int a = 0; a < 3; a++) k[a] = x[0] * m->bvec[0][a] + x[1] * m->bvec[1][a] + x[2] * m->bvec[2][a];
+    memset(d->buf, 0, sizeof(double) * d->L.fdim);
+    if (qkt_tree_eval(d->ws, k, d->buf)) {
+        printf("FAIL tree evaluation: %s\n", qkt_strerror());
+        exit(1);
+    }
+    return d->buf[d->ix];
+}
+
+/* ---- (a) exactness of the first refinement, Fe 4^3, T = 0 */
+static void exactness(const qkt_model_t *fe)
+{
+    const int N = 4;
+    const double S_cm = qkt_units()->sigma3_Sm / 100, mu = 13.5463;
+    direct_t d;
+    direct_init(&d, fe, mu, 0);
+    /* the sums of the cells: centres j/N, children (j + s/4)/N, s = +-1 */
+    double centres = 0, children = 0, absdiff = 0;
+    for (int j0 = 0; j0 < N; j0++)
+        for (int j1 = 0; j1 < N; j1++)
+            for (int j2 = 0; j2 < N; j2++) {
+                double x[3] = {(double)j0 / N, (double)j1 / N, (double)j2 / N};
+                double fc = direct_at(&d, fe, x), sc = 0;
+                for (int c = 0; c < 8; c++) {
+                    double y[3];
+                    for (int a = 0; a < 3; a++) y[a] = (x[a] * N + ((c >> a & 1) ? 0.25 : -0.25)) / N;
+                    sc += direct_at(&d, fe, y);
+                }
+                centres += fc;
+                children += sc / 8;
+                absdiff += fabs(sc / 8 - fc);
+            }
+    qkt_tree_ws_free(d.ws);
+    free(d.buf);
+    double w = S_cm / (N * N * N * fe->cell_volume);
+    centres *= w;
+    children *= w;
+    absdiff *= w;
+
+    qkt_params_t p = params_at(mu, 0, 0);
+    p.nu_mask = 2;
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    qkt_response_t *mesh = run_w(34, "Fe 4^3 mesh", fe, &p);
+    p.refine = 1;
+    p.maxeval = 9 * N * N * N; /* the first refinement and nothing else */
+    qkt_response_t *ref = run_w(34, "Fe 4^3 refine, maxeval 9 N^3", fe, &p);
+    if (!mesh || !ref) return;
+    /* the cells are centred on postw90's mesh: sum of centres = the mesh result */
+    CHECK_REL(centres, S_cm * mesh->sigma0.v[0][1], 1e-12,
+              "Fe sigma_xy [S/cm], 4^3: test's sum over the cell centres = numerics.mesh = 4 (same points)");
+    CHECK_OK(ref->neval == (size_t)9 * N * N * N && !ref->converged,
+             "Fe 4^3 refine: %zu evaluations (want 9 N^3 = %d), converged = %d (want 0: reltol 1e-3 not reached)",
+             ref->neval, 9 * N * N * N, ref->converged);
+    CHECK_REL(S_cm * ref->sigma0.v[0][1], children, 1e-12,
+              "Fe sigma_xy [S/cm] after the first refinement = direct sum over the 8 N^3 child centres");
+    CHECK_REL(S_cm * ref->sigma0.e[0][1], absdiff, 1e-12,
+              "Fe sigma_xy error estimate [S/cm] = sum over the 4^3 cells of |children - cell|");
+    CHECK_OK(fabs(children - centres) <= absdiff,
+             "Fe: the first refinement moves sigma_xy by %.3f S/cm, within its estimate %.3f S/cm",
+             fabs(children - centres), absdiff);
+    CHECK_ABS(ref->path0[T0_NE].v[0][1], 0, 1e-14, "Fe Drude part at T = 0 is 0 (no Fermi-surface term)");
+    release(mesh);
+    release(ref);
+}
+
+/* ---- (b) the estimate against the actual error */
+static void bounds(const qkt_model_t *lw)
+{
+    /* smooth occupations: T = 0.1, mu = 0.3 (two Fermi pockets), from 10^3 */
+    qkt_params_t p = params_at(0.3, 0.1, 0);
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = 10;
+    p.refine = 1;
+    p.maxeval = 20000000;
+    p.reltol = 3e-2;
+    qkt_response_t *c = run_w(34, "lattice_weyl T = 0.1, reltol 3e-2", lw, &p);
+    p.reltol = 3e-3;
+    qkt_response_t *f = run_w(34, "lattice_weyl T = 0.1, reltol 3e-3", lw, &p);
+    if (c && f) {
+        CHECK_OK(c->converged && f->converged, "both runs converged");
+        /* Drude xx and intrinsic xy: the coarse run's interval [v - e, v + e]
+         * contains the fine run's (estimate >= actual error + fine error) */
+        const qkt_tensor_t *tc[2] = {&c->path0[T0_NE], &c->path0[T0_SE]}, *tf[2] = {&f->path0[T0_NE], &f->path0[T0_SE]};
+        const int ii[2] = {0, 0}, jj[2] = {0, 1};
+        const char *what[2] = {"Drude xx", "intrinsic xy"};
+        for (int q = 0; q < 2; q++) {
+            double vc = tc[q]->v[ii[q]][jj[q]], ec = tc[q]->e[ii[q]][jj[q]];
+            double vf = tf[q]->v[ii[q]][jj[q]], ef = tf[q]->e[ii[q]][jj[q]];
+            printf("     %s: reltol 3e-2: %.8f +- %.2e, 3e-3: %.8f +- %.2e\n", what[q], vc, ec, vf, ef);
+            CHECK_OK(fabs(vc - vf) <= ec - ef && ef < ec / 2,
+                     "lattice_weyl T = 0.1 %s [e^2/hbar]: |coarse - fine| = %.2e <= coarse estimate %.2e - fine "
+                     "estimate %.2e", what[q], fabs(vc - vf), ec, ef);
+        }
+    }
+    release(c);
+    release(f);
+
+    /* point singularities: mu = 0, T = 0, no Fermi surface; the lower band's
+     * Berry curvature has monopoles at the nodes (0, 0, +-k0).  A kz slice
+     * has Chern number 1 for k0 < |kz| < pi/a (the mass at Gamma changes
+     * sign at the nodes) and 0 otherwise, so sigma_xy = (pi/a - k0)/(2 pi^2)
+     * e^2/hbar exactly (a = 1, k0 = 0.5: 0.1338254...) */
+    const double exact = (PI - 0.5) / (2 * PI * PI);
+    p = params_at(0, 0, 0);
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = 8;
+    p.refine = 1;
+    p.maxeval = 20000000;
+    p.reltol = 1e-2;
+    qkt_response_t *r = run_w(34, "lattice_weyl mu = 0, T = 0, 1e-2", lw, &p);
+    if (r) {
+        double v = r->sigma0.v[0][1], e = r->sigma0.e[0][1];
+        CHECK_OK(r->converged && e <= 1e-2 * fabs(v), "converged: estimate %.2e <= reltol |sigma_xy| = %.2e", e,
+                 1e-2 * fabs(v));
+        CHECK_ABS(v, exact, e, "lattice_weyl mu = 0 sigma_xy [e^2/hbar] vs (pi - k0)/(2 pi^2), within its estimate");
+        CHECK_ABS(-r->sigma0.v[1][0], exact, r->sigma0.e[1][0], "same for -sigma_yx");
+    }
+    release(r);
+}
+
+/* ---- (c) threads */
+static void threads(const qkt_model_t *lw, const qkt_model_t *fe)
+{
+    for (int im = 0; im < 2; im++) {
+        const qkt_model_t *m = im ? fe : lw;
+        qkt_params_t p = params_at(im ? 13.5463 : 0.3, im ? 0 : 0.1, 0);
+        p.mesh[0] = p.mesh[1] = p.mesh[2] = im ? 4 : 8;
+        p.refine = 1;
+        p.reltol = im ? 1e-3 : 1e-2;
+        p.maxeval = im ? 6000 : 2000000; /* Fe: stops at maxeval, after several batches */
+        qkt_response_t *r[2];
+        for (int t = 0; t < 2; t++) {
+            omp_set_num_threads(t + 1);
+            r[t] = run_w(34, WHAT("%s, %d thread(s)", im ? "Fe 4^3" : "lattice_weyl 8^3", t + 1), m, &p);
+        }
+        omp_set_num_threads(2);
+        if (r[0] && r[1]) {
+            int same = r[0]->neval == r[1]->neval && r[0]->refine_leaves == r[1]->refine_leaves;
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    same &= r[0]->sigma0.v[i][j] == r[1]->sigma0.v[i][j] && r[0]->sigma0.e[i][j] == r[1]->sigma0.e[i][j];
+            CHECK_OK(same && r[0]->neval > (size_t)9 * p.mesh[0] * p.mesh[1] * p.mesh[2],
+                     "%s: sigma^(0) and its estimate bit for bit equal for 1 and 2 threads (%zu evaluations, beyond "
+                     "the first refinement)", im ? "Fe" : "lattice_weyl", r[0]->neval);
+        }
+        release(r[0]);
+        release(r[1]);
+    }
+}
+
+/* ---- (d) bad input */
+static int has(const char *s, const char *needle) { return s && strstr(s, needle) != NULL; }
+
+static void bad_input(const qkt_model_t *lw)
+{
+    qkt_response_t r;
+    qkt_params_t p = params_at(0.3, 0.1, 0);
+    p.refine = 1; /* no mesh */
+    qkt_status_t s = qkt_response_compute(lw, &p, &r);
+    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.refine") && has(qkt_strerror(), "numerics.mesh"),
+             "refine without a mesh: status %d, '%s'", (int)s, qkt_strerror());
+    qkt_model_t *w2 = model("weyl2");
+    setup(w2);
+    s = qkt_response_compute(w2, &p, &r);
+    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.refine") && has(qkt_strerror(), "periodic"),
+             "refine on a continuum model: status %d, '%s'", (int)s, qkt_strerror());
+    qkt_model_free(w2);
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = 8;
+    p.order = 1;
+    s = qkt_response_compute(lw, &p, &r);
+    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.refine") && has(qkt_strerror(), "order"),
+             "refine at order 1: status %d, '%s'", (int)s, qkt_strerror());
+    p.order = 0;
+    p.maxeval = 1000;
+    s = qkt_response_compute(lw, &p, &r);
+    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.maxeval") && has(qkt_strerror(), "4608"),
+             "refine with maxeval below 9 N^3 = 4608: status %d, '%s'", (int)s, qkt_strerror());
+    p.maxeval = 100000;
+    double mus[2] = {0.2, 0.3};
+    qkt_response_t rs[2];
+    s = qkt_response_scan(lw, &p, 2, mus, rs);
+    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.refine"), "refine in a scan: status %d, '%s'", (int)s,
+             qkt_strerror());
+
+    /* the command line names the key and where it was set */
+    const char *bin = getenv("QKT_BIN");
+    if (!bin) {
+        printf("note: QKT_BIN not set, command-line checks skipped\n");
+        return;
+    }
+    const char *cases[2][3] = {
+        {"--set model.name=lattice_weyl --set sigma.order=0 --set numerics.refine=true", "numerics.refine (--set)",
+         "refine without mesh"},
+        {"--set model.name=weyl2 --set sigma.order=0 --set numerics.refine=true --set numerics.mesh=8",
+         "numerics.mesh (--set)", "refine with a mesh on a continuum model"},
+    };
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024], out[4096] = "";
+        snprintf(cmd, sizeof cmd, "'%s' sigma %s 2>&1; echo \"exit=$?\"", bin, cases[i][0]);
+        FILE *f = popen(cmd, "r");
+        size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+        out[n] = 0;
+        if (f) pclose(f);
+        CHECK_OK(has(out, "exit=2") && has(out, cases[i][1]), "qkt sigma, %s: exit 2 and the message names %s: %s",
+                 cases[i][2], cases[i][1], out);
+    }
+}
+
+int main(void)
+{
+    omp_set_num_threads(2);
+    qkt_model_t *fe = fe_model(), *lw = lattice_weyl();
+    exactness(fe);
+    bounds(lw);
+    threads(lw, fe);
+    bad_input(lw);
+    qkt_model_free(fe);
+    qkt_model_free(lw);
+    CHECK_DONE();
+}
