@@ -366,7 +366,10 @@ typedef struct {
     double refine_mb;
 } qkt_response_t;
 
-/* Run the engine for model m with parameters p.  Release with qkt_response_free(). */
+/* Run the engine for model m with parameters p.  Release with qkt_response_free().
+ * The engine and qkt_response_scan() / qkt_find_nodes() set OpenBLAS to one
+ * thread (once per process) unless OPENBLAS_NUM_THREADS is set: its threads
+ * inside qkt's OpenMP threads slow the small eigen-problems 2-4x. */
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r);
 /* Re-assemble the tensors of a computed result under another rule or other
  * relaxation times, without integrating again (rule valley needs the

@@ -5,6 +5,18 @@
 #include <stdlib.h>
 #include "qkt_internal.h"
 
+void qkt_blas_serial(void)
+{
+    static int done = 0;
+    int first;
+#pragma omp critical(qkt_blas_serial)
+    {
+        first = !done;
+        done = 1;
+    }
+    if (first && !getenv("OPENBLAS_NUM_THREADS") && !getenv("GOTO_NUM_THREADS")) openblas_set_num_threads(1);
+}
+
 /* Dense complex products.  2x2 is written out (the continuum models), large
  * matrices go to BLAS zgemm, the rest use plain loops. */
 #define QKT_GEMM_MIN 8

@@ -527,6 +527,7 @@ static void cand_push(cand_t *buf, int *nbuf, int cap, cand_t c)
 qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *opts, qkt_node_t *nodes, int max, int *n)
 {
     qkt_node_opts_t od;
+    qkt_blas_serial();
     if (!opts) {
         qkt_node_opts_default(&od);
         opts = &od;

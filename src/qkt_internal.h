@@ -28,6 +28,14 @@ void qkt_mat_to_eigbasis_diag(int n, const double complex *U, const double compl
 void qkt_mat_to_orbbasis(int n, const double complex *U, const double complex *B,
                          double complex *C, double complex *tmp);
 
+/* OpenBLAS threads inside qkt's OpenMP threads: the engine solves many small
+ * (2-100 band) problems in parallel, where OpenBLAS's own threads only add
+ * contention (Fe, 18 bands, 2 OpenMP threads: 13.6 s against 3.1 s).  Sets
+ * OpenBLAS to one thread, once per process, unless OPENBLAS_NUM_THREADS (or
+ * GOTO_NUM_THREADS) is set by the user.  Called by the engine's entry points
+ * outside parallel regions. */
+void qkt_blas_serial(void);
+
 /* Band geometry in part: eigenpairs, and v_a, R_a for the directions a of the
  * bit mask dirs only (no curvature), for points where the rest is not read.
  * Returns the mask of directions computed (7, with the curvature, when the

@@ -417,6 +417,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     memset(r, 0, sizeof *r);
     r->par = *p;
     r->dim = m->dim;
+    qkt_blas_serial();
     qkt_status_t st = check_params(m, p);
     if (st) return st;
     qkt_params_t pw = *p; /* with the automatic choices filled in */
@@ -616,6 +617,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
                                qkt_response_t *r)
 {
     if (nmu < 1 || !mus || !r) return qkt_error(QKT_EINVAL, "qkt_response_scan: no chemical potentials");
+    qkt_blas_serial();
     if (p->rule == QKT_RULE_BORN)
         return qkt_error(QKT_EINVAL, "rule born is not available for chemical-potential scans (they compute no "
                                      "disorder kernel); use rta, paper or valley");
