@@ -34,7 +34,7 @@ void qkt_params_default(qkt_params_t *p)
     p->ncell = 0; /* automatic: 48 per axis for continuum models, 24 for periodic ones */
     p->fd_step = 0;
     p->degen_tol = 0; /* automatic: the model's */
-    p->window = 0; /* automatic: 4 + ln(10/reltol), within [12, 30] */
+    p->window = 0; /* automatic: auto_window() */
     p->pocket_thresh = 1e-3;
 }
 
@@ -129,6 +129,15 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
     qkt_bands_free(b);
     return vmax;
 }
+
+/* The automatic thermal window (units of T): 4 + ln(10/reltol), whose cut
+ * tails 2 e^-(W-4) are then below reltol/5, within [12, 16].  Not wider:
+ * beyond ~16 T the shell reaches energies near band touchings, where the
+ * order-B^2 integrands grow as a power of 1/(eps - eps_node) and the result
+ * depends on the window itself, not on the Fermi tails (weyl2 at mu/T = 20,
+ * Fig. 3: C changes by 3e-6 from W = 16 to 17 and by +-1e-4 between 17.8
+ * and 21; docs/method.md, "Thermal window"). */
+static double auto_window(double reltol) { return fmin(16, fmax(12, 4 + log(10 / reltol))); }
 
 static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
 {
@@ -422,7 +431,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     if (st) return st;
     qkt_params_t pw = *p; /* with the automatic choices filled in */
     if (pw.degen_tol == 0) pw.degen_tol = m->degen_tol;
-    if (pw.window == 0) pw.window = fmin(30, fmax(12, 4 + log(10 / pw.reltol)));
+    if (pw.window == 0) pw.window = auto_window(pw.reltol);
     p = &pw;
     r->par = pw;
     qkt_intopts_t io;
@@ -645,7 +654,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     q.mu = mus[0];
     if ((st = check_params(m, &q))) return st;
     if (q.degen_tol == 0) q.degen_tol = m->degen_tol;
-    if (q.window == 0) q.window = fmin(30, fmax(12, 4 + log(10 / q.reltol)));
+    if (q.window == 0) q.window = auto_window(q.reltol);
     int nu[3], nnu = 0, none[1] = {0};
     for (int a = 0; a < m->dim; a++)
         if (q.nu_mask >> a & 1) nu[nnu++] = a;
