@@ -246,6 +246,13 @@ int qkt_mpi_rank_size(int *size);
 void qkt_domain_map(const qkt_pockets_t *pk, const double *u, double *k, double *jac);
 /* pocket of band m at k (or -1) */
 int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m);
+/* the same in two steps, for all bands of one k: the pocket-map cell of k
+ * (-1: outside the map or no pockets), then the pocket of band m there */
+long qkt_pocket_cell(const qkt_pockets_t *pk, const double k[3]);
+static inline int qkt_pocket_of_cell(const qkt_pockets_t *pk, long cell, int m)
+{
+    return cell < 0 ? -1 : pk->label[(size_t)cell * pk->nblk + pk->bblock[m]];
+}
 
 /* integrals kept in a qkt_response_t for re-assembly */
 struct qkt_response_raw {

@@ -120,7 +120,7 @@ static int cell_neighbour(const qkt_pockets_t *pk, const int ci[3], int a, int d
     return cell_index(pk, cj);
 }
 
-int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m)
+long qkt_pocket_cell(const qkt_pockets_t *pk, const double k[3])
 {
     if (!pk || pk->n == 0) return -1;
     int c[3] = {0, 0, 0};
@@ -134,7 +134,12 @@ int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m)
         }
         c[a] = i;
     }
-    return pk->label[(size_t)cell_index(pk, c) * pk->nblk + pk->bblock[m]];
+    return (long)cell_index(pk, c);
+}
+
+int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m)
+{
+    return qkt_pocket_of_cell(pk, qkt_pocket_cell(pk, k), m);
 }
 
 void qkt_pockets_free(qkt_pockets_t *pk)

@@ -439,8 +439,9 @@ static inline void f0_f0p(double e, double mu, double T, double *f, double *fp)
 static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
 {
     const qkt_bands_t *b = s->b;
+    long cell = w->pk && need_pk ? qkt_pocket_cell(w->pk, k) : -1;
     for (int m = 0; m < w->nb; m++) {
-        s->pk[m] = w->pk && need_pk ? qkt_pocket_at(w->pk, k, m) : -1;
+        s->pk[m] = qkt_pocket_of_cell(w->pk, cell, m);
         /* occupations are exact 0/1 outside the thermal window (|x| > window),
          * so that Fermi-surface nodes vanish identically near band crossings
          * away from the Fermi level */

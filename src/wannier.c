@@ -283,7 +283,7 @@ static qkt_status_t read_block(rd_t *r, raw_t *w, int ir, int nlead, int nval, c
     static const char *const pname[6] = {"Re(x)", "Im(x)", "Re(y)", "Im(y)", "Re(z)", "Im(z)"};
     const char *const *vn = nval == 2 ? vname : pname;
     int nw = w->nw, nel = w->nel;
-    memset(seen, 0, nel);
+    memset(seen, 0, (size_t)(nel > 0 ? nel : 0));
     for (int l = 0; l < nel; l++) {
         char exp[160];
         snprintf(exp, sizeof exp, "%s line %d of %d of R block %d of nrpts = %d", what, l + 1, nel,
