@@ -92,28 +92,23 @@ static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const d
             for (int j = 0; j < nb; j++)
                 if (i != j) b->v[a][i * nb + j] += I * (b->eps[i] - b->eps[j]) * b->Abar[a][i * nb + j];
     }
+    /* Re (U^dagger F_c U)_mm with F_c = d_a A_b - d_b A_a - i [A_a, A_b]:
+     * the curl through one product with U (R[0] as scratch for it), the
+     * commutator from the rotated Abar, U^dagger [A_a, A_b] U = [Abar_a,
+     * Abar_b] (U unitary), whose diagonal costs nb^2 instead of nb^3 */
+    double complex *Fo = b->R[0];
     for (int c = 0; c < 3; c++) {
         int a = (c + 1) % 3, bb = (c + 2) % 3;
-        const double complex *Aa = b->AW + a * n2, *Ab = b->AW + bb * n2;
         const double complex *dAb_a = b->AW + (3 + 3 * bb + a) * n2; /* d_a A_b */
         const double complex *dAa_b = b->AW + (3 + 3 * a + bb) * n2; /* d_b A_a */
-        /* F = d_a A_b - d_b A_a - i [A_a, A_b] (orbital basis), into R[0] as scratch */
-        double complex *Fo = b->R[0];
-        for (int i = 0; i < nb; i++)
-            for (int j = 0; j < nb; j++) {
-                double complex cm = 0;
-                for (int l = 0; l < nb; l++) cm += Aa[i * nb + l] * Ab[l * nb + j] - Ab[i * nb + l] * Aa[l * nb + j];
-                Fo[i * nb + j] = dAb_a[i * nb + j] - dAa_b[i * nb + j] - I * cm;
-            }
-        /* diagonal of U^dagger F U */
+        for (size_t e = 0; e < n2; e++) Fo[e] = dAb_a[e] - dAa_b[e];
+        double *om = b->OmegaW + c * nb;
+        qkt_mat_to_eigbasis_diag(nb, b->U, Fo, om, b->tmp);
+        const double complex *Xa = b->Abar[a], *Xb = b->Abar[bb];
         for (int mm = 0; mm < nb; mm++) {
-            double complex d = 0;
-            for (int i = 0; i < nb; i++) {
-                double complex row = 0;
-                for (int j = 0; j < nb; j++) row += Fo[i * nb + j] * b->U[j * nb + mm];
-                d += conj(b->U[i * nb + mm]) * row;
-            }
-            b->OmegaW[c * nb + mm] = creal(d);
+            double complex cm = 0;
+            for (int l = 0; l < nb; l++) cm += Xa[mm * nb + l] * Xb[l * nb + mm] - Xb[mm * nb + l] * Xa[l * nb + mm];
+            om[mm] += cimag(cm); /* Re(-i cm) */
         }
     }
     return QKT_OK;
