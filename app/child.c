@@ -68,23 +68,6 @@ const cJSON *qkt_json_path(const cJSON *root, const char *path)
 }
 
 
-int qkt_write_atomic(const char *path, const char *text)
-{
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return -1;
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    int bad = fputs(text, f) < 0;
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 void qkt_mkdirs_for(const char *prefix)
 {
     char d[4096];

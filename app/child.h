@@ -10,8 +10,6 @@
 int qkt_run_child(char *const *argv, char **out, size_t *outlen);
 /* Field at a dotted path ("weyl.C") under a JSON object, or NULL. */
 const cJSON *qkt_json_path(const cJSON *root, const char *path);
-/* Write text to path atomically (path.tmp, fsync, rename); 0 on success. */
-int qkt_write_atomic(const char *path, const char *text);
 /* Create the folders of a path prefix ("out/fig3" -> "out"). */
 void qkt_mkdirs_for(const char *prefix);
 #endif

@@ -911,6 +911,7 @@ static void print_usage(FILE *f, const qkt_command_t *const *commands)
             "  --json           print one JSON document on stdout instead of the table\n"
             "  --output PATH    also write the JSON document to PATH (atomically)\n"
             "  --quiet          no progress and no warnings on stderr\n"
+            "  --ignore-section=S  unknown keys of run-file section S are not errors\n"
             "  --help           this text; after a command: the command's keys\n"
             "  --version        version and build information\n"
             "\nexit codes: 0 ok, 2 bad input, 3 file error, 4 malformed file, 5 out of memory,\n"
@@ -1118,11 +1119,8 @@ void qkt_cli_silent_rank(void)
     silent_rank = 1;
 }
 
-/* Write text to path via path.tmp + fsync + rename; never leave a partial
- * file behind.  MPI ranks other than 0 write nothing. */
-static qkt_status_t write_atomic(const char *path, const char *text)
+qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail)
 {
-    if (silent_rank) return QKT_OK;
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 5);
     if (!tmp) return qkt_error(QKT_ENOMEM, "out of memory");
@@ -1136,7 +1134,7 @@ static qkt_status_t write_atomic(const char *path, const char *text)
     }
     const char *what = "write";
     int err = 0;
-    if (write_all(fd, text, strlen(text)) || write_all(fd, "\n", 1))
+    if (write_all(fd, text, strlen(text)) || (tail && write_all(fd, tail, strlen(tail))))
         err = errno;
     else if (fsync(fd) != 0)
         err = errno, what = "fsync";
@@ -1264,7 +1262,8 @@ static int finish(qkt_cli_t *cli, int code)
             fputs(text, stdout);
             fputc('\n', stdout);
         }
-        qkt_status_t s = cli->output ? write_atomic(cli->output, text) : QKT_OK;
+        /* MPI ranks other than 0 write nothing */
+        qkt_status_t s = cli->output && !silent_rank ? qkt_write_atomic(cli->output, text, "\n") : QKT_OK;
         free(text);
         if (s) return qkt_cli_fail(cli, s);
     }

@@ -86,6 +86,10 @@ struct qkt_cli {
  * commands: NULL-terminated table; version: prints the --version text. */
 /* This process is an MPI rank other than 0: it writes no files (rank 0 does). */
 void qkt_cli_silent_rank(void);
+/* Write text (then tail, if not NULL) to path via path.tmp + fsync + rename
+ * (and an fsync of the folder); never leaves a partial file behind.  Errors
+ * name the file and the failed step. */
+qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail);
 int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands,
                  void (*version)(FILE *out));
 

@@ -220,8 +220,9 @@ static int run(qkt_cli_t *cli)
         char path[1100];
         qkt_mkdirs_for(prefix);
         snprintf(path, sizeof path, "%s.tsv", prefix);
-        if (qkt_write_atomic(path, tsv)) {
-            status = qkt_cli_failf(cli, QKT_EIO, "cannot write %s", path);
+        qkt_status_t ws = qkt_write_atomic(path, tsv, NULL);
+        if (ws) {
+            status = qkt_cli_fail(cli, ws);
             goto finish;
         }
         qkt_out_string(cli, "table", path);
@@ -250,7 +251,7 @@ static int run(qkt_cli_t *cli)
             }
             char sp[1100];
             snprintf(sp, sizeof sp, "%s.gp", prefix);
-            if (qkt_write_atomic(sp, script) == 0) {
+            if (qkt_write_atomic(sp, script, NULL) == QKT_OK) {
                 char cmd[2400];
                 snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", sp);
                 int rc = system(cmd);
