@@ -54,6 +54,18 @@ static qkt_model_t *load(const char *rel, double spin)
     return m;
 }
 
+/* bcc Fe anomalous Hall conductivity as postw90 computes it: sigma_xy (E
+ * along y) at T = 0, mu = 13.5463 eV (Fe.win's fermi_energy), on the mesh N^3 */
+static void fe_params(qkt_params_t *p, int N)
+{
+    qkt_params_default(p);
+    p->mu = 13.5463;
+    p->T = 0;
+    p->order = 0;
+    p->nu_mask = 2;
+    p->mesh[0] = p->mesh[1] = p->mesh[2] = N;
+}
+
 /* Fe sigma_xy by mesh refinement from 16^3 to the relative accuracy reltol
  * (the run stops when its own estimate is below reltol |sigma_xy|): time,
  * evaluations, value, estimate, and the actual deviation from the converged
@@ -63,12 +75,7 @@ static void fe_refine(const qkt_model_t *fe, int nt, double reltol, const char *
     const double S_cm = qkt_units()->sigma3_Sm / 100;
     omp_set_num_threads(nt);
     qkt_params_t p;
-    qkt_params_default(&p);
-    p.mu = 13.5463;
-    p.T = 0;
-    p.order = 0;
-    p.nu_mask = 2;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 16;
+    fe_params(&p, 16);
     p.refine = 1;
     p.reltol = reltol;
     p.maxeval = 20000000;
@@ -100,12 +107,7 @@ int main(void)
         const int meshes[2] = {25, 50};
         for (int im = 0; im < 2; im++) {
             qkt_params_t p;
-            qkt_params_default(&p);
-            p.mu = 13.5463;
-            p.T = 0;
-            p.order = 0;
-            p.nu_mask = 2;
-            p.mesh[0] = p.mesh[1] = p.mesh[2] = meshes[im];
+            fe_params(&p, meshes[im]);
             qkt_response_t r;
             if (qkt_response_compute(fe, &p, &r)) {
                 printf("# Fe run failed: %s\n", qkt_strerror());

@@ -45,6 +45,35 @@ static inline qkt_model_t *model(const char *name)
     return m;
 }
 
+/* path of a file of ../shared/data (rel: e.g. "fe/Fe_tb.dat.gz"); each call
+ * has its own buffer among four */
+static inline const char *shared_path(const char *rel)
+{
+    static char buf[4][1024];
+    static int next = 0;
+    char *p = buf[next++ % 4];
+    snprintf(p, sizeof buf[0], "%s/data/%s", check_shared_dir(), rel);
+    return p;
+}
+
+/* a Wannier90 model of ../shared/data: file and optional wsvec relative to
+ * data/, the position matrix on or off, electrons per state; exits on error */
+static inline qkt_model_t *shared_wannier(const char *file, const char *wsvec, int position, double spin)
+{
+    qkt_wannier_opts_t o;
+    qkt_wannier_opts_default(&o);
+    o.path = shared_path(file);
+    if (wsvec) o.wsvec_path = shared_path(wsvec);
+    o.use_position = position;
+    o.spin_degeneracy = spin;
+    qkt_model_t *m = NULL;
+    if (qkt_wannier_load(&o, &m)) {
+        printf("FAIL load %s: %s\n", o.path, qkt_strerror());
+        exit(1);
+    }
+    return m;
+}
+
 static inline void set1(qkt_model_t *m, const char *k, double v)
 {
     if (qkt_model_set(m, k, &v, 1)) {

@@ -14,39 +14,11 @@
 #include <unistd.h>
 #include "engine_util.h"
 
-static char path_[1024];
-static const char *dpath(const char *rel)
-{
-    snprintf(path_, sizeof path_, "%s/data/%s", check_shared_dir(), rel);
-    return path_;
-}
-
-static qkt_model_t *load(const char *file, const char *wsvec, int position, double spin)
-{
-    qkt_wannier_opts_t o;
-    qkt_wannier_opts_default(&o);
-    char f[1024], w[1024];
-    snprintf(f, sizeof f, "%s", dpath(file));
-    o.path = f;
-    if (wsvec) {
-        snprintf(w, sizeof w, "%s", dpath(wsvec));
-        o.wsvec_path = w;
-    }
-    o.use_position = position;
-    o.spin_degeneracy = spin;
-    qkt_model_t *m = NULL;
-    if (qkt_wannier_load(&o, &m)) {
-        printf("FAIL load %s: %s\n", file, qkt_strerror());
-        exit(1);
-    }
-    return m;
-}
-
 /* ---- bcc Fe: anomalous Hall conductivity (REF fe) */
 static void fe(void)
 {
     const double S_cm = qkt_units()->sigma3_Sm / 100;
-    qkt_model_t *m = load("fe/Fe_tb.dat.gz", NULL, 1, 1);
+    qkt_model_t *m = shared_wannier("fe/Fe_tb.dat.gz", NULL, 1, 1);
     qkt_params_t p;
     qkt_params_default(&p);
     p.mu = 13.5463; /* fermi_energy of Fe.win */
@@ -71,7 +43,7 @@ static void fe(void)
 
     /* the position matrix matters: the tight-binding curvature (A^W = 0) is
      * another number (399.695 S/cm on this mesh), which postw90 cannot produce */
-    qkt_model_t *tb = load("fe/Fe_tb.dat.gz", NULL, 0, 1);
+    qkt_model_t *tb = shared_wannier("fe/Fe_tb.dat.gz", NULL, 0, 1);
     s = qkt_response_compute(tb, &p, &r);
     if (!s) {
         double a0 = S_cm * r.sigma0.v[0][1];
@@ -83,7 +55,7 @@ static void fe(void)
 
     /* Fermi-energy scan, one pass (REF fe: runs/ahc25_scan, transl_inv = false);
      * within 0.5 % wherever |sigma_xy| > 50 S/cm (issue 7) */
-    FILE *f = fopen(dpath("fe/runs/ahc25_scan/Fe-ahc-fermiscan.dat"), "r");
+    FILE *f = fopen(shared_path("fe/runs/ahc25_scan/Fe-ahc-fermiscan.dat"), "r");
     CHECK_OK(f != NULL, "read Fe-ahc-fermiscan.dat");
     if (!f) return;
     double mus[64], ref[64], a, b;
@@ -120,8 +92,8 @@ static void fe(void)
 static void si(const char *wsvec, const char *elcond, const char *what)
 {
     const qkt_units_t *u = qkt_units();
-    qkt_model_t *m = load("si/Si_tb.dat", wsvec, 1, 2); /* num_elec_per_state = 2 */
-    FILE *f = fopen(dpath(elcond), "r");
+    qkt_model_t *m = shared_wannier("si/Si_tb.dat", wsvec, 1, 2); /* num_elec_per_state = 2 */
+    FILE *f = fopen(shared_path(elcond), "r");
     CHECK_OK(f != NULL, "read %s", elcond);
     if (!f) return;
     /* rows: mu T xx xy yy xz yz zz (S/m); the mu values of issue 7 */

@@ -19,21 +19,6 @@
 #include "engine.h"
 #include "engine_util.h"
 
-static qkt_model_t *fe_model(void)
-{
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/data/fe/Fe_tb.dat.gz", check_shared_dir());
-    qkt_wannier_opts_t o;
-    qkt_wannier_opts_default(&o);
-    o.path = path;
-    qkt_model_t *m = NULL;
-    if (qkt_wannier_load(&o, &m)) {
-        printf("FAIL load %s: %s\n", path, qkt_strerror());
-        exit(1);
-    }
-    return m;
-}
-
 static qkt_model_t *lattice_weyl(void)
 {
     qkt_model_t *m = model("lattice_weyl");
@@ -282,7 +267,7 @@ static void bad_input(const qkt_model_t *lw)
 int main(void)
 {
     omp_set_num_threads(2);
-    qkt_model_t *fe = fe_model(), *lw = lattice_weyl();
+    qkt_model_t *fe = shared_wannier("fe/Fe_tb.dat.gz", NULL, 1, 1), *lw = lattice_weyl();
     exactness(fe);
     bounds(lw);
     threads(lw, fe);
