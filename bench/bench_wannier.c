@@ -6,8 +6,8 @@
  *     potentials (postw90 21.1 s of one core; qkt: one pass for all mu).
  *   - Fe sigma_xy by mesh refinement (numerics.refine): the converged value
  *     with its error estimate, and the time qkt needs until its own estimate
- *     is below the error of postw90's 50^3 run (QKT_BENCH_FE_FULL=1; by
- *     default four times that error, to keep the benchmark short).
+ *     is below the error of postw90's 50^3 run, with every core (and with
+ *     one thread as well when QKT_BENCH_FE_FULL=1: 14 more minutes).
  * The meshes are identical, so the numbers agree with postw90's to the
  * precision of the files (test_materials); the times compare like with like.
  * Runs with one thread and with every core.  Prints RESULT lines for
@@ -138,17 +138,15 @@ int main(void)
     }
     /* mesh refinement: the accuracy of postw90's 50^3 run is its deviation
      * from the converged value; qkt's time to certify that accuracy (its own
-     * estimate below it), with one thread and with every core, takes ~25
-     * minutes in all and runs with QKT_BENCH_FE_FULL=1 (2026-11-25: 2.73e6
-     * evaluations, 1017 s and 461 s, deviation 0.65 S/cm, estimate 11.24);
-     * by default the same runs at four times that tolerance (~4.5 minutes) */
+     * estimate below it): with every core (~6 minutes: 2.73e6 evaluations,
+     * 379 s on 2 threads on 2026-11-25, deviation 0.65 S/cm, estimate
+     * 11.24), and with one thread too when QKT_BENCH_FE_FULL=1 (837 s) */
     double acc = fabs(FE_AHC_POSTW90_50 - FE_AHC_CONVERGED);
     int full = getenv("QKT_BENCH_FE_FULL") && atoi(getenv("QKT_BENCH_FE_FULL"));
     printf("RESULT fe_ahc_converged sigma_xy %.4f S/cm\n", FE_AHC_CONVERGED);
     printf("RESULT fe_ahc_converged est_error %.4f S/cm\n", FE_AHC_CONVERGED_ERR);
     printf("RESULT fe_ahc_postw90_50 error %.4f S/cm\n", acc);
-    for (int it = 0; it < 2; it++)
-        fe_refine(fe, threads[it], (full ? 1 : 4) * acc / fabs(FE_AHC_CONVERGED), full ? "postw90acc" : "4xpostw90acc");
+    for (int it = full ? 0 : 1; it < 2; it++) fe_refine(fe, threads[it], acc / fabs(FE_AHC_CONVERGED), "postw90acc");
     printf("# postw90 (serial, one core, REFERENCE.txt): Fe ahc 25^3 41.2 s, 50^3 342.2 s; Si BoltzWann 40^3 21.1 s\n");
     qkt_model_free(fe);
     qkt_model_free(si);
