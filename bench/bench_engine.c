@@ -4,7 +4,11 @@
  * the whole 31-point Fig. 3 curve; the anomalous Hall conductivity of weyl4;
  * the chiral magnetic current of one node.  Prints RESULT lines for
  * bench/run.sh.  Uses every core (the engine's OpenMP threads).  Times are
- * wall times of the whole computation of each result. */
+ * wall times of the whole computation of each result.
+ * The targets of the speed issue are checked: each prints a row
+ * "target_..._met" (1 or 0) and a missed target makes the program exit
+ * with status 1, so that make bench reports it (times are not asserted in
+ * the test suite). */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -14,6 +18,18 @@
 #include "qkt.h"
 
 static const double PI = 3.14159265358979323846;
+
+static int missed = 0;
+
+/* one target: met when value <= limit (a time in s or a relative error; a
+ * failed run, NaN, misses it) */
+static void target(const char *name, const char *what, double value, double limit)
+{
+    int ok = value <= limit;
+    printf("RESULT %s target_%s_met %d 1\n", name, what, ok);
+    printf("# target %s %s: %.3g against %.3g, %s\n", name, what, value, limit, ok ? "met" : "MISSED");
+    if (!ok) missed++;
+}
 
 /* wall time of a whole qkt_response_compute (pocket search, pilot and main
  * passes), not only the integration that r.seconds covers */
@@ -72,6 +88,11 @@ int main(void)
         printf("RESULT %s kpoints %zu k\n", name, n);
         printf("RESULT %s est_rel_error %.2e 1\n", name, e / fabs(C));
         printf("RESULT %s true_rel_error %.2e 1\n", name, fabs(C - Cref) / fabs(Cref));
+        if (i == 1) {
+            /* one Fig. 3 point to 1e-3, checked against the 1e-5 run, under 2 s */
+            target(name, "2s", s, 2);
+            target(name, "error", fabs(C - Cref) / fabs(Cref), 1e-3);
+        }
     }
     /* the whole curve, k0 = 0 ... 0.3, 31 points at 1e-3 */
     double tot = 0, emax = 0;
@@ -85,6 +106,7 @@ int main(void)
     }
     printf("RESULT fig3_curve_31pts seconds %.3f s\nRESULT fig3_curve_31pts kpoints %zu k\n", tot, ntot);
     printf("RESULT fig3_curve_31pts max_est_rel_error %.2e 1\n", emax);
+    target("fig3_curve_31pts", "30s", tot, 30);
 
     /* anomalous Hall conductivity of weyl4, reltol 1e-3 */
     {
@@ -104,8 +126,13 @@ int main(void)
         double t0 = wall();
         if (qkt_response_compute(m, &p, &r) == QKT_OK) {
             double ref = -0.2 / (2 * PI * PI);
-            printf("RESULT ahe_weyl4_1e-3 seconds %.3f s\nRESULT ahe_weyl4_1e-3 kpoints %zu k\n", wall() - t0, r.neval);
+            double secs = wall() - t0;
+            printf("RESULT ahe_weyl4_1e-3 seconds %.3f s\nRESULT ahe_weyl4_1e-3 kpoints %zu k\n", secs, r.neval);
             printf("RESULT ahe_weyl4_1e-3 true_rel_error %.2e 1\n", fabs(r.sigma0.v[0][1] - ref) / fabs(ref));
+            target("ahe_weyl4_1e-3", "2s", secs, 2);
+            target("ahe_weyl4_1e-3", "error", fabs(r.sigma0.v[0][1] - ref) / fabs(ref), 1e-3);
+        } else {
+            target("ahe_weyl4_1e-3", "2s", NAN, 2);
         }
         qkt_response_free(&r);
         qkt_model_free(m);
@@ -124,9 +151,14 @@ int main(void)
         double t0 = wall();
         if (qkt_response_compute(m, &p, &r) == QKT_OK) {
             double ref = (2.0 / 3.0) * p.mu / (4 * PI * PI);
-            printf("RESULT cme_node_1e-3 seconds %.3f s\nRESULT cme_node_1e-3 kpoints %zu k\n", wall() - t0, r.neval);
-            printf("RESULT cme_node_1e-3 S_part_true_rel_error %.2e 1\n",
-                   fabs(r.cme_S_fs[2][2] + r.cme_S_sea[2][2] - ref) / ref);
+            double secs = wall() - t0;
+            printf("RESULT cme_node_1e-3 seconds %.3f s\nRESULT cme_node_1e-3 kpoints %zu k\n", secs, r.neval);
+            double rel = fabs(r.cme_S_fs[2][2] + r.cme_S_sea[2][2] - ref) / ref;
+            printf("RESULT cme_node_1e-3 S_part_true_rel_error %.2e 1\n", rel);
+            target("cme_node_1e-3", "1s", secs, 1);
+            target("cme_node_1e-3", "error", rel, 1e-3);
+        } else {
+            target("cme_node_1e-3", "1s", NAN, 1);
         }
         qkt_response_free(&r);
         qkt_model_free(m);
@@ -134,5 +166,6 @@ int main(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("RESULT bench_engine peak_rss %.1f MB\n", ru.ru_maxrss / 1024.0);
-    return 0;
+    if (missed) fprintf(stderr, "bench_engine: %d target(s) missed (lines '# target ... MISSED')\n", missed);
+    return missed ? 1 : 0;
 }
