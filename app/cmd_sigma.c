@@ -101,11 +101,11 @@ static int run(qkt_cli_t *cli)
         }
         qkt_out_pop(cli);
         qkt_out_tau_split1(cli, &r, B, qkt_sigma_unit(m, 0));
-        /* Eq. 54 subtracts K^od n_N at every order; qkt has the ladder vertex at
-         * B^0 only, and says so rather than leave it out silently */
+        /* Eq. 54 subtracts K^od n_N at every order; qkt has it at B^1, not
+         * yet the children of S_J(n_E) under D_B, and says so */
         if (r.vertex)
-            qkt_cli_warn(cli, "run.nimp_U0sq > 0: the vertex correction J(n_E) enters sigma^(0) only; sigma^(1) "
-                              "omits the extrinsic term -P^-1 K^od n_EB of Eq. 54 (not implemented)");
+            qkt_cli_warn(cli, "run.nimp_U0sq > 0: sigma^(1) includes the vertex -P^-1 K^od n_EB of Eq. 54 (paths "
+                              "...>SJ) but not D_B acting on the vertex part S_J(n_E) of rho_E (not implemented)");
     }
     qkt_out_pockets(cli, m, &r);
     qkt_out_numerics(cli, &r);

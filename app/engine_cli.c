@@ -296,7 +296,24 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_out_int(cli, "born_conserved_modes", r->born_null_modes);
         qkt_out_scalar(cli, "born_zero_mode_drive", r->born_null_drive, NULL, NULL);
     }
+    if (r->vertex_nseg > 0) {
+        /* the tables behind the vertex of the order-1 diagonal nodes */
+        double sg[2 * QKT_MAX_VSEG];
+        for (int q = 0; q < r->vertex_nseg; q++) {
+            sg[2 * q] = r->vertex_seg[q][0];
+            sg[2 * q + 1] = r->vertex_seg[q][1];
+        }
+        qkt_model_t *m = NULL;
+        if (qkt_cli_model(cli, &m)) m = NULL;
+        static const char *const lab[2] = {"emin", "emax"};
+        qkt_out_matrix(cli, "vertex_segments", r->vertex_nseg, 2, sg, lab, qkt_cli_unit(m, "energy"));
+        qkt_out_scalar(cli, "vertex_table_tail", r->vertex_tail, NULL, NULL);
+        qkt_out_scalar(cli, "vertex_dropped_share", r->vertex_dropped, NULL, NULL);
+    }
     qkt_out_pop(cli);
+    if (r->vertex_nseg > 0 && r->vertex_dropped > r->par.reltol)
+        qkt_cli_warn(cli, "the vertex of the order-1 diagonal nodes misses %.2g of their weight (bands outside the "
+                          "tabulated energy segments); raise numerics.ncell", r->vertex_dropped);
     if (r->par.rule == QKT_RULE_BORN && r->born_null_drive > fmax(1e-2, 10 * r->par.reltol))
         qkt_cli_warn(cli, "rule born: the drive has a component %.3g (relative) on a conserved mode of the "
                           "collision operator; n_E is not a steady state there (check the thermal window and "

@@ -288,6 +288,7 @@ enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1 };
 
 #define QKT_MAX_POCKETS 32
 #define QKT_MAX_PATHS 24
+#define QKT_MAX_VSEG 32
 
 /* A 3x3 tensor [mu][nu] with error estimates. */
 typedef struct {
@@ -334,6 +335,20 @@ typedef struct {
     double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
     double density;     /* carrier density: sum_k [f0 - theta(-eps)] (relative to filling below 0) */
     int vertex;         /* 1: the extrinsic part S_J = -P^-1 J(n_E) was computed */
+    /* order >= 1 with the vertex: the vertex of the order-1 diagonal nodes,
+     * -P^-1 K^od n_EB (Eq. 54), is computed on the velocity side from tables of
+     * G(e) and Qt(e) (docs/method.md, "Vertex correction at order B^1") over
+     * vertex_nseg energy segments (the thermal window first); vertex_tail is
+     * the largest interpolation-error bound of the tables relative to their
+     * largest entry; vertex_dropped the share of sum |n| |v| of the order-1
+     * diagonal nodes on bands outside every segment (their vertex is missing);
+     * sj_adjoint is sigma^(0)'s extrinsic part S_J computed again by the
+     * adjoint route (a check of the tables: it equals path0 extrinsic_SJ
+     * within the errors) */
+    int vertex_nseg;
+    double vertex_seg[QKT_MAX_VSEG][2];
+    double vertex_tail, vertex_dropped;
+    qkt_tensor_t sj_adjoint;
     /* rule born: the Born relaxation time at the Fermi level, 1/<1/tau_m(k)> with the
      * average over the thermal shell (weight -f0'), 1/tau_m(k) = 2 pi nimp_U0sq
      * <m|G(eps_m)|m> (Eq. 56, out-scattering part); and the checks of the zero

@@ -25,6 +25,8 @@ enum { T1_NL, T1_SNE, T1_XIE, T1_NA, T1_SS, T1_N };
  * field's equilibrium coherence S_B = P^-1 D_B(rho0); both relaxed by tau */
 enum { X1_SEA, X1_NBE, X1_N };
 enum { CH_N, CH_S, CH_XI, CH_NCHILD };
+/* order-1 diagonal nodes whose vertex -P^-1 J(n) is tallied (paths "...>SJ") */
+enum { J1_NL, J1_NA, J1_N };
 #define T2_N (T1_N * CH_NCHILD)
 
 /* diagonal nodes among order-1 nodes (parents of xi children) */
@@ -41,7 +43,8 @@ typedef struct {
     int valley;             /* pocket-mode children are needed (rule valley) */
     int vtab;               /* tabulation pass of the disorder kernel: 1 (G, Nt), 2 (rule born:
                                the shell operator M and drive A, see qkt_born_tab_*) */
-    int o_vtab;             /* pass 1: [4][2][nb*nb]: G and Nt_x,y,z, real and imaginary parts;
+    int o_vtab;             /* pass 1: [7][2][nb*nb]: G, Nt_x,y,z and Qt_x,y,z, real and imaginary
+                               parts, then the scale Qabs (1 value);
                                pass 2: [2][vtab_block]: M, then A_x,y,z and the scale Aref */
     int vtab_block;         /* pass 1: 2 nb^2, size of one tabulated matrix; pass 2: max(nM, 3 nh + 1) */
     int born;               /* n_E from the Born collision operator (rule born): tally the
@@ -50,6 +53,16 @@ typedef struct {
     int recip;              /* order 1 completed for Onsager reciprocity (run.expansion =
                                reciprocal): tally the X1_* nodes at o_x1 */
     int o_x1;               /* sigma contributions [X1_N][nu][al][mu] */
+    int vj;                 /* vertex on the velocity side (needs tp.vt with the adjoint tables):
+                               S_J of order 0 again at o_j0; at order 1 the vertex of the
+                               order-1 diagonal nodes, -P^-1 K^od n_EB (Eq. 54), at o_j1 */
+    int o_j1;               /* [2][J1_N][nu][al][mu]: sigma contributions, then their table-
+                               interpolation error bounds */
+    int o_uj1;              /* [2][pk][mu]: the same for the pocket modes u_p (rule valley) */
+    int o_j0;               /* [2][nu][mu]: S_J of order 0 again, by the adjoint route (a check),
+                               and its table-error bounds */
+    int o_jdrop;            /* sum |n| |v| of the J nodes on bands outside the adjoint tables, and on
+                               all bands [2] */
     /* offsets */
     int o_s0, o_s1, o_s2;   /* sigma contributions [path][nu][mu] etc. */
     int o_p1, o_p2;         /* pocket sums of n drivings [ord1 n-path][nu][al][pk] */
@@ -75,6 +88,10 @@ static inline int L_s0(const qkt_layout_t *L, int t, int inu, int mu)
 { return L->o_s0 + (t * L->nnu + inu) * 3 + mu; }
 static inline int L_x1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
 { return L->o_x1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
+static inline int L_j1(const qkt_layout_t *L, int j, int inu, int ia, int mu)
+{ return L->o_j1 + ((j * L->nnu + inu) * L->nal + ia) * 3 + mu; }
+static inline int L_j1err(const qkt_layout_t *L, int j, int inu, int ia, int mu)
+{ return L_j1(L, j, inu, ia, mu) + J1_N * L->nnu * L->nal * 3; }
 static inline int L_s1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
 { return L->o_s1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
 static inline int L_s2(const qkt_layout_t *L, int t, int inu, int ia, int ib, int mu)
@@ -108,8 +125,31 @@ typedef struct {
  * phi = v_nu^m with a unit relaxation time (rules rta, paper, valley), and the
  * Born solution phi = tau_m (v_nu^m + 2 pi nimp_U0sq <m|Nt_nu(eps_m)|m>) with
  * 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m> under rule born (Eq. 56).
- * Tabulated at Chebyshev nodes of the thermal window. */
+ * Tabulated at Chebyshev nodes of the thermal window.
+ *
+ * The vertex of any other diagonal node n (order B^1: n_EB, whose entries on
+ * band m carry f0' of the other bands' energies, so that its N(e) is not
+ * confined to the thermal window) is taken on the velocity side: with
+ *   Q_mu^m(k) = sum_{m' != m} R_mu^{m'm} |m'><m| + h.c.,  R^{m'm} = i v^{m'm}/(eps_m - eps_m'),
+ *   Qt_mu(e) = sum_m int Q_mu^m delta(e - eps_m),
+ * the current of S_J = -P^-1 J(n) is exactly
+ *   -Tr[v_mu S_J] = sum_k sum_m n^m vj_mu^m,
+ *   vj_mu^m = -pi nimp_U0sq (Tr[G(eps_m) Q_mu^m] - <m|Qt_mu(eps_m)|m>),
+ * which needs G and Qt at the energies of the bands that carry n: the thermal
+ * window, and extra energy segments found from the band energies on the
+ * Fermi-surface cells (response.c).  tail: an interpolation-error bound per
+ * segment (relative to the largest tabulated entry). */
 #define QKT_VT_NODES 12
+#define QKT_VT_MAXSEG QKT_MAX_VSEG
+struct qkt_vseg {
+    double emin, emax;
+    double x[QKT_VT_NODES];       /* nodes (energies) */
+    double complex *G;            /* [n][nb*nb] orbital */
+    double complex *Qt;           /* [n][3][nb*nb] orbital (NULL: not tabulated) */
+    double gmax, qmax;            /* largest |entry| of G over the nodes; of Qabs = sum_m int
+                                     |Q^m| delta (the scale of Qt, whose entries may cancel) */
+    double gtail, qtail;          /* interpolation-error bounds (absolute, per entry) */
+};
 struct qkt_vtable {
     int n, nb;
     int born;                     /* 1: Nt holds the Born solution (rule born) */
@@ -117,6 +157,9 @@ struct qkt_vtable {
     double x[QKT_VT_NODES];       /* nodes (energies) */
     double complex *G;            /* [n][nb*nb] orbital */
     double complex *Nt;           /* [n][3][nb*nb] orbital */
+    /* adjoint tables for vj: seg[0] is the thermal window (G shared with the above) */
+    int nseg;
+    struct qkt_vseg seg[QKT_VT_MAXSEG];
 };
 
 /* Rule born, tabulation pass 2.  Hermitian nb x nb matrices X are written in
@@ -209,6 +252,14 @@ typedef struct {
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T,
                                const qkt_intopts_t *o, qkt_pockets_t **out);
 void qkt_pockets_free(qkt_pockets_t *pk);
+/* Band-energy ranges on the Fermi-surface cells of the pocket map, each cut
+ * into 3^D sub-cubes: for every sub-cube and every band a coupled (v^{aj} !=
+ * 0 at a vertex) to another band j whose range over the sub-cube meets the window
+ * mu +- halfw, the range [lo, hi] of eps_a over the sub-cube's vertices,
+ * widened by a quarter of its width on each side (the margin of the pocket
+ * map).  *lohi: n pairs (malloc'ed).  Models with more than 64 bands: the
+ * first 64. */
+qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double halfw, double **lohi, size_t *n);
 
 /* Integrate every tallied quantity of layout L over the Brillouin zone (or the
  * continuum domain) with the measure d^Dk/(2 pi)^D.  val, err: L->fdim. */

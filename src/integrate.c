@@ -190,6 +190,138 @@ static void corner_k(const qkt_pockets_t *pk, int N, size_t ic, double u[3], dou
     qkt_domain_map(pk, u, k, &jac);
 }
 
+/* sub-cells per axis of a pocket-map cell in qkt_pockets_shell_bands */
+#define SHELL_SUB 3
+
+qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double halfw, double **lohi, size_t *n)
+{
+    *lohi = NULL;
+    *n = 0;
+    const qkt_model_t *m = pk->m;
+    int D = pk->dim, nb = m->nb, S = SHELL_SUB, nv = 1, nsub = 1;
+    for (int a = 0; a < D; a++) {
+        nv *= S + 1;
+        nsub *= S;
+    }
+    size_t ncells = 1;
+    for (int a = 0; a < D; a++) ncells *= (size_t)pk->ncell;
+    size_t nfs = 0;
+    for (size_t c = 0; c < ncells; c++) nfs += pk->fs[c] != 0;
+    size_t *fsc = malloc(sizeof(size_t) * (nfs ? nfs : 1));
+    double *out = malloc(sizeof(double) * 2 * (nfs ? nfs : 1) * nsub * nb);
+    if (!fsc || !out) {
+        free(fsc);
+        free(out);
+        return qkt_error(QKT_ENOMEM, "out of memory (energy segments)");
+    }
+    nfs = 0;
+    for (size_t c = 0; c < ncells; c++)
+        if (pk->fs[c]) fsc[nfs++] = c;
+    int bad = 0;
+#pragma omp parallel reduction(+ : bad)
+    {
+        qkt_bands_t *b = qkt_bands_alloc(nb);
+        double *e = malloc(sizeof(double) * nv * nb);
+        /* cp[v * nb * nb + a * nb + j]: bands a != j are coupled (v^{aj} != 0) at vertex v */
+        unsigned char *cp = malloc((size_t)nv * nb * nb + 2 * (size_t)nb);
+        unsigned char *win = cp ? cp + (size_t)nv * nb * nb : NULL, *rec = win ? win + nb : NULL;
+        if (!b || !e || !cp) bad++;
+#pragma omp for schedule(dynamic, 16)
+        for (size_t i = 0; i < nfs; i++) {
+            double *o = out + i * 2 * nsub * nb;
+            for (size_t q = 0; q < (size_t)nsub * nb; q++) {
+                o[2 * q] = INFINITY;
+                o[2 * q + 1] = -INFINITY;
+            }
+            if (!b || !e || !cp) continue;
+            int ci[3], ok = 1;
+            cell_coords(pk, fsc[i], ci);
+            for (int v = 0; v < nv && ok; v++) {
+                double u[3] = {0, 0, 0}, k[3], jac;
+                for (int a = 0, r = v; a < D; a++, r /= S + 1) {
+                    u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + (double)(r % (S + 1)) / S) / pk->ncell;
+                    if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
+                }
+                qkt_domain_map(pk, u, k, &jac);
+                qkt_status_t st;
+                qkt_bands_compute_dirs(b, m, k, 7, &st);
+                if (st) {
+                    ok = 0;
+                    break;
+                }
+                memcpy(e + (size_t)v * nb, b->eps, sizeof(double) * nb);
+                double vmax = 0;
+                for (int d = 0; d < 3; d++)
+                    for (int q = 0; q < nb * nb; q++) vmax = fmax(vmax, cabs(b->v[d][q]));
+                for (int a = 0; a < nb; a++)
+                    for (int j = 0; j < nb; j++) {
+                        double c = 0;
+                        for (int d = 0; d < 3; d++) c = fmax(c, cabs(b->v[d][a * nb + j]));
+                        cp[((size_t)v * nb + a) * nb + j] = a != j && c > 1e-10 * vmax;
+                    }
+            }
+            if (!ok) continue;
+            for (int sc = 0; sc < nsub; sc++) {
+                /* the sub-cube's vertices: its band ranges, with a quarter of
+                 * their width as margin (as the pocket map) */
+                double lo[64], hi[64];
+                int vtx[8], nvx = 1 << D;
+                for (int q = 0; q < nvx; q++) {
+                    int idx = 0, mult = 1;
+                    for (int a = 0, r = sc; a < D; a++, r /= S) {
+                        idx += ((r % S) + ((q >> a) & 1)) * mult;
+                        mult *= S + 1;
+                    }
+                    vtx[q] = idx;
+                }
+                double *os = o + (size_t)sc * 2 * nb;
+                for (int a = 0; a < nb && a < 64; a++) {
+                    lo[a] = INFINITY;
+                    hi[a] = -INFINITY;
+                    for (int q = 0; q < nvx; q++) {
+                        lo[a] = fmin(lo[a], e[(size_t)vtx[q] * nb + a]);
+                        hi[a] = fmax(hi[a], e[(size_t)vtx[q] * nb + a]);
+                    }
+                    double mg = 0.25 * (hi[a] - lo[a]);
+                    lo[a] -= mg;
+                    hi[a] += mg;
+                    win[a] = lo[a] <= mu + halfw && hi[a] >= mu - halfw;
+                }
+                /* the bands coupled to another band in the window, at some vertex
+                 * (a diagonal node on band a carries f0' of such bands only) */
+                for (int a = 0; a < nb && a < 64; a++) {
+                    rec[a] = 0;
+                    for (int j = 0; j < nb && !rec[a]; j++)
+                        for (int q = 0; q < nvx && win[j] && !rec[a]; q++)
+                            rec[a] = cp[((size_t)vtx[q] * nb + a) * nb + j];
+                    if (rec[a]) {
+                        os[2 * a] = lo[a];
+                        os[2 * a + 1] = hi[a];
+                    }
+                }
+            }
+        }
+        qkt_bands_free(b);
+        free(e);
+        free(cp);
+    }
+    free(fsc);
+    if (bad) {
+        free(out);
+        return qkt_error(QKT_ENOMEM, "out of memory (energy segments)");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nfs * nsub * nb; i++)
+        if (out[2 * i] <= out[2 * i + 1]) {
+            out[2 * k] = out[2 * i];
+            out[2 * k + 1] = out[2 * i + 1];
+            k++;
+        }
+    *lohi = out;
+    *n = k;
+    return QKT_OK;
+}
+
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const qkt_intopts_t *o,
                                qkt_pockets_t **out)
 {

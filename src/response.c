@@ -220,6 +220,8 @@ static const char *p0names[T0_N] = {"drude_nE", "intrinsic_SE", "extrinsic_SJ"};
 static const char *p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anomaly_SE>nEB", "SE>SEB"};
 /* the reciprocal completion's diagonal nodes (X1_*), relaxed by tau_intra */
 static const char *x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE"};
+/* the vertex -P^-1 J(n) of the order-1 diagonal nodes (Eq. 54) */
+static const char *j1names[J1_N] = {"lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ"};
 static const char *p2names[T2_N] = {
     "lorentz_nE>nEB>nEB2", "nE>nEB>SEB2",      "nE>nEB>xiEB2",
     "nE>SEB>nEB2",         "nE>SEB>SEB2",      "(none)",
@@ -230,10 +232,11 @@ static const char *p2names[T2_N] = {
 /* One integration of a tabulation pass at energy e (temperature Ts): kind 1
  * tabulates G and Nt (vertex correction), kind 2 the Born shell operator
  * (born_G: G at e).  The extra tallies (extra values, blocks of blk) follow
- * the plain layout.  *val: the integrals (malloc'ed, L->fdim values). */
+ * the plain layout.  *val: the integrals (malloc'ed, L->fdim values); *errp (if
+ * errp is not NULL): their error estimates (malloc'ed). */
 static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0, double e,
                                double Ts, int kind, int blk, int extra, const double complex *born_G,
-                               qkt_layout_t *L, double **val)
+                               qkt_layout_t *L, double **val, double **errp)
 {
     qkt_intopts_t io = *io0;
     io.window = p->window;
@@ -262,8 +265,12 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     qkt_intstats_t stats;
     if (!*val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (energy tables)");
     else st = qkt_integrate(m, L, &tp, pk, &io, *val, err, &stats);
-    free(err);
     qkt_pockets_free(pk);
+    if (st || !errp) {
+        free(err);
+        err = NULL;
+    }
+    if (errp) *errp = err;
     if (st) {
         free(*val);
         *val = NULL;
@@ -271,39 +278,226 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     return st;
 }
 
-/* Tabulate G(e) and Nt_nu(e) of the disorder kernel at Chebyshev nodes of the
- * thermal window: at each node energy e_j an integration with delta(e_j - eps)
- * smeared by -f0' at temperature T/4 (smooth functions of e: the smearing
- * changes them by O((T/4)^2) relative to their curvature). */
+/* Error bound of a table of n values per entry (nent entries, stride apart
+ * from node to node) at the Chebyshev points of the first kind on an
+ * interval of half-width h, per entry the largest of:
+ *   |c_{n-1}| + |c_{n-2}|  (interpolation, when the coefficients decay),
+ * plus (pi^2/6) Ts^2 max|g''| with |g''| <= sum_k |c_k| k^2 (k^2 - 1)/(3 h^2)
+ * (the smearing of delta(e - eps) by -f0' at Ts shifts a tabulated g(e) by
+ * (pi^2/6) Ts^2 g''(e) to leading order).  *fbig: the largest |entry|. */
+static double cheb_tail(const double complex *M, size_t stride, int nent, int n, double h, double Ts, double *fbig)
+{
+    double tail = 0, big = 0;
+    for (int i = 0; i < nent; i++) {
+        double t = 0, d2 = 0;
+        for (int k = 0; k < n; k++) {
+            double complex ck = 0;
+            for (int j = 0; j < n; j++) ck += M[(size_t)j * stride + i] * cos(k * (2 * j + 1) * M_PI / (2 * n));
+            double a = cabs(ck) * (k ? 2.0 : 1.0) / n;
+            if (k >= n - 2) t += a;
+            d2 += a * k * k * (k * k - 1) / 3.0;
+        }
+        t += M_PI * M_PI / 6 * Ts * Ts * d2 / (h * h);
+        for (int j = 0; j < n; j++) big = fmax(big, cabs(M[(size_t)j * stride + i]));
+        tail = fmax(tail, t);
+    }
+    *fbig = big;
+    return tail;
+}
+
+/* Tabulate G(e), Nt_nu(e) (want_nt) and Qt_mu(e) (want_qt, engine.h) of the
+ * disorder kernel at the Chebyshev nodes of [emin, emax]: at each node
+ * energy e_j an integration with delta(e_j - eps) smeared by -f0' at
+ * temperature T/4 (smooth functions of e: the smearing changes them by
+ * O((T/4)^2) relative to their curvature).  Nt may be NULL. */
+static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0, int n,
+                                  struct qkt_vseg *sg, double complex *Nt, int want_qt)
+{
+    int nb = m->nb, nb2 = nb * nb;
+    sg->G = calloc((size_t)n * nb2, sizeof(double complex));
+    if (want_qt) sg->Qt = calloc((size_t)n * 3 * nb2, sizeof(double complex));
+    if (!sg->G || (want_qt && !sg->Qt)) return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
+    double c = 0.5 * (sg->emin + sg->emax), h = 0.5 * (sg->emax - sg->emin);
+    double Ts = p->T / 4, qabs = 0, gerr = 0, qerr = 0;
+    qkt_status_t st = QKT_OK;
+    for (int j = 0; j < n && !st; j++) {
+        sg->x[j] = c + h * cos((2 * j + 1) * M_PI / (2 * n));
+        qkt_layout_t L;
+        double *val = NULL, *err = NULL;
+        st = table_pass(m, p, io0, sg->x[j], Ts, 1, 2 * nb2, 7 * 2 * nb2 + 1, NULL, &L, &val, &err);
+        if (!st) {
+            qabs = fmax(qabs, fabs(val[L.o_vtab + 7 * 2 * nb2]));
+            /* the integration errors of the entries (real and imaginary parts) */
+            for (int i = 0; i < 2 * nb2; i++) {
+                gerr = fmax(gerr, err[L.o_vtab + i]);
+                for (int q = 4; q < 7; q++) qerr = fmax(qerr, err[L.o_vtab + q * 2 * nb2 + i]);
+            }
+        }
+        free(err);
+        if (!st)
+            for (int q = 0; q < 7; q++)
+                for (int i = 0; i < nb2; i++) {
+                    double complex z = val[L.o_vtab + q * 2 * nb2 + i] + I * val[L.o_vtab + q * 2 * nb2 + nb2 + i];
+                    if (q == 0) sg->G[(size_t)j * nb2 + i] = z;
+                    else if (q < 4 && Nt) Nt[((size_t)j * 3 + q - 1) * nb2 + i] = z;
+                    else if (q >= 4 && want_qt) sg->Qt[((size_t)j * 3 + q - 4) * nb2 + i] = z;
+                }
+        free(val);
+    }
+    if (st) return st;
+    /* interpolation, smearing and the tabulation integrals' own errors */
+    sg->gtail = cheb_tail(sg->G, nb2, nb2, n, h, Ts, &sg->gmax) + M_SQRT2 * gerr;
+    if (want_qt) {
+        double qbig;
+        sg->qtail = cheb_tail(sg->Qt, 3 * (size_t)nb2, 3 * nb2, n, h, Ts, &qbig) + M_SQRT2 * qerr;
+        sg->qmax = fmax(qbig, qabs);
+    }
+    return QKT_OK;
+}
+
+/* the thermal window's table: G, Nt (and Qt for the adjoint vertex) */
 static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
-                                 struct qkt_vtable *vt)
+                                 int want_qt, struct qkt_vtable *vt)
 {
     int nb = m->nb, nb2 = nb * nb, n = QKT_VT_NODES;
     vt->n = n;
     vt->nb = nb;
     vt->emin = p->mu - p->window * p->T;
     vt->emax = p->mu + p->window * p->T;
-    vt->G = calloc((size_t)n * nb2, sizeof(double complex));
     vt->Nt = calloc((size_t)n * 3 * nb2, sizeof(double complex));
-    if (!vt->G || !vt->Nt) return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
-    double c = 0.5 * (vt->emin + vt->emax), h = 0.5 * (vt->emax - vt->emin);
-    double Ts = p->T / 4;
-    qkt_status_t st = QKT_OK;
-    for (int j = 0; j < n && !st; j++) {
-        vt->x[j] = c + h * cos((2 * j + 1) * M_PI / (2 * n));
-        qkt_layout_t L;
-        double *val = NULL;
-        st = table_pass(m, p, io0, vt->x[j], Ts, 1, 2 * nb2, 4 * 2 * nb2, NULL, &L, &val);
-        if (!st)
-            for (int q = 0; q < 4; q++)
-                for (int i = 0; i < nb2; i++) {
-                    double complex z = val[L.o_vtab + q * 2 * nb2 + i] + I * val[L.o_vtab + q * 2 * nb2 + nb2 + i];
-                    if (q == 0) vt->G[(size_t)j * nb2 + i] = z;
-                    else vt->Nt[((size_t)j * 3 + q - 1) * nb2 + i] = z;
+    if (!vt->Nt) return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
+    struct qkt_vseg *sg = &vt->seg[0];
+    vt->nseg = 1;
+    sg->emin = vt->emin;
+    sg->emax = vt->emax;
+    qkt_status_t st = table_segment(m, p, io0, n, sg, vt->Nt, want_qt);
+    vt->G = sg->G; /* owned by seg[0] */
+    memcpy(vt->x, sg->x, sizeof vt->x);
+    return st;
+}
+
+/* halvings of an adjoint-table segment at most */
+#define VSEG_DEPTH 2
+
+static int cmp_lo(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The energy segments of the adjoint tables beyond the thermal window: the
+ * band energies, on the Fermi-surface cells, of the bands coupled to a band in
+ * the window (qkt_pockets_shell_bands), merged where they lie within half a
+ * window width (hw = window T) of each other, widened by hw/4, minus the
+ * window itself (segment 0).  At most QKT_VT_MAXSEG/4 are kept (the closest
+ * are merged); each is then tabulated and halved while its interpolation-
+ * error bound exceeds reltol (VSEG_DEPTH times at most, within
+ * QKT_VT_MAXSEG segments in all). */
+static qkt_status_t vertex_segments(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
+                                    const qkt_pockets_t *pk, struct qkt_vtable *vt)
+{
+    double *iv = NULL;
+    size_t niv = 0;
+    double hw = p->window * p->T;
+    qkt_status_t st = qkt_pockets_shell_bands(pk, p->mu, hw, &iv, &niv);
+    if (st) return st;
+    qsort(iv, niv, 2 * sizeof(double), cmp_lo);
+    /* merged intervals minus [emin, emax] of segment 0 */
+    double (*seg)[2] = malloc(sizeof *seg * (2 * niv + 2));
+    if (!seg) {
+        free(iv);
+        return qkt_error(QKT_ENOMEM, "out of memory (energy segments)");
+    }
+    int ns = 0;
+    double lo = 0, hi = 0;
+    int open = 0;
+    for (size_t i = 0; i <= niv; i++) {
+        if (i < niv && open && iv[2 * i] <= hi + 0.5 * hw) {
+            hi = fmax(hi, iv[2 * i + 1]);
+            continue;
+        }
+        if (open) {
+            /* close [lo, hi] widened, cut by the window */
+            double a = lo - 0.25 * hw, bnd = hi + 0.25 * hw;
+            double pieces[2][2] = {{a, fmin(bnd, vt->emin)}, {fmax(a, vt->emax), bnd}};
+            for (int q = 0; q < 2; q++)
+                if (pieces[q][1] > pieces[q][0]) {
+                    seg[ns][0] = pieces[q][0];
+                    seg[ns][1] = pieces[q][1];
+                    ns++;
                 }
-        free(val);
+        }
+        if (i < niv) {
+            lo = iv[2 * i];
+            hi = iv[2 * i + 1];
+            open = 1;
+        }
+    }
+    free(iv);
+    /* keep at most QKT_VT_MAXSEG / 4, merging across the smallest gaps (a
+     * merged segment never spans the window: the pieces below and above it
+     * are merged among themselves); the rest of the budget is for splitting */
+    while (ns > QKT_VT_MAXSEG / 4) {
+        int best = -1;
+        for (int r = 0; r + 1 < ns; r++) {
+            if (seg[r][1] <= vt->emin && seg[r + 1][0] >= vt->emax) continue;
+            if (best < 0 || seg[r + 1][0] - seg[r][1] < seg[best + 1][0] - seg[best][1]) best = r;
+        }
+        if (best < 0) break;
+        seg[best][1] = seg[best + 1][1];
+        memmove(seg[best + 1], seg[best + 2], sizeof seg[0] * (ns - best - 2));
+        ns--;
+    }
+    /* tabulate; a segment whose interpolation-error bound exceeds reltol of
+     * its largest entry is halved (breadth first, at most VSEG_DEPTH times)
+     * while the budget of segments lasts */
+    int depth[QKT_VT_MAXSEG];
+    for (int r = 0; r < ns && vt->nseg < QKT_VT_MAXSEG; r++) {
+        vt->seg[vt->nseg].emin = seg[r][0];
+        vt->seg[vt->nseg].emax = seg[r][1];
+        depth[vt->nseg++] = 0;
+    }
+    free(seg);
+    for (int q = 1; q < vt->nseg && !st; q++) {
+        struct qkt_vseg *sg = &vt->seg[q];
+        st = table_segment(m, p, io0, vt->n, sg, NULL, 1);
+        if (st) break;
+        if (getenv("QKT_DEBUG_VSEG"))
+            fprintf(stderr, "vseg [%g, %g] depth %d: G tail %.3g of %.3g, Qt tail %.3g of %.3g\n", sg->emin, sg->emax,
+                    depth[q], sg->gtail, sg->gmax, sg->qtail, sg->qmax);
+        int bad = sg->gtail > p->reltol * sg->gmax || sg->qtail > p->reltol * sg->qmax;
+        if (!bad || depth[q] >= VSEG_DEPTH || vt->nseg >= QKT_VT_MAXSEG) continue;
+        double lo = sg->emin, mid = 0.5 * (sg->emin + sg->emax), hi = sg->emax;
+        free(sg->G);
+        free(sg->Qt);
+        memset(sg, 0, sizeof *sg);
+        /* drop it; its halves go to the end of the list */
+        int d = depth[q] + 1;
+        memmove(&vt->seg[q], &vt->seg[q + 1], sizeof vt->seg[0] * (vt->nseg - q - 1));
+        memmove(&depth[q], &depth[q + 1], sizeof depth[0] * (vt->nseg - q - 1));
+        vt->nseg--;
+        memset(&vt->seg[vt->nseg], 0, sizeof vt->seg[0]);
+        vt->seg[vt->nseg].emin = lo;
+        vt->seg[vt->nseg].emax = mid;
+        depth[vt->nseg++] = d;
+        memset(&vt->seg[vt->nseg], 0, sizeof vt->seg[0]);
+        vt->seg[vt->nseg].emin = mid;
+        vt->seg[vt->nseg].emax = hi;
+        depth[vt->nseg++] = d;
+        q--; /* the segment now at q is not tabulated yet */
     }
     return st;
+}
+
+static void vtable_free(struct qkt_vtable *vt)
+{
+    for (int s = 0; s < vt->nseg; s++) {
+        free(vt->seg[s].G);
+        free(vt->seg[s].Qt);
+    }
+    if (vt->nseg == 0) free(vt->G);
+    free(vt->Nt);
+    memset(vt, 0, sizeof *vt);
 }
 
 /* drop eigenvalues of the shell operator below this fraction of the largest:
@@ -341,7 +535,7 @@ static qkt_status_t born_table(const qkt_model_t *m, const qkt_params_t *p, cons
     for (int j = 0; j < n && !st; j++) {
         qkt_layout_t L;
         double *val = NULL;
-        st = table_pass(m, p, io0, vt->x[j], Ts, 2, blk, 2 * blk, vt->G + (size_t)j * nb2, &L, &val);
+        st = table_pass(m, p, io0, vt->x[j], Ts, 2, blk, 2 * blk, vt->G + (size_t)j * nb2, &L, &val, NULL);
         if (!st) {
             const double *oM = val + L.o_vtab, *oA = oM + blk;
             for (int a = 0; a < nh; a++)
@@ -479,6 +673,22 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         L.o_born = L.fdim;
         L.fdim += 1;
     }
+    if (p->nimp_U0sq > 0 && !p->bonly) {
+        /* the vertex on the velocity side: S_J of order 0 again (with the error
+         * bound of its tables) and, at order >= 1, the vertex -P^-1 K^od n of
+         * the order-1 diagonal nodes (Eq. 54) */
+        L.vj = 1;
+        L.o_j0 = L.fdim;
+        L.fdim += 2 * L.nnu * 3;
+        L.o_jdrop = L.fdim;
+        L.fdim += 2;
+        if (L.order == 1) { /* (order 2 has no vertex of its diagonal nodes yet) */
+            L.o_j1 = L.fdim;
+            L.fdim += 2 * J1_N * L.nnu * L.nal * 3;
+            L.o_uj1 = L.fdim;
+            L.fdim += 2 * L_P(&L) * 3;
+        }
+    }
     qkt_tree_par_t tp;
     tp.mu = p->mu;
     tp.T = p->T;
@@ -490,7 +700,8 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
     r->fd_step = tp.h;
     if (p->nimp_U0sq > 0 && !p->bonly) {
-        st = vertex_table(m, p, &io, &vt);
+        st = vertex_table(m, p, &io, L.vj, &vt);
+        if (!st && L.order == 1) st = vertex_segments(m, p, &io, pk, &vt);
         if (st) goto done;
         if (born) {
             st = born_table(m, p, &io, &vt, r);
@@ -556,6 +767,20 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         r->tau_born_err = r->tau_born * (err[L.o_dos] / fabs(val[L.o_dos]) + err[L.o_born] / val[L.o_born]);
     }
 
+    if (L.vj) {
+        /* (sj_adjoint is assembled with the relaxation time of n_E) */
+        r->vertex_nseg = vt.nseg;
+        r->vertex_tail = 0;
+        for (int q = 0; q < vt.nseg; q++) {
+            const struct qkt_vseg *sg = &vt.seg[q];
+            r->vertex_seg[q][0] = sg->emin;
+            r->vertex_seg[q][1] = sg->emax;
+            if (sg->gmax > 0) r->vertex_tail = fmax(r->vertex_tail, sg->gtail / sg->gmax);
+            if (sg->qmax > 0) r->vertex_tail = fmax(r->vertex_tail, sg->qtail / sg->qmax);
+        }
+        r->vertex_dropped = val[L.o_jdrop + 1] > 0 ? val[L.o_jdrop] / val[L.o_jdrop + 1] : 0;
+    }
+
     r->raw = malloc(sizeof *r->raw);
     if (!r->raw) {
         st = qkt_error(QKT_ENOMEM, "out of memory");
@@ -598,8 +823,7 @@ done:
     qkt_pockets_free(pk);
     free(val);
     free(err);
-    free(vt.G);
-    free(vt.Nt);
+    vtable_free(&vt);
     return st;
 }
 
@@ -758,8 +982,21 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
             pol_t fn = r->raw->born ? one : ti;
             acc(&A, &r->path0[T0_NE], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i0], err[i0]);
             acc(&A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, nu[in], one, val[i1], err[i1]);
-            acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i2], err[i2]);
+            /* + the tables' error bound (interpolation and smearing), from the
+             * adjoint route (L.vj) */
+            double e2 = err[i2] + (L.vj ? fabs(val[L.o_j0 + (nnu + in) * 3 + mu]) : 0);
+            acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i2], e2);
         }
+    if (L.vj) {
+        /* relaxed as n_E (rule born: n_E holds its relaxation already) */
+        double f = r->raw->born ? 1 : p->tau_intra;
+        memset(&r->sj_adjoint, 0, sizeof r->sj_adjoint);
+        for (int in = 0; in < nnu; in++)
+            for (int mu = 0; mu < 3; mu++) {
+                r->sj_adjoint.v[mu][nu[in]] = f * val[L.o_j0 + in * 3 + mu];
+                r->sj_adjoint.e[mu][nu[in]] = f * (err[L.o_j0 + in * 3 + mu] + fabs(val[L.o_j0 + (nnu + in) * 3 + mu]));
+            }
+    }
     if (p->order < 1) return QKT_OK;
 
     /* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
@@ -822,6 +1059,34 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                         acc(&A, &r->path1[T1_N + t][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, nu[in], ti, val[i],
                             err[i]);
                     }
+    }
+    if (L.vj && L.order == 1) {
+        /* J(n) relaxes as its node n: J paths take the node's polynomial (and,
+         * under rule valley, the pocket-mode parts' J(u_p) with tau_inter) */
+        int j0 = T1_N + (L.recip ? X1_N : 0);
+        for (int j = 0; j < J1_N; j++) r->path1_name[j0 + j] = j1names[j];
+        r->npath1 = j0 + J1_N;
+        for (int in = 0; in < nnu; in++)
+            for (int ia = 0; ia < nal; ia++) {
+                int a = al[ia], n_ = nu[in];
+                pol_t fj[J1_N] = {pol_mul(ti, ti), p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? tx : ti};
+                for (int j = 0; j < J1_N; j++)
+                    for (int mu = 0; mu < 3; mu++) {
+                        int i = L_j1(&L, j, in, ia, mu);
+                        acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_, fj[j], val[i],
+                            err[i] + fabs(val[L_j1err(&L, j, in, ia, mu)]));
+                        if (!valley) continue;
+                        int t = j == J1_NL ? T1_NL : T1_NA;
+                        pol_t base = t == T1_NL ? ti : one;
+                        for (int q = 0; q < pk->n; q++) {
+                            double alpha = val[L.o_p1 + L_q1(&L, t, in, ia) + q] / NORM(q);
+                            double u = val[L.o_uj1 + q * 3 + mu];
+                            double ue = err[L.o_uj1 + q * 3 + mu] + fabs(val[L.o_uj1 + (pk->n + q) * 3 + mu]);
+                            acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_,
+                                pol_mul(base, txmti), alpha * u, fabs(alpha) * ue);
+                        }
+                    }
+            }
     }
     if (p->order < 2) return QKT_OK;
 

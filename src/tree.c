@@ -135,6 +135,10 @@ struct qkt_tree_ws {
     double complex *vG, *vN;
     int *vok;
     double *phi, *nm, *hp; /* per band: phi_nu^m, n^m = f0' phi, coordinates (born pass 2) */
+    /* adjoint vertex weights at the centre (L->vj): vj[mu][m], their error bounds
+     * vje[mu][m], and vjok[m] = 1 if eps_m lies in a tabulated segment */
+    double *vj, *vje;
+    int *vjok;
     /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
      * (sum_j A_j = 0), and so does everything linear in them; the j = 1
      * matrices are then the j = 0 ones negated (the same digits as computing
@@ -221,6 +225,9 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->phi = xcalloc(nb, sizeof(double), &bad);
     w->nm = xcalloc(nb, sizeof(double), &bad);
     w->hp = xcalloc(nb2, sizeof(double), &bad);
+    w->vj = xcalloc((size_t)3 * nb, sizeof(double), &bad);
+    w->vje = xcalloc((size_t)3 * nb, sizeof(double), &bad);
+    w->vjok = xcalloc(nb, sizeof(int), &bad);
     w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
     if (bad) goto fail;
@@ -274,6 +281,9 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->phi);
     free(w->nm);
     free(w->hp);
+    free(w->vj);
+    free(w->vje);
+    free(w->vjok);
     free(w->SSe);
     free(w->xd);
     free(w);
@@ -812,28 +822,35 @@ static void tally_pockets(const qkt_tree_ws_t *w, const slot0_t *s, const double
 }
 
 /* ------------------------------------------------------------------ vertex correction */
-/* barycentric Chebyshev interpolation of the tabulated orbital matrices at e;
- * q = 0: G, q = 1 + nu: Nt_nu.  Writes nb*nb values into out. */
-static void vt_interp(const struct qkt_vtable *vt, int q, double e, double complex *out)
+/* barycentric interpolation at e of n matrices (nb2 entries each, stride
+ * apart) tabulated at the Chebyshev points of the first kind x[n] */
+static void cheb_interp(const double *x, int n, const double complex *M0, size_t stride, int nb2, double e,
+                        double complex *out)
 {
-    int nb2 = vt->nb * vt->nb, n = vt->n;
     memset(out, 0, sizeof(double complex) * nb2);
     double wsum = 0, wj[QKT_VT_NODES];
     for (int j = 0; j < n; j++) {
-        double d = e - vt->x[j];
+        double d = e - x[j];
         if (d == 0) {
-            const double complex *M = q == 0 ? vt->G + (size_t)j * nb2 : vt->Nt + ((size_t)j * 3 + q - 1) * nb2;
-            memcpy(out, M, sizeof(double complex) * nb2);
+            memcpy(out, M0 + (size_t)j * stride, sizeof(double complex) * nb2);
             return;
         }
-        /* weights of the Chebyshev points of the first kind */
         wj[j] = (j % 2 ? -1 : 1) * sin((2 * j + 1) * M_PI / (2 * n)) / d;
         wsum += wj[j];
     }
     for (int j = 0; j < n; j++) {
-        const double complex *M = q == 0 ? vt->G + (size_t)j * nb2 : vt->Nt + ((size_t)j * 3 + q - 1) * nb2;
+        const double complex *M = M0 + (size_t)j * stride;
         for (int i = 0; i < nb2; i++) out[i] += wj[j] / wsum * M[i];
     }
+}
+
+/* the tabulated orbital matrices at e; q = 0: G, q = 1 + nu: Nt_nu.  Writes
+ * nb*nb values into out. */
+static void vt_interp(const struct qkt_vtable *vt, int q, double e, double complex *out)
+{
+    int nb2 = vt->nb * vt->nb;
+    if (q == 0) cheb_interp(vt->x, vt->n, vt->G, nb2, nb2, e, out);
+    else cheb_interp(vt->x, vt->n, vt->Nt + (size_t)(q - 1) * nb2, 3 * (size_t)nb2, nb2, e, out);
 }
 
 /* the kernel at the band energies of the centre, in the eigenbasis at k:
@@ -912,6 +929,79 @@ static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *
     /* S = -P^-1 J: S^{mn} = i J^{mn}/(e_m - e_n) */
     pinv(b, out);
     for (int i = 0; i < nb2; i++) out[i] = -out[i];
+}
+
+/* Adjoint vertex weights (engine.h, struct qkt_vtable): for every band m of
+ * the centre whose energy lies in a tabulated segment,
+ *   vj_mu^m = -pi nimp_U0sq (Tr[G(eps_m) Q_mu^m] - <m|Qt_mu(eps_m)|m>),
+ *   Q_mu^m = sum_{m'} c_m' |m'><m| + h.c.,  c_m' = i v_mu^{m'm}/(eps_m - eps_m')
+ * (c = 0 where P^-1 is zero: m' = m, degenerate pairs, other blocks), so that
+ * the current of S_J = -P^-1 J(n) of a diagonal node n is sum_m n^m vj^m; and
+ * vje_mu^m bounds the error of vj from the tables' interpolation. */
+static void vertex_vj(qkt_tree_ws_t *w, const slot0_t *c)
+{
+    const qkt_bands_t *b = c->b;
+    const struct qkt_vtable *vt = w->p.vt;
+    int nb = w->nb, nb2 = w->nb2;
+    double W = M_PI * w->p.nimp_U0sq;
+    for (int m = 0; m < nb; m++) {
+        double e = b->eps[m];
+        const struct qkt_vseg *sg = NULL;
+        for (int s = 0; s < vt->nseg && !sg; s++)
+            if (e >= vt->seg[s].emin && e <= vt->seg[s].emax) sg = &vt->seg[s];
+        w->vjok[m] = sg != NULL;
+        for (int mu = 0; mu < 3; mu++) w->vj[mu * nb + m] = w->vje[mu * nb + m] = 0;
+        if (!sg) continue;
+        /* g[m'] = <m|G(e)|m'> */
+        double complex *Gi = w->C1, *g = w->C2;
+        cheb_interp(sg->x, vt->n, sg->G, nb2, nb2, e, Gi);
+        for (int n = 0; n < nb; n++) {
+            double complex z = 0;
+            for (int i = 0; i < nb; i++)
+                for (int j = 0; j < nb; j++) z += conj(b->U[i * nb + m]) * Gi[i * nb + j] * b->U[j * nb + n];
+            g[n] = z;
+        }
+        for (int mu = 0; mu < 3; mu++) {
+            double tg = 0, c2 = 0;
+            for (int n = 0; n < nb; n++) {
+                double de = e - b->eps[n];
+                if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
+                double complex cn = I * b->v[mu][n * nb + m] / de;
+                tg += 2 * creal(cn * g[n]);
+                c2 += creal(cn * conj(cn));
+            }
+            cheb_interp(sg->x, vt->n, sg->Qt + (size_t)mu * nb2, 3 * (size_t)nb2, nb2, e, Gi);
+            double complex qa = 0;
+            for (int i = 0; i < nb; i++)
+                for (int j = 0; j < nb; j++) qa += conj(b->U[i * nb + m]) * Gi[i * nb + j] * b->U[j * nb + m];
+            w->vj[mu * nb + m] = -W * (tg - creal(qa));
+            w->vje[mu * nb + m] = W * nb * (sg->gtail * sqrt(2 * c2) + sg->qtail);
+        }
+    }
+}
+
+/* the J path of a diagonal node d (eigenbasis diagonal at the centre):
+ * sum_m d^m vj^m into out[mu], its error bound into oe[mu], and the weight
+ * sum_m |d^m| |v^m| of the bands outside the tables into drop[0], of all
+ * bands into drop[1] */
+static void tally_vj(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *d, double *out, double *oe,
+                     double *drop)
+{
+    int nb = w->nb;
+    for (int m = 0; m < nb; m++) {
+        if (d[m] == 0) continue;
+        double v2 = 0;
+        for (int mu = 0; mu < 3; mu++) v2 += creal(b->v[mu][m * nb + m]) * creal(b->v[mu][m * nb + m]);
+        drop[1] += fabs(d[m]) * sqrt(v2);
+        if (!w->vjok[m]) {
+            drop[0] += fabs(d[m]) * sqrt(v2);
+            continue;
+        }
+        for (int mu = 0; mu < 3; mu++) {
+            out[mu] += d[m] * w->vj[mu * nb + m];
+            oe[mu] += fabs(d[m]) * w->vje[mu * nb + m];
+        }
+    }
 }
 
 /* coordinates of the projector on band m in the Hermitian basis of engine.h */
@@ -1025,6 +1115,28 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
                         o[nb2 + i * nb + j] += f * cimag(pij);
                     }
             }
+            /* Q_mu^m (vertex_vj) in the orbital basis: Q = |y><m| + |m><y|
+             * with y = sum_m' c_m' |m'> */
+            for (int mu = 0; mu < 3; mu++) {
+                double complex *y = w->C1;
+                for (int i = 0; i < nb; i++) y[i] = 0;
+                for (int n = 0; n < nb; n++) {
+                    double de = b->eps[m] - b->eps[n];
+                    if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
+                    double complex cn = I * b->v[mu][n * nb + m] / de;
+                    for (int i = 0; i < nb; i++) y[i] += cn * b->U[i * nb + n];
+                }
+                double *o = out + L->o_vtab + (4 + mu) * 2 * nb2, y2 = 0;
+                for (int i = 0; i < nb; i++)
+                    for (int j = 0; j < nb; j++) {
+                        double complex qij = y[i] * conj(b->U[j * nb + m]) + b->U[i * nb + m] * conj(y[j]);
+                        o[i * nb + j] += wgt * creal(qij);
+                        o[nb2 + i * nb + j] += wgt * cimag(qij);
+                    }
+                for (int i = 0; i < nb; i++) y2 += creal(y[i] * conj(y[i]));
+                /* the scale Qabs: |Q|_F = sqrt(2) |y| */
+                out[L->o_vtab + 7 * 2 * nb2] += wgt * sqrt(2 * y2);
+            }
         }
         return QKT_OK;
     }
@@ -1057,6 +1169,7 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
 
     /* ---- order 0 */
     if (w->p.vt) vertex_prep(w, c);
+    if (L->vj) vertex_vj(w, c);
     if (L->born)
         for (int m = 0; m < nb; m++) out[L->o_born] += -c->fp[m] * born_rate(w, m);
     for (int in = 0; in < L->nnu; in++) {
@@ -1091,6 +1204,11 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
         if (w->p.vt) {
             vertex_sj(w, c, in, w->nm, w->Y);
             tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SJ, in, 0));
+        }
+        if (L->vj) {
+            /* the same S_J by the adjoint route (a check of the tables) */
+            double dr[2] = {0, 0};
+            tally_vj(w, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + (L->nnu + in) * 3, dr);
         }
     }
     *done = L->order < 1;
@@ -1209,6 +1327,11 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
                     int base = L_q1(L, t, in, ia);
                     tally_pockets(w, c, w->dg, wt, out + L->o_p1 + base, out + L->o_a1 + base);
+                    if (L->vj && L->order == 1) {
+                        int j = t == T1_NL ? J1_NL : J1_NA;
+                        tally_vj(w, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0),
+                                 out + L->o_jdrop);
+                    }
                 }
             }
             /* Fermi-sea remainder of the anomaly driving term (diagnostic),
@@ -1246,10 +1369,12 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     if (L->recip)
         for (int in = 0; in < L->nnu; in++)
             for (int ia = 0; ia < L->nal; ia++) recip_nbe(w, c, in, ia, out);
-    /* pocket modes u_p at order 1: their own sigma */
+    /* pocket modes u_p at order 1: their own sigma (and that of their vertex) */
     for (int p = 0; p < L->npk; p++) {
         for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
         tally_diag_sigma(w, b, w->dg, wt, out + L->o_u1 + p * 3);
+        if (L->vj && L->order == 1 && L->valley)
+            tally_vj(w, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, out + L->o_jdrop);
     }
     if (L->order < 2) return QKT_OK;
 
