@@ -87,6 +87,9 @@ static int run(qkt_cli_t *cli)
         qkt_response_free(&r);
         return qkt_cli_fail(cli, s);
     }
+    if (p.nimp_U0sq > 0)
+        qkt_cli_warn(cli, "run.nimp_U0sq > 0: sigma^(2) has no ladder vertex (the K^od n terms of Eq. 54 at B^1 "
+                          "and B^2 are computed by qkt sigma at order 1 only)");
     const char *u2 = qkt_sigma_unit(m, 2);
     qkt_tensor_t s2;
     field_sum2(r.sigma2, B, &s2);

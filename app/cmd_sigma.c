@@ -19,8 +19,10 @@ static const char help[] =
     "into Drude (n_E, ~tau_intra), intrinsic interband (S_E from D_E, Fermi sea:\n"
     "the anomalous Hall effect) and, with run.nimp_U0sq > 0, extrinsic interband\n"
     "(S_J = -P^-1 J(n_E), the ladder vertex of short-range disorder, Eq. 16); sigma^(1)\n"
-    "by path (Lorentz n_E>n_EB, n_E>S_EB, n_E>xi_EB, anomaly S_E>n_EB, S_E>S_EB) and\n"
-    "by powers of tau_intra and tau_inter.\n"
+    "by path (Lorentz n_E>n_EB, n_E>S_EB, n_E>xi_EB, anomaly S_E>n_EB, S_E>S_EB; with\n"
+    "run.nimp_U0sq > 0 also the children S_J>n_EB, S_J>S_EB of the vertex part of rho_E\n"
+    "and the vertex -P^-1 K^od n_EB of every diagonal node n_EB, Eq. 54: paths ...>SJ)\n"
+    "and by powers of tau_intra and tau_inter.\n"
     "\n"
     "Example:\n"
     "  [model]\n  name = weyl4\n  b = 0 0 0.2\n  [run]\n  mu = 0.02\n  T = 0.002\n"
@@ -101,11 +103,6 @@ static int run(qkt_cli_t *cli)
         }
         qkt_out_pop(cli);
         qkt_out_tau_split1(cli, &r, B, qkt_sigma_unit(m, 0));
-        /* Eq. 54 subtracts K^od n_N at every order; qkt has it at B^1, not
-         * yet the children of S_J(n_E) under D_B, and says so */
-        if (r.vertex)
-            qkt_cli_warn(cli, "run.nimp_U0sq > 0: sigma^(1) includes the vertex -P^-1 K^od n_EB of Eq. 54 (paths "
-                              "...>SJ) but not D_B acting on the vertex part S_J(n_E) of rho_E (not implemented)");
     }
     qkt_out_pockets(cli, m, &r);
     qkt_out_numerics(cli, &r);

@@ -26,7 +26,11 @@ enum { T1_NL, T1_SNE, T1_XIE, T1_NA, T1_SS, T1_N };
 enum { X1_SEA, X1_NBE, X1_N };
 enum { CH_N, CH_S, CH_XI, CH_NCHILD };
 /* order-1 diagonal nodes whose vertex -P^-1 J(n) is tallied (paths "...>SJ") */
-enum { J1_NL, J1_NA, J1_N };
+enum { J1_NL, J1_NA, J1_NSJ, J1_N };
+/* order-1 children of the vertex part S_J(n_E) of rho_E under D_B: its
+ * diagonal (a Fermi-surface drive, relaxed like the anomaly node) and P^-1 of
+ * its off-diagonal part */
+enum { SJ1_N, SJ1_S, SJ1_NCHILD };
 #define T2_N (T1_N * CH_NCHILD)
 
 /* diagonal nodes among order-1 nodes (parents of xi children) */
@@ -56,11 +60,13 @@ typedef struct {
     int vj;                 /* vertex on the velocity side (needs tp.vt with the adjoint tables):
                                S_J of order 0 again at o_j0; at order 1 the vertex of the
                                order-1 diagonal nodes, -P^-1 K^od n_EB (Eq. 54), at o_j1 */
-    int o_j1;               /* [2][J1_N][nu][al][mu]: sigma contributions, then their table-
-                               interpolation error bounds */
-    int o_uj1;              /* [2][pk][mu]: the same for the pocket modes u_p (rule valley) */
-    int o_j0;               /* [2][nu][mu]: S_J of order 0 again, by the adjoint route (a check),
-                               and its table-error bounds */
+    int o_j1;               /* [4][J1_N][nu][al][mu]: sigma contributions, then their error
+                               estimates (L_j1err) */
+    int o_uj1;              /* [4][pk][mu]: the same for the pocket modes u_p (rule valley) */
+    int o_sj1;              /* [SJ1_NCHILD][nu][al][mu]: sigma of the children of S_J(n_E) (order 1) */
+    int o_psj, o_asj;       /* [nu][al][pk]: pocket sums (and |.|) of the n child of S_J(n_E) */
+    int o_j0;               /* [4][nu][mu]: S_J of order 0 again, by the adjoint route (a check),
+                               and its error estimates (as L_j1err) */
     int o_jdrop;            /* sum |n| |v| of the J nodes on bands outside the adjoint tables, and on
                                all bands [2] */
     /* offsets */
@@ -90,8 +96,13 @@ static inline int L_x1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
 { return L->o_x1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
 static inline int L_j1(const qkt_layout_t *L, int j, int inu, int ia, int mu)
 { return L->o_j1 + ((j * L->nnu + inu) * L->nal + ia) * 3 + mu; }
-static inline int L_j1err(const qkt_layout_t *L, int j, int inu, int ia, int mu)
-{ return L_j1(L, j, inu, ia, mu) + J1_N * L->nnu * L->nal * 3; }
+/* the error estimates of the J paths: k = 1 (interpolation, signed), 2
+ * (smearing, signed), 3 (tabulation integrals, bound) */
+static inline int L_j1stride(const qkt_layout_t *L) { return J1_N * L->nnu * L->nal * 3; }
+static inline int L_j1err(const qkt_layout_t *L, int j, int inu, int ia, int mu, int k)
+{ return L_j1(L, j, inu, ia, mu) + k * L_j1stride(L); }
+static inline int L_sj1(const qkt_layout_t *L, int c, int inu, int ia, int mu)
+{ return L->o_sj1 + ((c * L->nnu + inu) * L->nal + ia) * 3 + mu; }
 static inline int L_s1(const qkt_layout_t *L, int t, int inu, int ia, int mu)
 { return L->o_s1 + ((t * L->nnu + inu) * L->nal + ia) * 3 + mu; }
 static inline int L_s2(const qkt_layout_t *L, int t, int inu, int ia, int ib, int mu)
@@ -146,9 +157,14 @@ struct qkt_vseg {
     double x[QKT_VT_NODES];       /* nodes (energies) */
     double complex *G;            /* [n][nb*nb] orbital */
     double complex *Qt;           /* [n][3][nb*nb] orbital (NULL: not tabulated) */
+    /* Chebyshev series on x = (e - centre)/half-width of the four tables G,
+     * Qt_x, Qt_y, Qt_z: cf[k][q][nb*nb], k = 0..n-1 (sum_k cf_k T_k(x)), and
+     * cf2 the same for their second derivatives in x (NULL: not tabulated) */
+    double complex *cf, *cf2;
     double gmax, qmax;            /* largest |entry| of G over the nodes; of Qabs = sum_m int
                                      |Q^m| delta (the scale of Qt, whose entries may cancel) */
-    double gtail, qtail;          /* interpolation-error bounds (absolute, per entry) */
+    double gtail, qtail;          /* error bounds per entry (interpolation, smearing, integration) */
+    double gerr, qerr;            /* the tabulation integrals' errors per entry */
 };
 struct qkt_vtable {
     int n, nb;

@@ -985,10 +985,30 @@ static int part_integrand(unsigned ndim, size_t npt, const double *x, void *data
 }
 
 /* tally groups: every block of related components shares one scale */
+#define GROUP_DIAG 98  /* error bounds and other diagnostics (10x looser) */
+#define GROUP_VTAB 104 /* the blocks of a tabulation pass */
+#define NGROUP 112
 static int group_of(const qkt_layout_t *L, int i)
 {
     int P = L_P(L), N = L->nnu > 0 ? L->nnu : 1, A = L->nal > 0 ? L->nal : 1;
     if (L->recip && i >= L->o_x1 && i < L->o_x1 + X1_N * N * A * 3) return 15 + (i - L->o_x1) / (N * A * 3);
+    if (L->vj) {
+        /* the vertex on the velocity side (tallies after the plain layout):
+         * values join their order's family, error bounds are diagnostics */
+        int n0 = L->nnu * 3, n1 = J1_N * L->nnu * L->nal * 3;
+        if (i >= L->o_j0 && i < L->o_j0 + n0) return 3;
+        if (i >= L->o_j0 + n0 && i < L->o_jdrop + 2) return GROUP_DIAG;
+        if (L->order == 1) {
+            if (i >= L->o_j1 && i < L->o_j1 + n1) return 17 + (i - L->o_j1) / (L->nnu * L->nal * 3);
+            if (i >= L->o_j1 + n1 && i < L->o_j1 + 4 * n1) return GROUP_DIAG;
+            if (i >= L->o_uj1 && i < L->o_uj1 + P * 3) return 80;
+            if (i >= L->o_uj1 + P * 3 && i < L->o_uj1 + 4 * P * 3) return GROUP_DIAG;
+            int ns = SJ1_NCHILD * L->nnu * L->nal * 3, np = L->nnu * L->nal * P;
+            if (i >= L->o_sj1 && i < L->o_sj1 + ns) return 100 + (i - L->o_sj1) / (L->nnu * L->nal * 3);
+            if (i >= L->o_psj && i < L->o_psj + np) return 102;
+            if (i >= L->o_asj && i < L->o_asj + np) return 103;
+        }
+    }
     if (i < L->o_s1) return (i - L->o_s0) / (N * 3);
     if (i < L->o_s2) return 10 + (i - L->o_s1) / (N * A * 3);
     if (i < L->o_p1) return 20 + (i - L->o_s2) / (N * A * A * 3);
@@ -1002,14 +1022,20 @@ static int group_of(const qkt_layout_t *L, int i)
     if (i < L->o_streda) return 88 + (i - L->o_cme) / 3 % 3;
     if (i < L->o_pump67) return 92;
     if (i < L->o_dos) return 93;
-    if (L->vtab && i >= L->o_vtab) return 96 + (i - L->o_vtab) / L->vtab_block; /* G, Nt_x, Nt_y, Nt_z */
-    return 94 + (i - L->o_dos);
+    if (L->vtab && i >= L->o_vtab) {
+        /* pass 1: G, Nt_x,y,z, Qt_x,y,z, Qabs; pass 2: M, A */
+        int g = GROUP_VTAB + (i - L->o_vtab) / L->vtab_block;
+        return g < NGROUP ? g : NGROUP - 1;
+    }
+    int g = 94 + (i - L->o_dos); /* DOS, density, degenerate weight; o_born */
+    return g < GROUP_DIAG ? g : GROUP_DIAG;
 }
-#define NGROUP 100
-
-/* families of groups: order 0, order 1, order 2, B-only, pocket bookkeeping */
+/* families of groups: order 0, order 1, order 2, B-only, pocket bookkeeping
+ * (and the energy tables, GROUP_VTAB on) */
 static int family_of(int g)
 {
+    if (g >= GROUP_VTAB) return 4;
+    if (g >= 100) return 1;
     if (g < 10) return 0;
     if (g < 20 || (g >= 40 && g < 60) || g == 80) return 1;
     if (g < 40 || (g >= 60 && g < 80) || (g > 80 && g < 86)) return 2;
@@ -1386,7 +1412,9 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
         double zero = fmax(1e-3 * fam[family_of(g)], 1e-14 * all);
         scale[i] = gmax[g] > floor ? gmax[g] : (zero > 0 ? zero : 1);
         /* |.| sums and Fermi-sea remainders are diagnostics: 10x looser */
-        if ((i >= L->o_a1 && i < L->o_p2) || (i >= L->o_a2 && i < L->o_u1)) scale[i] *= 10;
+        if ((i >= L->o_a1 && i < L->o_p2) || (i >= L->o_a2 && i < L->o_u1) ||
+            (!L->vtab && (g == GROUP_DIAG || g == 103)))
+            scale[i] *= 10;
     }
     for (int c = 0; c < np; c++) {
         double mag = 0;

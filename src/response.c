@@ -221,7 +221,9 @@ static const char *p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anom
 /* the reciprocal completion's diagonal nodes (X1_*), relaxed by tau_intra */
 static const char *x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE"};
 /* the vertex -P^-1 J(n) of the order-1 diagonal nodes (Eq. 54) */
-static const char *j1names[J1_N] = {"lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ"};
+static const char *j1names[J1_N] = {"lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ", "anomaly_SJ>nEB>SJ"};
+/* the children of the vertex part S_J(n_E) of rho_E under D_B */
+static const char *sj1names[SJ1_NCHILD] = {"anomaly_SJ>nEB", "SJ>SEB"};
 static const char *p2names[T2_N] = {
     "lorentz_nE>nEB>nEB2", "nE>nEB>SEB2",      "nE>nEB>xiEB2",
     "nE>SEB>nEB2",         "nE>SEB>SEB2",      "(none)",
@@ -305,6 +307,48 @@ static double cheb_tail(const double complex *M, size_t stride, int nent, int n,
     return tail;
 }
 
+/* The Chebyshev series of the tables G, Qt_x,y,z of a segment and of their
+ * second derivatives (struct qkt_vseg: cf, cf2) */
+static qkt_status_t cheb_series(int n, int nb2, struct qkt_vseg *sg)
+{
+    size_t st = 4 * (size_t)nb2;
+    sg->cf = calloc((size_t)n * st, sizeof(double complex));
+    sg->cf2 = calloc((size_t)n * st, sizeof(double complex));
+    double complex *d1 = calloc((size_t)n, sizeof(double complex)), *d2 = calloc((size_t)n, sizeof(double complex));
+    if (!sg->cf || !sg->cf2 || !d1 || !d2) {
+        free(d1);
+        free(d2);
+        return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
+    }
+    for (int q = 0; q < 4; q++)
+        for (int i = 0; i < nb2; i++) {
+            /* values at the nodes x_j = cos((2j+1) pi/(2n)) */
+            const double complex *f = q == 0 ? sg->G + i : sg->Qt + (size_t)(q - 1) * nb2 + i;
+            size_t fs = q == 0 ? (size_t)nb2 : 3 * (size_t)nb2;
+            double complex *c = sg->cf + (size_t)q * nb2 + i;
+            for (int k = 0; k < n; k++) {
+                double complex a = 0;
+                for (int j = 0; j < n; j++) a += f[(size_t)j * fs] * cos(k * (2 * j + 1) * M_PI / (2 * n));
+                c[(size_t)k * st] = a * (k ? 2.0 : 1.0) / n;
+            }
+            /* derivative series twice: d_{k-1} = d_{k+1} + 2 k c_k, d_0 halved */
+            const double complex *src = c;
+            size_t ss = st;
+            for (int pass = 0; pass < 2; pass++) {
+                double complex *d = pass ? d2 : d1;
+                for (int k = 0; k < n; k++) d[k] = 0;
+                for (int k = n - 1; k >= 1; k--) d[k - 1] = (k + 1 < n ? d[k + 1] : 0) + 2 * k * src[(size_t)k * ss];
+                d[0] *= 0.5;
+                src = d;
+                ss = 1;
+            }
+            for (int k = 0; k < n; k++) sg->cf2[(size_t)k * st + (size_t)q * nb2 + i] = d2[k];
+        }
+    free(d1);
+    free(d2);
+    return QKT_OK;
+}
+
 /* Tabulate G(e), Nt_nu(e) (want_nt) and Qt_mu(e) (want_qt, engine.h) of the
  * disorder kernel at the Chebyshev nodes of [emin, emax]: at each node
  * energy e_j an integration with delta(e_j - eps) smeared by -f0' at
@@ -346,11 +390,14 @@ static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, c
     }
     if (st) return st;
     /* interpolation, smearing and the tabulation integrals' own errors */
+    sg->gerr = M_SQRT2 * gerr;
+    sg->qerr = M_SQRT2 * qerr;
     sg->gtail = cheb_tail(sg->G, nb2, nb2, n, h, Ts, &sg->gmax) + M_SQRT2 * gerr;
     if (want_qt) {
         double qbig;
         sg->qtail = cheb_tail(sg->Qt, 3 * (size_t)nb2, 3 * nb2, n, h, Ts, &qbig) + M_SQRT2 * qerr;
         sg->qmax = fmax(qbig, qabs);
+        return cheb_series(n, nb2, sg);
     }
     return QKT_OK;
 }
@@ -462,14 +509,13 @@ static qkt_status_t vertex_segments(const qkt_model_t *m, const qkt_params_t *p,
         struct qkt_vseg *sg = &vt->seg[q];
         st = table_segment(m, p, io0, vt->n, sg, NULL, 1);
         if (st) break;
-        if (getenv("QKT_DEBUG_VSEG"))
-            fprintf(stderr, "vseg [%g, %g] depth %d: G tail %.3g of %.3g, Qt tail %.3g of %.3g\n", sg->emin, sg->emax,
-                    depth[q], sg->gtail, sg->gmax, sg->qtail, sg->qmax);
         int bad = sg->gtail > p->reltol * sg->gmax || sg->qtail > p->reltol * sg->qmax;
         if (!bad || depth[q] >= VSEG_DEPTH || vt->nseg >= QKT_VT_MAXSEG) continue;
         double lo = sg->emin, mid = 0.5 * (sg->emin + sg->emax), hi = sg->emax;
         free(sg->G);
         free(sg->Qt);
+        free(sg->cf);
+        free(sg->cf2);
         memset(sg, 0, sizeof *sg);
         /* drop it; its halves go to the end of the list */
         int d = depth[q] + 1;
@@ -494,6 +540,8 @@ static void vtable_free(struct qkt_vtable *vt)
     for (int s = 0; s < vt->nseg; s++) {
         free(vt->seg[s].G);
         free(vt->seg[s].Qt);
+        free(vt->seg[s].cf);
+        free(vt->seg[s].cf2);
     }
     if (vt->nseg == 0) free(vt->G);
     free(vt->Nt);
@@ -679,14 +727,20 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
          * the order-1 diagonal nodes (Eq. 54) */
         L.vj = 1;
         L.o_j0 = L.fdim;
-        L.fdim += 2 * L.nnu * 3;
+        L.fdim += 4 * L.nnu * 3;
         L.o_jdrop = L.fdim;
         L.fdim += 2;
         if (L.order == 1) { /* (order 2 has no vertex of its diagonal nodes yet) */
             L.o_j1 = L.fdim;
-            L.fdim += 2 * J1_N * L.nnu * L.nal * 3;
+            L.fdim += 4 * J1_N * L.nnu * L.nal * 3;
             L.o_uj1 = L.fdim;
-            L.fdim += 2 * L_P(&L) * 3;
+            L.fdim += 4 * L_P(&L) * 3;
+            L.o_sj1 = L.fdim;
+            L.fdim += SJ1_NCHILD * L.nnu * L.nal * 3;
+            L.o_psj = L.fdim;
+            L.fdim += L.nnu * L.nal * L_P(&L);
+            L.o_asj = L.fdim;
+            L.fdim += L.nnu * L.nal * L_P(&L);
         }
     }
     qkt_tree_par_t tp;
@@ -927,6 +981,15 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     return st;
 }
 
+/* the error estimate of a value tallied with the velocity-side vertex: the
+ * integration error, the signed interpolation and smearing estimates (in
+ * absolute value) and the tabulation bound, three blocks of stride values
+ * after the value i */
+static double vj_err(const double *val, const double *err, int i, int stride)
+{
+    return err[i] + fabs(val[i + stride]) + fabs(val[i + 2 * stride]) + fabs(val[i + 3 * stride]);
+}
+
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
 {
     if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
@@ -966,7 +1029,6 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
         int n;
     } pkv = {r->raw->npk}, *pk = &pkv;
     int P = pk->n > 0 ? pk->n : 1;
-    (void)P;
     asm_t A = {p, p->tau_intra, p->tau_inter};
     pol_t one = pol_mono(0, 0, 1), ti = pol_mono(1, 0, 1), tx = pol_mono(0, 1, 1);
     pol_t txmti = pol_add(tx, ti, -1); /* tau_inter - tau_intra */
@@ -984,7 +1046,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
             acc(&A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, nu[in], one, val[i1], err[i1]);
             /* + the tables' error bound (interpolation and smearing), from the
              * adjoint route (L.vj) */
-            double e2 = err[i2] + (L.vj ? fabs(val[L.o_j0 + (nnu + in) * 3 + mu]) : 0);
+            double e2 = err[i2] + (L.vj ? vj_err(val, err, L.o_j0 + in * 3 + mu, nnu * 3) - err[L.o_j0 + in * 3 + mu] : 0);
             acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i2], e2);
         }
     if (L.vj) {
@@ -994,7 +1056,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
         for (int in = 0; in < nnu; in++)
             for (int mu = 0; mu < 3; mu++) {
                 r->sj_adjoint.v[mu][nu[in]] = f * val[L.o_j0 + in * 3 + mu];
-                r->sj_adjoint.e[mu][nu[in]] = f * (err[L.o_j0 + in * 3 + mu] + fabs(val[L.o_j0 + (nnu + in) * 3 + mu]));
+                r->sj_adjoint.e[mu][nu[in]] = f * vj_err(val, err, L.o_j0 + in * 3 + mu, nnu * 3);
             }
     }
     if (p->order < 1) return QKT_OK;
@@ -1022,6 +1084,12 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                 double tr = 0;
                 for (int c = 0; c < 3; c++) tr += val[L.o_pump67 + q * 9 + c * 3 + c];
                 r->pump67[q][n_][a] = (n_ == a ? tr : 0) - val[L.o_pump67 + q * 9 + a * 3 + n_];
+                if (L.vj && L.order == 1) {
+                    /* the drive D_B^d S_J(n_E) of the vertex part counts too */
+                    int bj = (in * nal + ia) * P + q;
+                    double qs = val[L.o_psj + bj], qa = val[L.o_asj + bj], qe = err[L.o_psj + bj];
+                    if (fabs(qs) > p->pocket_thresh * qa && fabs(qs) > 10 * qe) anom = 1;
+                }
             }
             r->anomaly1[n_][a] = anom;
             qkt_tensor_t *B1 = &r->tau1[0][0][a];
@@ -1061,31 +1129,48 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                     }
     }
     if (L.vj && L.order == 1) {
-        /* J(n) relaxes as its node n: J paths take the node's polynomial (and,
-         * under rule valley, the pocket-mode parts' J(u_p) with tau_inter) */
-        int j0 = T1_N + (L.recip ? X1_N : 0);
+        /* the children of S_J(n_E) (S_J relaxes as n_E, with tau_intra), and the
+         * vertex J(n) of each diagonal node n, which relaxes as n (under rule
+         * valley with the pocket-mode parts' J(u_p) relaxed by tau_inter) */
+        int j0 = r->npath1, s0 = j0 + J1_N;
         for (int j = 0; j < J1_N; j++) r->path1_name[j0 + j] = j1names[j];
-        r->npath1 = j0 + J1_N;
+        for (int c = 0; c < SJ1_NCHILD; c++) r->path1_name[s0 + c] = sj1names[c];
+        r->npath1 = s0 + SJ1_NCHILD;
         for (int in = 0; in < nnu; in++)
             for (int ia = 0; ia < nal; ia++) {
                 int a = al[ia], n_ = nu[in];
-                pol_t fj[J1_N] = {pol_mul(ti, ti), p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? tx : ti};
-                for (int j = 0; j < J1_N; j++)
-                    for (int mu = 0; mu < 3; mu++) {
+                pol_t fa = p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? tx : ti;
+                /* the node's own polynomial and that of its pocket-mode part */
+                pol_t fj[J1_N] = {pol_mul(ti, ti), fa, pol_mul(ti, fa)};
+                pol_t fu[J1_N] = {pol_mul(ti, txmti), txmti, pol_mul(ti, txmti)};
+                for (int mu = 0; mu < 3; mu++) {
+                    for (int c = 0; c < SJ1_NCHILD; c++) {
+                        int i = L_sj1(&L, c, in, ia, mu);
+                        acc(&A, &r->path1[s0 + c][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_,
+                            c == SJ1_N ? fj[J1_NSJ] : ti, val[i], err[i]);
+                    }
+                    for (int j = 0; j < J1_N; j++) {
                         int i = L_j1(&L, j, in, ia, mu);
                         acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_, fj[j], val[i],
-                            err[i] + fabs(val[L_j1err(&L, j, in, ia, mu)]));
-                        if (!valley) continue;
-                        int t = j == J1_NL ? T1_NL : T1_NA;
-                        pol_t base = t == T1_NL ? ti : one;
-                        for (int q = 0; q < pk->n; q++) {
-                            double alpha = val[L.o_p1 + L_q1(&L, t, in, ia) + q] / NORM(q);
-                            double u = val[L.o_uj1 + q * 3 + mu];
-                            double ue = err[L.o_uj1 + q * 3 + mu] + fabs(val[L.o_uj1 + (pk->n + q) * 3 + mu]);
-                            acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_,
-                                pol_mul(base, txmti), alpha * u, fabs(alpha) * ue);
+                            vj_err(val, err, i, L_j1stride(&L)));
+                    }
+                    if (!valley) continue;
+                    for (int q = 0; q < pk->n; q++) {
+                        double u = val[L.o_u1 + q * 3 + mu], ue = err[L.o_u1 + q * 3 + mu];
+                        double uj = val[L.o_uj1 + q * 3 + mu];
+                        double uje = vj_err(val, err, L.o_uj1 + q * 3 + mu, pk->n * 3);
+                        for (int j = 0; j < J1_N; j++) {
+                            double ps = j == J1_NSJ ? val[L.o_psj + (in * nal + ia) * P + q]
+                                                    : val[L.o_p1 + L_q1(&L, j == J1_NL ? T1_NL : T1_NA, in, ia) + q];
+                            double alpha = ps / NORM(q);
+                            acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_, fu[j],
+                                alpha * uj, fabs(alpha) * uje);
+                            if (j == J1_NSJ) /* the n child's own pocket-mode part */
+                                acc(&A, &r->path1[s0 + SJ1_N][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_,
+                                    fu[j], alpha * u, fabs(alpha) * ue);
                         }
                     }
+                }
             }
     }
     if (p->order < 2) return QKT_OK;

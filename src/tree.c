@@ -99,6 +99,7 @@ typedef struct {
     int *pk;
     double complex *nE; /* [nnu][nb2] orbital */
     double complex *SE; /* [nnu][nb][nb2] orbital sea coefficients */
+    double complex *SJ; /* [nnu][nb2] orbital: the vertex part S_J(n_E) (order 1 with the vertex) */
     int fz;             /* f'_m = 0 for every band (outside the thermal window): nE = 0 */
     int dirs;           /* directions of v, R computed (bit mask; 7: all, with Omega) */
 } slot0_t;
@@ -135,10 +136,12 @@ struct qkt_tree_ws {
     double complex *vG, *vN;
     int *vok;
     double *phi, *nm, *hp; /* per band: phi_nu^m, n^m = f0' phi, coordinates (born pass 2) */
-    /* adjoint vertex weights at the centre (L->vj): vj[mu][m], their error bounds
-     * vje[mu][m], and vjok[m] = 1 if eps_m lies in a tabulated segment */
-    double *vj, *vje;
+    /* adjoint vertex weights at the centre (L->vj): vj[mu][m], their error
+     * estimates vjd, vjs (signed) and vje (bound), vjok[m] = 1 if eps_m lies
+     * in a tabulated segment; vjm: 12 nb^2 scratch */
+    double *vj, *vjd, *vjs, *vje;
     int *vjok;
+    double complex *vjm;
     /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
      * (sum_j A_j = 0), and so does everything linear in them; the j = 1
      * matrices are then the j = 0 ones negated (the same digits as computing
@@ -188,6 +191,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         s->pk = xcalloc(nb, sizeof(int), &bad);
         s->nE = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
         s->SE = xcalloc((size_t)nn * nb * nb2, sizeof(double complex), &bad);
+        if (L->vj && L->order == 1) s->SJ = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
         if (bad) goto fail;
     }
     if (L->order >= 2 || L->order >= 1) {
@@ -227,6 +231,9 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->hp = xcalloc(nb2, sizeof(double), &bad);
     w->vj = xcalloc((size_t)3 * nb, sizeof(double), &bad);
     w->vje = xcalloc((size_t)3 * nb, sizeof(double), &bad);
+    w->vjd = xcalloc((size_t)3 * nb, sizeof(double), &bad);
+    w->vjs = xcalloc((size_t)3 * nb, sizeof(double), &bad);
+    w->vjm = xcalloc((size_t)12 * nb2, sizeof(double complex), &bad);
     w->vjok = xcalloc(nb, sizeof(int), &bad);
     w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
@@ -250,6 +257,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
         free(s->pk);
         free(s->nE);
         free(s->SE);
+        free(s->SJ);
     }
     for (int i = 0; i < MAXSLOT1; i++) {
         slot1_t *s = &w->s1[i];
@@ -283,6 +291,9 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->hp);
     free(w->vj);
     free(w->vje);
+    free(w->vjd);
+    free(w->vjs);
+    free(w->vjm);
     free(w->vjok);
     free(w->SSe);
     free(w->xd);
@@ -480,6 +491,8 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
 }
 
 static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out);
+static void vertex_prep(qkt_tree_ws_t *w, const slot0_t *c);
+static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out);
 
 /* the level-0 slot at stencil offset (i, j, l), computed on first use */
 static inline qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
@@ -540,6 +553,20 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
             qkt_mat_to_orbbasis(nb, b->U, w->X, s->SE + ((size_t)in * nb + jb) * nb2, w->T1);
         }
     }
+    if (s->SJ) {
+        /* the vertex part of rho_E, S_J = -P^-1 J(n_E) (zero with nE) */
+        if (!s->fz) vertex_prep(w, s);
+        for (int in = 0; in < L->nnu; in++) {
+            double complex *o = s->SJ + (size_t)in * nb2;
+            if (s->fz) {
+                memset(o, 0, sizeof(double complex) * nb2);
+                continue;
+            }
+            for (int m = 0; m < nb; m++) w->nm[m] = creal(b->v[L->nu[in]][m * nb + m]) * s->fp[m];
+            vertex_sj(w, s, in, w->nm, w->X);
+            qkt_mat_to_orbbasis(nb, b->U, w->X, o, w->T1);
+        }
+    }
     *out = s;
     return QKT_OK;
 }
@@ -550,6 +577,7 @@ typedef const double complex *(*getter0_t)(const slot0_t *s, int idx, int nb2);
 
 static const double complex *get_nE(const slot0_t *s, int idx, int nb2) { return s->nE + (size_t)idx * nb2; }
 static const double complex *get_SE(const slot0_t *s, int idx, int nb2) { return s->SE + (size_t)idx * nb2; }
+static const double complex *get_SJ(const slot0_t *s, int idx, int nb2) { return s->SJ + (size_t)idx * nb2; }
 
 /* Models with a Wannier-gauge position matrix: the covariant derivative of
  * an operator is U^dagger (d_a X - i[A^W_a, X]) U (bands.c); subtract the
@@ -587,12 +615,12 @@ static inline void fd_sum(int n, const double complex *const M[4], double h, dou
     }
 }
 
-/* *zero (if not NULL): set to 1 when out is zero because nE vanishes on the
- * stencil (get_nE only) */
+/* *zero (if not NULL): set to 1 when out is zero because nE (or S_J) vanishes
+ * on the stencil (get_nE, get_SJ only) */
 static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, int idx,
                         const qkt_bands_t *bc, double complex *out, int *zero)
 {
-    int nb2 = w->nb2, allz = get == get_nE;
+    int nb2 = w->nb2, allz = get == get_nE || get == get_SJ; /* both vanish with f0' */
     const double complex *M[4];
     for (int s = 0; s < 4; s++) {
         int q[3] = {o[0], o[1], o[2]};
@@ -931,61 +959,120 @@ static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *
     for (int i = 0; i < nb2; i++) out[i] = -out[i];
 }
 
+/* sum_k cf[k][i] T_k(x) for the nb2 entries i (Clenshaw; stride between
+ * coefficients) */
+static void cheb_eval(const double complex *cf, size_t stride, int n, int nb2, double x, double complex *out,
+                      double complex *b1, double complex *b2)
+{
+    for (int i = 0; i < nb2; i++) b1[i] = b2[i] = 0;
+    for (int k = n - 1; k >= 1; k--) {
+        const double complex *c = cf + (size_t)k * stride;
+        for (int i = 0; i < nb2; i++) {
+            double complex t = c[i] + 2 * x * b1[i] - b2[i];
+            b2[i] = b1[i];
+            b1[i] = t;
+        }
+    }
+    for (int i = 0; i < nb2; i++) out[i] = cf[i] + x * b1[i] - b2[i];
+}
+
+/* vj of band m (vertex_vj) from the orbital matrices G and Qt_x,y,z at its
+ * energy: out[mu]; *c2 (if not NULL): sum |c_m'|^2 per mu (c2[mu]) */
+static void vj_band(const qkt_tree_ws_t *w, const qkt_bands_t *b, int m, const double complex *G,
+                    const double complex *const Q[3], double *out, double *c2)
+{
+    int nb = w->nb;
+    double W = M_PI * w->p.nimp_U0sq, e = b->eps[m];
+    double complex g[64];
+    for (int n = 0; n < nb && n < 64; n++) {
+        double complex z = 0;
+        for (int i = 0; i < nb; i++)
+            for (int j = 0; j < nb; j++) z += conj(b->U[i * nb + m]) * G[i * nb + j] * b->U[j * nb + n];
+        g[n] = z;
+    }
+    for (int mu = 0; mu < 3; mu++) {
+        double tg = 0, cc = 0;
+        for (int n = 0; n < nb && n < 64; n++) {
+            double de = e - b->eps[n];
+            if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
+            double complex cn = I * b->v[mu][n * nb + m] / de;
+            tg += 2 * creal(cn * g[n]);
+            cc += creal(cn * conj(cn));
+        }
+        double complex qa = 0;
+        for (int i = 0; i < nb; i++)
+            for (int j = 0; j < nb; j++) qa += conj(b->U[i * nb + m]) * Q[mu][i * nb + j] * b->U[j * nb + m];
+        out[mu] = -W * (tg - creal(qa));
+        if (c2) c2[mu] = cc;
+    }
+}
+
 /* Adjoint vertex weights (engine.h, struct qkt_vtable): for every band m of
  * the centre whose energy lies in a tabulated segment,
  *   vj_mu^m = -pi nimp_U0sq (Tr[G(eps_m) Q_mu^m] - <m|Qt_mu(eps_m)|m>),
  *   Q_mu^m = sum_{m'} c_m' |m'><m| + h.c.,  c_m' = i v_mu^{m'm}/(eps_m - eps_m')
  * (c = 0 where P^-1 is zero: m' = m, degenerate pairs, other blocks), so that
- * the current of S_J = -P^-1 J(n) of a diagonal node n is sum_m n^m vj^m; and
- * vje_mu^m bounds the error of vj from the tables' interpolation. */
+ * the current of S_J = -P^-1 J(n) of a diagonal node n is sum_m n^m vj^m.
+ * With it, from the same Chebyshev series (engine.h, struct qkt_vseg), the
+ * signed error estimates of vj: vjd, the part of its two highest terms
+ * (interpolation), and vjs = (pi^2/6) Ts^2 vj'' (the smearing of the tables'
+ * delta functions at Ts = T/4); and vje, a bound from the tables' own
+ * integration errors.  Signed estimates keep the cancellations of
+ * sum_m n^m vj^m, which bounds |n| |error| would not. */
 static void vertex_vj(qkt_tree_ws_t *w, const slot0_t *c)
 {
     const qkt_bands_t *b = c->b;
     const struct qkt_vtable *vt = w->p.vt;
-    int nb = w->nb, nb2 = w->nb2;
-    double W = M_PI * w->p.nimp_U0sq;
+    int nb = w->nb, nb2 = w->nb2, n = vt->n;
+    double W = M_PI * w->p.nimp_U0sq, Ts = w->p.T / 4;
+    double complex *M = w->vjm, *B1 = w->C1, *B2 = w->C2;
     for (int m = 0; m < nb; m++) {
         double e = b->eps[m];
         const struct qkt_vseg *sg = NULL;
         for (int s = 0; s < vt->nseg && !sg; s++)
             if (e >= vt->seg[s].emin && e <= vt->seg[s].emax) sg = &vt->seg[s];
         w->vjok[m] = sg != NULL;
-        for (int mu = 0; mu < 3; mu++) w->vj[mu * nb + m] = w->vje[mu * nb + m] = 0;
+        for (int mu = 0; mu < 3; mu++) w->vj[mu * nb + m] = w->vjd[mu * nb + m] = w->vjs[mu * nb + m] = 0;
+        for (int mu = 0; mu < 3; mu++) w->vje[mu * nb + m] = 0;
         if (!sg) continue;
-        /* g[m'] = <m|G(e)|m'> */
-        double complex *Gi = w->C1, *g = w->C2;
-        cheb_interp(sg->x, vt->n, sg->G, nb2, nb2, e, Gi);
-        for (int n = 0; n < nb; n++) {
-            double complex z = 0;
-            for (int i = 0; i < nb; i++)
-                for (int j = 0; j < nb; j++) z += conj(b->U[i * nb + m]) * Gi[i * nb + j] * b->U[j * nb + n];
-            g[n] = z;
+        double hw = 0.5 * (sg->emax - sg->emin), x = (e - 0.5 * (sg->emin + sg->emax)) / hw;
+        x = fmax(-1, fmin(1, x));
+        /* the four tables (G, Qt_x,y,z): full series, their two highest terms,
+         * second derivatives */
+        double th = acos(x), t1 = cos((n - 1) * th), t2 = cos((n - 2) * th);
+        for (int q = 0; q < 4; q++) {
+            const double complex *cf = sg->cf + (size_t)q * nb2, *cd = sg->cf2 + (size_t)q * nb2;
+            size_t st = 4 * (size_t)nb2;
+            double complex *F = M + (size_t)q * nb2, *D = M + (size_t)(4 + q) * nb2, *S = M + (size_t)(8 + q) * nb2;
+            cheb_eval(cf, st, n, nb2, x, F, B1, B2);
+            const double complex *ca = cf + (size_t)(n - 1) * st, *cb = cf + (size_t)(n - 2) * st;
+            for (int i = 0; i < nb2; i++) D[i] = t1 * ca[i] + t2 * cb[i];
+            cheb_eval(cd, st, n, nb2, x, S, B1, B2);
+            for (int i = 0; i < nb2; i++) S[i] *= M_PI * M_PI / 6 * Ts * Ts / (hw * hw);
         }
+        double v3[3], c2[3];
+        const double complex *QF[3] = {M + nb2, M + 2 * (size_t)nb2, M + 3 * (size_t)nb2};
+        const double complex *QD[3] = {M + 5 * (size_t)nb2, M + 6 * (size_t)nb2, M + 7 * (size_t)nb2};
+        const double complex *QS[3] = {M + 9 * (size_t)nb2, M + 10 * (size_t)nb2, M + 11 * (size_t)nb2};
+        vj_band(w, b, m, M, QF, v3, c2);
         for (int mu = 0; mu < 3; mu++) {
-            double tg = 0, c2 = 0;
-            for (int n = 0; n < nb; n++) {
-                double de = e - b->eps[n];
-                if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
-                double complex cn = I * b->v[mu][n * nb + m] / de;
-                tg += 2 * creal(cn * g[n]);
-                c2 += creal(cn * conj(cn));
-            }
-            cheb_interp(sg->x, vt->n, sg->Qt + (size_t)mu * nb2, 3 * (size_t)nb2, nb2, e, Gi);
-            double complex qa = 0;
-            for (int i = 0; i < nb; i++)
-                for (int j = 0; j < nb; j++) qa += conj(b->U[i * nb + m]) * Gi[i * nb + j] * b->U[j * nb + m];
-            w->vj[mu * nb + m] = -W * (tg - creal(qa));
-            w->vje[mu * nb + m] = W * nb * (sg->gtail * sqrt(2 * c2) + sg->qtail);
+            w->vj[mu * nb + m] = v3[mu];
+            w->vje[mu * nb + m] = W * nb * (sg->gerr * sqrt(2 * c2[mu]) + sg->qerr);
         }
+        vj_band(w, b, m, M + 4 * (size_t)nb2, QD, v3, NULL);
+        for (int mu = 0; mu < 3; mu++) w->vjd[mu * nb + m] = v3[mu];
+        vj_band(w, b, m, M + 8 * (size_t)nb2, QS, v3, NULL);
+        for (int mu = 0; mu < 3; mu++) w->vjs[mu * nb + m] = v3[mu];
     }
 }
 
 /* the J path of a diagonal node d (eigenbasis diagonal at the centre):
- * sum_m d^m vj^m into out[mu], its error bound into oe[mu], and the weight
- * sum_m |d^m| |v^m| of the bands outside the tables into drop[0], of all
- * bands into drop[1] */
+ * sum_m d^m vj^m into out[mu]; the signed estimates sum_m d^m vjd^m and
+ * sum_m d^m vjs^m into oe[mu] and oe[stride + mu], the bound sum_m |d^m| vje^m
+ * into oe[2 stride + mu]; the weight sum_m |d^m| |v^m| of the bands outside
+ * the tables into drop[0], of all bands into drop[1] */
 static void tally_vj(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *d, double *out, double *oe,
-                     double *drop)
+                     size_t stride, double *drop)
 {
     int nb = w->nb;
     for (int m = 0; m < nb; m++) {
@@ -999,7 +1086,9 @@ static void tally_vj(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double 
         }
         for (int mu = 0; mu < 3; mu++) {
             out[mu] += d[m] * w->vj[mu * nb + m];
-            oe[mu] += fabs(d[m]) * w->vje[mu * nb + m];
+            oe[mu] += d[m] * w->vjd[mu * nb + m];
+            oe[stride + mu] += d[m] * w->vjs[mu * nb + m];
+            oe[2 * stride + mu] += fabs(d[m]) * w->vje[mu * nb + m];
         }
     }
 }
@@ -1208,7 +1297,8 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
         if (L->vj) {
             /* the same S_J by the adjoint route (a check of the tables) */
             double dr[2] = {0, 0};
-            tally_vj(w, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + (L->nnu + in) * 3, dr);
+            size_t sj = 3 * (size_t)L->nnu;
+            tally_vj(w, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + sj + in * 3, sj, dr);
         }
     }
     *done = L->order < 1;
@@ -1249,6 +1339,38 @@ static void recip_nbe(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double
         w->dg[m] = cimag(z); /* Re(-i z) */
     }
     tally_diag_sigma(w, b, w->dg, 1.0, out + L_x1(L, X1_NBE, in, ia, 0));
+}
+
+/* Children under D_B^alpha of the vertex part S_J(n_E) of rho_E (order 1 with
+ * the vertex): its diagonal, a Fermi-surface drive (S_J carries f0' only),
+ * tallied with its pocket sums and its own vertex J; and P^-1 of its
+ * off-diagonal part.  Derivatives by finite differences of S_J's orbital
+ * matrix on the axis stencil. */
+static qkt_status_t sj_children(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, al = L->al[ia], o0[3] = {0, 0, 0}, dz = 1;
+    for (int a = 0; a < 3; a++) {
+        memset(w->D[a], 0, sizeof(double complex) * w->nb2);
+        if (!use_dir(w, a, al)) continue;
+        int z;
+        qkt_status_t st = fd0(w, o0, a, get_SJ, in, b, w->D[a], &z);
+        if (st) return st;
+        dz = dz && z;
+    }
+    if (dz) return QKT_OK;
+    make_W(w, b, al);
+    db_apply(w, al, w->D, w->X);
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+    tally_diag_sigma(w, b, w->dg, 1.0, out + L_sj1(L, SJ1_N, in, ia, 0));
+    int base = (in * L->nal + ia) * L_P(L);
+    tally_pockets(w, c, w->dg, 1.0, out + L->o_psj + base, out + L->o_asj + base);
+    tally_vj(w, b, w->dg, out + L_j1(L, J1_NSJ, in, ia, 0), out + L_j1err(L, J1_NSJ, in, ia, 0, 1), L_j1stride(L),
+             out + L->o_jdrop);
+    pinv(b, w->X);
+    tally_sigma(w, b, w->X, 1.0, out + L_sj1(L, SJ1_S, in, ia, 0));
+    return QKT_OK;
 }
 
 /* Two bands of one block that are degenerate (|eps_m - eps_n| <= degen_tol,
@@ -1329,8 +1451,8 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     tally_pockets(w, c, w->dg, wt, out + L->o_p1 + base, out + L->o_a1 + base);
                     if (L->vj && L->order == 1) {
                         int j = t == T1_NL ? J1_NL : J1_NA;
-                        tally_vj(w, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0),
-                                 out + L->o_jdrop);
+                        tally_vj(w, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0, 1),
+                                 L_j1stride(L), out + L->o_jdrop);
                     }
                 }
             }
@@ -1369,12 +1491,19 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
     if (L->recip)
         for (int in = 0; in < L->nnu; in++)
             for (int ia = 0; ia < L->nal; ia++) recip_nbe(w, c, in, ia, out);
+    if (c->SJ)
+        for (int in = 0; in < L->nnu; in++)
+            for (int ia = 0; ia < L->nal; ia++) {
+                st = sj_children(w, c, in, ia, out);
+                if (st) return st;
+            }
     /* pocket modes u_p at order 1: their own sigma (and that of their vertex) */
     for (int p = 0; p < L->npk; p++) {
         for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
         tally_diag_sigma(w, b, w->dg, wt, out + L->o_u1 + p * 3);
         if (L->vj && L->order == 1 && L->valley)
-            tally_vj(w, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, out + L->o_jdrop);
+            tally_vj(w, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, 3 * (size_t)L->npk,
+                     out + L->o_jdrop);
     }
     if (L->order < 2) return QKT_OK;
 

@@ -44,11 +44,15 @@ expect_rc 0 "sigma on weyl2"
 pycheck "sigma: sigma0 and sigma1 tensors" "'sigma0' in r and 'sigma1' in r and 'xy_err' in r['sigma1']"
 pycheck "sigma: sigma1_zz = 0 for E || B (anchor 7)" "abs(r['sigma1']['zz']) <= 1e-3 * abs(r['sigma1']['xy']) + 3 * r['sigma1']['zz_err']"
 pycheck "sigma: no vertex warning without disorder" "not any('K^od' in w for w in d['warnings'])"
-# the vertex correction exists at B^0 only: at order 1 the run says what it omits
+# the vertex correction at B^0 and B^1: its paths, tables and the diagnostics of
+# both (the values are checked in test_vertex1); no warning of a missing term
 run sigma "$T/weyl2.ini" --set run.nimp_U0sq=0.01 --set numerics.reltol=3e-2 --json
 expect_rc 0 "sigma on weyl2 with nimp_U0sq"
-pycheck "sigma with nimp_U0sq > 0: extrinsic_SJ reported at B^0, warning that sigma1 omits -P^-1 K^od n_EB" \
-    "'extrinsic_SJ' in r['sigma0_parts'] and any('K^od n_EB' in w for w in d['warnings'])"
+pycheck "sigma with nimp_U0sq > 0: extrinsic_SJ at B^0, the five vertex paths at B^1, the vertex tables in numerics" \
+    "'extrinsic_SJ' in r['sigma0_parts'] and all(p in r['sigma1_paths'] for p in ['anomaly_SJ>nEB', 'SJ>SEB', 'lorentz_nE>nEB>SJ', 'anomaly_SE>nEB>SJ', 'anomaly_SJ>nEB>SJ']) and len(r['numerics']['vertex_segments']) >= 2 and r['numerics']['vertex_dropped_share'] < 1e-6 and not any('not implemented' in w for w in d['warnings'])"
+run mc "$T/weyl2.ini" --set mc.E="0 0 1" --set run.nimp_U0sq=0.01 --set numerics.reltol=3e-2 --json
+expect_rc 0 "mc on weyl2 with nimp_U0sq"
+pycheck "mc with nimp_U0sq > 0 warns that sigma^(2) has no vertex" "any('no ladder vertex' in w for w in d['warnings'])"
 # the reciprocal expansion: its two paths at order 1; refused with rule paper (key named)
 run sigma "$T/weyl2.ini" --set run.rule=rta --set run.expansion=reciprocal --json
 expect_rc 0 "sigma, reciprocal expansion"
