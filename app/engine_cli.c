@@ -120,7 +120,8 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
         (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
-        (s = qkt_cli_string(cli, "numerics.mesh", &meshs)) || (s = qkt_cli_bool(cli, "numerics.refine", &refine)))
+        (s = qkt_cli_string(cli, "numerics.mesh", &meshs)) || (s = qkt_cli_bool(cli, "numerics.refine", &refine)) ||
+        (s = qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder)))
         return s;
     {
         /* one size for all axes, or N1 N2 N3 */
@@ -210,6 +211,13 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
                                      "the Born collision operator that relaxes n_E",
                          where, qkt_cli_where(cli, "run.nimp_U0sq"), p->nimp_U0sq);
     }
+    if (p->tau_from_disorder && (!(p->nimp_U0sq > 0) || p->rule == QKT_RULE_BORN)) {
+        char where[256];
+        snprintf(where, sizeof where, "%s", qkt_cli_where(cli, "run.tau_from_disorder"));
+        return qkt_error(QKT_EINVAL, "%s: %s", where,
+                         p->rule == QKT_RULE_BORN ? "rule born has the Born relaxation already; drop the key"
+                                                  : "needs the disorder strength run.nimp_U0sq > 0");
+    }
     for (const char *c = open; c && *c; c++) {
         if (*c == ' ' || *c == ',') continue;
         int a = *c == 'x' ? 0 : *c == 'y' ? 1 : *c == 'z' ? 2 : -1;
@@ -286,15 +294,17 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
     qkt_out_scalar(cli, "thermal_window", r->par.window, NULL, "T");
     qkt_out_int(cli, "pockets", r->npocket);
-    if (r->par.rule == QKT_RULE_BORN && r->tau_born > 0) {
+    if ((r->par.rule == QKT_RULE_BORN || r->par.tau_from_disorder) && r->tau_born > 0) {
         /* the Born relaxation time 1/<1/tau> at the Fermi level (rule born) */
         qkt_model_t *m = NULL;
         if (qkt_cli_model(cli, &m)) m = NULL;
         double f = physical(m) ? qkt_units()->time_fs : 1; /* hbar/eV -> fs */
         double t = f * r->tau_born, te = f * r->tau_born_err;
         qkt_out_scalar(cli, "tau_born", t, &te, qkt_cli_unit(m, "time"));
-        qkt_out_int(cli, "born_conserved_modes", r->born_null_modes);
-        qkt_out_scalar(cli, "born_zero_mode_drive", r->born_null_drive, NULL, NULL);
+        if (r->par.rule == QKT_RULE_BORN) {
+            qkt_out_int(cli, "born_conserved_modes", r->born_null_modes);
+            qkt_out_scalar(cli, "born_zero_mode_drive", r->born_null_drive, NULL, NULL);
+        }
     }
     if (r->vertex_nseg > 0) {
         /* the tables behind the vertex of the order-1 diagonal nodes */

@@ -22,7 +22,9 @@
                                        "the tau^1 part of sigma^(1) obeys Onsager reciprocity"}, \
         {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B)"},          \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
-                                                   "correction J(n_E) at B^0 (0: not computed)"},     \
+                                                   "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
+        {"run.tau_from_disorder", "false", "-", "rules rta, paper, valley: tau_intra is the Born relaxation " \
+                                                "time of run.nimp_U0sq at the Fermi level (run.tau_intra unused)"}, \
         {"numerics.reltol", "1e-3", "1", "requested relative accuracy of every path"},            \
         {"numerics.maxeval", "400000", "1", "integrand evaluations at most per integration part"}, \
         {"numerics.kbox", "0", "1/length", "continuum: half-width of the k box (0: model's)"},    \

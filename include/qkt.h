@@ -268,9 +268,14 @@ typedef struct {
     void (*progress)(void *user, long done, long total);
     void *progress_user;
     double nimp_U0sq;   /* short-range scalar disorder n_imp U_0^2 of the ladder vertex
-                           J(n_E) (Eq. 16) at order B^0; 0: vertex correction not computed.
+                           (Eq. 16): J(n_E) at order B^0 and, at order 1, the children of
+                           S_J(n_E) and K^od n_EB (Eq. 54); 0: vertex correction not computed.
                            Rule born (> 0 required): also the Born collision operator K^dd
                            that relaxes n_E (Eq. 56) */
+    int tau_from_disorder; /* 1 (rules rta, paper, valley; nimp_U0sq > 0): tau_intra is the Born
+                           relaxation time of the same disorder at the Fermi level, 1/<1/tau_m(k)>
+                           over the thermal shell with 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m>
+                           (Eq. 56, out-scattering); tau_intra is not read; tau_born holds it */
     int mesh[3];        /* periodic models: > 0 sums over the uniform mesh k = sum_i (j_i/N_i) b_i
                            (Gamma included, the Wannier90/postw90 mesh) instead of adaptive
                            integration; no error estimate (errors are 0), the mesh sets the

@@ -53,6 +53,7 @@ typedef struct {
     int vtab_block;         /* pass 1: 2 nb^2, size of one tabulated matrix; pass 2: max(nM, 3 nh + 1) */
     int born;               /* n_E from the Born collision operator (rule born): tally the
                                Born relaxation rate at o_born */
+    int brate;              /* tally the Born relaxation rate at o_born (rule born, tau_from_disorder) */
     int o_born;             /* sum_k -f0' / tau_m(k) (1 value) */
     int recip;              /* order 1 completed for Onsager reciprocity (run.expansion =
                                reciprocal): tally the X1_* nodes at o_x1 */

@@ -1027,7 +1027,8 @@ static int group_of(const qkt_layout_t *L, int i)
         int g = GROUP_VTAB + (i - L->o_vtab) / L->vtab_block;
         return g < NGROUP ? g : NGROUP - 1;
     }
-    int g = 94 + (i - L->o_dos); /* DOS, density, degenerate weight; o_born */
+    if (L->brate && i == L->o_born) return 97;
+    int g = 94 + (i - L->o_dos); /* DOS, density, degenerate weight */
     return g < GROUP_DIAG ? g : GROUP_DIAG;
 }
 /* families of groups: order 0, order 1, order 2, B-only, pocket bookkeeping

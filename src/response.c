@@ -181,6 +181,9 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
             return qkt_error(QKT_EINVAL, "rule born is available at order B^0 only (got order %d; with qkt sigma "
                                          "set sigma.order = 0)", p->order);
     }
+    if (p->tau_from_disorder && !p->bonly && (!(p->nimp_U0sq > 0) || p->rule == QKT_RULE_BORN))
+        return qkt_error(QKT_EINVAL, "tau_from_disorder needs nimp_U0sq > 0 and rule rta, paper or valley (rule "
+                                     "born has the Born relaxation already)");
     if (p->expansion != QKT_EXPANSION_SEED && p->expansion != QKT_EXPANSION_RECIPROCAL)
         return qkt_error(QKT_EINVAL, "unknown expansion %d", p->expansion);
     if (p->expansion == QKT_EXPANSION_RECIPROCAL && !p->bonly && (p->order != 1 || p->rule != QKT_RULE_RTA))
@@ -716,8 +719,11 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         L.fdim += X1_N * L.nnu * L.nal * 3;
     }
     int born = p->rule == QKT_RULE_BORN && !p->bonly;
-    if (born) {
-        L.born = 1;
+    int tfd = p->tau_from_disorder && !p->bonly;
+    if (born || tfd) {
+        /* n_E from the Born K^dd (rule born) and/or the Born rate's tally */
+        L.born = born;
+        L.brate = 1;
         L.o_born = L.fdim;
         L.fdim += 1;
     }
@@ -815,7 +821,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     r->dos = val[L.o_dos];
     r->density = val[L.o_dos + 1];
     r->degen_weight = val[L.o_dos + 2];
-    if (born && val[L.o_born] > 0) {
+    if (L.brate && val[L.o_born] > 0) {
         /* 1/<1/tau> over the thermal shell */
         r->tau_born = val[L.o_dos] / val[L.o_born];
         r->tau_born_err = r->tau_born * (err[L.o_dos] / fabs(val[L.o_dos]) + err[L.o_born] / val[L.o_born]);
@@ -871,7 +877,12 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         val = err = NULL;
         goto done;
     }
-    st = qkt_response_assemble(r, p->rule, p->tau_intra, p->tau_inter);
+    if (tfd && !(r->tau_born > 0)) {
+        st = qkt_error(QKT_EPHYS, "tau_from_disorder: no Born relaxation rate at the Fermi level (no states "
+                                  "within the thermal window?)");
+        goto done;
+    }
+    st = qkt_response_assemble(r, p->rule, tfd ? r->tau_born : p->tau_intra, p->tau_inter);
 
 done:
     qkt_pockets_free(pk);

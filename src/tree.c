@@ -1259,7 +1259,7 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
     /* ---- order 0 */
     if (w->p.vt) vertex_prep(w, c);
     if (L->vj) vertex_vj(w, c);
-    if (L->born)
+    if (L->brate)
         for (int m = 0; m < nb; m++) out[L->o_born] += -c->fp[m] * born_rate(w, m);
     for (int in = 0; in < L->nnu; in++) {
         int nu = L->nu[in];

@@ -50,6 +50,9 @@ run sigma "$T/weyl2.ini" --set run.nimp_U0sq=0.01 --set numerics.reltol=3e-2 --j
 expect_rc 0 "sigma on weyl2 with nimp_U0sq"
 pycheck "sigma with nimp_U0sq > 0: extrinsic_SJ at B^0, the five vertex paths at B^1, the vertex tables in numerics" \
     "'extrinsic_SJ' in r['sigma0_parts'] and all(p in r['sigma1_paths'] for p in ['anomaly_SJ>nEB', 'SJ>SEB', 'lorentz_nE>nEB>SJ', 'anomaly_SE>nEB>SJ', 'anomaly_SJ>nEB>SJ']) and len(r['numerics']['vertex_segments']) >= 2 and r['numerics']['vertex_dropped_share'] < 1e-6 and not any('not implemented' in w for w in d['warnings'])"
+run sigma "$T/weyl2.ini" --set run.tau_from_disorder=true --set sigma.order=0 --json
+expect_rc 2 "sigma: tau_from_disorder without disorder"
+expect_in "$T/err" "run.tau_from_disorder" "tau_from_disorder without disorder: the key is named"
 run mc "$T/weyl2.ini" --set mc.E="0 0 1" --set run.nimp_U0sq=0.01 --set numerics.reltol=3e-2 --json
 expect_rc 0 "mc on weyl2 with nimp_U0sq"
 pycheck "mc with nimp_U0sq > 0 warns that sigma^(2) has no vertex" "any('no ladder vertex' in w for w in d['warnings'])"

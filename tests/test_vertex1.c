@@ -33,6 +33,11 @@
  *      identity and the velocity-side tables vanish by isotropy: the
  *      argument of Eqs. 100 and 109, where the seed finds J = 0 near the
  *      nodes).
+ *   4  tau of the same disorder (run.tau_from_disorder, rule rta): one
+ *      parabolic band in 3D (m = 1.3, mu = 0.5, T = 0.01, n_imp U0^2 = 0.7):
+ *      tau = 1/(2 pi n_imp U0^2 g(mu)), g = m k_F/(2 pi^2) (Eq. 56, isotropic),
+ *      sigma_xx = n tau/m and |sigma_xy^(1)| = sigma_0 w_c tau = n tau^2/m^2
+ *      per unit B (Boltzmann, Eq. 29; PHYSICS.md anchor 9), each within 0.5%.
  * Natural units hbar = e = 1; conductivities per unit E and B. */
 #define _GNU_SOURCE
 #include <math.h>
@@ -202,6 +207,34 @@ int main(void)
                                             "%.3g <= 1e-6 x %.4g", worst, scale);
         }
         release(rn);
+        qkt_model_free(m);
+    }
+
+    printf("\n== 4: tau from the disorder itself (rule rta), one parabolic band in 3D ==\n");
+    {
+        const double mass = 1.3, mu = 0.5, W = 0.7;
+        qkt_model_t *m = model("parabolic");
+        set1(m, "mass", mass);
+        setup(m);
+        qkt_params_t p = params_at(mu, 0.01, 1);
+        p.rule = QKT_RULE_RTA;
+        p.nimp_U0sq = W;
+        p.tau_from_disorder = 1;
+        p.tau_intra = 123; /* not read */
+        p.nu_mask = 1;
+        p.al_mask = 4;
+        p.reltol = 1e-4;
+        qkt_response_t *rp = run_w(34, "parabolic, tau_from_disorder", m, &p);
+        if (rp) {
+            double kf = sqrt(2 * mass * mu), g = mass * kf / (2 * PI * PI), tau = 1 / (2 * PI * W * g);
+            double n = kf * kf * kf / (6 * PI * PI);
+            CHECK_REL(rp->tau_born, tau, 0.005, "4 parabolic: Born tau = 1/(2 pi n_imp U0^2 g(mu)) (Eq. 56)");
+            CHECK_REL(rp->par.tau_intra, rp->tau_born, 1e-15, "4 parabolic: tau_intra used = the Born tau");
+            CHECK_REL(rp->sigma0.v[0][0], n * tau / mass, 0.005, "4 parabolic: sigma_xx = n tau/m (Eq. 29)");
+            CHECK_REL(fabs(rp->sigma1[2].v[1][0]), n * tau * tau / (mass * mass), 0.005,
+                      "4 parabolic: |sigma1_yx| = sigma_0 w_c tau = n tau^2/m^2 per unit B (anchor 9)");
+        }
+        release(rp);
         qkt_model_free(m);
     }
     CHECK_DONE();
