@@ -1096,10 +1096,13 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
                 for (int c = 0; c < 3; c++) tr += val[L.o_pump67 + q * 9 + c * 3 + c];
                 r->pump67[q][n_][a] = (n_ == a ? tr : 0) - val[L.o_pump67 + q * 9 + a * 3 + n_];
                 if (L.vj && L.order == 1) {
-                    /* the drive D_B^d S_J(n_E) of the vertex part counts too */
+                    /* the drive D_B^d S_J(n_E) of the vertex part counts too, in the
+                     * anomaly test and in the pumping rate (Eq. 61 with rho_E whole) */
                     int bj = (in * nal + ia) * P + q;
                     double qs = val[L.o_psj + bj], qa = val[L.o_asj + bj], qe = err[L.o_psj + bj];
                     if (fabs(qs) > p->pocket_thresh * qa && fabs(qs) > 10 * qe) anom = 1;
+                    r->pump[q][n_][a] += qs;
+                    r->pump_err[q][n_][a] += qe;
                 }
             }
             r->anomaly1[n_][a] = anom;
