@@ -179,7 +179,10 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                          "n_imp U0^2 sets the Born collision operator K^dd");
         if (p->order != 0)
             return qkt_error(QKT_EINVAL, "rule born is available at order B^0 only (got order %d; with qkt sigma "
-                                         "set sigma.order = 0)", p->order);
+                                         "set sigma.order = 0): elastic Born scattering conserves the electrons "
+                                         "on every energy shell, which the anomaly drive changes, so K^dd has no "
+                                         "inverse there; at order B^1 use a rule with run.tau_from_disorder = true",
+                             p->order);
     }
     if (p->tau_from_disorder && !p->bonly && (!(p->nimp_U0sq > 0) || p->rule == QKT_RULE_BORN))
         return qkt_error(QKT_EINVAL, "tau_from_disorder needs nimp_U0sq > 0 and rule rta, paper or valley (rule "
