@@ -2,7 +2,8 @@
  * cases: one Fig. 3 point (weyl2, Delta = 0, T = 0.005, mu = 0.1, rule paper,
  * E || B || z) at several requested accuracies, checked against a tighter run;
  * the whole 31-point Fig. 3 curve; the anomalous Hall conductivity of weyl4;
- * the chiral magnetic current of one node.  Prints RESULT lines for
+ * the chiral magnetic current of one node; the cost of the ladder vertex at
+ * order B^1 (weyl4 sigma^(1) with and without it).  Prints RESULT lines for
  * bench/run.sh.  Uses every core (the engine's OpenMP threads).  Times are
  * wall times of the whole computation of each result.
  * The targets of the speed issue are checked: each prints a row
@@ -161,6 +162,41 @@ int main(void)
             target("cme_node_1e-3", "1s", NAN, 1);
         }
         qkt_response_free(&r);
+        qkt_model_free(m);
+    }
+    /* the cost of the ladder vertex at order B^1 (Eq. 54: tables of G and Qt
+     * on the window and the mirror segment, S_J on the stencil): weyl4
+     * sigma^(1) with B || z, E along x, y, z, reltol 1e-2, without and with
+     * run.nimp_U0sq, side by side */
+    {
+        qkt_model_t *m = qkt_model_alloc("weyl4");
+        double b[3] = {0, 0, 0.2};
+        qkt_model_set(m, "b", b, 3);
+        qkt_model_setup(m);
+        double secs[2] = {NAN, NAN};
+        for (int v = 0; v < 2; v++) {
+            qkt_params_t p;
+            qkt_params_default(&p);
+            p.mu = 0.05;
+            p.T = 0.0025;
+            p.order = 1;
+            p.nu_mask = 7;
+            p.al_mask = 4;
+            p.rule = QKT_RULE_RTA;
+            p.reltol = 1e-2;
+            p.nimp_U0sq = v ? 1 : 0;
+            p.open[0] = p.open[1] = 1;
+            qkt_response_t r;
+            double t0 = wall();
+            if (qkt_response_compute(m, &p, &r) == QKT_OK) {
+                secs[v] = wall() - t0;
+                printf("RESULT sigma1_weyl4_1e-2_%s seconds %.3f s\nRESULT sigma1_weyl4_1e-2_%s kpoints %zu k\n",
+                       v ? "vertex" : "plain", secs[v], v ? "vertex" : "plain", r.neval);
+                if (v) printf("RESULT sigma1_weyl4_1e-2_vertex segments %d 1\n", r.vertex_nseg);
+            }
+            qkt_response_free(&r);
+        }
+        printf("RESULT sigma1_weyl4_1e-2 vertex_over_plain %.2f x\n", secs[1] / secs[0]);
         qkt_model_free(m);
     }
     struct rusage ru;

@@ -157,10 +157,10 @@ struct qkt_vseg {
     double emin, emax;
     double x[QKT_VT_NODES];       /* nodes (energies) */
     double complex *G;            /* [n][nb*nb] orbital */
-    double complex *Qt;           /* [n][3][nb*nb] orbital (NULL: not tabulated) */
+    double complex *Qt;           /* [n][3][nb*nb] orbital */
     /* Chebyshev series on x = (e - centre)/half-width of the four tables G,
      * Qt_x, Qt_y, Qt_z: cf[k][q][nb*nb], k = 0..n-1 (sum_k cf_k T_k(x)), and
-     * cf2 the same for their second derivatives in x (NULL: not tabulated) */
+     * cf2 the same for their second derivatives in x */
     double complex *cf, *cf2;
     double gmax, qmax;            /* largest |entry| of G over the nodes; of Qabs = sum_m int
                                      |Q^m| delta (the scale of Qt, whose entries may cancel) */

@@ -286,33 +286,6 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     return st;
 }
 
-/* Error bound of a table of n values per entry (nent entries, stride apart
- * from node to node) at the Chebyshev points of the first kind on an
- * interval of half-width h, per entry the largest of:
- *   |c_{n-1}| + |c_{n-2}|  (interpolation, when the coefficients decay),
- * plus (pi^2/6) Ts^2 max|g''| with |g''| <= sum_k |c_k| k^2 (k^2 - 1)/(3 h^2)
- * (the smearing of delta(e - eps) by -f0' at Ts shifts a tabulated g(e) by
- * (pi^2/6) Ts^2 g''(e) to leading order).  *fbig: the largest |entry|. */
-static double cheb_tail(const double complex *M, size_t stride, int nent, int n, double h, double Ts, double *fbig)
-{
-    double tail = 0, big = 0;
-    for (int i = 0; i < nent; i++) {
-        double t = 0, d2 = 0;
-        for (int k = 0; k < n; k++) {
-            double complex ck = 0;
-            for (int j = 0; j < n; j++) ck += M[(size_t)j * stride + i] * cos(k * (2 * j + 1) * M_PI / (2 * n));
-            double a = cabs(ck) * (k ? 2.0 : 1.0) / n;
-            if (k >= n - 2) t += a;
-            d2 += a * k * k * (k * k - 1) / 3.0;
-        }
-        t += M_PI * M_PI / 6 * Ts * Ts * d2 / (h * h);
-        for (int j = 0; j < n; j++) big = fmax(big, cabs(M[(size_t)j * stride + i]));
-        tail = fmax(tail, t);
-    }
-    *fbig = big;
-    return tail;
-}
-
 /* The Chebyshev series of the tables G, Qt_x,y,z of a segment and of their
  * second derivatives (struct qkt_vseg: cf, cf2) */
 static qkt_status_t cheb_series(int n, int nb2, struct qkt_vseg *sg)
@@ -355,18 +328,40 @@ static qkt_status_t cheb_series(int n, int nb2, struct qkt_vseg *sg)
     return QKT_OK;
 }
 
-/* Tabulate G(e), Nt_nu(e) (want_nt) and Qt_mu(e) (want_qt, engine.h) of the
- * disorder kernel at the Chebyshev nodes of [emin, emax]: at each node
- * energy e_j an integration with delta(e_j - eps) smeared by -f0' at
- * temperature T/4 (smooth functions of e: the smearing changes them by
- * O((T/4)^2) relative to their curvature).  Nt may be NULL. */
+/* Error bound per entry of the tables q0 <= q < q1 (0: G, 1..3: Qt) of a
+ * segment of half-width h, from their Chebyshev series: the largest over the
+ * entries of |c_{n-1}| + |c_{n-2}| (interpolation, when the coefficients
+ * decay) plus (pi^2/6) Ts^2 max|g''|, |g''| <= sum_k |c_k| k^2 (k^2 - 1)/(3 h^2)
+ * (the smearing of delta(e - eps) by -f0' at Ts shifts a table g(e) by
+ * (pi^2/6) Ts^2 g''(e) to leading order) */
+static double cheb_tail(const struct qkt_vseg *sg, int n, int nb2, int q0, int q1, double h, double Ts)
+{
+    double tail = 0;
+    for (int i = q0 * nb2; i < q1 * nb2; i++) {
+        double t = 0, d2 = 0;
+        for (int k = 0; k < n; k++) {
+            double a = cabs(sg->cf[(size_t)k * 4 * nb2 + i]);
+            if (k >= n - 2) t += a;
+            d2 += a * k * k * (k * k - 1) / 3.0;
+        }
+        tail = fmax(tail, t + M_PI * M_PI / 6 * Ts * Ts * d2 / (h * h));
+    }
+    return tail;
+}
+
+/* Tabulate G(e), Nt_nu(e) (into Nt, unless NULL) and Qt_mu(e) (engine.h) of
+ * the disorder kernel at the Chebyshev nodes of [emin, emax] of a segment:
+ * at each node energy e_j an integration with delta(e_j - eps) smeared by
+ * -f0' at temperature T/4 (smooth functions of e: the smearing changes them
+ * by O((T/4)^2) relative to their curvature); then their Chebyshev series and
+ * error bounds. */
 static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0, int n,
-                                  struct qkt_vseg *sg, double complex *Nt, int want_qt)
+                                  struct qkt_vseg *sg, double complex *Nt)
 {
     int nb = m->nb, nb2 = nb * nb;
     sg->G = calloc((size_t)n * nb2, sizeof(double complex));
-    if (want_qt) sg->Qt = calloc((size_t)n * 3 * nb2, sizeof(double complex));
-    if (!sg->G || (want_qt && !sg->Qt)) return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
+    sg->Qt = calloc((size_t)n * 3 * nb2, sizeof(double complex));
+    if (!sg->G || !sg->Qt) return qkt_error(QKT_ENOMEM, "out of memory (vertex table)");
     double c = 0.5 * (sg->emin + sg->emax), h = 0.5 * (sg->emax - sg->emin);
     double Ts = p->T / 4, qabs = 0, gerr = 0, qerr = 0;
     qkt_status_t st = QKT_OK;
@@ -382,35 +377,33 @@ static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, c
                 gerr = fmax(gerr, err[L.o_vtab + i]);
                 for (int q = 4; q < 7; q++) qerr = fmax(qerr, err[L.o_vtab + q * 2 * nb2 + i]);
             }
-        }
-        free(err);
-        if (!st)
             for (int q = 0; q < 7; q++)
                 for (int i = 0; i < nb2; i++) {
                     double complex z = val[L.o_vtab + q * 2 * nb2 + i] + I * val[L.o_vtab + q * 2 * nb2 + nb2 + i];
                     if (q == 0) sg->G[(size_t)j * nb2 + i] = z;
                     else if (q < 4 && Nt) Nt[((size_t)j * 3 + q - 1) * nb2 + i] = z;
-                    else if (q >= 4 && want_qt) sg->Qt[((size_t)j * 3 + q - 4) * nb2 + i] = z;
+                    else if (q >= 4) sg->Qt[((size_t)j * 3 + q - 4) * nb2 + i] = z;
                 }
+        }
+        free(err);
         free(val);
     }
-    if (st) return st;
-    /* interpolation, smearing and the tabulation integrals' own errors */
+    if (st || (st = cheb_series(n, nb2, sg))) return st;
+    sg->gmax = sg->qmax = 0;
+    for (size_t i = 0; i < (size_t)n * nb2; i++) sg->gmax = fmax(sg->gmax, cabs(sg->G[i]));
+    for (size_t i = 0; i < (size_t)n * 3 * nb2; i++) sg->qmax = fmax(sg->qmax, cabs(sg->Qt[i]));
+    sg->qmax = fmax(sg->qmax, qabs);
+    /* interpolation and smearing, plus the tabulation integrals' own errors */
     sg->gerr = M_SQRT2 * gerr;
     sg->qerr = M_SQRT2 * qerr;
-    sg->gtail = cheb_tail(sg->G, nb2, nb2, n, h, Ts, &sg->gmax) + M_SQRT2 * gerr;
-    if (want_qt) {
-        double qbig;
-        sg->qtail = cheb_tail(sg->Qt, 3 * (size_t)nb2, 3 * nb2, n, h, Ts, &qbig) + M_SQRT2 * qerr;
-        sg->qmax = fmax(qbig, qabs);
-        return cheb_series(n, nb2, sg);
-    }
+    sg->gtail = cheb_tail(sg, n, nb2, 0, 1, h, Ts) + sg->gerr;
+    sg->qtail = cheb_tail(sg, n, nb2, 1, 4, h, Ts) + sg->qerr;
     return QKT_OK;
 }
 
-/* the thermal window's table: G, Nt (and Qt for the adjoint vertex) */
+/* the thermal window's table: G, Nt and Qt (segment 0) */
 static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
-                                 int want_qt, struct qkt_vtable *vt)
+                                 struct qkt_vtable *vt)
 {
     int nb = m->nb, nb2 = nb * nb, n = QKT_VT_NODES;
     vt->n = n;
@@ -423,7 +416,7 @@ static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, co
     vt->nseg = 1;
     sg->emin = vt->emin;
     sg->emax = vt->emax;
-    qkt_status_t st = table_segment(m, p, io0, n, sg, vt->Nt, want_qt);
+    qkt_status_t st = table_segment(m, p, io0, n, sg, vt->Nt);
     vt->G = sg->G; /* owned by seg[0] */
     memcpy(vt->x, sg->x, sizeof vt->x);
     return st;
@@ -513,7 +506,7 @@ static qkt_status_t vertex_segments(const qkt_model_t *m, const qkt_params_t *p,
     free(seg);
     for (int q = 1; q < vt->nseg && !st; q++) {
         struct qkt_vseg *sg = &vt->seg[q];
-        st = table_segment(m, p, io0, vt->n, sg, NULL, 1);
+        st = table_segment(m, p, io0, vt->n, sg, NULL);
         if (st) break;
         int bad = sg->gtail > p->reltol * sg->gmax || sg->qtail > p->reltol * sg->qmax;
         if (!bad || depth[q] >= VSEG_DEPTH || vt->nseg >= QKT_VT_MAXSEG) continue;
@@ -763,7 +756,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
     r->fd_step = tp.h;
     if (p->nimp_U0sq > 0 && !p->bonly) {
-        st = vertex_table(m, p, &io, L.vj, &vt);
+        st = vertex_table(m, p, &io, &vt);
         if (!st && L.order == 1) st = vertex_segments(m, p, &io, pk, &vt);
         if (st) goto done;
         if (born) {

@@ -60,16 +60,26 @@ static int path1(const qkt_response_t *r, const char *name)
     return -1;
 }
 
+/* order 1, rule rta, n_imp U0^2 = 1, E along the axes of numask, B || z */
+static qkt_params_t vparams(double mu, double T, int numask)
+{
+    qkt_params_t p = params_at(mu, T, 1);
+    p.rule = QKT_RULE_RTA;
+    p.nimp_U0sq = 1;
+    p.nu_mask = numask;
+    p.al_mask = 4;
+    return p;
+}
+
+/* the larger of the xx and xy entries of a path (the one symmetry allows) */
+static int big_of(const qkt_tensor_t *t) { return fabs(t->v[0][0]) > fabs(t->v[0][1]) ? 0 : 1; }
+
 static qkt_response_t *rashba(double M, double reltol)
 {
     qkt_model_t *m = model("rashba2d");
     set1(m, "M", M);
     setup(m);
-    qkt_params_t p = params_at(1.0, 0.01, 1);
-    p.rule = QKT_RULE_RTA;
-    p.nimp_U0sq = 1;
-    p.nu_mask = 3;
-    p.al_mask = 4;
+    qkt_params_t p = vparams(1.0, 0.01, 3);
     p.reltol = reltol;
     qkt_response_t *r = run_w(34, WHAT("rashba2d M=%g reltol %g", M, reltol), m, &p);
     qkt_model_free(m);
@@ -103,7 +113,7 @@ int main(void)
         CHECK(t >= 0 && tm >= 0 && tt >= 0, "path %s missing", vpaths[i]);
         if (t < 0 || tm < 0 || tt < 0) continue;
         const qkt_tensor_t *s = &r->path1[t][2], *sm = &rm->path1[tm][2], *st = &rt->path1[tt][2];
-        int big = fabs(s->v[0][0]) > fabs(s->v[0][1]) ? 0 : 1; /* xx or xy */
+        int big = big_of(s);
         double v = s->v[0][big], e = s->e[0][big];
         printf("  %-20s sigma1_x%c = % .8e +- %.2e (M = -0.3: yx % .8e; reltol 4e-4: % .8e +- %.2e)\n", vpaths[i],
                "xy"[big], v, e, sm->v[big][0], st->v[0][big], st->e[0][big]);
@@ -143,15 +153,11 @@ int main(void)
     /* 2d: powers of the relaxation time, by re-assembly with tau_intra = 2 */
     {
         double before[NVP];
-        for (int i = 0; i < NVP; i++) {
-            int t = path1(r, vpaths[i]);
-            before[i] = t >= 0 ? r->path1[t][2].v[0][fabs(r->path1[t][2].v[0][0]) > fabs(r->path1[t][2].v[0][1]) ? 0 : 1]
-                               : 0;
-        }
         int big[NVP];
         for (int i = 0; i < NVP; i++) {
             int t = path1(r, vpaths[i]);
-            big[i] = t >= 0 && fabs(r->path1[t][2].v[0][0]) > fabs(r->path1[t][2].v[0][1]) ? 0 : 1;
+            big[i] = t >= 0 ? big_of(&r->path1[t][2]) : 0;
+            before[i] = t >= 0 ? r->path1[t][2].v[0][big[i]] : 0;
         }
         qkt_status_t s = qkt_response_assemble(r, QKT_RULE_RTA, 2, 2);
         CHECK(s == QKT_OK, "re-assembly failed: %s", qkt_strerror());
@@ -183,11 +189,7 @@ int main(void)
     {
         qkt_model_t *m = model("node");
         setup(m);
-        qkt_params_t p = params_at(0.1, 0.005, 1);
-        p.rule = QKT_RULE_RTA;
-        p.nimp_U0sq = 1;
-        p.nu_mask = 7;
-        p.al_mask = 4;
+        qkt_params_t p = vparams(0.1, 0.005, 7);
         qkt_response_t *rn = run_w(34, "node, nimp_U0sq = 1", m, &p);
         if (rn) {
             int tl = path1(rn, "lorentz_nE>nEB");
