@@ -41,18 +41,25 @@ static double wall(void)
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+/* engine defaults with mu, T, order and the E and B direction masks set */
+static qkt_params_t params(double mu, double T, int order, int nu_mask, int al_mask)
+{
+    qkt_params_t p;
+    qkt_params_default(&p);
+    p.mu = mu;
+    p.T = T;
+    p.order = order;
+    p.nu_mask = nu_mask;
+    p.al_mask = al_mask;
+    return p;
+}
+
 static double fig3_point(double b, double reltol, size_t *neval, double *secs, double *err)
 {
     qkt_model_t *m = qkt_model_alloc("weyl2");
     qkt_model_set(m, "b", &b, 1);
     qkt_model_setup(m);
-    qkt_params_t p;
-    qkt_params_default(&p);
-    p.mu = 0.1;
-    p.T = 0.005;
-    p.order = 2;
-    p.nu_mask = 4;
-    p.al_mask = 4;
+    qkt_params_t p = params(0.1, 0.005, 2, 4, 4);
     p.reltol = reltol;
     qkt_response_t r;
     double C = NAN, t0 = wall();
@@ -115,13 +122,7 @@ int main(void)
         double b[3] = {0, 0, 0.2};
         qkt_model_set(m, "b", b, 3);
         qkt_model_setup(m);
-        qkt_params_t p;
-        qkt_params_default(&p);
-        p.mu = 0.05;
-        p.T = 0.0025;
-        p.order = 0;
-        p.nu_mask = 2;
-        p.al_mask = 0;
+        qkt_params_t p = params(0.05, 0.0025, 0, 2, 0);
         p.open[0] = p.open[1] = 1;
         qkt_response_t r;
         double t0 = wall();
@@ -142,12 +143,8 @@ int main(void)
     {
         qkt_model_t *m = qkt_model_alloc("node");
         qkt_model_setup(m);
-        qkt_params_t p;
-        qkt_params_default(&p);
-        p.mu = 0.1;
-        p.T = 0.005;
+        qkt_params_t p = params(0.1, 0.005, 0, 7, 4);
         p.bonly = 1;
-        p.al_mask = 4;
         qkt_response_t r;
         double t0 = wall();
         if (qkt_response_compute(m, &p, &r) == QKT_OK) {
@@ -175,13 +172,7 @@ int main(void)
         qkt_model_setup(m);
         double secs[2] = {NAN, NAN};
         for (int v = 0; v < 2; v++) {
-            qkt_params_t p;
-            qkt_params_default(&p);
-            p.mu = 0.05;
-            p.T = 0.0025;
-            p.order = 1;
-            p.nu_mask = 7;
-            p.al_mask = 4;
+            qkt_params_t p = params(0.05, 0.0025, 1, 7, 4);
             p.rule = QKT_RULE_RTA;
             p.reltol = 1e-2;
             p.nimp_U0sq = v ? 1 : 0;
