@@ -274,8 +274,7 @@ void qkt_pockets_free(qkt_pockets_t *pk);
  * 0 at a vertex) to another band j whose range over the sub-cube meets the window
  * mu +- halfw, the range [lo, hi] of eps_a over the sub-cube's vertices,
  * widened by a quarter of its width on each side (the margin of the pocket
- * map).  *lohi: n pairs (malloc'ed).  Models with more than 64 bands: the
- * first 64. */
+ * map).  *lohi: n pairs (malloc'ed). */
 qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double halfw, double **lohi, size_t *n);
 
 /* Integrate every tallied quantity of layout L over the Brillouin zone (or the

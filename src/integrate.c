@@ -225,7 +225,8 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
         /* cp[v * nb * nb + a * nb + j]: bands a != j are coupled (v^{aj} != 0) at vertex v */
         unsigned char *cp = malloc((size_t)nv * nb * nb + 2 * (size_t)nb);
         unsigned char *win = cp ? cp + (size_t)nv * nb * nb : NULL, *rec = win ? win + nb : NULL;
-        if (!b || !e || !cp) bad++;
+        double *lo = malloc(sizeof(double) * 2 * nb), *hi = lo ? lo + nb : NULL;
+        if (!b || !e || !cp || !lo) bad++;
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < nfs; i++) {
             double *o = out + i * 2 * nsub * nb;
@@ -233,7 +234,7 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
                 o[2 * q] = INFINITY;
                 o[2 * q + 1] = -INFINITY;
             }
-            if (!b || !e || !cp) continue;
+            if (!b || !e || !cp || !lo) continue;
             int ci[3], ok = 1;
             cell_coords(pk, fsc[i], ci);
             for (int v = 0; v < nv && ok; v++) {
@@ -264,7 +265,6 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
             for (int sc = 0; sc < nsub; sc++) {
                 /* the sub-cube's vertices: its band ranges, with a quarter of
                  * their width as margin (as the pocket map) */
-                double lo[64], hi[64];
                 int vtx[8], nvx = 1 << D;
                 for (int q = 0; q < nvx; q++) {
                     int idx = 0, mult = 1;
@@ -275,7 +275,7 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
                     vtx[q] = idx;
                 }
                 double *os = o + (size_t)sc * 2 * nb;
-                for (int a = 0; a < nb && a < 64; a++) {
+                for (int a = 0; a < nb; a++) {
                     lo[a] = INFINITY;
                     hi[a] = -INFINITY;
                     for (int q = 0; q < nvx; q++) {
@@ -289,7 +289,7 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
                 }
                 /* the bands coupled to another band in the window, at some vertex
                  * (a diagonal node on band a carries f0' of such bands only) */
-                for (int a = 0; a < nb && a < 64; a++) {
+                for (int a = 0; a < nb; a++) {
                     rec[a] = 0;
                     for (int j = 0; j < nb && !rec[a]; j++)
                         for (int q = 0; q < nvx && win[j] && !rec[a]; q++)
@@ -304,6 +304,7 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
         qkt_bands_free(b);
         free(e);
         free(cp);
+        free(lo);
     }
     free(fsc);
     if (bad) {

@@ -141,7 +141,7 @@ struct qkt_tree_ws {
      * in a tabulated segment; vjm: 12 nb^2 scratch */
     double *vj, *vjd, *vjs, *vje;
     int *vjok;
-    double complex *vjm;
+    double complex *vjm, *vjg; /* vjg: 2 nb scratch */
     /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
      * (sum_j A_j = 0), and so does everything linear in them; the j = 1
      * matrices are then the j = 0 ones negated (the same digits as computing
@@ -234,6 +234,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->vjd = xcalloc((size_t)3 * nb, sizeof(double), &bad);
     w->vjs = xcalloc((size_t)3 * nb, sizeof(double), &bad);
     w->vjm = xcalloc((size_t)12 * nb2, sizeof(double complex), &bad);
+    w->vjg = xcalloc((size_t)2 * nb, sizeof(double complex), &bad);
     w->vjok = xcalloc(nb, sizeof(int), &bad);
     w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
@@ -294,6 +295,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->vjd);
     free(w->vjs);
     free(w->vjm);
+    free(w->vjg);
     free(w->vjok);
     free(w->SSe);
     free(w->xd);
@@ -983,16 +985,21 @@ static void vj_band(const qkt_tree_ws_t *w, const qkt_bands_t *b, int m, const d
 {
     int nb = w->nb;
     double W = M_PI * w->p.nimp_U0sq, e = b->eps[m];
-    double complex g[64];
-    for (int n = 0; n < nb && n < 64; n++) {
+    /* g[n] = <m|G|n> = sum_j r_j U_jn with r_j = sum_i conj(U_im) G_ij */
+    double complex *r = w->vjg, *g = w->vjg + nb;
+    for (int j = 0; j < nb; j++) {
         double complex z = 0;
-        for (int i = 0; i < nb; i++)
-            for (int j = 0; j < nb; j++) z += conj(b->U[i * nb + m]) * G[i * nb + j] * b->U[j * nb + n];
+        for (int i = 0; i < nb; i++) z += conj(b->U[i * nb + m]) * G[i * nb + j];
+        r[j] = z;
+    }
+    for (int n = 0; n < nb; n++) {
+        double complex z = 0;
+        for (int j = 0; j < nb; j++) z += r[j] * b->U[j * nb + n];
         g[n] = z;
     }
     for (int mu = 0; mu < 3; mu++) {
         double tg = 0, cc = 0;
-        for (int n = 0; n < nb && n < 64; n++) {
+        for (int n = 0; n < nb; n++) {
             double de = e - b->eps[n];
             if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
             double complex cn = I * b->v[mu][n * nb + m] / de;
