@@ -3,7 +3,10 @@
  * MacDonald, PRB 96, 235134) or with short derivations stated next to each
  * check:
  *   anchor 1  anomalous Hall effect of weyl4 for several (b, Delta), Eq. (85),
- *             purely intrinsic;
+ *             purely intrinsic: with short-range disorder (n_imp U0^2 = 1) the
+ *             extrinsic part S_J = -P^-1 J(n_E) vanishes (Eqs. 100, C4) within
+ *             1e-3 of the Hall conductivity (its value at rashba2d is of the
+ *             order of the intrinsic part, test_born);
  *   anchor 2  Streda formula (Eq. 44) = the intrinsic sigma_xy;
  *   anchor 3  chiral magnetic effect (Eqs. 90, 95): two `node` runs in the same
  *             k-box, S_B : xi_B = 2/3 : 1/3, zero for equal node potentials;
@@ -109,12 +112,29 @@ static void test_ahe_streda(void)
             CHECK_REL(intr, sxy, 1e-3,
                       WHAT("weyl4 b=%.2f Delta=%.2f: sigma_xy purely intrinsic (path intrinsic_SE = total; anchor 1)",
                            b, dl));
+            release(r);
+        }
+        /* the extrinsic part needs the disorder: short-range scalar impurities
+         * n_imp U0^2 = 1 (tau_intra = 1), the ladder vertex J(n_E) (Eqs. 16, 35) */
+        p.nimp_U0sq = 1;
+        p.reltol = 1e-2;
+        snprintf(lab, sizeof lab, "weyl4 b=%.2f Delta=%.2f, nimp_U0sq = 1", b, dl);
+        r = run(lab, m, &p);
+        if (r) {
+            int tj = -1;
+            for (int t = 0; t < r->npath0; t++)
+                if (!strcmp(r->path0_name[t], "extrinsic_SJ")) tj = t;
+            CHECK_OK(r->vertex == 1 && tj >= 0, "the vertex was computed");
+            double extr = tj >= 0 ? r->path0[tj].v[0][1] : NAN, ee = tj >= 0 ? r->path0[tj].e[0][1] : NAN;
+            printf("  extrinsic_SJ sigma_xy = %.3e +- %.2e (total %.6e)\n", extr, ee, r->sigma0.v[0][1]);
             CHECK_ABS(extr, 0, 1e-3 * fabs(want),
                       WHAT("weyl4 b=%.2f Delta=%.2f: extrinsic sigma_xy^II = 0 for short-range disorder "
                            "(anchor 1, Eqs. 100, C4)",
                            b, dl));
             release(r);
         }
+        p.nimp_U0sq = 0;
+        p.reltol = 1e-3;
         /* Streda: response to B alone, sigma_xy = -e d(Tr rho_B)/dB_z = -r.streda[2] */
         p.bonly = 1;
         p.al_mask = 4;
