@@ -6,7 +6,7 @@
 #   bash scripts/install-deps.sh valgrind   + valgrind (.ci/run)
 # Several modes may be given at once.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config liblapacke-dev libopenblas-dev libinih-dev
+pkgs=(build-essential cmake pkg-config python3 liblapacke-dev libopenblas-dev libinih-dev
       libcjson-dev zlib1g-dev libcubature-dev gnuplot-nox libopenmpi-dev openmpi-bin)
 for mode in "$@"; do
   case "$mode" in
