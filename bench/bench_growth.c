@@ -34,7 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "engine.h"
+#include "integrate/integrate.h"
+#include "response/raw.h"
 #include "qkt.h"
 
 static const double PI = 3.14159265358979323846;
@@ -144,17 +145,19 @@ static double uniform(int q, double T, int N, double fd_step, double window, dou
     *failed = 1;
     qkt_intopts_t io;
     memset(&io, 0, sizeof io);
-    io.ncell = p.ncell;
     io.icell = p.icell;
     io.reltol = p.reltol;
     io.maxeval = p.maxeval;
     io.pilot = p.pilot;
-    io.kbox = p.kbox;
-    for (int a = 0; a < 3; a++) io.open[a] = p.open[a];
-    io.scale = p.kscale;
-    io.window = p.window;
+    qkt_mapopts_t mo;
+    memset(&mo, 0, sizeof mo);
+    mo.ncell = p.ncell;
+    mo.kbox = p.kbox;
+    for (int a = 0; a < 3; a++) mo.open[a] = p.open[a];
+    mo.scale = p.kscale;
+    mo.window = p.window;
     qkt_pockets_t *pk = NULL;
-    if (qkt_pockets_build(m, p.mu, p.T, &io, &pk)) {
+    if (qkt_pockets_build(m, p.mu, p.T, &mo, &pk)) {
         printf("# pocket map failed: %s\n", qkt_strerror());
         qkt_model_free(m);
         return NAN;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 typedef struct {
     char *key, *value, *origin;

@@ -20,7 +20,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
-#include "engine.h"
+#include "integrate/integrate.h"
 #include "engine_util.h"
 
 static qkt_model_t *lattice_weyl(void)

@@ -46,7 +46,8 @@
 #include <string.h>
 #include "check.h"
 #include "qkt.h"
-#include "engine.h"
+#include "response/raw.h"
+#include "engine/tree.h"
 #include "engine_util.h"
 
 static const char *vpaths[] = {"anomaly_SJ>nEB", "SJ>SEB", "lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ",

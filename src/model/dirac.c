@@ -1,7 +1,7 @@
 /* dirac.c - Dirac metal: two degenerate Weyl nodes of opposite chirality,
  * block diagonal as in Eqs. (62)/(113): H = diag(H_+, H_-),
  * H_Q = v (qx sx + qy sy + Q qz sz) - Q mu5.  The blocks are the valleys. */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_V, P_MU5, NPAR };
 

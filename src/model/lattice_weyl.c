@@ -6,7 +6,7 @@
  * Nodes at (0, 0, +-k0); no other zeros for |m0| > |t|. The tilt w tilts both
  * nodes by w_i cos(k_i a) at the node; w, m0 and t are odd under time reversal
  * (i sy K with k -> -k). */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_V, P_M0, P_T, P_K0, P_A, P_TILT, NPAR };
 

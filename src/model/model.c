@@ -2,7 +2,7 @@
  * set-up, H(k) with finite-value checks).  One built-in model per file. */
 #include <stdlib.h>
 #include <string.h>
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 static const qkt_model_info_t *const registry[] = {
     &qkt_model_weyl4,     &qkt_model_weyl2,        &qkt_model_node,

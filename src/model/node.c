@@ -2,7 +2,7 @@
  * H = v (qx sx + qy sy + Q qz sz) + (w.q + E0) 1, chirality Q = +-1,
  * optional tilt w and node energy E0 (the node's own chemical potential is
  * mu - E0). */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_V, P_Q, P_TILT, P_E0, NPAR };
 

@@ -1,6 +1,6 @@
 /* parabolic.c - one parabolic band H = k^2/(2 mass) in D = 3 (or 2)
  * dimensions: the Boltzmann limit of the kinetic equation, Eq. (29). */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_MASS, P_DIM, NPAR };
 

@@ -1,6 +1,6 @@
 /* rashba2d.c - magnetic Rashba model in two dimensions (Culcer, Sekine,
  * MacDonald, PRB 96, 035106): H = k^2/(2 m) + alpha (kx sy - ky sx) + M sz. */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_MASS, P_ALPHA, P_M, NPAR };
 

@@ -2,7 +2,7 @@
  * built from parameters but loaded from files by qkt_wannier_load()
  * (src/wannier.c: seedname_hr.dat / seedname_tb.dat, plain or gzip, optional
  * seedname_wsvec.dat); see docs/wannier.md for the run-file keys. */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 static qkt_status_t setup(qkt_model_t *m)
 {

@@ -1,7 +1,7 @@
 /* weyl2.c - two-band Weyl model, Eq. (70) of the paper (the t = - block of
  * weyl4): H = v (kx sx + ky sy) + m(kz) sz, m(kz) = b - sqrt(v^2 kz^2 + Delta^2).
  * Nodes at (0, 0, +-k0), k0 = sqrt(b^2 - Delta^2)/v. */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_V, P_B, P_DELTA, NPAR };
 

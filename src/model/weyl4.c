@@ -2,7 +2,7 @@
  * H = v tau_z k.sigma + Delta tau_x + b.sigma + mu5 tau_z.
  * Orbital index 2*t + s (t: node/tau, s: spin/sigma).  Nodes at (0,0,+-k0),
  * k0 = sqrt(b^2 - Delta^2)/v for b along z with |b| > |Delta|. */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 enum { P_V, P_B, P_DELTA, P_MU5, NPAR };
 

@@ -1,7 +1,7 @@
 /* units.c - physical constants (CODATA 2018, SI) and the conversion factors
  * between the engine's hbar = e = 1 units of an eV/Angstrom model and SI.
  * Every conversion in qkt goes through qkt_units(). */
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 static const qkt_units_t U = {
     .e = QKT_E_CHARGE,

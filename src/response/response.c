@@ -4,7 +4,15 @@
  * PHYSICS.md, split by path and by powers of tau_intra and tau_inter. */
 #include <lapacke.h>
 #include <stdlib.h>
-#include "engine.h"
+#include "response/raw.h"
+#include "integrate/integrate.h"
+#include "core/fermi.h"
+
+/* the options of the pocket map and of the integrator of one computation */
+typedef struct {
+    qkt_mapopts_t map;
+    qkt_intopts_t integ;
+} ropts_t;
 
 const char *qkt_rule_name(qkt_rule_t r)
 {
@@ -242,14 +250,14 @@ static const char *p2names[T2_N] = {
  * (born_G: G at e).  The extra tallies (extra values, blocks of blk) follow
  * the plain layout.  *val: the integrals (malloc'ed, L->fdim values); *errp (if
  * errp is not NULL): their error estimates (malloc'ed). */
-static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0, double e,
+static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, const ropts_t *io0, double e,
                                double Ts, int kind, int blk, int extra, const double complex *born_G,
                                qkt_layout_t *L, double **val, double **errp)
 {
-    qkt_intopts_t io = *io0;
-    io.window = p->window;
+    qkt_mapopts_t mo = io0->map;
+    mo.window = p->window;
     qkt_pockets_t *pk = NULL;
-    qkt_status_t st = qkt_pockets_build(m, e, Ts, &io, &pk);
+    qkt_status_t st = qkt_pockets_build(m, e, Ts, &mo, &pk);
     if (st) return st;
     int none[1] = {0};
     qkt_layout_init(L, 0, m->dim, pk->n, 0, none, 0, none, 0);
@@ -272,7 +280,7 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     double *err = calloc(L->fdim, sizeof(double));
     qkt_intstats_t stats;
     if (!*val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (energy tables)");
-    else st = qkt_integrate(m, L, &tp, pk, &io, *val, err, &stats);
+    else st = qkt_integrate(m, L, &tp, pk, &io0->integ, *val, err, &stats);
     qkt_pockets_free(pk);
     if (st || !errp) {
         free(err);
@@ -355,7 +363,7 @@ static double cheb_tail(const struct qkt_vseg *sg, int n, int nb2, int q0, int q
  * -f0' at temperature T/4 (smooth functions of e: the smearing changes them
  * by O((T/4)^2) relative to their curvature); then their Chebyshev series and
  * error bounds. */
-static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0, int n,
+static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, const ropts_t *io0, int n,
                                   struct qkt_vseg *sg, double complex *Nt)
 {
     int nb = m->nb, nb2 = nb * nb;
@@ -402,7 +410,7 @@ static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, c
 }
 
 /* the thermal window's table: G, Nt and Qt (segment 0) */
-static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
+static qkt_status_t vertex_table(const qkt_model_t *m, const qkt_params_t *p, const ropts_t *io0,
                                  struct qkt_vtable *vt)
 {
     int nb = m->nb, nb2 = nb * nb, n = QKT_VT_NODES;
@@ -439,7 +447,7 @@ static int cmp_lo(const void *a, const void *b)
  * are merged); each is then tabulated and halved while its interpolation-
  * error bound exceeds reltol (VSEG_DEPTH times at most, within
  * QKT_VT_MAXSEG segments in all). */
-static qkt_status_t vertex_segments(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
+static qkt_status_t vertex_segments(const qkt_model_t *m, const qkt_params_t *p, const ropts_t *io0,
                                     const qkt_pockets_t *pk, struct qkt_vtable *vt)
 {
     double *iv = NULL;
@@ -567,7 +575,7 @@ static void vtable_free(struct qkt_vtable *vt)
  * have no component on the dropped modes; the largest one relative to
  * int tau |v| delta is reported (r->born_null_drive).  Nt of vt is replaced by
  * the solution. */
-static qkt_status_t born_table(const qkt_model_t *m, const qkt_params_t *p, const qkt_intopts_t *io0,
+static qkt_status_t born_table(const qkt_model_t *m, const qkt_params_t *p, const ropts_t *io0,
                                struct qkt_vtable *vt, qkt_response_t *r)
 {
     int nb = m->nb, nb2 = nb * nb, nh = qkt_born_nh(nb), blk = qkt_born_block(nb), n = vt->n;
@@ -668,19 +676,19 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     if (pw.window == 0) pw.window = auto_window(pw.reltol);
     p = &pw;
     r->par = pw;
-    qkt_intopts_t io;
-    memset(&io, 0, sizeof io);
-    io.ncell = p->ncell;
-    io.icell = p->icell;
-    io.reltol = p->reltol;
-    io.maxeval = p->maxeval;
-    io.pilot = p->pilot;
-    io.kbox = p->kbox;
-    for (int a = 0; a < 3; a++) io.open[a] = p->open[a];
-    io.scale = p->kscale;
-    io.window = p->window;
-    io.progress = p->progress;
-    io.progress_user = p->progress_user;
+    ropts_t ro;
+    memset(&ro, 0, sizeof ro);
+    ro.map.ncell = p->ncell;
+    ro.map.kbox = p->kbox;
+    for (int a = 0; a < 3; a++) ro.map.open[a] = p->open[a];
+    ro.map.scale = p->kscale;
+    ro.map.window = p->window;
+    ro.integ.icell = p->icell;
+    ro.integ.reltol = p->reltol;
+    ro.integ.maxeval = p->maxeval;
+    ro.integ.pilot = p->pilot;
+    ro.integ.progress = p->progress;
+    ro.integ.progress_user = p->progress_user;
     qkt_pockets_t *pk = NULL;
     double *val = NULL, *err = NULL;
     struct qkt_vtable vt;
@@ -688,7 +696,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     int mesh = p->mesh[0] > 0;
     int need_pockets = !mesh || (p->T > 0 && p->order > 0 && !p->bonly);
     if (need_pockets) {
-        st = qkt_pockets_build(m, p->mu, p->T, &io, &pk);
+        st = qkt_pockets_build(m, p->mu, p->T, &ro.map, &pk);
         if (st) return st;
     }
     int npk = pk ? pk->n : 0;
@@ -756,11 +764,11 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
     r->fd_step = tp.h;
     if (p->nimp_U0sq > 0 && !p->bonly) {
-        st = vertex_table(m, p, &io, &vt);
-        if (!st && L.order == 1) st = vertex_segments(m, p, &io, pk, &vt);
+        st = vertex_table(m, p, &ro, &vt);
+        if (!st && L.order == 1) st = vertex_segments(m, p, &ro, pk, &vt);
         if (st) goto done;
         if (born) {
-            st = born_table(m, p, &io, &vt, r);
+            st = born_table(m, p, &ro, &vt, r);
             if (st) goto done;
         }
         tp.vt = &vt;
@@ -776,9 +784,9 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
     if (mesh && p->refine)
-        st = qkt_integrate_refine(m, &L, &tp, pk, p->mesh, p->reltol, p->maxeval, &io, val, err, &stats);
-    else if (mesh) st = qkt_integrate_mesh(m, &L, &tp, pk, p->mesh, 0, NULL, &io, val, &stats);
-    else st = qkt_integrate(m, &L, &tp, pk, &io, val, err, &stats);
+        st = qkt_integrate_refine(m, &L, &tp, pk, p->mesh, p->reltol, p->maxeval, &ro.integ, val, err, &stats);
+    else if (mesh) st = qkt_integrate_mesh(m, &L, &tp, pk, p->mesh, 0, NULL, &ro.integ, val, &stats);
+    else st = qkt_integrate(m, &L, &tp, pk, &ro.integ, val, err, &stats);
     if (st) goto done;
     if (m->spin_degeneracy > 1)
         for (int i = 0; i < L.fdim; i++) {

@@ -3,7 +3,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <stdlib.h>
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 void qkt_blas_serial(void)
 {

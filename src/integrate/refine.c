@@ -59,7 +59,7 @@
 #if QKT_HAVE_MPI
 #include <mpi.h>
 #endif
-#include "engine.h"
+#include "integrate/integrate.h"
 
 /* cells evaluated per round (buffers of 2 CHUNK fdim doubles) */
 #define CHUNK 4096

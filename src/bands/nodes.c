@@ -4,7 +4,7 @@
 #include <float.h>
 #include <lapacke.h>
 #include <stdlib.h>
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 #define MAX_CAND_PER_PAIR 512 /* descents started per band pair at most */
 #define LM_MAXIT 100

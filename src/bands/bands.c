@@ -14,7 +14,7 @@
  * non-abelian curvature, F^H = U^dagger F^W U (Wang, Yates, Souza, Vanderbilt,
  * PRB 74, 195118, Eqs. 27-32, in another arrangement). */
 #include <stdlib.h>
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 qkt_bands_t *qkt_bands_alloc(int nb)
 {

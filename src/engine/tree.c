@@ -14,74 +14,18 @@
  * reported as a diagnostic (PHYSICS.md, relaxation of diagonal nodes).
  * Units: hbar = e = 1; E and B are unit vectors along Cartesian axes. */
 #include <stdlib.h>
-#include "engine.h"
+#include "engine/tree.h"
+#include "core/fermi.h"
 
-double qkt_f0(double e, double mu, double T)
-{
-    double x = (e - mu) / T;
-    if (x > 0) {
-        double t = exp(-x);
-        return t / (1 + t);
-    }
-    return 1 / (1 + exp(x));
-}
-
-double qkt_f0p(double e, double mu, double T)
-{
-    double x = fabs(e - mu) / T;
-    double t = exp(-x);
-    return -t / (T * (1 + t) * (1 + t));
-}
-
-/* C-infinity switch: 1 for t <= W - 4, 0 for t >= W, smooth in between.  It
- * cuts the Fermi function's tails (relative size e^{-(W-4)}) so that every
- * Fermi-surface node vanishes identically, and smoothly, far from the Fermi
- * level; finite differences across the cut stay accurate. */
+/* the thermal window's switch: 1 for t <= W - 4, 0 for t >= W (see
+ * qkt_smooth_step).  It cuts the Fermi function's tails (relative size
+ * e^{-(W-4)}) so that every Fermi-surface node vanishes identically, and
+ * smoothly, far from the Fermi level; finite differences across the cut stay
+ * accurate. */
 static double taper(double t, double W)
 {
     double lo = W - 4;
-    if (t <= lo) return 1;
-    if (t >= W) return 0;
-    double u = (t - lo) / 4;
-    double a = exp(-1 / u), b = exp(-1 / (1 - u));
-    return b / (a + b);
-}
-
-/* ------------------------------------------------------------------ layout */
-void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, const int *nu,
-                     int nnu, const int *al, int nal)
-{
-    memset(L, 0, sizeof *L);
-    L->order = order;
-    L->dim = dim;
-    L->npk = npk;
-    L->bonly = bonly;
-    L->nnu = nnu;
-    L->nal = nal;
-    for (int i = 0; i < nnu; i++) L->nu[i] = nu[i];
-    for (int i = 0; i < nal; i++) L->al[i] = al[i];
-    int o = 0;
-    int P = npk > 0 ? npk : 1, N = nnu > 0 ? nnu : 1, A = nal > 0 ? nal : 1;
-    L->o_s0 = o; o += T0_N * N * 3;
-    L->o_s1 = o; if (order >= 1) o += T1_N * N * A * 3;
-    L->o_s2 = o; if (order >= 2) o += T2_N * N * A * A * 3;
-    L->o_p1 = o; if (order >= 1) o += T1_N * N * A * P;
-    L->o_a1 = o; if (order >= 1) o += T1_N * N * A * P;
-    L->o_sea1 = o; if (order >= 1) o += T1_N * N * A * P;
-    L->o_p2 = o; if (order >= 2) o += T1_N * N * A * A * P;
-    L->o_a2 = o; if (order >= 2) o += T1_N * N * A * A * P;
-    L->o_sea2 = o; if (order >= 2) o += T1_N * N * A * A * P;
-    L->o_u1 = o; if (order >= 1) o += P * 3;
-    L->o_u2 = o; if (order >= 2) o += P * A * CH_NCHILD * 3;
-    L->o_up2 = o; if (order >= 2) o += P * A * P;
-    L->o_norm = o; o += P;
-    L->o_chir = o; o += P;
-    L->o_cme = o; if (bonly) o += A * 3 * 3; /* [al][j_S_fs, j_S_sea, j_xi][mu] */
-    L->o_streda = o; if (bonly) o += 3;
-    L->o_pump67 = o; o += P * 9;
-    L->o_dos = o; o += 3; /* DOS, density, DOS weight at degenerate points */
-    L->o_vtab = o; /* sized by qkt_layout_vtab() */
-    L->fdim = o;
+    return qkt_smooth_step((t - lo) / 4);
 }
 
 /* ------------------------------------------------------------------ workspace */
@@ -1101,29 +1045,6 @@ static void tally_vj(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double 
 }
 
 /* coordinates of the projector on band m in the Hermitian basis of engine.h */
-void qkt_born_coords(int nb, const double complex *U, int m, double *p)
-{
-    int a = 0;
-    for (int i = 0; i < nb; i++) p[a++] = creal(U[i * nb + m] * conj(U[i * nb + m]));
-    for (int i = 0; i < nb; i++)
-        for (int j = i + 1; j < nb; j++) {
-            double complex P = U[i * nb + m] * conj(U[j * nb + m]);
-            p[a++] = M_SQRT2 * creal(P);
-            p[a++] = M_SQRT2 * cimag(P);
-        }
-}
-
-void qkt_born_matrix(int nb, const double *x, double complex *X)
-{
-    int a = 0;
-    for (int i = 0; i < nb; i++) X[i * nb + i] = x[a++];
-    for (int i = 0; i < nb; i++)
-        for (int j = i + 1; j < nb; j++) {
-            double s = x[a++], t = x[a++];
-            X[i * nb + j] = (s + I * t) / M_SQRT2;
-            X[j * nb + i] = (s - I * t) / M_SQRT2;
-        }
-}
 
 /* eigenbasis derivative of rho0 along a, D_a rho0 = diag(f0' v_a) (Fermi
  * surface, added to fs) + i R_a^{mn} (f_m - f_n) (Fermi sea, added to sea);

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <zlib.h>
-#include "qkt_internal.h"
+#include "core/internal.h"
 
 /* ------------------------------------------------------------------ storage
  * The Fourier sum is the hot loop.  Every operator kept here is a Hermitian

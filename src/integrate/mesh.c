@@ -11,7 +11,7 @@
 #if QKT_HAVE_MPI
 #include <mpi.h>
 #endif
-#include "engine.h"
+#include "integrate/integrate.h"
 
 qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
                                 const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,

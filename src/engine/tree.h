@@ -1,0 +1,36 @@
+/* tree.h - the response tree of PHYSICS.md evaluated at one k-point: every
+ * tally of a layout (engine/layout.h) at k, with a per-thread workspace. */
+#ifndef QKT_ENGINE_TREE_H
+#define QKT_ENGINE_TREE_H
+#include "core/internal.h"
+#include "engine/layout.h"
+#include "pockets/pockets.h"
+#include "disorder/kernel.h"
+
+/* Parameters of the per-point evaluation. */
+typedef struct {
+    double mu, T;
+    double h;          /* finite-difference step in k */
+    double degen_tol;
+    double window;     /* thermal window half-width, units of T */
+    double nimp_U0sq;  /* disorder for the vertex correction (0: off) */
+    const struct qkt_vtable *vt; /* energy tables of the disorder kernel (NULL: no J) */
+    const double complex *born_G; /* tabulation pass 2: G at the node energy (orbital nb*nb) */
+} qkt_tree_par_t;
+
+typedef struct qkt_tree_ws qkt_tree_ws_t;
+
+qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
+                                 const qkt_tree_par_t *p, const qkt_pockets_t *pk);
+void qkt_tree_ws_free(qkt_tree_ws_t *w);
+/* Evaluate every tallied quantity at k (added into out[L->fdim], which the
+ * caller zeroes).  Returns QKT_OK or a status. */
+qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out);
+/* Order-0 tallies at k for nmu chemical potentials (bands computed once);
+ * out: nmu blocks of L->fdim.  Needs L->order == 0, no pockets, no vertex. */
+qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, const double *mus, double *out);
+/* Evaluation points so far at which two bands of one block were degenerate
+ * (within degen_tol) at the Fermi level: their interband terms were dropped. */
+long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w);
+
+#endif

@@ -1,0 +1,64 @@
+/* integrate.h - the k-space integrators of the tally vector: adaptive
+ * cubature with a pocket-aware partition (adaptive.c), the uniform mesh
+ * (mesh.c), its adaptive refinement (refine.c), and the parallel reduction. */
+#ifndef QKT_INTEGRATE_H
+#define QKT_INTEGRATE_H
+#include "core/internal.h"
+#include "engine/tree.h"
+
+/* Integration options. */
+typedef struct {
+    int icell;          /* cells per axis of the integration grid */
+    double reltol;      /* requested relative accuracy (per path, per quantity) */
+    size_t maxeval;     /* maximum integrand evaluations per integration cell */
+    size_t pilot;       /* evaluations of the pilot pass that sets the scales */
+    int no_balls;       /* 1: cells only, no spherical shells around pockets */
+    void (*progress)(void *user, long done, long total);
+    void *progress_user;
+} qkt_intopts_t;
+
+typedef struct {
+    size_t neval;       /* integrand evaluations */
+    int converged;      /* 1 if the requested accuracy was reached */
+    double seconds;     /* wall time */
+    long ndegen;        /* points with degenerate bands at the Fermi level */
+    int nballs, nparts; /* spherical pocket regions and parts integrated */
+    /* mesh refinement (qkt_integrate_refine) */
+    size_t nleaves;     /* cells of the final sum */
+    int maxlevel;       /* most halvings of a starting-mesh cell */
+    double mem_bytes;   /* memory of the cell store and buffers */
+} qkt_intstats_t;
+
+/* Integrate every tallied quantity of layout L over the Brillouin zone (or the
+ * continuum domain) with the measure d^Dk/(2 pi)^D.  val, err: L->fdim. */
+qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L,
+                           const qkt_tree_par_t *tp, const qkt_pockets_t *pk,
+                           const qkt_intopts_t *o, double *val, double *err,
+                           qkt_intstats_t *stats);
+
+/* Uniform-mesh sum (periodic models): k = sum_i (j_i/N_i) b_i, j_i = 0..N_i-1
+ * (Gamma included, as Wannier90/postw90 meshes), weight 1/(N V_cell), i.e.
+ * the measure d^Dk/(2 pi)^D.  nmu > 0: order-0 tallies at the nmu chemical
+ * potentials mus (val holds nmu blocks of L->fdim); nmu = 0: qkt_tree_eval at
+ * tp->mu (val: L->fdim).  Deterministic: one row per mesh plane j_1, summed in
+ * plane order, so threads and MPI ranks give the same digits. */
+qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,
+                                const qkt_intopts_t *o, double *val, qkt_intstats_t *stats);
+/* Adaptive refinement of the uniform mesh (periodic models, order B^0, any
+ * T >= 0; refine.c): cells centred on the mesh points above, valued by
+ * volume x integrand at the centre (the mesh sum), every cell halved once
+ * (2^D children at +-1/4 of its edge), then the cells with the largest
+ * estimated errors and their coarser neighbours, until every sigma^(0)
+ * path's error is below reltol times its largest component or maxeval
+ * evaluations (counted in total, the first refinement's (2^D + 1) N1 N2 N3
+ * included) are used.  err (per tally): over the starting-mesh cells, the sum
+ * of |value - value one halving coarser|.  Deterministic in threads and MPI
+ * ranks, like the mesh; val and err on every rank. */
+qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                  const qkt_pockets_t *pk, const int mesh[3], double reltol, size_t maxeval,
+                                  const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats);
+/* MPI rank of this process (0 without MPI) and the number of ranks */
+int qkt_mpi_rank_size(int *size);
+
+#endif
