@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "engine/tree.h"
 #include "integrate/integrate.h"
 #include "response/raw.h"
 #include "qkt.h"

@@ -20,6 +20,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include "engine/tree.h"
 #include "integrate/integrate.h"
 #include "engine_util.h"
 

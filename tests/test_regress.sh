@@ -6,16 +6,18 @@
 # |x - y| <= 1e-12 (1 + max(|x|, |y|)), wall times left out), and its exit
 # status with tests/regress/ref/NAME.rc.
 # QKT_REGRESS_UPDATE=1 writes the references instead (refresh them only with a
-# reason in the commit message); QKT_REGRESS_ONLY=NAME runs one case.
+# reason in the commit message); QKT_REGRESS_ONLY=NAME runs one case.  @TMP@ in
+# an argument stands for the scratch folder (files a case writes).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR=tests/regress
 while IFS='|' read -r name args; do
     name=${name//[[:space:]]/}
     [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
     [ -n "${QKT_REGRESS_ONLY:-}" ] && [ "$name" != "$QKT_REGRESS_ONLY" ] && continue
-    read -r -a argv <<<"$args"
-    "$BIN" "${argv[@]}" --json --quiet >"$T/$name.json" 2>"$T/$name.err"
+    read -r -a argv <<<"${args//@TMP@/$T}"
+    "$BIN" "${argv[@]}" --json --quiet >"$T/$name.raw" 2>"$T/$name.err"
     rc=$?
+    sed "s|$T|@TMP@|g" "$T/$name.raw" >"$T/$name.json"
     if [ "${QKT_REGRESS_UPDATE:-0}" = 1 ]; then
         cp "$T/$name.json" "$DIR/ref/$name.json"
         echo "$rc" >"$DIR/ref/$name.rc"

@@ -1,40 +1,176 @@
-/* layout.c - the offsets of every tallied quantity of the response tree in
- * one vector (engine/layout.h). */
+/* layout.c - the one table of tallied quantities of the response tree: every
+ * block of the integrand's output vector with its offset, size, integration
+ * groups, family and path names (engine/layout.h). */
 #include "engine/layout.h"
 
-void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, const int *nu,
-                     int nnu, const int *al, int nal)
+/* ---- path names (the paths of the tree, PHYSICS.md; docs/physics.md) */
+static const char *const p0names[T0_N] = {"drude_nE", "intrinsic_SE", "extrinsic_SJ"};
+static const char *const p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anomaly_SE>nEB", "SE>SEB"};
+/* the reciprocal completion's diagonal nodes (X1_*), relaxed by tau_intra */
+static const char *const x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE"};
+/* the vertex -P^-1 J(n) of the order-1 diagonal nodes (Eq. 54) */
+static const char *const j1names[J1_N] = {"lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ", "anomaly_SJ>nEB>SJ"};
+/* the children of the vertex part S_J(n_E) of rho_E under D_B */
+static const char *const sj1names[SJ1_NCHILD] = {"anomaly_SJ>nEB", "SJ>SEB"};
+static const char *const p2names[T2_N] = {
+    "lorentz_nE>nEB>nEB2", "nE>nEB>SEB2",         "nE>nEB>xiEB2",
+    "nE>SEB>nEB2",         "nE>SEB>SEB2",         "(none)",
+    "nE>xiEB>nEB2",        "nE>xiEB>SEB2",        "nE>xiEB>xiEB2",
+    "SE>nEB>nEB2",         "anomaly_SE>nEB>SEB2", "anomaly_SE>nEB>xiEB2",
+    "SE>SEB>nEB2",         "SE>SEB>SEB2",         "(none)"};
+
+/* ---- groups of a block */
+enum { G_STRIDE, G_CYCLE, G_JOIN, G_DIAG };
+typedef struct {
+    int kind;    /* G_STRIDE: one group per gstride values; G_CYCLE: ncycle groups
+                    interleaved with period gstride; G_JOIN: the first group of
+                    block join; G_DIAG: the diagnostics group */
+    int gstride; /* values per group (G_STRIDE, G_CYCLE) */
+    int ncycle;  /* G_CYCLE */
+    int join;    /* G_JOIN */
+} grule_t;
+
+static grule_t per(int n) { return (grule_t){G_STRIDE, n > 0 ? n : 1, 0, 0}; }
+static grule_t cyc(int n, int k) { return (grule_t){G_CYCLE, n, k, 0}; }
+static grule_t join(int b) { return (grule_t){G_JOIN, 1, 0, b}; }
+static grule_t diag(void) { return (grule_t){G_DIAG, 1, 0, 0}; }
+
+/* block flags */
+#define F_LOOSE 1 /* diagnostics: error scale 10x looser */
+#define F_DRIVE 2 /* drives mesh refinement */
+#define F_ERR3 4  /* followed by 3 copies of error estimates (diagnostics group) */
+
+static int new_group(qkt_layout_t *L, int fam, int flags)
 {
-    memset(L, 0, sizeof *L);
-    L->order = order;
-    L->dim = dim;
-    L->npk = npk;
-    L->bonly = bonly;
-    L->nnu = nnu;
-    L->nal = nal;
-    for (int i = 0; i < nnu; i++) L->nu[i] = nu[i];
-    for (int i = 0; i < nal; i++) L->al[i] = al[i];
-    int o = 0;
-    int P = npk > 0 ? npk : 1, N = nnu > 0 ? nnu : 1, A = nal > 0 ? nal : 1;
-    L->o_s0 = o; o += T0_N * N * 3;
-    L->o_s1 = o; if (order >= 1) o += T1_N * N * A * 3;
-    L->o_s2 = o; if (order >= 2) o += T2_N * N * A * A * 3;
-    L->o_p1 = o; if (order >= 1) o += T1_N * N * A * P;
-    L->o_a1 = o; if (order >= 1) o += T1_N * N * A * P;
-    L->o_sea1 = o; if (order >= 1) o += T1_N * N * A * P;
-    L->o_p2 = o; if (order >= 2) o += T1_N * N * A * A * P;
-    L->o_a2 = o; if (order >= 2) o += T1_N * N * A * A * P;
-    L->o_sea2 = o; if (order >= 2) o += T1_N * N * A * A * P;
-    L->o_u1 = o; if (order >= 1) o += P * 3;
-    L->o_u2 = o; if (order >= 2) o += P * A * CH_NCHILD * 3;
-    L->o_up2 = o; if (order >= 2) o += P * A * P;
-    L->o_norm = o; o += P;
-    L->o_chir = o; o += P;
-    L->o_cme = o; if (bonly) o += A * 3 * 3; /* [al][j_S_fs, j_S_sea, j_xi][mu] */
-    L->o_streda = o; if (bonly) o += 3;
-    L->o_pump67 = o; o += P * 9;
-    L->o_dos = o; o += 3; /* DOS, density, DOS weight at degenerate points */
-    L->o_vtab = o; /* sized by qkt_layout_vtab() */
-    L->fdim = o;
+    int g = L->ngroup < QKT_MAXGROUP ? L->ngroup++ : QKT_MAXGROUP - 1;
+    L->gfam[g] = (unsigned char)fam;
+    L->gloose[g] = (flags & F_LOOSE) != 0;
+    L->gdrive[g] = (flags & F_DRIVE) != 0;
+    return g;
 }
 
+static int diag_group(qkt_layout_t *L)
+{
+    if (L->gdiag < 0) L->gdiag = new_group(L, QKT_FAM_BOOK, F_LOOSE);
+    return L->gdiag;
+}
+
+/* Append block b: n values in groups by rule r (of family fam), present if
+ * `on` (else size 0 at the current end); returns its offset. */
+static int add(qkt_layout_t *L, int b, const char *name, int on, int n, grule_t r, int fam, int flags,
+               const char *const *paths, int npath)
+{
+    qkt_block_t *k = &L->blk[b];
+    k->name = name;
+    k->off = L->fdim;
+    k->paths = paths;
+    k->npath = npath;
+    k->nvalue = on ? n : 0;
+    k->size = on ? (flags & F_ERR3 ? 4 * n : n) : 0;
+    k->gstride = r.gstride;
+    k->gcycle = r.kind == G_CYCLE ? r.ncycle : 0;
+    if (on && n > 0) {
+        int ng = r.kind == G_STRIDE ? (n + r.gstride - 1) / r.gstride : r.kind == G_CYCLE ? r.ncycle : 0;
+        if (r.kind == G_JOIN) k->group0 = L->blk[r.join].group0, k->gstride = n;
+        else if (r.kind == G_DIAG) k->group0 = diag_group(L), k->gstride = n;
+        else {
+            k->group0 = L->ngroup;
+            for (int g = 0; g < ng; g++) new_group(L, fam, flags);
+        }
+        if (flags & F_ERR3) diag_group(L);
+    }
+    L->fdim += k->size;
+    return k->off;
+}
+
+/* The table.  Each line: block, name, present when, number of values, its
+ * groups, family, flags, path names.  The families keep the grouping that the
+ * integration's digits depend on: the pocket fluxes (Berry flux, Eq. 3) join
+ * the B-only family; the Streda trace, the Eq.-67 pumping integrand and the
+ * DOS are bookkeeping; the adjoint S_J and the pocket-mode vertex join their
+ * order's paths. */
+void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
+{
+    memset(L, 0, sizeof *L);
+    L->order = s->order;
+    L->dim = s->dim;
+    L->npk = s->npk;
+    L->bonly = s->bonly;
+    L->nnu = s->nnu;
+    L->nal = s->nal;
+    for (int i = 0; i < s->nnu; i++) L->nu[i] = s->nu[i];
+    for (int i = 0; i < s->nal; i++) L->al[i] = s->al[i];
+    L->valley = s->valley;
+    L->recip = s->recip;
+    L->brate = s->brate;
+    L->born = s->born;
+    L->vj = s->vj;
+    L->vtab = s->vtab;
+    L->vtab_block = s->vtab_block;
+    L->gdiag = -1;
+    int o1 = s->order >= 1, o2 = s->order >= 2, vj1 = s->vj && s->order == 1;
+    /* sizes of the plain layout use at least one direction and one pocket */
+    int P = s->npk > 0 ? s->npk : 1, N = s->nnu > 0 ? s->nnu : 1, A = s->nal > 0 ? s->nal : 1;
+    int n = s->nnu, a = s->nal; /* the later blocks use the directions as they are */
+    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, F_DRIVE, p0names, T0_N);
+    L->o_s1 = add(L, QKT_B_S1, "sigma1", o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1, 0, p1names, T1_N);
+    L->o_s2 = add(L, QKT_B_S2, "sigma2", o2, T2_N * N * A * A * 3, per(N * A * A * 3), QKT_FAM_B2, 0, p2names, T2_N);
+    L->o_p1 = add(L, QKT_B_P1, "pocket1", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, 0, NULL, 0);
+    L->o_a1 = add(L, QKT_B_A1, "pocket1_abs", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, 0);
+    L->o_sea1 = add(L, QKT_B_SEA1, "pocket1_sea", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, 0);
+    L->o_p2 = add(L, QKT_B_P2, "pocket2", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, 0, NULL, 0);
+    L->o_a2 = add(L, QKT_B_A2, "pocket2_abs", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, F_LOOSE, NULL, 0);
+    L->o_sea2 = add(L, QKT_B_SEA2, "pocket2_sea", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, F_LOOSE, NULL, 0);
+    L->o_u1 = add(L, QKT_B_U1, "umode1", o1, P * 3, per(P * 3), QKT_FAM_B1, 0, NULL, 0);
+    L->o_u2 = add(L, QKT_B_U2, "umode2", o2, P * A * CH_NCHILD * 3, cyc(3, CH_NCHILD), QKT_FAM_B2, 0, NULL, 0);
+    L->o_up2 = add(L, QKT_B_UP2, "umode2_pocket", o2, P * A * P, per(P * A * P), QKT_FAM_B2, 0, NULL, 0);
+    L->o_norm = add(L, QKT_B_NORM, "pocket_norm", 1, P, per(P), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_chir = add(L, QKT_B_CHIR, "pocket_flux", 1, P, per(P), QKT_FAM_BONLY, 0, NULL, 0);
+    /* [al][j_S_fs, j_S_sea, j_xi][mu] */
+    L->o_cme = add(L, QKT_B_CME, "cme", s->bonly, A * 3 * 3, cyc(3, 3), QKT_FAM_BONLY, 0, NULL, 0);
+    L->o_streda = add(L, QKT_B_STREDA, "streda", s->bonly, 3, per(3), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, 0, NULL, 0);
+    /* DOS, density, DOS weight at degenerate points: one group each */
+    L->o_dos = add(L, QKT_B_DOS, "dos", 1, 3, per(1), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_vtab = add(L, QKT_B_VTAB, "vtab", s->vtab, s->vtab_size, per(s->vtab_block), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, X1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, x1names, X1_N);
+    L->o_born = add(L, QKT_B_BORN, "born_rate", s->brate, 1, per(1), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_j0 = add(L, QKT_B_J0, "sigma0_vertex", s->vj, n * 3, per(n * 3), QKT_FAM_B0, F_ERR3, NULL, 0);
+    L->o_jdrop = add(L, QKT_B_JDROP, "vertex_dropped", s->vj, 2, diag(), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_j1 = add(L, QKT_B_J1, "sigma1_vertex", vj1, J1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, F_ERR3, j1names, J1_N);
+    L->o_uj1 = add(L, QKT_B_UJ1, "umode1_vertex", vj1, L_P(L) * 3, join(QKT_B_U1), QKT_FAM_B1, F_ERR3, NULL, 0);
+    L->o_sj1 = add(L, QKT_B_SJ1, "sigma1_sj", vj1, SJ1_NCHILD * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, sj1names,
+                   SJ1_NCHILD);
+    L->o_psj = add(L, QKT_B_PSJ, "sj1_pocket", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, 0, NULL, 0);
+    L->o_asj = add(L, QKT_B_ASJ, "sj1_pocket_abs", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, F_LOOSE, NULL, 0);
+}
+
+void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, const int *nu, int nnu,
+                     const int *al, int nal)
+{
+    qkt_layout_spec_t s;
+    memset(&s, 0, sizeof s);
+    s.order = order;
+    s.dim = dim;
+    s.npk = npk;
+    s.bonly = bonly;
+    s.nu = nu;
+    s.nnu = nnu;
+    s.al = al;
+    s.nal = nal;
+    qkt_layout_build(L, &s);
+}
+
+void qkt_layout_groups(const qkt_layout_t *L, int *group)
+{
+    for (int b = 0; b < QKT_NBLOCK; b++) {
+        const qkt_block_t *k = &L->blk[b];
+        for (int j = 0; j < k->size; j++) {
+            int g;
+            if (j >= k->nvalue) g = L->gdiag;
+            else if (k->gcycle > 0) g = k->group0 + (j / k->gstride) % k->gcycle;
+            else g = k->group0 + j / k->gstride;
+            group[k->off + j] = g;
+        }
+    }
+}

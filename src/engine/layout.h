@@ -31,6 +31,59 @@ enum { SJ1_N, SJ1_S, SJ1_NCHILD };
 /* diagonal nodes among order-1 nodes (parents of xi children) */
 static inline int qkt_t1_is_diag(int t) { return t == T1_NL || t == T1_XIE || t == T1_NA; }
 
+/* ---- the one table of tally blocks ----------------------------------------
+ * The integrand's output vector is a sequence of blocks, declared once, in
+ * order, by qkt_layout_build (layout.c): each block has its offset and size,
+ * its integration groups (every group of related values shares one error
+ * scale), the family of its groups (a group far below the largest group of
+ * its family is converged absolutely: integrate/), whether its groups are
+ * diagnostics (error scale 10x looser) or drive mesh refinement, and, for
+ * conductivity blocks, the names of its paths.  The integrators receive the
+ * groups as data (qkt_layout_groups) and never know what they integrate.
+ * Adding a node to the response tree: one line in qkt_layout_build, its
+ * tallies in engine/tree.c, its assembly in response/ (docs/architecture.md). */
+enum {
+    QKT_B_S0, QKT_B_S1, QKT_B_S2,             /* sigma contributions of each order, per path */
+    QKT_B_P1, QKT_B_A1, QKT_B_SEA1,           /* order-1 n drives: pocket sums, |.|, sea remainders */
+    QKT_B_P2, QKT_B_A2, QKT_B_SEA2,           /* the same at order 2 */
+    QKT_B_U1, QKT_B_U2, QKT_B_UP2,            /* pocket modes u_p (rule valley) and their children */
+    QKT_B_NORM, QKT_B_CHIR, QKT_B_CME, QKT_B_STREDA, QKT_B_PUMP67, QKT_B_DOS,
+    QKT_B_VTAB,                               /* a tabulation pass of the disorder kernel */
+    QKT_B_X1,                                 /* reciprocal completion of order 1 */
+    QKT_B_BORN,                               /* Born relaxation rate */
+    QKT_B_J0, QKT_B_JDROP,                    /* vertex by the adjoint route, order 0; dropped share */
+    QKT_B_J1, QKT_B_UJ1,                      /* vertex of the order-1 diagonal nodes (and pocket modes) */
+    QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ,          /* children of S_J(n_E) and pocket sums of its n child */
+    QKT_NBLOCK
+};
+/* families of groups: orders 0, 1, 2 in B, the B-only quantities, bookkeeping */
+enum { QKT_FAM_B0, QKT_FAM_B1, QKT_FAM_B2, QKT_FAM_BONLY, QKT_FAM_BOOK, QKT_NFAM };
+#define QKT_MAXGROUP 160
+
+typedef struct {
+    const char *name;
+    int off, size;            /* offset and number of values (0: absent) */
+    int group0;               /* group of the first value */
+    int gstride;              /* values per group */
+    int gcycle;               /* > 0: group = group0 + (j / gstride) % gcycle (interleaved groups) */
+    int nvalue;               /* values carrying the groups; the rest (error estimates of the
+                                 values, 3 copies) belong to the diagnostics group */
+    const char *const *paths; /* names of the paths (conductivity blocks; NULL otherwise) */
+    int npath;
+} qkt_block_t;
+
+/* What a computation tallies (the switches of qkt_layout_build). */
+typedef struct {
+    int order, dim, npk, bonly;
+    const int *nu, *al;
+    int nnu, nal;
+    int valley;               /* pocket-mode children (rule valley) */
+    int recip;                /* reciprocal completion of order 1 */
+    int brate, born;          /* Born relaxation rate tallied; n_E from the Born operator */
+    int vj;                   /* the vertex on the velocity side */
+    int vtab, vtab_block, vtab_size; /* tabulation pass: kind, values per group, number of values */
+} qkt_layout_spec_t;
+
 /* Layout of the integrand's output vector (all offsets into one array). */
 typedef struct {
     int order, npk, dim;
@@ -77,10 +130,23 @@ typedef struct {
     int o_pump67;           /* Eq. 67 integrand per pocket [pk][nu][al] */
     int o_dos;              /* density of states sum_k -f0' (all bands) and density sum f0 */
     int fdim;
+    /* the blocks and their groups */
+    qkt_block_t blk[QKT_NBLOCK];
+    int ngroup;
+    int gdiag;                               /* the diagnostics group (-1: none yet) */
+    unsigned char gfam[QKT_MAXGROUP];        /* family of each group */
+    unsigned char gloose[QKT_MAXGROUP];      /* diagnostics: error scale 10x looser */
+    unsigned char gdrive[QKT_MAXGROUP];      /* drives mesh refinement (sigma^(0) paths) */
 } qkt_layout_t;
 
+/* Build the layout of what spec tallies: every block of the table, in order. */
+void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *spec);
+/* The plain layout (no vertex, no tabulation, no completion): qkt_layout_build
+ * with only these switches set. */
 void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly,
                      const int *nu, int nnu, const int *al, int nal);
+/* group[i] for every tally i < L->fdim */
+void qkt_layout_groups(const qkt_layout_t *L, int *group);
 
 /* index helpers (compact: only the computed directions are stored) */
 static inline int L_P(const qkt_layout_t *L) { return L->npk > 0 ? L->npk : 1; }

@@ -57,9 +57,9 @@ typedef struct {
 
 typedef struct {
     const qkt_model_t *m;
-    const qkt_layout_t *L;
+    const qkt_integrand_t *fn;
+    const qkt_intopts_t *o;
     const qkt_pockets_t *pk;
-    const qkt_tree_par_t *tp;
     const ball_t *balls;
     int nballs;
     const part_t *part;
@@ -67,7 +67,7 @@ typedef struct {
     int pilot_fill;      /* 1: record the next call; 0: reuse on the first call */
     int ncall;           /* integrand calls on this part */
     size_t nreused;      /* tree evaluations of the pilot reused on this part */
-    qkt_tree_ws_t *ws;
+    void *ws;            /* the integrand's workspace */
     qkt_bands_t *eb;     /* energies along rays */
     double *f;           /* one evaluation (fdim) */
     const double *scale; /* per component (NULL: none) */
@@ -104,9 +104,9 @@ static double chi_ball(const ball_t *b, const double k[3])
 /* add w * F(k) into acc; returns status */
 static qkt_status_t eval_add(ictx_t *c, const double k[3], double w, double *acc)
 {
-    unsigned fdim = (unsigned)c->L->fdim;
+    unsigned fdim = (unsigned)c->fn->fdim;
     memset(c->f, 0, fdim * sizeof(double));
-    qkt_status_t s = qkt_tree_eval(c->ws, k, c->f);
+    qkt_status_t s = c->fn->eval(c->ws, k, c->f);
     if (s) return s;
     c->neval++;
     for (unsigned j = 0; j < fdim; j++) {
@@ -203,7 +203,7 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
     const qkt_model_t *m = c->m;
     int D = m->dim, nb = m->nb;
     int b0 = 0, b1 = m->nb; /* every band's shell is followed (balls may hold several blocks) */
-    double mu = c->tp->mu, T = c->tp->T, W = c->tp->window;
+    double mu = c->o->mu, T = c->o->T, W = c->o->window;
     double rs[NSAMP + 1], es[NSAMP + 1][8];
     double brk[512];
     int nbrk = 0;
@@ -235,7 +235,7 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
             }
         }
     qsort(brk, nbrk, sizeof(double), cmp_double);
-    unsigned fdim = (unsigned)c->L->fdim;
+    unsigned fdim = (unsigned)c->fn->fdim;
     (void)nb;
     for (int i = 0; i + 1 < nbrk; i++) {
         double a = brk[i], b = brk[i + 1];
@@ -331,71 +331,9 @@ static int part_integrand(unsigned ndim, size_t npt, const double *x, void *data
     return 0;
 }
 
-/* tally groups: every block of related components shares one scale */
-#define GROUP_DIAG 98  /* error bounds and other diagnostics (10x looser) */
-#define GROUP_VTAB 104 /* the blocks of a tabulation pass */
-#define NGROUP 112
-static int group_of(const qkt_layout_t *L, int i)
-{
-    int P = L_P(L), N = L->nnu > 0 ? L->nnu : 1, A = L->nal > 0 ? L->nal : 1;
-    if (L->recip && i >= L->o_x1 && i < L->o_x1 + X1_N * N * A * 3) return 15 + (i - L->o_x1) / (N * A * 3);
-    if (L->vj) {
-        /* the vertex on the velocity side (tallies after the plain layout):
-         * values join their order's family, error bounds are diagnostics */
-        int n0 = L->nnu * 3, n1 = J1_N * L->nnu * L->nal * 3;
-        if (i >= L->o_j0 && i < L->o_j0 + n0) return 3;
-        if (i >= L->o_j0 + n0 && i < L->o_jdrop + 2) return GROUP_DIAG;
-        if (L->order == 1) {
-            if (i >= L->o_j1 && i < L->o_j1 + n1) return 17 + (i - L->o_j1) / (L->nnu * L->nal * 3);
-            if (i >= L->o_j1 + n1 && i < L->o_j1 + 4 * n1) return GROUP_DIAG;
-            if (i >= L->o_uj1 && i < L->o_uj1 + P * 3) return 80;
-            if (i >= L->o_uj1 + P * 3 && i < L->o_uj1 + 4 * P * 3) return GROUP_DIAG;
-            int ns = SJ1_NCHILD * L->nnu * L->nal * 3, np = L->nnu * L->nal * P;
-            if (i >= L->o_sj1 && i < L->o_sj1 + ns) return 100 + (i - L->o_sj1) / (L->nnu * L->nal * 3);
-            if (i >= L->o_psj && i < L->o_psj + np) return 102;
-            if (i >= L->o_asj && i < L->o_asj + np) return 103;
-        }
-    }
-    if (i < L->o_s1) return (i - L->o_s0) / (N * 3);
-    if (i < L->o_s2) return 10 + (i - L->o_s1) / (N * A * 3);
-    if (i < L->o_p1) return 20 + (i - L->o_s2) / (N * A * A * 3);
-    if (i < L->o_p2) return 40 + (i - L->o_p1) / (N * A * P);
-    if (i < L->o_u1) return 60 + (i - L->o_p2) / (N * A * A * P);
-    if (i < L->o_u2) return 80;
-    if (i < L->o_up2) return 81 + (i - L->o_u2) / 3 % CH_NCHILD;
-    if (i < L->o_norm) return 85;
-    if (i < L->o_chir) return 86;
-    if (i < L->o_cme) return 87;
-    if (i < L->o_streda) return 88 + (i - L->o_cme) / 3 % 3;
-    if (i < L->o_pump67) return 92;
-    if (i < L->o_dos) return 93;
-    if (L->vtab && i >= L->o_vtab) {
-        /* pass 1: G, Nt_x,y,z, Qt_x,y,z, Qabs; pass 2: M, A */
-        int g = GROUP_VTAB + (i - L->o_vtab) / L->vtab_block;
-        return g < NGROUP ? g : NGROUP - 1;
-    }
-    if (L->brate && i == L->o_born) return 97;
-    int g = 94 + (i - L->o_dos); /* DOS, density, degenerate weight */
-    return g < GROUP_DIAG ? g : GROUP_DIAG;
-}
-/* families of groups: order 0, order 1, order 2, B-only, pocket bookkeeping
- * (and the energy tables, GROUP_VTAB on) */
-static int family_of(int g)
-{
-    if (g >= GROUP_VTAB) return 4;
-    if (g >= 100) return 1;
-    if (g < 10) return 0;
-    if (g < 20 || (g >= 40 && g < 60) || g == 80) return 1;
-    if (g < 40 || (g >= 60 && g < 80) || (g > 80 && g < 86)) return 2;
-    if (g >= 87 && g <= 91) return 3;
-    return 4;
-}
-
-
 typedef struct {
     const qkt_model_t *m;
-    const qkt_layout_t *L;
-    const qkt_tree_par_t *tp;
+    const qkt_integrand_t *fn;
     const qkt_pockets_t *pk;
     const ball_t *balls;
     int nballs;
@@ -414,7 +352,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
     size_t nev = 0;
     int nun = 0;
     long ndg = 0;
-    int fdim = J->L->fdim, D = J->m->dim, np = J->nparts;
+    int fdim = J->fn->fdim, D = J->m->dim, np = J->nparts;
     char msg[512] = ""; /* a worker's message (messages are per thread) */
     memset(pv, 0, sizeof(double) * np * fdim);
     memset(pe, 0, sizeof(double) * np * fdim);
@@ -423,14 +361,14 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         ictx_t c;
         memset(&c, 0, sizeof c);
         c.m = J->m;
-        c.L = J->L;
+        c.fn = J->fn;
+        c.o = o;
         c.pk = J->pk;
-        c.tp = J->tp;
         c.balls = J->balls;
         c.nballs = J->nballs;
         c.scale = scale;
         c.norm = pow(2 * M_PI, -D);
-        c.ws = qkt_tree_ws_alloc(J->m, J->L, J->tp, J->pk);
+        c.ws = J->fn->ws_alloc(J->fn->ctx);
         c.eb = qkt_bands_alloc(J->m->nb);
         c.f = malloc(sizeof(double) * fdim);
         if (!c.ws || !c.eb || !c.f) {
@@ -474,8 +412,8 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             }
         }
         nev += c.neval;
-        ndg += qkt_tree_ws_ndegen(c.ws);
-        qkt_tree_ws_free(c.ws);
+        if (c.ws) ndg += J->fn->ndegen(c.ws);
+        J->fn->ws_free(c.ws);
         qkt_bands_free(c.eb);
         free(c.f);
     }
@@ -507,10 +445,10 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
  * room for the smooth partition of unity without reaching another pocket's
  * shell.  Pockets with the same centre (degenerate valleys) share a ball.
  * Returns 0 when the pockets cannot be separated so (cells are then used). */
-static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls,
+static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls,
                           int merge_all);
 
-static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls)
+static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls)
 {
     int n = make_balls_try(m, pk, tp, balls, 0);
     /* pockets too close to be separated: one ball around all of them (rays
@@ -519,7 +457,7 @@ static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_t
     return n;
 }
 
-static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_tree_par_t *tp, ball_t *balls,
+static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls,
                           int merge_all)
 {
     if (pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > 8) return 0;
@@ -629,7 +567,7 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
         qkt_bands_free(eb);
         }
         if (nomem) return 0;
-        balls[b].R1 = R1 * 1.03 + 2 * tp->h * 4;
+        balls[b].R1 = R1 * 1.03 + 2 * tp->fd_step * 4;
     }
     for (int b = 0; b < nbl; b++) {
         double R2 = 1.5 * balls[b].R1;
@@ -657,19 +595,59 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
     return nbl;
 }
 
-qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
-                           const qkt_pockets_t *pk, const qkt_intopts_t *o, double *val, double *err,
-                           qkt_intstats_t *stats)
+/* The error scale of every tally from the pilot values cv (np parts x fdim):
+ * the largest pilot mass sum_parts |value| of its group.  A group far below
+ * the largest group of its family (same order in B) is converged absolutely,
+ * relative to that largest group: its pilot mass is then roundoff, not
+ * physics. */
+#define SCALE_FLOOR 1e-6   /* a group below this share of its family is zero */
+#define SCALE_ZERO 1e-3    /* ... and is converged to reltol x this share of its family */
+#define SCALE_ROUND 1e-14  /* relative roundoff of the largest group of all */
+#define SCALE_LOOSE 10     /* diagnostics (|.| sums, sea remainders, error bounds) */
+static qkt_status_t group_scales(const qkt_integrand_t *fn, int np, const double *cv, double *scale)
+{
+    int fdim = fn->fdim, ng = fn->ngroup > 0 ? fn->ngroup : 1;
+    const int *group = fn->group;
+    double *gmax = calloc(ng, sizeof(double));
+    if (!gmax) return qkt_error(QKT_ENOMEM, "out of memory (integrator: %d tallies)", fdim);
+    for (int i = 0; i < fdim; i++) {
+        double mass = 0;
+        for (int c = 0; c < np; c++) mass += fabs(cv[(size_t)c * fdim + i]);
+        gmax[group[i]] = fmax(gmax[group[i]], mass);
+    }
+    double fam[QKT_INT_NFAM] = {0}, all = 0;
+    for (int g = 0; g < fn->ngroup; g++) {
+        fam[fn->family[g]] = fmax(fam[fn->family[g]], gmax[g]);
+        all = fmax(all, gmax[g]);
+    }
+    for (int i = 0; i < fdim; i++) {
+        int g = group[i];
+        double floor = fmax(SCALE_FLOOR * fam[fn->family[g]], SCALE_ROUND * all);
+        /* a group at roundoff (zero by symmetry, e.g. the intrinsic order-0 part
+         * for E || B || z of an axial model) is converged to reltol x 1e-3 of its
+         * family's largest group, three orders below that group's own error:
+         * scaling it by the floor itself made such zeros drive the refinement
+         * of every cell (2.2x the evaluations of the Fig. 3 curve) */
+        double zero = fmax(SCALE_ZERO * fam[fn->family[g]], SCALE_ROUND * all);
+        scale[i] = gmax[g] > floor ? gmax[g] : (zero > 0 ? zero : 1);
+        if (fn->loose[g]) scale[i] *= SCALE_LOOSE;
+    }
+    free(gmax);
+    return QKT_OK;
+}
+
+qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, const qkt_pockets_t *pk,
+                           const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int D = m->dim, ncx = o->icell > 0 ? o->icell : (D == 3 ? 6 : 12);
     int nc = 1;
     for (int a = 0; a < D; a++) nc *= ncx;
-    int fdim = L->fdim;
+    int fdim = fn->fdim;
     qkt_status_t st = QKT_OK;
     ball_t balls[QKT_MAX_POCKETS];
-    int nballs = o->no_balls ? 0 : make_balls(m, pk, tp, balls);
+    int nballs = o->no_balls ? 0 : make_balls(m, pk, o, balls);
     int npatch = D == 3 ? 16 : 8, np = nc + nballs * npatch;
     part_t *parts = calloc(np, sizeof *parts);
     /* pilot records: at most 33 points (the 3D rule) of fdim values per part;
@@ -715,40 +693,12 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L, const qk
             pt->hi[a] = pt->lo[a] + w;
         }
     }
-    job_t J = {m, L, tp, pk, balls, nballs, parts, np};
+    job_t J = {m, fn, pk, balls, nballs, parts, np};
     /* pilot: one cubature rule per part sets the scale of every tally group */
     st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot);
     if (st) goto done;
-    double gmax[NGROUP];
-    for (int g = 0; g < NGROUP; g++) gmax[g] = 0;
-    for (int i = 0; i < fdim; i++) {
-        double mass = 0;
-        for (int c = 0; c < np; c++) mass += fabs(cv[(size_t)c * fdim + i]);
-        int g = group_of(L, i);
-        gmax[g] = fmax(gmax[g], mass);
-    }
-    /* a group far below the largest of its family (same order in B) is
-     * converged absolutely, relative to that largest group: its pilot mass is
-     * then roundoff, not physics */
-    double fam[5] = {0, 0, 0, 0, 0};
-    for (int g = 0; g < NGROUP; g++) fam[family_of(g)] = fmax(fam[family_of(g)], gmax[g]);
-    double all = 0;
-    for (int g = 0; g < NGROUP; g++) all = fmax(all, gmax[g]);
-    for (int i = 0; i < fdim; i++) {
-        int g = group_of(L, i);
-        double floor = fmax(1e-6 * fam[family_of(g)], 1e-14 * all);
-        /* a group at roundoff (zero by symmetry, e.g. the intrinsic order-0 part
-         * for E || B || z of an axial model) is converged to reltol x 1e-3 of its
-         * family's largest group, three orders below that group's own error:
-         * scaling it by the floor itself made such zeros drive the refinement
-         * of every cell (2.2x the evaluations of the Fig. 3 curve) */
-        double zero = fmax(1e-3 * fam[family_of(g)], 1e-14 * all);
-        scale[i] = gmax[g] > floor ? gmax[g] : (zero > 0 ? zero : 1);
-        /* |.| sums and Fermi-sea remainders are diagnostics: 10x looser */
-        if ((i >= L->o_a1 && i < L->o_p2) || (i >= L->o_a2 && i < L->o_u1) ||
-            (!L->vtab && (g == GROUP_DIAG || g == 103)))
-            scale[i] *= 10;
-    }
+    st = group_scales(fn, np, cv, scale);
+    if (st) goto done;
     for (int c = 0; c < np; c++) {
         double mag = 0;
         for (int i = 0; i < fdim; i++) mag = fmax(mag, fabs(cv[(size_t)c * fdim + i]) / scale[i]);

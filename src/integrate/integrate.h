@@ -4,7 +4,29 @@
 #ifndef QKT_INTEGRATE_H
 #define QKT_INTEGRATE_H
 #include "core/internal.h"
-#include "engine/tree.h"
+#include "pockets/pockets.h"
+
+/* ---- the integrand ------------------------------------------------------------
+ * The integrators evaluate a vector of fdim values at k-points and never know
+ * what it holds (as cubature's integrand contract).  Values come in groups
+ * that share one error scale (group[i] < ngroup); each group has a family
+ * (family[g] < QKT_INT_NFAM: a group far below the largest group of its
+ * family is converged absolutely), may be a diagnostic (loose[g]: its error
+ * scale is 10x looser) and may drive mesh refinement (drive[g]).  eval adds
+ * the values at k into out (which the integrator zeroes); eval_scan (may be
+ * NULL) the values at nmu chemical potentials.  A workspace per thread. */
+#define QKT_INT_NFAM 8
+typedef struct {
+    int fdim, ngroup;
+    const int *group;
+    const unsigned char *family, *loose, *drive;
+    void *(*ws_alloc)(const void *ctx);
+    void (*ws_free)(void *ws);
+    qkt_status_t (*eval)(void *ws, const double k[3], double *out);
+    qkt_status_t (*eval_scan)(void *ws, const double k[3], int nmu, const double *mus, double *out);
+    long (*ndegen)(const void *ws); /* evaluation points with degenerate bands at the Fermi level */
+    const void *ctx;
+} qkt_integrand_t;
 
 /* Integration options. */
 typedef struct {
@@ -13,6 +35,10 @@ typedef struct {
     size_t maxeval;     /* maximum integrand evaluations per integration cell */
     size_t pilot;       /* evaluations of the pilot pass that sets the scales */
     int no_balls;       /* 1: cells only, no spherical shells around pockets */
+    /* the thermal shell that the spherical shells around pockets must hold:
+     * chemical potential, temperature, window half-width (units of T), and
+     * the finite-difference step of the integrand (its stencil's reach) */
+    double mu, T, window, fd_step;
     void (*progress)(void *user, long done, long total);
     void *progress_user;
 } qkt_intopts_t;
@@ -29,35 +55,32 @@ typedef struct {
     double mem_bytes;   /* memory of the cell store and buffers */
 } qkt_intstats_t;
 
-/* Integrate every tallied quantity of layout L over the Brillouin zone (or the
- * continuum domain) with the measure d^Dk/(2 pi)^D.  val, err: L->fdim. */
-qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_layout_t *L,
-                           const qkt_tree_par_t *tp, const qkt_pockets_t *pk,
-                           const qkt_intopts_t *o, double *val, double *err,
-                           qkt_intstats_t *stats);
+/* Integrate the integrand f over the Brillouin zone (or the continuum domain
+ * of the pocket map pk) with the measure d^Dk/(2 pi)^D.  val, err: f->fdim. */
+qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *f, const qkt_pockets_t *pk,
+                           const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats);
 
 /* Uniform-mesh sum (periodic models): k = sum_i (j_i/N_i) b_i, j_i = 0..N_i-1
  * (Gamma included, as Wannier90/postw90 meshes), weight 1/(N V_cell), i.e.
- * the measure d^Dk/(2 pi)^D.  nmu > 0: order-0 tallies at the nmu chemical
- * potentials mus (val holds nmu blocks of L->fdim); nmu = 0: qkt_tree_eval at
- * tp->mu (val: L->fdim).  Deterministic: one row per mesh plane j_1, summed in
- * plane order, so threads and MPI ranks give the same digits. */
-qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
-                                const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,
-                                const qkt_intopts_t *o, double *val, qkt_intstats_t *stats);
-/* Adaptive refinement of the uniform mesh (periodic models, order B^0, any
- * T >= 0; refine.c): cells centred on the mesh points above, valued by
- * volume x integrand at the centre (the mesh sum), every cell halved once
- * (2^D children at +-1/4 of its edge), then the cells with the largest
- * estimated errors and their coarser neighbours, until every sigma^(0)
- * path's error is below reltol times its largest component or maxeval
- * evaluations (counted in total, the first refinement's (2^D + 1) N1 N2 N3
- * included) are used.  err (per tally): over the starting-mesh cells, the sum
- * of |value - value one halving coarser|.  Deterministic in threads and MPI
- * ranks, like the mesh; val and err on every rank. */
-qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
-                                  const qkt_pockets_t *pk, const int mesh[3], double reltol, size_t maxeval,
-                                  const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats);
+ * the measure d^Dk/(2 pi)^D.  nmu > 0: f->eval_scan at the nmu chemical
+ * potentials mus (val holds nmu blocks of f->fdim); nmu = 0: f->eval (val:
+ * f->fdim).  Deterministic: one row per mesh plane j_1, summed in plane
+ * order, so threads and MPI ranks give the same digits. */
+qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], int nmu,
+                                const double *mus, const qkt_intopts_t *o, double *val, qkt_intstats_t *stats);
+/* Adaptive refinement of the uniform mesh (periodic models; refine.c): cells
+ * centred on the mesh points above, valued by volume x integrand at the
+ * centre (the mesh sum), every cell halved once (2^D children at +-1/4 of its
+ * edge), then the cells with the largest estimated errors and their coarser
+ * neighbours, until every value of a driving group (f->drive) has an error
+ * below reltol times the largest |value| of its group or maxeval evaluations
+ * (counted in total, the first refinement's (2^D + 1) N1 N2 N3 included) are
+ * used.  err (per value): over the starting-mesh cells, the sum of |value -
+ * value one halving coarser|.  Deterministic in threads and MPI ranks, like
+ * the mesh; val and err on every rank. */
+qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], double reltol,
+                                  size_t maxeval, const qkt_intopts_t *o, double *val, double *err,
+                                  qkt_intstats_t *stats);
 /* MPI rank of this process (0 without MPI) and the number of ranks */
 int qkt_mpi_rank_size(int *size);
 

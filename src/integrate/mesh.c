@@ -1,7 +1,7 @@
 /* mesh.c - uniform-mesh sums over the Brillouin zone of a periodic model.
  * The mesh is the one of Wannier90/postw90 (k = sum_i (j_i/N_i) b_i, Gamma
  * included), so that results can be compared with those codes point for
- * point; the adaptive integrator (integrate.c) is qkt's own method with error
+ * point; the adaptive integrator (adaptive.c) is qkt's own method with error
  * estimates.  Work is split by mesh planes j_1: each plane's sum is formed in
  * a fixed order and the planes are added in order, so 1 or more threads and
  * MPI ranks give the same digits. */
@@ -13,10 +13,10 @@
 #endif
 #include "integrate/integrate.h"
 
-qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
-                                const qkt_pockets_t *pk, const int mesh[3], int nmu, const double *mus,
-                                const qkt_intopts_t *o, double *val, qkt_intstats_t *stats)
+qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], int nmu,
+                                const double *mus, const qkt_intopts_t *o, double *val, qkt_intstats_t *stats)
 {
+    if (nmu > 0 && !f->eval_scan) return qkt_error(QKT_EINVAL, "this integrand has no chemical-potential scan");
     if (!m->periodic) return qkt_error(QKT_EINVAL, "a uniform mesh (numerics.mesh) needs a periodic model");
     int N[3] = {mesh[0], mesh[1], m->dim == 2 ? 1 : mesh[2]};
     for (int a = 0; a < 3; a++)
@@ -24,7 +24,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
     if (!(m->cell_volume > 0)) return qkt_error(QKT_EINVAL, "the model has no cell volume");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t row = (size_t)L->fdim * (nmu > 0 ? nmu : 1);
+    size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
     double *planes = calloc((size_t)N[0] * row, sizeof(double));
     if (!planes) return qkt_error(QKT_ENOMEM, "out of memory for %d mesh planes of %zu values", N[0], row);
     int size, rank = qkt_mpi_rank_size(&size);
@@ -34,7 +34,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
     long ndeg = 0;
 #pragma omp parallel reduction(+ : ndeg)
     {
-        qkt_tree_ws_t *ws = qkt_tree_ws_alloc(m, L, tp, pk);
+        void *ws = f->ws_alloc(f->ctx);
         double *buf = malloc(sizeof(double) * row);
         if (!ws || !buf) {
 #pragma omp critical
@@ -53,7 +53,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
                     for (int a = 0; a < 3; a++)
                         k[a] = x[0] * m->bvec[0][a] + x[1] * m->bvec[1][a] + x[2] * m->bvec[2][a];
                     memset(buf, 0, sizeof(double) * row);
-                    qkt_status_t s = nmu > 0 ? qkt_tree_eval_scan(ws, k, nmu, mus, buf) : qkt_tree_eval(ws, k, buf);
+                    qkt_status_t s = nmu > 0 ? f->eval_scan(ws, k, nmu, mus, buf) : f->eval(ws, k, buf);
                     if (s) {
 #pragma omp critical
                         {
@@ -69,8 +69,8 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_layout_t *L, con
                 o->progress(o->progress_user, ++ndone, N[0]);
             }
         }
-        ndeg += qkt_tree_ws_ndegen(ws);
-        qkt_tree_ws_free(ws);
+        if (ws) ndeg += f->ndegen(ws);
+        f->ws_free(ws);
         free(buf);
     }
 #if QKT_HAVE_MPI

@@ -203,6 +203,7 @@ static qkt_status_t force(store_t *s, size_t id)
 typedef struct {
     const qkt_model_t *m;
     int D, N[3], fdim;
+    const qkt_integrand_t *fn;
 } geom_t;
 
 /* centre of cell i at level l, in units of the starting-mesh spacing (exact) */
@@ -221,14 +222,14 @@ static void kpoint(const geom_t *g, const double u[3], double k[3])
 /* Refine one cell: its value (volume x integrand at the centre) and the
  * difference sum of children - value, in units of the volume of a
  * starting-mesh cell. */
-static qkt_status_t refine_cell(const geom_t *g, qkt_tree_ws_t *ws, const double u[3], int level, double *buf,
+static qkt_status_t refine_cell(const geom_t *g, void *ws, const double u[3], int level, double *buf,
                                 double *sum, double *val, double *diff)
 {
     int fdim = g->fdim, nch = 1 << g->D;
     double w = ldexp(1, -g->D * level), h = ldexp(1, -(level + 2)), k[3];
     memset(buf, 0, sizeof(double) * fdim);
     kpoint(g, u, k);
-    qkt_status_t s = qkt_tree_eval(ws, k, buf);
+    qkt_status_t s = g->fn->eval(ws, k, buf);
     if (s) return s;
     memcpy(val, buf, sizeof(double) * fdim);
     memset(sum, 0, sizeof(double) * fdim);
@@ -237,7 +238,7 @@ static qkt_status_t refine_cell(const geom_t *g, qkt_tree_ws_t *ws, const double
         for (int a = 0; a < g->D; a++) uc[a] += (c >> a & 1) ? h : -h;
         kpoint(g, uc, k);
         memset(buf, 0, sizeof(double) * fdim);
-        if ((s = qkt_tree_eval(ws, k, buf))) return s;
+        if ((s = g->fn->eval(ws, k, buf))) return s;
         for (int i = 0; i < fdim; i++) sum[i] += buf[i];
     }
     for (int i = 0; i < fdim; i++) {
@@ -249,7 +250,7 @@ static qkt_status_t refine_cell(const geom_t *g, qkt_tree_ws_t *ws, const double
 
 /* Evaluate ncell cells (centres u, levels lev) into val, diff ([cell][fdim]):
  * threads take cells dynamically, MPI ranks every size-th cell. */
-static qkt_status_t refine_round(const geom_t *g, qkt_tree_ws_t **ws, int nws, const double (*u)[3], const int *lev,
+static qkt_status_t refine_round(const geom_t *g, void **ws, int nws, const double (*u)[3], const int *lev,
                                  int ncell, double *val, double *diff, char *msg, size_t nmsg)
 {
     int fdim = g->fdim, size, rank = qkt_mpi_rank_size(&size);
@@ -298,34 +299,64 @@ static qkt_status_t refine_round(const geom_t *g, qkt_tree_ws_t **ws, int nws, c
     return st;
 }
 
-/* Scales of the sigma^(0) path groups (one per path t: nnu x 3 components):
- * the largest |component|.  A path below 1e-6 of the largest one is zero
- * (Drude at T = 0, the vertex path without disorder, a part that vanishes by
- * symmetry) and is converged absolutely, to 1e-3 of the largest path, as
- * integrate.c does. */
-static void group_scales(const qkt_layout_t *L, const double *V, double *S)
+/* The values that drive the refinement (those of the integrand's driving
+ * groups, f->drive: the sigma^(0) paths) with their groups, and the groups'
+ * scales. */
+typedef struct {
+    int n, *ix, *g; /* n values: index, group */
+    int ng;         /* groups of the integrand */
+    double *S;      /* [ng] scale of each driving group for the priorities (set once) */
+    double *Se;     /* [ng] the same at the running value (error test) */
+} drive_t;
+
+static qkt_status_t drive_init(drive_t *d, const qkt_integrand_t *f)
 {
-    int ng = L->nnu * 3;
-    double big = 0;
-    for (int t = 0; t < T0_N; t++) {
-        S[t] = 0;
-        for (int i = 0; i < ng; i++) S[t] = fmax(S[t], fabs(V[L->o_s0 + t * ng + i]));
-        big = fmax(big, S[t]);
-    }
-    for (int t = 0; t < T0_N; t++)
-        if (!(S[t] > 1e-6 * big)) S[t] = big > 0 ? 1e-3 * big : 1;
+    memset(d, 0, sizeof *d);
+    d->ng = f->ngroup;
+    d->ix = malloc(sizeof(int) * (f->fdim > 0 ? f->fdim : 1));
+    d->g = malloc(sizeof(int) * (f->fdim > 0 ? f->fdim : 1));
+    d->S = calloc(d->ng > 0 ? d->ng : 1, sizeof(double));
+    d->Se = calloc(d->ng > 0 ? d->ng : 1, sizeof(double));
+    if (!d->ix || !d->g || !d->S || !d->Se) return qkt_error(QKT_ENOMEM, "out of memory for the refinement's groups");
+    for (int i = 0; i < f->fdim; i++)
+        if (f->drive[f->group[i]]) {
+            d->ix[d->n] = i;
+            d->g[d->n++] = f->group[i];
+        }
+    if (d->n == 0) return qkt_error(QKT_EINVAL, "mesh refinement: the integrand has no values that drive it");
+    return QKT_OK;
 }
 
-static double priority(const qkt_layout_t *L, const double *d, const double *S)
+static void drive_free(drive_t *d)
 {
-    int ng = L->nnu * 3;
+    free(d->ix);
+    free(d->g);
+    free(d->S);
+    free(d->Se);
+}
+
+/* Scales of the driving groups: the largest |value| of each.  A group below
+ * 1e-6 of the largest one is zero (Drude at T = 0, the vertex path without
+ * disorder, a part that vanishes by symmetry) and is converged absolutely,
+ * to 1e-3 of the largest group, as the adaptive integrator does. */
+static void group_scales(const drive_t *d, const double *V, double *S)
+{
+    double big = 0;
+    for (int j = 0; j < d->n; j++) S[d->g[j]] = 0;
+    for (int j = 0; j < d->n; j++) S[d->g[j]] = fmax(S[d->g[j]], fabs(V[d->ix[j]]));
+    for (int j = 0; j < d->n; j++) big = fmax(big, S[d->g[j]]);
+    for (int j = 0; j < d->n; j++)
+        if (!(S[d->g[j]] > 1e-6 * big)) S[d->g[j]] = big > 0 ? 1e-3 * big : 1;
+}
+
+static double priority(const drive_t *dv, const double *d)
+{
     double p = 0;
-    for (int t = 0; t < T0_N; t++)
-        for (int i = 0; i < ng; i++) p = fmax(p, fabs(d[L->o_s0 + t * ng + i]) / S[t]);
+    for (int j = 0; j < dv->n; j++) p = fmax(p, fabs(d[dv->ix[j]]) / dv->S[dv->g[j]]);
     return p;
 }
 
-/* The error estimate of tally i: for every starting-mesh cell, the change of
+/* The error estimate of value i: for every starting-mesh cell, the change of
  * its value in the last halving of each of its leaves (the signed sum of the
  * differences of its open families: its value minus the same sum one halving
  * coarser), added in absolute value over the starting-mesh cells.  blk: one
@@ -346,267 +377,357 @@ static double tally_error(const store_t *s, const geom_t *g, int i, double *blk)
     return e;
 }
 
-/* Errors of the sigma^(0) tallies into E; returns the largest E / (reltol S)
+/* Errors of the driving values into E; returns the largest E / (reltol S)
  * over them (<= 1: converged), S the group scales at the running value V. */
-static double sigma_error(const store_t *s, const geom_t *g, const qkt_layout_t *L, const double *V, double reltol,
-                          double *E, double *blk)
+static double drive_error(const store_t *s, const geom_t *g, drive_t *d, const double *V, double reltol, double *E,
+                          double *blk)
 {
-    int ng = L->nnu * 3;
-    double S[T0_N], worst = 0;
-    group_scales(L, V, S);
-    for (int t = 0; t < T0_N; t++)
-        for (int i = 0; i < ng; i++) {
-            int ix = L->o_s0 + t * ng + i;
-            E[ix] = tally_error(s, g, ix, blk);
-            worst = fmax(worst, E[ix] / (reltol * S[t]));
-        }
+    double worst = 0;
+    group_scales(d, V, d->Se);
+    for (int j = 0; j < d->n; j++) {
+        int ix = d->ix[j];
+        E[ix] = tally_error(s, g, ix, blk);
+        worst = fmax(worst, E[ix] / (reltol * d->Se[d->g[j]]));
+    }
     return worst;
 }
 
-qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
-                                  const qkt_pockets_t *pk, const int mesh[3], double reltol, size_t maxeval,
-                                  const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats)
+/* ---- one refinement: its state and its steps */
+typedef struct {
+    geom_t g;
+    const qkt_intopts_t *o;
+    size_t maxeval, ncell0, nch, per;
+    store_t s;
+    drive_t dv;
+    void **ws;
+    int nws;
+    double (*cu)[3];      /* a chunk of cell centres and levels */
+    int *clev;
+    double *cval, *cdiff; /* their values and differences */
+    double *V, *E, *blk;  /* running values, errors, per-starting-cell scratch */
+    size_t *batch;
+    size_t neval;
+    int maxlevel;
+    char msg[512];        /* a worker thread's message */
+} run_t;
+
+static qkt_status_t check_args(const qkt_model_t *m, const int mesh[3], double reltol, size_t maxeval, geom_t *g,
+                               size_t *ncell0)
 {
     if (!m->periodic) return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) needs a periodic model");
-    if (L->order != 0 || L->bonly)
-        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for the order-B^0 conductivity only");
     if (!(reltol > 0 && reltol < 1))
         return qkt_error(QKT_EINVAL, "reltol must be in (0, 1) for mesh refinement (got %g)", reltol);
     if (!(m->cell_volume > 0)) return qkt_error(QKT_EINVAL, "the model has no cell volume");
-    geom_t g = {m, m->dim, {mesh[0], mesh[1], m->dim == 2 ? 1 : mesh[2]}, L->fdim};
+    g->N[0] = mesh[0];
+    g->N[1] = mesh[1];
+    g->N[2] = m->dim == 2 ? 1 : mesh[2];
     for (int a = 0; a < 3; a++)
-        if (g.N[a] < 1 || g.N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", g.N[a]);
-    size_t ncell0 = (size_t)g.N[0] * g.N[1] * g.N[2], nch = (size_t)1 << g.D;
-    size_t per = nch * (nch + 1); /* evaluations per refined family: its children, each refined */
-    if ((double)ncell0 * (nch + 1) > (double)maxeval)
+        if (g->N[a] < 1 || g->N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", g->N[a]);
+    size_t nch = (size_t)1 << m->dim;
+    *ncell0 = (size_t)g->N[0] * g->N[1] * g->N[2];
+    if ((double)*ncell0 * (nch + 1) > (double)maxeval)
         return qkt_error(QKT_EINVAL, "numerics.maxeval = %zu is below the %zu evaluations of the first refinement "
                                      "of the starting mesh (%zu cells x %zu points); raise numerics.maxeval or "
-                                     "start from a smaller numerics.mesh", maxeval, ncell0 * (nch + 1), ncell0,
+                                     "start from a smaller numerics.mesh", maxeval, *ncell0 * (nch + 1), *ncell0,
                          nch + 1);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int fdim = L->fdim;
-    int nws = omp_get_max_threads();
-    qkt_status_t st = QKT_OK;
-    char msg[512] = "";
-    store_t s;
-    memset(&s, 0, sizeof s);
-    s.fdim = fdim;
-    size_t neval = 0, *batch = NULL;
-    int maxlevel = 0, converged = 0;
-    double S[T0_N];
-    qkt_tree_ws_t **ws = calloc(nws, sizeof *ws);
-    double (*cu)[3] = malloc(sizeof(*cu) * CHUNK);
-    int *clev = malloc(sizeof(int) * CHUNK);
-    double *cval = malloc(sizeof(double) * CHUNK * fdim), *cdiff = malloc(sizeof(double) * CHUNK * fdim);
-    double *V = calloc(fdim, sizeof(double)), *E = calloc(fdim, sizeof(double));
-    double *blk = malloc(sizeof(double) * ncell0);
-    if (!ws || !cu || !clev || !cval || !cdiff || !V || !E || !blk) {
-        st = qkt_error(QKT_ENOMEM, "out of memory for the refinement buffers (%d tallies, %zu cells)", fdim, ncell0);
-        goto done;
-    }
-    for (int t = 0; t < nws; t++)
-        if (!(ws[t] = qkt_tree_ws_alloc(m, L, tp, pk))) {
-            st = qkt_error(QKT_ENOMEM, "out of memory allocating the refinement workspace");
-            goto done;
-        }
+    return QKT_OK;
+}
 
-    /* the starting mesh, every cell refined once (in chunks of cells, j1 slowest) */
-    if ((st = store_grow(&s, ncell0))) goto done;
-    for (size_t c0 = 0; c0 < ncell0; c0 += CHUNK) {
-        int n = (int)(ncell0 - c0 < CHUNK ? ncell0 - c0 : CHUNK);
+static qkt_status_t run_alloc(run_t *r)
+{
+    int fdim = r->g.fdim;
+    r->nws = omp_get_max_threads();
+    r->s.fdim = fdim;
+    r->ws = calloc(r->nws, sizeof *r->ws);
+    r->cu = malloc(sizeof(*r->cu) * CHUNK);
+    r->clev = malloc(sizeof(int) * CHUNK);
+    r->cval = malloc(sizeof(double) * CHUNK * fdim);
+    r->cdiff = malloc(sizeof(double) * CHUNK * fdim);
+    r->V = calloc(fdim, sizeof(double));
+    r->E = calloc(fdim, sizeof(double));
+    r->blk = malloc(sizeof(double) * r->ncell0);
+    if (!r->ws || !r->cu || !r->clev || !r->cval || !r->cdiff || !r->V || !r->E || !r->blk)
+        return qkt_error(QKT_ENOMEM, "out of memory for the refinement buffers (%d tallies, %zu cells)", fdim,
+                         r->ncell0);
+    for (int t = 0; t < r->nws; t++)
+        if (!(r->ws[t] = r->g.fn->ws_alloc(r->g.fn->ctx)))
+            return qkt_error(QKT_ENOMEM, "out of memory allocating the refinement workspace");
+    return drive_init(&r->dv, r->g.fn);
+}
+
+static void run_free(run_t *r)
+{
+    for (int t = 0; r->ws && t < r->nws; t++) r->g.fn->ws_free(r->ws[t]);
+    free(r->ws);
+    free(r->cu);
+    free(r->clev);
+    free(r->cval);
+    free(r->cdiff);
+    free(r->V);
+    free(r->E);
+    free(r->blk);
+    free(r->batch);
+    free(r->s.f);
+    free(r->s.d);
+    free(r->s.heap);
+    free(r->s.hash);
+    free(r->s.forced);
+    drive_free(&r->dv);
+}
+
+static void progress(const run_t *r)
+{
+    if (r->o && r->o->progress) r->o->progress(r->o->progress_user, (long)r->neval, (long)r->maxeval);
+}
+
+/* The starting mesh, every cell refined once (in chunks of cells, j1
+ * slowest); then the group scales of the priorities, set once from the
+ * refined starting mesh (a pilot pass), so that the order of refinement does
+ * not move with the running value. */
+static qkt_status_t start_mesh(run_t *r)
+{
+    store_t *s = &r->s;
+    int fdim = r->g.fdim;
+    qkt_status_t st = store_grow(s, r->ncell0);
+    if (st) return st;
+    for (size_t c0 = 0; c0 < r->ncell0; c0 += CHUNK) {
+        int n = (int)(r->ncell0 - c0 < CHUNK ? r->ncell0 - c0 : CHUNK);
         for (int c = 0; c < n; c++) {
             size_t j = c0 + c;
-            fam_t *f = &s.f[s.n + c];
-            f->i[2] = (int64_t)(j % g.N[2]);
-            f->i[1] = (int64_t)(j / g.N[2] % g.N[1]);
-            f->i[0] = (int64_t)(j / ((size_t)g.N[2] * g.N[1]));
+            fam_t *f = &s->f[s->n + c];
+            f->i[2] = (int64_t)(j % r->g.N[2]);
+            f->i[1] = (int64_t)(j / r->g.N[2] % r->g.N[1]);
+            f->i[0] = (int64_t)(j / ((size_t)r->g.N[2] * r->g.N[1]));
             f->level = 0;
             f->open = 1;
             f->forced = 0;
-            centre(&g, f->i, 0, cu[c]);
-            clev[c] = 0;
+            centre(&r->g, f->i, 0, r->cu[c]);
+            r->clev[c] = 0;
         }
-        if ((st = refine_round(&g, ws, nws, (const double(*)[3])cu, clev, n, cval, cdiff, msg, sizeof msg))) goto fail;
+        if ((st = refine_round(&r->g, r->ws, r->nws, (const double(*)[3])r->cu, r->clev, n, r->cval, r->cdiff,
+                               r->msg, sizeof r->msg)))
+            return st;
         for (int c = 0; c < n; c++) {
             for (int i = 0; i < fdim; i++) {
-                V[i] += cval[(size_t)c * fdim + i] + cdiff[(size_t)c * fdim + i];
-                s.d[s.n * fdim + i] = cdiff[(size_t)c * fdim + i];
+                r->V[i] += r->cval[(size_t)c * fdim + i] + r->cdiff[(size_t)c * fdim + i];
+                s->d[s->n * fdim + i] = r->cdiff[(size_t)c * fdim + i];
             }
-            hput(&s, s.n);
-            s.n++;
+            hput(s, s->n);
+            s->n++;
         }
-        neval += (size_t)n * (nch + 1);
-        if (o && o->progress) o->progress(o->progress_user, (long)neval, (long)maxeval);
+        r->neval += (size_t)n * (r->nch + 1);
+        progress(r);
     }
-    s.nopen = s.n;
-    /* the group scales of the priorities are set once, from the refined
-     * starting mesh (a pilot pass): the order of refinement then does not
-     * move with the running value */
-    group_scales(L, V, S);
-    for (size_t f = 0; f < s.n; f++) {
-        s.f[f].prio = priority(L, s.d + f * fdim, S);
-        heap_push(&s, f);
+    s->nopen = s->n;
+    group_scales(&r->dv, r->V, r->dv.S);
+    for (size_t f = 0; f < s->n; f++) {
+        s->f[f].prio = priority(&r->dv, s->d + f * fdim);
+        heap_push(s, f);
     }
+    return QKT_OK;
+}
 
-    /* Refine, a batch at a time: first the coarser neighbours of the
-     * families refined in the previous batch (so that a Fermi-surface sheet
-     * or a curvature spike that passes between the points of a cell next to
-     * a refined one is found: without this, step functions on a coarse start
-     * kept errors 10-70 times their estimate, measured on spheres and tubes
-     * with known integrals), then the families with the largest estimates. */
-    for (;;) {
-        double worst = sigma_error(&s, &g, L, V, reltol, E, blk);
-        if (worst <= 1 && s.nforced == 0) {
-            converged = 1;
-            break;
+/* The next batch into r->batch: the neighbours on the forced list, then up
+ * to nb open families by estimate, within the budget of families.  *B: the
+ * batch size, *nf: how many of it are neighbours. */
+static qkt_status_t select_batch(run_t *r, size_t nb, size_t budget, size_t *B, size_t *nf)
+{
+    store_t *s = &r->s;
+    size_t *bt = realloc(r->batch, sizeof(size_t) * (s->nforced + nb));
+    if (!bt) return qkt_error(QKT_ENOMEM, "out of memory for a refinement batch");
+    r->batch = bt;
+    *B = 0;
+    for (size_t q = 0; q < s->nforced && *B < budget; q++) {
+        fam_t *f = &s->f[s->forced[q]];
+        f->forced = 0;
+        if (f->open) r->batch[(*B)++] = s->forced[q];
+        f->open = 0;
+    }
+    for (size_t q = 0; q < s->nforced; q++) s->f[s->forced[q]].forced = 0;
+    s->nforced = 0;
+    *nf = *B;
+    while (*B < *nf + nb && *B < budget && s->nheap > 0) {
+        size_t id = heap_pop(s);
+        if (!s->f[id].open) continue; /* refined earlier as a neighbour */
+        s->f[id].open = 0;
+        r->batch[(*B)++] = id;
+    }
+    return QKT_OK;
+}
+
+/* The children of the B families of the batch become families themselves:
+ * evaluated (in chunks), their priorities set and pushed on the heap. */
+static qkt_status_t refine_batch(run_t *r, size_t B)
+{
+    store_t *s = &r->s;
+    int fdim = r->g.fdim;
+    qkt_status_t st;
+    s->nopen -= B;
+    if ((st = store_grow(s, s->n + B * r->nch))) return st;
+    size_t first = s->n;
+    for (size_t q = 0; q < B; q++) {
+        const fam_t *p = &s->f[r->batch[q]];
+        for (size_t c = 0; c < r->nch; c++) {
+            fam_t *f = &s->f[s->n];
+            for (int a = 0; a < 3; a++) f->i[a] = a < r->g.D ? 2 * p->i[a] + (int64_t)(c >> a & 1) : 0;
+            f->level = p->level + 1;
+            f->open = 1;
+            f->forced = 0;
+            hput(s, s->n);
+            s->n++;
         }
-        size_t budget = (maxeval - neval) / per;
-        if (budget == 0 || s.nopen == 0) break;
+    }
+    size_t ncell = s->n - first;
+    for (size_t c0 = 0; c0 < ncell; c0 += CHUNK) {
+        int n = (int)(ncell - c0 < CHUNK ? ncell - c0 : CHUNK);
+        for (int c = 0; c < n; c++) {
+            centre(&r->g, s->f[first + c0 + c].i, s->f[first + c0 + c].level, r->cu[c]);
+            r->clev[c] = s->f[first + c0 + c].level;
+        }
+        if ((st = refine_round(&r->g, r->ws, r->nws, (const double(*)[3])r->cu, r->clev, n, r->cval, r->cdiff,
+                               r->msg, sizeof r->msg)))
+            return st;
+        for (int c = 0; c < n; c++) {
+            size_t id = first + c0 + c;
+            for (int i = 0; i < fdim; i++) {
+                r->V[i] += r->cdiff[(size_t)c * fdim + i];
+                s->d[id * fdim + i] = r->cdiff[(size_t)c * fdim + i];
+            }
+            s->f[id].prio = priority(&r->dv, s->d + id * fdim);
+            if (s->f[id].level > r->maxlevel) r->maxlevel = s->f[id].level;
+        }
+        r->neval += (size_t)n * (r->nch + 1);
+        progress(r);
+    }
+    s->nopen += ncell;
+    for (size_t id = first; id < s->n; id++)
+        if (s->f[id].level < MAXLEVEL) heap_push(s, id);
+    return QKT_OK;
+}
+
+/* Neighbours (faces, edges and corners, across the zone boundary) of the
+ * families batch[nf..B) refined for their estimates, at their level: where
+ * the finest family containing one is coarser, it is refined next, so that no
+ * cell next to a refined family is sampled more than one halving more
+ * coarsely.  Neighbours refined as neighbours do not spread further. */
+static qkt_status_t force_neighbours(run_t *r, size_t nf, size_t B)
+{
+    store_t *s = &r->s;
+    for (size_t q = nf; q < B; q++) {
+        const fam_t *p = &s->f[r->batch[q]];
+        int l = p->level, nn = 1;
+        for (int a = 0; a < r->g.D; a++) nn *= 3;
+        for (int c = 0; c < nn; c++) {
+            int64_t n[3] = {p->i[0], p->i[1], p->i[2]};
+            int cc = c, self = 1;
+            for (int a = 0; a < r->g.D; a++) {
+                int dlt = cc % 3 - 1;
+                cc /= 3;
+                self &= dlt == 0;
+                int64_t M = (int64_t)r->g.N[a] << l;
+                n[a] = ((n[a] + dlt) % M + M) % M;
+            }
+            if (self) continue;
+            size_t id;
+            int lv = l;
+            while ((id = hfind(s, lv, n)) == SIZE_MAX) {
+                lv--; /* every starting-mesh cell is a family: ends at level 0 */
+                for (int a = 0; a < r->g.D; a++) n[a] >>= 1;
+            }
+            qkt_status_t st;
+            if (lv < l && (st = force(s, id))) return st;
+        }
+    }
+    return QKT_OK;
+}
+
+/* Refine, a batch at a time: first the coarser neighbours of the families
+ * refined in the previous batch (so that a Fermi-surface sheet or a
+ * curvature spike that passes between the points of a cell next to a refined
+ * one is found: without this, step functions on a coarse start kept errors
+ * 10-70 times their estimate, measured on spheres and tubes with known
+ * integrals), then the families with the largest estimates.  *converged: the
+ * estimate was reached. */
+static qkt_status_t refine_loop(run_t *r, double reltol, int *converged)
+{
+    store_t *s = &r->s;
+    qkt_status_t st;
+    for (;;) {
+        double worst = drive_error(s, &r->g, &r->dv, r->V, reltol, r->E, r->blk);
+        if (worst <= 1 && s->nforced == 0) {
+            *converged = 1;
+            return QKT_OK;
+        }
+        size_t budget = (r->maxeval - r->neval) / r->per;
+        if (budget == 0 || s->nopen == 0) return QKT_OK;
         /* batch: the neighbours, then 1/128 of the open families by
          * estimate, at least 16 (parallel work): a batch adds ~10 % to the
          * evaluations (the last one overshoots by that much); none beyond
          * the neighbours once the estimate is reached */
-        size_t nb = worst <= 1 ? 0 : s.nopen / 128 < 16 ? 16 : s.nopen / 128, B = 0, nf = 0;
-        size_t *bt = realloc(batch, sizeof(size_t) * (s.nforced + nb));
-        if (!bt) {
-            st = qkt_error(QKT_ENOMEM, "out of memory for a refinement batch");
-            goto done;
-        }
-        batch = bt;
-        for (size_t q = 0; q < s.nforced && B < budget; q++) {
-            fam_t *f = &s.f[s.forced[q]];
-            f->forced = 0;
-            if (f->open) batch[B++] = s.forced[q];
-            f->open = 0;
-        }
-        for (size_t q = 0; q < s.nforced; q++) s.f[s.forced[q]].forced = 0;
-        s.nforced = 0;
-        nf = B;
-        while (B < nf + nb && B < budget && s.nheap > 0) {
-            size_t id = heap_pop(&s);
-            if (!s.f[id].open) continue; /* refined earlier as a neighbour */
-            s.f[id].open = 0;
-            batch[B++] = id;
-        }
-        if (B == 0) break; /* only families at MAXLEVEL are left */
-        s.nopen -= B;
-        /* the children of the batch's families become families themselves */
-        if ((st = store_grow(&s, s.n + B * nch))) goto done;
-        size_t first = s.n;
-        for (size_t q = 0; q < B; q++) {
-            const fam_t *p = &s.f[batch[q]];
-            for (size_t c = 0; c < nch; c++) {
-                fam_t *f = &s.f[s.n];
-                for (int a = 0; a < 3; a++) f->i[a] = a < g.D ? 2 * p->i[a] + (int64_t)(c >> a & 1) : 0;
-                f->level = p->level + 1;
-                f->open = 1;
-                f->forced = 0;
-                hput(&s, s.n);
-                s.n++;
-            }
-        }
-        size_t ncell = s.n - first;
-        for (size_t c0 = 0; c0 < ncell; c0 += CHUNK) {
-            int n = (int)(ncell - c0 < CHUNK ? ncell - c0 : CHUNK);
-            for (int c = 0; c < n; c++) {
-                centre(&g, s.f[first + c0 + c].i, s.f[first + c0 + c].level, cu[c]);
-                clev[c] = s.f[first + c0 + c].level;
-            }
-            if ((st = refine_round(&g, ws, nws, (const double(*)[3])cu, clev, n, cval, cdiff, msg, sizeof msg)))
-                goto fail;
-            for (int c = 0; c < n; c++) {
-                size_t id = first + c0 + c;
-                for (int i = 0; i < fdim; i++) {
-                    V[i] += cdiff[(size_t)c * fdim + i];
-                    s.d[id * fdim + i] = cdiff[(size_t)c * fdim + i];
-                }
-                s.f[id].prio = priority(L, s.d + id * fdim, S);
-                if (s.f[id].level > maxlevel) maxlevel = s.f[id].level;
-            }
-            neval += (size_t)n * (nch + 1);
-            if (o && o->progress) o->progress(o->progress_user, (long)neval, (long)maxeval);
-        }
-        s.nopen += ncell;
-        for (size_t id = first; id < s.n; id++)
-            if (s.f[id].level < MAXLEVEL) heap_push(&s, id);
-        /* neighbours (faces, edges and corners, across the zone boundary) of
-         * the families refined for their estimates, at their level: where the
-         * finest family containing one is coarser, it is refined next, so that
-         * no cell next to a refined family is sampled more than one halving
-         * more coarsely.  Neighbours refined as neighbours do not spread
-         * further. */
-        for (size_t q = nf; q < B; q++) {
-            const fam_t *p = &s.f[batch[q]];
-            int l = p->level, nn = 1;
-            for (int a = 0; a < g.D; a++) nn *= 3;
-            for (int c = 0; c < nn; c++) {
-                int64_t n[3] = {p->i[0], p->i[1], p->i[2]};
-                int cc = c, self = 1;
-                for (int a = 0; a < g.D; a++) {
-                    int dlt = cc % 3 - 1;
-                    cc /= 3;
-                    self &= dlt == 0;
-                    int64_t M = (int64_t)g.N[a] << l;
-                    n[a] = ((n[a] + dlt) % M + M) % M;
-                }
-                if (self) continue;
-                size_t id;
-                int lv = l;
-                while ((id = hfind(&s, lv, n)) == SIZE_MAX) {
-                    lv--; /* every starting-mesh cell is a family: ends at level 0 */
-                    for (int a = 0; a < g.D; a++) n[a] >>= 1;
-                }
-                if (lv < l && (st = force(&s, id))) goto done;
-            }
-        }
+        size_t nb = worst <= 1 ? 0 : s->nopen / 128 < 16 ? 16 : s->nopen / 128, B = 0, nf = 0;
+        if ((st = select_batch(r, nb, budget, &B, &nf))) return st;
+        if (B == 0) return QKT_OK; /* only families at MAXLEVEL are left */
+        if ((st = refine_batch(r, B))) return st;
+        if ((st = force_neighbours(r, nf, B))) return st;
     }
-    if (o && o->progress) o->progress(o->progress_user, 1, 1);
+}
 
-    /* all tallies' errors (the loop kept those of sigma^(0) only) */
-    for (int i = 0; i < fdim; i++) E[i] = tally_error(&s, &g, i, blk);
-    double w = 1 / ((double)ncell0 * m->cell_volume);
+/* All values' errors (the loop kept those of the driving values only), the
+ * results and the statistics. */
+static void finish(run_t *r, int converged, double *val, double *err, qkt_intstats_t *stats)
+{
+    int fdim = r->g.fdim;
+    for (int i = 0; i < fdim; i++) r->E[i] = tally_error(&r->s, &r->g, i, r->blk);
+    double w = 1 / ((double)r->ncell0 * r->g.m->cell_volume);
     for (int i = 0; i < fdim; i++) {
-        val[i] = w * V[i];
-        err[i] = w * E[i];
+        val[i] = w * r->V[i];
+        err[i] = w * r->E[i];
+    }
+    if (!stats) return;
+    long ndeg = 0;
+    for (int t = 0; t < r->nws; t++) ndeg += r->g.fn->ndegen(r->ws[t]);
+#if QKT_HAVE_MPI
+    int size;
+    qkt_mpi_rank_size(&size);
+    if (size > 1) MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+#endif
+    stats->neval = r->neval;
+    stats->converged = converged;
+    stats->ndegen = ndeg;
+    stats->nleaves = r->s.nopen * r->nch;
+    stats->maxlevel = r->maxlevel;
+    stats->mem_bytes = (double)r->s.cap * (sizeof(fam_t) + sizeof(double) * fdim + sizeof(size_t)) +
+                       (double)(r->s.hcap + r->s.fcap) * sizeof(size_t) + (double)r->ncell0 * sizeof(double) +
+                       (double)CHUNK * (sizeof(double) * (2 * fdim + 3) + sizeof(int));
+}
+
+qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], double reltol,
+                                  size_t maxeval, const qkt_intopts_t *o, double *val, double *err,
+                                  qkt_intstats_t *stats)
+{
+    run_t r;
+    memset(&r, 0, sizeof r);
+    qkt_status_t st = check_args(m, mesh, reltol, maxeval, &r.g, &r.ncell0);
+    if (st) return st;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r.g.m = m;
+    r.g.D = m->dim;
+    r.g.fdim = f->fdim;
+    r.g.fn = f;
+    r.o = o;
+    r.maxeval = maxeval;
+    r.nch = (size_t)1 << r.g.D;
+    r.per = r.nch * (r.nch + 1); /* evaluations per refined family: its children, each refined */
+    int converged = 0;
+    if (!(st = run_alloc(&r)) && !(st = start_mesh(&r)) && !(st = refine_loop(&r, reltol, &converged))) {
+        if (o && o->progress) o->progress(o->progress_user, 1, 1);
+        finish(&r, converged, val, err, stats);
+    } else if (r.msg[0]) {
+        qkt_error(st, "%s", r.msg);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (stats) {
-        long ndeg = 0;
-        for (int t = 0; t < nws; t++) ndeg += qkt_tree_ws_ndegen(ws[t]);
-#if QKT_HAVE_MPI
-        int size;
-        qkt_mpi_rank_size(&size);
-        if (size > 1) MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
-#endif
-        stats->neval = neval;
-        stats->converged = converged;
-        stats->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
-        stats->ndegen = ndeg;
-        stats->nleaves = s.nopen * nch;
-        stats->maxlevel = maxlevel;
-        stats->mem_bytes = (double)s.cap * (sizeof(fam_t) + sizeof(double) * fdim + sizeof(size_t)) +
-                           (double)(s.hcap + s.fcap) * sizeof(size_t) + (double)ncell0 * sizeof(double) +
-                           (double)CHUNK * (sizeof(double) * (2 * fdim + 3) + sizeof(int));
-    }
-    goto done;
-fail:
-    if (msg[0]) qkt_error(st, "%s", msg);
-done:
-    for (int t = 0; ws && t < nws; t++) qkt_tree_ws_free(ws[t]);
-    free(ws);
-    free(cu);
-    free(clev);
-    free(cval);
-    free(cdiff);
-    free(V);
-    free(E);
-    free(blk);
-    free(batch);
-    free(s.f);
-    free(s.d);
-    free(s.heap);
-    free(s.hash);
-    free(s.forced);
+    if (stats) stats->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    run_free(&r);
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include "response/raw.h"
 #include "integrate/integrate.h"
+#include "response/integrand.h"
 #include "core/fermi.h"
 
 /* the options of the pocket map and of the integrator of one computation */
@@ -13,6 +14,36 @@ typedef struct {
     qkt_mapopts_t map;
     qkt_intopts_t integ;
 } ropts_t;
+
+/* the integrators, on the tree's integrand */
+enum { INT_ADAPTIVE, INT_MESH, INT_REFINE };
+typedef struct {
+    int kind;
+    const int *mesh;      /* INT_MESH, INT_REFINE */
+    int nmu;              /* INT_MESH: chemical-potential scan (0: none) */
+    const double *mus;
+    double reltol;        /* INT_REFINE */
+    size_t maxeval;
+} integ_t;
+
+static qkt_status_t integrate_tree(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                   const qkt_pockets_t *pk, const qkt_intopts_t *io0, const integ_t *how,
+                                   double *val, double *err, qkt_intstats_t *stats)
+{
+    qkt_tree_integrand_t ti;
+    qkt_status_t st = qkt_tree_integrand_init(&ti, m, L, tp, pk);
+    qkt_intopts_t io = *io0;
+    qkt_tree_integrand_shell(tp, &io);
+    if (!st) switch (how->kind) {
+        case INT_MESH: st = qkt_integrate_mesh(m, &ti.f, how->mesh, how->nmu, how->mus, &io, val, stats); break;
+        case INT_REFINE:
+            st = qkt_integrate_refine(m, &ti.f, how->mesh, how->reltol, how->maxeval, &io, val, err, stats);
+            break;
+        default: st = qkt_integrate(m, &ti.f, pk, &io, val, err, stats);
+        }
+    qkt_tree_integrand_free(&ti);
+    return st;
+}
 
 const char *qkt_rule_name(qkt_rule_t r)
 {
@@ -230,21 +261,6 @@ void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_
                 }
 }
 
-static const char *p0names[T0_N] = {"drude_nE", "intrinsic_SE", "extrinsic_SJ"};
-static const char *p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anomaly_SE>nEB", "SE>SEB"};
-/* the reciprocal completion's diagonal nodes (X1_*), relaxed by tau_intra */
-static const char *x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE"};
-/* the vertex -P^-1 J(n) of the order-1 diagonal nodes (Eq. 54) */
-static const char *j1names[J1_N] = {"lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ", "anomaly_SJ>nEB>SJ"};
-/* the children of the vertex part S_J(n_E) of rho_E under D_B */
-static const char *sj1names[SJ1_NCHILD] = {"anomaly_SJ>nEB", "SJ>SEB"};
-static const char *p2names[T2_N] = {
-    "lorentz_nE>nEB>nEB2", "nE>nEB>SEB2",      "nE>nEB>xiEB2",
-    "nE>SEB>nEB2",         "nE>SEB>SEB2",      "(none)",
-    "nE>xiEB>nEB2",        "nE>xiEB>SEB2",     "nE>xiEB>xiEB2",
-    "SE>nEB>nEB2",         "anomaly_SE>nEB>SEB2", "anomaly_SE>nEB>xiEB2",
-    "SE>SEB>nEB2",         "SE>SEB>SEB2",      "(none)"};
-
 /* One integration of a tabulation pass at energy e (temperature Ts): kind 1
  * tabulates G and Nt (vertex correction), kind 2 the Born shell operator
  * (born_G: G at e).  The extra tallies (extra values, blocks of blk) follow
@@ -260,11 +276,15 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     qkt_status_t st = qkt_pockets_build(m, e, Ts, &mo, &pk);
     if (st) return st;
     int none[1] = {0};
-    qkt_layout_init(L, 0, m->dim, pk->n, 0, none, 0, none, 0);
-    L->vtab = kind;
-    L->o_vtab = L->fdim;
-    L->vtab_block = blk;
-    L->fdim += extra;
+    qkt_layout_spec_t ls;
+    memset(&ls, 0, sizeof ls);
+    ls.dim = m->dim;
+    ls.npk = pk->n;
+    ls.nu = ls.al = none;
+    ls.vtab = kind;
+    ls.vtab_block = blk;
+    ls.vtab_size = extra;
+    qkt_layout_build(L, &ls);
     qkt_tree_par_t tp;
     memset(&tp, 0, sizeof tp);
     tp.mu = e;
@@ -280,7 +300,10 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     double *err = calloc(L->fdim, sizeof(double));
     qkt_intstats_t stats;
     if (!*val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (energy tables)");
-    else st = qkt_integrate(m, L, &tp, pk, &io0->integ, *val, err, &stats);
+    else {
+        integ_t how = {INT_ADAPTIVE, NULL, 0, NULL, 0, 0};
+        st = integrate_tree(m, L, &tp, pk, &io0->integ, &how, *val, err, &stats);
+    }
     qkt_pockets_free(pk);
     if (st || !errp) {
         free(err);
@@ -714,45 +737,29 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
         nal = 0;
         if (p->al_mask >> 2 & 1) al[nal++] = 2;
     }
-    qkt_layout_t L;
-    qkt_layout_init(&L, p->bonly ? 0 : p->order, m->dim, npk, p->bonly, nu, nnu, al, nal);
-    L.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
-    if (p->expansion == QKT_EXPANSION_RECIPROCAL && L.order == 1) {
-        L.recip = 1;
-        L.o_x1 = L.fdim;
-        L.fdim += X1_N * L.nnu * L.nal * 3;
-    }
     int born = p->rule == QKT_RULE_BORN && !p->bonly;
     int tfd = p->tau_from_disorder && !p->bonly;
-    if (born || tfd) {
-        /* n_E from the Born K^dd (rule born) and/or the Born rate's tally */
-        L.born = born;
-        L.brate = 1;
-        L.o_born = L.fdim;
-        L.fdim += 1;
-    }
-    if (p->nimp_U0sq > 0 && !p->bonly) {
-        /* the vertex on the velocity side: S_J of order 0 again (with the error
-         * bound of its tables) and, at order >= 1, the vertex -P^-1 K^od n of
-         * the order-1 diagonal nodes (Eq. 54) */
-        L.vj = 1;
-        L.o_j0 = L.fdim;
-        L.fdim += 4 * L.nnu * 3;
-        L.o_jdrop = L.fdim;
-        L.fdim += 2;
-        if (L.order == 1) { /* (order 2 has no vertex of its diagonal nodes yet) */
-            L.o_j1 = L.fdim;
-            L.fdim += 4 * J1_N * L.nnu * L.nal * 3;
-            L.o_uj1 = L.fdim;
-            L.fdim += 4 * L_P(&L) * 3;
-            L.o_sj1 = L.fdim;
-            L.fdim += SJ1_NCHILD * L.nnu * L.nal * 3;
-            L.o_psj = L.fdim;
-            L.fdim += L.nnu * L.nal * L_P(&L);
-            L.o_asj = L.fdim;
-            L.fdim += L.nnu * L.nal * L_P(&L);
-        }
-    }
+    qkt_layout_spec_t ls;
+    memset(&ls, 0, sizeof ls);
+    ls.order = p->bonly ? 0 : p->order;
+    ls.dim = m->dim;
+    ls.npk = npk;
+    ls.bonly = p->bonly;
+    ls.nu = nu;
+    ls.nnu = nnu;
+    ls.al = al;
+    ls.nal = nal;
+    ls.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
+    ls.recip = p->expansion == QKT_EXPANSION_RECIPROCAL && ls.order == 1;
+    /* n_E from the Born K^dd (rule born) and/or the Born rate's tally */
+    ls.born = born;
+    ls.brate = born || tfd;
+    /* the vertex on the velocity side: S_J of order 0 again (with the error
+     * bound of its tables) and, at order 1, the vertex -P^-1 K^od n of the
+     * order-1 diagonal nodes (Eq. 54); order 2 has none yet */
+    ls.vj = p->nimp_U0sq > 0 && !p->bonly;
+    qkt_layout_t L;
+    qkt_layout_build(&L, &ls);
     qkt_tree_par_t tp;
     tp.mu = p->mu;
     tp.T = p->T;
@@ -783,10 +790,9 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     }
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
-    if (mesh && p->refine)
-        st = qkt_integrate_refine(m, &L, &tp, pk, p->mesh, p->reltol, p->maxeval, &ro.integ, val, err, &stats);
-    else if (mesh) st = qkt_integrate_mesh(m, &L, &tp, pk, p->mesh, 0, NULL, &ro.integ, val, &stats);
-    else st = qkt_integrate(m, &L, &tp, pk, &ro.integ, val, err, &stats);
+    integ_t how = {mesh ? (p->refine ? INT_REFINE : INT_MESH) : INT_ADAPTIVE, p->mesh, 0, NULL, p->reltol,
+                   p->maxeval};
+    st = integrate_tree(m, &L, &tp, pk, &ro.integ, &how, val, err, &stats);
     if (st) goto done;
     if (m->spin_degeneracy > 1)
         for (int i = 0; i < L.fdim; i++) {
@@ -958,7 +964,8 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     if (!val) return qkt_error(QKT_ENOMEM, "out of memory");
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
-    st = qkt_integrate_mesh(m, &L, &tp, NULL, q.mesh, nmu, mus, &io, val, &stats);
+    integ_t how = {INT_MESH, q.mesh, nmu, mus, 0, 0};
+    st = integrate_tree(m, &L, &tp, NULL, &io, &how, val, NULL, &stats);
     if (m->spin_degeneracy > 1)
         for (size_t i = 0; i < (size_t)nmu * L.fdim; i++) val[i] *= m->spin_degeneracy;
     for (int i = 0; i < nmu && !st; i++) {
@@ -1051,7 +1058,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
 
     /* ---- order 0 */
     r->npath0 = T0_N;
-    for (int t = 0; t < T0_N; t++) r->path0_name[t] = p0names[t];
+    for (int t = 0; t < T0_N; t++) r->path0_name[t] = L.blk[QKT_B_S0].paths[t];
     for (int in = 0; in < nnu; in++)
         for (int mu = 0; mu < 3; mu++) {
             int i0 = L_s0(&L, T0_NE, in, mu), i1 = L_s0(&L, T0_SE, in, mu), i2 = L_s0(&L, T0_SJ, in, mu);
@@ -1080,7 +1087,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
 #define NORM(q) (val[L.o_norm + (q)])
     /* ---- order 1 */
     r->npath1 = T1_N;
-    for (int t = 0; t < T1_N; t++) r->path1_name[t] = p1names[t];
+    for (int t = 0; t < T1_N; t++) r->path1_name[t] = L.blk[QKT_B_S1].paths[t];
     for (int in = 0; in < nnu; in++)
         for (int ia = 0; ia < nal; ia++) {
             int a = al[ia], n_ = nu[in];
@@ -1135,7 +1142,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
             }
         }
     if (L.recip) {
-        for (int t = 0; t < X1_N; t++) r->path1_name[T1_N + t] = x1names[t];
+        for (int t = 0; t < X1_N; t++) r->path1_name[T1_N + t] = L.blk[QKT_B_X1].paths[t];
         r->npath1 = T1_N + X1_N;
         for (int in = 0; in < nnu; in++)
             for (int ia = 0; ia < nal; ia++)
@@ -1151,8 +1158,8 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
          * vertex J(n) of each diagonal node n, which relaxes as n (under rule
          * valley with the pocket-mode parts' J(u_p) relaxed by tau_inter) */
         int j0 = r->npath1, s0 = j0 + J1_N;
-        for (int j = 0; j < J1_N; j++) r->path1_name[j0 + j] = j1names[j];
-        for (int c = 0; c < SJ1_NCHILD; c++) r->path1_name[s0 + c] = sj1names[c];
+        for (int j = 0; j < J1_N; j++) r->path1_name[j0 + j] = L.blk[QKT_B_J1].paths[j];
+        for (int c = 0; c < SJ1_NCHILD; c++) r->path1_name[s0 + c] = L.blk[QKT_B_SJ1].paths[c];
         r->npath1 = s0 + SJ1_NCHILD;
         for (int in = 0; in < nnu; in++)
             for (int ia = 0; ia < nal; ia++) {
@@ -1195,7 +1202,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
 
     /* ---- order 2 */
     r->npath2 = T2_N;
-    for (int t = 0; t < T2_N; t++) r->path2_name[t] = p2names[t];
+    for (int t = 0; t < T2_N; t++) r->path2_name[t] = L.blk[QKT_B_S2].paths[t];
     for (int in = 0; in < nnu; in++)
         for (int ia = 0; ia < nal; ia++)
             for (int ib = 0; ib < nal; ib++) {

@@ -1,0 +1,64 @@
+/* integrand.c - the response tree as the integrators' integrand: per-thread
+ * tree workspaces, evaluation at k, and the tally groups of the layout's
+ * table handed to the integrators as data. */
+#include <stdlib.h>
+#include "response/integrand.h"
+
+static void *ws_alloc(const void *ctx)
+{
+    const qkt_tree_integrand_t *ti = ctx;
+    return qkt_tree_ws_alloc(ti->m, ti->L, ti->tp, ti->pk);
+}
+
+static void ws_free(void *ws) { qkt_tree_ws_free(ws); }
+
+static qkt_status_t eval(void *ws, const double k[3], double *out) { return qkt_tree_eval(ws, k, out); }
+
+static qkt_status_t eval_scan(void *ws, const double k[3], int nmu, const double *mus, double *out)
+{
+    return qkt_tree_eval_scan(ws, k, nmu, mus, out);
+}
+
+static long ndegen(const void *ws) { return qkt_tree_ws_ndegen(ws); }
+
+qkt_status_t qkt_tree_integrand_init(qkt_tree_integrand_t *ti, const qkt_model_t *m, const qkt_layout_t *L,
+                                     const qkt_tree_par_t *tp, const qkt_pockets_t *pk)
+{
+    memset(ti, 0, sizeof *ti);
+    ti->m = m;
+    ti->L = L;
+    ti->tp = tp;
+    ti->pk = pk;
+    ti->group = malloc(sizeof(int) * (L->fdim > 0 ? L->fdim : 1));
+    if (!ti->group) return qkt_error(QKT_ENOMEM, "out of memory (%d tallies)", L->fdim);
+    qkt_layout_groups(L, ti->group);
+    qkt_integrand_t *f = &ti->f;
+    f->fdim = L->fdim;
+    f->ngroup = L->ngroup;
+    f->group = ti->group;
+    f->family = L->gfam;
+    f->loose = L->gloose;
+    f->drive = L->gdrive;
+    f->ws_alloc = ws_alloc;
+    f->ws_free = ws_free;
+    f->eval = eval;
+    f->eval_scan = eval_scan;
+    f->ndegen = ndegen;
+    f->ctx = ti;
+    return QKT_OK;
+}
+
+void qkt_tree_integrand_free(qkt_tree_integrand_t *ti)
+{
+    if (!ti) return;
+    free(ti->group);
+    ti->group = NULL;
+}
+
+void qkt_tree_integrand_shell(const qkt_tree_par_t *tp, qkt_intopts_t *o)
+{
+    o->mu = tp->mu;
+    o->T = tp->T;
+    o->window = tp->window;
+    o->fd_step = tp->h;
+}
