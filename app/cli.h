@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "qkt.h"
+#include "config.h"
 
 /* ------------------------------------------------------------------ commands */
 /* One run-file key of a command. */

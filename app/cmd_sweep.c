@@ -40,7 +40,33 @@ static const char help[] =
     "  [model]\n  name = weyl2\n  [run]\n  mu = 0.1\n  T = 0.005\n  [mc]\n  E = 0 0 1\n"
     "  [sweep]\n  command = mc\n  vary = model.b=0:0.3:31\n  fields = weyl.k0 weyl.C weyl.C_S weyl.C_xi weyl.C_valley\n";
 
-#define MAXF 32
+#define MAXF 32           /* result fields tabulated at most */
+#define MAX_POINTS 100000 /* points of one sweep at most (N of KEY=FROM:TO:N) */
+
+/* The sweep's keys, read and checked. */
+typedef struct {
+    const char *command, *vary, *fields, *xfield, *prefix, *title, *ylabel;
+    int plot;
+    char key[128];        /* the varied key as given (KEY or KEY@PLANE) */
+    char vkey[128];       /* KEY@PLANE: the vector key */
+    char plane[3];        /* KEY@PLANE: the plane, "" for a scalar key */
+    double from, to;
+    long n;
+    char fbuf[1024];      /* sweep.fields, cut into fld[] */
+    char *fld[MAXF];
+    int nf;
+    int fld_own;          /* fld[] strdup'ed from the first results (no sweep.fields) */
+} sweep_t;
+
+/* The collected results: one row per point, the varied value then each field
+ * and its error; the TSV text of the table. */
+typedef struct {
+    double *rows;
+    int ncol;
+    char **colname;
+    char tsv[1 << 16];
+    size_t tl;
+} table_t;
 
 /* a text for a single-quoted gnuplot string (' doubled) */
 static const char *gq(const char *in, char *buf, size_t n)
@@ -54,55 +80,55 @@ static const char *gq(const char *in, char *buf, size_t n)
     return buf;
 }
 
-static int run(qkt_cli_t *cli)
+/* The sweep.* keys into sw; 0, or the exit status of the error reported. */
+static int read_keys(qkt_cli_t *cli, sweep_t *sw)
 {
     qkt_status_t s;
-    const char *command, *vary, *fields = "", *xfield = "", *prefix, *title = "", *ylabel = "";
-    int plot = 1;
-    if ((s = qkt_cli_string(cli, "sweep.command", &command)) || (s = qkt_cli_string(cli, "sweep.vary", &vary)) ||
-        (s = qkt_cli_string(cli, "sweep.fields", &fields)) || (s = qkt_cli_string(cli, "sweep.x", &xfield)) ||
-        (s = qkt_cli_string(cli, "sweep.output", &prefix)) || (s = qkt_cli_bool(cli, "sweep.plot", &plot)) ||
-        (s = qkt_cli_string(cli, "sweep.title", &title)) || (s = qkt_cli_string(cli, "sweep.ylabel", &ylabel)))
+    sw->fields = sw->xfield = sw->title = sw->ylabel = "";
+    sw->plot = 1;
+    if ((s = qkt_cli_string(cli, "sweep.command", &sw->command)) || (s = qkt_cli_string(cli, "sweep.vary", &sw->vary)) ||
+        (s = qkt_cli_string(cli, "sweep.fields", &sw->fields)) || (s = qkt_cli_string(cli, "sweep.x", &sw->xfield)) ||
+        (s = qkt_cli_string(cli, "sweep.output", &sw->prefix)) || (s = qkt_cli_bool(cli, "sweep.plot", &sw->plot)) ||
+        (s = qkt_cli_string(cli, "sweep.title", &sw->title)) || (s = qkt_cli_string(cli, "sweep.ylabel", &sw->ylabel)))
         return qkt_cli_fail(cli, s);
     static const char *allowed[] = {"sigma", "mc", "cme", "streda", "pump"};
     int ok = 0;
-    for (int i = 0; i < 5; i++) ok |= !strcmp(command, allowed[i]);
+    for (int i = 0; i < 5; i++) ok |= !strcmp(sw->command, allowed[i]);
     if (!ok)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: '%s' cannot be swept (sigma, mc, cme, streda, pump)",
-                             qkt_cli_where(cli, "sweep.command"), command);
-    char key[128];
-    double from, to;
-    long n;
-    const char *eq = strchr(vary, '=');
+                             qkt_cli_where(cli, "sweep.command"), sw->command);
+    const char *vary = sw->vary, *eq = strchr(vary, '=');
     char tail[256];
-    if (!eq || eq - vary >= (long)sizeof key || sscanf(eq + 1, "%lf:%lf:%ld%255s", &from, &to, &n, tail) != 3 ||
-        n < 1 || n > 100000 || !isfinite(from) || !isfinite(to))
+    if (!eq || eq - vary >= (long)sizeof sw->key ||
+        sscanf(eq + 1, "%lf:%lf:%ld%255s", &sw->from, &sw->to, &sw->n, tail) != 3 || sw->n < 1 ||
+        sw->n > MAX_POINTS || !isfinite(sw->from) || !isfinite(sw->to))
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: expected KEY=FROM:TO:N (N >= 1), got '%s'",
                              qkt_cli_where(cli, "sweep.vary"), vary);
-    snprintf(key, sizeof key, "%.*s", (int)(eq - vary), vary);
+    snprintf(sw->key, sizeof sw->key, "%.*s", (int)(eq - vary), vary);
     /* KEY@xy / @yz / @zx: vary the direction of a vector key by an angle */
-    char vkey[128] = "", plane[3] = "";
-    char *at = strchr(key, '@');
+    char *at = strchr(sw->key, '@');
     if (at) {
         if (strlen(at + 1) != 2 || at[1] < 'x' || at[1] > 'z' || at[2] < 'x' || at[2] > 'z' || at[1] == at[2])
             return qkt_cli_failf(cli, QKT_EINVAL, "%s: after '@' give a plane xy, yz or zx, got '%s'",
                                  qkt_cli_where(cli, "sweep.vary"), at + 1);
-        snprintf(plane, sizeof plane, "%s", at + 1);
-        snprintf(vkey, sizeof vkey, "%.*s", (int)(at - key), key);
+        snprintf(sw->plane, sizeof sw->plane, "%s", at + 1);
+        snprintf(sw->vkey, sizeof sw->vkey, "%.*s", (int)(at - sw->key), sw->key);
     }
-    if (!strncmp(key, "sweep.", 6))
+    if (!strncmp(sw->key, "sweep.", 6))
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: cannot vary a sweep key", qkt_cli_where(cli, "sweep.vary"));
     /* field list */
-    char fbuf[1024], *fld[MAXF];
-    int nf = 0;
-    snprintf(fbuf, sizeof fbuf, "%s", fields);
-    for (char *t = strtok(fbuf, " ,"); t && nf < MAXF; t = strtok(NULL, " ,")) fld[nf++] = t;
-    /* child argv */
-    char *argv[QKT_CLI_MAXSET * 2 + 16];
-    char setbuf[1200];
+    snprintf(sw->fbuf, sizeof sw->fbuf, "%s", sw->fields);
+    for (char *t = strtok(sw->fbuf, " ,"); t && sw->nf < MAXF; t = strtok(NULL, " ,")) sw->fld[sw->nf++] = t;
+    return 0;
+}
+
+/* The child's argv: the command with this run's run file and --set options
+ * (sweep.* left out), its last --set the point's assignment in setbuf. */
+static void child_argv(const qkt_cli_t *cli, const sweep_t *sw, char **argv, char *setbuf)
+{
     int na = 0;
     argv[na++] = "qkt";
-    argv[na++] = (char *)command;
+    argv[na++] = (char *)sw->command;
     if (cli->runfile) argv[na++] = (char *)cli->runfile;
     argv[na++] = "--json";
     argv[na++] = "--quiet";
@@ -115,26 +141,99 @@ static int run(qkt_cli_t *cli)
     argv[na++] = "--set";
     argv[na++] = setbuf;
     argv[na] = NULL;
+}
 
-    double *rows = NULL;
-    int ncol = 0;
-    char **colname = NULL;
-    char tsv[1 << 16];
-    size_t tl = 0;
-    int status = 0;
+/* The assignment of point x: KEY=x, or for KEY@PLANE the unit vector at the
+ * angle x in degrees in the plane (xy: (cos t, sin t, 0), yz, zx). */
+static void point_set(const sweep_t *sw, double x, char *setbuf, size_t n)
+{
+    if (sw->plane[0]) {
+        double v[3] = {0, 0, 0}, t = x * M_PI / 180;
+        v[sw->plane[0] - 'x'] = cos(t);
+        v[sw->plane[1] - 'x'] = sin(t);
+        snprintf(setbuf, n, "%s=%.17g %.17g %.17g", sw->vkey, v[0], v[1], v[2]);
+    } else {
+        snprintf(setbuf, n, "%s=%.17g", sw->key, x);
+    }
+}
+
+/* At the first point: the columns (the varied key, then each field and its
+ * error; no fields given: every number of the results), the rows and the TSV
+ * header.  0, or -1 out of memory. */
+static int make_columns(sweep_t *sw, table_t *tb, const cJSON *res)
+{
+    if (!sw->nf) {
+        sw->fld_own = 1;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, res) {
+            if (cJSON_IsNumber(it) && sw->nf < MAXF && !strstr(it->string, "_err"))
+                sw->fld[sw->nf++] = it->string ? strdup(it->string) : NULL;
+        }
+    }
+    tb->colname = calloc(2 * sw->nf + 1, sizeof *tb->colname);
+    if (!tb->colname) return -1;
+    tb->colname[tb->ncol++] = strdup(sw->key);
+    for (int f = 0; f < sw->nf; f++) {
+        const char *last = strrchr(sw->fld[f], '.');
+        last = last ? last + 1 : sw->fld[f];
+        tb->colname[tb->ncol++] = strdup(last);
+        char e[160];
+        snprintf(e, sizeof e, "%s_err", last);
+        tb->colname[tb->ncol++] = strdup(e);
+    }
+    tb->rows = calloc((size_t)sw->n * tb->ncol, sizeof *tb->rows);
+    if (!tb->rows) return -1;
+    char *tsv = tb->tsv;
+    tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "#");
+    for (int c = 0; c < tb->ncol; c++)
+        tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "%s%s", c ? "\t" : " ", tb->colname[c]);
+    tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "\n");
+    return 0;
+}
+
+/* Row i (point x) from the child's results: into the table, the JSON rows and the TSV. */
+static void take_point(qkt_cli_t *cli, const sweep_t *sw, table_t *tb, const cJSON *res, long i, double x)
+{
+    int ncol = tb->ncol;
+    double *row = tb->rows + i * ncol;
+    row[0] = x;
+    for (int f = 0; f < sw->nf; f++) {
+        const cJSON *v = qkt_json_path(res, sw->fld[f]);
+        char ep[300];
+        snprintf(ep, sizeof ep, "%s_err", sw->fld[f]);
+        const cJSON *e = qkt_json_path(res, ep);
+        if (!cJSON_IsNumber(v) && i == 0)
+            qkt_cli_warn(cli, "sweep field '%s' is not a number in the results of '%s' (column left NaN)", sw->fld[f],
+                         sw->command);
+        row[1 + 2 * f] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        row[2 + 2 * f] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    }
+    qkt_out_push(cli, NULL, "point");
+    for (int c = 0; c < ncol; c++) {
+        if (c > 0 && c % 2 == 0) continue;
+        double *err = c > 0 && !isnan(row[c + 1]) ? &row[c + 1] : NULL;
+        qkt_out_scalar(cli, tb->colname[c], row[c], err, NULL);
+    }
+    qkt_out_pop(cli);
+    char *tsv = tb->tsv;
+    for (int c = 0; c < ncol; c++)
+        if (tb->tl < sizeof tb->tsv - 64)
+            tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "%s%.10g", c ? "\t" : "", row[c]);
+    tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "\n");
+}
+
+/* Every point as a child run, its results into tb and the JSON rows.  0, or
+ * the exit status of the error reported. */
+static int run_points(qkt_cli_t *cli, sweep_t *sw, table_t *tb)
+{
+    char *argv[QKT_CLI_MAXSET * 2 + 16];
+    char setbuf[1200];
+    child_argv(cli, sw, argv, setbuf);
+    long n = sw->n;
     qkt_out_push_array(cli, "rows", "sweep");
     for (long i = 0; i < n; i++) {
-        double x = n == 1 ? from : from + (to - from) * (double)i / (double)(n - 1);
-        if (plane[0]) {
-            /* KEY@PLANE: x is an angle in degrees, KEY the unit vector at that
-             * angle in the plane (xy: (cos t, sin t, 0), yz, zx) */
-            double v[3] = {0, 0, 0}, t = x * M_PI / 180;
-            v[plane[0] - 'x'] = cos(t);
-            v[plane[1] - 'x'] = sin(t);
-            snprintf(setbuf, sizeof setbuf, "%s=%.17g %.17g %.17g", vkey, v[0], v[1], v[2]);
-        } else {
-            snprintf(setbuf, sizeof setbuf, "%s=%.17g", key, x);
-        }
+        double x = n == 1 ? sw->from : sw->from + (sw->to - sw->from) * (double)i / (double)(n - 1);
+        point_set(sw, x, setbuf, sizeof setbuf);
         qkt_cli_progress(cli, "sweep", i, n);
         char *out = NULL;
         size_t len = 0;
@@ -143,12 +242,11 @@ static int run(qkt_cli_t *cli)
             free(out);
             qkt_cli_progress_end(cli);
             qkt_out_pop(cli);
-            status = rc > 0 ? rc : QKT_EXIT_INTERNAL;
             fprintf(stderr, "qkt: error: sweep point %s = %g failed (exit %d); run 'qkt %s' with --set %s to see why\n",
-                    key, x, rc, command, setbuf);
-            goto finish;
+                    sw->key, x, rc, sw->command, setbuf);
+            return rc > 0 ? rc : QKT_EXIT_INTERNAL;
         }
-        if (rc == QKT_EXIT_NOCONV) qkt_cli_not_converged(cli, "sweep point %s = %g did not converge", key, x);
+        if (rc == QKT_EXIT_NOCONV) qkt_cli_not_converged(cli, "sweep point %s = %g did not converge", sw->key, x);
         cJSON *doc = cJSON_Parse(out);
         free(out);
         const cJSON *res = doc ? cJSON_GetObjectItemCaseSensitive(doc, "results") : NULL;
@@ -156,124 +254,93 @@ static int run(qkt_cli_t *cli)
             cJSON_Delete(doc);
             qkt_cli_progress_end(cli);
             qkt_out_pop(cli);
-            return qkt_cli_failf(cli, QKT_ENUM, "sweep point %s = %g: no results in the child's output", key, x);
+            return qkt_cli_failf(cli, QKT_ENUM, "sweep point %s = %g: no results in the child's output", sw->key, x);
         }
-        if (i == 0) {
-            /* columns: the varied key, then each field and its error */
-            if (!nf) {
-                const cJSON *it;
-                cJSON_ArrayForEach(it, res) {
-                    if (cJSON_IsNumber(it) && nf < MAXF && !strstr(it->string, "_err")) fld[nf++] = it->string ? strdup(it->string) : NULL;
-                }
-            }
-            colname = calloc(2 * nf + 1, sizeof *colname);
-            if (!colname) {
-                cJSON_Delete(doc);
-                return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory");
-            }
-            colname[ncol++] = strdup(key);
-            for (int f = 0; f < nf; f++) {
-                const char *last = strrchr(fld[f], '.');
-                last = last ? last + 1 : fld[f];
-                colname[ncol++] = strdup(last);
-                char e[160];
-                snprintf(e, sizeof e, "%s_err", last);
-                colname[ncol++] = strdup(e);
-            }
-            rows = calloc((size_t)n * ncol, sizeof *rows);
-            if (!rows) {
-                cJSON_Delete(doc);
-                return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory");
-            }
-            tl += snprintf(tsv + tl, sizeof tsv - tl, "#");
-            for (int c = 0; c < ncol; c++) tl += snprintf(tsv + tl, sizeof tsv - tl, "%s%s", c ? "\t" : " ", colname[c]);
-            tl += snprintf(tsv + tl, sizeof tsv - tl, "\n");
+        if (i == 0 && make_columns(sw, tb, res)) {
+            cJSON_Delete(doc);
+            return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory");
         }
-        double *row = rows + i * ncol;
-        row[0] = x;
-        for (int f = 0; f < nf; f++) {
-            const cJSON *v = qkt_json_path(res, fld[f]);
-            char ep[300];
-            snprintf(ep, sizeof ep, "%s_err", fld[f]);
-            const cJSON *e = qkt_json_path(res, ep);
-            if (!cJSON_IsNumber(v) && i == 0)
-                qkt_cli_warn(cli, "sweep field '%s' is not a number in the results of '%s' (column left NaN)", fld[f],
-                             command);
-            row[1 + 2 * f] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-            row[2 + 2 * f] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-        }
+        take_point(cli, sw, tb, res, i, x);
         cJSON_Delete(doc);
-        qkt_out_push(cli, NULL, "point");
-        for (int c = 0; c < ncol; c++) {
-            if (c > 0 && c % 2 == 0) continue;
-            double *err = c > 0 && !isnan(row[c + 1]) ? &row[c + 1] : NULL;
-            qkt_out_scalar(cli, colname[c], row[c], err, NULL);
-        }
-        qkt_out_pop(cli);
-        for (int c = 0; c < ncol; c++)
-            if (tl < sizeof tsv - 64) tl += snprintf(tsv + tl, sizeof tsv - tl, "%s%.10g", c ? "\t" : "", row[c]);
-        tl += snprintf(tsv + tl, sizeof tsv - tl, "\n");
     }
     qkt_cli_progress_end(cli);
     qkt_out_pop(cli);
-    {
-        char path[1100];
-        qkt_mkdirs_for(prefix);
-        snprintf(path, sizeof path, "%s.tsv", prefix);
-        qkt_status_t ws = qkt_write_atomic(path, tsv, NULL);
-        if (ws) {
-            status = qkt_cli_fail(cli, ws);
-            goto finish;
+    return 0;
+}
+
+/* PREFIX.png and PREFIX.svg by gnuplot from the table at path (PREFIX.tsv):
+ * every field against the varied key or sweep.x. */
+static void write_plot(qkt_cli_t *cli, const sweep_t *sw, const table_t *tb, const char *path)
+{
+    const char *prefix = sw->prefix;
+    int nf = sw->nf, xc = 0;
+    for (int f = 0; f < nf; f++)
+        if (sw->xfield[0] && !strcmp(sw->fld[f], sw->xfield)) xc = 1 + 2 * f;
+    char script[8192], q1[300], q2[600], q3[600];
+    size_t sl = 0;
+    char png[1100], svg[1100];
+    snprintf(png, sizeof png, "%s.png", prefix);
+    snprintf(svg, sizeof svg, "%s.svg", prefix);
+    for (int term = 0; term < 2; term++) {
+        sl += snprintf(script + sl, sizeof script - sl,
+                       "set terminal %s size 800,560 noenhanced\nset output '%s.tmp'\nset key left top\n"
+                       "set grid\nset xlabel '%s'\nset ylabel '%s'\nset title '%s'\nplot ",
+                       term ? "svg" : "pngcairo", term ? svg : png, gq(tb->colname[xc], q1, sizeof q1),
+                       gq(sw->ylabel, q2, sizeof q2), gq(sw->title[0] ? sw->title : sw->command, q3, sizeof q3));
+        for (int f = 0; f < nf; f++) {
+            if (1 + 2 * f == xc) continue;
+            sl += snprintf(script + sl, sizeof script - sl, "%s'%s.tsv' using %d:%d:%d with yerrorlines title '%s'",
+                           sl && script[sl - 1] != ' ' ? ", " : "", prefix, xc + 1, 2 + 2 * f, 3 + 2 * f,
+                           tb->colname[1 + 2 * f]);
         }
-        qkt_out_string(cli, "table", path);
-        if (plot && nf > 0) {
-            int xc = 0;
-            for (int f = 0; f < nf; f++)
-                if (xfield[0] && !strcmp(fld[f], xfield)) xc = 1 + 2 * f;
-            char script[8192], q1[300], q2[600], q3[600];
-            size_t sl = 0;
-            char png[1100], svg[1100];
-            snprintf(png, sizeof png, "%s.png", prefix);
-            snprintf(svg, sizeof svg, "%s.svg", prefix);
-            for (int term = 0; term < 2; term++) {
-                sl += snprintf(script + sl, sizeof script - sl,
-                               "set terminal %s size 800,560 noenhanced\nset output '%s.tmp'\nset key left top\n"
-                               "set grid\nset xlabel '%s'\nset ylabel '%s'\nset title '%s'\nplot ",
-                               term ? "svg" : "pngcairo", term ? svg : png, gq(colname[xc], q1, sizeof q1),
-                               gq(ylabel, q2, sizeof q2), gq(title[0] ? title : command, q3, sizeof q3));
-                for (int f = 0; f < nf; f++) {
-                    if (1 + 2 * f == xc) continue;
-                    sl += snprintf(script + sl, sizeof script - sl, "%s'%s.tsv' using %d:%d:%d with yerrorlines title '%s'",
-                                   sl && script[sl - 1] != ' ' ? ", " : "", prefix, xc + 1, 2 + 2 * f, 3 + 2 * f,
-                                   colname[1 + 2 * f]);
-                }
-                sl += snprintf(script + sl, sizeof script - sl, "\nunset output\n");
-            }
-            char sp[1100];
-            snprintf(sp, sizeof sp, "%s.gp", prefix);
-            if (qkt_write_atomic(sp, script, NULL) == QKT_OK) {
-                char cmd[2400];
-                snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", sp);
-                int rc = system(cmd);
-                char tp[1200], ts[1200];
-                snprintf(tp, sizeof tp, "%s.tmp", png);
-                snprintf(ts, sizeof ts, "%s.tmp", svg);
-                if (rc == 0 && !rename(tp, png) && !rename(ts, svg)) {
-                    qkt_out_string(cli, "plot_png", png);
-                    qkt_out_string(cli, "plot_svg", svg);
-                } else {
-                    unlink(tp);
-                    unlink(ts);
-                    qkt_cli_warn(cli, "gnuplot failed or is not installed: no plot written (table: %s)", path);
-                }
-            }
-        }
+        sl += snprintf(script + sl, sizeof script - sl, "\nunset output\n");
     }
-finish:
-    if (colname)
-        for (int c = 0; c < ncol; c++) free(colname[c]);
-    free(colname);
-    free(rows);
+    char sp[1100];
+    snprintf(sp, sizeof sp, "%s.gp", prefix);
+    if (qkt_write_atomic(sp, script, NULL) != QKT_OK) return;
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", sp);
+    int rc = system(cmd);
+    char tp[1200], ts[1200];
+    snprintf(tp, sizeof tp, "%s.tmp", png);
+    snprintf(ts, sizeof ts, "%s.tmp", svg);
+    if (rc == 0 && !rename(tp, png) && !rename(ts, svg)) {
+        qkt_out_string(cli, "plot_png", png);
+        qkt_out_string(cli, "plot_svg", svg);
+    } else {
+        unlink(tp);
+        unlink(ts);
+        qkt_cli_warn(cli, "gnuplot failed or is not installed: no plot written (table: %s)", path);
+    }
+}
+
+/* PREFIX.tsv, then the plot.  0, or the exit status of the error reported. */
+static int write_outputs(qkt_cli_t *cli, const sweep_t *sw, const table_t *tb)
+{
+    char path[1100];
+    qkt_mkdirs_for(sw->prefix);
+    snprintf(path, sizeof path, "%s.tsv", sw->prefix);
+    qkt_status_t ws = qkt_write_atomic(path, tb->tsv, NULL);
+    if (ws) return qkt_cli_fail(cli, ws);
+    qkt_out_string(cli, "table", path);
+    if (sw->plot && sw->nf > 0) write_plot(cli, sw, tb, path);
+    return 0;
+}
+
+static int run(qkt_cli_t *cli)
+{
+    sweep_t sw = {0};
+    table_t tb = {0};
+    int status = read_keys(cli, &sw);
+    if (status) return status;
+    status = run_points(cli, &sw, &tb);
+    if (!status) status = write_outputs(cli, &sw, &tb);
+    if (tb.colname)
+        for (int c = 0; c < tb.ncol; c++) free(tb.colname[c]);
+    free(tb.colname);
+    free(tb.rows);
+    if (sw.fld_own)
+        for (int f = 0; f < sw.nf; f++) free(sw.fld[f]);
     return status;
 }
 

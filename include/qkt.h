@@ -410,45 +410,6 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
 void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
 void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
 
-/* ------------------------------------------------------------------ run files */
-typedef struct qkt_config qkt_config_t;
-
-qkt_config_t *qkt_config_alloc(void);
-void qkt_config_free(qkt_config_t *c);
-/* Read "key = value" lines; [section] prefixes following keys "section.key".
- * Later assignments override earlier ones.  Errors name file and line. */
-qkt_status_t qkt_config_read(qkt_config_t *c, const char *path);
-/* Apply one "key=value" override (command line --set). */
-qkt_status_t qkt_config_set(qkt_config_t *c, const char *assignment);
-/* Raw value or NULL. */
-const char *qkt_config_get(const qkt_config_t *c, const char *key);
-/* Where a key was set: "file:line", "--set" or "default"; NULL if unset. */
-const char *qkt_config_origin(const qkt_config_t *c, const char *key);
-/* Typed getters: keep *out (the default) when the key is absent; error naming
- * the key and its origin when the value is malformed or not finite. */
-qkt_status_t qkt_config_double(const qkt_config_t *c, const char *key, double *out);
-qkt_status_t qkt_config_vec(const qkt_config_t *c, const char *key, int n, double *out);
-qkt_status_t qkt_config_int(const qkt_config_t *c, const char *key, long *out);
-qkt_status_t qkt_config_string(const qkt_config_t *c, const char *key, const char **out);
-/* Every key set must be in the known list; otherwise an error naming the
- * unknown key, its origin and the closest known key. */
-qkt_status_t qkt_config_check_known(const qkt_config_t *c, const char *const *known,
-                                    int nknown);
-int qkt_config_count(const qkt_config_t *c);
-const char *qkt_config_key_at(const qkt_config_t *c, int i);
-/* Boolean value: true/false, yes/no, on/off, 1/0 (any case). */
-qkt_status_t qkt_config_bool(const qkt_config_t *c, const char *key, int *out);
-/* List of n-vectors separated by ';' ("0 0 1; 0 0 2").  On success *out is a
- * malloc'ed array of *count * n numbers (free() it); absent key: unchanged. */
-qkt_status_t qkt_config_vec_list(const qkt_config_t *c, const char *key, int n, double **out,
-                                 int *count);
-/* Set key to value with origin "default", unless the key is already set. */
-qkt_status_t qkt_config_set_default(qkt_config_t *c, const char *key, const char *value);
-/* The entry of list closest to word (edit distance, case-insensitive; a key
- * with the same name in another section counts as close), or NULL if none
- * is close enough to suggest. */
-const char *qkt_config_suggest(const char *word, const char *const *list, int n);
-
 /* ------------------------------------------------------------------ physical units */
 /* The one place where physical constants live (src/units.c; CODATA 2018:
  * e, hbar (exact since the 2019 SI), k_B).  The engine works with hbar = e = 1

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "qkt.h"
+#include "config.h"
 
 static char dir[256];
 

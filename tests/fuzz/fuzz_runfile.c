@@ -1,4 +1,4 @@
-/* fuzz_runfile.c - libFuzzer target for the run-file parser (src/config.c).
+/* fuzz_runfile.c - libFuzzer target for the run-file parser (app/config.c).
  * The input is written to a file and read with qkt_config_read(); then every
  * key found goes through all typed getters (double, vec 3, vec 7, int, bool,
  * string, vec_list 1 and 3), the unknown-key check and the suggestion search.
@@ -11,6 +11,7 @@
  * Built by `make fuzz` (tests/fuzz/run.sh); replayed on the corpora by the
  * CTest test test_fuzz_regress. */
 #include "fuzz_util.h"
+#include "config.h"
 #include <math.h>
 
 static int runfile_one(const uint8_t *data, size_t size, char *why, size_t nwhy)

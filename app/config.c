@@ -1,7 +1,8 @@
-/* config.c - run files: "key = value" lines in [section]s (libinih), command
- * line overrides (--set key=value), typed getters with file:line in every
- * error, and the unknown-key check with a "did you mean" suggestion (optimal
- * string alignment distance).  Every key keeps its value and its origin. */
+/* config.c - run files of the command-line program (app/config.h; underneath,
+ * only the library's public qkt.h): "key = value" lines in [section]s (libinih),
+ * command line overrides (--set key=value), typed getters with file:line in
+ * every error, and the unknown-key check with a "did you mean" suggestion
+ * (optimal string alignment distance).  Every key keeps its value and origin. */
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -10,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "core/internal.h"
+#include <stdio.h>
+#include "config.h"
 
 typedef struct {
     char *key, *value, *origin;
