@@ -1,0 +1,190 @@
+/* test_mod_integrate.c - module test of src/integrate: the uniform mesh and
+ * the adaptive integrator on integrals known in closed form, and their
+ * independence of the number of OpenMP threads.  Natural units hbar = e = 1;
+ * measure d^Dk/(2 pi)^D (integrate.h).
+ *
+ * 1. qkt_integrate_mesh, lattice_weyl with a = 1.3 (cell volume a^3 = 2.197),
+ *    order 0, T = 0.01, 6^3 mesh.  The density tally (o_dos + 1) integrates
+ *    sum_m [f0(e_m) - theta(-e_m)]; the lower band is <= 0 and the upper >= 0
+ *    everywhere (e = +-|d|) and |e| < 11 (|d| <= sqrt(2/a^2 + (4 m0 + 2 t)^2)):
+ *      mu = +30: f0 = 1 for both bands (exactly: beyond the thermal window),
+ *                tally 1 at every k: value (1/(N V)) sum_k 1 = 1/V = 0.45517;
+ *      mu = -30: f0 = 0, tally -1: value -1/V;
+ *    their difference is the number of bands per cell volume, 2/V.  The DOS
+ *    tally (o_dos, sum -f0') is exactly 0 there.  Tolerance 1e-14 relative
+ *    (216 additions of 1).
+ *    Threads: a 10^3 mesh at mu = 0.3, T = 0.05 (Fermi surface inside the
+ *    zone), every tally bit for bit equal with 1 and 2 threads.
+ * 2. qkt_integrate (adaptive, pocket map and balls), parabolic band, mass
+ *    m = 1.3, mu = 0.5, T = 0.01, window 30 T (the cut of the Fermi tails,
+ *    ~2 e^-26, is negligible), order 0, E along x, y, z:
+ *    DOS g(E) = m sqrt(2 m E)/(2 pi^2) (3D, spinless; m k_F/(2 pi^2) at
+ *    E = mu, k_F = sqrt(2 m mu)), N(E) = (2/3) E g(E), and the Sommerfeld
+ *    expansion int h(E) (-f0') dE = sum_j c_2j T^2j h^(2j)(mu), c_0 = 1,
+ *    c_2 = pi^2/6, c_4 = 7 pi^4/360, c_6 = 31 pi^6/15120 (2 (1 - 2^(1-2j)) zeta(2j)),
+ *    with g^(2)/g = -1/(4 mu^2), g^(4)/g = -15/(16 mu^4), g^(6)/g = -945/(64 mu^6):
+ *      sum_k -f0' = g(mu) [1 - pi^2 x^2/24 - 7 pi^4 x^4/384 - 31 pi^6 x^6/1024],
+ *      density sum_k f0 = n0 [1 + pi^2 x^2/8 + 7 pi^4 x^4/640 + 31 pi^6 x^6/3072],
+ *      x = T/mu = 0.02, n0 = k_F^3/(6 pi^2) (PHYSICS.md, parabolic band);
+ *    the x^6 terms are 1.9e-9 and 6.2e-10, the next ones ~3e-11 relative.  The
+ *    Drude tally sum -f0' v_a^2 = n/m exactly (by parts: -f0' v_x = -d f0/dk_x,
+ *    d v_x/dk_x = 1/m) for a = x, y, z.
+ *    Tolerance: the integrator's error estimates + 1e-9 relative.  The margin
+ *    is needed: the estimates come from the angular cubature only, while the
+ *    radial integral along each ray of a pocket ball uses fixed Gauss-Legendre
+ *    panels (adaptive.c ray_integral) whose error is not estimated; for this
+ *    isotropic band the estimates are ~1e-16 relative and the actual errors
+ *    ~1e-10 (printed below).
+ *    Threads: the same run with 1 and 2 threads gives the same values, error
+ *    estimates and evaluation count, bit for bit. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "integrate/integrate.h"
+#include "engine_util.h"
+
+static qkt_tree_par_t tpar(const qkt_model_t *m, double mu, double T, double window)
+{
+    qkt_tree_par_t tp;
+    memset(&tp, 0, sizeof tp);
+    tp.mu = mu;
+    tp.T = T;
+    tp.h = 1e-4 * m->kcut;
+    tp.window = window;
+    return tp;
+}
+
+static void mesh_part(void)
+{
+    const double a = 1.3, V = a * a * a;
+    qkt_model_t *m = model("lattice_weyl");
+    set1(m, "a", a);
+    setup(m);
+    CHECK_REL(m->cell_volume, V, 1e-15, "lattice_weyl cell volume a^3");
+    int nu3[3] = {0, 1, 2};
+    qkt_layout_t L;
+    qkt_layout_init(&L, 0, 3, 0, 0, nu3, 3, NULL, 0);
+    double *val = calloc(L.fdim, sizeof(double));
+    const int N6[3] = {6, 6, 6};
+    double dens[2];
+    for (int s = 0; s < 2; s++) {
+        double mu = s ? -30 : 30;
+        qkt_tree_par_t tp = tpar(m, mu, 0.01, 12);
+        qkt_intstats_t st;
+        memset(&st, 0, sizeof st);
+        qkt_status_t r = qkt_integrate_mesh(m, &L, &tp, NULL, N6, 0, NULL, NULL, val, &st);
+        CHECK(r == QKT_OK, "mesh sum failed: %s", qkt_strerror());
+        dens[s] = val[L.o_dos + 1];
+        CHECK_REL(val[L.o_dos + 1], (s ? -1 : 1) / V, 1e-14,
+                  WHAT("mesh 6^3, mu = %+g: density tally sum [f0 - theta(-e)] = %s1/V_cell", mu, s ? "-" : "+"));
+        CHECK_OK(val[L.o_dos] == 0 && st.neval == 216,
+                 "mesh 6^3, mu = %+g: DOS tally sum -f0' = %g (want 0: every band outside the window), %zu points (216)",
+                 mu, val[L.o_dos], st.neval);
+    }
+    CHECK_REL(dens[0] - dens[1], 2 / V, 1e-14, "mesh: density(mu above all bands) - density(below) = nb/V_cell = 2/a^3");
+
+    /* threads */
+    const int N10[3] = {10, 10, 10};
+    qkt_tree_par_t tp = tpar(m, 0.3, 0.05, 12);
+    double *v2[2];
+    for (int t = 0; t < 2; t++) {
+        v2[t] = calloc(L.fdim, sizeof(double));
+        omp_set_num_threads(t + 1);
+        qkt_status_t r = qkt_integrate_mesh(m, &L, &tp, NULL, N10, 0, NULL, NULL, v2[t], NULL);
+        CHECK(r == QKT_OK, "mesh sum failed: %s", qkt_strerror());
+    }
+    omp_set_num_threads(2);
+    int same = 1;
+    for (int i = 0; i < L.fdim; i++) same &= v2[0][i] == v2[1][i];
+    CHECK_OK(same && v2[0][L.o_dos] > 0 && v2[0][L_s0(&L, T0_NE, 0, 0)] > 0,
+             "mesh 10^3, mu = 0.3, T = 0.05: all %d tallies bit for bit equal with 1 and 2 threads (DOS %.10g, Drude "
+             "xx %.10g, intrinsic xy %.10g)",
+             L.fdim, v2[0][L.o_dos], v2[0][L_s0(&L, T0_NE, 0, 0)], v2[0][L_s0(&L, T0_SE, 1, 0)]);
+    free(v2[0]);
+    free(v2[1]);
+    free(val);
+    qkt_model_free(m);
+}
+
+static void adaptive_part(void)
+{
+    const double ms = 1.3, mu = 0.5, T = 0.01, W = 30;
+    qkt_model_t *m = model("parabolic");
+    set1(m, "mass", ms);
+    setup(m);
+    qkt_mapopts_t mo;
+    memset(&mo, 0, sizeof mo);
+    mo.ncell = 48;
+    mo.window = W;
+    qkt_pockets_t *pk = NULL;
+    if (qkt_pockets_build(m, mu, T, &mo, &pk)) {
+        printf("FAIL pocket map: %s\n", qkt_strerror());
+        exit(1);
+    }
+    int nu3[3] = {0, 1, 2};
+    qkt_layout_t L;
+    qkt_layout_init(&L, 0, 3, pk->n, 0, nu3, 3, NULL, 0);
+    qkt_tree_par_t tp = tpar(m, mu, T, W);
+    qkt_intopts_t io;
+    memset(&io, 0, sizeof io);
+    io.reltol = 1e-7;
+    io.maxeval = 400000;
+    io.pilot = 20000;
+    double *val[2], *err[2];
+    qkt_intstats_t st[2];
+    for (int t = 0; t < 2; t++) {
+        val[t] = calloc(L.fdim, sizeof(double));
+        err[t] = calloc(L.fdim, sizeof(double));
+        memset(&st[t], 0, sizeof st[t]);
+        omp_set_num_threads(t + 1);
+        double t0 = wall();
+        qkt_status_t r = qkt_integrate(m, &L, &tp, pk, &io, val[t], err[t], &st[t]);
+        CHECK(r == QKT_OK, "adaptive integration failed: %s", qkt_strerror());
+        printf("  adaptive, %d thread(s): %zu evaluations, %d balls, %d parts, converged %d, %.2f s\n", t + 1,
+               st[t].neval, st[t].nballs, st[t].nparts, st[t].converged, wall() - t0);
+    }
+    omp_set_num_threads(2);
+    CHECK_OK(pk->n == 1 && st[0].converged, "one pocket (%d), converged to reltol %g (%d)", pk->n, io.reltol,
+             st[0].converged);
+    const double *v = val[1], *e = err[1];
+    double kF = sqrt(2 * ms * mu), g = ms * kF / (2 * PI * PI), x = T / mu;
+    double dos = g * (1 - PI * PI * x * x / 24 - 7 * pow(PI * x, 4) / 384 - 31 * pow(PI * x, 6) / 1024);
+    double n0 = kF * kF * kF / (6 * PI * PI);
+    double dens = n0 * (1 + PI * PI * x * x / 8 + 7 * pow(PI * x, 4) / 640 + 31 * pow(PI * x, 6) / 3072);
+    printf("  T = 0 closed forms: g(mu) = m k_F/(2 pi^2) = %.12g, n0 = k_F^3/(6 pi^2) = %.12g\n", g, n0);
+    CHECK_ABS(v[L.o_dos], dos, e[L.o_dos] + 1e-9 * dos,
+              "parabolic DOS sum -f0' = m k_F/(2 pi^2) (1 - pi^2 x^2/24 - ...), tol = error estimate + 1e-9 rel");
+    CHECK_ABS(v[L.o_dos + 1], dens, e[L.o_dos + 1] + 1e-9 * dens,
+              "parabolic density sum f0 = k_F^3/(6 pi^2) (1 + pi^2 x^2/8 + ...), tol = error estimate + 1e-9 rel");
+    CHECK_OK(e[L.o_dos] < 1e-5 * dos && e[L.o_dos + 1] < 1e-5 * dens,
+             "the error estimates are not vacuous: DOS %.3g, density %.3g relative (< 1e-5)", e[L.o_dos] / dos,
+             e[L.o_dos + 1] / dens);
+    for (int a = 0; a < 3; a++) {
+        int i = L_s0(&L, T0_NE, a, a);
+        CHECK_ABS(v[i], v[L.o_dos + 1] / ms, e[i] + e[L.o_dos + 1] / ms + 1e-9 * v[i],
+                  WHAT("parabolic Drude sum -f0' v_%c^2 = n/m (by parts), tol = both error estimates + 1e-9 rel",
+                       "xyz"[a]));
+    }
+    int same = st[0].neval == st[1].neval;
+    for (int i = 0; i < L.fdim; i++) same &= val[0][i] == val[1][i] && err[0][i] == err[1][i];
+    CHECK_OK(same, "adaptive: all %d values and error estimates bit for bit equal with 1 and 2 threads (%zu evaluations)",
+             L.fdim, st[0].neval);
+    for (int t = 0; t < 2; t++) {
+        free(val[t]);
+        free(err[t]);
+    }
+    qkt_pockets_free(pk);
+    qkt_model_free(m);
+}
+
+int main(void)
+{
+    printf("== uniform mesh: lattice_weyl, a = 1.3 ==\n");
+    mesh_part();
+    printf("== adaptive: parabolic band, m = 1.3, mu = 0.5, T = 0.01 ==\n");
+    adaptive_part();
+    CHECK_DONE();
+}
