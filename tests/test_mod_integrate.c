@@ -44,7 +44,30 @@
 #include <string.h>
 #include "check.h"
 #include "integrate/integrate.h"
+#include "response/integrand.h"
 #include "engine_util.h"
+
+/* the integrators on the tree's integrand (response/integrand.h) */
+static qkt_status_t mesh_sum(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp, const int N[3],
+                             double *val, qkt_intstats_t *st)
+{
+    qkt_tree_integrand_t ti;
+    qkt_status_t r = qkt_tree_integrand_init(&ti, m, L, tp, NULL);
+    if (!r) r = qkt_integrate_mesh(m, &ti.f, N, 0, NULL, NULL, val, st);
+    qkt_tree_integrand_free(&ti);
+    return r;
+}
+
+static qkt_status_t adaptive(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                             const qkt_pockets_t *pk, qkt_intopts_t io, double *val, double *err, qkt_intstats_t *st)
+{
+    qkt_tree_integrand_t ti;
+    qkt_status_t r = qkt_tree_integrand_init(&ti, m, L, tp, pk);
+    qkt_tree_integrand_shell(tp, &io);
+    if (!r) r = qkt_integrate(m, &ti.f, pk, &io, val, err, st);
+    qkt_tree_integrand_free(&ti);
+    return r;
+}
 
 static qkt_tree_par_t tpar(const qkt_model_t *m, double mu, double T, double window)
 {
@@ -75,7 +98,7 @@ static void mesh_part(void)
         qkt_tree_par_t tp = tpar(m, mu, 0.01, 12);
         qkt_intstats_t st;
         memset(&st, 0, sizeof st);
-        qkt_status_t r = qkt_integrate_mesh(m, &L, &tp, NULL, N6, 0, NULL, NULL, val, &st);
+        qkt_status_t r = mesh_sum(m, &L, &tp, N6, val, &st);
         CHECK(r == QKT_OK, "mesh sum failed: %s", qkt_strerror());
         dens[s] = val[L.o_dos + 1];
         CHECK_REL(val[L.o_dos + 1], (s ? -1 : 1) / V, 1e-14,
@@ -93,7 +116,7 @@ static void mesh_part(void)
     for (int t = 0; t < 2; t++) {
         v2[t] = calloc(L.fdim, sizeof(double));
         omp_set_num_threads(t + 1);
-        qkt_status_t r = qkt_integrate_mesh(m, &L, &tp, NULL, N10, 0, NULL, NULL, v2[t], NULL);
+        qkt_status_t r = mesh_sum(m, &L, &tp, N10, v2[t], NULL);
         CHECK(r == QKT_OK, "mesh sum failed: %s", qkt_strerror());
     }
     omp_set_num_threads(2);
@@ -141,7 +164,7 @@ static void adaptive_part(void)
         memset(&st[t], 0, sizeof st[t]);
         omp_set_num_threads(t + 1);
         double t0 = wall();
-        qkt_status_t r = qkt_integrate(m, &L, &tp, pk, &io, val[t], err[t], &st[t]);
+        qkt_status_t r = adaptive(m, &L, &tp, pk, io, val[t], err[t], &st[t]);
         CHECK(r == QKT_OK, "adaptive integration failed: %s", qkt_strerror());
         printf("  adaptive, %d thread(s): %zu evaluations, %d balls, %d parts, converged %d, %.2f s\n", t + 1,
                st[t].neval, st[t].nballs, st[t].nparts, st[t].converged, wall() - t0);
