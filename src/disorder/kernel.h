@@ -1,9 +1,13 @@
 /* kernel.h - the disorder kernel of short-range scalar impurities (Born
- * approximation) as energy tables of orbital matrices: the data the tree reads
- * at one k-point.  The tables are built by src/disorder/tables.c. */
+ * approximation): its energy tables of orbital matrices (the data), and what
+ * the response tree needs of it at one k-point: the kernel at the band
+ * energies, the Born rate, the vertex J of a diagonal node, the adjoint
+ * vertex weights vj, and the integrands of the tabulation passes.  The
+ * tables are built, by integrating these integrands, in src/response/tables.c. */
 #ifndef QKT_DISORDER_KERNEL_H
 #define QKT_DISORDER_KERNEL_H
 #include "core/internal.h"
+#include "core/chebyshev.h"
 
 /* Short-range scalar disorder (Born approximation): the ladder vertex J(n_E)
  * of Eq. (16) factorizes into orbital matrices of energy,
@@ -78,5 +82,52 @@ static inline int qkt_born_mi(int nh, int a, int b) { return a * nh - a * (a - 1
 void qkt_born_coords(int nb, const double complex *U, int m, double *p);
 /* orbital matrix X (nb x nb) from coordinates x[nh] */
 void qkt_born_matrix(int nb, const double *x, double complex *X);
+
+/* ---- the kernel at one k-point ------------------------------------------- */
+typedef struct {
+    const struct qkt_vtable *vt;
+    double nimp_U0sq, T;
+    int nb, nb2;
+    /* the kernel at the band energies, eigenbasis at k: vG[m] = G(eps_m),
+     * vN[m][inu] = Nt_nu(eps_m); vok[m]: band m in the table range with f0' != 0 */
+    double complex *vG, *vN;
+    int *vok;
+    /* adjoint vertex weights vj[mu][m], their signed error estimates vjd
+     * (interpolation), vjs (smearing) and bound vje; vjok[m]: eps_m lies in
+     * a tabulated segment */
+    double *vj, *vjd, *vjs, *vje;
+    int *vjok;
+    double complex *vjm, *vjg, *B1, *B2, *T1, *T2; /* scratch */
+    double *hp;                                     /* nb^2 coordinates (tabulation pass 2) */
+} qkt_vertex_ws_t;
+
+/* workspace of the kernel at k for nb bands (vt may be NULL: tabulation passes) */
+qkt_vertex_ws_t *qkt_vertex_ws_alloc(int nb, const struct qkt_vtable *vt, double nimp_U0sq, double T);
+void qkt_vertex_ws_free(qkt_vertex_ws_t *x);
+/* the kernel at the band energies of b (fp[m] = f0'(eps_m)) for the nnu E
+ * directions nu */
+void qkt_vertex_prep(qkt_vertex_ws_t *x, const qkt_bands_t *b, const double *fp, int nnu, const int *nu);
+/* Born rate 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m> (0 outside the table) */
+double qkt_vertex_born_rate(const qkt_vertex_ws_t *x, int m);
+/* rule born: phi^m = tau_m (v_nu^m + 2 pi nimp_U0sq <m|Nt_nu(eps_m)|m>) into phi[nb] */
+void qkt_vertex_born_phi(const qkt_vertex_ws_t *x, const qkt_bands_t *b, int in, int nu, double *phi);
+/* J(n) of the diagonal node n^m = nmv[m] (Eq. 16), eigenbasis, off-diagonal:
+ * J^{mm'} = pi nimp_U0sq [n^m G(e_m) - f'_m Nt(e_m) + (m <-> m')]^{mm'} */
+void qkt_vertex_j(const qkt_vertex_ws_t *x, const qkt_bands_t *b, const double *fp, int in, const double *nmv,
+                  double complex *out);
+/* the adjoint weights vj (and their estimates) of every band of b */
+void qkt_vertex_vj(qkt_vertex_ws_t *x, const qkt_bands_t *b);
+/* sum_m d^m vj^m into out[mu]; signed estimates into oe[mu], oe[stride + mu],
+ * the bound into oe[2 stride + mu]; sum |d||v| outside the tables into
+ * drop[0], over all bands into drop[1] */
+void qkt_vertex_tally_vj(const qkt_vertex_ws_t *x, const qkt_bands_t *b, const double *d, double *out, double *oe,
+                         size_t stride, double *drop);
+/* Integrands of the tabulation passes at one k-point (weights -fp[m]):
+ * pass 1, G, Nt_x,y,z and Qt_x,y,z (real and imaginary parts, 2 nb^2 each)
+ * and the scale Qabs into out; pass 2 (rule born), the shell operator M into
+ * oM and the drive A into oA, with G at the node energy Gn */
+void qkt_vertex_tab1(qkt_vertex_ws_t *x, const qkt_bands_t *b, const double *fp, double *out);
+void qkt_vertex_tab2(qkt_vertex_ws_t *x, const qkt_bands_t *b, const double *fp, const double complex *Gn, double *oM,
+                     double *oA);
 
 #endif

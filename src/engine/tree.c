@@ -74,18 +74,8 @@ struct qkt_tree_ws {
     double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2, *C1, *C2;
     double complex *DA;   /* [nb][3][nb2] eigenbasis derivative of sea coefficients */
     double *dg;
-    /* disorder kernel at the band energies of the centre (eigenbasis at k):
-     * vG[m] = G(eps_m), vN[m][nu] = Nt_nu(eps_m); vok[m]: band m is in the table
-     * range with f0' != 0 */
-    double complex *vG, *vN;
-    int *vok;
-    double *phi, *nm, *hp; /* per band: phi_nu^m, n^m = f0' phi, coordinates (born pass 2) */
-    /* adjoint vertex weights at the centre (L->vj): vj[mu][m], their error
-     * estimates vjd, vjs (signed) and vje (bound), vjok[m] = 1 if eps_m lies
-     * in a tabulated segment; vjm: 12 nb^2 scratch */
-    double *vj, *vjd, *vjs, *vje;
-    int *vjok;
-    double complex *vjm, *vjg; /* vjg: 2 nb scratch */
+    qkt_vertex_ws_t *vx;   /* the disorder kernel at the centre (disorder/kernel.h) */
+    double *phi, *nm;      /* per band: phi_nu^m, n^m = f0' phi */
     /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
      * (sum_j A_j = 0), and so does everything linear in them; the j = 1
      * matrices are then the j = 0 ones negated (the same digits as computing
@@ -167,19 +157,9 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->C2 = xcalloc(nb2, sizeof(double complex), &bad);
     w->DA = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
     w->dg = xcalloc(nb, sizeof(double), &bad);
-    w->vG = xcalloc((size_t)nb * nb2, sizeof(double complex), &bad);
-    w->vN = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
-    w->vok = xcalloc(nb, sizeof(int), &bad);
     w->phi = xcalloc(nb, sizeof(double), &bad);
     w->nm = xcalloc(nb, sizeof(double), &bad);
-    w->hp = xcalloc(nb2, sizeof(double), &bad);
-    w->vj = xcalloc((size_t)3 * nb, sizeof(double), &bad);
-    w->vje = xcalloc((size_t)3 * nb, sizeof(double), &bad);
-    w->vjd = xcalloc((size_t)3 * nb, sizeof(double), &bad);
-    w->vjs = xcalloc((size_t)3 * nb, sizeof(double), &bad);
-    w->vjm = xcalloc((size_t)12 * nb2, sizeof(double complex), &bad);
-    w->vjg = xcalloc((size_t)2 * nb, sizeof(double complex), &bad);
-    w->vjok = xcalloc(nb, sizeof(int), &bad);
+    if (!(w->vx = qkt_vertex_ws_alloc(nb, p->vt, p->nimp_U0sq, p->T))) bad = 1;
     w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
     if (bad) goto fail;
@@ -228,19 +208,9 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->C2);
     free(w->DA);
     free(w->dg);
-    free(w->vG);
-    free(w->vN);
-    free(w->vok);
     free(w->phi);
     free(w->nm);
-    free(w->hp);
-    free(w->vj);
-    free(w->vje);
-    free(w->vjd);
-    free(w->vjs);
-    free(w->vjm);
-    free(w->vjg);
-    free(w->vjok);
+    qkt_vertex_ws_free(w->vx);
     free(w->SSe);
     free(w->xd);
     free(w);
@@ -437,7 +407,6 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
 }
 
 static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out);
-static void vertex_prep(qkt_tree_ws_t *w, const slot0_t *c);
 static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out);
 
 /* the level-0 slot at stencil offset (i, j, l), computed on first use */
@@ -501,7 +470,7 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
     }
     if (s->SJ) {
         /* the vertex part of rho_E, S_J = -P^-1 J(n_E) (zero with nE) */
-        if (!s->fz) vertex_prep(w, s);
+        if (!s->fz) qkt_vertex_prep(w->vx, s->b, s->fp, L->nnu, L->nu);
         for (int in = 0; in < L->nnu; in++) {
             double complex *o = s->SJ + (size_t)in * nb2;
             if (s->fz) {
@@ -796,255 +765,16 @@ static void tally_pockets(const qkt_tree_ws_t *w, const slot0_t *s, const double
 }
 
 /* ------------------------------------------------------------------ vertex correction */
-/* barycentric interpolation at e of n matrices (nb2 entries each, stride
- * apart) tabulated at the Chebyshev points of the first kind x[n] */
-static void cheb_interp(const double *x, int n, const double complex *M0, size_t stride, int nb2, double e,
-                        double complex *out)
-{
-    memset(out, 0, sizeof(double complex) * nb2);
-    double wsum = 0, wj[QKT_VT_NODES];
-    for (int j = 0; j < n; j++) {
-        double d = e - x[j];
-        if (d == 0) {
-            memcpy(out, M0 + (size_t)j * stride, sizeof(double complex) * nb2);
-            return;
-        }
-        wj[j] = (j % 2 ? -1 : 1) * sin((2 * j + 1) * M_PI / (2 * n)) / d;
-        wsum += wj[j];
-    }
-    for (int j = 0; j < n; j++) {
-        const double complex *M = M0 + (size_t)j * stride;
-        for (int i = 0; i < nb2; i++) out[i] += wj[j] / wsum * M[i];
-    }
-}
-
-/* the tabulated orbital matrices at e; q = 0: G, q = 1 + nu: Nt_nu.  Writes
- * nb*nb values into out. */
-static void vt_interp(const struct qkt_vtable *vt, int q, double e, double complex *out)
-{
-    int nb2 = vt->nb * vt->nb;
-    if (q == 0) cheb_interp(vt->x, vt->n, vt->G, nb2, nb2, e, out);
-    else cheb_interp(vt->x, vt->n, vt->Nt + (size_t)(q - 1) * nb2, 3 * (size_t)nb2, nb2, e, out);
-}
-
-/* the kernel at the band energies of the centre, in the eigenbasis at k:
- * vG[m] = G(eps_m) and vN[m][inu] = Nt_nu(eps_m) for the bands in the table
- * range with f0' != 0 (vok[m]) */
-static void vertex_prep(qkt_tree_ws_t *w, const slot0_t *c)
-{
-    const qkt_bands_t *b = c->b;
-    const struct qkt_vtable *vt = w->p.vt;
-    const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2;
-    for (int m = 0; m < nb; m++) {
-        double e = b->eps[m];
-        w->vok[m] = e >= vt->emin && e <= vt->emax && c->fp[m] != 0;
-        if (!w->vok[m]) continue;
-        vt_interp(vt, 0, e, w->T2);
-        qkt_mat_to_eigbasis(nb, b->U, w->T2, w->vG + (size_t)m * nb2, w->T1);
-        for (int in = 0; in < L->nnu; in++) {
-            vt_interp(vt, 1 + L->nu[in], e, w->T2);
-            qkt_mat_to_eigbasis(nb, b->U, w->T2, w->vN + ((size_t)m * 3 + in) * nb2, w->T1);
-        }
-    }
-}
-
-/* Rule born: the Born rate 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m> (0 outside
- * the table or where G has no weight) */
-static double born_rate(const qkt_tree_ws_t *w, int m)
-{
-    if (!w->vok[m]) return 0;
-    double g = creal(w->vG[(size_t)m * w->nb2 + m * w->nb + m]);
-    return g > 0 ? 2 * M_PI * w->p.nimp_U0sq * g : 0;
-}
-
-/* Rule born: n_E^m = f0'(eps_m) phi^m with the solution of K^dd n_E = D_E rho0
- * (Eq. 56) on the energy shell of eps_m,
- *   phi^m = tau_m (v_nu^m + 2 pi nimp_U0sq <m|Nt_nu(eps_m)|m>),
- * Nt_nu(e) = sum_m' int phi^m' P_m' delta(e - eps_m') solved per shell
- * (response.c); writes phi[nb] */
-static void born_phi(const qkt_tree_ws_t *w, const slot0_t *c, int in, double *phi)
-{
-    const qkt_bands_t *b = c->b;
-    int nb = w->nb, nb2 = w->nb2, nu = w->L->nu[in];
-    for (int m = 0; m < nb; m++) {
-        double r = born_rate(w, m);
-        phi[m] = r > 0 ? (creal(b->v[nu][m * nb + m]) +
-                          2 * M_PI * w->p.nimp_U0sq * creal(w->vN[((size_t)m * 3 + in) * nb2 + m * nb + m])) / r
-                       : 0;
-    }
-}
-
-/* S_J = -P^-1 J(n_E) (Eqs. 16, 35) for the diagonal node n_E^m = nm[m]:
- * J^{mm'} = pi nimp_U0sq [n^m G(e_m) - N(e_m) + n^m' G(e_m') - N(e_m')]^{mm'},
- * N(e) = sum_m' int n^m' P_m' delta(e - eps_m') = f0'(e) Nt_nu(e); with n^m =
- * v_nu^m f'(e_m) (unit relaxation time) or f'(e_m) phi^m (rule born).  Needs
- * vertex_prep(); eigenbasis output. */
+/* S_J = -P^-1 J(n_E) (Eqs. 16, 35) for the diagonal node n_E^m = nmv[m]
+ * (disorder/kernel.h: J); eigenbasis output */
 static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out)
 {
-    const qkt_bands_t *b = c->b;
-    int nb = w->nb, nb2 = w->nb2;
-    memset(out, 0, sizeof(double complex) * nb2);
-    for (int m = 0; m < nb; m++) {
-        if (!w->vok[m]) continue;
-        /* the band-m terms of row m and of column m */
-        const double complex *Z = w->vG + (size_t)m * nb2;               /* G(e_m) */
-        const double complex *X = w->vN + ((size_t)m * 3 + in) * nb2;    /* Nt(e_m) */
-        double nm = nmv[m];
-        for (int n = 0; n < nb; n++) {
-            if (n == m) continue;
-            double complex jr = nm * Z[m * nb + n] - c->fp[m] * X[m * nb + n]; /* (m, n) */
-            double complex jc = nm * Z[n * nb + m] - c->fp[m] * X[n * nb + m]; /* (n, m) */
-            out[m * nb + n] += jr;
-            out[n * nb + m] += jc;
-        }
-    }
-    for (int i = 0; i < nb2; i++) out[i] *= M_PI * w->p.nimp_U0sq;
+    qkt_vertex_j(w->vx, c->b, c->fp, in, nmv, out);
     /* S = -P^-1 J: S^{mn} = i J^{mn}/(e_m - e_n) */
-    pinv(b, out);
-    for (int i = 0; i < nb2; i++) out[i] = -out[i];
+    pinv(c->b, out);
+    for (int i = 0; i < w->nb2; i++) out[i] = -out[i];
 }
 
-/* sum_k cf[k][i] T_k(x) for the nb2 entries i (Clenshaw; stride between
- * coefficients) */
-static void cheb_eval(const double complex *cf, size_t stride, int n, int nb2, double x, double complex *out,
-                      double complex *b1, double complex *b2)
-{
-    for (int i = 0; i < nb2; i++) b1[i] = b2[i] = 0;
-    for (int k = n - 1; k >= 1; k--) {
-        const double complex *c = cf + (size_t)k * stride;
-        for (int i = 0; i < nb2; i++) {
-            double complex t = c[i] + 2 * x * b1[i] - b2[i];
-            b2[i] = b1[i];
-            b1[i] = t;
-        }
-    }
-    for (int i = 0; i < nb2; i++) out[i] = cf[i] + x * b1[i] - b2[i];
-}
-
-/* vj of band m (vertex_vj) from the orbital matrices G and Qt_x,y,z at its
- * energy: out[mu]; *c2 (if not NULL): sum |c_m'|^2 per mu (c2[mu]) */
-static void vj_band(const qkt_tree_ws_t *w, const qkt_bands_t *b, int m, const double complex *G,
-                    const double complex *const Q[3], double *out, double *c2)
-{
-    int nb = w->nb;
-    double W = M_PI * w->p.nimp_U0sq, e = b->eps[m];
-    /* g[n] = <m|G|n> = sum_j r_j U_jn with r_j = sum_i conj(U_im) G_ij */
-    double complex *r = w->vjg, *g = w->vjg + nb;
-    for (int j = 0; j < nb; j++) {
-        double complex z = 0;
-        for (int i = 0; i < nb; i++) z += conj(b->U[i * nb + m]) * G[i * nb + j];
-        r[j] = z;
-    }
-    for (int n = 0; n < nb; n++) {
-        double complex z = 0;
-        for (int j = 0; j < nb; j++) z += r[j] * b->U[j * nb + n];
-        g[n] = z;
-    }
-    for (int mu = 0; mu < 3; mu++) {
-        double tg = 0, cc = 0;
-        for (int n = 0; n < nb; n++) {
-            double de = e - b->eps[n];
-            if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
-            double complex cn = I * b->v[mu][n * nb + m] / de;
-            tg += 2 * creal(cn * g[n]);
-            cc += creal(cn * conj(cn));
-        }
-        double complex qa = 0;
-        for (int i = 0; i < nb; i++)
-            for (int j = 0; j < nb; j++) qa += conj(b->U[i * nb + m]) * Q[mu][i * nb + j] * b->U[j * nb + m];
-        out[mu] = -W * (tg - creal(qa));
-        if (c2) c2[mu] = cc;
-    }
-}
-
-/* Adjoint vertex weights (engine.h, struct qkt_vtable): for every band m of
- * the centre whose energy lies in a tabulated segment,
- *   vj_mu^m = -pi nimp_U0sq (Tr[G(eps_m) Q_mu^m] - <m|Qt_mu(eps_m)|m>),
- *   Q_mu^m = sum_{m'} c_m' |m'><m| + h.c.,  c_m' = i v_mu^{m'm}/(eps_m - eps_m')
- * (c = 0 where P^-1 is zero: m' = m, degenerate pairs, other blocks), so that
- * the current of S_J = -P^-1 J(n) of a diagonal node n is sum_m n^m vj^m.
- * With it, from the same Chebyshev series (engine.h, struct qkt_vseg), the
- * signed error estimates of vj: vjd, the part of its two highest terms
- * (interpolation), and vjs = (pi^2/6) Ts^2 vj'' (the smearing of the tables'
- * delta functions at Ts = T/4); and vje, a bound from the tables' own
- * integration errors.  Signed estimates keep the cancellations of
- * sum_m n^m vj^m, which bounds |n| |error| would not. */
-static void vertex_vj(qkt_tree_ws_t *w, const slot0_t *c)
-{
-    const qkt_bands_t *b = c->b;
-    const struct qkt_vtable *vt = w->p.vt;
-    int nb = w->nb, nb2 = w->nb2, n = vt->n;
-    double W = M_PI * w->p.nimp_U0sq, Ts = w->p.T / 4;
-    double complex *M = w->vjm, *B1 = w->C1, *B2 = w->C2;
-    for (int m = 0; m < nb; m++) {
-        double e = b->eps[m];
-        const struct qkt_vseg *sg = NULL;
-        for (int s = 0; s < vt->nseg && !sg; s++)
-            if (e >= vt->seg[s].emin && e <= vt->seg[s].emax) sg = &vt->seg[s];
-        w->vjok[m] = sg != NULL;
-        for (int mu = 0; mu < 3; mu++) w->vj[mu * nb + m] = w->vjd[mu * nb + m] = w->vjs[mu * nb + m] = 0;
-        for (int mu = 0; mu < 3; mu++) w->vje[mu * nb + m] = 0;
-        if (!sg) continue;
-        double hw = 0.5 * (sg->emax - sg->emin), x = (e - 0.5 * (sg->emin + sg->emax)) / hw;
-        x = fmax(-1, fmin(1, x));
-        /* the four tables (G, Qt_x,y,z): full series, their two highest terms,
-         * second derivatives */
-        double th = acos(x), t1 = cos((n - 1) * th), t2 = cos((n - 2) * th);
-        for (int q = 0; q < 4; q++) {
-            const double complex *cf = sg->cf + (size_t)q * nb2, *cd = sg->cf2 + (size_t)q * nb2;
-            size_t st = 4 * (size_t)nb2;
-            double complex *F = M + (size_t)q * nb2, *D = M + (size_t)(4 + q) * nb2, *S = M + (size_t)(8 + q) * nb2;
-            cheb_eval(cf, st, n, nb2, x, F, B1, B2);
-            const double complex *ca = cf + (size_t)(n - 1) * st, *cb = cf + (size_t)(n - 2) * st;
-            for (int i = 0; i < nb2; i++) D[i] = t1 * ca[i] + t2 * cb[i];
-            cheb_eval(cd, st, n, nb2, x, S, B1, B2);
-            for (int i = 0; i < nb2; i++) S[i] *= M_PI * M_PI / 6 * Ts * Ts / (hw * hw);
-        }
-        double v3[3], c2[3];
-        const double complex *QF[3] = {M + nb2, M + 2 * (size_t)nb2, M + 3 * (size_t)nb2};
-        const double complex *QD[3] = {M + 5 * (size_t)nb2, M + 6 * (size_t)nb2, M + 7 * (size_t)nb2};
-        const double complex *QS[3] = {M + 9 * (size_t)nb2, M + 10 * (size_t)nb2, M + 11 * (size_t)nb2};
-        vj_band(w, b, m, M, QF, v3, c2);
-        for (int mu = 0; mu < 3; mu++) {
-            w->vj[mu * nb + m] = v3[mu];
-            w->vje[mu * nb + m] = W * nb * (sg->gerr * sqrt(2 * c2[mu]) + sg->qerr);
-        }
-        vj_band(w, b, m, M + 4 * (size_t)nb2, QD, v3, NULL);
-        for (int mu = 0; mu < 3; mu++) w->vjd[mu * nb + m] = v3[mu];
-        vj_band(w, b, m, M + 8 * (size_t)nb2, QS, v3, NULL);
-        for (int mu = 0; mu < 3; mu++) w->vjs[mu * nb + m] = v3[mu];
-    }
-}
-
-/* the J path of a diagonal node d (eigenbasis diagonal at the centre):
- * sum_m d^m vj^m into out[mu]; the signed estimates sum_m d^m vjd^m and
- * sum_m d^m vjs^m into oe[mu] and oe[stride + mu], the bound sum_m |d^m| vje^m
- * into oe[2 stride + mu]; the weight sum_m |d^m| |v^m| of the bands outside
- * the tables into drop[0], of all bands into drop[1] */
-static void tally_vj(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *d, double *out, double *oe,
-                     size_t stride, double *drop)
-{
-    int nb = w->nb;
-    for (int m = 0; m < nb; m++) {
-        if (d[m] == 0) continue;
-        double v2 = 0;
-        for (int mu = 0; mu < 3; mu++) v2 += creal(b->v[mu][m * nb + m]) * creal(b->v[mu][m * nb + m]);
-        drop[1] += fabs(d[m]) * sqrt(v2);
-        if (!w->vjok[m]) {
-            drop[0] += fabs(d[m]) * sqrt(v2);
-            continue;
-        }
-        for (int mu = 0; mu < 3; mu++) {
-            out[mu] += d[m] * w->vj[mu * nb + m];
-            oe[mu] += d[m] * w->vjd[mu * nb + m];
-            oe[stride + mu] += d[m] * w->vjs[mu * nb + m];
-            oe[2 * stride + mu] += fabs(d[m]) * w->vje[mu * nb + m];
-        }
-    }
-}
-
-/* coordinates of the projector on band m in the Hermitian basis of engine.h */
 
 /* eigenbasis derivative of rho0 along a, D_a rho0 = diag(f0' v_a) (Fermi
  * surface, added to fs) + i R_a^{mn} (f_m - f_n) (Fermi sea, added to sea);
@@ -1088,73 +818,13 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
     }
 
     if (L->vtab == 2) {
-        /* rule born, second pass: the shell operator M and the drive A at the
-         * node energy e = mu of this pass (engine.h), delta(e - eps_m) smeared
-         * by -f0' at (mu, T) of this pass, tau_m from G(e) */
-        const double complex *Gn = w->p.born_G;
-        int nh = qkt_born_nh(nb);
-        double *oM = out + L->o_vtab, *oA = oM + L->vtab_block;
-        double W2 = 2 * M_PI * w->p.nimp_U0sq;
-        for (int m = 0; m < nb; m++) {
-            double wgt = -c->fp[m];
-            if (wgt == 0) continue;
-            double g = 0;
-            for (int i = 0; i < nb; i++)
-                for (int j = 0; j < nb; j++) g += creal(conj(b->U[i * nb + m]) * Gn[i * nb + j] * b->U[j * nb + m]);
-            if (!(g > 0)) continue;
-            double t = wgt / (W2 * g);
-            double *p = w->hp;
-            qkt_born_coords(nb, b->U, m, p);
-            for (int a = 0; a < nh; a++)
-                for (int a2 = a; a2 < nh; a2++) oM[qkt_born_mi(nh, a, a2)] += t * p[a] * p[a2];
-            double sp = 0;
-            for (int nu = 0; nu < 3; nu++) {
-                double vv = creal(b->v[nu][m * nb + m]);
-                sp += vv * vv;
-                for (int a = 0; a < nh; a++) oA[nu * nh + a] += t * vv * p[a];
-            }
-            oA[3 * nh] += t * sqrt(sp);
-        }
+        /* rule born, second pass: the shell operator M and the drive A */
+        qkt_vertex_tab2(w->vx, b, c->fp, w->p.born_G, out + L->o_vtab, out + L->o_vtab + L->vtab_block);
         return QKT_OK;
     }
     if (L->vtab) {
-        /* delta(e - eps_m) smeared by -f0' at (mu, T) of this pass */
-        for (int m = 0; m < nb; m++) {
-            double wgt = -c->fp[m];
-            if (wgt == 0) continue;
-            for (int q = 0; q < 4; q++) {
-                double f = q == 0 ? wgt : wgt * creal(b->v[q - 1][m * nb + m]);
-                double *o = out + L->o_vtab + q * 2 * nb2;
-                for (int i = 0; i < nb; i++)
-                    for (int j = 0; j < nb; j++) {
-                        double complex pij = b->U[i * nb + m] * conj(b->U[j * nb + m]);
-                        o[i * nb + j] += f * creal(pij);
-                        o[nb2 + i * nb + j] += f * cimag(pij);
-                    }
-            }
-            /* Q_mu^m (vertex_vj) in the orbital basis: Q = |y><m| + |m><y|
-             * with y = sum_m' c_m' |m'> */
-            for (int mu = 0; mu < 3; mu++) {
-                double complex *y = w->C1;
-                for (int i = 0; i < nb; i++) y[i] = 0;
-                for (int n = 0; n < nb; n++) {
-                    double de = b->eps[m] - b->eps[n];
-                    if (n == m || fabs(de) <= b->degen_tol || b->block[m] != b->block[n]) continue;
-                    double complex cn = I * b->v[mu][n * nb + m] / de;
-                    for (int i = 0; i < nb; i++) y[i] += cn * b->U[i * nb + n];
-                }
-                double *o = out + L->o_vtab + (4 + mu) * 2 * nb2, y2 = 0;
-                for (int i = 0; i < nb; i++)
-                    for (int j = 0; j < nb; j++) {
-                        double complex qij = y[i] * conj(b->U[j * nb + m]) + b->U[i * nb + m] * conj(y[j]);
-                        o[i * nb + j] += wgt * creal(qij);
-                        o[nb2 + i * nb + j] += wgt * cimag(qij);
-                    }
-                for (int i = 0; i < nb; i++) y2 += creal(y[i] * conj(y[i]));
-                /* the scale Qabs: |Q|_F = sqrt(2) |y| */
-                out[L->o_vtab + 7 * 2 * nb2] += wgt * sqrt(2 * y2);
-            }
-        }
+        /* first pass: G, Nt and Qt */
+        qkt_vertex_tab1(w->vx, b, c->fp, out + L->o_vtab);
         return QKT_OK;
     }
     if (L->bonly) {
@@ -1185,15 +855,15 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
     }
 
     /* ---- order 0 */
-    if (w->p.vt) vertex_prep(w, c);
-    if (L->vj) vertex_vj(w, c);
+    if (w->p.vt) qkt_vertex_prep(w->vx, c->b, c->fp, L->nnu, L->nu);
+    if (L->vj) qkt_vertex_vj(w->vx, c->b);
     if (L->brate)
-        for (int m = 0; m < nb; m++) out[L->o_born] += -c->fp[m] * born_rate(w, m);
+        for (int m = 0; m < nb; m++) out[L->o_born] += -c->fp[m] * qkt_vertex_born_rate(w->vx, m);
     for (int in = 0; in < L->nnu; in++) {
         int nu = L->nu[in];
         if (L->born) {
             /* n_E from the Born collision operator (absolute, not per unit tau) */
-            born_phi(w, c, in, w->phi);
+            qkt_vertex_born_phi(w->vx, c->b, in, L->nu[in], w->phi);
             for (int m = 0; m < nb; m++) w->dg[m] = w->phi[m] * c->fp[m];
         } else
             for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
@@ -1226,7 +896,7 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
             /* the same S_J by the adjoint route (a check of the tables) */
             double dr[2] = {0, 0};
             size_t sj = 3 * (size_t)L->nnu;
-            tally_vj(w, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + sj + in * 3, sj, dr);
+            qkt_vertex_tally_vj(w->vx, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + sj + in * 3, sj, dr);
         }
     }
     *done = L->order < 1;
@@ -1294,7 +964,7 @@ static qkt_status_t sj_children(qkt_tree_ws_t *w, const slot0_t *c, int in, int 
     tally_diag_sigma(w, b, w->dg, 1.0, out + L_sj1(L, SJ1_N, in, ia, 0));
     int base = (in * L->nal + ia) * L_P(L);
     tally_pockets(w, c, w->dg, 1.0, out + L->o_psj + base, out + L->o_asj + base);
-    tally_vj(w, b, w->dg, out + L_j1(L, J1_NSJ, in, ia, 0), out + L_j1err(L, J1_NSJ, in, ia, 0, 1), L_j1stride(L),
+    qkt_vertex_tally_vj(w->vx, b, w->dg, out + L_j1(L, J1_NSJ, in, ia, 0), out + L_j1err(L, J1_NSJ, in, ia, 0, 1), L_j1stride(L),
              out + L->o_jdrop);
     pinv(b, w->X);
     tally_sigma(w, b, w->X, 1.0, out + L_sj1(L, SJ1_S, in, ia, 0));
@@ -1379,7 +1049,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                     tally_pockets(w, c, w->dg, wt, out + L->o_p1 + base, out + L->o_a1 + base);
                     if (L->vj && L->order == 1) {
                         int j = t == T1_NL ? J1_NL : J1_NA;
-                        tally_vj(w, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0, 1),
+                        qkt_vertex_tally_vj(w->vx, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0, 1),
                                  L_j1stride(L), out + L->o_jdrop);
                     }
                 }
@@ -1430,7 +1100,7 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
         for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
         tally_diag_sigma(w, b, w->dg, wt, out + L->o_u1 + p * 3);
         if (L->vj && L->order == 1 && L->valley)
-            tally_vj(w, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, 3 * (size_t)L->npk,
+            qkt_vertex_tally_vj(w->vx, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, 3 * (size_t)L->npk,
                      out + L->o_jdrop);
     }
     if (L->order < 2) return QKT_OK;

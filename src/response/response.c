@@ -8,6 +8,7 @@
 #include "integrate/integrate.h"
 #include "response/integrand.h"
 #include "core/fermi.h"
+#include "core/chebyshev.h"
 
 /* the options of the pocket map and of the integrator of one computation */
 typedef struct {
@@ -332,26 +333,12 @@ static qkt_status_t cheb_series(int n, int nb2, struct qkt_vseg *sg)
     }
     for (int q = 0; q < 4; q++)
         for (int i = 0; i < nb2; i++) {
-            /* values at the nodes x_j = cos((2j+1) pi/(2n)) */
+            /* values at the nodes */
             const double complex *f = q == 0 ? sg->G + i : sg->Qt + (size_t)(q - 1) * nb2 + i;
             size_t fs = q == 0 ? (size_t)nb2 : 3 * (size_t)nb2;
             double complex *c = sg->cf + (size_t)q * nb2 + i;
-            for (int k = 0; k < n; k++) {
-                double complex a = 0;
-                for (int j = 0; j < n; j++) a += f[(size_t)j * fs] * cos(k * (2 * j + 1) * M_PI / (2 * n));
-                c[(size_t)k * st] = a * (k ? 2.0 : 1.0) / n;
-            }
-            /* derivative series twice: d_{k-1} = d_{k+1} + 2 k c_k, d_0 halved */
-            const double complex *src = c;
-            size_t ss = st;
-            for (int pass = 0; pass < 2; pass++) {
-                double complex *d = pass ? d2 : d1;
-                for (int k = 0; k < n; k++) d[k] = 0;
-                for (int k = n - 1; k >= 1; k--) d[k - 1] = (k + 1 < n ? d[k + 1] : 0) + 2 * k * src[(size_t)k * ss];
-                d[0] *= 0.5;
-                src = d;
-                ss = 1;
-            }
+            qkt_cheb_coeffs(n, f, fs, c, st);
+            qkt_cheb_deriv2(n, c, st, d1, d2);
             for (int k = 0; k < n; k++) sg->cf2[(size_t)k * st + (size_t)q * nb2 + i] = d2[k];
         }
     free(d1);
@@ -397,7 +384,7 @@ static qkt_status_t table_segment(const qkt_model_t *m, const qkt_params_t *p, c
     double Ts = p->T / 4, qabs = 0, gerr = 0, qerr = 0;
     qkt_status_t st = QKT_OK;
     for (int j = 0; j < n && !st; j++) {
-        sg->x[j] = c + h * cos((2 * j + 1) * M_PI / (2 * n));
+        sg->x[j] = qkt_cheb_node(j, n, c, h);
         qkt_layout_t L;
         double *val = NULL, *err = NULL;
         st = table_pass(m, p, io0, sg->x[j], Ts, 1, 2 * nb2, 7 * 2 * nb2 + 1, NULL, &L, &val, &err);
