@@ -75,7 +75,7 @@ static void engine_progress(void *user, long done, long total)
 
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
 {
-    qkt_params_default(p);
+    qkt_params_default_for_model(m, p);
     p->progress = engine_progress;
     p->progress_user = cli;
     qkt_status_t s;
@@ -85,12 +85,18 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys) {
-        /* Wannier models: physical units and defaults (T = 300 K, tau = 10 fs) */
+        /* Wannier models: physical units; the library's defaults for the model
+         * (qkt_params_default_for_model) written in the run file's units K, fs */
         if (!qkt_cli_has(cli, "run.mu"))
             return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
                                          "(e.g. fermi_energy of the .win file), [run] mu = ...");
-        if ((s = qkt_cli_default(cli, "run.T", "300")) || (s = qkt_cli_default(cli, "run.tau_intra", "10")) ||
-            (s = qkt_cli_default(cli, "run.tau_inter", "10")))
+        const qkt_units_t *u = qkt_units();
+        char T[32], ti[32], tx[32];
+        snprintf(T, sizeof T, "%.15g", p->T / u->kB_eV);
+        snprintf(ti, sizeof ti, "%.15g", p->tau_intra * u->time_fs);
+        snprintf(tx, sizeof tx, "%.15g", p->tau_inter * u->time_fs);
+        if ((s = qkt_cli_default(cli, "run.T", T)) || (s = qkt_cli_default(cli, "run.tau_intra", ti)) ||
+            (s = qkt_cli_default(cli, "run.tau_inter", tx)))
             return s;
     }
     if ((s = qkt_cli_string(cli, "run.sigma_unit", &sunit))) return s;

@@ -301,6 +301,11 @@ typedef struct {
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
+/* The defaults for model m: those of qkt_params_default, except for models in
+ * eV and Angstrom (Wannier90): mu = NaN (no default: the material's Fermi
+ * level must be given), T = 300 K and tau_intra = tau_inter = 10 fs, in the
+ * engine's units (eV, hbar/eV). */
+void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p);
 
 enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1 };
 
