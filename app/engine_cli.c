@@ -6,6 +6,32 @@
 #include <string.h>
 #include "engine_cli.h"
 
+struct qkt_engine_key_text qkt_engine_text;
+
+void qkt_engine_keys_init(void)
+{
+    struct qkt_engine_key_text *k = &qkt_engine_text;
+    qkt_params_t p, w;
+    qkt_params_default(&p);
+    qkt_model_t wm; /* stands for any model in eV and Angstrom (Wannier90) */
+    memset(&wm, 0, sizeof wm);
+    wm.units = QKT_UNITS_EV_ANGSTROM;
+    qkt_params_default_for_model(&wm, &w);
+    const qkt_units_t *u = qkt_units();
+    snprintf(k->mu, sizeof k->mu, "%g", p.mu);
+    snprintf(k->T, sizeof k->T, "%g", p.T);
+    snprintf(k->tau_intra, sizeof k->tau_intra, "%g", p.tau_intra);
+    snprintf(k->tau_inter, sizeof k->tau_inter, "%g", p.tau_inter);
+    snprintf(k->rule, sizeof k->rule, "%s", qkt_rule_name(p.rule));
+    snprintf(k->reltol, sizeof k->reltol, "%g", p.reltol);
+    snprintf(k->maxeval, sizeof k->maxeval, "%zu", p.maxeval);
+    snprintf(k->T_doc, sizeof k->T_doc, "temperature: k_B T (Wannier: kelvin, default %g), > 0", w.T / u->kB_eV);
+    snprintf(k->tau_intra_doc, sizeof k->tau_intra_doc, "intravalley relaxation time (Wannier: fs, default %g)",
+             w.tau_intra * u->time_fs);
+    snprintf(k->tau_inter_doc, sizeof k->tau_inter_doc, "intervalley relaxation time (Wannier: fs, default %g)",
+             w.tau_inter * u->time_fs);
+}
+
 int qkt_mask_of(const double v[3])
 {
     int m = 0;
