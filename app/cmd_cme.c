@@ -40,22 +40,13 @@ static int run(qkt_cli_t *cli)
         qkt_response_free(&r);
         return qkt_cli_fail(cli, s);
     }
-    double j[3] = {0, 0, 0}, jS[3] = {0, 0, 0}, jSf[3] = {0, 0, 0}, jSs[3] = {0, 0, 0}, jx[3] = {0, 0, 0};
-    double ej[3] = {0, 0, 0}, eS[3] = {0, 0, 0}, eSf[3] = {0, 0, 0}, eSs[3] = {0, 0, 0}, ex[3] = {0, 0, 0};
-    for (int a = 0; a < 3; a++)
-        for (int mu = 0; mu < 3; mu++) {
-            jSf[mu] += B[a] * r.cme_S_fs[a][mu];
-            jSs[mu] += B[a] * r.cme_S_sea[a][mu];
-            jx[mu] += B[a] * r.cme_xi[a][mu];
-            eSf[mu] += fabs(B[a]) * r.cme_S_fs_err[a][mu];
-            eSs[mu] += fabs(B[a]) * r.cme_S_sea_err[a][mu];
-            ex[mu] += fabs(B[a]) * r.cme_xi_err[a][mu];
-        }
+    qkt_cme_t c;
+    qkt_response_cme(&r, B, &c);
+    double j[3], jS[3], jSf[3], jSs[3], jx[3], ej[3], eS[3], eSf[3], eSs[3], ex[3];
     for (int mu = 0; mu < 3; mu++) {
-        jS[mu] = jSf[mu] + jSs[mu];
-        eS[mu] = eSf[mu] + eSs[mu];
-        j[mu] = jS[mu] + jx[mu];
-        ej[mu] = eS[mu] + ex[mu];
+        j[mu] = c.j[mu], jS[mu] = c.S[mu], jSf[mu] = c.S_fs[mu], jSs[mu] = c.S_sea[mu], jx[mu] = c.xi[mu];
+        ej[mu] = c.j_err[mu], eS[mu] = c.S_err[mu], eSf[mu] = c.S_fs_err[mu], eSs[mu] = c.S_sea_err[mu];
+        ex[mu] = c.xi_err[mu];
     }
     const char *u = "e^2/hbar^2 x field x energy";
     if (m->units == QKT_UNITS_EV_ANGSTROM) {

@@ -3,8 +3,8 @@
  * the rank-4 tensor sigma_{mu nu, a b}, split by path of the response tree
  * (anomaly S_E>n_EB>S_EB2 + xi_EB2, Lorentz n_E>n_EB>n_EB2, the others) and by
  * powers of tau; for Weyl/Dirac models the dimensionless C of Eq. (111), its
- * S and xi parts, C under rule valley, and C' of Eq. (122). */
-#include <math.h>
+ * S and xi parts, C under rule valley, and C' of Eq. (122) (all computed by
+ * the library: qkt_weyl_coefficients, qkt_tensor_contract2). */
 #include <string.h>
 #include "engine_cli.h"
 
@@ -30,37 +30,6 @@ static const char help[] =
     "Example (the seed's Fig. 3 at k0 = 0.2):\n"
     "  [model]\n  name = weyl2\n  b = 0.2\n  [run]\n  mu = 0.1\n  T = 0.005\n  B = 0 0 1\n";
 
-static void field_sum2(const qkt_tensor_t (*t)[3], const double B[3], qkt_tensor_t *out)
-{
-    memset(out, 0, sizeof *out);
-    for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++)
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) {
-                    out->v[i][j] += B[a] * B[b] * t[a][b].v[i][j];
-                    out->e[i][j] += fabs(B[a] * B[b]) * t[a][b].e[i][j];
-                }
-}
-
-static double quad(const qkt_tensor_t *t, const double e[3], double *err)
-{
-    double v = 0, ee = 0;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            v += e[i] * t->v[i][j] * e[j];
-            ee += fabs(e[i] * e[j]) * t->e[i][j];
-        }
-    if (err) *err = ee;
-    return v;
-}
-
-static int path_index(const qkt_response_t *r, const char *name)
-{
-    for (int t = 0; t < r->npath2; t++)
-        if (!strcmp(r->path2_name[t], name)) return t;
-    return -1;
-}
-
 static int run(qkt_cli_t *cli)
 {
     qkt_model_t *m;
@@ -75,8 +44,7 @@ static int run(qkt_cli_t *cli)
         return qkt_cli_fail(cli, s);
     int numask = qkt_cli_has(cli, "mc.E") ? qkt_mask_of(Edir) : 7;
     if (!numask) return qkt_cli_failf(cli, QKT_EINVAL, "%s: must not be zero", qkt_cli_where(cli, "mc.E"));
-    const char *mn = m->info->name;
-    int weyl = !strcmp(mn, "weyl2") || !strcmp(mn, "weyl4") || !strcmp(mn, "node") || !strcmp(mn, "dirac");
+    int weyl = m->info->weyl != NULL;
     p.order = 2;
     p.nu_mask = numask;
     p.al_mask = rank4 ? 7 : qkt_mask_of(B);
@@ -92,7 +60,7 @@ static int run(qkt_cli_t *cli)
                           "and B^2 are computed by qkt sigma at order 1 only)");
     const char *u2 = qkt_sigma_unit(m, 2);
     qkt_tensor_t s2;
-    field_sum2(r.sigma2, B, &s2);
+    qkt_response_sigma2(&r, B, &s2);
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
     qkt_out_field(cli, "B", "run.B", B);
     qkt_out_qtensor(cli, "sigma2", &s2, u2);
@@ -100,7 +68,7 @@ static int run(qkt_cli_t *cli)
     for (int t = 0; t < r.npath2; t++) {
         if (!strcmp(r.path2_name[t], "(none)")) continue;
         qkt_tensor_t pt;
-        field_sum2(r.path2[t], B, &pt);
+        qkt_tensor_contract2(r.path2[t], B, &pt);
         qkt_out_qtensor(cli, r.path2_name[t], &pt, u2);
     }
     qkt_out_pop(cli);
@@ -108,7 +76,7 @@ static int run(qkt_cli_t *cli)
     for (int a = 0; a < 4; a++)
         for (int b = 0; b < 4; b++) {
             qkt_tensor_t t;
-            field_sum2(r.tau2[a][b], B, &t);
+            qkt_tensor_contract2(r.tau2[a][b], B, &t);
             int any = 0;
             for (int i = 0; i < 9; i++) any |= t.v[i / 3][i % 3] != 0;
             if (!any) continue;
@@ -123,89 +91,28 @@ static int run(qkt_cli_t *cli)
         qkt_out_push(cli, "sigma2_rank4", "rank-4 tensor sigma_{mu nu, a b} (B pair a b, symmetrized)");
         for (int q = 0; q < 6; q++) {
             qkt_tensor_t t;
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) {
-                    int a = pa[q], b = pb[q];
-                    double f = a == b ? 1 : 0.5;
-                    t.v[i][j] = a == b ? r.sigma2[a][a].v[i][j] : f * (r.sigma2[a][b].v[i][j] + r.sigma2[b][a].v[i][j]);
-                    t.e[i][j] = a == b ? r.sigma2[a][a].e[i][j] : f * (r.sigma2[a][b].e[i][j] + r.sigma2[b][a].e[i][j]);
-                }
+            qkt_response_sigma2_sym(&r, pa[q], pb[q], &t);
             qkt_out_qtensor(cli, pr[q], &t, u2);
         }
         qkt_out_pop(cli);
     }
     if (weyl) {
-        int iv = qkt_model_param_index(m->info, "v");
-        double v = iv >= 0 ? m->par[iv][0] : 1;
-        double Bn = sqrt(B[0] * B[0] + B[1] * B[1] + B[2] * B[2]);
-        double bh[3] = {B[0] / Bn, B[1] / Bn, B[2] / Bn};
-        /* unit vector perpendicular to B for C' (z projected, or x) */
-        double eh[3] = {0, 0, 1};
-        double dz = bh[2];
-        if (fabs(dz) > 0.999) {
-            eh[0] = 1;
-            eh[2] = 0;
-            dz = bh[0];
-            for (int a = 0; a < 3; a++) eh[a] -= dz * bh[a];
-        } else {
-            for (int a = 0; a < 3; a++) eh[a] -= dz * bh[a];
+        qkt_weyl_coef_t w;
+        s = qkt_weyl_coefficients(m, &r, B, p.valley_tallies, &w);
+        if (s) {
+            qkt_response_free(&r);
+            return qkt_cli_fail(cli, s);
         }
-        double en = sqrt(eh[0] * eh[0] + eh[1] * eh[1] + eh[2] * eh[2]);
-        for (int a = 0; a < 3; a++) eh[a] /= en;
-        double norm = v * v * v / (4 * M_PI * M_PI * p.mu * p.mu) * Bn * Bn;
-        qkt_tensor_t tx;
-        field_sum2(r.tau2[0][1], B, &tx);
-        double Ce, C = quad(&tx, bh, &Ce) / (p.tau_inter * norm);
-        Ce /= p.tau_inter * norm;
-        int iS = path_index(&r, "anomaly_SE>nEB>SEB2"), iX = path_index(&r, "anomaly_SE>nEB>xiEB2");
-        qkt_tensor_t tS, tX;
-        field_sum2(r.path2[iS], B, &tS);
-        field_sum2(r.path2[iX], B, &tX);
-        double eS, eX;
-        double tauA = p.rule == QKT_RULE_PAPER ? p.tau_inter : p.tau_intra;
-        double CS = quad(&tS, bh, &eS) / (tauA * norm), CX = quad(&tX, bh, &eX) / (tauA * norm);
-        double eP1, eP2;
-        double Cp = (quad(&tS, eh, &eP1) + quad(&tX, eh, &eP2)) / (p.tau_intra * norm);
-        double Cpe = (eP1 + eP2) / (p.tau_intra * norm);
         qkt_out_push(cli, "weyl", "dimensionless coefficients (Eqs. 111, 122), units (e^2/4pi^2)(eB)^2 v^3/mu^2");
-        double k0 = 0;
-        int ib = qkt_model_param_index(m->info, "b"), idl = qkt_model_param_index(m->info, "Delta");
-        if (ib >= 0 && idl >= 0) {
-            double bb = 0;
-            for (int c = 0; c < m->info->params[ib].ncomp; c++) bb += m->par[ib][c] * m->par[ib][c];
-            double d = bb - m->par[idl][0] * m->par[idl][0];
-            k0 = d > 0 ? sqrt(d) / v : 0;
-            qkt_out_scalar(cli, "k0", k0, NULL, qkt_cli_unit(m, "1/length"));
+        if (w.have_k0) qkt_out_scalar(cli, "k0", w.k0, NULL, qkt_cli_unit(m, "1/length"));
+        qkt_out_scalar(cli, "C", w.C, &w.C_err, NULL);
+        qkt_out_scalar(cli, "C_S", w.C_S, &w.C_S_err, NULL);
+        qkt_out_scalar(cli, "C_xi", w.C_xi, &w.C_xi_err, NULL);
+        if (w.have_prime) {
+            qkt_out_scalar(cli, "C_prime", w.C_prime, &w.C_prime_err, NULL);
+            qkt_out_vector(cli, "C_prime_E", 3, w.C_prime_E, NULL, NULL);
         }
-        qkt_out_scalar(cli, "C", C, &Ce, NULL);
-        eS /= tauA * norm;
-        eX /= tauA * norm;
-        qkt_out_scalar(cli, "C_S", CS, &eS, NULL);
-        qkt_out_scalar(cli, "C_xi", CX, &eX, NULL);
-        /* C' needs the E direction perpendicular to B among the computed ones */
-        int have_perp = 1;
-        for (int a = 0; a < 3; a++)
-            if (fabs(eh[a]) > 1e-12 && !(p.nu_mask >> a & 1)) have_perp = 0;
-        if (have_perp) {
-            qkt_out_scalar(cli, "C_prime", Cp, &Cpe, NULL);
-            qkt_out_vector(cli, "C_prime_E", 3, eh, NULL, NULL);
-        }
-        if (p.valley_tallies) {
-            s = qkt_response_assemble(&r, QKT_RULE_VALLEY, p.tau_intra, p.tau_inter);
-            if (s) {
-                qkt_response_free(&r);
-                return qkt_cli_fail(cli, s);
-            }
-            field_sum2(r.tau2[0][1], B, &tx);
-            double Cve, Cv = quad(&tx, bh, &Cve) / (p.tau_inter * norm);
-            Cve /= p.tau_inter * norm;
-            qkt_out_scalar(cli, "C_valley", Cv, &Cve, NULL);
-            s = qkt_response_assemble(&r, p.rule, p.tau_intra, p.tau_inter);
-            if (s) {
-                qkt_response_free(&r);
-                return qkt_cli_fail(cli, s);
-            }
-        }
+        if (w.have_valley) qkt_out_scalar(cli, "C_valley", w.C_valley, &w.C_valley_err, NULL);
         qkt_out_pop(cli);
     }
     qkt_out_pockets(cli, m, &r);

@@ -1,7 +1,8 @@
 /* cmd_pump.c - `qkt pump`: the rate of change of the electron number of every
  * Fermi pocket in fields E and B, dN/dt = sum_{k in pocket} Tr D_B(rho_E)
  * (Eq. 61; its Fermi-surface part, Eq. 65), next to its Eq. (67) form and to
- * free semiclassics Q e^2 E.B/(4 pi^2) (Eq. 68), with each pocket's chirality. */
+ * free semiclassics Q e^2 E.B/(4 pi^2) (Eq. 68), with each pocket's chirality
+ * (the rates come from the library: qkt_pump_pocket). */
 #include <math.h>
 #include "engine_cli.h"
 
@@ -44,9 +45,6 @@ static int run(qkt_cli_t *cli)
                                              "outside the bands): pumping between pockets needs Fermi pockets",
                              qkt_cli_where(cli, "run.mu"));
     }
-    double EB = E[0] * B[0] + E[1] * B[1] + E[2] * B[2];
-    double En = sqrt(E[0] * E[0] + E[1] * E[1] + E[2] * E[2]), Bn = sqrt(B[0] * B[0] + B[1] * B[1] + B[2] * B[2]);
-    int parallel = fabs(fabs(EB) - En * Bn) <= 1e-12 * En * Bn;
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
     qkt_out_field(cli, "E", "run.E", E);
     qkt_out_field(cli, "B", "run.B", B);
@@ -57,24 +55,20 @@ static int run(qkt_cli_t *cli)
     qkt_out_push_array(cli, "pockets", "pumping per pocket (electrons per unit time and volume)");
     double total = 0;
     for (int q = 0; q < r.npocket; q++) {
-        double rate = 0, err = 0, sea = 0, r67 = 0;
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++) {
-                rate += E[a] * B[b] * r.pump[q][a][b];
-                err += fabs(E[a] * B[b]) * r.pump_err[q][a][b];
-                sea += E[a] * B[b] * r.pump_sea[q][a][b];
-                r67 += E[a] * B[b] * r.pump67[q][a][b];
-            }
+        qkt_pump_t pq;
+        if ((s = qkt_pump_pocket(&r, q, E, B, &pq))) {
+            qkt_response_free(&r);
+            return qkt_cli_fail(cli, s);
+        }
+        double rate = pq.rate, err = pq.rate_err, sea = pq.sea, r67 = pq.eq67, semi = pq.semi, semie = pq.semi_err;
         total += rate;
-        double semi = r.pocket[q].chirality * EB / (4 * M_PI * M_PI);
-        double semie = r.pocket[q].chirality_err * fabs(EB) / (4 * M_PI * M_PI);
         rate *= rf, err *= rf, sea *= rf, r67 *= rf, semi *= rf, semie *= rf;
         qkt_out_push(cli, NULL, "pocket");
         qkt_out_int(cli, "index", q);
         qkt_out_vector(cli, "center", 3, r.pocket[q].center, NULL, qkt_cli_unit(m, "1/length"));
         qkt_out_scalar(cli, "chirality", r.pocket[q].chirality, &r.pocket[q].chirality_err, NULL);
         qkt_out_scalar(cli, "rate_qkt", rate, &err, ru);
-        if (parallel) qkt_out_scalar(cli, "rate_eq67", r67, NULL, ru);
+        if (pq.parallel) qkt_out_scalar(cli, "rate_eq67", r67, NULL, ru);
         qkt_out_scalar(cli, "rate_semiclassical", semi, &semie, ru);
         if (semi != 0) qkt_out_scalar(cli, "ratio_qkt_semiclassical", rate / semi, NULL, NULL);
         qkt_out_scalar(cli, "fermi_sea_remainder", sea, NULL, ru);

@@ -35,17 +35,12 @@ void qkt_out_tau_split1(qkt_cli_t *cli, const qkt_response_t *r, const double B[
     qkt_out_push(cli, "sigma1_by_tau", "sigma^(1) by powers of tau (tau_intra^a tau_inter^b)");
     for (int a = 0; a < 4; a++)
         for (int b = 0; b < 4; b++) {
-            qkt_tensor_t t;
-            memset(&t, 0, sizeof t);
             int any = 0;
             for (int c = 0; c < 3; c++)
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++) {
-                        t.v[i][j] += B[c] * r->tau1[a][b][c].v[i][j];
-                        t.e[i][j] += fabs(B[c]) * r->tau1[a][b][c].e[i][j];
-                        if (r->tau1[a][b][c].v[i][j] != 0) any = 1;
-                    }
+                for (int i = 0; i < 9; i++) any |= r->tau1[a][b][c].v[i / 3][i % 3] != 0;
             if (!any) continue;
+            qkt_tensor_t t;
+            qkt_tensor_contract1(r->tau1[a][b], B, &t);
             char name[32];
             snprintf(name, sizeof name, "tau_intra%d_tau_inter%d", a, b);
             qkt_out_qtensor(cli, name, &t, unit);
@@ -92,13 +87,7 @@ static int run(qkt_cli_t *cli)
         qkt_out_push(cli, "sigma1_paths", "sigma^(1) by path");
         for (int t = 0; t < r.npath1; t++) {
             qkt_tensor_t pt;
-            memset(&pt, 0, sizeof pt);
-            for (int c = 0; c < 3; c++)
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++) {
-                        pt.v[i][j] += B[c] * r.path1[t][c].v[i][j];
-                        pt.e[i][j] += fabs(B[c]) * r.path1[t][c].e[i][j];
-                    }
+            qkt_tensor_contract1(r.path1[t], B, &pt);
             qkt_out_qtensor(cli, r.path1_name[t], &pt, qkt_sigma_unit(m, 0));
         }
         qkt_out_pop(cli);

@@ -6,6 +6,32 @@
 #include <string.h>
 #include "engine_cli.h"
 
+struct qkt_engine_key_text qkt_engine_text;
+
+void qkt_engine_keys_init(void)
+{
+    struct qkt_engine_key_text *k = &qkt_engine_text;
+    qkt_params_t p, w;
+    qkt_params_default(&p);
+    qkt_model_t wm; /* stands for any model in eV and Angstrom (Wannier90) */
+    memset(&wm, 0, sizeof wm);
+    wm.units = QKT_UNITS_EV_ANGSTROM;
+    qkt_params_default_for_model(&wm, &w);
+    const qkt_units_t *u = qkt_units();
+    snprintf(k->mu, sizeof k->mu, "%g", p.mu);
+    snprintf(k->T, sizeof k->T, "%g", p.T);
+    snprintf(k->tau_intra, sizeof k->tau_intra, "%g", p.tau_intra);
+    snprintf(k->tau_inter, sizeof k->tau_inter, "%g", p.tau_inter);
+    snprintf(k->rule, sizeof k->rule, "%s", qkt_rule_name(p.rule));
+    snprintf(k->reltol, sizeof k->reltol, "%g", p.reltol);
+    snprintf(k->maxeval, sizeof k->maxeval, "%zu", p.maxeval);
+    snprintf(k->T_doc, sizeof k->T_doc, "temperature: k_B T (Wannier: kelvin, default %g), > 0", w.T / u->kB_eV);
+    snprintf(k->tau_intra_doc, sizeof k->tau_intra_doc, "intravalley relaxation time (Wannier: fs, default %g)",
+             w.tau_intra * u->time_fs);
+    snprintf(k->tau_inter_doc, sizeof k->tau_inter_doc, "intervalley relaxation time (Wannier: fs, default %g)",
+             w.tau_inter * u->time_fs);
+}
+
 int qkt_mask_of(const double v[3])
 {
     int m = 0;
@@ -75,7 +101,7 @@ static void engine_progress(void *user, long done, long total)
 
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
 {
-    qkt_params_default(p);
+    qkt_params_default_for_model(m, p);
     p->progress = engine_progress;
     p->progress_user = cli;
     qkt_status_t s;
@@ -85,12 +111,18 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys) {
-        /* Wannier models: physical units and defaults (T = 300 K, tau = 10 fs) */
+        /* Wannier models: physical units; the library's defaults for the model
+         * (qkt_params_default_for_model) written in the run file's units K, fs */
         if (!qkt_cli_has(cli, "run.mu"))
             return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
                                          "(e.g. fermi_energy of the .win file), [run] mu = ...");
-        if ((s = qkt_cli_default(cli, "run.T", "300")) || (s = qkt_cli_default(cli, "run.tau_intra", "10")) ||
-            (s = qkt_cli_default(cli, "run.tau_inter", "10")))
+        const qkt_units_t *u = qkt_units();
+        char T[32], ti[32], tx[32];
+        snprintf(T, sizeof T, "%.15g", p->T / u->kB_eV);
+        snprintf(ti, sizeof ti, "%.15g", p->tau_intra * u->time_fs);
+        snprintf(tx, sizeof tx, "%.15g", p->tau_inter * u->time_fs);
+        if ((s = qkt_cli_default(cli, "run.T", T)) || (s = qkt_cli_default(cli, "run.tau_intra", ti)) ||
+            (s = qkt_cli_default(cli, "run.tau_inter", tx)))
             return s;
     }
     if ((s = qkt_cli_string(cli, "run.sigma_unit", &sunit))) return s;

@@ -4,18 +4,29 @@
 #define QKT_ENGINE_CLI_H
 #include "cli.h"
 
+/* The defaults of the engine keys as text, written from the library's
+ * (qkt_params_default, qkt_params_default_for_model) by qkt_engine_keys_init(),
+ * which main() calls before any key table is read: the numbers are stated
+ * once, in src/response.c. */
+struct qkt_engine_key_text {
+    char mu[32], T[32], tau_intra[32], tau_inter[32], rule[16], reltol[32], maxeval[32];
+    char T_doc[160], tau_intra_doc[160], tau_inter_doc[160];
+};
+extern struct qkt_engine_key_text qkt_engine_text;
+void qkt_engine_keys_init(void);
+
 /* The [run] and [numerics] keys, for the key table of a command. */
 #define QKT_ENGINE_KEYS                                                                            \
-    {"run.mu", "0.1", "energy", "chemical potential (Wannier: eV, required)"},                    \
-        {"run.T", "0.005", "energy|K", "temperature: k_B T (Wannier: kelvin, default 300), > 0"}, \
-        {"run.tau_intra", "1", "time|fs", "intravalley relaxation time (Wannier: fs, default 10)"}, \
-        {"run.tau_inter", "1", "time|fs", "intervalley relaxation time (Wannier: fs, default 10)"}, \
+    {"run.mu", qkt_engine_text.mu, "energy", "chemical potential (Wannier: eV, required)"},       \
+        {"run.T", qkt_engine_text.T, "energy|K", qkt_engine_text.T_doc},                          \
+        {"run.tau_intra", qkt_engine_text.tau_intra, "time|fs", qkt_engine_text.tau_intra_doc},   \
+        {"run.tau_inter", qkt_engine_text.tau_inter, "time|fs", qkt_engine_text.tau_inter_doc},   \
         {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},        \
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
                                         "adaptive integration; then T = 0 is allowed at order 0"},       \
         {"numerics.refine", "false", "-", "with numerics.mesh (order 0): refine the mesh cells adaptively to " \
                                           "numerics.reltol within numerics.maxeval evaluations; errors are estimates"}, \
-        {"run.rule", "paper", "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
+        {"run.rule", qkt_engine_text.rule, "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
         {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): " \
                                        "adds D_E acting on S_B and the anomaly drive's sea remainder, so that " \
@@ -25,8 +36,8 @@
                                                    "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
         {"run.tau_from_disorder", "false", "-", "rules rta, paper, valley: tau_intra is the Born relaxation " \
                                                 "time of run.nimp_U0sq at the Fermi level (run.tau_intra unused)"}, \
-        {"numerics.reltol", "1e-3", "1", "requested relative accuracy of every path"},            \
-        {"numerics.maxeval", "400000", "1", "integrand evaluations at most per integration part"}, \
+        {"numerics.reltol", qkt_engine_text.reltol, "1", "requested relative accuracy of every path"}, \
+        {"numerics.maxeval", qkt_engine_text.maxeval, "1", "integrand evaluations at most per integration part"}, \
         {"numerics.kbox", "0", "1/length", "continuum: half-width of the k box (0: model's)"},    \
         {"numerics.open", "", "-", "continuum: axes integrated to infinity, e.g. 'x y'"},         \
         {"numerics.ncell", "0", "1", "cells per axis of the Fermi-pocket map (0: 48, periodic 24)"},                  \

@@ -6,7 +6,7 @@
 #if QKT_HAVE_MPI
 #include <mpi.h>
 #endif
-#include "cli.h"
+#include "engine_cli.h"
 
 /* The commands, one X(name) each, in the order of 'qkt --help'.  A command
  * NAME lives in app/cmd_NAME.c and defines `const qkt_command_t qkt_cmd_NAME`.
@@ -50,6 +50,7 @@ static void version(FILE *out)
  * write a file (export) run on rank 0 only. */
 int main(int argc, char **argv)
 {
+    qkt_engine_keys_init();
 #if QKT_HAVE_MPI
     const char *ws = getenv("OMPI_COMM_WORLD_SIZE");
     int use_mpi = ws && atoi(ws) > 1;

@@ -80,6 +80,18 @@ typedef struct {
 
 typedef struct qkt_model qkt_model_t;
 
+/* Capability of a model: linear Weyl nodes with one isotropic velocity, so that
+ * the dimensionless coefficients of Eqs. (111), (122) (qkt_weyl_coefficients)
+ * apply.  The library reads the model's parameters by these names, never by
+ * the model's name. */
+typedef struct {
+    const char *velocity;  /* scalar parameter: node velocity v (unit v^3/mu^2 of C) */
+    const char *exchange;  /* parameter b (scalar or vector) of the node half-separation
+                              k0 = sqrt(|b|^2 - Delta^2)/v (0 if |b| <= |Delta|), Eqs. (69), (70);
+                              NULL: no k0 */
+    const char *mass;      /* scalar parameter Delta of k0 (with exchange) */
+} qkt_weyl_info_t;
+
 typedef struct {
     const char *name;       /* "weyl4" */
     const char *summary;    /* one line */
@@ -88,6 +100,7 @@ typedef struct {
     const qkt_param_info_t *params;
     /* Set nb, dim, periodic, hk ... from m->par; validate parameters. */
     qkt_status_t (*setup)(qkt_model_t *m);
+    const qkt_weyl_info_t *weyl; /* NULL: not a Weyl model (capability above) */
 } qkt_model_info_t;
 
 enum { QKT_UNITS_NATURAL = 0, QKT_UNITS_EV_ANGSTROM = 1 };
@@ -288,6 +301,11 @@ typedef struct {
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
+/* The defaults for model m: those of qkt_params_default, except for models in
+ * eV and Angstrom (Wannier90): mu = NaN (no default: the material's Fermi
+ * level must be given), T = 300 K and tau_intra = tau_inter = 10 fs, in the
+ * engine's units (eV, hbar/eV). */
+void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p);
 
 enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1 };
 
@@ -490,6 +508,73 @@ void qkt_node_opts_default(qkt_node_opts_t *o);
  * max means the array was too small).  2D models and single bands: *n = 0. */
 qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes,
                             int max, int *n);
+
+/* ================================================================== observables
+ * (src/observe/) Quantities assembled from a computed qkt_response_t: the
+ * tensors contracted with the field directions, the Weyl coefficients of
+ * Eqs. (111), (122), the CME current (Eqs. 86-95) and the pumping rates
+ * (Eqs. 61-68).  Engine units (e = hbar = 1, the model's energies and
+ * lengths); conversion to SI is left to the caller (qkt_units). */
+
+/* sum_a B_a t[a] and sum_ab B_a B_b t[a][b]; errors sum |B_a| e, |B_a B_b| e.
+ * qkt_response_sigma1/2 are these applied to r->sigma1, r->sigma2. */
+void qkt_tensor_contract1(const qkt_tensor_t t[3], const double B[3], qkt_tensor_t *out);
+void qkt_tensor_contract2(const qkt_tensor_t t[3][3], const double B[3], qkt_tensor_t *out);
+/* e.t.e = sum_ij e_i t_ij e_j; *err (if not NULL) = sum_ij |e_i e_j| err_ij. */
+double qkt_tensor_quad(const qkt_tensor_t *t, const double e[3], double *err);
+/* The rank-4 tensor sigma_{mu nu, ab} of sigma^(2)(B) = sum_ab B_a B_b sigma_{mu nu, ab},
+ * symmetrized in (a, b): sigma2[a][a], or (sigma2[a][b] + sigma2[b][a])/2. */
+void qkt_response_sigma2_sym(const qkt_response_t *r, int a, int b, qkt_tensor_t *out);
+
+/* Chiral magnetic current at field B (order-0 B-only run, p.bonly = 1),
+ * j_mu = sum_a B_a j_{a mu}: S_B split into its Fermi-surface and Fermi-sea
+ * parts, xi_B, S = fs + sea, j = S + xi; *_err the error estimates. */
+typedef struct {
+    double S_fs[3], S_sea[3], S[3], xi[3], j[3];
+    double S_fs_err[3], S_sea_err[3], S_err[3], xi_err[3], j_err[3];
+} qkt_cme_t;
+void qkt_response_cme(const qkt_response_t *r, const double B[3], qkt_cme_t *out);
+
+/* Pumping of pocket q at fields E, B (order-1 run): rate = sum_ab E_a B_b
+ * pump[q][a][b] (Eqs. 61, 65), the Fermi-sea remainder, the Eq. (67) form
+ * (valid for E || B: parallel = 1), and free semiclassics (Eq. 68) with the
+ * pocket's chirality.  Electrons per unit time and volume. */
+typedef struct {
+    double rate, rate_err;
+    double sea;
+    double eq67;
+    int parallel;
+    double semi, semi_err;
+} qkt_pump_t;
+qkt_status_t qkt_pump_pocket(const qkt_response_t *r, int q, const double E[3], const double B[3],
+                             qkt_pump_t *out);
+/* Eq. (68): dN/dt = Q e^2 E.B / (4 pi^2 hbar^2) of a node of chirality Q. */
+double qkt_pump_semiclassical(double Q, const double E[3], const double B[3]);
+
+/* Dimensionless coefficients of a Weyl model (m->info->weyl not NULL) from an
+ * order-2 run at field B, in units (e^2/4pi^2)(eB)^2 v^3/mu^2 per relaxation
+ * time (Eq. 111): C, the tau_intra^0 tau_inter^1 part of sigma^(2)_{bb} (b = B/|B|);
+ * its anomaly parts C_S (path S_E>n_EB>S_EB2) and C_xi (S_E>n_EB>xi_EB2) per
+ * tau_inter (rule paper) or tau_intra (other rules); C' (Eq. 122), the same
+ * two paths for E along e perpendicular to B, per tau_intra (have_prime: that
+ * E direction was computed); with valley = 1, C_valley, C under rule valley
+ * (the run needs valley tallies; r is re-assembled under rule valley and back
+ * under its own rule).  k0 (have_k0) from the parameters named by the model's
+ * qkt_weyl_info_t.  The relaxation times are those of r->par. */
+typedef struct {
+    double v;              /* node velocity */
+    double unit;           /* v^3 |B|^2 / (4 pi^2 mu^2): C = sigma / (tau unit) */
+    int have_k0;
+    double k0;
+    double C, C_err;
+    double C_S, C_S_err, C_xi, C_xi_err;
+    int have_prime;
+    double C_prime, C_prime_err, C_prime_E[3];
+    int have_valley;
+    double C_valley, C_valley_err;
+} qkt_weyl_coef_t;
+qkt_status_t qkt_weyl_coefficients(const qkt_model_t *m, qkt_response_t *r, const double B[3], int valley,
+                                   qkt_weyl_coef_t *out);
 
 #ifdef __cplusplus
 }

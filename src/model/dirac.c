@@ -54,6 +54,9 @@ static qkt_status_t setup(qkt_model_t *m)
     return QKT_OK;
 }
 
+/* capability: isotropic linear Weyl nodes of velocity v (C, C' of Eqs. 111, 122) */
+static const qkt_weyl_info_t weyl = {"v", NULL, NULL};
+
 const qkt_model_info_t qkt_model_dirac = {
     "dirac", "Dirac metal: two degenerate Weyl nodes of opposite chirality (blocks = valleys)",
-    "Eqs. (62), (113)", NPAR, params, setup};
+    "Eqs. (62), (113)", NPAR, params, setup, &weyl};

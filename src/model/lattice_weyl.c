@@ -70,4 +70,5 @@ static qkt_status_t setup(qkt_model_t *m)
 
 const qkt_model_info_t qkt_model_lattice_weyl = {
     "lattice_weyl", "cubic-lattice two-node Weyl model with nodes at (0,0,+-k0)",
-    "periodic lattice model", NPAR, params, setup};
+    "periodic lattice model", NPAR, params, setup,
+    NULL /* no Weyl capability: the nodes' velocity along z, t a sin(k0 a), is not v */};

@@ -45,5 +45,8 @@ static qkt_status_t setup(qkt_model_t *m)
     return QKT_OK;
 }
 
+/* capability: isotropic linear Weyl nodes of velocity v (C, C' of Eqs. 111, 122) */
+static const qkt_weyl_info_t weyl = {"v", NULL, NULL};
+
 const qkt_model_info_t qkt_model_node = {
-    "node", "one Weyl node v(qx sx + qy sy + Q qz sz) + w.q + E0", "Eq. (91)", NPAR, params, setup};
+    "node", "one Weyl node v(qx sx + qy sy + Q qz sz) + w.q + E0", "Eq. (91)", NPAR, params, setup, &weyl};

@@ -40,4 +40,4 @@ static qkt_status_t setup(qkt_model_t *m)
 }
 
 const qkt_model_info_t qkt_model_parabolic = {
-    "parabolic", "one parabolic band k^2/(2 m)", "Eq. (29)", NPAR, params, setup};
+    "parabolic", "one parabolic band k^2/(2 m)", "Eq. (29)", NPAR, params, setup, NULL};

@@ -41,4 +41,4 @@ static qkt_status_t setup(qkt_model_t *m)
 
 const qkt_model_info_t qkt_model_rashba2d = {
     "rashba2d", "2D magnetic Rashba model k^2/2m + alpha(kx sy - ky sx) + M sz",
-    "PRB 96, 035106", NPAR, params, setup};
+    "PRB 96, 035106", NPAR, params, setup, NULL};

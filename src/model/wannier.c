@@ -15,4 +15,4 @@ static qkt_status_t setup(qkt_model_t *m)
 
 const qkt_model_info_t qkt_model_wannier = {
     "wannier", "Wannier90 tight-binding model from seedname_hr.dat or seedname_tb.dat",
-    "Wannier90 3.x file formats (H(k) = sum_R e^{ik.R} H(R)/ndegen(R))", 0, NULL, setup};
+    "Wannier90 3.x file formats (H(k) = sum_R e^{ik.R} H(R)/ndegen(R))", 0, NULL, setup, NULL};

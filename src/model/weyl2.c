@@ -44,6 +44,10 @@ static qkt_status_t setup(qkt_model_t *m)
     return QKT_OK;
 }
 
+/* capability: isotropic linear Weyl nodes of velocity v at +-k0, k0 = sqrt(b^2 - Delta^2)/v
+ * (C, C' of Eqs. 111, 122) */
+static const qkt_weyl_info_t weyl = {"v", "b", "Delta"};
+
 const qkt_model_info_t qkt_model_weyl2 = {
     "weyl2", "two-band Weyl model v(kx sx + ky sy) + (b - sqrt(v^2 kz^2 + Delta^2)) sz",
-    "Eq. (70)", NPAR, params, setup};
+    "Eq. (70)", NPAR, params, setup, &weyl};

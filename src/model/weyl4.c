@@ -59,6 +59,10 @@ static qkt_status_t setup(qkt_model_t *m)
     return QKT_OK;
 }
 
+/* capability: isotropic linear Weyl nodes of velocity v at +-k0, k0 = sqrt(b^2 - Delta^2)/v
+ * (C, C' of Eqs. 111, 122) */
+static const qkt_weyl_info_t weyl = {"v", "b", "Delta"};
+
 const qkt_model_info_t qkt_model_weyl4 = {
     "weyl4", "four-band two-node Weyl semimetal v tau_z k.sigma + Delta tau_x + b.sigma + mu5 tau_z",
-    "Eq. (69)", NPAR, params, setup};
+    "Eq. (69)", NPAR, params, setup, &weyl};

@@ -78,6 +78,18 @@ void qkt_params_default(qkt_params_t *p)
     p->pocket_thresh = 1e-3;
 }
 
+void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p)
+{
+    qkt_params_default(p);
+    if (m && m->units == QKT_UNITS_EV_ANGSTROM) {
+        const qkt_units_t *u = qkt_units();
+        p->mu = NAN;                  /* no default: the material's Fermi level */
+        p->T = 300 * u->kB_eV;        /* 300 K in eV */
+        p->tau_intra = 10 / u->time_fs; /* 10 fs in hbar/eV */
+        p->tau_inter = 10 / u->time_fs;
+    }
+}
+
 /* ---- polynomials in (tau_intra, tau_inter), degree < 4 in each */
 typedef struct {
     double c[4][4];
