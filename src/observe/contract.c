@@ -70,3 +70,13 @@ void qkt_response_cme(const qkt_response_t *r, const double B[3], qkt_cme_t *out
         out->j_err[mu] = out->S_err[mu] + out->xi_err[mu];
     }
 }
+
+void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_t *out)
+{
+    qkt_tensor_contract1(r->sigma1, B, out);
+}
+
+void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_t *out)
+{
+    qkt_tensor_contract2(r->sigma2, B, out);
+}

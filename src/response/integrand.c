@@ -62,3 +62,22 @@ void qkt_tree_integrand_shell(const qkt_tree_par_t *tp, qkt_intopts_t *o)
     o->window = tp->window;
     o->fd_step = tp->h;
 }
+
+qkt_status_t qkt_integrate_tree(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
+                                const qkt_pockets_t *pk, const qkt_intopts_t *io0, const qkt_integ_t *how,
+                                double *val, double *err, qkt_intstats_t *stats)
+{
+    qkt_tree_integrand_t ti;
+    qkt_status_t st = qkt_tree_integrand_init(&ti, m, L, tp, pk);
+    qkt_intopts_t io = *io0;
+    qkt_tree_integrand_shell(tp, &io);
+    if (!st) switch (how->kind) {
+        case QKT_INT_MESH: st = qkt_integrate_mesh(m, &ti.f, how->mesh, how->nmu, how->mus, &io, val, stats); break;
+        case QKT_INT_REFINE:
+            st = qkt_integrate_refine(m, &ti.f, how->mesh, how->reltol, how->maxeval, &io, val, err, stats);
+            break;
+        default: st = qkt_integrate(m, &ti.f, pk, &io, val, err, stats);
+        }
+    qkt_tree_integrand_free(&ti);
+    return st;
+}
