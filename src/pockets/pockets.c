@@ -13,6 +13,40 @@
 #include "pockets/pockets.h"
 #include "core/fermi.h"
 
+/* ------------------------------------------------------ named constants */
+/* Default cells per axis of the pocket map (numerics.ncell = 0).  A continuum
+ * map covers only the box around the thermal window found by the coarse scan,
+ * so its cells are fine at 48; a lattice map spans the window's bounding box
+ * in the zone, where each corner costs a diagonalization of possibly many
+ * Wannier bands: 24 (docs/method.md, docs/runfile.md). */
+#define MAP_NCELL_CONTINUUM 48
+#define MAP_NCELL_LATTICE 24
+/* Cells per axis of the coarse scan that finds the box: coarser than the map,
+ * since it only bounds the window (docs/method.md "Fermi pockets"). */
+#define SCAN_NCELL_CONTINUUM 40
+#define SCAN_NCELL_LATTICE 24
+/* Scans of a growing box: it doubles at most SCAN_GROW_MAX - 1 = 7 times
+ * (to 128 times its first size; docs/method.md), a bound on the work. */
+#define SCAN_GROW_MAX 8
+/* The scan keeps the energies of at most this many bands (per-cell ranges on
+ * the stack); with more, every cell is kept and no energy is computed. */
+#define SCAN_MAX_BANDS 64
+/* A cell's band range [lo, hi] over its corners is widened by MAP_MARGIN *
+ * (hi - lo) on each side: an allowance (a heuristic) for a band that bends
+ * beyond its corner values inside the cell; the thermal window covers the rest. */
+#define MAP_MARGIN 0.25
+/* Corners on an open axis are kept at |u| <= OPEN_UMAX: u = +-1 is |k| = inf. */
+#define OPEN_UMAX 0.999
+/* Sub-cells per axis of a pocket-map cell in qkt_pockets_shell_bands: 3^D
+ * sub-cubes tighten each band's range over a cell, (3 + 1)^D vertices each. */
+#define SHELL_SUB 3
+/* Bands a != j count as coupled where max_d |v_d^{aj}| exceeds this fraction
+ * of the largest |v| at the vertex: a relative zero, a few orders above the
+ * rounding of an eigen-decomposition. */
+#define SHELL_COUPLING_TOL 1e-10
+/* Direction mask x | y | z of qkt_bands_compute_dirs: every v_d is read. */
+#define ALL_DIRS 7
+
 /* ------------------------------------------------------------------ domain */
 static double map_open(double u, double s, double *jac)
 {
@@ -73,14 +107,31 @@ static int cell_index(const qkt_pockets_t *pk, const int *c)
     return idx;
 }
 
+/* coordinates ci of cell c of a grid of n cells per axis in D dimensions
+ * (the last axis fastest) */
+static void grid_coords(size_t c, int n, int D, int ci[3])
+{
+    ci[0] = ci[1] = ci[2] = 0;
+    for (int a = D - 1; a >= 0; a--) {
+        ci[a] = (int)(c % n);
+        c /= n;
+    }
+}
+
 /* grid coordinates of cell c */
 static void cell_coords(const qkt_pockets_t *pk, size_t c, int ci[3])
 {
-    ci[0] = ci[1] = ci[2] = 0;
-    for (int a = pk->dim - 1; a >= 0; a--) {
-        ci[a] = (int)(c % pk->ncell);
-        c /= pk->ncell;
-    }
+    grid_coords(c, pk->ncell, pk->dim, ci);
+}
+
+/* index of corner `corner` (bit a: the upper side along axis a) of cell ci
+ * of a grid of n cells per axis, whose (n + 1)^D corners are numbered as its
+ * cells */
+static size_t corner_index(const int ci[3], int corner, int n, int D)
+{
+    size_t idx = 0;
+    for (int a = 0; a < D; a++) idx = idx * (n + 1) + ci[a] + ((corner >> a) & 1);
+    return idx;
 }
 
 /* k-space centre of cell c of the pocket grid (and its u coordinates) */
@@ -162,8 +213,10 @@ static void setup_domain(qkt_pockets_t *pk, const qkt_model_t *m, const qkt_mapo
     }
 }
 
-/* k-point of corner ic of the pocket grid (N cells per axis over gmin..gmax) */
-static void corner_k(const qkt_pockets_t *pk, int N, size_t ic, double u[3], double k[3])
+/* k-point of corner ic of a grid of N cells per axis over the box lo..hi
+ * (u coordinates; the pocket grid: gmin..gmax) */
+static void corner_k(const qkt_pockets_t *pk, const double lo[3], const double hi[3], int N, size_t ic, double u[3],
+                     double k[3])
 {
     double jac;
     size_t r = ic;
@@ -171,21 +224,123 @@ static void corner_k(const qkt_pockets_t *pk, int N, size_t ic, double u[3], dou
     for (int a = pk->dim - 1; a >= 0; a--) {
         int i = (int)(r % (N + 1));
         r /= (N + 1);
-        u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * i / N;
-        if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
+        u[a] = lo[a] + (hi[a] - lo[a]) * i / N;
+        if (pk->open[a]) u[a] = fmax(-OPEN_UMAX, fmin(OPEN_UMAX, u[a]));
     }
     qkt_domain_map(pk, u, k, &jac);
 }
 
-/* sub-cells per axis of a pocket-map cell in qkt_pockets_shell_bands */
-#define SHELL_SUB 3
+/* ------------------------------------------------- qkt_pockets_shell_bands */
+/* per-thread workspace of qkt_pockets_shell_bands (nv = (SHELL_SUB + 1)^D
+ * vertices of a cell's sub-grid) */
+typedef struct {
+    qkt_bands_t *b;
+    double *e;                /* [v * nb + a]: eps_a at vertex v */
+    unsigned char *cp;        /* [(v * nb + a) * nb + j]: bands a != j coupled (v^{aj} != 0) at vertex v */
+    unsigned char *win, *rec; /* [a]: band a meets the window; band a is coupled to a band that does */
+    double *lo, *hi;          /* [a]: widened range of eps_a over a sub-cube */
+} shell_ws_t;
+
+/* 1 if every buffer was allocated */
+static int shell_ws_alloc(shell_ws_t *w, int nb, int nv)
+{
+    w->b = qkt_bands_alloc(nb);
+    w->e = malloc(sizeof(double) * nv * nb);
+    w->cp = malloc((size_t)nv * nb * nb + 2 * (size_t)nb);
+    w->win = w->cp ? w->cp + (size_t)nv * nb * nb : NULL;
+    w->rec = w->win ? w->win + nb : NULL;
+    w->lo = malloc(sizeof(double) * 2 * nb);
+    w->hi = w->lo ? w->lo + nb : NULL;
+    return w->b && w->e && w->cp && w->lo;
+}
+
+static void shell_ws_free(shell_ws_t *w)
+{
+    qkt_bands_free(w->b);
+    free(w->e);
+    free(w->cp);
+    free(w->lo);
+}
+
+/* energies and band couplings at the nv vertices of cell's sub-grid; 0 if
+ * the band geometry failed at one */
+static int shell_vertices(const qkt_pockets_t *pk, shell_ws_t *w, size_t cell, int nv)
+{
+    const qkt_model_t *m = pk->m;
+    const int D = pk->dim, nb = m->nb, S = SHELL_SUB;
+    int ci[3];
+    cell_coords(pk, cell, ci);
+    for (int v = 0; v < nv; v++) {
+        double u[3] = {0, 0, 0}, k[3], jac;
+        for (int a = 0, r = v; a < D; a++, r /= S + 1) {
+            u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + (double)(r % (S + 1)) / S) / pk->ncell;
+            if (pk->open[a]) u[a] = fmax(-OPEN_UMAX, fmin(OPEN_UMAX, u[a]));
+        }
+        qkt_domain_map(pk, u, k, &jac);
+        qkt_status_t st;
+        qkt_bands_compute_dirs(w->b, m, k, ALL_DIRS, &st);
+        if (st) return 0;
+        memcpy(w->e + (size_t)v * nb, w->b->eps, sizeof(double) * nb);
+        double vmax = 0;
+        for (int d = 0; d < 3; d++)
+            for (int q = 0; q < nb * nb; q++) vmax = fmax(vmax, cabs(w->b->v[d][q]));
+        for (int a = 0; a < nb; a++)
+            for (int j = 0; j < nb; j++) {
+                double c = 0;
+                for (int d = 0; d < 3; d++) c = fmax(c, cabs(w->b->v[d][a * nb + j]));
+                w->cp[((size_t)v * nb + a) * nb + j] = a != j && c > SHELL_COUPLING_TOL * vmax;
+            }
+    }
+    return 1;
+}
+
+/* sub-cube sc of a cell: os[2a], os[2a+1] = the widened range of every band
+ * a coupled, at some vertex, to a band in the window mu +- halfw (a diagonal
+ * node on band a carries f0' of such bands only); other bands untouched */
+static void shell_subcube(const qkt_pockets_t *pk, shell_ws_t *w, int sc, double mu, double halfw, double *os)
+{
+    const int D = pk->dim, nb = pk->m->nb, S = SHELL_SUB;
+    /* the sub-cube's vertices: its band ranges, with the margin of the
+     * pocket map */
+    int vtx[8], nvx = 1 << D;
+    for (int q = 0; q < nvx; q++) {
+        int idx = 0, mult = 1;
+        for (int a = 0, r = sc; a < D; a++, r /= S) {
+            idx += ((r % S) + ((q >> a) & 1)) * mult;
+            mult *= S + 1;
+        }
+        vtx[q] = idx;
+    }
+    double *lo = w->lo, *hi = w->hi;
+    for (int a = 0; a < nb; a++) {
+        lo[a] = INFINITY;
+        hi[a] = -INFINITY;
+        for (int q = 0; q < nvx; q++) {
+            lo[a] = fmin(lo[a], w->e[(size_t)vtx[q] * nb + a]);
+            hi[a] = fmax(hi[a], w->e[(size_t)vtx[q] * nb + a]);
+        }
+        double mg = MAP_MARGIN * (hi[a] - lo[a]);
+        lo[a] -= mg;
+        hi[a] += mg;
+        w->win[a] = lo[a] <= mu + halfw && hi[a] >= mu - halfw;
+    }
+    for (int a = 0; a < nb; a++) {
+        w->rec[a] = 0;
+        for (int j = 0; j < nb && !w->rec[a]; j++)
+            for (int q = 0; q < nvx && w->win[j] && !w->rec[a]; q++)
+                w->rec[a] = w->cp[((size_t)vtx[q] * nb + a) * nb + j];
+        if (w->rec[a]) {
+            os[2 * a] = lo[a];
+            os[2 * a + 1] = hi[a];
+        }
+    }
+}
 
 qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double halfw, double **lohi, size_t *n)
 {
     *lohi = NULL;
     *n = 0;
-    const qkt_model_t *m = pk->m;
-    int D = pk->dim, nb = m->nb, S = SHELL_SUB, nv = 1, nsub = 1;
+    int D = pk->dim, nb = pk->m->nb, S = SHELL_SUB, nv = 1, nsub = 1;
     for (int a = 0; a < D; a++) {
         nv *= S + 1;
         nsub *= S;
@@ -207,97 +362,28 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
     int bad = 0;
 #pragma omp parallel reduction(+ : bad)
     {
-        qkt_bands_t *b = qkt_bands_alloc(nb);
-        double *e = malloc(sizeof(double) * nv * nb);
-        /* cp[v * nb * nb + a * nb + j]: bands a != j are coupled (v^{aj} != 0) at vertex v */
-        unsigned char *cp = malloc((size_t)nv * nb * nb + 2 * (size_t)nb);
-        unsigned char *win = cp ? cp + (size_t)nv * nb * nb : NULL, *rec = win ? win + nb : NULL;
-        double *lo = malloc(sizeof(double) * 2 * nb), *hi = lo ? lo + nb : NULL;
-        if (!b || !e || !cp || !lo) bad++;
+        shell_ws_t w;
+        int have = shell_ws_alloc(&w, nb, nv);
+        if (!have) bad++;
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < nfs; i++) {
+            /* every (sub-cube, band) starts empty (lo > hi) */
             double *o = out + i * 2 * nsub * nb;
             for (size_t q = 0; q < (size_t)nsub * nb; q++) {
                 o[2 * q] = INFINITY;
                 o[2 * q + 1] = -INFINITY;
             }
-            if (!b || !e || !cp || !lo) continue;
-            int ci[3], ok = 1;
-            cell_coords(pk, fsc[i], ci);
-            for (int v = 0; v < nv && ok; v++) {
-                double u[3] = {0, 0, 0}, k[3], jac;
-                for (int a = 0, r = v; a < D; a++, r /= S + 1) {
-                    u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + (double)(r % (S + 1)) / S) / pk->ncell;
-                    if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
-                }
-                qkt_domain_map(pk, u, k, &jac);
-                qkt_status_t st;
-                qkt_bands_compute_dirs(b, m, k, 7, &st);
-                if (st) {
-                    ok = 0;
-                    break;
-                }
-                memcpy(e + (size_t)v * nb, b->eps, sizeof(double) * nb);
-                double vmax = 0;
-                for (int d = 0; d < 3; d++)
-                    for (int q = 0; q < nb * nb; q++) vmax = fmax(vmax, cabs(b->v[d][q]));
-                for (int a = 0; a < nb; a++)
-                    for (int j = 0; j < nb; j++) {
-                        double c = 0;
-                        for (int d = 0; d < 3; d++) c = fmax(c, cabs(b->v[d][a * nb + j]));
-                        cp[((size_t)v * nb + a) * nb + j] = a != j && c > 1e-10 * vmax;
-                    }
-            }
-            if (!ok) continue;
-            for (int sc = 0; sc < nsub; sc++) {
-                /* the sub-cube's vertices: its band ranges, with a quarter of
-                 * their width as margin (as the pocket map) */
-                int vtx[8], nvx = 1 << D;
-                for (int q = 0; q < nvx; q++) {
-                    int idx = 0, mult = 1;
-                    for (int a = 0, r = sc; a < D; a++, r /= S) {
-                        idx += ((r % S) + ((q >> a) & 1)) * mult;
-                        mult *= S + 1;
-                    }
-                    vtx[q] = idx;
-                }
-                double *os = o + (size_t)sc * 2 * nb;
-                for (int a = 0; a < nb; a++) {
-                    lo[a] = INFINITY;
-                    hi[a] = -INFINITY;
-                    for (int q = 0; q < nvx; q++) {
-                        lo[a] = fmin(lo[a], e[(size_t)vtx[q] * nb + a]);
-                        hi[a] = fmax(hi[a], e[(size_t)vtx[q] * nb + a]);
-                    }
-                    double mg = 0.25 * (hi[a] - lo[a]);
-                    lo[a] -= mg;
-                    hi[a] += mg;
-                    win[a] = lo[a] <= mu + halfw && hi[a] >= mu - halfw;
-                }
-                /* the bands coupled to another band in the window, at some vertex
-                 * (a diagonal node on band a carries f0' of such bands only) */
-                for (int a = 0; a < nb; a++) {
-                    rec[a] = 0;
-                    for (int j = 0; j < nb && !rec[a]; j++)
-                        for (int q = 0; q < nvx && win[j] && !rec[a]; q++)
-                            rec[a] = cp[((size_t)vtx[q] * nb + a) * nb + j];
-                    if (rec[a]) {
-                        os[2 * a] = lo[a];
-                        os[2 * a + 1] = hi[a];
-                    }
-                }
-            }
+            if (!have || !shell_vertices(pk, &w, fsc[i], nv)) continue;
+            for (int sc = 0; sc < nsub; sc++) shell_subcube(pk, &w, sc, mu, halfw, o + (size_t)sc * 2 * nb);
         }
-        qkt_bands_free(b);
-        free(e);
-        free(cp);
-        free(lo);
+        shell_ws_free(&w);
     }
     free(fsc);
     if (bad) {
         free(out);
         return qkt_error(QKT_ENOMEM, "out of memory (energy segments)");
     }
+    /* keep the non-empty ranges, in order */
     size_t k = 0;
     for (size_t i = 0; i < nfs * nsub * nb; i++)
         if (out[2 * i] <= out[2 * i + 1]) {
@@ -310,128 +396,135 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
     return QKT_OK;
 }
 
-qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const qkt_mapopts_t *o,
-                               qkt_pockets_t **out)
+/* ------------------------------------------------------ qkt_pockets_build */
+/* Step 1, the box (continuum models): a coarse scan of the whole domain finds
+ * the box that holds the thermal window; the pocket grid covers that box.
+ * Lattice models scan the zone and keep it (wrapped) along the axes the
+ * window spans. */
+
+/* one coarse scan: SCAN cells per axis over umin..umax */
+typedef struct {
+    int n, nbs;          /* cells per axis; bands whose energies are kept */
+    double *e1;          /* [corner * nbs + band], NULL: very many bands */
+    unsigned char *ok1;  /* [corner]: the energies there are valid */
+} scan_t;
+
+/* band energies at the corners of the coarse grid (shared by up to 2^D
+ * cells), in parallel; a corner where they fail is left out (ok1 = 0).
+ * Returns the number of threads without a workspace. */
+static int scan_energies(const qkt_pockets_t *pk, const scan_t *s, size_t nc1)
 {
-    *out = NULL;
-    qkt_pockets_t *pk = calloc(1, sizeof *pk);
-    double *emin = NULL, *emax = NULL, *ecorner = NULL;
-    int *queue = NULL;
-    qkt_bands_t *b = NULL;
-    qkt_status_t st = QKT_OK;
-    if (!pk) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
-    setup_domain(pk, m, o);
-    int D = m->dim, N = o->ncell > 1 ? o->ncell : (m->periodic ? 24 : 48), nb = m->nb;
-    /* stage 1 (continuum models): a coarse scan of the whole domain finds the
-     * box that holds the thermal window; the pocket grid covers that box */
+    const qkt_model_t *m = pk->m;
+    int bad = 0;
+#pragma omp parallel reduction(+ : bad)
+    {
+        qkt_bands_t *b1 = qkt_bands_alloc(pk->nb);
+        if (!b1) bad++;
+#pragma omp for schedule(static)
+        for (size_t ic = 0; ic < nc1; ic++) {
+            s->ok1[ic] = 0;
+            if (!b1) continue;
+            double u[3], k[3];
+            corner_k(pk, pk->umin, pk->umax, s->n, ic, u, k);
+            if (qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY)) continue;
+            memcpy(s->e1 + ic * s->nbs, b1->eps, s->nbs * sizeof(double));
+            s->ok1[ic] = 1;
+        }
+        qkt_bands_free(b1);
+    }
+    return bad;
+}
+
+/* does coarse cell ci meet the thermal window mu +- W (some band's corner
+ * range, widened by the margin)?  With very many bands (no energies) every
+ * cell does, except the outermost layer of an open axis. */
+static int scan_cell_hot(const qkt_pockets_t *pk, const scan_t *s, const int ci[3], double mu, double W)
+{
+    const int D = pk->dim, N1 = s->n, nbs = s->nbs;
+    double lo[SCAN_MAX_BANDS], hi[SCAN_MAX_BANDS];
+    for (int n = 0; n < nbs; n++) {
+        lo[n] = INFINITY;
+        hi[n] = -INFINITY;
+    }
+    for (int corner = 0; corner < (1 << D) && s->e1; corner++) {
+        size_t idx = corner_index(ci, corner, N1, D);
+        if (!s->ok1[idx]) continue;
+        for (int n = 0; n < nbs; n++) {
+            lo[n] = fmin(lo[n], s->e1[idx * nbs + n]);
+            hi[n] = fmax(hi[n], s->e1[idx * nbs + n]);
+        }
+    }
+    int in = pk->nb > SCAN_MAX_BANDS; /* very many bands: keep every cell */
+    /* the outermost layer of an open axis maps to |k| -> infinity: its
+     * energy range is huge and says nothing about a Fermi surface */
+    for (int a = 0; a < D; a++)
+        if (pk->open[a] && (ci[a] == 0 || ci[a] == N1 - 1)) return 0;
+    for (int n = 0; n < nbs && s->e1; n++) {
+        double margin = MAP_MARGIN * (hi[n] - lo[n]);
+        if (lo[n] - margin <= mu + W && hi[n] + margin >= mu - W) in = 1;
+    }
+    return in;
+}
+
+/* one scan with N1 cells per axis over umin..umax: ilo..ihi, the bounding
+ * box (cell indices) of the cells that meet the window (ihi[a] = -1: none) */
+static qkt_status_t scan_coarse(const qkt_pockets_t *pk, int N1, double mu, double W, int ilo[3], int ihi[3])
+{
+    const int D = pk->dim, nb = pk->nb;
+    scan_t s = {N1, nb < SCAN_MAX_BANDS ? nb : SCAN_MAX_BANDS, NULL, NULL};
+    size_t n1 = 1, nc1 = 1;
+    for (int a = 0; a < D; a++) {
+        n1 *= N1;
+        nc1 *= N1 + 1;
+    }
+    for (int a = 0; a < 3; a++) {
+        ilo[a] = N1;
+        ihi[a] = -1;
+    }
+    if (nb <= SCAN_MAX_BANDS) {
+        s.e1 = malloc(nc1 * s.nbs * sizeof(double));
+        s.ok1 = malloc(nc1);
+        if (!s.e1 || !s.ok1 || scan_energies(pk, &s, nc1)) {
+            free(s.e1);
+            free(s.ok1);
+            return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+        }
+    }
+    for (size_t c = 0; c < n1; c++) {
+        int ci[3];
+        grid_coords(c, N1, D, ci);
+        if (!scan_cell_hot(pk, &s, ci, mu, W)) continue;
+        for (int a = 0; a < D; a++) {
+            ilo[a] = ci[a] < ilo[a] ? ci[a] : ilo[a];
+            ihi[a] = ci[a] > ihi[a] ? ci[a] : ihi[a];
+        }
+    }
+    free(s.e1);
+    free(s.ok1);
+    return QKT_OK;
+}
+
+/* step 1: gmin..gmax (and wrap) of the pocket grid; continuum models may
+ * double umin..umax along closed axes */
+static qkt_status_t scan_box(qkt_pockets_t *pk, double mu, double W)
+{
+    const int D = pk->dim, periodic = pk->periodic;
+    const int N1 = periodic ? SCAN_NCELL_LATTICE : SCAN_NCELL_CONTINUUM;
     for (int a = 0; a < 3; a++) {
         pk->gmin[a] = pk->umin[a];
         pk->gmax[a] = pk->umax[a];
     }
-    for (int a = 0; a < 3; a++) pk->wrap[a] = m->periodic;
-    for (int grow = 0; grow < 8; grow++) {
-        const int N1 = m->periodic ? 24 : 40;
-        int ilo[3] = {N1, N1, N1}, ihi[3] = {-1, -1, -1};
-        size_t n1 = 1, nc1 = 1;
-        for (int a = 0; a < D; a++) {
-            n1 *= N1;
-            nc1 *= N1 + 1;
-        }
-        int nbs = nb < 64 ? nb : 64;
-        /* band energies at the corners of the coarse grid (shared by up to
-         * 2^D cells), computed in parallel; with very many bands every cell
-         * is kept and no energy is needed */
-        double *e1 = NULL;
-        unsigned char *ok1 = NULL;
-        if (nb <= 64) {
-            e1 = malloc(nc1 * nbs * sizeof(double));
-            ok1 = malloc(nc1);
-            if (!e1 || !ok1) {
-                free(e1);
-                free(ok1);
-                free(pk->bblock);
-                free(pk);
-                return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
-            }
-            int bad = 0;
-#pragma omp parallel reduction(+ : bad)
-            {
-                qkt_bands_t *b1 = qkt_bands_alloc(nb);
-                if (!b1) bad++;
-#pragma omp for schedule(static)
-                for (size_t ic = 0; ic < nc1; ic++) {
-                    ok1[ic] = 0;
-                    if (!b1) continue;
-                    double u[3] = {0, 0, 0}, k[3], jac;
-                    size_t r = ic;
-                    for (int a = D - 1; a >= 0; a--) {
-                        int i = (int)(r % (N1 + 1));
-                        r /= N1 + 1;
-                        u[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * i / N1;
-                        if (pk->open[a]) u[a] = fmax(-0.999, fmin(0.999, u[a]));
-                    }
-                    qkt_domain_map(pk, u, k, &jac);
-                    if (qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY)) continue;
-                    memcpy(e1 + ic * nbs, b1->eps, nbs * sizeof(double));
-                    ok1[ic] = 1;
-                }
-                qkt_bands_free(b1);
-            }
-            if (bad) {
-                free(e1);
-                free(ok1);
-                free(pk->bblock);
-                free(pk);
-                return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
-            }
-        }
-        for (size_t c = 0; c < n1; c++) {
-            int ci[3] = {0, 0, 0};
-            size_t r = c;
-            for (int a = D - 1; a >= 0; a--) {
-                ci[a] = (int)(r % N1);
-                r /= N1;
-            }
-            double lo[64], hi[64];
-            for (int n = 0; n < nbs; n++) {
-                lo[n] = INFINITY;
-                hi[n] = -INFINITY;
-            }
-            for (int corner = 0; corner < (1 << D) && e1; corner++) {
-                size_t idx = 0;
-                for (int a = 0; a < D; a++) idx = idx * (N1 + 1) + ci[a] + ((corner >> a) & 1);
-                if (!ok1[idx]) continue;
-                for (int n = 0; n < nbs; n++) {
-                    lo[n] = fmin(lo[n], e1[idx * nbs + n]);
-                    hi[n] = fmax(hi[n], e1[idx * nbs + n]);
-                }
-            }
-            int in = nb > 64; /* very many bands: keep every cell */
-            /* the outermost layer of an open axis maps to |k| -> infinity: its
-             * energy range is huge and says nothing about a Fermi surface */
-            int edge = 0;
-            for (int a = 0; a < D; a++)
-                if (pk->open[a] && (ci[a] == 0 || ci[a] == N1 - 1)) edge = 1;
-            if (edge) continue;
-            for (int n = 0; n < nbs && e1; n++) {
-                double margin = 0.25 * (hi[n] - lo[n]);
-                if (lo[n] - margin <= mu + o->window * T && hi[n] + margin >= mu - o->window * T) in = 1;
-            }
-            if (in) {
-                for (int a = 0; a < D; a++) {
-                    ilo[a] = ci[a] < ilo[a] ? ci[a] : ilo[a];
-                    ihi[a] = ci[a] > ihi[a] ? ci[a] : ihi[a];
-                }
-            }
-        }
-        free(e1);
-        free(ok1);
+    for (int a = 0; a < 3; a++) pk->wrap[a] = periodic;
+    for (int grow = 0; grow < SCAN_GROW_MAX; grow++) {
+        int ilo[3], ihi[3];
+        qkt_status_t st = scan_coarse(pk, N1, mu, W, ilo, ihi);
+        if (st) return st;
         /* the thermal window reaches a closed face of the box: the box is too
          * small for this mu (e.g. a parabolic band); double it and scan again */
         int touch = 0;
         for (int a = 0; a < D; a++)
-            if (!m->periodic && !pk->open[a] && ihi[a] >= 0 && (ilo[a] == 0 || ihi[a] == N1 - 1)) touch = 1;
-        if (touch && grow < 7) {
+            if (!periodic && !pk->open[a] && ihi[a] >= 0 && (ilo[a] == 0 || ihi[a] == N1 - 1)) touch = 1;
+        if (touch && grow < SCAN_GROW_MAX - 1) {
             for (int a = 0; a < D; a++)
                 if (!pk->open[a]) {
                     pk->umin[a] *= 2;
@@ -445,105 +538,131 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
             if (ihi[a] < 0) break; /* no Fermi surface: keep the whole domain */
             /* a lattice model keeps the whole zone (with wrap-around) along an
              * axis where the window reaches both zone faces */
-            if (m->periodic && ilo[a] == 0 && ihi[a] == N1 - 1) continue;
-            if (m->periodic) pk->wrap[a] = 0;
+            if (periodic && ilo[a] == 0 && ihi[a] == N1 - 1) continue;
+            if (periodic) pk->wrap[a] = 0;
+            /* the bounding box plus one cell on each side */
             int l = ilo[a] > 0 ? ilo[a] - 1 : 0, h = ihi[a] < N1 - 1 ? ihi[a] + 2 : N1;
             pk->gmin[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * l / N1;
             pk->gmax[a] = pk->umin[a] + (pk->umax[a] - pk->umin[a]) * h / N1;
         }
         break;
     }
-    const int NBL = m->nblock;
+    return QKT_OK;
+}
+
+/* Steps 2 to 6, the map: N cells per axis over gmin..gmax. */
+typedef struct {
+    qkt_pockets_t *pk;
+    double mu, W;       /* the thermal window mu +- W */
+    int N, NBL;         /* cells per axis; blocks (valleys) */
+    size_t ncells, ncorn;
+    double *ecorner;    /* [corner * nb + band]: band energies at the cell corners */
+    int *queue;         /* breadth-first queue (ncells * nb entries) */
+} build_t;
+
+static qkt_status_t map_alloc(build_t *bs)
+{
+    qkt_pockets_t *pk = bs->pk;
+    const qkt_model_t *m = pk->m;
+    const int D = pk->dim, N = bs->N, nb = pk->nb;
     pk->bblock = calloc(nb, sizeof(int));
-    if (!pk->bblock) {
-        free(pk);
-        return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
-    }
+    if (!pk->bblock) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
     pk->ncell = N;
-    size_t ncells = 1, ncorn = 1;
+    bs->ncells = bs->ncorn = 1;
     for (int a = 0; a < D; a++) {
-        ncells *= N;
-        ncorn *= (N + 1);
+        bs->ncells *= N;
+        bs->ncorn *= (N + 1);
     }
     pk->nblk = m->nblock;
     for (int bl = 0; bl < m->nblock; bl++)
         for (int j = m->block_off[bl]; j < m->block_off[bl + 1]; j++) pk->bblock[j] = bl;
-    pk->label = malloc(ncells * NBL * sizeof(int));
-    pk->fs = calloc(ncells, sizeof(int));
-    ecorner = malloc(ncorn * nb * sizeof(double));
-    emin = malloc(ncells * nb * sizeof(double));
-    emax = malloc(ncells * nb * sizeof(double));
-    queue = malloc(ncells * nb * sizeof(int));
-    b = qkt_bands_alloc(nb);
-    if (!pk->label || !pk->fs || !ecorner || !emin || !emax || !queue || !b) {
-        st = qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map (%zu cells)", ncells);
-        goto fail;
-    }
-    /* energies at the cell corners, in parallel; the first failing corner
-     * (in index order) is computed again here for its message */
-    {
-        size_t bad = ncorn;
-        int nomem = 0;
+    pk->label = malloc(bs->ncells * bs->NBL * sizeof(int));
+    pk->fs = calloc(bs->ncells, sizeof(int));
+    bs->ecorner = malloc(bs->ncorn * nb * sizeof(double));
+    bs->queue = malloc(bs->ncells * nb * sizeof(int));
+    if (!pk->label || !pk->fs || !bs->ecorner || !bs->queue)
+        return qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map (%zu cells)", bs->ncells);
+    return QKT_OK;
+}
+
+/* step 2: energies at the cell corners, in parallel; the first failing corner
+ * (in index order) is computed again here for its message */
+static qkt_status_t map_corner_energies(build_t *bs)
+{
+    const qkt_pockets_t *pk = bs->pk;
+    const qkt_model_t *m = pk->m;
+    const int N = bs->N, nb = pk->nb;
+    const size_t ncorn = bs->ncorn;
+    double *ecorner = bs->ecorner;
+    size_t bad = ncorn;
+    int nomem = 0;
 #pragma omp parallel reduction(min : bad) reduction(+ : nomem)
-        {
-            qkt_bands_t *bt = qkt_bands_alloc(nb);
-            if (!bt) nomem++;
+    {
+        qkt_bands_t *bt = qkt_bands_alloc(nb);
+        if (!bt) nomem++;
 #pragma omp for schedule(static)
-            for (size_t ic = 0; ic < ncorn; ic++) {
-                if (!bt || ic > bad) continue;
-                double u[3], k[3];
-                corner_k(pk, N, ic, u, k);
-                if (qkt_bands_compute(bt, m, k, QKT_BANDS_ENERGY)) bad = ic < bad ? ic : bad;
-                else memcpy(ecorner + ic * nb, bt->eps, nb * sizeof(double));
-            }
-            qkt_bands_free(bt);
-        }
-        if (nomem) {
-            st = qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map");
-            goto fail;
-        }
-        if (bad < ncorn) {
+        for (size_t ic = 0; ic < ncorn; ic++) {
+            if (!bt || ic > bad) continue;
             double u[3], k[3];
-            corner_k(pk, N, bad, u, k);
-            st = qkt_bands_compute(b, m, k, QKT_BANDS_ENERGY);
-            if (!st) st = qkt_error(QKT_ENUM, "band energies failed at a pocket-map corner");
-            goto fail;
+            corner_k(pk, pk->gmin, pk->gmax, N, ic, u, k);
+            if (qkt_bands_compute(bt, m, k, QKT_BANDS_ENERGY)) bad = ic < bad ? ic : bad;
+            else memcpy(ecorner + ic * nb, bt->eps, nb * sizeof(double));
         }
+        qkt_bands_free(bt);
     }
-    double W = o->window * T;
-    for (size_t c = 0; c < ncells; c++) {
-        int ci[3] = {0, 0, 0};
-        size_t r = c;
-        for (int a = D - 1; a >= 0; a--) {
-            ci[a] = (int)(r % N);
-            r /= N;
-        }
+    if (nomem) return qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map");
+    if (bad < ncorn) {
+        double u[3], k[3];
+        qkt_bands_t *b = qkt_bands_alloc(nb);
+        if (!b) return qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map");
+        corner_k(pk, pk->gmin, pk->gmax, N, bad, u, k);
+        qkt_status_t st = qkt_bands_compute(b, m, k, QKT_BANDS_ENERGY);
+        qkt_bands_free(b);
+        if (!st) st = qkt_error(QKT_ENUM, "band energies failed at a pocket-map corner");
+        return st;
+    }
+    return QKT_OK;
+}
+
+/* step 3: per cell and block (valley): -2 the Fermi surface crosses the cell
+ * (unlabelled); -3 thermal window only; -1 neither; fs[cell] = 1 where some
+ * band meets the window */
+static void map_classify(build_t *bs)
+{
+    qkt_pockets_t *pk = bs->pk;
+    const int D = pk->dim, N = bs->N, nb = pk->nb, NBL = bs->NBL;
+    const double mu = bs->mu, W = bs->W;
+    for (size_t c = 0; c < bs->ncells; c++) {
+        int ci[3];
+        grid_coords(c, N, D, ci);
         for (int bl = 0; bl < NBL; bl++) pk->label[c * NBL + bl] = -1;
         for (int mm = 0; mm < nb; mm++) {
             double lo = INFINITY, hi = -INFINITY;
             for (int corner = 0; corner < (1 << D); corner++) {
-                size_t idx = 0;
-                for (int a = 0; a < D; a++) idx = idx * (N + 1) + ci[a] + ((corner >> a) & 1);
-                double e = ecorner[idx * nb + mm];
+                double e = bs->ecorner[corner_index(ci, corner, N, D) * nb + mm];
                 lo = fmin(lo, e);
                 hi = fmax(hi, e);
             }
-            double margin = 0.25 * (hi - lo);
-            emin[c * nb + mm] = lo - margin;
-            emax[c * nb + mm] = hi + margin;
-            int inwin = emin[c * nb + mm] <= mu + W && emax[c * nb + mm] >= mu - W;
+            double margin = MAP_MARGIN * (hi - lo);
+            double emin = lo - margin, emax = hi + margin;
+            int inwin = emin <= mu + W && emax >= mu - W;
             int cross = lo <= mu && hi >= mu;
-            /* per block (valley): -2 the Fermi surface crosses the cell (unlabelled);
-             * -3 thermal window only; -1 neither */
             int *lab = &pk->label[c * NBL + pk->bblock[mm]];
             if (cross) *lab = -2;
             else if (inwin && *lab == -1) *lab = -3;
             if (inwin) pk->fs[c] = 1;
         }
     }
-    /* connected components (face neighbours, same band) */
-    int npk = 0;
-    for (size_t c0 = 0; c0 < ncells; c0++)
+}
+
+/* step 4: connected components of the -2 cells (face neighbours, same
+ * block), numbered in cell order; returns their number */
+static int map_components(build_t *bs)
+{
+    qkt_pockets_t *pk = bs->pk;
+    const int D = pk->dim, NBL = bs->NBL;
+    int *queue = bs->queue, npk = 0;
+    for (size_t c0 = 0; c0 < bs->ncells; c0++)
         for (int mm = 0; mm < NBL; mm++) {
             if (pk->label[c0 * NBL + mm] != -2) continue;
             int head = 0, tail = 0;
@@ -563,38 +682,49 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
             }
             npk++;
         }
-    /* grow the pockets through the thermal window (multi-source breadth-first) */
-    {
-        int head = 0, tail = 0;
-        for (size_t c = 0; c < ncells; c++)
-            for (int mm = 0; mm < NBL; mm++)
-                if (pk->label[c * NBL + mm] >= 0) queue[tail++] = (int)(c * NBL + mm);
-        while (head < tail) {
-            int e = queue[head++];
-            int c = e / NBL, mm = e % NBL, ci[3];
-            cell_coords(pk, (size_t)c, ci);
-            for (int a = 0; a < D; a++)
-                for (int dir = -1; dir <= 1; dir += 2) {
-                    int nbc = cell_neighbour(pk, ci, a, dir);
-                    if (nbc < 0) continue;
-                    size_t f = (size_t)nbc * NBL + mm;
-                    if (pk->label[f] == -3) {
-                        pk->label[f] = pk->label[e];
-                        queue[tail++] = (int)f;
-                    }
+    return npk;
+}
+
+/* step 5: grow the pockets through the thermal window (multi-source
+ * breadth-first); the cells left unlabelled become -1 */
+static void map_grow(build_t *bs)
+{
+    qkt_pockets_t *pk = bs->pk;
+    const int D = pk->dim, NBL = bs->NBL;
+    int *queue = bs->queue, head = 0, tail = 0;
+    for (size_t c = 0; c < bs->ncells; c++)
+        for (int mm = 0; mm < NBL; mm++)
+            if (pk->label[c * NBL + mm] >= 0) queue[tail++] = (int)(c * NBL + mm);
+    while (head < tail) {
+        int e = queue[head++];
+        int c = e / NBL, mm = e % NBL, ci[3];
+        cell_coords(pk, (size_t)c, ci);
+        for (int a = 0; a < D; a++)
+            for (int dir = -1; dir <= 1; dir += 2) {
+                int nbc = cell_neighbour(pk, ci, a, dir);
+                if (nbc < 0) continue;
+                size_t f = (size_t)nbc * NBL + mm;
+                if (pk->label[f] == -3) {
+                    pk->label[f] = pk->label[e];
+                    queue[tail++] = (int)f;
                 }
-        }
-        for (size_t i = 0; i < ncells * NBL; i++)
-            if (pk->label[i] < -1) pk->label[i] = -1;
+            }
     }
+    for (size_t i = 0; i < bs->ncells * NBL; i++)
+        if (pk->label[i] < -1) pk->label[i] = -1;
+}
+
+/* step 6: block, cell count and centroid (k-space) of each of the npk pockets */
+static qkt_status_t pockets_describe(qkt_pockets_t *pk, int npk)
+{
+    const int NBL = pk->nblk;
+    size_t ncells = 1;
+    for (int a = 0; a < pk->dim; a++) ncells *= (size_t)pk->ncell;
     pk->n = npk;
     pk->band = calloc(npk > 0 ? npk : 1, sizeof(int));
     pk->center = calloc(npk > 0 ? npk : 1, sizeof *pk->center);
     pk->ncells = calloc(npk > 0 ? npk : 1, sizeof(int));
-    if (!pk->band || !pk->center || !pk->ncells) {
-        st = qkt_error(QKT_ENOMEM, "out of memory (pockets)");
-        goto fail;
-    }
+    if (!pk->band || !pk->center || !pk->ncells) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
     for (size_t c = 0; c < ncells; c++) {
         double u[3], k[3];
         qkt_pocket_cell_center(pk, c, u, k);
@@ -608,13 +738,18 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
     }
     for (int p = 0; p < npk; p++)
         for (int a = 0; a < 3; a++) pk->center[p][a] /= pk->ncells[p];
-    /* dilate the labels by one cell so that stencil points just outside the
-     * marked cells still find their pocket */
+    return QKT_OK;
+}
+
+/* step 7: dilate the labels by one cell so that stencil points just outside
+ * the marked cells still find their pocket */
+static qkt_status_t pockets_dilate(qkt_pockets_t *pk)
+{
+    const int D = pk->dim, NBL = pk->nblk;
+    size_t ncells = 1;
+    for (int a = 0; a < D; a++) ncells *= (size_t)pk->ncell;
     int *copy = malloc(ncells * NBL * sizeof(int));
-    if (!copy) {
-        st = qkt_error(QKT_ENOMEM, "out of memory (pockets)");
-        goto fail;
-    }
+    if (!copy) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
     memcpy(copy, pk->label, ncells * NBL * sizeof(int));
     for (size_t c = 0; c < ncells; c++) {
         int ci[3];
@@ -633,20 +768,37 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         }
     }
     free(copy);
-    free(ecorner);
-    free(emin);
-    free(emax);
-    free(queue);
-    qkt_bands_free(b);
-    *out = pk;
     return QKT_OK;
-fail:
-    free(ecorner);
-    free(emin);
-    free(emax);
-    free(queue);
-    qkt_bands_free(b);
-    qkt_pockets_free(pk);
-    return st;
 }
 
+/* the steps: 1 box (scan_box), 2 corner energies, 3 cell classes, 4 pockets
+ * = connected Fermi-surface cells, 5 grown through the window, 6 their
+ * blocks and centroids, 7 labels dilated by one cell */
+qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const qkt_mapopts_t *o,
+                               qkt_pockets_t **out)
+{
+    *out = NULL;
+    qkt_pockets_t *pk = calloc(1, sizeof *pk);
+    if (!pk) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+    setup_domain(pk, m, o);
+    const int N = o->ncell > 1 ? o->ncell : (m->periodic ? MAP_NCELL_LATTICE : MAP_NCELL_CONTINUUM);
+    build_t bs = {pk, mu, o->window * T, N, m->nblock, 0, 0, NULL, NULL};
+    qkt_status_t st = scan_box(pk, mu, bs.W);
+    if (!st) st = map_alloc(&bs);
+    if (!st) st = map_corner_energies(&bs);
+    if (!st) {
+        map_classify(&bs);
+        int npk = map_components(&bs);
+        map_grow(&bs);
+        st = pockets_describe(pk, npk);
+    }
+    if (!st) st = pockets_dilate(pk);
+    free(bs.ecorner);
+    free(bs.queue);
+    if (st) {
+        qkt_pockets_free(pk);
+        return st;
+    }
+    *out = pk;
+    return QKT_OK;
+}
