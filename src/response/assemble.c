@@ -6,6 +6,17 @@
 #include <stdlib.h>
 #include "response/raw.h"
 
+const char *qkt_rule_name(qkt_rule_t r)
+{
+    switch (r) {
+    case QKT_RULE_RTA: return "rta";
+    case QKT_RULE_PAPER: return "paper";
+    case QKT_RULE_VALLEY: return "valley";
+    case QKT_RULE_BORN: return "born";
+    }
+    return "?";
+}
+
 /* ---- polynomials in (tau_intra, tau_inter), degree < 4 in each */
 typedef struct {
     double c[4][4];

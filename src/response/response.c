@@ -8,17 +8,6 @@
 #include "response/tables.h"
 #include "core/fermi.h"
 
-const char *qkt_rule_name(qkt_rule_t r)
-{
-    switch (r) {
-    case QKT_RULE_RTA: return "rta";
-    case QKT_RULE_PAPER: return "paper";
-    case QKT_RULE_VALLEY: return "valley";
-    case QKT_RULE_BORN: return "born";
-    }
-    return "?";
-}
-
 void qkt_params_default(qkt_params_t *p)
 {
     memset(p, 0, sizeof *p);
