@@ -7,7 +7,7 @@
 /* The defaults of the engine keys as text, written from the library's
  * (qkt_params_default, qkt_params_default_for_model) by qkt_engine_keys_init(),
  * which main() calls before any key table is read: the numbers are stated
- * once, in src/response.c. */
+ * once, in src/response/response.c. */
 struct qkt_engine_key_text {
     char mu[32], T[32], tau_intra[32], tau_inter[32], rule[16], reltol[32], maxeval[32];
     char T_doc[160], tau_intra_doc[160], tau_inter_doc[160];

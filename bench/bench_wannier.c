@@ -19,7 +19,7 @@
 #include "qkt.h"
 
 /* bcc Fe, sigma_xy at T = 0, mu = 13.5463 eV, converged by mesh refinement
- * (numerics.refine, src/refine.c): qkt_response_compute with the parameters
+ * (numerics.refine, src/integrate/refine.c): qkt_response_compute with the parameters
  * of fe_refine() below (16^3 start, E along y only) but reltol = 0.005 and
  * maxeval = 4500000, which stops at maxeval with the estimate 8.2566 S/cm
  * (2.0 %); 2026-11-25, 1042 s wall with OMP_NUM_THREADS=2,

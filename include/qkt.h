@@ -210,7 +210,7 @@ typedef struct {
     double complex *Abar[3];
     double *OmegaW;
     int *block;           /* block (valley) index of each band */
-    double degen_tol;     /* |eps_m - eps_n| below which bands count as degenerate */
+    double degen_tol;     /* |eps_m - eps_n| below which bands count as degenerate (default 1e-10) */
     int ndegen;           /* degenerate pairs met at this k */
     /* workspace */
     double complex *work, *tmp;
@@ -429,7 +429,7 @@ void qkt_response_sigma1(const qkt_response_t *r, const double B[3], qkt_tensor_
 void qkt_response_sigma2(const qkt_response_t *r, const double B[3], qkt_tensor_t *out);
 
 /* ------------------------------------------------------------------ physical units */
-/* The one place where physical constants live (src/units.c; CODATA 2018:
+/* The one place where physical constants live (src/core/units.c; CODATA 2018:
  * e, hbar (exact since the 2019 SI), k_B).  The engine works with hbar = e = 1
  * in the model's units; for models in eV and Angstrom (Wannier90) these
  * factors convert between the engine and SI units:

@@ -1,6 +1,6 @@
 /* test_bands.c - band geometry and Weyl nodes: weyl2 against Eqs. (71)-(73), the 2x2 and
  * zheevd eigen-solvers against zheev, exact derivatives against finite differences and
- * Berry-phase plaquettes, node positions and chiralities (src/bands.c, linalg.c, nodes.c). */
+ * Berry-phase plaquettes, node positions and chiralities (src/bands/bands.c, linalg.c, nodes.c). */
 #include <float.h>
 #include <lapacke.h>
 #include <string.h>

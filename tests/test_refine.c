@@ -1,5 +1,5 @@
 /* test_refine.c - adaptive refinement of the uniform mesh (numerics.refine,
- * src/refine.c), order B^0 of periodic models:
+ * src/integrate/refine.c), order B^0 of periodic models:
  *   (a) exactness: with the evaluations of the first refinement only
  *       (maxeval = 9 N^3), the result is the plain sum over the 8 N^3 child
  *       centres (j + (+-1/4, +-1/4, +-1/4))/N, its cells are centred on the

@@ -4,7 +4,7 @@
  * with rho_E = n_E + S_E + S_J(n_E), S_J = -P^-1 J(n_E) (Eqs. 16, 35).  New
  * paths: the children of S_J under D_B (anomaly_SJ>nEB, SJ>SEB) and the
  * vertex -P^-1 J(n_EB) of every diagonal node n_EB (paths ...>SJ), computed on
- * the velocity side (engine.h, struct qkt_vtable).
+ * the velocity side (disorder/kernel.h, struct qkt_vtable).
  *
  *   1  the velocity-side route reproduces S_J of order B^0 (the forward route
  *      of Eqs. 16, 35): same quantity by two algebraically equivalent

@@ -26,7 +26,7 @@ qkt_bands_t *qkt_bands_alloc(int nb)
     if (!b) goto fail;
     size_t n2 = (size_t)nb * nb;
     b->nb = nb;
-    b->degen_tol = 1e-9;
+    b->degen_tol = QKT_DEGEN_TOL_DEFAULT;
     b->eps = calloc(nb, sizeof(double));
     b->U = calloc(n2, sizeof(double complex));
     b->Hk = calloc(10 * n2, sizeof(double complex));

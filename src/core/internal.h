@@ -6,6 +6,13 @@
 #include <string.h>
 #include "qkt.h"
 
+/* Bands closer than this (in the model's energy unit) count as degenerate,
+ * unless the model (Wannier files: 1e-6 eV, their printed precision) or the
+ * user (numerics.degen_tol, geometry.degen_tol) says otherwise: far below
+ * any physical splitting of the built-in models' O(1) energies, and far
+ * above the 1e-14 roundoff of their eigenvalues. */
+#define QKT_DEGEN_TOL_DEFAULT 1e-10
+
 /* Pauli-matrix helper: write c0*1 + c.sigma (2x2, row-major) into M. */
 static inline void qkt_pauli2(double complex *M, double c0, double cx, double cy, double cz)
 {

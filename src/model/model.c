@@ -48,7 +48,7 @@ qkt_model_t *qkt_model_alloc(const char *name)
         for (int c = 0; c < info->params[i].ncomp; c++) m->par[i][c] = info->params[i].def[c];
     m->nblock = 1;
     m->spin_degeneracy = 1;
-    m->degen_tol = 1e-10;
+    m->degen_tol = QKT_DEGEN_TOL_DEFAULT;
     snprintf(m->source, sizeof m->source, "built-in model %s", name);
     return m;
 }

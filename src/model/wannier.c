@@ -1,6 +1,6 @@
 /* wannier.c - registry entry of Wannier90 tight-binding models.  They are not
  * built from parameters but loaded from files by qkt_wannier_load()
- * (src/wannier.c: seedname_hr.dat / seedname_tb.dat, plain or gzip, optional
+ * (src/wannier/wannier.c: seedname_hr.dat / seedname_tb.dat, plain or gzip, optional
  * seedname_wsvec.dat); see docs/wannier.md for the run-file keys. */
 #include "core/internal.h"
 

@@ -112,7 +112,7 @@ static double cheb_tail(const struct qkt_vseg *sg, int n, int nb2, int q0, int q
     return tail;
 }
 
-/* Tabulate G(e), Nt_nu(e) (into Nt, unless NULL) and Qt_mu(e) (engine.h) of
+/* Tabulate G(e), Nt_nu(e) (into Nt, unless NULL) and Qt_mu(e) (disorder/kernel.h) of
  * the disorder kernel at the Chebyshev nodes of [emin, emax] of a segment:
  * at each node energy e_j an integration with delta(e_j - eps) smeared by
  * -f0' at temperature T/4 (smooth functions of e: the smearing changes them
@@ -322,7 +322,7 @@ void qkt_vtable_free(struct qkt_vtable *vt)
  *   phi^m(k) = tau_m(k) [v_nu^m + W <m|Nt(e)|m>],   W = 2 pi nimp_U0sq,
  *   Nt(e) = A(e) + W M[Nt(e)],  A = int tau v_nu P delta,  M[X] = int tau P Tr(P X) delta,
  * a linear equation for the Hermitian matrix Nt(e) (nh = nb^2 real coordinates,
- * engine.h).  L = I - W M is symmetric and positive semi-definite with the
+ * disorder/kernel.h).  L = I - W M is symmetric and positive semi-definite with the
  * uniform shell mode (phi = const, Nt = const G) as exact zero mode: G is
  * projected out explicitly, and any further eigenvalue below BORN_NULL_REL of
  * the largest (another conserved quantity) is dropped; a uniform shift of phi

@@ -1,4 +1,4 @@
-/* fuzz_wannier.c - libFuzzer target for the Wannier90 reader (src/wannier.c).
+/* fuzz_wannier.c - libFuzzer target for the Wannier90 reader (src/wannier/wannier.c).
  * Input layout: byte 0 holds option bits, the rest is the model file
  * (_hr.dat or _tb.dat, plain or gzip), optionally followed by a line
  * "@@wsvec@@" and a seedname_wsvec.dat:
