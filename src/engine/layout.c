@@ -19,6 +19,15 @@ static const char *const p2names[T2_N] = {
     "SE>nEB>nEB2",         "anomaly_SE>nEB>SEB2", "anomaly_SE>nEB>xiEB2",
     "SE>SEB>nEB2",         "SE>SEB>SEB2",         "(none)"};
 
+/* relaxation-time monomials under rule rta: the power of tau_intra of each
+ * path, one per diagonal (n) node on it; -1: no path */
+static const int p0tau[T0_N] = {1, 0, 1};
+static const int p1tau[T1_N] = {2, 1, 1, 1, 0};
+static const int x1tau[X1_N] = {1, 1};
+static const int j1tau[J1_N] = {2, 1, 2};
+static const int sj1tau[SJ1_NCHILD] = {2, 1};
+static const int p2tau[T2_N] = {3, 2, 2, 2, 1, -1, 2, 1, 1, 2, 1, 1, 1, 0, -1};
+
 /* ---- groups of a block */
 enum { G_STRIDE, G_CYCLE, G_JOIN, G_DIAG };
 typedef struct {
@@ -58,12 +67,13 @@ static int diag_group(qkt_layout_t *L)
 /* Append block b: n values in groups by rule r (of family fam), present if
  * `on` (else size 0 at the current end); returns its offset. */
 static int add(qkt_layout_t *L, int b, const char *name, int on, int n, grule_t r, int fam, int flags,
-               const char *const *paths, int npath)
+               const char *const *paths, const int *tau, int npath)
 {
     qkt_block_t *k = &L->blk[b];
     k->name = name;
     k->off = L->fdim;
     k->paths = paths;
+    k->tau = tau;
     k->npath = npath;
     k->nvalue = on ? n : 0;
     k->size = on ? (flags & F_ERR3 ? 4 * n : n) : 0;
@@ -112,37 +122,37 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     /* sizes of the plain layout use at least one direction and one pocket */
     int P = s->npk > 0 ? s->npk : 1, N = s->nnu > 0 ? s->nnu : 1, A = s->nal > 0 ? s->nal : 1;
     int n = s->nnu, a = s->nal; /* the later blocks use the directions as they are */
-    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, F_DRIVE, p0names, T0_N);
-    L->o_s1 = add(L, QKT_B_S1, "sigma1", o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1, 0, p1names, T1_N);
-    L->o_s2 = add(L, QKT_B_S2, "sigma2", o2, T2_N * N * A * A * 3, per(N * A * A * 3), QKT_FAM_B2, 0, p2names, T2_N);
-    L->o_p1 = add(L, QKT_B_P1, "pocket1", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, 0, NULL, 0);
-    L->o_a1 = add(L, QKT_B_A1, "pocket1_abs", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, 0);
-    L->o_sea1 = add(L, QKT_B_SEA1, "pocket1_sea", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, 0);
-    L->o_p2 = add(L, QKT_B_P2, "pocket2", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, 0, NULL, 0);
-    L->o_a2 = add(L, QKT_B_A2, "pocket2_abs", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, F_LOOSE, NULL, 0);
-    L->o_sea2 = add(L, QKT_B_SEA2, "pocket2_sea", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, F_LOOSE, NULL, 0);
-    L->o_u1 = add(L, QKT_B_U1, "umode1", o1, P * 3, per(P * 3), QKT_FAM_B1, 0, NULL, 0);
-    L->o_u2 = add(L, QKT_B_U2, "umode2", o2, P * A * CH_NCHILD * 3, cyc(3, CH_NCHILD), QKT_FAM_B2, 0, NULL, 0);
-    L->o_up2 = add(L, QKT_B_UP2, "umode2_pocket", o2, P * A * P, per(P * A * P), QKT_FAM_B2, 0, NULL, 0);
-    L->o_norm = add(L, QKT_B_NORM, "pocket_norm", 1, P, per(P), QKT_FAM_BOOK, 0, NULL, 0);
-    L->o_chir = add(L, QKT_B_CHIR, "pocket_flux", 1, P, per(P), QKT_FAM_BONLY, 0, NULL, 0);
+    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, F_DRIVE, p0names, p0tau, T0_N);
+    L->o_s1 = add(L, QKT_B_S1, "sigma1", o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1, 0, p1names, p1tau, T1_N);
+    L->o_s2 = add(L, QKT_B_S2, "sigma2", o2, T2_N * N * A * A * 3, per(N * A * A * 3), QKT_FAM_B2, 0, p2names, p2tau, T2_N);
+    L->o_p1 = add(L, QKT_B_P1, "pocket1", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, 0, NULL, NULL, 0);
+    L->o_a1 = add(L, QKT_B_A1, "pocket1_abs", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, NULL, 0);
+    L->o_sea1 = add(L, QKT_B_SEA1, "pocket1_sea", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, NULL, 0);
+    L->o_p2 = add(L, QKT_B_P2, "pocket2", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, 0, NULL, NULL, 0);
+    L->o_a2 = add(L, QKT_B_A2, "pocket2_abs", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, F_LOOSE, NULL, NULL, 0);
+    L->o_sea2 = add(L, QKT_B_SEA2, "pocket2_sea", o2, T1_N * N * A * A * P, per(N * A * A * P), QKT_FAM_B2, F_LOOSE, NULL, NULL, 0);
+    L->o_u1 = add(L, QKT_B_U1, "umode1", o1, P * 3, per(P * 3), QKT_FAM_B1, 0, NULL, NULL, 0);
+    L->o_u2 = add(L, QKT_B_U2, "umode2", o2, P * A * CH_NCHILD * 3, cyc(3, CH_NCHILD), QKT_FAM_B2, 0, NULL, NULL, 0);
+    L->o_up2 = add(L, QKT_B_UP2, "umode2_pocket", o2, P * A * P, per(P * A * P), QKT_FAM_B2, 0, NULL, NULL, 0);
+    L->o_norm = add(L, QKT_B_NORM, "pocket_norm", 1, P, per(P), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_chir = add(L, QKT_B_CHIR, "pocket_flux", 1, P, per(P), QKT_FAM_BONLY, 0, NULL, NULL, 0);
     /* [al][j_S_fs, j_S_sea, j_xi][mu] */
-    L->o_cme = add(L, QKT_B_CME, "cme", s->bonly, A * 3 * 3, cyc(3, 3), QKT_FAM_BONLY, 0, NULL, 0);
-    L->o_streda = add(L, QKT_B_STREDA, "streda", s->bonly, 3, per(3), QKT_FAM_BOOK, 0, NULL, 0);
-    L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, 0, NULL, 0);
+    L->o_cme = add(L, QKT_B_CME, "cme", s->bonly, A * 3 * 3, cyc(3, 3), QKT_FAM_BONLY, 0, NULL, NULL, 0);
+    L->o_streda = add(L, QKT_B_STREDA, "streda", s->bonly, 3, per(3), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     /* DOS, density, DOS weight at degenerate points: one group each */
-    L->o_dos = add(L, QKT_B_DOS, "dos", 1, 3, per(1), QKT_FAM_BOOK, 0, NULL, 0);
-    L->o_vtab = add(L, QKT_B_VTAB, "vtab", s->vtab, s->vtab_size, per(s->vtab_block), QKT_FAM_BOOK, 0, NULL, 0);
-    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, X1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, x1names, X1_N);
-    L->o_born = add(L, QKT_B_BORN, "born_rate", s->brate, 1, per(1), QKT_FAM_BOOK, 0, NULL, 0);
-    L->o_j0 = add(L, QKT_B_J0, "sigma0_vertex", s->vj, n * 3, per(n * 3), QKT_FAM_B0, F_ERR3, NULL, 0);
-    L->o_jdrop = add(L, QKT_B_JDROP, "vertex_dropped", s->vj, 2, diag(), QKT_FAM_BOOK, 0, NULL, 0);
-    L->o_j1 = add(L, QKT_B_J1, "sigma1_vertex", vj1, J1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, F_ERR3, j1names, J1_N);
-    L->o_uj1 = add(L, QKT_B_UJ1, "umode1_vertex", vj1, L_P(L) * 3, join(QKT_B_U1), QKT_FAM_B1, F_ERR3, NULL, 0);
+    L->o_dos = add(L, QKT_B_DOS, "dos", 1, 3, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_vtab = add(L, QKT_B_VTAB, "vtab", s->vtab, s->vtab_size, per(s->vtab_block), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, X1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, x1names, x1tau, X1_N);
+    L->o_born = add(L, QKT_B_BORN, "born_rate", s->brate, 1, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_j0 = add(L, QKT_B_J0, "sigma0_vertex", s->vj, n * 3, per(n * 3), QKT_FAM_B0, F_ERR3, NULL, NULL, 0);
+    L->o_jdrop = add(L, QKT_B_JDROP, "vertex_dropped", s->vj, 2, diag(), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_j1 = add(L, QKT_B_J1, "sigma1_vertex", vj1, J1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, F_ERR3, j1names, j1tau, J1_N);
+    L->o_uj1 = add(L, QKT_B_UJ1, "umode1_vertex", vj1, L_P(L) * 3, join(QKT_B_U1), QKT_FAM_B1, F_ERR3, NULL, NULL, 0);
     L->o_sj1 = add(L, QKT_B_SJ1, "sigma1_sj", vj1, SJ1_NCHILD * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, sj1names,
-                   SJ1_NCHILD);
-    L->o_psj = add(L, QKT_B_PSJ, "sj1_pocket", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, 0, NULL, 0);
-    L->o_asj = add(L, QKT_B_ASJ, "sj1_pocket_abs", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, F_LOOSE, NULL, 0);
+                   sj1tau, SJ1_NCHILD);
+    L->o_psj = add(L, QKT_B_PSJ, "sj1_pocket", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, 0, NULL, NULL, 0);
+    L->o_asj = add(L, QKT_B_ASJ, "sj1_pocket_abs", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, F_LOOSE, NULL, NULL, 0);
 }
 
 void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, const int *nu, int nnu,

@@ -69,6 +69,9 @@ typedef struct {
     int nvalue;               /* values carrying the groups; the rest (error estimates of the
                                  values, 3 copies) belong to the diagnostics group */
     const char *const *paths; /* names of the paths (conductivity blocks; NULL otherwise) */
+    const int *tau;           /* power of tau_intra of each path under rule rta (its relaxation-time
+                                 monomial: one per diagonal node on the path; rule paper puts
+                                 tau_inter on anomaly nodes, rule valley adds pocket-mode parts) */
     int npath;
 } qkt_block_t;
 
