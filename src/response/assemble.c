@@ -89,10 +89,40 @@ static double vj_err(const double *val, const double *err, int i, int stride)
     return err[i] + fabs(val[i + stride]) + fabs(val[i + 2 * stride]) + fabs(val[i + 3 * stride]);
 }
 
-qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
+/* ---- the assembly of one result: its tallies, their layout and selection, and
+ * the relaxation polynomials of the rule's times */
+typedef struct {
+    qkt_response_t *r;
+    const qkt_params_t *p;
+    const qkt_layout_t *L;
+    const double *val, *err;
+    const int *nu, *al;
+    int nnu, nal;
+    int npk;    /* Fermi pockets */
+    int P;      /* stride of the per-pocket S_J tallies: npk, at least 1 */
+    int valley; /* rule valley: the pocket-mode parts relax with tau_inter */
+    asm_t A;
+    pol_t one, ti, tx, txmti; /* 1, tau_intra, tau_inter, tau_inter - tau_intra */
+} ctx_t;
+
+/* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
+static double pk_norm(const ctx_t *c, int q) { return c->val[c->L->o_norm + q]; }
+
+/* a tally into a path tensor of order 1 (alpha) or 2 (alpha, beta), its order's
+ * total and its tau bins */
+static void acc1(const ctx_t *c, qkt_tensor_t *path, int a, int mu, int nu, pol_t f, double v, double e)
 {
-    if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
-    if (r->par.bonly) return QKT_OK;
+    acc(&c->A, path, &c->r->sigma1[a], &c->r->tau1[0][0][a], 3, mu, nu, f, v, e);
+}
+
+static void acc2(const ctx_t *c, qkt_tensor_t *path, int a, int b, int mu, int nu, pol_t f, double v, double e)
+{
+    acc(&c->A, path, &c->r->sigma2[a][b], &c->r->tau2[0][0][a][b], 9, mu, nu, f, v, e);
+}
+
+/* the rule and times must suit what the result's tallies hold */
+static qkt_status_t check_rule(const qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
+{
     if (rule == QKT_RULE_VALLEY && !r->raw->valley)
         return qkt_error(QKT_EINVAL, "rule valley needs the pocket-mode tallies: compute with "
                          "rule valley or valley_tallies = 1");
@@ -107,10 +137,12 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     if (r->raw->L.recip && rule != QKT_RULE_RTA)
         return qkt_error(QKT_EINVAL, "this result holds the reciprocal expansion, defined under rule rta only; it "
                                      "cannot be re-assembled under rule %s", qkt_rule_name(rule));
-    r->par.rule = rule;
-    r->par.tau_intra = tau_intra;
-    r->par.tau_inter = tau_inter;
-    /* clear what is assembled */
+    return QKT_OK;
+}
+
+/* clear what is assembled */
+static void clear_assembled(qkt_response_t *r)
+{
     memset(&r->sigma0, 0, sizeof r->sigma0);
     memset(r->path0, 0, sizeof r->path0);
     memset(r->sigma1, 0, sizeof r->sigma1);
@@ -120,232 +152,338 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     memset(r->tau1, 0, sizeof r->tau1);
     memset(r->tau2, 0, sizeof r->tau2);
     memset(r->anomaly1, 0, sizeof r->anomaly1);
-    const qkt_params_t *p = &r->par;
-    const qkt_layout_t L = r->raw->L;
-    const double *val = r->raw->val, *err = r->raw->err;
-    const int nnu = r->raw->nnu, nal = r->raw->nal, *nu = r->raw->nu, *al = r->raw->al;
-    struct {
-        int n;
-    } pkv = {r->raw->npk}, *pk = &pkv;
-    int P = pk->n > 0 ? pk->n : 1;
-    asm_t A = {p, p->tau_intra, p->tau_inter};
-    pol_t one = pol_mono(0, 0, 1), ti = pol_mono(1, 0, 1), tx = pol_mono(0, 1, 1);
-    pol_t txmti = pol_add(tx, ti, -1); /* tau_inter - tau_intra */
-    int valley = p->rule == QKT_RULE_VALLEY;
+}
 
-    /* ---- order 0 */
+/* ---- order 0 */
+static void assemble_order0(const ctx_t *c)
+{
+    qkt_response_t *r = c->r;
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
     r->npath0 = T0_N;
-    for (int t = 0; t < T0_N; t++) r->path0_name[t] = L.blk[QKT_B_S0].paths[t];
-    for (int in = 0; in < nnu; in++)
+    for (int t = 0; t < T0_N; t++) r->path0_name[t] = L->blk[QKT_B_S0].paths[t];
+    for (int in = 0; in < c->nnu; in++)
         for (int mu = 0; mu < 3; mu++) {
-            int i0 = L_s0(&L, T0_NE, in, mu), i1 = L_s0(&L, T0_SE, in, mu), i2 = L_s0(&L, T0_SJ, in, mu);
+            int i0 = L_s0(L, T0_NE, in, mu), i1 = L_s0(L, T0_SE, in, mu), i2 = L_s0(L, T0_SJ, in, mu);
             /* rule born: n_E (and S_J from it) carry the Born relaxation already */
-            pol_t fn = r->raw->born ? one : ti;
-            acc(&A, &r->path0[T0_NE], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i0], err[i0]);
-            acc(&A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, nu[in], one, val[i1], err[i1]);
+            pol_t fn = r->raw->born ? c->one : c->ti;
+            acc(&c->A, &r->path0[T0_NE], &r->sigma0, NULL, 0, mu, c->nu[in], fn, val[i0], err[i0]);
+            acc(&c->A, &r->path0[T0_SE], &r->sigma0, NULL, 0, mu, c->nu[in], c->one, val[i1], err[i1]);
             /* + the tables' error bound (interpolation and smearing), from the
              * adjoint route (L.vj) */
-            double e2 = err[i2] + (L.vj ? vj_err(val, err, L.o_j0 + in * 3 + mu, nnu * 3) - err[L.o_j0 + in * 3 + mu] : 0);
-            acc(&A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, nu[in], fn, val[i2], e2);
+            double e2 = err[i2] + (L->vj ? vj_err(val, err, L->o_j0 + in * 3 + mu, c->nnu * 3) -
+                                               err[L->o_j0 + in * 3 + mu]
+                                         : 0);
+            acc(&c->A, &r->path0[T0_SJ], &r->sigma0, NULL, 0, mu, c->nu[in], fn, val[i2], e2);
         }
-    if (L.vj) {
-        /* relaxed as n_E (rule born: n_E holds its relaxation already) */
-        double f = r->raw->born ? 1 : p->tau_intra;
-        memset(&r->sj_adjoint, 0, sizeof r->sj_adjoint);
-        for (int in = 0; in < nnu; in++)
-            for (int mu = 0; mu < 3; mu++) {
-                r->sj_adjoint.v[mu][nu[in]] = f * val[L.o_j0 + in * 3 + mu];
-                r->sj_adjoint.e[mu][nu[in]] = f * vj_err(val, err, L.o_j0 + in * 3 + mu, nnu * 3);
-            }
-    }
-    if (p->order < 1) return QKT_OK;
+}
 
-    /* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
-#define NORM(q) (val[L.o_norm + (q)])
-    /* ---- order 1 */
-    r->npath1 = T1_N;
-    for (int t = 0; t < T1_N; t++) r->path1_name[t] = L.blk[QKT_B_S1].paths[t];
-    for (int in = 0; in < nnu; in++)
-        for (int ia = 0; ia < nal; ia++) {
-            int a = al[ia], n_ = nu[in];
-            /* rule paper: the anomaly node of the Cartesian pair (nu, alpha) relaxes
-             * with tau_inter when E.B != 0 (nu = alpha, Eq. 106) or when its driving
-             * term has a non-zero sum over some pocket; else tau_intra (Eq. 121) */
-            int anom = n_ == a;
-            for (int q = 0; q < pk->n; q++) {
-                int base = L_q1(&L, T1_NA, in, ia) + q;
-                double ps = val[L.o_p1 + base], pa = val[L.o_a1 + base], pe = err[L.o_p1 + base];
-                if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * pe) anom = 1;
-                r->pump[q][n_][a] = ps;
-                r->pump_err[q][n_][a] = pe;
-                r->pump_sea[q][n_][a] = val[L.o_sea1 + base];
-                /* Eq. 67 form, written for E || B along one axis */
-                double tr = 0;
-                for (int c = 0; c < 3; c++) tr += val[L.o_pump67 + q * 9 + c * 3 + c];
-                r->pump67[q][n_][a] = (n_ == a ? tr : 0) - val[L.o_pump67 + q * 9 + a * 3 + n_];
-                if (L.vj && L.order == 1) {
-                    /* the drive D_B^d S_J(n_E) of the vertex part counts too, in the
-                     * anomaly test and in the pumping rate (Eq. 61 with rho_E whole) */
-                    int bj = (in * nal + ia) * P + q;
-                    double qs = val[L.o_psj + bj], qa = val[L.o_asj + bj], qe = err[L.o_psj + bj];
-                    if (fabs(qs) > p->pocket_thresh * qa && fabs(qs) > 10 * qe) anom = 1;
-                    r->pump[q][n_][a] += qs;
-                    r->pump_err[q][n_][a] += qe;
-                }
-            }
-            r->anomaly1[n_][a] = anom;
-            qkt_tensor_t *B1 = &r->tau1[0][0][a];
-            pol_t f[T1_N];
-            f[T1_NL] = pol_mul(ti, ti);
-            f[T1_SNE] = ti;
-            f[T1_XIE] = ti;
-            f[T1_NA] = p->rule == QKT_RULE_PAPER && anom ? tx : ti;
-            f[T1_SS] = one;
-            for (int mu = 0; mu < 3; mu++) {
-                for (int t = 0; t < T1_N; t++) {
-                    int i = L_s1(&L, t, in, ia, mu);
-                    acc(&A, &r->path1[t][a], &r->sigma1[a], B1, 3, mu, n_, f[t], val[i], err[i]);
-                }
-                if (valley)
-                    for (int t = T1_NL; t <= T1_NA; t += T1_NA - T1_NL) {
-                        pol_t base = t == T1_NL ? ti : one;
-                        for (int q = 0; q < pk->n; q++) {
-                            double alpha = val[L.o_p1 + L_q1(&L, t, in, ia) + q] / NORM(q);
-                            double u = val[L.o_u1 + q * 3 + mu], ue = err[L.o_u1 + q * 3 + mu];
-                            acc(&A, &r->path1[t][a], &r->sigma1[a], B1, 3, mu, n_, pol_mul(base, txmti),
-                                alpha * u, fabs(alpha) * ue);
-                        }
-                    }
-            }
+/* order 0: S_J from the adjoint route (L.vj), relaxed as n_E (rule born: n_E
+ * holds its relaxation already) */
+static void assemble_sj_adjoint(const ctx_t *c)
+{
+    qkt_response_t *r = c->r;
+    const qkt_layout_t *L = c->L;
+    double f = r->raw->born ? 1 : c->p->tau_intra;
+    memset(&r->sj_adjoint, 0, sizeof r->sj_adjoint);
+    for (int in = 0; in < c->nnu; in++)
+        for (int mu = 0; mu < 3; mu++) {
+            r->sj_adjoint.v[mu][c->nu[in]] = f * c->val[L->o_j0 + in * 3 + mu];
+            r->sj_adjoint.e[mu][c->nu[in]] = f * vj_err(c->val, c->err, L->o_j0 + in * 3 + mu, c->nnu * 3);
         }
-    if (L.recip) {
-        for (int t = 0; t < X1_N; t++) r->path1_name[T1_N + t] = L.blk[QKT_B_X1].paths[t];
-        r->npath1 = T1_N + X1_N;
-        for (int in = 0; in < nnu; in++)
-            for (int ia = 0; ia < nal; ia++)
-                for (int t = 0; t < X1_N; t++)
-                    for (int mu = 0; mu < 3; mu++) {
-                        int i = L_x1(&L, t, in, ia, mu), a = al[ia];
-                        acc(&A, &r->path1[T1_N + t][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, nu[in], ti, val[i],
-                            err[i]);
-                    }
+}
+
+/* ---- order 1 */
+
+/* order 1, the Cartesian pair (nu, alpha): the pumping rates per pocket and
+ * the anomaly test.  Rule paper: the anomaly node relaxes with tau_inter when
+ * E.B != 0 (nu = alpha, Eq. 106) or when its driving term has a non-zero sum
+ * over some pocket; else tau_intra (Eq. 121) */
+static int order1_pump_anomaly(const ctx_t *c, int in, int ia)
+{
+    qkt_response_t *r = c->r;
+    const qkt_params_t *p = c->p;
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
+    int a = c->al[ia], n_ = c->nu[in];
+    int anom = n_ == a;
+    for (int q = 0; q < c->npk; q++) {
+        int base = L_q1(L, T1_NA, in, ia) + q;
+        double ps = val[L->o_p1 + base], pa = val[L->o_a1 + base], pe = err[L->o_p1 + base];
+        if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * pe) anom = 1;
+        r->pump[q][n_][a] = ps;
+        r->pump_err[q][n_][a] = pe;
+        r->pump_sea[q][n_][a] = val[L->o_sea1 + base];
+        /* Eq. 67 form, written for E || B along one axis */
+        double tr = 0;
+        for (int k = 0; k < 3; k++) tr += val[L->o_pump67 + q * 9 + k * 3 + k];
+        r->pump67[q][n_][a] = (n_ == a ? tr : 0) - val[L->o_pump67 + q * 9 + a * 3 + n_];
+        if (L->vj && L->order == 1) {
+            /* the drive D_B^d S_J(n_E) of the vertex part counts too, in the
+             * anomaly test and in the pumping rate (Eq. 61 with rho_E whole) */
+            int bj = (in * c->nal + ia) * c->P + q;
+            double qs = val[L->o_psj + bj], qa = val[L->o_asj + bj], qe = err[L->o_psj + bj];
+            if (fabs(qs) > p->pocket_thresh * qa && fabs(qs) > 10 * qe) anom = 1;
+            r->pump[q][n_][a] += qs;
+            r->pump_err[q][n_][a] += qe;
+        }
     }
-    if (L.vj && L.order == 1) {
-        /* the children of S_J(n_E) (S_J relaxes as n_E, with tau_intra), and the
-         * vertex J(n) of each diagonal node n, which relaxes as n (under rule
-         * valley with the pocket-mode parts' J(u_p) relaxed by tau_inter) */
-        int j0 = r->npath1, s0 = j0 + J1_N;
-        for (int j = 0; j < J1_N; j++) r->path1_name[j0 + j] = L.blk[QKT_B_J1].paths[j];
-        for (int c = 0; c < SJ1_NCHILD; c++) r->path1_name[s0 + c] = L.blk[QKT_B_SJ1].paths[c];
-        r->npath1 = s0 + SJ1_NCHILD;
-        for (int in = 0; in < nnu; in++)
-            for (int ia = 0; ia < nal; ia++) {
-                int a = al[ia], n_ = nu[in];
-                pol_t fa = p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? tx : ti;
-                /* the node's own polynomial and that of its pocket-mode part */
-                pol_t fj[J1_N] = {pol_mul(ti, ti), fa, pol_mul(ti, fa)};
-                pol_t fu[J1_N] = {pol_mul(ti, txmti), txmti, pol_mul(ti, txmti)};
+    return anom;
+}
+
+/* order 1, rule valley: the pocket-mode parts of the n nodes n_L and n_A of
+ * the pair (nu, alpha), component mu, relaxed by tau_inter */
+static void order1_pocket_modes(const ctx_t *c, int in, int ia, int mu)
+{
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
+    int a = c->al[ia], n_ = c->nu[in];
+    for (int t = T1_NL; t <= T1_NA; t += T1_NA - T1_NL) {
+        pol_t base = t == T1_NL ? c->ti : c->one;
+        for (int q = 0; q < c->npk; q++) {
+            double alpha = val[L->o_p1 + L_q1(L, t, in, ia) + q] / pk_norm(c, q);
+            double u = val[L->o_u1 + q * 3 + mu], ue = err[L->o_u1 + q * 3 + mu];
+            acc1(c, &c->r->path1[t][a], a, mu, n_, pol_mul(base, c->txmti), alpha * u, fabs(alpha) * ue);
+        }
+    }
+}
+
+/* order 1, the pair (nu, alpha): its anomaly test and its nodes' tensors */
+static void order1_pair(const ctx_t *c, int in, int ia)
+{
+    qkt_response_t *r = c->r;
+    int a = c->al[ia], n_ = c->nu[in];
+    int anom = order1_pump_anomaly(c, in, ia);
+    r->anomaly1[n_][a] = anom;
+    pol_t f[T1_N];
+    f[T1_NL] = pol_mul(c->ti, c->ti);
+    f[T1_SNE] = c->ti;
+    f[T1_XIE] = c->ti;
+    f[T1_NA] = c->p->rule == QKT_RULE_PAPER && anom ? c->tx : c->ti;
+    f[T1_SS] = c->one;
+    for (int mu = 0; mu < 3; mu++) {
+        for (int t = 0; t < T1_N; t++) {
+            int i = L_s1(c->L, t, in, ia, mu);
+            acc1(c, &r->path1[t][a], a, mu, n_, f[t], c->val[i], c->err[i]);
+        }
+        if (c->valley) order1_pocket_modes(c, in, ia, mu);
+    }
+}
+
+static void assemble_order1(const ctx_t *c)
+{
+    c->r->npath1 = T1_N;
+    for (int t = 0; t < T1_N; t++) c->r->path1_name[t] = c->L->blk[QKT_B_S1].paths[t];
+    for (int in = 0; in < c->nnu; in++)
+        for (int ia = 0; ia < c->nal; ia++) order1_pair(c, in, ia);
+}
+
+/* order 1, the reciprocal expansion's completion: its added nodes, relaxed
+ * with tau_intra (rule rta) */
+static void order1_reciprocal(const ctx_t *c)
+{
+    qkt_response_t *r = c->r;
+    const qkt_layout_t *L = c->L;
+    for (int t = 0; t < X1_N; t++) r->path1_name[T1_N + t] = L->blk[QKT_B_X1].paths[t];
+    r->npath1 = T1_N + X1_N;
+    for (int in = 0; in < c->nnu; in++)
+        for (int ia = 0; ia < c->nal; ia++)
+            for (int t = 0; t < X1_N; t++)
                 for (int mu = 0; mu < 3; mu++) {
-                    for (int c = 0; c < SJ1_NCHILD; c++) {
-                        int i = L_sj1(&L, c, in, ia, mu);
-                        acc(&A, &r->path1[s0 + c][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_,
-                            c == SJ1_N ? fj[J1_NSJ] : ti, val[i], err[i]);
-                    }
-                    for (int j = 0; j < J1_N; j++) {
-                        int i = L_j1(&L, j, in, ia, mu);
-                        acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_, fj[j], val[i],
-                            vj_err(val, err, i, L_j1stride(&L)));
-                    }
-                    if (!valley) continue;
-                    for (int q = 0; q < pk->n; q++) {
-                        double u = val[L.o_u1 + q * 3 + mu], ue = err[L.o_u1 + q * 3 + mu];
-                        double uj = val[L.o_uj1 + q * 3 + mu];
-                        double uje = vj_err(val, err, L.o_uj1 + q * 3 + mu, pk->n * 3);
-                        for (int j = 0; j < J1_N; j++) {
-                            double ps = j == J1_NSJ ? val[L.o_psj + (in * nal + ia) * P + q]
-                                                    : val[L.o_p1 + L_q1(&L, j == J1_NL ? T1_NL : T1_NA, in, ia) + q];
-                            double alpha = ps / NORM(q);
-                            acc(&A, &r->path1[j0 + j][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_, fu[j],
-                                alpha * uj, fabs(alpha) * uje);
-                            if (j == J1_NSJ) /* the n child's own pocket-mode part */
-                                acc(&A, &r->path1[s0 + SJ1_N][a], &r->sigma1[a], &r->tau1[0][0][a], 3, mu, n_,
-                                    fu[j], alpha * u, fabs(alpha) * ue);
-                        }
-                    }
+                    int i = L_x1(L, t, in, ia, mu), a = c->al[ia];
+                    acc1(c, &r->path1[T1_N + t][a], a, mu, c->nu[in], c->ti, c->val[i], c->err[i]);
                 }
-            }
-    }
-    if (p->order < 2) return QKT_OK;
+}
 
-    /* ---- order 2 */
-    r->npath2 = T2_N;
-    for (int t = 0; t < T2_N; t++) r->path2_name[t] = L.blk[QKT_B_S2].paths[t];
-    for (int in = 0; in < nnu; in++)
-        for (int ia = 0; ia < nal; ia++)
-            for (int ib = 0; ib < nal; ib++) {
-                int a = al[ia], b = al[ib], n_ = nu[in];
-                qkt_tensor_t *B2 = &r->tau2[0][0][a][b];
-                pol_t base[T1_N], own[T1_N];
-                base[T1_NL] = ti; own[T1_NL] = ti;
-                base[T1_SNE] = ti; own[T1_SNE] = one;
-                base[T1_XIE] = ti; own[T1_XIE] = one;
-                base[T1_NA] = one;
-                own[T1_NA] = p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? tx : ti;
-                base[T1_SS] = one; own[T1_SS] = one;
-                for (int t = 0; t < T1_N; t++)
-                    for (int ch = 0; ch < CH_NCHILD; ch++) {
-                        if (ch == CH_XI && !qkt_t1_is_diag(t)) continue;
-                        int tn = t * CH_NCHILD + ch;
-                        pol_t cf = one;
-                        int bidx = L_q2(&L, t, in, ia, ib);
-                        if (ch == CH_N) {
-                            /* only a diagonal node fed by D_B acting on an off-diagonal parent
-                             * is an anomaly node; as at order 1, for the pair (nu, beta) */
-                            int anom = !qkt_t1_is_diag(t) && n_ == b;
-                            if (!qkt_t1_is_diag(t))
-                                for (int q = 0; q < pk->n && !anom; q++) {
-                                    double ps = val[L.o_p2 + bidx + q], pa = val[L.o_a2 + bidx + q];
-                                    if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * err[L.o_p2 + bidx + q])
-                                        anom = 1;
-                                }
-                            cf = p->rule == QKT_RULE_PAPER && anom ? tx : ti;
-                        }
-                        pol_t f = pol_mul(base[t], pol_mul(own[t], cf));
-                        for (int mu = 0; mu < 3; mu++) {
-                            int i = L_s2(&L, tn, in, ia, ib, mu);
-                            acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_, f, val[i], err[i]);
-                            if (!valley) continue;
-                            /* projection of this n child on the pocket modes */
-                            if (ch == CH_N)
-                                for (int q = 0; q < pk->n; q++) {
-                                    double al2 = val[L.o_p2 + bidx + q] / NORM(q);
-                                    acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_,
-                                        pol_mul(base[t], pol_mul(own[t], txmti)), al2 * val[L.o_u1 + q * 3 + mu],
-                                        fabs(al2) * err[L.o_u1 + q * 3 + mu]);
-                                }
-                            /* children of the pocket-mode part of an n parent */
-                            if (t == T1_NL || t == T1_NA)
-                                for (int q = 0; q < pk->n; q++) {
-                                    double alp = val[L.o_p1 + L_q1(&L, t, in, ia) + q] / NORM(q);
-                                    const double *u2 = val + L_u2(&L, q, ib);
-                                    const double *u2e = err + L_u2(&L, q, ib);
-                                    pol_t pf = pol_mul(base[t], txmti);
-                                    if (ch == CH_N) {
-                                        acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_, pol_mul(pf, ti),
-                                            alp * u2[CH_N * 3 + mu], fabs(alp) * u2e[CH_N * 3 + mu]);
-                                        for (int q2 = 0; q2 < pk->n; q2++) {
-                                            double al3 = val[L_up2(&L, q, ib) + q2] / NORM(q2);
-                                            acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_,
-                                                pol_mul(pf, txmti), alp * al3 * val[L.o_u1 + q2 * 3 + mu],
-                                                fabs(alp * al3) * err[L.o_u1 + q2 * 3 + mu]);
-                                        }
-                                    } else {
-                                        acc(&A, &r->path2[tn][a][b], &r->sigma2[a][b], B2, 9, mu, n_, pf,
-                                            alp * u2[ch * 3 + mu], fabs(alp) * u2e[ch * 3 + mu]);
-                                    }
-                                }
-                        }
-                    }
+/* order 1 vertex, rule valley: the pocket-mode parts J(u_p) of the vertex
+ * paths (from path j0) and the n child of S_J (path s0 + SJ1_N) of the pair
+ * (nu, alpha), component mu; fu: their polynomials */
+static void vertex1_pocket_modes(const ctx_t *c, int in, int ia, int mu, int j0, int s0, const pol_t *fu)
+{
+    qkt_response_t *r = c->r;
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
+    int a = c->al[ia], n_ = c->nu[in];
+    for (int q = 0; q < c->npk; q++) {
+        double u = val[L->o_u1 + q * 3 + mu], ue = err[L->o_u1 + q * 3 + mu];
+        double uj = val[L->o_uj1 + q * 3 + mu];
+        double uje = vj_err(val, err, L->o_uj1 + q * 3 + mu, c->npk * 3);
+        for (int j = 0; j < J1_N; j++) {
+            double ps = j == J1_NSJ ? val[L->o_psj + (in * c->nal + ia) * c->P + q]
+                                    : val[L->o_p1 + L_q1(L, j == J1_NL ? T1_NL : T1_NA, in, ia) + q];
+            double alpha = ps / pk_norm(c, q);
+            acc1(c, &r->path1[j0 + j][a], a, mu, n_, fu[j], alpha * uj, fabs(alpha) * uje);
+            if (j == J1_NSJ) /* the n child's own pocket-mode part */
+                acc1(c, &r->path1[s0 + SJ1_N][a], a, mu, n_, fu[j], alpha * u, fabs(alpha) * ue);
+        }
+    }
+}
+
+/* order 1 vertex, the pair (nu, alpha): the children of S_J(n_E) (from path
+ * s0) and the vertex J(n) of each diagonal node (from path j0) */
+static void vertex1_pair(const ctx_t *c, int in, int ia, int j0, int s0)
+{
+    qkt_response_t *r = c->r;
+    const qkt_layout_t *L = c->L;
+    int a = c->al[ia], n_ = c->nu[in];
+    pol_t ti = c->ti, txmti = c->txmti;
+    pol_t fa = c->p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? c->tx : ti;
+    /* the node's own polynomial and that of its pocket-mode part */
+    pol_t fj[J1_N] = {pol_mul(ti, ti), fa, pol_mul(ti, fa)};
+    pol_t fu[J1_N] = {pol_mul(ti, txmti), txmti, pol_mul(ti, txmti)};
+    for (int mu = 0; mu < 3; mu++) {
+        for (int ch = 0; ch < SJ1_NCHILD; ch++) {
+            int i = L_sj1(L, ch, in, ia, mu);
+            acc1(c, &r->path1[s0 + ch][a], a, mu, n_, ch == SJ1_N ? fj[J1_NSJ] : ti, c->val[i], c->err[i]);
+        }
+        for (int j = 0; j < J1_N; j++) {
+            int i = L_j1(L, j, in, ia, mu);
+            acc1(c, &r->path1[j0 + j][a], a, mu, n_, fj[j], c->val[i], vj_err(c->val, c->err, i, L_j1stride(L)));
+        }
+        if (c->valley) vertex1_pocket_modes(c, in, ia, mu, j0, s0, fu);
+    }
+}
+
+/* order 1, the vertex paths: the children of S_J(n_E) (S_J relaxes as n_E,
+ * with tau_intra), and the vertex J(n) of each diagonal node n, which relaxes
+ * as n (under rule valley with the pocket-mode parts' J(u_p) relaxed by
+ * tau_inter) */
+static void order1_vertex(const ctx_t *c)
+{
+    qkt_response_t *r = c->r;
+    int j0 = r->npath1, s0 = j0 + J1_N;
+    for (int j = 0; j < J1_N; j++) r->path1_name[j0 + j] = c->L->blk[QKT_B_J1].paths[j];
+    for (int ch = 0; ch < SJ1_NCHILD; ch++) r->path1_name[s0 + ch] = c->L->blk[QKT_B_SJ1].paths[ch];
+    r->npath1 = s0 + SJ1_NCHILD;
+    for (int in = 0; in < c->nnu; in++)
+        for (int ia = 0; ia < c->nal; ia++) vertex1_pair(c, in, ia, j0, s0);
+}
+
+/* ---- order 2 */
+
+/* order 2: the own polynomial of the child ch of the order-1 node t for
+ * (nu, alpha, beta).  Only a diagonal node fed by D_B acting on an
+ * off-diagonal parent is an anomaly node; as at order 1, for the pair
+ * (nu, beta) */
+static pol_t order2_child_pol(const ctx_t *c, int t, int ch, int in, int ia, int ib)
+{
+    const qkt_params_t *p = c->p;
+    const qkt_layout_t *L = c->L;
+    if (ch != CH_N) return c->one;
+    int bidx = L_q2(L, t, in, ia, ib);
+    int anom = !qkt_t1_is_diag(t) && c->nu[in] == c->al[ib];
+    if (!qkt_t1_is_diag(t))
+        for (int q = 0; q < c->npk && !anom; q++) {
+            double ps = c->val[L->o_p2 + bidx + q], pa = c->val[L->o_a2 + bidx + q];
+            if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * c->err[L->o_p2 + bidx + q]) anom = 1;
+        }
+    return p->rule == QKT_RULE_PAPER && anom ? c->tx : c->ti;
+}
+
+/* order 2, rule valley, component mu of the child ch of node t (path tn) for
+ * (nu, alpha, beta): the projection of an n child on the pocket modes, and
+ * the children of the pocket-mode part of an n parent (base, own: the
+ * parent's polynomials) */
+static void order2_pocket_modes(const ctx_t *c, int t, int ch, int in, int ia, int ib, int mu, pol_t base,
+                                pol_t own)
+{
+    qkt_response_t *r = c->r;
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
+    int a = c->al[ia], b = c->al[ib], n_ = c->nu[in];
+    int tn = t * CH_NCHILD + ch, bidx = L_q2(L, t, in, ia, ib);
+    qkt_tensor_t *path = &r->path2[tn][a][b];
+    pol_t txmti = c->txmti;
+    /* projection of this n child on the pocket modes */
+    if (ch == CH_N)
+        for (int q = 0; q < c->npk; q++) {
+            double al2 = val[L->o_p2 + bidx + q] / pk_norm(c, q);
+            acc2(c, path, a, b, mu, n_, pol_mul(base, pol_mul(own, txmti)), al2 * val[L->o_u1 + q * 3 + mu],
+                 fabs(al2) * err[L->o_u1 + q * 3 + mu]);
+        }
+    /* children of the pocket-mode part of an n parent */
+    if (t == T1_NL || t == T1_NA)
+        for (int q = 0; q < c->npk; q++) {
+            double alp = val[L->o_p1 + L_q1(L, t, in, ia) + q] / pk_norm(c, q);
+            const double *u2 = val + L_u2(L, q, ib);
+            const double *u2e = err + L_u2(L, q, ib);
+            pol_t pf = pol_mul(base, txmti);
+            if (ch == CH_N) {
+                acc2(c, path, a, b, mu, n_, pol_mul(pf, c->ti), alp * u2[CH_N * 3 + mu],
+                     fabs(alp) * u2e[CH_N * 3 + mu]);
+                for (int q2 = 0; q2 < c->npk; q2++) {
+                    double al3 = val[L_up2(L, q, ib) + q2] / pk_norm(c, q2);
+                    acc2(c, path, a, b, mu, n_, pol_mul(pf, txmti), alp * al3 * val[L->o_u1 + q2 * 3 + mu],
+                         fabs(alp * al3) * err[L->o_u1 + q2 * 3 + mu]);
+                }
+            } else {
+                acc2(c, path, a, b, mu, n_, pf, alp * u2[ch * 3 + mu], fabs(alp) * u2e[ch * 3 + mu]);
             }
+        }
+}
+
+/* order 2, the triple (nu, alpha, beta): every child of every order-1 node */
+static void order2_triple(const ctx_t *c, int in, int ia, int ib)
+{
+    qkt_response_t *r = c->r;
+    int a = c->al[ia], b = c->al[ib], n_ = c->nu[in];
+    pol_t one = c->one, ti = c->ti;
+    /* the parent's own polynomial and that of its parent */
+    pol_t base[T1_N], own[T1_N];
+    base[T1_NL] = ti; own[T1_NL] = ti;
+    base[T1_SNE] = ti; own[T1_SNE] = one;
+    base[T1_XIE] = ti; own[T1_XIE] = one;
+    base[T1_NA] = one;
+    own[T1_NA] = c->p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? c->tx : ti;
+    base[T1_SS] = one; own[T1_SS] = one;
+    for (int t = 0; t < T1_N; t++)
+        for (int ch = 0; ch < CH_NCHILD; ch++) {
+            if (ch == CH_XI && !qkt_t1_is_diag(t)) continue;
+            int tn = t * CH_NCHILD + ch;
+            pol_t cf = order2_child_pol(c, t, ch, in, ia, ib);
+            pol_t f = pol_mul(base[t], pol_mul(own[t], cf));
+            for (int mu = 0; mu < 3; mu++) {
+                int i = L_s2(c->L, tn, in, ia, ib, mu);
+                acc2(c, &r->path2[tn][a][b], a, b, mu, n_, f, c->val[i], c->err[i]);
+                if (c->valley) order2_pocket_modes(c, t, ch, in, ia, ib, mu, base[t], own[t]);
+            }
+        }
+}
+
+static void assemble_order2(const ctx_t *c)
+{
+    c->r->npath2 = T2_N;
+    for (int t = 0; t < T2_N; t++) c->r->path2_name[t] = c->L->blk[QKT_B_S2].paths[t];
+    for (int in = 0; in < c->nnu; in++)
+        for (int ia = 0; ia < c->nal; ia++)
+            for (int ib = 0; ib < c->nal; ib++) order2_triple(c, in, ia, ib);
+}
+
+qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
+{
+    if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
+    if (r->par.bonly) return QKT_OK;
+    qkt_status_t st = check_rule(r, rule, tau_intra, tau_inter);
+    if (st) return st;
+    r->par.rule = rule;
+    r->par.tau_intra = tau_intra;
+    r->par.tau_inter = tau_inter;
+    clear_assembled(r);
+    const qkt_params_t *p = &r->par;
+    const struct qkt_response_raw *raw = r->raw;
+    ctx_t c = {.r = r, .p = p, .L = &raw->L, .val = raw->val, .err = raw->err, .nu = raw->nu, .al = raw->al,
+               .nnu = raw->nnu, .nal = raw->nal, .npk = raw->npk, .P = raw->npk > 0 ? raw->npk : 1,
+               .valley = p->rule == QKT_RULE_VALLEY, .A = {p, p->tau_intra, p->tau_inter},
+               .one = pol_mono(0, 0, 1), .ti = pol_mono(1, 0, 1), .tx = pol_mono(0, 1, 1)};
+    c.txmti = pol_add(c.tx, c.ti, -1);
+
+    assemble_order0(&c);
+    if (c.L->vj) assemble_sj_adjoint(&c);
+    if (p->order < 1) return QKT_OK;
+    assemble_order1(&c);
+    if (c.L->recip) order1_reciprocal(&c);
+    if (c.L->vj && c.L->order == 1) order1_vertex(&c);
+    if (p->order < 2) return QKT_OK;
+    assemble_order2(&c);
     return QKT_OK;
 }

@@ -141,6 +141,289 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
 }
 
 
+/* ---- one computation, step by step */
+typedef struct {
+    const qkt_model_t *m;
+    const qkt_params_t *p; /* with the automatic choices filled in */
+    qkt_response_t *r;
+    qkt_runopts_t ro;
+    qkt_pockets_t *pk;
+    int npk;
+    int mesh, born, tfd;   /* uniform mesh; rule born; tau_from_disorder */
+    int nu[3], nnu, al[3], nal;
+    qkt_layout_t L;
+    qkt_tree_par_t tp;
+    double vs;             /* the Fermi velocity's scale (0: unknown) */
+    struct qkt_vtable vt;
+    double *val, *err;
+} run_t;
+
+/* the options of the pocket map and of the integrators */
+static void run_options(const qkt_params_t *p, qkt_runopts_t *ro)
+{
+    memset(ro, 0, sizeof *ro);
+    ro->map.ncell = p->ncell;
+    ro->map.kbox = p->kbox;
+    for (int a = 0; a < 3; a++) ro->map.open[a] = p->open[a];
+    ro->map.scale = p->kscale;
+    ro->map.window = p->window;
+    ro->integ.icell = p->icell;
+    ro->integ.reltol = p->reltol;
+    ro->integ.maxeval = p->maxeval;
+    ro->integ.pilot = p->pilot;
+    ro->integ.progress = p->progress;
+    ro->integ.progress_user = p->progress_user;
+}
+
+/* the Fermi pockets (none for a plain mesh at order 0 or at T = 0) */
+static qkt_status_t build_pockets(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    int need_pockets = !w->mesh || (p->T > 0 && p->order > 0 && !p->bonly);
+    if (need_pockets) {
+        qkt_status_t st = qkt_pockets_build(w->m, p->mu, p->T, &w->ro.map, &w->pk);
+        if (st) return st;
+    }
+    w->npk = w->pk ? w->pk->n : 0;
+    if (w->npk > QKT_MAX_POCKETS)
+        return qkt_error(QKT_EPHYS, "%d Fermi pockets found; at most %d are supported (check numerics.ncell "
+                         "or check mu)", w->npk, QKT_MAX_POCKETS);
+    return QKT_OK;
+}
+
+/* the E directions nu and B components alpha of the masks */
+static void select_axes(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    w->nnu = w->nal = 0;
+    for (int a = 0; a < 3; a++) {
+        if ((p->nu_mask >> a & 1) && a < w->m->dim) w->nu[w->nnu++] = a;
+        if (p->al_mask >> a & 1) w->al[w->nal++] = a;
+    }
+    if (w->m->dim == 2) { /* only B along z acts on a 2D system */
+        w->nal = 0;
+        if (p->al_mask >> 2 & 1) w->al[w->nal++] = 2;
+    }
+}
+
+/* the layout of the integrated tallies */
+static void build_layout(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    qkt_layout_spec_t ls;
+    memset(&ls, 0, sizeof ls);
+    ls.order = p->bonly ? 0 : p->order;
+    ls.dim = w->m->dim;
+    ls.npk = w->npk;
+    ls.bonly = p->bonly;
+    ls.nu = w->nu;
+    ls.nnu = w->nnu;
+    ls.al = w->al;
+    ls.nal = w->nal;
+    ls.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
+    ls.recip = p->expansion == QKT_EXPANSION_RECIPROCAL && ls.order == 1;
+    /* n_E from the Born K^dd (rule born) and/or the Born rate's tally */
+    ls.born = w->born;
+    ls.brate = w->born || w->tfd;
+    /* the vertex on the velocity side: S_J of order 0 again (with the error
+     * bound of its tables) and, at order 1, the vertex -P^-1 K^od n of the
+     * order-1 diagonal nodes (Eq. 54); order 2 has none yet */
+    ls.vj = p->nimp_U0sq > 0 && !p->bonly;
+    qkt_layout_build(&w->L, &ls);
+}
+
+/* the tree's parameters; the finite-difference step from the Fermi velocity */
+static void tree_params(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    qkt_tree_par_t *tp = &w->tp;
+    tp->mu = p->mu;
+    tp->T = p->T;
+    tp->degen_tol = p->degen_tol;
+    tp->window = p->window;
+    tp->nimp_U0sq = 0;
+    tp->vt = NULL;
+    w->vs = w->pk ? vscale_estimate(w->m, w->pk, p) : 0;
+    tp->h = p->fd_step > 0 ? p->fd_step : (w->vs > 0 ? 0.05 * p->T / w->vs : 1e-4 * w->m->kcut);
+    w->r->fd_step = tp->h;
+}
+
+/* the disorder kernel's energy tables (response/tables.h), when there is disorder */
+static qkt_status_t disorder_tables(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    if (!(p->nimp_U0sq > 0 && !p->bonly)) return QKT_OK;
+    qkt_status_t st = qkt_vtable_window(w->m, p, &w->ro, &w->vt);
+    if (!st && w->L.order == 1) st = qkt_vtable_segments(w->m, p, &w->ro, w->pk, &w->vt);
+    if (st) return st;
+    if (w->born) {
+        st = qkt_vtable_born(w->m, p, &w->ro, &w->vt, w->r);
+        if (st) return st;
+    }
+    w->tp.vt = &w->vt;
+    w->tp.nimp_U0sq = p->nimp_U0sq;
+    w->r->vertex = 1;
+    return QKT_OK;
+}
+
+/* the integration of the tree, times the spin degeneracy; its statistics */
+static qkt_status_t integrate(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    qkt_response_t *r = w->r;
+    w->val = calloc(w->L.fdim, sizeof(double));
+    w->err = calloc(w->L.fdim, sizeof(double));
+    if (!w->val || !w->err) return qkt_error(QKT_ENOMEM, "out of memory");
+    qkt_intstats_t stats;
+    memset(&stats, 0, sizeof stats);
+    qkt_integ_t how = {w->mesh ? (p->refine ? QKT_INT_REFINE : QKT_INT_MESH) : QKT_INT_ADAPTIVE, p->mesh, 0, NULL,
+                       p->reltol, p->maxeval};
+    qkt_status_t st = qkt_integrate_tree(w->m, &w->L, &w->tp, w->pk, &w->ro.integ, &how, w->val, w->err, &stats);
+    if (st) return st;
+    if (w->m->spin_degeneracy > 1)
+        for (int i = 0; i < w->L.fdim; i++) {
+            w->val[i] *= w->m->spin_degeneracy;
+            w->err[i] *= w->m->spin_degeneracy;
+        }
+    r->neval = stats.neval;
+    r->converged = stats.converged;
+    r->ndegen = stats.ndegen;
+    r->seconds = stats.seconds;
+    r->refine_leaves = stats.nleaves;
+    r->refine_levels = stats.maxlevel;
+    r->refine_mb = stats.mem_bytes / (1 << 20);
+    return QKT_OK;
+}
+
+/* systematic errors not seen by the cubature: the thermal window cuts the
+ * Fermi function's tails beyond (window - 4) T (relative size 2 e^-(W-4)),
+ * and the fourth-order differences err by ~ (h v / T)^4 */
+static void systematic_errors(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    /* (mesh refinement: the window's tails at T > 0 only, no finite
+     * differences at order 0; a plain mesh has no error estimate at all) */
+    if (!w->mesh || (p->refine && p->T > 0)) {
+        double hv = !w->mesh && w->vs > 0 ? w->tp.h * w->vs / p->T : 0;
+        w->r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
+        for (int i = 0; i < w->L.fdim; i++) w->err[i] += w->r->sys_rel * fabs(w->val[i]);
+    }
+}
+
+/* the pockets (centres, chirality, density of states), the shell's totals and
+ * the Born relaxation time */
+static void fill_pockets(const run_t *w)
+{
+    qkt_response_t *r = w->r;
+    const qkt_layout_t *L = &w->L;
+    const double *val = w->val, *err = w->err;
+    r->npocket = w->npk;
+    double fourpi2 = 4 * M_PI * M_PI;
+    for (int q = 0; q < w->npk; q++) {
+        r->pocket[q].block = w->pk->band[q];
+        memcpy(r->pocket[q].center, w->pk->center[q], sizeof w->pk->center[q]);
+        /* a band property: not multiplied by the spin degeneracy */
+        r->pocket[q].chirality = fourpi2 * val[L->o_chir + q] / w->m->spin_degeneracy;
+        r->pocket[q].chirality_err = fourpi2 * err[L->o_chir + q] / w->m->spin_degeneracy;
+        r->pocket[q].dos = val[L->o_norm + q];
+    }
+    r->dos = val[L->o_dos];
+    r->density = val[L->o_dos + 1];
+    r->degen_weight = val[L->o_dos + 2];
+    if (L->brate && val[L->o_born] > 0) {
+        /* 1/<1/tau> over the thermal shell */
+        r->tau_born = val[L->o_dos] / val[L->o_born];
+        r->tau_born_err = r->tau_born * (err[L->o_dos] / fabs(val[L->o_dos]) + err[L->o_born] / val[L->o_born]);
+    }
+}
+
+/* the vertex correction's numerics: its energy segments, their tails and the
+ * dropped share (sj_adjoint is assembled with the relaxation time of n_E) */
+static void fill_vertex_numerics(const run_t *w)
+{
+    qkt_response_t *r = w->r;
+    r->vertex_nseg = w->vt.nseg;
+    r->vertex_tail = 0;
+    for (int q = 0; q < w->vt.nseg; q++) {
+        const struct qkt_vseg *sg = &w->vt.seg[q];
+        r->vertex_seg[q][0] = sg->emin;
+        r->vertex_seg[q][1] = sg->emax;
+        if (sg->gmax > 0) r->vertex_tail = fmax(r->vertex_tail, sg->gtail / sg->gmax);
+        if (sg->qmax > 0) r->vertex_tail = fmax(r->vertex_tail, sg->qtail / sg->qmax);
+    }
+    r->vertex_dropped = w->val[w->L.o_jdrop + 1] > 0 ? w->val[w->L.o_jdrop] / w->val[w->L.o_jdrop + 1] : 0;
+}
+
+/* the integrals kept for re-assembly: val and err move into r->raw */
+static qkt_status_t keep_raw(run_t *w)
+{
+    qkt_response_t *r = w->r;
+    r->raw = malloc(sizeof *r->raw);
+    if (!r->raw) return qkt_error(QKT_ENOMEM, "out of memory");
+    r->raw->L = w->L;
+    r->raw->val = w->val;
+    r->raw->err = w->err;
+    r->raw->nnu = w->nnu;
+    r->raw->nal = w->nal;
+    memcpy(r->raw->nu, w->nu, sizeof w->nu);
+    memcpy(r->raw->al, w->al, sizeof w->al);
+    r->raw->npk = w->npk;
+    r->raw->valley = w->L.valley;
+    r->raw->born = w->born;
+    w->val = w->err = NULL; /* owned by r->raw now */
+    return QKT_OK;
+}
+
+/* the B-only response: the CME currents and the Streda terms */
+static void fill_cme(qkt_response_t *r)
+{
+    const qkt_layout_t *L = &r->raw->L;
+    const double *val = r->raw->val, *err = r->raw->err;
+    for (int ia = 0; ia < r->raw->nal; ia++)
+        for (int mu = 0; mu < 3; mu++) {
+            int a = r->raw->al[ia];
+            r->cme_S_fs[a][mu] = val[L->o_cme + (ia * 3 + 0) * 3 + mu];
+            r->cme_S_sea[a][mu] = val[L->o_cme + (ia * 3 + 1) * 3 + mu];
+            r->cme_xi[a][mu] = val[L->o_cme + (ia * 3 + 2) * 3 + mu];
+            r->cme_S_fs_err[a][mu] = err[L->o_cme + (ia * 3 + 0) * 3 + mu];
+            r->cme_S_sea_err[a][mu] = err[L->o_cme + (ia * 3 + 1) * 3 + mu];
+            r->cme_xi_err[a][mu] = err[L->o_cme + (ia * 3 + 2) * 3 + mu];
+        }
+    for (int a = 0; a < 3; a++) {
+        r->streda[a] = val[L->o_streda + a];
+        r->streda_err[a] = err[L->o_streda + a];
+    }
+}
+
+/* the steps after the options: pockets, layout, tables, integration, their
+ * products into r and the assembly of the tensors */
+static qkt_status_t compute_steps(run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    qkt_response_t *r = w->r;
+    qkt_status_t st = build_pockets(w);
+    if (st) return st;
+    select_axes(w);
+    w->born = p->rule == QKT_RULE_BORN && !p->bonly;
+    w->tfd = p->tau_from_disorder && !p->bonly;
+    build_layout(w);
+    tree_params(w);
+    if ((st = disorder_tables(w))) return st;
+    if ((st = integrate(w))) return st;
+    systematic_errors(w);
+    fill_pockets(w);
+    if (w->L.vj) fill_vertex_numerics(w);
+    if ((st = keep_raw(w))) return st;
+    if (p->bonly) {
+        fill_cme(r);
+        return QKT_OK;
+    }
+    if (w->tfd && !(r->tau_born > 0))
+        return qkt_error(QKT_EPHYS, "tau_from_disorder: no Born relaxation rate at the Fermi level (no states "
+                                    "within the thermal window?)");
+    return qkt_response_assemble(r, p->rule, w->tfd ? r->tau_born : p->tau_intra, p->tau_inter);
+}
+
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -152,208 +435,19 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     qkt_params_t pw = *p; /* with the automatic choices filled in */
     if (pw.degen_tol == 0) pw.degen_tol = m->degen_tol;
     if (pw.window == 0) pw.window = auto_window(pw.reltol);
-    p = &pw;
     r->par = pw;
-    qkt_runopts_t ro;
-    memset(&ro, 0, sizeof ro);
-    ro.map.ncell = p->ncell;
-    ro.map.kbox = p->kbox;
-    for (int a = 0; a < 3; a++) ro.map.open[a] = p->open[a];
-    ro.map.scale = p->kscale;
-    ro.map.window = p->window;
-    ro.integ.icell = p->icell;
-    ro.integ.reltol = p->reltol;
-    ro.integ.maxeval = p->maxeval;
-    ro.integ.pilot = p->pilot;
-    ro.integ.progress = p->progress;
-    ro.integ.progress_user = p->progress_user;
-    qkt_pockets_t *pk = NULL;
-    double *val = NULL, *err = NULL;
-    struct qkt_vtable vt;
-    memset(&vt, 0, sizeof vt);
-    int mesh = p->mesh[0] > 0;
-    int need_pockets = !mesh || (p->T > 0 && p->order > 0 && !p->bonly);
-    if (need_pockets) {
-        st = qkt_pockets_build(m, p->mu, p->T, &ro.map, &pk);
-        if (st) return st;
-    }
-    int npk = pk ? pk->n : 0;
-    if (npk > QKT_MAX_POCKETS) {
-        st = qkt_error(QKT_EPHYS, "%d Fermi pockets found; at most %d are supported (check numerics.ncell "
-                       "or check mu)", npk, QKT_MAX_POCKETS);
-        goto done;
-    }
-    int nu[3], nnu = 0, al[3], nal = 0;
-    for (int a = 0; a < 3; a++) {
-        if ((p->nu_mask >> a & 1) && a < m->dim) nu[nnu++] = a;
-        if (p->al_mask >> a & 1) al[nal++] = a;
-    }
-    if (m->dim == 2) { /* only B along z acts on a 2D system */
-        nal = 0;
-        if (p->al_mask >> 2 & 1) al[nal++] = 2;
-    }
-    int born = p->rule == QKT_RULE_BORN && !p->bonly;
-    int tfd = p->tau_from_disorder && !p->bonly;
-    qkt_layout_spec_t ls;
-    memset(&ls, 0, sizeof ls);
-    ls.order = p->bonly ? 0 : p->order;
-    ls.dim = m->dim;
-    ls.npk = npk;
-    ls.bonly = p->bonly;
-    ls.nu = nu;
-    ls.nnu = nnu;
-    ls.al = al;
-    ls.nal = nal;
-    ls.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
-    ls.recip = p->expansion == QKT_EXPANSION_RECIPROCAL && ls.order == 1;
-    /* n_E from the Born K^dd (rule born) and/or the Born rate's tally */
-    ls.born = born;
-    ls.brate = born || tfd;
-    /* the vertex on the velocity side: S_J of order 0 again (with the error
-     * bound of its tables) and, at order 1, the vertex -P^-1 K^od n of the
-     * order-1 diagonal nodes (Eq. 54); order 2 has none yet */
-    ls.vj = p->nimp_U0sq > 0 && !p->bonly;
-    qkt_layout_t L;
-    qkt_layout_build(&L, &ls);
-    qkt_tree_par_t tp;
-    tp.mu = p->mu;
-    tp.T = p->T;
-    tp.degen_tol = p->degen_tol;
-    tp.window = p->window;
-    tp.nimp_U0sq = 0;
-    tp.vt = NULL;
-    double vs = pk ? vscale_estimate(m, pk, p) : 0;
-    tp.h = p->fd_step > 0 ? p->fd_step : (vs > 0 ? 0.05 * p->T / vs : 1e-4 * m->kcut);
-    r->fd_step = tp.h;
-    if (p->nimp_U0sq > 0 && !p->bonly) {
-        st = qkt_vtable_window(m, p, &ro, &vt);
-        if (!st && L.order == 1) st = qkt_vtable_segments(m, p, &ro, pk, &vt);
-        if (st) goto done;
-        if (born) {
-            st = qkt_vtable_born(m, p, &ro, &vt, r);
-            if (st) goto done;
-        }
-        tp.vt = &vt;
-        tp.nimp_U0sq = p->nimp_U0sq;
-        r->vertex = 1;
-    }
-    val = calloc(L.fdim, sizeof(double));
-    err = calloc(L.fdim, sizeof(double));
-    if (!val || !err) {
-        st = qkt_error(QKT_ENOMEM, "out of memory");
-        goto done;
-    }
-    qkt_intstats_t stats;
-    memset(&stats, 0, sizeof stats);
-    qkt_integ_t how = {mesh ? (p->refine ? QKT_INT_REFINE : QKT_INT_MESH) : QKT_INT_ADAPTIVE, p->mesh, 0, NULL, p->reltol,
-                   p->maxeval};
-    st = qkt_integrate_tree(m, &L, &tp, pk, &ro.integ, &how, val, err, &stats);
-    if (st) goto done;
-    if (m->spin_degeneracy > 1)
-        for (int i = 0; i < L.fdim; i++) {
-            val[i] *= m->spin_degeneracy;
-            err[i] *= m->spin_degeneracy;
-        }
-    r->neval = stats.neval;
-    r->converged = stats.converged;
-    r->ndegen = stats.ndegen;
-    r->seconds = stats.seconds;
-    r->refine_leaves = stats.nleaves;
-    r->refine_levels = stats.maxlevel;
-    r->refine_mb = stats.mem_bytes / (1 << 20);
-    /* systematic errors not seen by the cubature: the thermal window cuts the
-     * Fermi function's tails beyond (window - 4) T (relative size 2 e^-(W-4)),
-     * and the fourth-order differences err by ~ (h v / T)^4 */
-    /* (mesh refinement: the window's tails at T > 0 only, no finite
-     * differences at order 0; a plain mesh has no error estimate at all) */
-    if (!mesh || (p->refine && p->T > 0)) {
-        double hv = !mesh && vs > 0 ? tp.h * vs / p->T : 0;
-        r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
-        for (int i = 0; i < L.fdim; i++) err[i] += r->sys_rel * fabs(val[i]);
-    }
-
-    /* pockets */
-    r->npocket = npk;
-    double fourpi2 = 4 * M_PI * M_PI;
-    for (int q = 0; q < npk; q++) {
-        r->pocket[q].block = pk->band[q];
-        memcpy(r->pocket[q].center, pk->center[q], sizeof pk->center[q]);
-        /* a band property: not multiplied by the spin degeneracy */
-        r->pocket[q].chirality = fourpi2 * val[L.o_chir + q] / m->spin_degeneracy;
-        r->pocket[q].chirality_err = fourpi2 * err[L.o_chir + q] / m->spin_degeneracy;
-        r->pocket[q].dos = val[L.o_norm + q];
-    }
-    r->dos = val[L.o_dos];
-    r->density = val[L.o_dos + 1];
-    r->degen_weight = val[L.o_dos + 2];
-    if (L.brate && val[L.o_born] > 0) {
-        /* 1/<1/tau> over the thermal shell */
-        r->tau_born = val[L.o_dos] / val[L.o_born];
-        r->tau_born_err = r->tau_born * (err[L.o_dos] / fabs(val[L.o_dos]) + err[L.o_born] / val[L.o_born]);
-    }
-
-    if (L.vj) {
-        /* (sj_adjoint is assembled with the relaxation time of n_E) */
-        r->vertex_nseg = vt.nseg;
-        r->vertex_tail = 0;
-        for (int q = 0; q < vt.nseg; q++) {
-            const struct qkt_vseg *sg = &vt.seg[q];
-            r->vertex_seg[q][0] = sg->emin;
-            r->vertex_seg[q][1] = sg->emax;
-            if (sg->gmax > 0) r->vertex_tail = fmax(r->vertex_tail, sg->gtail / sg->gmax);
-            if (sg->qmax > 0) r->vertex_tail = fmax(r->vertex_tail, sg->qtail / sg->qmax);
-        }
-        r->vertex_dropped = val[L.o_jdrop + 1] > 0 ? val[L.o_jdrop] / val[L.o_jdrop + 1] : 0;
-    }
-
-    r->raw = malloc(sizeof *r->raw);
-    if (!r->raw) {
-        st = qkt_error(QKT_ENOMEM, "out of memory");
-        goto done;
-    }
-    r->raw->L = L;
-    r->raw->val = val;
-    r->raw->err = err;
-    r->raw->nnu = nnu;
-    r->raw->nal = nal;
-    memcpy(r->raw->nu, nu, sizeof nu);
-    memcpy(r->raw->al, al, sizeof al);
-    r->raw->npk = npk;
-    r->raw->valley = L.valley;
-    r->raw->born = born;
-    val = err = NULL; /* owned by r->raw now */
-    if (p->bonly) {
-        val = r->raw->val;
-        err = r->raw->err;
-        for (int ia = 0; ia < nal; ia++)
-            for (int mu = 0; mu < 3; mu++) {
-                int a = al[ia];
-                r->cme_S_fs[a][mu] = val[L.o_cme + (ia * 3 + 0) * 3 + mu];
-                r->cme_S_sea[a][mu] = val[L.o_cme + (ia * 3 + 1) * 3 + mu];
-                r->cme_xi[a][mu] = val[L.o_cme + (ia * 3 + 2) * 3 + mu];
-                r->cme_S_fs_err[a][mu] = err[L.o_cme + (ia * 3 + 0) * 3 + mu];
-                r->cme_S_sea_err[a][mu] = err[L.o_cme + (ia * 3 + 1) * 3 + mu];
-                r->cme_xi_err[a][mu] = err[L.o_cme + (ia * 3 + 2) * 3 + mu];
-            }
-        for (int a = 0; a < 3; a++) {
-            r->streda[a] = val[L.o_streda + a];
-            r->streda_err[a] = err[L.o_streda + a];
-        }
-        val = err = NULL;
-        goto done;
-    }
-    if (tfd && !(r->tau_born > 0)) {
-        st = qkt_error(QKT_EPHYS, "tau_from_disorder: no Born relaxation rate at the Fermi level (no states "
-                                  "within the thermal window?)");
-        goto done;
-    }
-    st = qkt_response_assemble(r, p->rule, tfd ? r->tau_born : p->tau_intra, p->tau_inter);
-
-done:
-    qkt_pockets_free(pk);
-    free(val);
-    free(err);
-    qkt_vtable_free(&vt);
+    run_t w;
+    memset(&w, 0, sizeof w);
+    w.m = m;
+    w.p = &pw;
+    w.r = r;
+    w.mesh = pw.mesh[0] > 0;
+    run_options(&pw, &w.ro);
+    st = compute_steps(&w);
+    qkt_pockets_free(w.pk);
+    free(w.val);
+    free(w.err);
+    qkt_vtable_free(&w.vt);
     return st;
 }
 
