@@ -46,17 +46,22 @@
 #include <string.h>
 #include "check.h"
 #include "engine_util.h"
+#include "engine/layout.h"
 
-/* tau power of a path: the number of diagonal (n) nodes in its name; -1 for "(none)" */
+/* tau power of a path: the number of diagonal (n) nodes in its name; -1 for
+ * "(none)".  A leading "SJ" is S_J(n_E), the vertex part of rho_E, and
+ * carries n_E's relaxation (1); a trailing ">SJ" is the vertex -P^-1 J(n) of
+ * the node before it and adds none. */
 static int tau_power(const char *name)
 {
     if (!strcmp(name, "(none)")) return -1;
     const char *s = strchr(name, '_'); /* drop the label "lorentz_", "anomaly_", ... */
     s = s ? s + 1 : name;
     int p = 0, start = 1;
-    for (; *s; s++) {
-        if (start && *s == 'n') p++;
-        start = *s == '>';
+    for (const char *c = s; *c; c++) {
+        if (start && *c == 'n') p++;
+        if (start && c == s && !strncmp(c, "SJ", 2)) p++;
+        start = *c == '>';
     }
     return p;
 }
@@ -139,6 +144,41 @@ static void assemble(qkt_response_t *r, qkt_rule_t rule, double ti, double tx)
 
 /* the computed B component (E along x and z) */
 #define BZ 2
+
+/* 0. the tally table's relaxation-time monomials (engine/layout.c) agree
+ * with the paths' names: every block with paths, orders 0, 1 (with the
+ * reciprocal completion and the vertex) and 2 */
+static void check_table_monomials(void)
+{
+    int nu[1] = {0}, al[1] = {2}, n = 0, nbad = 0;
+    for (int order = 1; order <= 2; order++) {
+        qkt_layout_spec_t sp;
+        memset(&sp, 0, sizeof sp);
+        sp.order = order;
+        sp.dim = 3;
+        sp.npk = 2;
+        sp.nu = nu;
+        sp.nnu = 1;
+        sp.al = al;
+        sp.nal = 1;
+        sp.recip = order == 1;
+        sp.vj = order == 1;
+        qkt_layout_t L;
+        qkt_layout_build(&L, &sp);
+        for (int b = 0; b < QKT_NBLOCK; b++) {
+            const qkt_block_t *k = &L.blk[b];
+            if (!k->paths || k->size == 0) continue;
+            for (int t = 0; t < k->npath; t++, n++)
+                if (!k->tau || k->tau[t] != tau_power(k->paths[t])) {
+                    nbad++;
+                    printf("  block %s path %s: table tau^%d, name tau^%d\n", k->name, k->paths[t],
+                           k->tau ? k->tau[t] : -9, tau_power(k->paths[t]));
+                }
+        }
+    }
+    CHECK_OK(n >= 30 && nbad == 0, "tally table: the rta monomial of each of %d paths matches its name (%d differ)",
+             n, nbad);
+}
 
 /* a. scaling of every path by 2^p */
 static void check_scaling(const qkt_response_t *r1, const qkt_response_t *r2)
@@ -280,6 +320,7 @@ static double rel_diff(const qkt_response_t *a, const qkt_response_t *b)
 
 int main(void)
 {
+    check_table_monomials();
     qkt_model_t *m = model("weyl2");
     set1(m, "b", 0.2);
     setup(m);
