@@ -17,25 +17,46 @@
 #include "engine/tree.h"
 #include "core/fermi.h"
 
-/* the thermal window's switch: 1 for t <= W - 4, 0 for t >= W (see
- * qkt_smooth_step).  It cuts the Fermi function's tails (relative size
- * e^{-(W-4)}) so that every Fermi-surface node vanishes identically, and
- * smoothly, far from the Fermi level; finite differences across the cut stay
+/* ------------------------------------------------------------------ constants */
+/* The thermal window's switch: 1 for t <= W - TAPER_WIDTH, 0 for t >= W (see
+ * qkt_smooth_step), t = |eps - mu|/T.  It cuts the Fermi function's tails
+ * (relative size e^{-(W-4)}) so that every Fermi-surface node vanishes
+ * identically, and smoothly, far from the Fermi level; spread over four T, the
+ * scale on which f0' itself varies, finite differences across the cut stay
  * accurate. */
+#define TAPER_WIDTH 4
 static double taper(double t, double W)
 {
-    double lo = W - 4;
-    return qkt_smooth_step((t - lo) / 4);
+    double lo = W - TAPER_WIDTH;
+    return qkt_smooth_step((t - lo) / TAPER_WIDTH);
 }
 
-/* ------------------------------------------------------------------ workspace */
-#define NOFF 9
-#define OFF(i, j, l) ((((i) + 4) * NOFF + ((j) + 4)) * NOFF + ((l) + 4))
-#define MAXSLOT0 160
-#define MAXSLOT1 16
+/* The derivative stencil: fourth-order central differences
+ * f'(x) = sum_s fd_c[s] f(x + fd_s[s] h) / h + O(h^4), the narrowest centred
+ * formula of that order: a step large enough for small round-off (~eps/h)
+ * still leaves a small truncation error. */
+#define FD_NPT 4   /* points of the stencil */
+#define FD_REACH 2 /* its half-width, in steps h */
+static const double fd_c[FD_NPT] = {1.0 / 12, -8.0 / 12, 8.0 / 12, -1.0 / 12};
+static const int fd_s[FD_NPT] = {-2, -1, 1, 2};
 
-static const double fd_c[4] = {1.0 / 12, -8.0 / 12, 8.0 / 12, -1.0 / 12};
-static const int fd_s[4] = {-2, -1, 1, 2};
+/* Stencil offsets of the slot caches: an order-2 node differentiates order-1
+ * nodes that are themselves differences, so offsets reach 2 * FD_REACH = 4
+ * steps per axis; NOFF = 9 values (-4..4) per axis, OFF() their flat index. */
+#define OFF_MAX (2 * FD_REACH)
+#define NOFF (2 * OFF_MAX + 1)
+#define OFF(i, j, l) ((((i) + OFF_MAX) * NOFF + ((j) + OFF_MAX)) * NOFF + ((l) + OFF_MAX))
+/* Level-0 slots (bands and order-0 nodes) of one k-point: order 2 reads at
+ * most 73 points (the centre, 8 more on each axis, 16 in each coordinate
+ * plane); 160 keeps a margin, and an overflow is reported, not written. */
+#define MAXSLOT0 160
+/* Level-1 slots (order-1 nodes): the centre and FD_NPT points on each of the
+ * three axes, 13 at order 2, rounded up to 16. */
+#define MAXSLOT1 16
+/* qkt_bands_compute_dirs() mask: v and R along all three axes, and Omega */
+#define DIRS_ALL 7
+/* the weight of a tally: measure factors are applied by the integrator */
+static const double TALLY_WT = 1.0;
 
 typedef struct {
     qkt_bands_t *b;
@@ -45,7 +66,7 @@ typedef struct {
     double complex *SE; /* [nnu][nb][nb2] orbital sea coefficients */
     double complex *SJ; /* [nnu][nb2] orbital: the vertex part S_J(n_E) (order 1 with the vertex) */
     int fz;             /* f'_m = 0 for every band (outside the thermal window): nE = 0 */
-    int dirs;           /* directions of v, R computed (bit mask; 7: all, with Omega) */
+    int dirs;           /* directions of v, R computed (bit mask; DIRS_ALL: all, with Omega) */
 } slot0_t;
 
 /* Fermi-surface nodes vanish identically outside the thermal window (taper):
@@ -430,7 +451,7 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
     double k[3] = {w->k0[0] + i * w->p.h, w->k0[1] + j * w->p.h, w->k0[2] + l * w->p.h};
     /* stencil points read only v_nu and R_nu (the nodes below); the centre
      * and the level-1 points (level1() completes them) read everything */
-    int dirs = 7;
+    int dirs = DIRS_ALL;
     if (id > 0 && w->L->order >= 1) {
         dirs = 0;
         for (int in = 0; in < w->L->nnu; in++) dirs |= 1 << w->L->nu[in];
@@ -515,7 +536,7 @@ static void cov_fix(qkt_tree_ws_t *w, const qkt_bands_t *bc, int a, const double
 
 /* out = sum_s fd_c[s] M_s / h over the n doubles of four matrices (the sum
  * accumulated from 0 in stencil order, then divided, as written out before) */
-static inline void fd_sum(int n, const double complex *const M[4], double h, double complex *out)
+static inline void fd_sum(int n, const double complex *const M[FD_NPT], double h, double complex *out)
 {
     const double *m0 = (const double *)M[0], *m1 = (const double *)M[1], *m2 = (const double *)M[2],
                  *m3 = (const double *)M[3];
@@ -536,8 +557,8 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
                         const qkt_bands_t *bc, double complex *out, int *zero)
 {
     int nb2 = w->nb2, allz = get == get_nE || get == get_SJ; /* both vanish with f0' */
-    const double complex *M[4];
-    for (int s = 0; s < 4; s++) {
+    const double complex *M[FD_NPT];
+    for (int s = 0; s < FD_NPT; s++) {
         int q[3] = {o[0], o[1], o[2]};
         q[a] += fd_s[s];
         slot0_t *sl;
@@ -576,16 +597,123 @@ static void umode_orb(qkt_tree_ws_t *w, const slot0_t *s, int p, double complex 
 }
 
 /* ------------------------------------------------------------------ level 1 */
-/* compute the order-1 nodes at offset o (along one axis), all (nu, alpha) */
+/* Order-1 nodes of one (nu, alpha) at a level-1 point are children, under
+ * D_B^alpha, of the order-0 nodes n_E (Fermi surface) and S_E = sum_j f_j A_j
+ * (sea coefficients A_j).  The steps below fill slot s1 at index q. */
+
+/* derivatives, in every direction in use, of n_E (into w->D; *dz: all zero)
+ * and of the sea coefficients A_j of S_E (into w->DA) at offset o */
+static qkt_status_t level1_derivs(qkt_tree_ws_t *w, const int o[3], int in, const qkt_bands_t *b, int *dz)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    *dz = 1; /* the derivatives of nE are all zero */
+    for (int a = 0; a < w->m->dim; a++) {
+        if (!dir_needed(w, a)) continue;
+        int z;
+        qkt_status_t st = fd0(w, o, a, get_nE, in, b, w->D[a], &z);
+        if (st) return st;
+        *dz = *dz && z;
+        for (int jb = 0; jb < nb; jb++) {
+            if (w->pair && jb == 1) {
+                negate(nb2, w->DA + (size_t)a * nb2, w->DA + ((size_t)3 + a) * nb2);
+                continue;
+            }
+            st = fd0(w, o, a, get_SE, in * nb + jb, b, w->DA + ((size_t)jb * 3 + a) * nb2, NULL);
+            if (st) return st;
+        }
+    }
+    return QKT_OK;
+}
+
+/* children of n_E: the diagonal dL of D_B n_E and S_nE = P^-1 of the rest */
+static void level1_ne_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t *b, size_t q, int al, int dz)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    unsigned char *z = s1->z + q * T1_N;
+    z[T1_NL] = z[T1_SNE] = (unsigned char)dz;
+    if (dz) {
+        memset(s1->dL + q * nb2, 0, sizeof(double complex) * nb2);
+        memset(s1->SnE + q * nb2, 0, sizeof(double complex) * nb2);
+    } else {
+        db_apply(w, al, w->D, w->X);
+        for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+        diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
+        pinv(b, w->X);
+        qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
+    }
+}
+
+/* the nodes that carry f'_m of this point: xiE = n_E Omega_alpha and the
+ * children of S_E's Fermi-surface part sum_j f'_j v_a^j A_j (diagonal dA,
+ * off-diagonal SSf) */
+static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0, int in, size_t q, int al)
+{
+    const qkt_bands_t *b = s0->b;
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    unsigned char *z = s1->z + q * T1_N;
+    z[T1_XIE] = z[T1_NA] = z[T1_SS] = (unsigned char)s0->fz;
+    if (s0->fz) {
+        memset(s1->xiE + q * nb2, 0, sizeof(double complex) * nb2);
+        memset(s1->dA + q * nb2, 0, sizeof(double complex) * nb2);
+        memset(s1->SSf + q * nb2, 0, sizeof(double complex) * nb2);
+        return;
+    }
+    for (int m = 0; m < nb; m++) {
+        /* nE in the eigenbasis: v_nu^m f'_m */
+        w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
+    }
+    diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
+    /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
+    double complex *Dfs[3];
+    for (int a = 0; a < 3; a++) {
+        Dfs[a] = w->Dsea + (size_t)a * nb2; /* reuse as FS part storage */
+        memset(Dfs[a], 0, sizeof(double complex) * nb2);
+    }
+    for (int jb = 0; jb < nb; jb++) {
+        if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+        else qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
+        for (int a = 0; a < w->m->dim; a++) {
+            if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
+            double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
+            for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
+        }
+    }
+    db_apply(w, al, Dfs, w->X);
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+    diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
+    pinv(b, w->X);
+    qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
+}
+
+/* the sea children of S_E, one per band j: SSs_j = P^-1 D_B A_j (from w->DA) */
+static void level1_sea_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t *b, size_t q, int al)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    double complex *Dj[3];
+    for (int jb = 0; jb < nb; jb++) {
+        if (w->pair && jb == 1) {
+            negate(nb2, s1->SSs + q * nb * nb2, s1->SSs + (q * nb + 1) * nb2);
+            continue;
+        }
+        for (int a = 0; a < 3; a++) Dj[a] = w->DA + ((size_t)jb * 3 + a) * nb2;
+        db_apply(w, al, Dj, w->X);
+        pinv(b, w->X);
+        qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSs + (q * nb + jb) * nb2, w->T1);
+    }
+}
+
+/* the order-1 nodes at offset o (along one axis), all (nu, alpha), computed on
+ * first use; *s0out: the level-0 slot there, completed to all directions */
 static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot0_t **s0out)
 {
     int key = OFF(o[0], o[1], o[2]);
     slot0_t *s0;
     qkt_status_t st = level0(w, o[0], o[1], o[2], &s0);
     if (st) return st;
-    if (s0->dirs != 7) {
+    if (s0->dirs != DIRS_ALL) {
         qkt_bands_complete(s0->b, s0->dirs);
-        s0->dirs = 7;
+        s0->dirs = DIRS_ALL;
     }
     *s0out = s0;
     if (w->map1[key] >= 0) {
@@ -598,86 +726,17 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
     slot1_t *s1 = &w->s1[id];
     const qkt_bands_t *b = s0->b;
     const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2;
     for (int in = 0; in < L->nnu; in++) {
-        /* derivatives of nE and of the sea coefficients of SE in all directions in use */
-        int dz = 1; /* the derivatives of nE are all zero */
-        for (int a = 0; a < w->m->dim; a++) {
-            if (!dir_needed(w, a)) continue;
-            int z;
-            st = fd0(w, o, a, get_nE, in, b, w->D[a], &z);
-            if (st) return st;
-            dz = dz && z;
-            for (int jb = 0; jb < nb; jb++) {
-                if (w->pair && jb == 1) {
-                    negate(nb2, w->DA + (size_t)a * nb2, w->DA + ((size_t)3 + a) * nb2);
-                    continue;
-                }
-                st = fd0(w, o, a, get_SE, in * nb + jb, b, w->DA + ((size_t)jb * 3 + a) * nb2, NULL);
-                if (st) return st;
-            }
-        }
+        int dz;
+        st = level1_derivs(w, o, in, b, &dz);
+        if (st) return st;
         for (int ia = 0; ia < L->nal; ia++) {
             int al = L->al[ia];
             size_t q = (size_t)in * L->nal + ia;
             make_W(w, b, al);
-            unsigned char *z = s1->z + q * T1_N;
-            /* children of nE */
-            z[T1_NL] = z[T1_SNE] = (unsigned char)dz;
-            if (dz) {
-                memset(s1->dL + q * nb2, 0, sizeof(double complex) * nb2);
-                memset(s1->SnE + q * nb2, 0, sizeof(double complex) * nb2);
-            } else {
-                db_apply(w, al, w->D, w->X);
-                for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-                diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
-                pinv(b, w->X);
-                qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
-            }
-            /* xiE and the children of SE below carry f'_m of this point */
-            z[T1_XIE] = z[T1_NA] = z[T1_SS] = (unsigned char)s0->fz;
-            double complex *Dj[3];
-            if (s0->fz) {
-                memset(s1->xiE + q * nb2, 0, sizeof(double complex) * nb2);
-                memset(s1->dA + q * nb2, 0, sizeof(double complex) * nb2);
-                memset(s1->SSf + q * nb2, 0, sizeof(double complex) * nb2);
-            } else {
-                for (int m = 0; m < nb; m++) {
-                    /* nE in the eigenbasis: v_nu^m f'_m */
-                    w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
-                }
-                diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
-                /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
-                double complex *Dfs[3];
-                for (int a = 0; a < 3; a++) {
-                    Dfs[a] = w->Dsea + (size_t)a * nb2; /* reuse as FS part storage */
-                    memset(Dfs[a], 0, sizeof(double complex) * nb2);
-                }
-                for (int jb = 0; jb < nb; jb++) {
-                    if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-                    else qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
-                    for (int a = 0; a < w->m->dim; a++) {
-                        if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
-                        double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
-                        for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
-                    }
-                }
-                db_apply(w, al, Dfs, w->X);
-                for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-                diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
-                pinv(b, w->X);
-                qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
-            }
-            for (int jb = 0; jb < nb; jb++) {
-                if (w->pair && jb == 1) {
-                    negate(nb2, s1->SSs + q * nb * nb2, s1->SSs + (q * nb + 1) * nb2);
-                    continue;
-                }
-                for (int a = 0; a < 3; a++) Dj[a] = w->DA + ((size_t)jb * 3 + a) * nb2;
-                db_apply(w, al, Dj, w->X);
-                pinv(b, w->X);
-                qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSs + (q * nb + jb) * nb2, w->T1);
-            }
+            level1_ne_children(w, s1, b, q, al, dz);
+            level1_fs_children(w, s1, s0, in, q, al);
+            level1_sea_children(w, s1, b, q, al);
         }
     }
     *out = s1;
@@ -698,8 +757,8 @@ static qkt_status_t fd1(qkt_tree_ws_t *w, int a, getter1_t get, int zt, size_t i
 {
     int nb2 = w->nb2, allz = zt >= 0;
     double complex *acc = w->T2;
-    const double complex *M[4];
-    for (int s = 0; s < 4; s++) {
+    const double complex *M[FD_NPT];
+    for (int s = 0; s < FD_NPT; s++) {
         int q[3] = {0, 0, 0};
         q[a] = fd_s[s];
         slot1_t *sl;
@@ -790,16 +849,12 @@ static void drho0(const slot0_t *c, int nb, int a, double complex *fs, double co
 }
 
 /* ------------------------------------------------------------------ evaluation */
-/* the tallies of the centre that need no derivative: density of states,
- * pocket fluxes, the vertex tables, the B-only currents and order 0 */
-static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *done)
+/* DOS, density, chirality flux, Eq. 67 integrand */
+static void center_densities(const qkt_tree_ws_t *w, const slot0_t *c, double *out)
 {
     const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2;
+    int nb = w->nb;
     const qkt_bands_t *b = c->b;
-    const double wt = 1.0; /* measure factors are applied by the integrator */
-    *done = 1;
-    /* DOS, density, chirality flux, Eq. 67 integrand */
     for (int m = 0; m < nb; m++) {
         out[L->o_dos] += -c->fp[m];
         /* carrier density relative to filling every state below energy 0
@@ -816,7 +871,95 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
                 out[L->o_pump67 + p * 9 + a * 3 + bb] +=
                     c->fp[m] * creal(b->v[a][m * nb + m]) * b->Omega[bb * nb + m];
     }
+}
 
+/* the B-only currents: rho_B = S_B + xi_B (Eqs. 42, 43), Drho0_a = diag(f' v_a)
+ * + i R_a (f_m - f_n), and the Streda integrand sum_m f_m Omega^m */
+static void center_bonly(qkt_tree_ws_t *w, const slot0_t *c, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    const qkt_bands_t *b = c->b;
+    for (int ia = 0; ia < L->nal; ia++) {
+        int al = L->al[ia];
+        make_W(w, b, al);
+        double complex *Dfs[3], *Dse[3];
+        for (int a = 0; a < 3; a++) {
+            Dfs[a] = w->D[a];
+            Dse[a] = w->Dsea + (size_t)a * nb2;
+            memset(Dfs[a], 0, sizeof(double complex) * nb2);
+            memset(Dse[a], 0, sizeof(double complex) * nb2);
+            drho0(c, nb, a, Dfs[a], Dse[a]);
+        }
+        db_apply(w, al, Dfs, w->X);
+        pinv(b, w->X);
+        tally_sigma(w, b, w->X, TALLY_WT, out + L->o_cme + (ia * 3 + 0) * 3);
+        db_apply(w, al, Dse, w->X);
+        pinv(b, w->X);
+        tally_sigma(w, b, w->X, TALLY_WT, out + L->o_cme + (ia * 3 + 1) * 3);
+        for (int m = 0; m < nb; m++) w->dg[m] = c->f[m] * b->Omega[al * nb + m];
+        tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L->o_cme + (ia * 3 + 2) * 3);
+    }
+    for (int a = 0; a < 3; a++)
+        for (int m = 0; m < nb; m++) out[L->o_streda + a] += c->f[m] * b->Omega[a * nb + m];
+}
+
+/* the order-0 nodes of E along nu = L->nu[in]: n_E (or the Born n_E), S_E with
+ * the curvature of A^W, the vertex part S_J and its adjoint check */
+static void order0_nodes(qkt_tree_ws_t *w, const slot0_t *c, int in, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb;
+    const qkt_bands_t *b = c->b;
+    int nu = L->nu[in];
+    if (L->born) {
+        /* n_E from the Born collision operator (absolute, not per unit tau) */
+        qkt_vertex_born_phi(w->vx, c->b, in, L->nu[in], w->phi);
+        for (int m = 0; m < nb; m++) w->dg[m] = w->phi[m] * c->fp[m];
+    } else
+        for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
+    memcpy(w->nm, w->dg, sizeof(double) * nb);
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s0(L, T0_NE, in, 0));
+    /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            double de = b->eps[m] - b->eps[n];
+            w->Y[m * nb + n] = (m == n || fabs(de) <= b->degen_tol)
+                                   ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
+        }
+    tally_sigma(w, b, w->Y, TALLY_WT, out + L_s0(L, T0_SE, in, 0));
+    if (b->has_aw) {
+        /* the curvature of A^W itself, a Fermi-sea term of the projected
+         * position operator: sigma_{mu nu} += -eps_{mu nu c} sum_m f_m OmegaW_c^m */
+        for (int mu = 0; mu < 3; mu++) {
+            int cc = 3 - mu - nu, e = levi(mu, nu, cc);
+            if (!e) continue;
+            double sw = 0;
+            for (int m = 0; m < nb; m++) sw += c->f[m] * b->OmegaW[cc * nb + m];
+            out[L_s0(L, T0_SE, in, mu)] -= TALLY_WT * e * sw;
+        }
+    }
+    if (w->p.vt) {
+        vertex_sj(w, c, in, w->nm, w->Y);
+        tally_sigma(w, b, w->Y, TALLY_WT, out + L_s0(L, T0_SJ, in, 0));
+    }
+    if (L->vj) {
+        /* the same S_J by the adjoint route (a check of the tables) */
+        double dr[2] = {0, 0};
+        size_t sj = 3 * (size_t)L->nnu;
+        qkt_vertex_tally_vj(w->vx, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + sj + in * 3, sj, dr);
+    }
+}
+
+/* the tallies of the centre that need no derivative: density of states,
+ * pocket fluxes, the vertex tables, the B-only currents and order 0;
+ * *done: nothing of higher order remains */
+static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *done)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    *done = 1;
+    center_densities(w, c, out);
     if (L->vtab == 2) {
         /* rule born, second pass: the shell operator M and the drive A */
         qkt_vertex_tab2(w->vx, b, c->fp, w->p.born_G, out + L->o_vtab, out + L->o_vtab + L->vtab_block);
@@ -828,29 +971,7 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
         return QKT_OK;
     }
     if (L->bonly) {
-        /* rho_B = S_B + xi_B (Eqs. 42, 43): Drho0_a = diag(f' v_a) + i R_a (f_m - f_n) */
-        for (int ia = 0; ia < L->nal; ia++) {
-            int al = L->al[ia];
-            make_W(w, b, al);
-            double complex *Dfs[3], *Dse[3];
-            for (int a = 0; a < 3; a++) {
-                Dfs[a] = w->D[a];
-                Dse[a] = w->Dsea + (size_t)a * nb2;
-                memset(Dfs[a], 0, sizeof(double complex) * nb2);
-                memset(Dse[a], 0, sizeof(double complex) * nb2);
-                drho0(c, nb, a, Dfs[a], Dse[a]);
-            }
-            db_apply(w, al, Dfs, w->X);
-            pinv(b, w->X);
-            tally_sigma(w, b, w->X, wt, out + L->o_cme + (ia * 3 + 0) * 3);
-            db_apply(w, al, Dse, w->X);
-            pinv(b, w->X);
-            tally_sigma(w, b, w->X, wt, out + L->o_cme + (ia * 3 + 1) * 3);
-            for (int m = 0; m < nb; m++) w->dg[m] = c->f[m] * b->Omega[al * nb + m];
-            tally_diag_sigma(w, b, w->dg, wt, out + L->o_cme + (ia * 3 + 2) * 3);
-        }
-        for (int a = 0; a < 3; a++)
-            for (int m = 0; m < nb; m++) out[L->o_streda + a] += c->f[m] * b->Omega[a * nb + m];
+        center_bonly(w, c, out);
         return QKT_OK;
     }
 
@@ -858,47 +979,8 @@ static qkt_status_t eval_center(qkt_tree_ws_t *w, slot0_t *c, double *out, int *
     if (w->p.vt) qkt_vertex_prep(w->vx, c->b, c->fp, L->nnu, L->nu);
     if (L->vj) qkt_vertex_vj(w->vx, c->b);
     if (L->brate)
-        for (int m = 0; m < nb; m++) out[L->o_born] += -c->fp[m] * qkt_vertex_born_rate(w->vx, m);
-    for (int in = 0; in < L->nnu; in++) {
-        int nu = L->nu[in];
-        if (L->born) {
-            /* n_E from the Born collision operator (absolute, not per unit tau) */
-            qkt_vertex_born_phi(w->vx, c->b, in, L->nu[in], w->phi);
-            for (int m = 0; m < nb; m++) w->dg[m] = w->phi[m] * c->fp[m];
-        } else
-            for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
-        memcpy(w->nm, w->dg, sizeof(double) * nb);
-        tally_diag_sigma(w, b, w->dg, wt, out + L_s0(L, T0_NE, in, 0));
-        /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
-        for (int m = 0; m < nb; m++)
-            for (int n = 0; n < nb; n++) {
-                double de = b->eps[m] - b->eps[n];
-                w->Y[m * nb + n] = (m == n || fabs(de) <= b->degen_tol)
-                                       ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
-            }
-        tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SE, in, 0));
-        if (b->has_aw) {
-            /* the curvature of A^W itself, a Fermi-sea term of the projected
-             * position operator: sigma_{mu nu} += -eps_{mu nu c} sum_m f_m OmegaW_c^m */
-            for (int mu = 0; mu < 3; mu++) {
-                int cc = 3 - mu - nu, e = levi(mu, nu, cc);
-                if (!e) continue;
-                double sw = 0;
-                for (int m = 0; m < nb; m++) sw += c->f[m] * b->OmegaW[cc * nb + m];
-                out[L_s0(L, T0_SE, in, mu)] -= wt * e * sw;
-            }
-        }
-        if (w->p.vt) {
-            vertex_sj(w, c, in, w->nm, w->Y);
-            tally_sigma(w, b, w->Y, wt, out + L_s0(L, T0_SJ, in, 0));
-        }
-        if (L->vj) {
-            /* the same S_J by the adjoint route (a check of the tables) */
-            double dr[2] = {0, 0};
-            size_t sj = 3 * (size_t)L->nnu;
-            qkt_vertex_tally_vj(w->vx, b, w->nm, out + L->o_j0 + in * 3, out + L->o_j0 + sj + in * 3, sj, dr);
-        }
-    }
+        for (int m = 0; m < w->nb; m++) out[L->o_born] += -c->fp[m] * qkt_vertex_born_rate(w->vx, m);
+    for (int in = 0; in < L->nnu; in++) order0_nodes(w, c, in, out);
     *done = L->order < 1;
     return QKT_OK;
 }
@@ -936,7 +1018,7 @@ static void recip_nbe(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double
         for (int l = 0; l < nb; l++) z += R[m * nb + l] * S[l * nb + m] - S[m * nb + l] * R[l * nb + m];
         w->dg[m] = cimag(z); /* Re(-i z) */
     }
-    tally_diag_sigma(w, b, w->dg, 1.0, out + L_x1(L, X1_NBE, in, ia, 0));
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_x1(L, X1_NBE, in, ia, 0));
 }
 
 /* Children under D_B^alpha of the vertex part S_J(n_E) of rho_E (order 1 with
@@ -961,13 +1043,13 @@ static qkt_status_t sj_children(qkt_tree_ws_t *w, const slot0_t *c, int in, int 
     make_W(w, b, al);
     db_apply(w, al, w->D, w->X);
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-    tally_diag_sigma(w, b, w->dg, 1.0, out + L_sj1(L, SJ1_N, in, ia, 0));
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_sj1(L, SJ1_N, in, ia, 0));
     int base = (in * L->nal + ia) * L_P(L);
-    tally_pockets(w, c, w->dg, 1.0, out + L->o_psj + base, out + L->o_asj + base);
+    tally_pockets(w, c, w->dg, TALLY_WT, out + L->o_psj + base, out + L->o_asj + base);
     qkt_vertex_tally_vj(w->vx, b, w->dg, out + L_j1(L, J1_NSJ, in, ia, 0), out + L_j1err(L, J1_NSJ, in, ia, 0, 1), L_j1stride(L),
              out + L->o_jdrop);
     pinv(b, w->X);
-    tally_sigma(w, b, w->X, 1.0, out + L_sj1(L, SJ1_S, in, ia, 0));
+    tally_sigma(w, b, w->X, TALLY_WT, out + L_sj1(L, SJ1_S, in, ia, 0));
     return QKT_OK;
 }
 
@@ -976,6 +1058,10 @@ static qkt_status_t sj_children(qkt_tree_ws_t *w, const slot0_t *c, int in, int 
  * the thermal shell (f0' != 0) or, at T = 0, with different occupations.
  * Returns 0 if there is none, else the weight of the point's degenerate pairs
  * in the density of states, sum of -f0' over their bands (1 per pair at T = 0) */
+/* the smallest weight returned for a degenerate pair: positive even when the
+ * pair's -f0' underflows to 0 (or is 0, f_m != f_n at T > 0), so that the caller
+ * counts the point; below any weight a tally could resolve */
+#define DEGEN_FLAG_MIN 1e-300
 static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
 {
     const qkt_bands_t *b = c->b;
@@ -989,7 +1075,7 @@ static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
                 wt += w->p.T > 0 ? -c->fp[m] - c->fp[n] : 1;
             }
         }
-    return found ? fmax(wt, 1e-300) : 0;
+    return found ? fmax(wt, DEGEN_FLAG_MIN) : 0;
 }
 
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
@@ -997,94 +1083,114 @@ long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
     return w ? w->ndegen : 0;
 }
 
-qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+/* ---- order 1 at the centre */
+
+/* the order-1 nodes of (nu, alpha) = q at the centre, in the eigenbasis: their
+ * sigma, their pocket sums and vertex J (diagonal nodes); keeps the eigenbasis
+ * sea coefficients (w->SSe) and diagonals (w->xd) for order 2 */
+static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, int in, int ia, double *out)
 {
     const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2;
-    start_point(w, k);
-    slot0_t *c;
-    qkt_status_t st = level0(w, 0, 0, 0, &c);
-    if (st) return st;
     const qkt_bands_t *b = c->b;
-    const double wt = 1.0; /* measure factors are applied by the integrator */
-    double dw = fs_degenerate(w, c);
-    if (dw > 0) {
-        w->ndegen++;
-        out[L->o_dos + 2] += dw;
+    int nb = w->nb, nb2 = w->nb2;
+    size_t q = (size_t)in * L->nal + ia;
+    const double complex *nodes[5] = {c1->dL + q * nb2, c1->SnE + q * nb2, c1->xiE + q * nb2,
+                                      c1->dA + q * nb2, c1->SSf + q * nb2};
+    for (int jb = 0; jb < nb; jb++) {
+        double complex *Ye = w->SSe + (q * nb + jb) * nb2;
+        if (w->pair && jb == 1) negate(nb2, w->SSe + q * nb * nb2, Ye);
+        else qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, Ye, w->T1);
     }
+    for (int t = 0; t < T1_N; t++) {
+        if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
+        else qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
+        for (int m = 0; m < nb; m++) w->xd[(q * T1_N + t) * nb + m] = creal(w->X[m * nb + m]);
+        if (t == T1_SS)
+            for (int jb = 0; jb < nb; jb++) {
+                const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
+                for (int i = 0; i < nb2; i++) w->X[i] += c->f[jb] * Ye[i];
+            }
+        tally_sigma(w, b, w->X, TALLY_WT, out + L_s1(L, t, in, ia, 0));
+        if (t == T1_NL || t == T1_NA) {
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+            int base = L_q1(L, t, in, ia);
+            tally_pockets(w, c, w->dg, TALLY_WT, out + L->o_p1 + base, out + L->o_a1 + base);
+            if (L->vj && L->order == 1) {
+                int j = t == T1_NL ? J1_NL : J1_NA;
+                qkt_vertex_tally_vj(w->vx, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0, 1),
+                         L_j1stride(L), out + L->o_jdrop);
+            }
+        }
+    }
+}
 
-    int done;
-    st = eval_center(w, c, out, &done);
-    if (st || done) return st;
+/* Fermi-sea remainder of the anomaly driving term (diagnostic), tallied only
+ * for bands of a pocket inside the thermal shell */
+static qkt_status_t order1_sea(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, o0[3] = {0, 0, 0};
+    int sea_used = L->recip; /* the reciprocal completion relaxes it everywhere */
+    for (int m = 0; m < nb; m++)
+        if (c->pk[m] >= 0 && taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) != 0) sea_used = 1;
+    if (!sea_used) return QKT_OK;
+    int al = L->al[ia];
+    make_W(w, b, al);
+    for (int a = 0; a < 3; a++) memset(w->Dsea + (size_t)a * nb2, 0, sizeof(double complex) * nb2);
+    for (int a = 0; a < w->m->dim; a++) {
+        if (!use_dir(w, a, al)) continue;
+        for (int jb = 0; jb < nb; jb++) {
+            if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+            else {
+                qkt_status_t st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y, NULL);
+                if (st) return st;
+            }
+            for (int i = 0; i < nb2; i++) w->Dsea[(size_t)a * nb2 + i] += c->f[jb] * w->Y[i];
+        }
+    }
+    double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
+    db_apply(w, al, Ds, w->X);
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+    if (L->recip) tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
+    /* restricted smoothly to the thermal shell: the pocket of a point
+     * is defined there only */
+    double *sea = out + L->o_sea1 + L_q1(L, T1_NA, in, ia);
+    for (int m = 0; m < nb; m++)
+        if (c->pk[m] >= 0)
+            sea[c->pk[m]] += TALLY_WT * w->dg[m] * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
+    return QKT_OK;
+}
 
-    /* ---- order 1 at the centre */
+/* pocket modes u_p at order 1: their own sigma (and that of their vertex) */
+static void order1_umodes(qkt_tree_ws_t *w, const slot0_t *c, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    for (int p = 0; p < L->npk; p++) {
+        for (int m = 0; m < w->nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
+        tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L->o_u1 + p * 3);
+        if (L->vj && L->order == 1 && L->valley)
+            qkt_vertex_tally_vj(w->vx, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, 3 * (size_t)L->npk,
+                     out + L->o_jdrop);
+    }
+}
+
+/* every order-1 tally at the centre: the nodes and the sea remainder of each
+ * (nu, alpha), the reciprocal completion, the vertex paths, the pocket modes */
+static qkt_status_t order1_center(qkt_tree_ws_t *w, const slot0_t *c, double *out)
+{
+    const qkt_layout_t *L = w->L;
     int o0[3] = {0, 0, 0};
     slot1_t *c1;
     slot0_t *dummy;
-    st = level1(w, o0, &c1, &dummy);
+    qkt_status_t st = level1(w, o0, &c1, &dummy);
     if (st) return st;
     for (int in = 0; in < L->nnu; in++)
         for (int ia = 0; ia < L->nal; ia++) {
-            size_t q = (size_t)in * L->nal + ia;
-            const double complex *nodes[5] = {c1->dL + q * nb2, c1->SnE + q * nb2, c1->xiE + q * nb2,
-                                              c1->dA + q * nb2, c1->SSf + q * nb2};
-            for (int jb = 0; jb < nb; jb++) {
-                double complex *Ye = w->SSe + (q * nb + jb) * nb2;
-                if (w->pair && jb == 1) negate(nb2, w->SSe + q * nb * nb2, Ye);
-                else qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, Ye, w->T1);
-            }
-            for (int t = 0; t < T1_N; t++) {
-                if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
-                else qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
-                for (int m = 0; m < nb; m++) w->xd[(q * T1_N + t) * nb + m] = creal(w->X[m * nb + m]);
-                if (t == T1_SS)
-                    for (int jb = 0; jb < nb; jb++) {
-                        const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
-                        for (int i = 0; i < nb2; i++) w->X[i] += c->f[jb] * Ye[i];
-                    }
-                tally_sigma(w, b, w->X, wt, out + L_s1(L, t, in, ia, 0));
-                if (t == T1_NL || t == T1_NA) {
-                    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-                    int base = L_q1(L, t, in, ia);
-                    tally_pockets(w, c, w->dg, wt, out + L->o_p1 + base, out + L->o_a1 + base);
-                    if (L->vj && L->order == 1) {
-                        int j = t == T1_NL ? J1_NL : J1_NA;
-                        qkt_vertex_tally_vj(w->vx, b, w->dg, out + L_j1(L, j, in, ia, 0), out + L_j1err(L, j, in, ia, 0, 1),
-                                 L_j1stride(L), out + L->o_jdrop);
-                    }
-                }
-            }
-            /* Fermi-sea remainder of the anomaly driving term (diagnostic),
-             * tallied only for bands of a pocket inside the thermal shell */
-            int sea_used = L->recip; /* the reciprocal completion relaxes it everywhere */
-            for (int m = 0; m < nb; m++)
-                if (c->pk[m] >= 0 && taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) != 0) sea_used = 1;
-            if (sea_used) {
-                int al = L->al[ia];
-                make_W(w, b, al);
-                for (int a = 0; a < 3; a++) memset(w->Dsea + (size_t)a * nb2, 0, sizeof(double complex) * nb2);
-                for (int a = 0; a < w->m->dim; a++) {
-                    if (!use_dir(w, a, al)) continue;
-                    for (int jb = 0; jb < nb; jb++) {
-                        if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-                        else {
-                            st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y, NULL);
-                            if (st) return st;
-                        }
-                        for (int i = 0; i < nb2; i++) w->Dsea[(size_t)a * nb2 + i] += c->f[jb] * w->Y[i];
-                    }
-                }
-                double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
-                db_apply(w, al, Ds, w->X);
-                for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-                if (L->recip) tally_diag_sigma(w, b, w->dg, wt, out + L_x1(L, X1_SEA, in, ia, 0));
-                /* restricted smoothly to the thermal shell: the pocket of a point
-                 * is defined there only */
-                double *sea = out + L->o_sea1 + L_q1(L, T1_NA, in, ia);
-                for (int m = 0; m < nb; m++)
-                    if (c->pk[m] >= 0)
-                        sea[c->pk[m]] += wt * w->dg[m] * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
-            }
+            order1_nodes(w, c, c1, in, ia, out);
+            st = order1_sea(w, c, in, ia, out);
+            if (st) return st;
         }
     if (L->recip)
         for (int in = 0; in < L->nnu; in++)
@@ -1095,139 +1201,214 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
                 st = sj_children(w, c, in, ia, out);
                 if (st) return st;
             }
-    /* pocket modes u_p at order 1: their own sigma (and that of their vertex) */
-    for (int p = 0; p < L->npk; p++) {
-        for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] : 0;
-        tally_diag_sigma(w, b, w->dg, wt, out + L->o_u1 + p * 3);
-        if (L->vj && L->order == 1 && L->valley)
-            qkt_vertex_tally_vj(w->vx, b, w->dg, out + L->o_uj1 + p * 3, out + L->o_uj1 + (L->npk + p) * 3, 3 * (size_t)L->npk,
-                     out + L->o_jdrop);
-    }
-    if (L->order < 2) return QKT_OK;
+    order1_umodes(w, c, out);
+    return QKT_OK;
+}
 
-    /* ---- order 2 at the centre.  First fill the level-1 cache on the axis
-     * stencil (level1() uses the scratch matrices the loop below needs). */
+/* ---- order 2 at the centre */
+
+/* fill the level-1 cache on the axis stencil (level1() uses the scratch
+ * matrices that the order-2 steps need, so it runs first) */
+static qkt_status_t level1_stencil(qkt_tree_ws_t *w)
+{
     for (int a = 0; a < w->m->dim; a++)
-        for (int s = 0; s < 4 && dir_needed(w, a); s++) {
+        for (int s = 0; s < FD_NPT && dir_needed(w, a); s++) {
             int qo[3] = {0, 0, 0};
             qo[a] = fd_s[s];
             slot1_t *sl;
             slot0_t *s0;
-            st = level1(w, qo, &sl, &s0);
+            qkt_status_t st = level1(w, qo, &sl, &s0);
             if (st) return st;
         }
+    return QKT_OK;
+}
+
+/* derivatives D_a (eigenbasis) of the order-1 node t of q at the centre in the
+ * directions used with B along be: the node's own (Dfs; for the sea node SS
+ * its Fermi-surface part f'_j v_a^j A'_j) and, for SS, the sea part f_j D A'_j
+ * (Dse).  *allz: D_B of the node is zero (no n and S children) */
+static qkt_status_t order2_derivs(qkt_tree_ws_t *w, const slot0_t *c, int t, size_t q, int be,
+                                  double complex *const *Dfs, double complex *const *Dse, int *allz)
+{
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2;
+    getter1_t g = t == T1_NL ? g1_dL : t == T1_SNE ? g1_SnE : t == T1_XIE ? g1_xiE
+                  : t == T1_NA ? g1_dA : g1_SSf;
+    for (int a = 0; a < 3; a++) {
+        memset(Dfs[a], 0, sizeof(double complex) * nb2);
+        memset(Dse[a], 0, sizeof(double complex) * nb2);
+    }
+    *allz = t != T1_SS;
+    for (int a = 0; a < w->m->dim; a++) {
+        if (!use_dir(w, a, be)) continue;
+        int z;
+        qkt_status_t st = fd1(w, a, g, t, q, b, Dfs[a], &z);
+        if (st) return st;
+        *allz = *allz && z;
+        if (t != T1_SS) continue;
+        for (int jb = 0; jb < nb; jb++) {
+            /* FS part: f'_j v_a^j A'_j ; sea: f_j D A'_j */
+            const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
+            double cf = c->fp[jb] * creal(b->v[a][jb * nb + jb]);
+            if (!c->fz)
+                for (int i = 0; i < nb2; i++) Dfs[a][i] += cf * Ye[i];
+            if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+            else {
+                st = fd1(w, a, g1_SSs, -1, q * nb + jb, b, w->Y, NULL);
+                if (st) return st;
+            }
+            for (int i = 0; i < nb2; i++) Dse[a][i] += c->f[jb] * w->Y[i];
+        }
+    }
+    return QKT_OK;
+}
+
+/* the n and S children under D_B^be of the order-1 node t of (in, ia), from
+ * its derivatives Dfs, Dse (order2_derivs): n = the diagonal of D_B (the FS
+ * part for off-diagonal parents), with its pocket sums and, for SS, the sea
+ * remainder's; S = P^-1 D_B^o (the full derivative) */
+static void order2_ns_children(qkt_tree_ws_t *w, const slot0_t *c, int t, int in, int ia, int ib,
+                               double complex *const *Dfs, double complex *const *Dse, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, be = L->al[ib];
+    /* n child: diagonal of D_B (FS part for off-diagonal parents) */
+    db_apply(w, be, Dfs, w->X);
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+    int tn = t * CH_NCHILD + CH_N;
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s2(L, tn, in, ia, ib, 0));
+    int base = L_q2(L, t, in, ia, ib);
+    tally_pockets(w, c, w->dg, TALLY_WT, out + L->o_p2 + base, out + L->o_a2 + base);
+    /* S child: P^-1 D_B^o (full derivative) */
+    if (t == T1_SS) {
+        db_apply(w, be, Dse, w->Y);
+        for (int m = 0; m < nb; m++) {
+            double ds = creal(w->Y[m * nb + m]);
+            int p = c->pk[m];
+            if (p >= 0)
+                out[L->o_sea2 + base + p] +=
+                    TALLY_WT * ds * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
+        }
+        for (int i = 0; i < nb2; i++) w->X[i] += w->Y[i];
+    }
+    pinv(b, w->X);
+    tally_sigma(w, b, w->X, TALLY_WT, out + L_s2(L, t * CH_NCHILD + CH_S, in, ia, ib, 0));
+}
+
+/* the children under D_B^be (be = L->al[ib]) of every order-1 node of (in, ia) */
+static qkt_status_t order2_children(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, int ib, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, be = L->al[ib];
+    size_t q = (size_t)in * L->nal + ia;
     double complex *Dfs[3], *Dse[3];
     for (int a = 0; a < 3; a++) {
         Dfs[a] = w->D[a];
         Dse[a] = w->Dsea + (size_t)a * nb2;
     }
-    for (int ib = 0; ib < L->nal; ib++) {
-        int be = L->al[ib];
-        for (int in = 0; in < L->nnu; in++)
-            for (int ia = 0; ia < L->nal; ia++) {
-                size_t q = (size_t)in * L->nal + ia;
-                for (int t = 0; t < T1_N; t++) {
-                    getter1_t g = t == T1_NL ? g1_dL : t == T1_SNE ? g1_SnE : t == T1_XIE ? g1_xiE
-                                  : t == T1_NA ? g1_dA : g1_SSf;
-                    for (int a = 0; a < 3; a++) {
-                        memset(Dfs[a], 0, sizeof(double complex) * nb2);
-                        memset(Dse[a], 0, sizeof(double complex) * nb2);
-                    }
-                    int allz = t != T1_SS; /* D_B of the node is zero: no n and S children */
-                    for (int a = 0; a < w->m->dim; a++) {
-                        if (!use_dir(w, a, be)) continue;
-                        int z;
-                        st = fd1(w, a, g, t, q, b, Dfs[a], &z);
-                        if (st) return st;
-                        allz = allz && z;
-                        if (t == T1_SS) {
-                            for (int jb = 0; jb < nb; jb++) {
-                                /* FS part: f'_j v_a^j A'_j ; sea: f_j D A'_j */
-                                const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
-                                double cf = c->fp[jb] * creal(b->v[a][jb * nb + jb]);
-                                if (!c->fz)
-                                    for (int i = 0; i < nb2; i++) Dfs[a][i] += cf * Ye[i];
-                                if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-                                else {
-                                    st = fd1(w, a, g1_SSs, -1, q * nb + jb, b, w->Y, NULL);
-                                    if (st) return st;
-                                }
-                                for (int i = 0; i < nb2; i++) Dse[a][i] += c->f[jb] * w->Y[i];
-                            }
-                        }
-                    }
-                    /* the node itself at the centre (eigenbasis), for xi children */
-                    make_W(w, b, be);
-                    if (allz) goto xi_child;
-                    /* n child: diagonal of D_B (FS part for off-diagonal parents) */
-                    db_apply(w, be, Dfs, w->X);
-                    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-                    int tn = t * CH_NCHILD + CH_N;
-                    tally_diag_sigma(w, b, w->dg, wt, out + L_s2(L, tn, in, ia, ib, 0));
-                    int base = L_q2(L, t, in, ia, ib);
-                    tally_pockets(w, c, w->dg, wt, out + L->o_p2 + base, out + L->o_a2 + base);
-                    /* S child: P^-1 D_B^o (full derivative) */
-                    if (t == T1_SS) {
-                        db_apply(w, be, Dse, w->Y);
-                        for (int m = 0; m < nb; m++) {
-                            double ds = creal(w->Y[m * nb + m]);
-                            int p = c->pk[m];
-                            if (p >= 0)
-                                out[L->o_sea2 + base + p] +=
-                                    wt * ds * taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window);
-                        }
-                        for (int i = 0; i < nb2; i++) w->X[i] += w->Y[i];
-                    }
-                    pinv(b, w->X);
-                    tally_sigma(w, b, w->X, wt, out + L_s2(L, t * CH_NCHILD + CH_S, in, ia, ib, 0));
-                xi_child:
-                    /* xi child of diagonal parents: x_m Omega_beta^m */
-                    if (qkt_t1_is_diag(t)) {
-                        const double *xd = w->xd + (q * T1_N + t) * nb;
-                        for (int m = 0; m < nb; m++) w->dg[m] = xd[m] * b->Omega[be * nb + m];
-                        tally_diag_sigma(w, b, w->dg, wt, out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0));
-                    }
-                }
-            }
-        /* children of the pocket modes u_p under D_B^beta (rule valley only) */
-        for (int p = 0; p < (L->valley ? L->npk : 0); p++) {
-            for (int a = 0; a < 3; a++) memset(Dfs[a], 0, sizeof(double complex) * nb2);
-            for (int a = 0; a < w->m->dim; a++) {
-                if (!use_dir(w, a, be)) continue;
-                double complex *acc = w->T2;
-                memset(acc, 0, sizeof(double complex) * nb2);
-                for (int s = 0; s < 4; s++) {
-                    int qo[3] = {0, 0, 0};
-                    qo[a] = fd_s[s];
-                    slot0_t *sl;
-                    st = level0(w, qo[0], qo[1], qo[2], &sl);
-                    if (st) return st;
-                    umode_orb(w, sl, p, w->Z);
-                    for (int i = 0; i < nb2; i++) acc[i] += fd_c[s] * w->Z[i];
-                }
-                for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
-                qkt_mat_to_eigbasis(nb, b->U, acc, Dfs[a], w->T1);
-                if (b->has_aw) {
-                    umode_orb(w, c, p, w->Z);
-                    cov_fix(w, b, a, w->Z, Dfs[a]);
-                }
-            }
-            make_W(w, b, be);
-            db_apply(w, be, Dfs, w->X);
-            for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-            double *u2 = out + L_u2(L, p, ib);
-            tally_diag_sigma(w, b, w->dg, wt, u2 + CH_N * 3);
-            for (int m = 0; m < nb; m++) {
-                int q2 = c->pk[m];
-                if (q2 >= 0) out[L_up2(L, p, ib) + q2] += wt * w->dg[m];
-            }
-            pinv(b, w->X);
-            tally_sigma(w, b, w->X, wt, u2 + CH_S * 3);
-            for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] * b->Omega[be * nb + m] : 0;
-            tally_diag_sigma(w, b, w->dg, wt, u2 + CH_XI * 3);
+    for (int t = 0; t < T1_N; t++) {
+        int allz;
+        qkt_status_t st = order2_derivs(w, c, t, q, be, Dfs, Dse, &allz);
+        if (st) return st;
+        /* the node itself at the centre (eigenbasis), for xi children */
+        make_W(w, b, be);
+        if (!allz) order2_ns_children(w, c, t, in, ia, ib, Dfs, Dse, out);
+        /* xi child of diagonal parents: x_m Omega_beta^m */
+        if (qkt_t1_is_diag(t)) {
+            const double *xd = w->xd + (q * T1_N + t) * nb;
+            for (int m = 0; m < nb; m++) w->dg[m] = xd[m] * b->Omega[be * nb + m];
+            tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0));
         }
     }
     return QKT_OK;
+}
+
+/* the children of the pocket mode u_p under D_B^be (be = L->al[ib]; rule
+ * valley only): n (with its pocket sums), S and xi */
+static qkt_status_t umode_children(qkt_tree_ws_t *w, const slot0_t *c, int p, int ib, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, be = L->al[ib];
+    double complex *Dfs[3] = {w->D[0], w->D[1], w->D[2]};
+    for (int a = 0; a < 3; a++) memset(Dfs[a], 0, sizeof(double complex) * nb2);
+    for (int a = 0; a < w->m->dim; a++) {
+        if (!use_dir(w, a, be)) continue;
+        double complex *acc = w->T2;
+        memset(acc, 0, sizeof(double complex) * nb2);
+        for (int s = 0; s < FD_NPT; s++) {
+            int qo[3] = {0, 0, 0};
+            qo[a] = fd_s[s];
+            slot0_t *sl;
+            qkt_status_t st = level0(w, qo[0], qo[1], qo[2], &sl);
+            if (st) return st;
+            umode_orb(w, sl, p, w->Z);
+            for (int i = 0; i < nb2; i++) acc[i] += fd_c[s] * w->Z[i];
+        }
+        for (int i = 0; i < nb2; i++) acc[i] /= w->p.h;
+        qkt_mat_to_eigbasis(nb, b->U, acc, Dfs[a], w->T1);
+        if (b->has_aw) {
+            umode_orb(w, c, p, w->Z);
+            cov_fix(w, b, a, w->Z, Dfs[a]);
+        }
+    }
+    make_W(w, b, be);
+    db_apply(w, be, Dfs, w->X);
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+    double *u2 = out + L_u2(L, p, ib);
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, u2 + CH_N * 3);
+    for (int m = 0; m < nb; m++) {
+        int q2 = c->pk[m];
+        if (q2 >= 0) out[L_up2(L, p, ib) + q2] += TALLY_WT * w->dg[m];
+    }
+    pinv(b, w->X);
+    tally_sigma(w, b, w->X, TALLY_WT, u2 + CH_S * 3);
+    for (int m = 0; m < nb; m++) w->dg[m] = c->pk[m] == p ? -c->fp[m] * b->Omega[be * nb + m] : 0;
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, u2 + CH_XI * 3);
+    return QKT_OK;
+}
+
+/* every order-2 tally at the centre: per B component be, the children of
+ * every order-1 node, then those of the pocket modes */
+static qkt_status_t order2_center(qkt_tree_ws_t *w, const slot0_t *c, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    qkt_status_t st = level1_stencil(w);
+    if (st) return st;
+    for (int ib = 0; ib < L->nal; ib++) {
+        for (int in = 0; in < L->nnu; in++)
+            for (int ia = 0; ia < L->nal; ia++) {
+                st = order2_children(w, c, in, ia, ib, out);
+                if (st) return st;
+            }
+        for (int p = 0; p < (L->valley ? L->npk : 0); p++) {
+            st = umode_children(w, c, p, ib, out);
+            if (st) return st;
+        }
+    }
+    return QKT_OK;
+}
+
+qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
+{
+    const qkt_layout_t *L = w->L;
+    start_point(w, k);
+    slot0_t *c;
+    qkt_status_t st = level0(w, 0, 0, 0, &c);
+    if (st) return st;
+    double dw = fs_degenerate(w, c);
+    if (dw > 0) {
+        w->ndegen++;
+        out[L->o_dos + 2] += dw;
+    }
+    int done;
+    st = eval_center(w, c, out, &done);
+    if (st || done) return st;
+    st = order1_center(w, c, out);
+    if (st || L->order < 2) return st;
+    return order2_center(w, c, out);
 }
 
 /* Order-0 tallies at k for several chemical potentials: the bands are
