@@ -28,9 +28,58 @@
  *    pocket's bands cross mu + x T, x = -W, -W+3, ..., W (so the thermal shell
  *    is resolved in energy, not by refining cubes).
  * Part results are summed in a fixed order. */
-#define NSAMP 48
-#define XPANEL 3.0
-#define RAY_COST 100
+
+/* ------------------------------------------------------------------ constants */
+/* Every algorithmic constant of this file, with its reason (the accuracy
+ * scales of the tally groups are at group_scales). */
+/* rays of a ball (ray_integral, ray_root) */
+#define NSAMP 48           /* band energies sampled on [0, R1] of a ray to bracket the crossings of mu + x T
+                            * (crossings closer together than R1/48 on one band can be missed) */
+#define XPANEL 3.0         /* panel ends every 3 T across the thermal window: f0 and its derivatives are
+                            * smooth on a 3 T panel, which GL-8 then integrates */
+#define RAY_MAX_BANDS 8    /* bands followed along a ray (a stack array); models with more use cells only */
+#define RAY_MAX_BREAKS 500 /* panel ends per ray (a stack array); a band crossing the window adds
+                            * 2W/XPANEL + 1 of them (11 at the automatic W <= 16) */
+#define RAY_X_SLACK 1e-9   /* keeps the last grid point x = W despite the roundoff of x += XPANEL */
+#define PANEL_MIN_REL 1e-15 /* panels shorter than this x (1 + r) are coincident ends: skipped */
+#define GL_SHELL 8         /* Gauss-Legendre points of a panel in the thermal shell (one XPANEL of energy) */
+#define GL_GAP 16          /* ... of a gap outside the shell (smooth in energy, but it may be long in r) */
+#define ROOT_MAXIT 60      /* Illinois iterations; the bisection fallback alone reaches 2^-60 of the bracket */
+#define ROOT_RELTOL 1e-14  /* a crossing's radius to this relative bracket width (near roundoff) */
+#define RAY_COST 100       /* tree evaluations per ray, about (2W/XPANEL shell panels x GL_SHELL + gaps x GL_GAP,
+                            * automatic W = 12..16): a ball patch gets maxeval/RAY_COST directions */
+/* balls around pockets (make_balls) */
+#define BALL_MERGE_DIST 1e-3 /* pocket centres closer than this x the map's scale are one centre (degenerate
+                              * valleys): they share a ball */
+#define BALL_CELL_MARGIN 2 /* crude extent: farthest labelled cell centre + 2 cell diagonals (a label marks a
+                            * cell, whose centre can lie a cell away from the pocket's edge) */
+#define BALL_NDIR_3D 200   /* directions of the ray march that sets R1 (Fibonacci sphere) */
+#define BALL_NDIR_2D 64    /* ... in 2D (equal angles) */
+#define BALL_NSTEP 400     /* steps of the ray march over [0, crude extent] */
+#define BALL_STEP_MARGIN 1.5 /* the window's edge lies within one step beyond the last in-window point */
+#define BALL_R1_MARGIN 1.03 /* R1 3% beyond the march's largest radius, for directions between the marched ones */
+#define BALL_FD_REACH 4    /* the tree's stencil reaches 4 h per axis (differences of differences, tree.c's
+                            * offsets -4..4): a Fermi-surface tally is nonzero up to 4 h sqrt(3) outside the shell */
+#define BALL_FD_SAFETY 2   /* R1 adds BALL_FD_SAFETY x BALL_FD_REACH steps h = 8 h > 4 h sqrt(3) */
+#define BALL_R2_MAX 1.5    /* the partition of unity's outer layer is at most 0.5 R1 thick (R2 <= 1.5 R1) */
+#define BALL_R2_MIN 1.05   /* a layer thinner than 5% of R1 (chi too steep for the cubature) is refused:
+                            * the pockets are then merged, or integrated by cells */
+/* parts (qkt_integrate) */
+#define BALL_PATCH_NU 4    /* a 3D ball's directions: 4 bands in u = cos(theta) ... */
+#define BALL_PATCH_NPHI 4  /* ... x 4 quarters in phi, so that a ball spreads over threads (a part is the
+                            * unit of parallel work) and each patch starts from its own rule */
+#define BALL_PATCH_DU (2.0 / BALL_PATCH_NU) /* width of a band in u in [-1, 1] */
+#define BALL_PATCHES_3D (BALL_PATCH_NU * BALL_PATCH_NPHI)
+#define BALL_PATCHES_2D 8  /* a 2D ball's directions: 8 sectors of pi/4, for the same reason */
+#define CELLS_3D 6         /* default cells per axis (numerics.icell = 0): 216 parts in 3D, enough to spread over
+                            * threads, few enough that the pilot (33 points a part) stays cheap */
+#define CELLS_2D 12        /* ... 144 parts in 2D (17 points a part) */
+#define PILOT_RULE_MAXPTS 33 /* points of hcubature's first rule on a part: 33 in 3D (degree-7 Genz-Malik), 17 in
+                              * 2D, 15 (Gauss-Kronrod) in 1D; the pilot records hold at most this many */
+#define PILOT_MAX_BYTES (256.0 * 1024 * 1024) /* memory the pilot records may take; above it the main pass
+                                               * evaluates the first rules again (same digits, more time) */
+#define CONV_SLACK 1.0000001 /* a part is unconverged when its error exceeds its tolerance by more than
+                              * this factor (hcubature stops at error <= tolerance, up to roundoff) */
 
 typedef struct {
     double c[3];
@@ -53,7 +102,6 @@ typedef struct {
     size_t nev;      /* tree evaluations behind the values */
     double *x, *f;   /* npt * ndim points, npt * fdim values */
 } pilot_t;
-#define PILOT_MAX_BYTES (256.0 * 1024 * 1024)
 
 typedef struct {
     const qkt_model_t *m;
@@ -134,7 +182,7 @@ static int cell_integrand(unsigned ndim, size_t npt, const double *x, ictx_t *c,
     return 0;
 }
 
-/* Gauss-Legendre nodes/weights on [-1, 1] */
+/* Gauss-Legendre nodes/weights on [-1, 1]: GL_SHELL and GL_GAP points */
 static const double gl8x[8] = {-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498,
                                0.1834346424956498,  0.5255324099163290,  0.7966664774136267,  0.9602898564975363};
 static const double gl8w[8] = {0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620,
@@ -147,6 +195,9 @@ static const double gl16w[16] = {0.0271524594117541, 0.0622535239386479, 0.09515
                                  0.1495959888165767, 0.1691565193950025, 0.1826034150449236, 0.1894506104550685,
                                  0.1894506104550685, 0.1826034150449236, 0.1691565193950025, 0.1495959888165767,
                                  0.1246289712555339, 0.0951585116824928, 0.0622535239386479, 0.0271524594117541};
+
+_Static_assert(sizeof gl8x / sizeof gl8x[0] == GL_SHELL && sizeof gl16x / sizeof gl16x[0] == GL_GAP,
+               "the Gauss-Legendre tables have GL_SHELL and GL_GAP points");
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -170,14 +221,14 @@ static qkt_status_t ray_root(ictx_t *c, const double *c0, const double *dir, int
 {
     double fa = ea - target, fb = eb - target;
     int side = 0;
-    for (int it = 0; it < 60; it++) {
+    for (int it = 0; it < ROOT_MAXIT; it++) {
         double rc = (ra * fb - rb * fa) / (fb - fa);
         if (!(rc > fmin(ra, rb) && rc < fmax(ra, rb))) rc = 0.5 * (ra + rb);
         double ec;
         qkt_status_t s = ray_energy(c, c0, dir, rc, m, &ec);
         if (s) return s;
         double fc = ec - target;
-        if (fabs(rb - ra) < 1e-14 * (1 + fabs(rb)) || fc == 0) {
+        if (fabs(rb - ra) < ROOT_RELTOL * (1 + fabs(rb)) || fc == 0) {
             *r = rc;
             return QKT_OK;
         }
@@ -197,18 +248,24 @@ static qkt_status_t ray_root(ictx_t *c, const double *c0, const double *dir, int
     return QKT_OK;
 }
 
-/* integral along one ray of chi * r^(D-1) * F, into acc (fdim) */
+/* integral along one ray of chi * r^(D-1) * F, into acc (fdim).
+ * No error estimate: the panels are fixed Gauss-Legendre rules (GL_SHELL
+ * points in the thermal shell, GL_GAP in the gaps), neither refined nor
+ * compared with a second rule, so the error a ball reports is hcubature's
+ * estimate over directions alone and the radial quadrature error is not in
+ * it (parabolic band at reltol 1e-7: estimate ~1e-16 relative, true error
+ * ~1e-10, as an isotropic integrand leaves nothing to the angular rule). */
 static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const double *dir, double *acc)
 {
     const qkt_model_t *m = c->m;
     int D = m->dim, nb = m->nb;
     int b0 = 0, b1 = m->nb; /* every band's shell is followed (balls may hold several blocks) */
     double mu = c->o->mu, T = c->o->T, W = c->o->window;
-    double rs[NSAMP + 1], es[NSAMP + 1][8];
-    double brk[512];
+    double rs[NSAMP + 1], es[NSAMP + 1][RAY_MAX_BANDS];
+    double brk[RAY_MAX_BREAKS];
     int nbrk = 0;
     qkt_status_t s;
-    if (b1 - b0 > 8) return qkt_error(QKT_EINVAL, "internal: too many bands for ray integration");
+    if (b1 - b0 > RAY_MAX_BANDS) return qkt_error(QKT_EINVAL, "internal: too many bands for ray integration");
     for (int i = 0; i <= NSAMP; i++) {
         rs[i] = bl->R1 * i / NSAMP;
         double k[3] = {bl->c[0] + rs[i] * dir[0], bl->c[1] + rs[i] * dir[1], bl->c[2] + rs[i] * dir[2]};
@@ -225,9 +282,9 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
             double ea = es[i][j - b0], eb = es[i + 1][j - b0];
             double lo = fmin(ea, eb), hi = fmax(ea, eb);
             if (hi < mu - W * T || lo > mu + W * T) continue;
-            for (double x = -W; x <= W + 1e-9; x += XPANEL) {
+            for (double x = -W; x <= W + RAY_X_SLACK; x += XPANEL) {
                 double tgt = mu + x * T;
-                if (!(tgt > lo && tgt <= hi) || nbrk >= 500) continue;
+                if (!(tgt > lo && tgt <= hi) || nbrk >= RAY_MAX_BREAKS) continue;
                 double r;
                 s = ray_root(c, bl->c, dir, j, rs[i], ea, rs[i + 1], eb, tgt, &r);
                 if (s) return s;
@@ -239,8 +296,8 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
     (void)nb;
     for (int i = 0; i + 1 < nbrk; i++) {
         double a = brk[i], b = brk[i + 1];
-        if (b - a <= 1e-15 * (1 + b)) continue;
-        /* panels inside the thermal shell get GL-8, the smooth gaps GL-16 */
+        if (b - a <= PANEL_MIN_REL * (1 + b)) continue;
+        /* panels inside the thermal shell get GL_SHELL points, the smooth gaps GL_GAP */
         int shell = 0;
         {
             double rm = 0.5 * (a + b);
@@ -250,7 +307,7 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
             for (int j = b0; j < b1; j++)
                 if (fabs(c->eb->eps[j] - mu) <= W * T) shell = 1;
         }
-        int n = shell ? 8 : 16;
+        int n = shell ? GL_SHELL : GL_GAP;
         const double *gx = shell ? gl8x : gl16x, *gw = shell ? gl8w : gl16w;
         for (int g = 0; g < n; g++) {
             double r = 0.5 * (a + b) + 0.5 * (b - a) * gx[g];
@@ -408,7 +465,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             if (abstol) {
                 double e = 0;
                 for (int i = 0; i < fdim; i++) e = fmax(e, pe[(size_t)ip * fdim + i]);
-                if (e > abstol[ip] * 1.0000001 || c.neval + c.nreused - before >= maxeval) nun++;
+                if (e > abstol[ip] * CONV_SLACK || c.neval + c.nreused - before >= maxeval) nun++;
             }
         }
         nev += c.neval;
@@ -443,29 +500,24 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
  * a set of directions, at which some band is still inside the thermal window
  * (so every Fermi-surface tally of the pocket lives inside r < R1); R2 leaves
  * room for the smooth partition of unity without reaching another pocket's
- * shell.  Pockets with the same centre (degenerate valleys) share a ball.
- * Returns 0 when the pockets cannot be separated so (cells are then used). */
-static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls,
-                          int merge_all);
+ * shell.  Pockets with the same centre (degenerate valleys) share a ball. */
+typedef struct {
+    const qkt_model_t *m;
+    const qkt_pockets_t *pk;
+    const qkt_intopts_t *tp;
+    ball_t *balls;
+    int nbl;
+    double rmax[QKT_MAX_POCKETS]; /* crude extent of each ball (bounds the ray march) */
+    int owner[QKT_MAX_POCKETS];   /* ball of each pocket */
+} ballset_t;
 
-static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls)
+/* centres: one ball per pocket centre (centres closer than BALL_MERGE_DIST
+ * share one), or one ball at the mean centre of all pockets (merge_all) */
+static void ball_centres(ballset_t *S, int merge_all)
 {
-    int n = make_balls_try(m, pk, tp, balls, 0);
-    /* pockets too close to be separated: one ball around all of them (rays
-     * may then cross several shells, which the panel breakpoints follow) */
-    if (n == 0 && pk->n > 1) n = make_balls_try(m, pk, tp, balls, 1);
-    return n;
-}
-
-static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls,
-                          int merge_all)
-{
-    if (pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > 8) return 0;
-    int D = pk->dim, N = pk->ncell, nbl = 0;
-    size_t ncells = 1;
-    for (int a = 0; a < D; a++) ncells *= N;
-    double rmax[QKT_MAX_POCKETS];
-    int owner[QKT_MAX_POCKETS];
+    const qkt_pockets_t *pk = S->pk;
+    ball_t *balls = S->balls;
+    int nbl = 0;
     if (merge_all) {
         nbl = 1;
         for (int a = 0; a < 3; a++) {
@@ -473,24 +525,33 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
             for (int p = 0; p < pk->n; p++) balls[0].c[a] += pk->center[p][a] / pk->n;
         }
         balls[0].block = 0;
-        rmax[0] = 0;
+        S->rmax[0] = 0;
     }
     for (int p = 0; p < pk->n; p++) {
         int found = merge_all ? 0 : -1;
         for (int b = 0; b < nbl && !merge_all; b++) {
             double d2 = 0;
             for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - pk->center[p][a], 2);
-            if (sqrt(d2) < 1e-3 * pk->scale) found = b;
+            if (sqrt(d2) < BALL_MERGE_DIST * pk->scale) found = b;
         }
         if (found < 0) {
             found = nbl++;
             memcpy(balls[found].c, pk->center[p], sizeof balls[found].c);
             balls[found].block = pk->band[p];
-            rmax[found] = 0;
+            S->rmax[found] = 0;
         }
-        owner[p] = found;
+        S->owner[p] = found;
     }
-    /* crude extent from the labelled cells (to bound the ray march) */
+    S->nbl = nbl;
+}
+
+/* crude extent from the labelled cells (to bound the ray march) */
+static void ball_extents(ballset_t *S)
+{
+    const qkt_pockets_t *pk = S->pk;
+    int D = pk->dim, N = pk->ncell;
+    size_t ncells = 1;
+    for (int a = 0; a < D; a++) ncells *= N;
     for (size_t c = 0; c < ncells; c++) {
         double u[3], k[3], jac;
         qkt_pocket_cell_center(pk, c, u, k);
@@ -504,95 +565,154 @@ static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const q
         for (int bl = 0; bl < pk->nblk; bl++) {
             int p = pk->label[c * pk->nblk + bl];
             if (p < 0) continue;
-            int b = owner[p];
+            int b = S->owner[p];
             double d2 = 0;
-            for (int a = 0; a < 3; a++) d2 += pow(k[a] - balls[b].c[a], 2);
-            rmax[b] = fmax(rmax[b], sqrt(d2) + 2 * sqrt(cs));
+            for (int a = 0; a < 3; a++) d2 += pow(k[a] - S->balls[b].c[a], 2);
+            S->rmax[b] = fmax(S->rmax[b], sqrt(d2) + BALL_CELL_MARGIN * sqrt(cs));
         }
     }
-    /* precise shell radius by marching along rays */
-    double W = tp->window * tp->T;
-    int ndir = D == 3 ? 200 : 64, nstep = 400;
-    for (int b = 0; b < nbl; b++) {
-        double R1 = 0;
-        int nomem = 0;
-        /* directions in parallel; R1 is their maximum (independent of the order) */
+}
+
+/* march direction i of ndir: a Fibonacci sphere (3D) or equal angles (2D) */
+static void march_direction(int D, int i, int ndir, double dir[3])
+{
+    dir[0] = dir[1] = dir[2] = 0;
+    if (D == 3) {
+        double z = 1 - (2.0 * i + 1) / ndir, ph = i * M_PI * (3 - sqrt(5.0));
+        dir[0] = sqrt(1 - z * z) * cos(ph);
+        dir[1] = sqrt(1 - z * z) * sin(ph);
+        dir[2] = z;
+    } else {
+        dir[0] = cos(2 * M_PI * i / ndir);
+        dir[1] = sin(2 * M_PI * i / ndir);
+    }
+}
+
+/* 1 when k, at distance r from ball b's centre, is no nearer to another centre */
+static int nearest_centre(const ballset_t *S, int b, const double k[3], double r)
+{
+    int nearest = 1;
+    for (int q = 0; q < S->nbl; q++) {
+        if (q == b) continue;
+        double dq = 0;
+        for (int a = 0; a < 3; a++) dq += pow(k[a] - S->balls[q].c[a], 2);
+        if (sqrt(dq) < r) nearest = 0;
+    }
+    return nearest;
+}
+
+/* walk outward from ball b's centre along dir; a run of in-window points
+ * belongs to this ball when it starts at a point labelled with one of its
+ * pockets that is nearer to this centre than to any other; *R1 grows to every
+ * such point's radius plus BALL_STEP_MARGIN steps */
+static void march_ray(const ballset_t *S, int b, const double dir[3], qkt_bands_t *eb, double *R1)
+{
+    const qkt_model_t *m = S->m;
+    const ball_t *bb = &S->balls[b];
+    double W = S->tp->window * S->tp->T;
+    int inrun = 0, accept = 0;
+    for (int j = 0; j <= BALL_NSTEP; j++) {
+        double r = S->rmax[b] * j / BALL_NSTEP;
+        double k[3] = {bb->c[0] + r * dir[0], bb->c[1] + r * dir[1], bb->c[2] + r * dir[2]};
+        if (qkt_bands_compute(eb, m, k, QKT_BANDS_ENERGY)) continue;
+        int in = 0, mine = 0;
+        for (int n = 0; n < m->nb; n++)
+            if (fabs(eb->eps[n] - S->tp->mu) <= W) {
+                in = 1;
+                int p = qkt_pocket_at(S->pk, k, n);
+                if (p >= 0 && S->owner[p] == b) mine = 1;
+            }
+        if (in && !inrun) {
+            inrun = 1;
+            accept = mine && nearest_centre(S, b, k, r);
+        }
+        if (!in) inrun = 0;
+        if (in && accept) *R1 = fmax(*R1, r + BALL_STEP_MARGIN * S->rmax[b] / BALL_NSTEP);
+    }
+}
+
+/* precise shell radius of ball b by marching along rays, before the margins;
+ * returns 0 when out of memory */
+static int shell_radius(const ballset_t *S, int b, double *R1out)
+{
+    int D = S->pk->dim, ndir = D == 3 ? BALL_NDIR_3D : BALL_NDIR_2D;
+    double R1 = 0;
+    int nomem = 0;
+    /* directions in parallel; R1 is their maximum (independent of the order) */
 #pragma omp parallel reduction(max : R1) reduction(+ : nomem)
-        {
-        qkt_bands_t *eb = qkt_bands_alloc(m->nb);
+    {
+        qkt_bands_t *eb = qkt_bands_alloc(S->m->nb);
         if (!eb) nomem++;
 #pragma omp for schedule(static)
         for (int i = 0; i < ndir; i++) {
             if (!eb) continue;
-            double dir[3] = {0, 0, 0};
-            if (D == 3) {
-                double z = 1 - (2.0 * i + 1) / ndir, ph = i * M_PI * (3 - sqrt(5.0));
-                dir[0] = sqrt(1 - z * z) * cos(ph);
-                dir[1] = sqrt(1 - z * z) * sin(ph);
-                dir[2] = z;
-            } else {
-                dir[0] = cos(2 * M_PI * i / ndir);
-                dir[1] = sin(2 * M_PI * i / ndir);
-            }
-            /* walk outward; a run of in-window points belongs to this ball when
-             * it starts at a point labelled with one of its pockets that is
-             * nearer to this centre than to any other */
-            int inrun = 0, accept = 0;
-            for (int j = 0; j <= nstep; j++) {
-                double r = rmax[b] * j / nstep;
-                double k[3] = {balls[b].c[0] + r * dir[0], balls[b].c[1] + r * dir[1], balls[b].c[2] + r * dir[2]};
-                if (qkt_bands_compute(eb, m, k, QKT_BANDS_ENERGY)) continue;
-                int in = 0, mine = 0;
-                for (int n = 0; n < m->nb; n++)
-                    if (fabs(eb->eps[n] - tp->mu) <= W) {
-                        in = 1;
-                        int p = qkt_pocket_at(pk, k, n);
-                        if (p >= 0 && owner[p] == b) mine = 1;
-                    }
-                if (in && !inrun) {
-                    inrun = 1;
-                    int nearest = 1;
-                    for (int q = 0; q < nbl; q++) {
-                        if (q == b) continue;
-                        double dq = 0;
-                        for (int a = 0; a < 3; a++) dq += pow(k[a] - balls[q].c[a], 2);
-                        if (sqrt(dq) < r) nearest = 0;
-                    }
-                    accept = mine && nearest;
-                }
-                if (!in) inrun = 0;
-                if (in && accept) R1 = fmax(R1, r + 1.5 * rmax[b] / nstep);
-            }
+            double dir[3];
+            march_direction(D, i, ndir, dir);
+            march_ray(S, b, dir, eb, &R1);
         }
         qkt_bands_free(eb);
-        }
-        if (nomem) return 0;
-        balls[b].R1 = R1 * 1.03 + 2 * tp->fd_step * 4;
     }
-    for (int b = 0; b < nbl; b++) {
-        double R2 = 1.5 * balls[b].R1;
-        for (int q = 0; q < nbl; q++) {
-            if (q == b) continue;
-            double d2 = 0;
-            for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - balls[q].c[a], 2);
-            R2 = fmin(R2, sqrt(d2) - balls[q].R1);
+    *R1out = R1;
+    return !nomem;
+}
+
+/* outer radius R2 of ball b: at most BALL_R2_MAX R1, clear of the other
+ * balls' R1 and of the zone boundary (periodic) or the closed box faces */
+static double outer_radius(const ballset_t *S, int b)
+{
+    const qkt_model_t *m = S->m;
+    const ball_t *balls = S->balls;
+    double R2 = BALL_R2_MAX * balls[b].R1;
+    for (int q = 0; q < S->nbl; q++) {
+        if (q == b) continue;
+        double d2 = 0;
+        for (int a = 0; a < 3; a++) d2 += pow(balls[b].c[a] - balls[q].c[a], 2);
+        R2 = fmin(R2, sqrt(d2) - balls[q].R1);
+    }
+    for (int a = 0; a < S->pk->dim; a++) {
+        if (m->periodic) {
+            /* the ball must stay inside the zone |u_a| < 1/2, u_a = k.a_a/(2 pi) */
+            double an = sqrt(m->avec[a][0] * m->avec[a][0] + m->avec[a][1] * m->avec[a][1] +
+                             m->avec[a][2] * m->avec[a][2]);
+            double ua = (balls[b].c[0] * m->avec[a][0] + balls[b].c[1] * m->avec[a][1] +
+                         balls[b].c[2] * m->avec[a][2]) / (2 * M_PI);
+            R2 = fmin(R2, (0.5 - fabs(ua)) * 2 * M_PI / an);
+        } else if (!S->pk->open[a]) {
+            R2 = fmin(R2, S->pk->umax[a] - fabs(balls[b].c[a]));
         }
-        for (int a = 0; a < D; a++) {
-            if (m->periodic) {
-                /* the ball must stay inside the zone |u_a| < 1/2, u_a = k.a_a/(2 pi) */
-                double an = sqrt(m->avec[a][0] * m->avec[a][0] + m->avec[a][1] * m->avec[a][1] +
-                                 m->avec[a][2] * m->avec[a][2]);
-                double ua = (balls[b].c[0] * m->avec[a][0] + balls[b].c[1] * m->avec[a][1] +
-                             balls[b].c[2] * m->avec[a][2]) / (2 * M_PI);
-                R2 = fmin(R2, (0.5 - fabs(ua)) * 2 * M_PI / an);
-            } else if (!pk->open[a]) {
-                R2 = fmin(R2, pk->umax[a] - fabs(balls[b].c[a]));
-            }
-        }
-        if (!(R2 > 1.05 * balls[b].R1)) return 0;
+    }
+    return R2;
+}
+
+/* The balls (merged into one when merge_all); returns their number, or 0 when
+ * the pockets cannot be separated so (cells are then used). */
+static int make_balls_try(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls,
+                          int merge_all)
+{
+    if (pk->n == 0 || pk->n > QKT_MAX_POCKETS || m->nb > RAY_MAX_BANDS) return 0;
+    ballset_t S = {.m = m, .pk = pk, .tp = tp, .balls = balls};
+    ball_centres(&S, merge_all);
+    ball_extents(&S);
+    for (int b = 0; b < S.nbl; b++) {
+        double R1;
+        if (!shell_radius(&S, b, &R1)) return 0;
+        balls[b].R1 = R1 * BALL_R1_MARGIN + BALL_FD_SAFETY * tp->fd_step * BALL_FD_REACH;
+    }
+    for (int b = 0; b < S.nbl; b++) {
+        double R2 = outer_radius(&S, b);
+        if (!(R2 > BALL_R2_MIN * balls[b].R1)) return 0;
         balls[b].R2 = R2;
     }
-    return nbl;
+    return S.nbl;
+}
+
+static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_intopts_t *tp, ball_t *balls)
+{
+    int n = make_balls_try(m, pk, tp, balls, 0);
+    /* pockets too close to be separated: one ball around all of them (rays
+     * may then cross several shells, which the panel breakpoints follow) */
+    if (n == 0 && pk->n > 1) n = make_balls_try(m, pk, tp, balls, 1);
+    return n;
 }
 
 /* The error scale of every tally from the pilot values cv (np parts x fdim):
@@ -636,35 +756,9 @@ static qkt_status_t group_scales(const qkt_integrand_t *fn, int np, const double
     return QKT_OK;
 }
 
-qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, const qkt_pockets_t *pk,
-                           const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats)
+/* parts: balls first (they carry the Fermi surface), then cells */
+static void make_parts(part_t *parts, int D, int nballs, int npatch, const qkt_pockets_t *pk, int ncx, int nc)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int D = m->dim, ncx = o->icell > 0 ? o->icell : (D == 3 ? 6 : 12);
-    int nc = 1;
-    for (int a = 0; a < D; a++) nc *= ncx;
-    int fdim = fn->fdim;
-    qkt_status_t st = QKT_OK;
-    ball_t balls[QKT_MAX_POCKETS];
-    int nballs = o->no_balls ? 0 : make_balls(m, pk, o, balls);
-    int npatch = D == 3 ? 16 : 8, np = nc + nballs * npatch;
-    part_t *parts = calloc(np, sizeof *parts);
-    /* pilot records: at most 33 points (the 3D rule) of fdim values per part;
-     * kept when that stays below PILOT_MAX_BYTES (else the main pass simply
-     * evaluates the first rule again; the digits are the same either way) */
-    int keep_pilot = (double)np * 33 * fdim * sizeof(double) <= PILOT_MAX_BYTES;
-    pilot_t *pilot = keep_pilot ? calloc(np, sizeof *pilot) : NULL;
-    double *cv = malloc(sizeof(double) * np * fdim), *ce = malloc(sizeof(double) * np * fdim);
-    double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
-    size_t neval = 0;
-    int unconv = 0;
-    long ndegen = 0;
-    if (!parts || (keep_pilot && !pilot) || !cv || !ce || !scale || !abstol) {
-        st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
-        goto done;
-    }
-    /* parts: balls first (they carry the Fermi surface), then cells */
     int ip = 0;
     for (int b = 0; b < nballs; b++)
         for (int q = 0; q < npatch; q++) {
@@ -672,10 +766,10 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
             pt->kind = 1;
             pt->ball = b;
             if (D == 3) {
-                pt->lo[0] = -1 + 0.5 * (q / 4);
-                pt->hi[0] = pt->lo[0] + 0.5;
-                pt->lo[1] = 2 * M_PI * (q % 4) / 4;
-                pt->hi[1] = 2 * M_PI * (q % 4 + 1) / 4;
+                pt->lo[0] = -1 + BALL_PATCH_DU * (q / BALL_PATCH_NPHI);
+                pt->hi[0] = pt->lo[0] + BALL_PATCH_DU;
+                pt->lo[1] = 2 * M_PI * (q % BALL_PATCH_NPHI) / BALL_PATCH_NPHI;
+                pt->hi[1] = 2 * M_PI * (q % BALL_PATCH_NPHI + 1) / BALL_PATCH_NPHI;
             } else {
                 pt->lo[0] = 2 * M_PI * q / npatch;
                 pt->hi[0] = 2 * M_PI * (q + 1) / npatch;
@@ -693,19 +787,23 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
             pt->hi[a] = pt->lo[a] + w;
         }
     }
-    job_t J = {m, fn, pk, balls, nballs, parts, np};
-    /* pilot: one cubature rule per part sets the scale of every tally group */
-    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot);
-    if (st) goto done;
-    st = group_scales(fn, np, cv, scale);
-    if (st) goto done;
+}
+
+/* each part's tolerance, in the scaled units: reltol x max(its pilot share, 1/np) */
+static void part_tolerances(const qkt_intopts_t *o, int np, int fdim, const double *cv, const double *scale,
+                            double *abstol)
+{
     for (int c = 0; c < np; c++) {
         double mag = 0;
         for (int i = 0; i < fdim; i++) mag = fmax(mag, fabs(cv[(size_t)c * fdim + i]) / scale[i]);
         abstol[c] = o->reltol * fmax(mag, 1.0 / np);
     }
-    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, o, pilot);
-    if (st) goto done;
+}
+
+/* values and errors: the sums over parts in their fixed order, unscaled */
+static void sum_parts(int np, int fdim, const double *cv, const double *ce, const double *scale, double *val,
+                      double *err)
+{
     for (int i = 0; i < fdim; i++) {
         double v = 0, e = 0;
         for (int c = 0; c < np; c++) {
@@ -715,6 +813,56 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
         val[i] = v * scale[i];
         err[i] = e * scale[i];
     }
+}
+
+static void pilot_free(pilot_t *pilot, int np)
+{
+    for (int i = 0; pilot && i < np; i++) {
+        free(pilot[i].x);
+        free(pilot[i].f);
+    }
+    free(pilot);
+}
+
+qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, const qkt_pockets_t *pk,
+                           const qkt_intopts_t *o, double *val, double *err, qkt_intstats_t *stats)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int D = m->dim, ncx = o->icell > 0 ? o->icell : (D == 3 ? CELLS_3D : CELLS_2D);
+    int nc = 1;
+    for (int a = 0; a < D; a++) nc *= ncx;
+    int fdim = fn->fdim;
+    qkt_status_t st = QKT_OK;
+    ball_t balls[QKT_MAX_POCKETS];
+    int nballs = o->no_balls ? 0 : make_balls(m, pk, o, balls);
+    int npatch = D == 3 ? BALL_PATCHES_3D : BALL_PATCHES_2D, np = nc + nballs * npatch;
+    part_t *parts = calloc(np, sizeof *parts);
+    /* pilot records: at most PILOT_RULE_MAXPTS points of fdim values per part;
+     * kept when that stays below PILOT_MAX_BYTES (else the main pass simply
+     * evaluates the first rule again; the digits are the same either way) */
+    int keep_pilot = (double)np * PILOT_RULE_MAXPTS * fdim * sizeof(double) <= PILOT_MAX_BYTES;
+    pilot_t *pilot = keep_pilot ? calloc(np, sizeof *pilot) : NULL;
+    double *cv = malloc(sizeof(double) * np * fdim), *ce = malloc(sizeof(double) * np * fdim);
+    double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
+    size_t neval = 0;
+    int unconv = 0;
+    long ndegen = 0;
+    if (!parts || (keep_pilot && !pilot) || !cv || !ce || !scale || !abstol) {
+        st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
+        goto done;
+    }
+    make_parts(parts, D, nballs, npatch, pk, ncx, nc);
+    job_t J = {m, fn, pk, balls, nballs, parts, np};
+    /* pilot: one cubature rule per part sets the scale of every tally group */
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot);
+    if (st) goto done;
+    st = group_scales(fn, np, cv, scale);
+    if (st) goto done;
+    part_tolerances(o, np, fdim, cv, scale, abstol);
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, o, pilot);
+    if (st) goto done;
+    sum_parts(np, fdim, cv, ce, scale, val, err);
     if (stats) {
         stats->neval = neval;
         stats->converged = unconv == 0;
@@ -724,11 +872,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
     }
 done:
     free(parts);
-    for (int i = 0; pilot && i < np; i++) {
-        free(pilot[i].x);
-        free(pilot[i].f);
-    }
-    free(pilot);
+    pilot_free(pilot, np);
     free(cv);
     free(ce);
     free(scale);
