@@ -181,66 +181,39 @@ static void check_table_monomials(void)
 }
 
 /* a. scaling of every path by 2^p */
+typedef struct {
+    int nchecked, nbad;
+    char bad[400];
+} tally_t;
+
+/* one path of order `order`: y = 2^p x entry by entry (zero paths are not counted) */
+static void scale_path(tally_t *c, int order, const char *name, const qkt_tensor_t *x, const qkt_tensor_t *y)
+{
+    int p = tau_power(name), ok = 1;
+    if (p < 0) return;
+    if (tmax(x) == 0) {
+        printf("  (order %d path %-22s is zero: not counted)\n", order, name);
+        return;
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) ok &= y->v[i][j] == ldexp(x->v[i][j], p);
+    c->nchecked++;
+    if (!ok) {
+        c->nbad++;
+        snprintf(c->bad + strlen(c->bad), sizeof c->bad - strlen(c->bad), " %s", name);
+    }
+    printf("  order %d %-24s tau^%d  %s\n", order, name, p, ok ? "ok" : "FAIL");
+}
+
 static void check_scaling(const qkt_response_t *r1, const qkt_response_t *r2)
 {
-    int nchecked = 0, nbad = 0;
-    char bad[400] = "";
-    /* order 0: path[t].v[mu][nu] */
-    for (int t = 0; t < r1->npath0; t++) {
-        int p = tau_power(r1->path0_name[t]);
-        if (tmax(&r1->path0[t]) == 0) {
-            printf("  (order 0 path %-22s is zero: not counted)\n", r1->path0_name[t]);
-            continue;
-        }
-        int ok = 1;
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) ok &= r2->path0[t].v[i][j] == ldexp(r1->path0[t].v[i][j], p);
-        nchecked++;
-        if (!ok) {
-            nbad++;
-            snprintf(bad + strlen(bad), sizeof bad - strlen(bad), " %s", r1->path0_name[t]);
-        }
-        printf("  order 0 %-24s tau^%d  %s\n", r1->path0_name[t], p, ok ? "ok" : "FAIL");
-    }
-    for (int t = 0; t < r1->npath1; t++) {
-        int p = tau_power(r1->path1_name[t]), ok = 1, nz = 0;
-        {
-            const qkt_tensor_t *x = &r1->path1[t][BZ], *y = &r2->path1[t][BZ];
-            nz |= tmax(x) > 0;
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) ok &= y->v[i][j] == ldexp(x->v[i][j], p);
-        }
-        if (!nz) {
-            printf("  (order 1 path %-22s is zero: not counted)\n", r1->path1_name[t]);
-            continue;
-        }
-        nchecked++;
-        if (!ok) {
-            nbad++;
-            snprintf(bad + strlen(bad), sizeof bad - strlen(bad), " %s", r1->path1_name[t]);
-        }
-        printf("  order 1 %-24s tau^%d  %s\n", r1->path1_name[t], p, ok ? "ok" : "FAIL");
-    }
-    for (int t = 0; t < r1->npath2; t++) {
-        int p = tau_power(r1->path2_name[t]), ok = 1, nz = 0;
-        if (p < 0) continue;
-        {
-            const qkt_tensor_t *x = &r1->path2[t][BZ][BZ], *y = &r2->path2[t][BZ][BZ];
-            nz |= tmax(x) > 0;
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) ok &= y->v[i][j] == ldexp(x->v[i][j], p);
-        }
-        if (!nz) {
-            printf("  (order 2 path %-22s is zero: not counted)\n", r1->path2_name[t]);
-            continue;
-        }
-        nchecked++;
-        if (!ok) {
-            nbad++;
-            snprintf(bad + strlen(bad), sizeof bad - strlen(bad), " %s", r1->path2_name[t]);
-        }
-        printf("  order 2 %-24s tau^%d  %s\n", r1->path2_name[t], p, ok ? "ok" : "FAIL");
-    }
+    tally_t c = {0, 0, ""};
+    for (int t = 0; t < r1->npath0; t++) scale_path(&c, 0, r1->path0_name[t], &r1->path0[t], &r2->path0[t]);
+    for (int t = 0; t < r1->npath1; t++) scale_path(&c, 1, r1->path1_name[t], &r1->path1[t][BZ], &r2->path1[t][BZ]);
+    for (int t = 0; t < r1->npath2; t++)
+        scale_path(&c, 2, r1->path2_name[t], &r1->path2[t][BZ][BZ], &r2->path2[t][BZ][BZ]);
+    int nchecked = c.nchecked, nbad = c.nbad;
+    const char *bad = c.bad;
     CHECK_OK(nbad == 0 && nchecked >= 15,
              "a. rule rta, tau_intra 1 -> 2: each of %d non-zero paths (orders 0-2, all computed E, B pairs) x 2^(number "
              "of n nodes), bit for bit%s%s",
