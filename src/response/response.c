@@ -41,6 +41,16 @@ void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p)
     }
 }
 
+/* The automatic finite-difference step of the tree's covariant derivatives:
+ * 0.05 T / v_F, so that a band's energy changes by 0.05 T across one step and
+ * the fourth-order differences err by ~(h v/T)^4 ~ 6e-6 (reported as part of
+ * the systematic error); 1e-4 of the model's k scale without a Fermi surface
+ * (no thermal shell to resolve). */
+#define FD_STEP_T 0.05
+#define FD_STEP_KCUT 1e-4
+
+/* the largest band velocity in the thermal window at the centres of the
+ * pocket map's Fermi-surface cells (the scale of the finite-difference step) */
 static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_params_t *p)
 {
     qkt_bands_t *b = qkt_bands_alloc(m->nb);
@@ -50,15 +60,8 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
     for (int a = 0; a < pk->dim; a++) ncells *= pk->ncell;
     for (size_t c = 0; c < ncells; c++) {
         if (!pk->fs[c]) continue;
-        int ci[3] = {0, 0, 0};
-        size_t r = c;
-        for (int a = pk->dim - 1; a >= 0; a--) {
-            ci[a] = (int)(r % pk->ncell);
-            r /= pk->ncell;
-        }
-        double u[3] = {0, 0, 0}, k[3], jac;
-        for (int a = 0; a < pk->dim; a++) u[a] = pk->gmin[a] + (pk->gmax[a] - pk->gmin[a]) * (ci[a] + 0.5) / pk->ncell;
-        qkt_domain_map(pk, u, k, &jac);
+        double u[3], k[3];
+        qkt_pocket_cell_center(pk, c, u, k);
         if (qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY)) continue;
         for (int n = 0; n < m->nb; n++) {
             if (fabs(b->eps[n] - p->mu) > p->window * p->T) continue;
@@ -244,7 +247,7 @@ static void tree_params(run_t *w)
     tp->nimp_U0sq = 0;
     tp->vt = NULL;
     w->vs = w->pk ? vscale_estimate(w->m, w->pk, p) : 0;
-    tp->h = p->fd_step > 0 ? p->fd_step : (w->vs > 0 ? 0.05 * p->T / w->vs : 1e-4 * w->m->kcut);
+    tp->h = p->fd_step > 0 ? p->fd_step : (w->vs > 0 ? FD_STEP_T * p->T / w->vs : FD_STEP_KCUT * w->m->kcut);
     w->r->fd_step = tp->h;
 }
 
@@ -504,7 +507,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     tp.T = q.T;
     tp.degen_tol = q.degen_tol;
     tp.window = q.window;
-    tp.h = 1e-4 * m->kcut;
+    tp.h = FD_STEP_KCUT * m->kcut;
     qkt_intopts_t io;
     memset(&io, 0, sizeof io);
     io.progress = q.progress;
