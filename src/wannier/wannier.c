@@ -12,6 +12,47 @@
 #include <zlib.h>
 #include "core/internal.h"
 
+/* ------------------------------------------------------------------ constants */
+/* Reader */
+#define R_MAX 1000000     /* largest |R_a| and |R_a + T_a| read: far beyond any real model
+                           * (|R_a| of a few tens), and sums of two stay inside int */
+#define WS_MAX_SHIFTS 10000 /* shifts per wsvec entry: a sanity bound far above the few
+                             * equidistant images Wannier90 writes */
+#define WS_MAX_NT (INT_MAX / 4) /* total wsvec shifts: the int offsets and 3 ws_nT stay below INT_MAX */
+#define WS_CAP_SLACK 16   /* room for shifts beyond one per entry before the first realloc */
+/* Load */
+#define AVEC_MATCH_TOL 1e-6 /* given and file lattice vectors agree to this, relative: the
+                             * digits a user types, not the file's rounding */
+#define VOL_MIN_REL 1e-10 /* cell volume below this times a_max^3: the lattice vectors are
+                           * linearly dependent up to rounding */
+#define KCUT_FRAC 0.5     /* kcut = half the longest reciprocal vector: the zone boundary */
+/* energies are printed to 1e-8 (_tb.dat) or 1e-6 eV (_hr.dat): bands closer
+ * than that are degenerate within the file's precision, and their Berry
+ * connection is noise */
+#define WANNIER_DEGEN_TOL 1e-6
+/* Export by sampling (sample_model) */
+#define HK_NMAT_MAX 10    /* matrices of qkt_model_hk's largest output (order 2: H, 3 + 6 derivatives) */
+#define AWK_NMAT_MAX 12   /* matrices of awk's largest output (order 1: A_a and 9 d_b A_a) */
+#define SAMPLE_MAX_BYTES 1e9 /* samples (16 bytes a complex number) of the largest mesh tried */
+#define WS_REACH 2        /* supercell images searched per axis, +-2: enough for the
+                           * Wigner-Seitz cell of any not extremely skewed supercell */
+#define WS_NCAND ((2 * WS_REACH + 1) * (2 * WS_REACH + 1) * (2 * WS_REACH + 1)) /* = 125 */
+#define WS_CAP_PER_POINT 8 /* images per grid point before the first realloc: the corners of a cube tie */
+#define WS_TIE_TOL 1e-8   /* images within WS_TIE_TOL (1 + |R|) of the shortest are equally
+                           * short: ties by symmetry, up to rounding of |R| */
+#define SAMPLE_ZERO 1e-15 /* coefficients below this times the largest |H| are the DFT's
+                           * rounding noise, written as exact zeros */
+#define SAMPLE_NTEST 12   /* off-grid test points: a few per axis, cheap next to the sampling */
+#define SAMPLE_TOL 1e-11  /* accepted when |H_TB - H| <= SAMPLE_TOL (1 + |H|) at every test
+                           * point: well above the sums' rounding, far below any hopping */
+/* the test points' pseudo-random generator: a 64-bit LCG (Knuth's MMIX
+ * constants) seeded with the golden ratio's bits, its top 53 bits / 2^53 a
+ * uniform double in [0, 1) */
+#define LCG_SEED 0x9E3779B97F4A7C15ull
+#define LCG_MUL 6364136223846793005ull
+#define LCG_INC 1442695040888963407ull
+#define TWO_POW_53 9007199254740992.0
+
 /* ------------------------------------------------------------------ storage
  * The Fourier sum is the hot loop.  Every operator kept here is a Hermitian
  * lattice sum, O(-R) = O(R)^dagger, so only half of the R set is stored
@@ -300,7 +341,7 @@ static qkt_status_t read_block(rd_t *r, raw_t *w, int ir, int nlead, int nval, c
         if (nlead) {
             int R[3];
             for (int a = 0; a < 3; a++) {
-                s = rd_int(r, a, rname[a], -1000000, 1000000, &R[a]);
+                s = rd_int(r, a, rname[a], -R_MAX, R_MAX, &R[a]);
                 if (s) return s;
             }
             if (l == 0) {
@@ -351,7 +392,7 @@ static qkt_status_t read_R_line(rd_t *r, raw_t *w, int ir, const char *what, int
                       ir + 1, r->ntok, " (num_wann or nrpts inconsistent with the data?)");
     int R[3];
     for (int a = 0; a < 3; a++) {
-        s = rd_int(r, a, rname[a], -1000000, 1000000, &R[a]);
+        s = rd_int(r, a, rname[a], -R_MAX, R_MAX, &R[a]);
         if (s) return s;
     }
     if (check) {
@@ -572,17 +613,93 @@ static qkt_status_t check_file_R(const qkt_wannier_opts_t *o, const raw_t *w, rb
 }
 
 /* ------------------------------------------------------------------ wsvec */
+/* The first line "R1 R2 R3 m n" of an entry: R, m, n and the index *e of
+ * (R, m, n) in the file's data. */
+static qkt_status_t ws_entry_key(const rd_t *r, const qkt_wannier_opts_t *o, const raw_t *w,
+                                 const rbox_t *b, int R[3], int *mi, int *ni, size_t *e)
+{
+    static const char *const rname[3] = {"R1", "R2", "R3"};
+    int nw = w->nw;
+    qkt_status_t s;
+    if (r->ntok != 5) return rd_err(r, QKT_EFORMAT, "expected 5 fields (R1 R2 R3 m n), got %d", r->ntok);
+    for (int a = 0; a < 3; a++) {
+        s = rd_int(r, a, rname[a], -R_MAX, R_MAX, &R[a]);
+        if (s) return s;
+    }
+    s = rd_int(r, 3, "m", 1, nw, mi);
+    if (!s) s = rd_int(r, 4, "n", 1, nw, ni);
+    if (s) return s;
+    int ir = rbox_find(b, R);
+    if (ir < 0)
+        return rd_err(r, QKT_EFORMAT, "R = (%d %d %d) is not among the R vectors of %s", R[0], R[1],
+                      R[2], o->path);
+    *e = (size_t)ir * w->nel + (*mi - 1) * nw + (*ni - 1);
+    return QKT_OK;
+}
+
+/* The rest of entry e (lattice vector R): the number of shifts and the
+ * shifts T, appended to w->ws_T (capacity *cap, grown as needed). */
+static qkt_status_t ws_shifts(rd_t *r, const qkt_wannier_opts_t *o, raw_t *w, const int R[3], size_t e,
+                              size_t *cap)
+{
+    int cnt;
+    qkt_status_t s = rd_need(r, "number of shifts");
+    if (!s) s = rd_fields(r, 1, "number of lattice shifts T");
+    if (!s) s = rd_int(r, 0, "number of shifts", 1, WS_MAX_SHIFTS, &cnt);
+    if (s) return s;
+    if (w->ws_nT + cnt > *cap) {
+        size_t nc = 2 * *cap + cnt;
+        int *t = realloc(w->ws_T, 3 * nc * sizeof(int));
+        if (!t) return qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
+        w->ws_T = t;
+        *cap = nc;
+    }
+    w->ws_off[e] = (int)w->ws_nT;
+    for (int j = 0; j < cnt; j++) {
+        s = rd_need(r, "lattice shift T1 T2 T3");
+        if (!s) s = rd_fields(r, 3, "lattice shift T1 T2 T3");
+        if (s) return s;
+        for (int a = 0; a < 3; a++) {
+            int *T = &w->ws_T[3 * w->ws_nT + a];
+            s = rd_int(r, a, "T", -R_MAX, R_MAX, T);
+            if (s) return s;
+            /* R + T must stay within the range the files can hold (and the
+             * exporter writes): |R_a + T_a| <= R_MAX */
+            if (abs(R[a] + *T) > R_MAX)
+                return rd_err(r, QKT_EFORMAT, "shift T%d = %d moves R%d = %d to %d, beyond +-%d", a + 1, *T,
+                              a + 1, R[a], R[a] + *T, R_MAX);
+        }
+        w->ws_nT++;
+    }
+    w->ws_cnt[e] = cnt;
+    return QKT_OK;
+}
+
+/* After nread of nent entries: the first entry missing. */
+static qkt_status_t ws_missing(const rd_t *r, const raw_t *w, size_t nread, size_t nent)
+{
+    int nw = w->nw;
+    for (size_t e = 0; e < nent; e++)
+        if (!w->ws_cnt[e]) {
+            int ir = (int)(e / w->nel), el = (int)(e % w->nel);
+            const int *R = w->iR + 3 * ir;
+            return rd_err(r, QKT_EFORMAT,
+                          "no entry for R = (%d %d %d), m = %d, n = %d (%zu of %zu entries present)",
+                          R[0], R[1], R[2], el / nw + 1, el % nw + 1, nread, nent);
+        }
+    return QKT_OK;
+}
+
 static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox_t *b)
 {
     rd_t r;
     qkt_status_t s = rd_open(&r, o->wsvec_path);
     if (s) return s;
-    size_t nent = (size_t)w->nrpts * w->nel, cap = nent + 16;
-    int nw = w->nw;
+    size_t nent = (size_t)w->nrpts * w->nel, cap = nent + WS_CAP_SLACK;
     w->ws_off = malloc(nent * sizeof(int));
     w->ws_cnt = calloc(nent, sizeof(int));
     w->ws_T = malloc(3 * cap * sizeof(int));
-    int *line = calloc(nent, sizeof(int));
+    int *line = calloc(nent, sizeof(int)); /* line of each entry's first line */
     if (!w->ws_off || !w->ws_cnt || !w->ws_T || !line) {
         s = qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
         goto done;
@@ -603,83 +720,25 @@ static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox
             if (eof) break;
         }
         have = 0;
-        if (r.ntok != 5) {
-            s = rd_err(&r, QKT_EFORMAT, "expected 5 fields (R1 R2 R3 m n), got %d", r.ntok);
-            goto done;
-        }
-        int R[3], mi, ni, cnt;
-        static const char *const rname[3] = {"R1", "R2", "R3"};
-        for (int a = 0; a < 3; a++) {
-            s = rd_int(&r, a, rname[a], -1000000, 1000000, &R[a]);
-            if (s) goto done;
-        }
-        s = rd_int(&r, 3, "m", 1, nw, &mi);
-        if (!s) s = rd_int(&r, 4, "n", 1, nw, &ni);
+        int R[3], mi, ni;
+        size_t e = 0;
+        s = ws_entry_key(&r, o, w, b, R, &mi, &ni, &e);
         if (s) goto done;
-        int ir = rbox_find(b, R);
-        if (ir < 0) {
-            s = rd_err(&r, QKT_EFORMAT, "R = (%d %d %d) is not among the R vectors of %s", R[0], R[1],
-                       R[2], o->path);
-            goto done;
-        }
-        size_t e = (size_t)ir * w->nel + (mi - 1) * nw + (ni - 1);
         if (w->ws_cnt[e]) {
             s = rd_err(&r, QKT_EFORMAT, "entry R = (%d %d %d), m = %d, n = %d given twice (first on line %d)",
                        R[0], R[1], R[2], mi, ni, line[e]);
             goto done;
         }
         line[e] = (int)r.line;
-        s = rd_need(&r, "number of shifts");
-        if (!s) s = rd_fields(&r, 1, "number of lattice shifts T");
-        if (!s) s = rd_int(&r, 0, "number of shifts", 1, 10000, &cnt);
+        s = ws_shifts(&r, o, w, R, e, &cap);
         if (s) goto done;
-        if (w->ws_nT + cnt > cap) {
-            size_t nc = 2 * cap + cnt;
-            int *t = realloc(w->ws_T, 3 * nc * sizeof(int));
-            if (!t) {
-                s = qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
-                goto done;
-            }
-            w->ws_T = t;
-            cap = nc;
-        }
-        w->ws_off[e] = (int)w->ws_nT;
-        for (int j = 0; j < cnt; j++) {
-            s = rd_need(&r, "lattice shift T1 T2 T3");
-            if (!s) s = rd_fields(&r, 3, "lattice shift T1 T2 T3");
-            if (s) goto done;
-            for (int a = 0; a < 3; a++) {
-                int *T = &w->ws_T[3 * w->ws_nT + a];
-                s = rd_int(&r, a, "T", -1000000, 1000000, T);
-                if (s) goto done;
-                /* R + T must stay within the range the files can hold (and the
-                 * exporter writes): |R_a + T_a| <= 1000000 */
-                if (abs(R[a] + *T) > 1000000) {
-                    s = rd_err(&r, QKT_EFORMAT, "shift T%d = %d moves R%d = %d to %d, beyond +-1000000", a + 1, *T,
-                               a + 1, R[a], R[a] + *T);
-                    goto done;
-                }
-            }
-            w->ws_nT++;
-        }
-        w->ws_cnt[e] = cnt;
         nread++;
-        if (w->ws_nT > (size_t)INT_MAX / 4) {
+        if (w->ws_nT > (size_t)WS_MAX_NT) {
             s = rd_err(&r, QKT_ENOMEM, "too many shifts");
             goto done;
         }
     }
-    if (nread != nent) {
-        for (size_t e = 0; e < nent; e++)
-            if (!w->ws_cnt[e]) {
-                int ir = (int)(e / w->nel), el = (int)(e % w->nel);
-                const int *R = w->iR + 3 * ir;
-                s = rd_err(&r, QKT_EFORMAT,
-                           "no entry for R = (%d %d %d), m = %d, n = %d (%zu of %zu entries present)",
-                           R[0], R[1], R[2], el / nw + 1, el % nw + 1, nread, nent);
-                goto done;
-            }
-    }
+    if (nread != nent) s = ws_missing(&r, w, nread, nent);
 done:
     free(line);
     rd_close(&r);
@@ -1194,16 +1253,143 @@ static double lattice_bvec(const double a[3][3], double b[3][3])
 }
 
 /* ------------------------------------------------------------------ load */
+/* The lattice: the file's vectors (_tb.dat; checked against given ones) or
+ * the given ones (_hr.dat), finite and independent; bvec the reciprocal
+ * vectors and *V the cell volume. */
+static qkt_status_t load_lattice(const qkt_wannier_opts_t *o, const raw_t *raw, double avec[3][3],
+                                 double bvec[3][3], double *V)
+{
+    if (raw->have_avec) {
+        memcpy(avec, raw->avec, sizeof raw->avec);
+        if (o->have_avec)
+            for (int i = 0; i < 3; i++)
+                for (int a = 0; a < 3; a++)
+                    if (fabs(o->avec[i][a] - avec[i][a]) > AVEC_MATCH_TOL * (1 + fabs(avec[i][a])))
+                        return qkt_error(QKT_EINVAL,
+                                         "%s: lattice vector a%d = (%.10g %.10g %.10g) given, but the "
+                                         "file has (%.10g %.10g %.10g)",
+                                         o->path, i + 1, o->avec[i][0], o->avec[i][1], o->avec[i][2],
+                                         avec[i][0], avec[i][1], avec[i][2]);
+    } else if (o->have_avec) {
+        memcpy(avec, o->avec, sizeof o->avec);
+    } else {
+        return qkt_error(QKT_EINVAL,
+                         "%s: a _hr.dat file has no lattice vectors: give them in Angstrom "
+                         "(model.avec1, model.avec2, model.avec3; opts avec with have_avec = 1), or "
+                         "read seedname_tb.dat instead",
+                         o->path);
+    }
+    for (int i = 0; i < 3; i++)
+        for (int a = 0; a < 3; a++)
+            if (!isfinite(avec[i][a]))
+                return qkt_error(QKT_EINVAL, "%s: lattice vector a%d is not finite", o->path, i + 1);
+    *V = lattice_bvec(avec, bvec);
+    double la = 0;
+    for (int i = 0; i < 3; i++) {
+        double l = sqrt(avec[i][0] * avec[i][0] + avec[i][1] * avec[i][1] + avec[i][2] * avec[i][2]);
+        if (l > la) la = l;
+    }
+    if (!(fabs(*V) > VOL_MIN_REL * la * la * la))
+        return qkt_error(QKT_EINVAL, "%s: lattice vectors are linearly dependent (cell volume %g)", o->path,
+                         *V);
+    return QKT_OK;
+}
+
+/* The model data *out (set also on failure, for wan_free): the pairs
+ * m <= n of the upper triangle, the kernels for this CPU, the file's totals. */
+static qkt_status_t wan_new(const raw_t *raw, const double avec[3][3], wan_t **out)
+{
+    wan_t *w = calloc(1, sizeof *w);
+    *out = w;
+    if (!w) return qkt_error(QKT_ENOMEM, "out of memory");
+    w->nw = raw->nw;
+    w->nel = raw->nel;
+    w->npair = raw->nw * (raw->nw + 1) / 2;
+    w->cw = pick_kernels(w->kern);
+    w->nchunk = (w->npair + w->cw - 1) / w->cw;
+    w->pm = malloc(sizeof(int) * w->npair);
+    w->pn = malloc(sizeof(int) * w->npair);
+    w->pe = malloc(sizeof(int) * w->npair);
+    if (!w->pm || !w->pn || !w->pe) return qkt_error(QKT_ENOMEM, "out of memory");
+    for (int m = 0, p = 0; m < raw->nw; m++)
+        for (int n = m; n < raw->nw; n++, p++) {
+            w->pm[p] = m;
+            w->pn[p] = n;
+            w->pe[p] = m * raw->nw + n;
+        }
+    w->nrpts = raw->nrpts;
+    w->use_ws = raw->ws_cnt != NULL;
+    memcpy(w->avec, avec, sizeof w->avec);
+    for (int i = 0; i < raw->nrpts; i++) w->sum_inv_degen += 1.0 / raw->ndeg[i];
+    return QKT_OK;
+}
+
+/* The half-set tables of H and of the position matrix: the file's R
+ * expanded by the wsvec shifts, then folded to R >= 0. */
+static qkt_status_t load_tables(const qkt_wannier_opts_t *o, const raw_t *raw, wan_t *w,
+                                const double avec[3][3])
+{
+    xset_t xs;
+    memset(&xs, 0, sizeof xs);
+    double dev = 0;
+    qkt_status_t s = expand(raw, raw->h, 1, &xs, o->path, o->max_bytes);
+    if (s) goto done;
+    s = build_fset(&xs, w, 1, 0, avec, &w->H, &dev, o->path);
+    if (s) goto done;
+    if (w->use_ws && dev > o->herm_tol) {
+        s = qkt_error(QKT_EFORMAT,
+                      "%s: with the lattice shifts of this file H(R) is not Hermitian (deviation %.3g "
+                      "eV > herm_tol = %.3g eV): shifts of (R, m, n) and (-R, n, m) must be opposite "
+                      "(wsvec file of another model?)",
+                      o->wsvec_path, dev, o->herm_tol);
+        goto done;
+    }
+    xset_free(&xs);
+    if (raw->pos) {
+        s = expand(raw, raw->pos, 3, &xs, o->path, o->max_bytes);
+        if (s) goto done;
+        s = build_fset(&xs, w, 3, o->hermitize_position ? 0 : 1, avec, &w->A, &dev, o->path);
+    }
+done:
+    xset_free(&xs);
+    return s;
+}
+
+/* The model's fields around its data m->priv. */
+static void fill_model(qkt_model_t *m, const qkt_wannier_opts_t *o, int nw, const double avec[3][3],
+                       const double bvec[3][3], double V)
+{
+    m->nb = nw;
+    m->dim = 3;
+    m->periodic = 1;
+    m->units = QKT_UNITS_EV_ANGSTROM;
+    memcpy(m->avec, avec, sizeof m->avec);
+    memcpy(m->bvec, bvec, sizeof m->bvec);
+    m->cell_volume = fabs(V);
+    double bmax = 0;
+    for (int i = 0; i < 3; i++) {
+        double l = sqrt(bvec[i][0] * bvec[i][0] + bvec[i][1] * bvec[i][1] + bvec[i][2] * bvec[i][2]);
+        if (l > bmax) bmax = l;
+    }
+    m->kcut = KCUT_FRAC * bmax;
+    m->hk = hk;
+    m->awk = ((const wan_t *)m->priv)->A.nr > 0 ? awk : NULL;
+    m->nblock = 1;
+    m->block_off[0] = 0;
+    m->block_off[1] = m->nb;
+    snprintf(m->source, sizeof m->source, "%s", o->path);
+    m->spin_degeneracy = o->spin_degeneracy;
+    m->degen_tol = WANNIER_DEGEN_TOL;
+}
+
 qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
 {
     raw_t raw;
     rbox_t box = {{0}, {0}, NULL};
-    xset_t xs;
     wan_t *w = NULL;
     qkt_model_t *m = NULL;
     qkt_status_t s = QKT_OK;
     memset(&raw, 0, sizeof raw);
-    memset(&xs, 0, sizeof xs);
     if (!out) return qkt_error(QKT_EINVAL, "qkt_wannier_load: out is NULL");
     *out = NULL;
     if (!o || !o->path || !o->path[0])
@@ -1213,49 +1399,12 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     if (!(o->herm_tol >= 0))
         return qkt_error(QKT_EINVAL, "wannier: herm_tol must be >= 0, got %g", o->herm_tol);
 
+    /* the file, its lattice, its R vectors and shifts */
     s = read_model_file(o, &raw);
     if (s) goto fail;
-    double avec[3][3], bvec[3][3];
-    if (raw.have_avec) {
-        memcpy(avec, raw.avec, sizeof avec);
-        if (o->have_avec)
-            for (int i = 0; i < 3; i++)
-                for (int a = 0; a < 3; a++)
-                    if (fabs(o->avec[i][a] - avec[i][a]) > 1e-6 * (1 + fabs(avec[i][a]))) {
-                        s = qkt_error(QKT_EINVAL,
-                                      "%s: lattice vector a%d = (%.10g %.10g %.10g) given, but the "
-                                      "file has (%.10g %.10g %.10g)",
-                                      o->path, i + 1, o->avec[i][0], o->avec[i][1], o->avec[i][2],
-                                      avec[i][0], avec[i][1], avec[i][2]);
-                        goto fail;
-                    }
-    } else if (o->have_avec) {
-        memcpy(avec, o->avec, sizeof avec);
-    } else {
-        s = qkt_error(QKT_EINVAL,
-                      "%s: a _hr.dat file has no lattice vectors: give them in Angstrom "
-                      "(model.avec1, model.avec2, model.avec3; opts avec with have_avec = 1), or "
-                      "read seedname_tb.dat instead",
-                      o->path);
-        goto fail;
-    }
-    for (int i = 0; i < 3; i++)
-        for (int a = 0; a < 3; a++)
-            if (!isfinite(avec[i][a])) {
-                s = qkt_error(QKT_EINVAL, "%s: lattice vector a%d is not finite", o->path, i + 1);
-                goto fail;
-            }
-    double V = lattice_bvec(avec, bvec);
-    double la = 0;
-    for (int i = 0; i < 3; i++) {
-        double l = sqrt(avec[i][0] * avec[i][0] + avec[i][1] * avec[i][1] + avec[i][2] * avec[i][2]);
-        if (l > la) la = l;
-    }
-    if (!(fabs(V) > 1e-10 * la * la * la)) {
-        s = qkt_error(QKT_EINVAL, "%s: lattice vectors are linearly dependent (cell volume %g)", o->path, V);
-        goto fail;
-    }
-
+    double avec[3][3], bvec[3][3], V = 0;
+    s = load_lattice(o, &raw, avec, bvec, &V);
+    if (s) goto fail;
     s = check_file_R(o, &raw, &box);
     if (s) goto fail;
     if (o->wsvec_path && o->wsvec_path[0]) {
@@ -1263,56 +1412,13 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
         if (s) goto fail;
     }
 
-    w = calloc(1, sizeof *w);
-    if (!w) {
-        s = qkt_error(QKT_ENOMEM, "out of memory");
-        goto fail;
-    }
-    w->nw = raw.nw;
-    w->nel = raw.nel;
-    w->npair = raw.nw * (raw.nw + 1) / 2;
-    w->cw = pick_kernels(w->kern);
-    w->nchunk = (w->npair + w->cw - 1) / w->cw;
-    w->pm = malloc(sizeof(int) * w->npair);
-    w->pn = malloc(sizeof(int) * w->npair);
-    w->pe = malloc(sizeof(int) * w->npair);
-    if (!w->pm || !w->pn || !w->pe) {
-        s = qkt_error(QKT_ENOMEM, "out of memory");
-        goto fail;
-    }
-    for (int m = 0, p = 0; m < raw.nw; m++)
-        for (int n = m; n < raw.nw; n++, p++) {
-            w->pm[p] = m;
-            w->pn[p] = n;
-            w->pe[p] = m * raw.nw + n;
-        }
-    w->nrpts = raw.nrpts;
-    w->use_ws = raw.ws_cnt != NULL;
-    memcpy(w->avec, avec, sizeof avec);
-    for (int i = 0; i < raw.nrpts; i++) w->sum_inv_degen += 1.0 / raw.ndeg[i];
-
-    double dev;
-    s = expand(&raw, raw.h, 1, &xs, o->path, o->max_bytes);
+    /* the tables of the Fourier sums */
+    s = wan_new(&raw, avec, &w);
     if (s) goto fail;
-    s = build_fset(&xs, w, 1, 0, avec, &w->H, &dev, o->path);
+    s = load_tables(o, &raw, w, avec);
     if (s) goto fail;
-    if (w->use_ws && dev > o->herm_tol) {
-        s = qkt_error(QKT_EFORMAT,
-                      "%s: with the lattice shifts of this file H(R) is not Hermitian (deviation %.3g "
-                      "eV > herm_tol = %.3g eV): shifts of (R, m, n) and (-R, n, m) must be opposite "
-                      "(wsvec file of another model?)",
-                      o->wsvec_path, dev, o->herm_tol);
-        goto fail;
-    }
-    xset_free(&xs);
-    if (raw.pos) {
-        s = expand(&raw, raw.pos, 3, &xs, o->path, o->max_bytes);
-        if (s) goto fail;
-        s = build_fset(&xs, w, 3, o->hermitize_position ? 0 : 1, avec, &w->A, &dev, o->path);
-        if (s) goto fail;
-        xset_free(&xs);
-    }
 
+    /* the model */
     m = qkt_model_alloc("wannier");
     if (!m) {
         s = QKT_ENOMEM;
@@ -1321,30 +1427,7 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     m->priv = w;
     m->destroy = destroy;
     w = NULL;
-    m->nb = raw.nw;
-    m->dim = 3;
-    m->periodic = 1;
-    m->units = QKT_UNITS_EV_ANGSTROM;
-    memcpy(m->avec, avec, sizeof avec);
-    memcpy(m->bvec, bvec, sizeof bvec);
-    m->cell_volume = fabs(V);
-    double bmax = 0;
-    for (int i = 0; i < 3; i++) {
-        double l = sqrt(bvec[i][0] * bvec[i][0] + bvec[i][1] * bvec[i][1] + bvec[i][2] * bvec[i][2]);
-        if (l > bmax) bmax = l;
-    }
-    m->kcut = 0.5 * bmax;
-    m->hk = hk;
-    m->awk = ((const wan_t *)m->priv)->A.nr > 0 ? awk : NULL;
-    m->nblock = 1;
-    m->block_off[0] = 0;
-    m->block_off[1] = m->nb;
-    snprintf(m->source, sizeof m->source, "%s", o->path);
-    m->spin_degeneracy = o->spin_degeneracy;
-    /* energies are printed to 1e-8 (_tb.dat) or 1e-6 eV (_hr.dat): bands closer
-     * than that are degenerate within the file's precision, and their Berry
-     * connection is noise */
-    m->degen_tol = 1e-6;
+    fill_model(m, o, raw.nw, avec, bvec, V);
     raw_free(&raw);
     free(box.idx);
     *out = m;
@@ -1352,7 +1435,6 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
 fail:
     raw_free(&raw);
     free(box.idx);
-    xset_free(&xs);
     wan_free(w);
     qkt_model_free(m);
     return s;
@@ -1589,18 +1671,175 @@ static void dft_axis(double complex *X, const int Ng[3], int axis, int nel, doub
         }
 }
 
+static qkt_status_t sample_nomem(void)
+{
+    return qkt_error(QKT_ENOMEM, "qkt_wannier_write: out of memory sampling the model");
+}
+
+/* Samples of H(k) (and A^W(k)) at the points k = j_i b_i / Ng_i of the grid,
+ * stored plane by plane: X[plane][point][nel]. */
+static qkt_status_t sample_grid(const qkt_model_t *m, const int Ng[3], size_t npts, double complex *X,
+                                double complex *buf, double complex *bufA)
+{
+    int nel = m->nb * m->nb;
+    for (size_t p = 0; p < npts; p++) {
+        int j[3] = {(int)(p / ((size_t)Ng[1] * Ng[2])), (int)(p / Ng[2] % Ng[1]), (int)(p % Ng[2])};
+        double k[3] = {0, 0, 0};
+        for (int i = 0; i < 3; i++)
+            for (int a = 0; a < 3; a++) k[a] += (double)j[i] / Ng[i] * m->bvec[i][a];
+        qkt_status_t s = qkt_model_hk(m, k, 0, buf);
+        if (s) return s;
+        memcpy(X + p * nel, buf, sizeof(double complex) * nel);
+        if (m->awk) {
+            s = m->awk(m, k, 0, bufA);
+            if (s) return s;
+            for (int a = 0; a < 3; a++)
+                memcpy(X + ((1 + a) * npts + p) * nel, bufA + (size_t)a * nel,
+                       sizeof(double complex) * nel);
+        }
+    }
+    return QKT_OK;
+}
+
+/* Wigner-Seitz images: for every grid point j, the vectors R = j + l Ng
+ * (|l_a| <= WS_REACH) of the shortest length, ties within WS_TIE_TOL; rows
+ * (R1 R2 R3 grid-point) of *out, *nout of them. */
+static qkt_status_t ws_images(const qkt_model_t *m, const int Ng[3], size_t npts, int **out,
+                              size_t *nout)
+{
+    int L[3] = {Ng[0] > 1 ? WS_REACH : 0, Ng[1] > 1 ? WS_REACH : 0, Ng[2] > 1 ? WS_REACH : 0};
+    size_t cap = npts * WS_CAP_PER_POINT, nR = 0;
+    int *iR = malloc(sizeof(int) * 4 * cap); /* R1 R2 R3 grid-point */
+    if (!iR) return sample_nomem();
+    for (size_t p = 0; p < npts; p++) {
+        int j[3] = {(int)(p / ((size_t)Ng[1] * Ng[2])), (int)(p / Ng[2] % Ng[1]), (int)(p % Ng[2])};
+        double best = INFINITY, len[WS_NCAND];
+        int cand[WS_NCAND][3], nc = 0;
+        for (int l0 = -L[0]; l0 <= L[0]; l0++)
+            for (int l1 = -L[1]; l1 <= L[1]; l1++)
+                for (int l2 = -L[2]; l2 <= L[2]; l2++) {
+                    int R[3] = {j[0] + l0 * Ng[0], j[1] + l1 * Ng[1], j[2] + l2 * Ng[2]};
+                    double r2 = 0;
+                    for (int a = 0; a < 3; a++) {
+                        double c = R[0] * m->avec[0][a] + R[1] * m->avec[1][a] + R[2] * m->avec[2][a];
+                        r2 += c * c;
+                    }
+                    len[nc] = sqrt(r2);
+                    memcpy(cand[nc], R, sizeof R);
+                    if (len[nc] < best) best = len[nc];
+                    nc++;
+                }
+        for (int c = 0; c < nc; c++)
+            if (len[c] <= best + WS_TIE_TOL * (1 + best)) {
+                if (nR == cap) {
+                    cap *= 2;
+                    int *tmp = realloc(iR, sizeof(int) * 4 * cap);
+                    if (!tmp) {
+                        free(iR);
+                        return sample_nomem();
+                    }
+                    iR = tmp;
+                }
+                memcpy(iR + 4 * nR, cand[c], 3 * sizeof(int));
+                iR[4 * nR + 3] = (int)p;
+                nR++;
+            }
+    }
+    *out = iR;
+    *nout = nR;
+    return QKT_OK;
+}
+
+/* The tight-binding data t from the transformed samples X: each image R of
+ * grid point p carries the coefficients of p, ndegen = the number of images
+ * of p; H entries below SAMPLE_ZERO of the largest |H| are set to 0. */
+static qkt_status_t fill_images(tbout_t *t, int nw, const double complex *X, size_t npts,
+                                const int *iR, size_t nR, int pos)
+{
+    int nel = nw * nw;
+    tbout_free(t);
+    qkt_status_t s = tbout_alloc(t, nw, (int)nR, pos);
+    if (s) return s;
+    double scale = 0;
+    for (size_t e = 0; e < npts * nel; e++)
+        if (cabs(X[e]) > scale) scale = cabs(X[e]);
+    int *deg = calloc(npts, sizeof(int));
+    if (!deg) return sample_nomem();
+    for (size_t r = 0; r < nR; r++) deg[iR[4 * r + 3]]++;
+    for (size_t r = 0; r < nR; r++) {
+        size_t p = iR[4 * r + 3];
+        memcpy(t->iR + 3 * r, iR + 4 * r, 3 * sizeof(int));
+        t->ndeg[r] = deg[p];
+        for (int e = 0; e < nel; e++) {
+            double complex v = X[p * nel + e];
+            t->H[r * nel + e] = cabs(v) < SAMPLE_ZERO * scale ? 0 : v;
+            if (t->P)
+                for (int a = 0; a < 3; a++) t->P[(r * 3 + a) * nel + e] = X[((1 + a) * npts + p) * nel + e];
+        }
+    }
+    free(deg);
+    return QKT_OK;
+}
+
+/* The largest deviation *dev_out of t's interpolation from the model (H and
+ * its npl - 1 position planes) at SAMPLE_NTEST pseudo-random off-grid
+ * points, and the largest |H|, |A| there (*ref_out). */
+static qkt_status_t verify_offgrid(const qkt_model_t *m, const tbout_t *t, int npl, double complex *buf,
+                                   double complex *bufA, double *dev_out, double *ref_out)
+{
+    int nel = m->nb * m->nb;
+    qkt_status_t s = QKT_OK;
+    double dev = 0, ref = 0;
+    double complex *ph = malloc(sizeof(double complex) * (t->n ? t->n : 1));
+    if (!ph) return sample_nomem();
+    uint64_t seed = LCG_SEED;
+    for (int tpt = 0; tpt < SAMPLE_NTEST; tpt++) {
+        double u[3], k[3] = {0, 0, 0};
+        for (int a = 0; a < 3; a++) {
+            seed = seed * LCG_MUL + LCG_INC;
+            u[a] = (a < m->dim) ? (double)(seed >> 11) / TWO_POW_53 : 0;
+        }
+        for (int i = 0; i < 3; i++)
+            for (int a = 0; a < 3; a++) k[a] += u[i] * m->bvec[i][a];
+        s = qkt_model_hk(m, k, 0, buf);
+        if (!s && m->awk) s = m->awk(m, k, 0, bufA);
+        if (s) break;
+        for (int r = 0; r < t->n; r++) {
+            const int *R = t->iR + 3 * r;
+            ph[r] = cexp(2 * M_PI * I * (u[0] * R[0] + u[1] * R[1] + u[2] * R[2])) / t->ndeg[r];
+        }
+        for (int pl = 0; pl < npl; pl++) {
+            const double complex *want = pl == 0 ? buf : bufA + (size_t)(pl - 1) * nel;
+            for (int e = 0; e < nel; e++) {
+                double complex sum = 0;
+                for (int r = 0; r < t->n; r++)
+                    sum += ph[r] * (pl == 0 ? t->H[(size_t)r * nel + e]
+                                            : t->P[((size_t)r * 3 + pl - 1) * nel + e]);
+                double d = cabs(sum - want[e]);
+                if (d > dev) dev = d;
+                if (cabs(want[e]) > ref) ref = cabs(want[e]);
+            }
+        }
+    }
+    free(ph);
+    *dev_out = dev;
+    *ref_out = ref;
+    return s;
+}
+
 /* Sample H(k) (and A^W(k)) on an N^3 grid, Fourier transform, and spread
  * each coefficient over the Wigner-Seitz images of its R in the N-supercell
  * (ndegen = number of images at the same shortest distance).  Accepted when
  * the interpolation reproduces the model at off-grid test points. */
 static qkt_status_t sample_model(const qkt_model_t *m, tbout_t *t, int *Nused)
 {
+    /* the meshes tried, smallest first: the first that reproduces the model wins */
     static const int Ns[] = {3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32};
     int nw = m->nb, nel = nw * nw, npl = m->awk ? 4 : 1;
     qkt_status_t s = QKT_OK;
-    double complex *X = NULL, *line = NULL, *tw = NULL, *buf = NULL, *bufA = NULL, *ph = NULL;
-    buf = malloc(sizeof(double complex) * 10 * nel);
-    bufA = malloc(sizeof(double complex) * 12 * nel);
+    double complex *X = NULL, *line = NULL, *tw = NULL, *buf = NULL, *bufA = NULL;
+    buf = malloc(sizeof(double complex) * HK_NMAT_MAX * nel);
+    bufA = malloc(sizeof(double complex) * AWK_NMAT_MAX * nel);
     if (!buf || !bufA) goto nomem;
     double lastdev = 0;
     int lastN = 0;
@@ -1608,7 +1847,7 @@ static qkt_status_t sample_model(const qkt_model_t *m, tbout_t *t, int *Nused)
         int N = Ns[iN];
         int Ng[3] = {N, m->dim >= 2 ? N : 1, m->dim >= 3 ? N : 1};
         size_t npts = (size_t)Ng[0] * Ng[1] * Ng[2];
-        if ((double)npts * nel * npl * 16.0 > 1e9) break;
+        if ((double)npts * nel * npl * 16.0 > SAMPLE_MAX_BYTES) break;
         free(X);
         free(line);
         free(tw);
@@ -1618,129 +1857,26 @@ static qkt_status_t sample_model(const qkt_model_t *m, tbout_t *t, int *Nused)
         if (!X || !line || !tw) goto nomem;
         for (int j = 0; j < N; j++) tw[j] = cexp(-2 * M_PI * I * j / N);
         /* samples, stored plane by plane: [plane][point][nel] */
-        for (size_t p = 0; p < npts; p++) {
-            int j[3] = {(int)(p / ((size_t)Ng[1] * Ng[2])), (int)(p / Ng[2] % Ng[1]), (int)(p % Ng[2])};
-            double k[3] = {0, 0, 0};
-            for (int i = 0; i < 3; i++)
-                for (int a = 0; a < 3; a++) k[a] += (double)j[i] / Ng[i] * m->bvec[i][a];
-            s = qkt_model_hk(m, k, 0, buf);
-            if (s) goto fail;
-            memcpy(X + p * nel, buf, sizeof(double complex) * nel);
-            if (m->awk) {
-                s = m->awk(m, k, 0, bufA);
-                if (s) goto fail;
-                for (int a = 0; a < 3; a++)
-                    memcpy(X + ((1 + a) * npts + p) * nel, bufA + (size_t)a * nel,
-                           sizeof(double complex) * nel);
-            }
-        }
+        s = sample_grid(m, Ng, npts, X, buf, bufA);
+        if (s) goto fail;
         for (int pl = 0; pl < npl; pl++)
             for (int a = 0; a < 3; a++) dft_axis(X + pl * npts * nel, Ng, a, nel, line, tw);
         /* Wigner-Seitz images */
-        int L[3] = {Ng[0] > 1 ? 2 : 0, Ng[1] > 1 ? 2 : 0, Ng[2] > 1 ? 2 : 0};
-        size_t cap = npts * 8, nR = 0;
-        int *iR = malloc(sizeof(int) * 4 * cap); /* R1 R2 R3 grid-point */
-        if (!iR) goto nomem;
-        for (size_t p = 0; p < npts; p++) {
-            int j[3] = {(int)(p / ((size_t)Ng[1] * Ng[2])), (int)(p / Ng[2] % Ng[1]), (int)(p % Ng[2])};
-            double best = INFINITY, len[125];
-            int cand[125][3], nc = 0;
-            for (int l0 = -L[0]; l0 <= L[0]; l0++)
-                for (int l1 = -L[1]; l1 <= L[1]; l1++)
-                    for (int l2 = -L[2]; l2 <= L[2]; l2++) {
-                        int R[3] = {j[0] + l0 * Ng[0], j[1] + l1 * Ng[1], j[2] + l2 * Ng[2]};
-                        double r2 = 0;
-                        for (int a = 0; a < 3; a++) {
-                            double c = R[0] * m->avec[0][a] + R[1] * m->avec[1][a] + R[2] * m->avec[2][a];
-                            r2 += c * c;
-                        }
-                        len[nc] = sqrt(r2);
-                        memcpy(cand[nc], R, sizeof R);
-                        if (len[nc] < best) best = len[nc];
-                        nc++;
-                    }
-            for (int c = 0; c < nc; c++)
-                if (len[c] <= best + 1e-8 * (1 + best)) {
-                    if (nR == cap) {
-                        cap *= 2;
-                        int *tmp = realloc(iR, sizeof(int) * 4 * cap);
-                        if (!tmp) {
-                            free(iR);
-                            goto nomem;
-                        }
-                        iR = tmp;
-                    }
-                    memcpy(iR + 4 * nR, cand[c], 3 * sizeof(int));
-                    iR[4 * nR + 3] = (int)p;
-                    nR++;
-                }
-        }
-        tbout_free(t);
-        s = tbout_alloc(t, nw, (int)nR, m->awk != NULL);
-        if (s) {
-            free(iR);
-            goto fail;
-        }
-        double scale = 0;
-        for (size_t e = 0; e < npts * nel; e++)
-            if (cabs(X[e]) > scale) scale = cabs(X[e]);
-        int *deg = calloc(npts, sizeof(int));
-        if (!deg) {
-            free(iR);
-            goto nomem;
-        }
-        for (size_t r = 0; r < nR; r++) deg[iR[4 * r + 3]]++;
-        for (size_t r = 0; r < nR; r++) {
-            size_t p = iR[4 * r + 3];
-            memcpy(t->iR + 3 * r, iR + 4 * r, 3 * sizeof(int));
-            t->ndeg[r] = deg[p];
-            for (int e = 0; e < nel; e++) {
-                double complex v = X[p * nel + e];
-                t->H[r * nel + e] = cabs(v) < 1e-15 * scale ? 0 : v;
-                if (t->P)
-                    for (int a = 0; a < 3; a++) t->P[(r * 3 + a) * nel + e] = X[((1 + a) * npts + p) * nel + e];
-            }
-        }
+        int *iR;
+        size_t nR;
+        s = ws_images(m, Ng, npts, &iR, &nR);
+        if (s) goto fail;
+        s = fill_images(t, nw, X, npts, iR, nR, m->awk != NULL);
         free(iR);
-        free(deg);
+        if (s) goto fail;
         /* H(-R) = H(R)^dagger holds to rounding (the image set is inversion
          * symmetric; the loader symmetrizes).  Verify at off-grid points. */
         double dev = 0, ref = 0;
-        free(ph);
-        ph = malloc(sizeof(double complex) * (t->n ? t->n : 1));
-        if (!ph) goto nomem;
-        uint64_t seed = 0x9E3779B97F4A7C15ull;
-        for (int tpt = 0; tpt < 12; tpt++) {
-            double u[3], k[3] = {0, 0, 0};
-            for (int a = 0; a < 3; a++) {
-                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-                u[a] = (a < m->dim) ? (double)(seed >> 11) / 9007199254740992.0 : 0;
-            }
-            for (int i = 0; i < 3; i++)
-                for (int a = 0; a < 3; a++) k[a] += u[i] * m->bvec[i][a];
-            s = qkt_model_hk(m, k, 0, buf);
-            if (!s && m->awk) s = m->awk(m, k, 0, bufA);
-            if (s) goto fail;
-            for (int r = 0; r < t->n; r++) {
-                const int *R = t->iR + 3 * r;
-                ph[r] = cexp(2 * M_PI * I * (u[0] * R[0] + u[1] * R[1] + u[2] * R[2])) / t->ndeg[r];
-            }
-            for (int pl = 0; pl < npl; pl++) {
-                const double complex *want = pl == 0 ? buf : bufA + (size_t)(pl - 1) * nel;
-                for (int e = 0; e < nel; e++) {
-                    double complex sum = 0;
-                    for (int r = 0; r < t->n; r++)
-                        sum += ph[r] * (pl == 0 ? t->H[(size_t)r * nel + e]
-                                                : t->P[((size_t)r * 3 + pl - 1) * nel + e]);
-                    double d = cabs(sum - want[e]);
-                    if (d > dev) dev = d;
-                    if (cabs(want[e]) > ref) ref = cabs(want[e]);
-                }
-            }
-        }
+        s = verify_offgrid(m, t, npl, buf, bufA, &dev, &ref);
+        if (s) goto fail;
         lastdev = dev;
         lastN = N;
-        if (dev <= 1e-11 * (1 + ref)) {
+        if (dev <= SAMPLE_TOL * (1 + ref)) {
             *Nused = N;
             goto done;
         }
@@ -1752,7 +1888,7 @@ static qkt_status_t sample_model(const qkt_model_t *m, tbout_t *t, int *Nused)
                   m->info->name, lastN, lastdev);
     goto fail;
 nomem:
-    s = qkt_error(QKT_ENOMEM, "qkt_wannier_write: out of memory sampling the model");
+    s = sample_nomem();
 fail:
     tbout_free(t);
 done:
@@ -1761,7 +1897,6 @@ done:
     free(tw);
     free(buf);
     free(bufA);
-    free(ph);
     return s;
 }
 
