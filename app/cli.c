@@ -1272,47 +1272,93 @@ static int finish(qkt_cli_t *cli, int code)
     return code;
 }
 
+/* 'qkt help [TOPIC]': the usage, the models, or one command's help */
+static int help_topic(int argc, char **argv, const qkt_command_t *const *commands)
+{
+    if (argc < 3) {
+        print_usage(stdout, commands);
+        return QKT_EXIT_OK;
+    }
+    if (argc > 3) {
+        fprintf(stderr, "qkt: error: 'qkt help' takes one topic, got %d\n", argc - 2);
+        return QKT_EXIT_INPUT;
+    }
+    if (strcmp(argv[2], "models") == 0) {
+        print_models(stdout);
+        return QKT_EXIT_OK;
+    }
+    const qkt_command_t *c = find_command(commands, argv[2]);
+    if (!c) return unknown_command(commands, argv[2]);
+    print_command_help(stdout, c);
+    return QKT_EXIT_OK;
+}
+
+/* the first argument when it is not a command: --version, --help, help, an
+ * unknown option; returns 1 and sets *code if it was one of these */
+static int program_option(int argc, char **argv, const qkt_command_t *const *commands, void (*version)(FILE *out),
+                          int *code)
+{
+    const char *a1 = argv[1];
+    if (strcmp(a1, "--version") == 0 || strcmp(a1, "-V") == 0) {
+        version(stdout);
+        *code = QKT_EXIT_OK;
+    } else if (strcmp(a1, "--help") == 0 || strcmp(a1, "-h") == 0) {
+        print_usage(stdout, commands);
+        *code = QKT_EXIT_OK;
+    } else if (strcmp(a1, "help") == 0) {
+        *code = help_topic(argc, argv, commands);
+    } else if (a1[0] == '-') {
+        const char *s = qkt_config_suggest(a1, option_names, 6);
+        fprintf(stderr, "qkt: error: unknown option '%s'%s%s%s; usage: qkt COMMAND [RUNFILE] [options] (see 'qkt --help')\n",
+                a1, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+        *code = QKT_EXIT_INPUT;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* the run file, then the --set values over it, then the keys checked against the command's */
+static qkt_status_t load_config(qkt_cli_t *cli)
+{
+    qkt_status_t s;
+    if (cli->runfile && (s = qkt_config_read(cli->cfg, cli->runfile))) return s;
+    for (int i = 0; i < cli->nset; i++)
+        if ((s = qkt_config_set(cli->cfg, cli->sets[i]))) return s;
+    return check_keys(cli);
+}
+
+/* the JSON document's header and the objects the command fills; 0 if out of memory */
+static int open_document(qkt_cli_t *cli)
+{
+    cli->doc = cJSON_CreateObject();
+    if (!cli->doc) return 0;
+    cJSON_AddStringToObject(cli->doc, "program", "qkt");
+    cJSON_AddStringToObject(cli->doc, "version", QKT_VERSION_STRING);
+    cJSON_AddStringToObject(cli->doc, "command", cli->cmd->name);
+    if (cli->runfile)
+        cJSON_AddStringToObject(cli->doc, "runfile", cli->runfile);
+    else
+        cJSON_AddNullToObject(cli->doc, "runfile");
+    cJSON_AddNullToObject(cli->doc, "unit_system");
+    cJSON_AddNullToObject(cli->doc, "model");
+    cli->inputs = cJSON_AddObjectToObject(cli->doc, "inputs");
+    cli->origins = cJSON_AddObjectToObject(cli->doc, "input_origins");
+    cli->stack[0] = cJSON_AddObjectToObject(cli->doc, "results");
+    cli->warnings = cJSON_AddArrayToObject(cli->doc, "warnings");
+    return cli->inputs && cli->origins && cli->stack[0] && cli->warnings;
+}
+
 int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, void (*version)(FILE *out))
 {
     if (argc < 2) {
         print_usage(stderr, commands);
         return QKT_EXIT_INPUT;
     }
-    const char *a1 = argv[1];
-    if (strcmp(a1, "--version") == 0 || strcmp(a1, "-V") == 0) {
-        version(stdout);
-        return QKT_EXIT_OK;
-    }
-    if (strcmp(a1, "--help") == 0 || strcmp(a1, "-h") == 0) {
-        print_usage(stdout, commands);
-        return QKT_EXIT_OK;
-    }
-    if (strcmp(a1, "help") == 0) {
-        if (argc < 3) {
-            print_usage(stdout, commands);
-            return QKT_EXIT_OK;
-        }
-        if (argc > 3) {
-            fprintf(stderr, "qkt: error: 'qkt help' takes one topic, got %d\n", argc - 2);
-            return QKT_EXIT_INPUT;
-        }
-        if (strcmp(argv[2], "models") == 0) {
-            print_models(stdout);
-            return QKT_EXIT_OK;
-        }
-        const qkt_command_t *c = find_command(commands, argv[2]);
-        if (!c) return unknown_command(commands, argv[2]);
-        print_command_help(stdout, c);
-        return QKT_EXIT_OK;
-    }
-    if (a1[0] == '-') {
-        const char *s = qkt_config_suggest(a1, option_names, 6);
-        fprintf(stderr, "qkt: error: unknown option '%s'%s%s%s; usage: qkt COMMAND [RUNFILE] [options] (see 'qkt --help')\n",
-                a1, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
-        return QKT_EXIT_INPUT;
-    }
-    const qkt_command_t *cmd = find_command(commands, a1);
-    if (!cmd) return unknown_command(commands, a1);
+    int code = QKT_EXIT_OK;
+    if (program_option(argc, argv, commands, version, &code)) return code;
+    const qkt_command_t *cmd = find_command(commands, argv[1]);
+    if (!cmd) return unknown_command(commands, argv[1]);
 
     qkt_cli_t cli;
     memset(&cli, 0, sizeof cli);
@@ -1324,49 +1370,18 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
         print_command_help(stdout, cmd);
         return QKT_EXIT_OK;
     }
-    int code = QKT_EXIT_OK;
     qkt_status_t s;
     cli.cfg = qkt_config_alloc();
     if (!cli.cfg) return qkt_cli_fail(&cli, QKT_ENOMEM);
-    if (cli.runfile && (s = qkt_config_read(cli.cfg, cli.runfile))) {
+    if ((s = load_config(&cli))) {
         code = qkt_cli_fail(&cli, s);
-        goto done;
-    }
-    for (int i = 0; i < cli.nset; i++)
-        if ((s = qkt_config_set(cli.cfg, cli.sets[i]))) {
-            code = qkt_cli_fail(&cli, s);
-            goto done;
-        }
-    if ((s = check_keys(&cli))) {
-        code = qkt_cli_fail(&cli, s);
-        goto done;
-    }
-    cli.doc = cJSON_CreateObject();
-    if (!cli.doc) {
+    } else if (!open_document(&cli)) {
         code = qkt_cli_failf(&cli, QKT_ENOMEM, "out of memory");
-        goto done;
+    } else {
+        qkt_clear_error();
+        code = cmd->run(&cli);
+        code = finish(&cli, code);
     }
-    cJSON_AddStringToObject(cli.doc, "program", "qkt");
-    cJSON_AddStringToObject(cli.doc, "version", QKT_VERSION_STRING);
-    cJSON_AddStringToObject(cli.doc, "command", cmd->name);
-    if (cli.runfile)
-        cJSON_AddStringToObject(cli.doc, "runfile", cli.runfile);
-    else
-        cJSON_AddNullToObject(cli.doc, "runfile");
-    cJSON_AddNullToObject(cli.doc, "unit_system");
-    cJSON_AddNullToObject(cli.doc, "model");
-    cli.inputs = cJSON_AddObjectToObject(cli.doc, "inputs");
-    cli.origins = cJSON_AddObjectToObject(cli.doc, "input_origins");
-    cli.stack[0] = cJSON_AddObjectToObject(cli.doc, "results");
-    cli.warnings = cJSON_AddArrayToObject(cli.doc, "warnings");
-    if (!cli.inputs || !cli.origins || !cli.stack[0] || !cli.warnings) {
-        code = qkt_cli_failf(&cli, QKT_ENOMEM, "out of memory");
-        goto done;
-    }
-    qkt_clear_error();
-    code = cmd->run(&cli);
-    code = finish(&cli, code);
-done:
     qkt_cli_progress_end(&cli);
     cJSON_Delete(cli.doc);
     qkt_model_free(cli.model);

@@ -96,32 +96,9 @@ static void out_model(qkt_cli_t *cli, const qkt_model_t *m)
     qkt_out_pop(cli);
 }
 
-static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t *o)
+/* search settings: they set what can be found and how precisely */
+static void out_search(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t *o, const char *u_k)
 {
-    const char *u_k = qkt_cli_unit(m, "1/length"), *u_e = qkt_cli_unit(m, "energy");
-    qkt_out_push(cli, "nodes", "Weyl nodes");
-    if (m->dim != 3) {
-        qkt_out_bool(cli, "defined", 0);
-        qkt_out_note(cli, "not defined for a %dD model", m->dim);
-        qkt_out_pop(cli);
-        return 0;
-    }
-    qkt_out_bool(cli, "defined", 1);
-    qkt_node_t *nd = malloc(sizeof *nd * INFO_MAX_NODES);
-    if (!nd) return qkt_cli_fail(cli, qkt_error(QKT_ENOMEM, "out of memory"));
-    int n = 0;
-    qkt_status_t s = qkt_find_nodes(m, o, nd, INFO_MAX_NODES, &n);
-    if (s) {
-        free(nd);
-        char msg[1500];
-        snprintf(msg, sizeof msg, "node search: %s", qkt_strerror());
-        return qkt_cli_fail(cli, qkt_error(s, "%s", msg));
-    }
-    if (n > INFO_MAX_NODES) {
-        qkt_cli_warn(cli, "%d band touchings found; only the first %d are listed", n, INFO_MAX_NODES);
-        n = INFO_MAX_NODES;
-    }
-    /* search settings: they set what can be found and how precisely */
     double h;
     if (m->periodic) {
         h = INFINITY;
@@ -145,52 +122,58 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
     if (o->radius == 0)
         qkt_out_note(cli, "radius 0: automatic, min(0.1 spacing, 0.3 x distance to the nearest other touching)");
     qkt_out_pop(cli);
+}
 
-    int niso = 0, next = 0, qsum = 0;
+/* one isolated node: position, energy, band pair, chirality and its flux surface */
+static void out_node(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_t *q, int in)
+{
+    const char *u_k = qkt_cli_unit(m, "1/length"), *u_e = qkt_cli_unit(m, "energy");
+    char title[128];
+    snprintf(title, sizeof title, "node %d (bands %d, %d)", in, q->band, q->band + 1);
+    qkt_out_push(cli, NULL, title);
+    qkt_out_vector(cli, "k", 3, q->k, NULL, u_k);
+    qkt_out_scalar(cli, "k_err", q->k_err, NULL, u_k);
+    if (m->periodic) {
+        double x[3];
+        for (int a = 0; a < 3; a++)
+            x[a] = (q->k[0] * m->avec[a][0] + q->k[1] * m->avec[a][1] + q->k[2] * m->avec[a][2]) / (2 * M_PI);
+        qkt_out_vector(cli, "k_frac", 3, x, NULL, "1");
+    }
+    qkt_out_scalar(cli, "energy", q->energy, &q->energy_err, u_e);
+    int bands[2] = {q->band, q->band + 1};
+    cJSON *jb = cJSON_CreateIntArray(bands, 2);
+    if (jb) cJSON_AddItemToObject(qkt_out_json(cli), "bands", jb);
+    qkt_out_int(cli, "block", q->block);
+    qkt_out_int(cli, "chirality", q->chirality);
+    qkt_out_scalar(cli, "flux", q->flux, &q->flux_err, NULL);
+    qkt_out_scalar(cli, "radius", q->radius, NULL, u_k);
+    qkt_out_int(cli, "nquad", q->nquad);
+    qkt_out_bool(cli, "ellipsoid", q->ellipsoid);
+    qkt_out_note(cli, "flux of band %d through the %s of %s %.3g, %d x %d points "
+                      "(error: change from %d x %d)", q->band + 1, q->ellipsoid ? "ellipsoid" : "sphere",
+                 q->ellipsoid ? "largest half-axis" : "radius", q->radius, q->nquad, 2 * q->nquad,
+                 q->nquad / 2, q->nquad);
+    qkt_out_scalar(cli, "gap", q->gap, NULL, u_e);
+    qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
+    qkt_out_scalar(cli, "sphere_gap", q->sphere_gap, NULL, u_e);
+    qkt_out_pop(cli);
+}
+
+/* the isolated nodes, their chirality sum, and warnings on unresolved chiralities */
+static void out_isolated(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_model_t *m)
+{
+    int niso = 0, qsum = 0;
     for (int i = 0; i < n; i++) {
         if (nd[i].isolated) {
             niso++;
             qsum += nd[i].chirality;
-        } else {
-            next++;
         }
     }
     qkt_out_int(cli, "count", niso);
     qkt_out_push_array(cli, "list", niso ? "nodes" : NULL);
     int in = 0;
-    for (int i = 0; i < n; i++) {
-        const qkt_node_t *q = &nd[i];
-        if (!q->isolated) continue;
-        char title[128];
-        snprintf(title, sizeof title, "node %d (bands %d, %d)", ++in, q->band, q->band + 1);
-        qkt_out_push(cli, NULL, title);
-        qkt_out_vector(cli, "k", 3, q->k, NULL, u_k);
-        qkt_out_scalar(cli, "k_err", q->k_err, NULL, u_k);
-        if (m->periodic) {
-            double x[3];
-            for (int a = 0; a < 3; a++)
-                x[a] = (q->k[0] * m->avec[a][0] + q->k[1] * m->avec[a][1] + q->k[2] * m->avec[a][2]) / (2 * M_PI);
-            qkt_out_vector(cli, "k_frac", 3, x, NULL, "1");
-        }
-        qkt_out_scalar(cli, "energy", q->energy, &q->energy_err, u_e);
-        int bands[2] = {q->band, q->band + 1};
-        cJSON *jb = cJSON_CreateIntArray(bands, 2);
-        if (jb) cJSON_AddItemToObject(qkt_out_json(cli), "bands", jb);
-        qkt_out_int(cli, "block", q->block);
-        qkt_out_int(cli, "chirality", q->chirality);
-        qkt_out_scalar(cli, "flux", q->flux, &q->flux_err, NULL);
-        qkt_out_scalar(cli, "radius", q->radius, NULL, u_k);
-        qkt_out_int(cli, "nquad", q->nquad);
-        qkt_out_bool(cli, "ellipsoid", q->ellipsoid);
-        qkt_out_note(cli, "flux of band %d through the %s of %s %.3g, %d x %d points "
-                          "(error: change from %d x %d)", q->band + 1, q->ellipsoid ? "ellipsoid" : "sphere",
-                     q->ellipsoid ? "largest half-axis" : "radius", q->radius, q->nquad, 2 * q->nquad,
-                     q->nquad / 2, q->nquad);
-        qkt_out_scalar(cli, "gap", q->gap, NULL, u_e);
-        qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
-        qkt_out_scalar(cli, "sphere_gap", q->sphere_gap, NULL, u_e);
-        qkt_out_pop(cli);
-    }
+    for (int i = 0; i < n; i++)
+        if (nd[i].isolated) out_node(cli, m, &nd[i], ++in);
     qkt_out_pop(cli);
     if (niso == 0) qkt_out_note(cli, "no isolated band touchings found");
     qkt_out_int(cli, "chirality_sum", qsum);
@@ -206,7 +189,15 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
     if (niso && qsum != 0)
         qkt_cli_warn(cli, "the chiralities of the nodes found add up to %d, not 0: a node is missing "
                           "(outside the search region or closer to another than the scan spacing)", qsum);
+}
 
+/* touchings that are not isolated (nodal lines or surfaces): one point each */
+static void out_extended(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_model_t *m)
+{
+    const char *u_k = qkt_cli_unit(m, "1/length"), *u_e = qkt_cli_unit(m, "energy");
+    int next = 0;
+    for (int i = 0; i < n; i++)
+        if (!nd[i].isolated) next++;
     qkt_out_push_array(cli, "extended", next ? "extended band touchings (nodal lines or surfaces), one point each" : NULL);
     for (int i = 0; i < n; i++) {
         const qkt_node_t *q = &nd[i];
@@ -227,6 +218,35 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
+}
+
+static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t *o)
+{
+    qkt_out_push(cli, "nodes", "Weyl nodes");
+    if (m->dim != 3) {
+        qkt_out_bool(cli, "defined", 0);
+        qkt_out_note(cli, "not defined for a %dD model", m->dim);
+        qkt_out_pop(cli);
+        return 0;
+    }
+    qkt_out_bool(cli, "defined", 1);
+    qkt_node_t *nd = malloc(sizeof *nd * INFO_MAX_NODES);
+    if (!nd) return qkt_cli_fail(cli, qkt_error(QKT_ENOMEM, "out of memory"));
+    int n = 0;
+    qkt_status_t s = qkt_find_nodes(m, o, nd, INFO_MAX_NODES, &n);
+    if (s) {
+        free(nd);
+        char msg[1500];
+        snprintf(msg, sizeof msg, "node search: %s", qkt_strerror());
+        return qkt_cli_fail(cli, qkt_error(s, "%s", msg));
+    }
+    if (n > INFO_MAX_NODES) {
+        qkt_cli_warn(cli, "%d band touchings found; only the first %d are listed", n, INFO_MAX_NODES);
+        n = INFO_MAX_NODES;
+    }
+    out_search(cli, m, o, qkt_cli_unit(m, "1/length"));
+    out_isolated(cli, nd, n, m);
+    out_extended(cli, nd, n, m);
     qkt_out_pop(cli);
     free(nd);
     return 0;

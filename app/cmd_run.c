@@ -44,20 +44,10 @@ static double num(const cJSON *res, const char *path)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-static int run(qkt_cli_t *cli)
+/* the command line of the child runs: the run file and the --set values
+ * outside [main]; returns the number of arguments (argv[na] = NULL) */
+static int child_argv(qkt_cli_t *cli, char **argv)
 {
-    qkt_status_t s;
-    const char *fig3, *prefix;
-    long npts;
-    double rtol;
-    if ((s = qkt_cli_string(cli, "main.fig3", &fig3)) || (s = qkt_cli_int(cli, "main.fig3_points", &npts)) ||
-        (s = qkt_cli_double(cli, "main.fig3_reltol", &rtol)) || (s = qkt_cli_string(cli, "main.output", &prefix)))
-        return qkt_cli_fail(cli, s);
-    if (npts < 2 || npts > 1000)
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in [2, 1000]", qkt_cli_where(cli, "main.fig3_points"));
-    if (!(rtol > 0 && rtol < 1))
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in (0, 1)", qkt_cli_where(cli, "main.fig3_reltol"));
-    char *argv[QKT_CLI_MAXSET * 2 + 16];
     int na = 0;
     argv[na++] = "qkt";
     argv[na++] = "sigma";
@@ -73,15 +63,27 @@ static int run(qkt_cli_t *cli)
     argv[na++] = "--set";
     argv[na++] = "sigma.order=0";
     argv[na] = NULL;
+    return na;
+}
+
+/* the exit code after a failed child run */
+static int child_failed(cJSON *doc, int rc)
+{
+    cJSON_Delete(doc);
+    return rc > 0 ? rc : QKT_EXIT_INTERNAL;
+}
+
+/* anomalous Hall conductivity: 'qkt sigma' at order 0 */
+static int anomalous_hall(qkt_cli_t *cli, char **argv)
+{
     int rc;
     cJSON *doc = NULL;
     qkt_cli_progress(cli, "anomalous Hall", 0, 3);
     const cJSON *res = child_results(cli, argv, &doc, &rc);
     if (!res) {
-        cJSON_Delete(doc);
         qkt_cli_progress_end(cli);
         fprintf(stderr, "qkt: error: 'qkt sigma' failed (exit %d); run it on the same run file to see why\n", rc);
-        return rc > 0 ? rc : QKT_EXIT_INTERNAL;
+        return child_failed(doc, rc);
     }
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(res, "units");
     qkt_out_string(cli, "units", cJSON_IsString(u) ? u->valuestring : "");
@@ -101,16 +103,20 @@ static int run(qkt_cli_t *cli)
     qkt_out_scalar(cli, "drude", v, &e, "e^2/hbar");
     qkt_out_pop(cli);
     cJSON_Delete(doc);
+    return 0;
+}
 
-    argv[1] = "cme";
-    argv[na - 2] = NULL; /* drop --set sigma.order */
+/* chiral magnetic current and its S_B, xi_B parts: 'qkt cme' */
+static int chiral_magnetic(qkt_cli_t *cli, char **argv)
+{
+    int rc;
+    cJSON *doc = NULL;
     qkt_cli_progress(cli, "chiral magnetic effect", 1, 3);
-    res = child_results(cli, argv, &doc, &rc);
+    const cJSON *res = child_results(cli, argv, &doc, &rc);
     if (!res) {
-        cJSON_Delete(doc);
         qkt_cli_progress_end(cli);
         fprintf(stderr, "qkt: error: 'qkt cme' failed (exit %d); run it on the same run file to see why\n", rc);
-        return rc > 0 ? rc : QKT_EXIT_INTERNAL;
+        return child_failed(doc, rc);
     }
     qkt_out_push(cli, "chiral_magnetic", "chiral magnetic current along B (Eq. 95)");
     const char *names[3] = {"j", "j_S", "j_xi"};
@@ -129,6 +135,64 @@ static int run(qkt_cli_t *cli)
     }
     qkt_out_pop(cli);
     cJSON_Delete(doc);
+    return 0;
+}
+
+/* the seed's Fig. 3: 'qkt sweep' of the run file fig3 over k0 (model.b) */
+static int fig3_sweep(qkt_cli_t *cli, const char *fig3, long npts, double rtol, const char *prefix)
+{
+    int rc;
+    cJSON *doc = NULL;
+    char setv[64], seto[1100], setr[64];
+    snprintf(setv, sizeof setv, "sweep.vary=model.b=0:0.3:%ld", npts);
+    snprintf(seto, sizeof seto, "sweep.output=%s", prefix);
+    snprintf(setr, sizeof setr, "numerics.reltol=%g", rtol);
+    char *a2[] = {"qkt", "sweep", (char *)fig3, "--json", "--quiet", "--set", setv, "--set", seto, "--set", setr, NULL};
+    qkt_cli_progress(cli, "Fig. 3", 2, 3);
+    const cJSON *res = child_results(cli, a2, &doc, &rc);
+    qkt_cli_progress_end(cli);
+    if (!res) {
+        fprintf(stderr, "qkt: error: 'qkt sweep %s' failed (exit %d)\n", fig3, rc);
+        return child_failed(doc, rc);
+    }
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(res, "rows");
+    static const char *cols[] = {"k0", "C", "C_err", "C_S", "C_xi", "C_valley"};
+    qkt_out_table_begin(cli, "fig3", 6, cols, NULL);
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows) {
+        double vals[6];
+        for (int c = 0; c < 6; c++) vals[c] = num(row, cols[c]);
+        qkt_out_table_row(cli, vals);
+    }
+    qkt_out_table_end(cli);
+    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(res, "plot_png");
+    const cJSON *tt = cJSON_GetObjectItemCaseSensitive(res, "table");
+    if (cJSON_IsString(tt)) qkt_out_string(cli, "fig3_table", tt->valuestring);
+    if (cJSON_IsString(pp)) qkt_out_string(cli, "fig3_plot", pp->valuestring);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+static int run(qkt_cli_t *cli)
+{
+    qkt_status_t s;
+    const char *fig3, *prefix;
+    long npts;
+    double rtol;
+    if ((s = qkt_cli_string(cli, "main.fig3", &fig3)) || (s = qkt_cli_int(cli, "main.fig3_points", &npts)) ||
+        (s = qkt_cli_double(cli, "main.fig3_reltol", &rtol)) || (s = qkt_cli_string(cli, "main.output", &prefix)))
+        return qkt_cli_fail(cli, s);
+    if (npts < 2 || npts > 1000)
+        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in [2, 1000]", qkt_cli_where(cli, "main.fig3_points"));
+    if (!(rtol > 0 && rtol < 1))
+        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in (0, 1)", qkt_cli_where(cli, "main.fig3_reltol"));
+    char *argv[QKT_CLI_MAXSET * 2 + 16];
+    int na = child_argv(cli, argv);
+    int code = anomalous_hall(cli, argv);
+    if (code) return code;
+    argv[1] = "cme";
+    argv[na - 2] = NULL; /* drop --set sigma.order */
+    if ((code = chiral_magnetic(cli, argv))) return code;
 
     char fig3path[2048];
     if (fig3[0] && fig3[0] != '/' && cli->runfile && strchr(cli->runfile, '/') &&
@@ -138,36 +202,7 @@ static int run(qkt_cli_t *cli)
                  fig3);
         fig3 = fig3path;
     }
-    if (fig3[0]) {
-        char setv[64], seto[1100], setr[64];
-        snprintf(setv, sizeof setv, "sweep.vary=model.b=0:0.3:%ld", npts);
-        snprintf(seto, sizeof seto, "sweep.output=%s", prefix);
-        snprintf(setr, sizeof setr, "numerics.reltol=%g", rtol);
-        char *a2[] = {"qkt", "sweep", (char *)fig3, "--json", "--quiet", "--set", setv, "--set", seto, "--set", setr, NULL};
-        qkt_cli_progress(cli, "Fig. 3", 2, 3);
-        res = child_results(cli, a2, &doc, &rc);
-        qkt_cli_progress_end(cli);
-        if (!res) {
-            cJSON_Delete(doc);
-            fprintf(stderr, "qkt: error: 'qkt sweep %s' failed (exit %d)\n", fig3, rc);
-            return rc > 0 ? rc : QKT_EXIT_INTERNAL;
-        }
-        const cJSON *rows = cJSON_GetObjectItemCaseSensitive(res, "rows");
-        static const char *cols[] = {"k0", "C", "C_err", "C_S", "C_xi", "C_valley"};
-        qkt_out_table_begin(cli, "fig3", 6, cols, NULL);
-        const cJSON *row;
-        cJSON_ArrayForEach(row, rows) {
-            double vals[6];
-            for (int c = 0; c < 6; c++) vals[c] = num(row, cols[c]);
-            qkt_out_table_row(cli, vals);
-        }
-        qkt_out_table_end(cli);
-        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(res, "plot_png");
-        const cJSON *tt = cJSON_GetObjectItemCaseSensitive(res, "table");
-        if (cJSON_IsString(tt)) qkt_out_string(cli, "fig3_table", tt->valuestring);
-        if (cJSON_IsString(pp)) qkt_out_string(cli, "fig3_plot", pp->valuestring);
-        cJSON_Delete(doc);
-    }
+    if (fig3[0]) return fig3_sweep(cli, fig3, npts, rtol, prefix);
     return 0;
 }
 

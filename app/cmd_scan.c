@@ -86,6 +86,92 @@ static qkt_status_t parse_mu(qkt_cli_t *cli, const char *txt, double **out, int 
     return QKT_OK;
 }
 
+/* the table's columns: mu, the nine components (value, and error for adaptive
+ * integration; with scan.parts also the Drude and intrinsic parts), dos, density */
+static qkt_status_t make_columns(const qkt_model_t *m, int parts, int per, char **cols, const char **units)
+{
+    static const char *const comp[9] = {"xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"};
+    static const char *const pre[3] = {"", "drude_", "intrinsic_"};
+    const char *su = qkt_sigma_unit(m, 0);
+    int c = 0;
+    cols[c] = strdup("mu");
+    units[c++] = qkt_cli_unit(m, "energy");
+    for (int g = 0; g < (parts ? 3 : 1); g++)
+        for (int i = 0; i < 9; i++)
+            for (int e = 0; e < per; e++) {
+                char buf[64];
+                snprintf(buf, sizeof buf, "%s%s%s", pre[g], comp[i], e ? "_err" : "");
+                cols[c] = strdup(buf);
+                units[c++] = su;
+            }
+    cols[c] = strdup("dos");
+    units[c++] = m->units == QKT_UNITS_EV_ANGSTROM ? "1/(eV Angstrom^3)" : "1/(energy volume)";
+    cols[c] = strdup("density");
+    units[c++] = m->units == QKT_UNITS_EV_ANGSTROM ? "1/Angstrom^3" : "1/volume";
+    for (int i = 0; i < c; i++)
+        if (!cols[i]) return qkt_error(QKT_ENOMEM, "out of memory");
+    return QKT_OK;
+}
+
+/* one row per chemical potential; returns whether all converged */
+static int out_rows(qkt_cli_t *cli, const qkt_response_t *r, const double *mus, int nmu, int parts, int per,
+                    double *row)
+{
+    double sf = qkt_cli_sigma_factor();
+    int allconv = 1;
+    for (int k = 0; k < nmu; k++) {
+        int j = 0;
+        row[j++] = mus[k];
+        for (int g = 0; g < (parts ? 3 : 1); g++) {
+            const qkt_tensor_t *t = g == 0 ? &r[k].sigma0 : &r[k].path0[g - 1];
+            for (int i = 0; i < 9; i++) {
+                row[j++] = sf * t->v[i / 3][i % 3];
+                if (per == 2) row[j++] = sf * t->e[i / 3][i % 3];
+            }
+        }
+        row[j++] = r[k].dos;
+        row[j++] = r[k].density;
+        qkt_out_table_row(cli, row);
+        if (!r[k].converged) allconv = 0;
+    }
+    return allconv;
+}
+
+/* numerics: evaluations and time (one pass on a mesh), degenerate points, convergence */
+static void out_scan_numerics(qkt_cli_t *cli, const qkt_model_t *m, const qkt_params_t *p, const qkt_response_t *r,
+                              int nmu, int allconv)
+{
+    int mesh = p->mesh[0] > 0;
+    qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
+    if (m->units == QKT_UNITS_EV_ANGSTROM) qkt_out_scalar(cli, "T", p->T / qkt_units()->kB_eV, NULL, "K");
+    else qkt_out_scalar(cli, "T", p->T, NULL, "energy");
+    qkt_out_int(cli, "chemical_potentials", nmu);
+    if (!mesh) qkt_out_scalar(cli, "reltol", p->reltol, NULL, NULL);
+    long nev = 0, ndeg = 0;
+    double sec = 0, share = 0;
+    for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds, ndeg += r[k].ndegen;
+    /* the largest share of the Fermi-level weight on degenerate pairs (engine_cli.c) */
+    for (int k = 0; k < nmu && ndeg > 0; k++) {
+        double s1 = p->T > 0 ? (r[k].dos > 0 ? r[k].degen_weight / r[k].dos : 0)
+                             : r[k].degen_weight * m->cell_volume / m->spin_degeneracy;
+        share = fmax(share, s1);
+    }
+    qkt_out_int(cli, "evaluations", nev);
+    qkt_out_int(cli, "degenerate_points", ndeg);
+    qkt_out_scalar(cli, "degenerate_share", share, NULL, NULL);
+    qkt_out_scalar(cli, "seconds", sec, NULL, "s");
+    qkt_out_bool(cli, "converged", allconv);
+    qkt_out_pop(cli);
+    if (share > 1e-6)
+        qkt_cli_warn(cli, "%ld of %ld evaluation points met two degenerate bands (|eps_m - eps_n| <= "
+                          "numerics.degen_tol = %g) at one of the chemical potentials, carrying up to %.2g of "
+                          "the Fermi-level weight; their interband terms are dropped there",
+                     ndeg, nev, p->degen_tol > 0 ? p->degen_tol : m->degen_tol, share);
+    if (!allconv)
+        qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
+                                   "achieved ones", p->reltol);
+}
+
 static int run(qkt_cli_t *cli)
 {
     qkt_model_t *m;
@@ -113,9 +199,6 @@ static int run(qkt_cli_t *cli)
         return qkt_cli_fail(cli, s);
     }
     int mesh = p.mesh[0] > 0;
-    static const char *const comp[9] = {"xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"};
-    const char *su = qkt_sigma_unit(m, 0);
-    const char *eu = qkt_cli_unit(m, "energy");
     int per = mesh ? 1 : 2; /* value (and error for adaptive integration) */
     int ncol = 1 + 9 * per * (parts ? 3 : 1) + 2;
     char **cols = calloc(ncol, sizeof *cols);
@@ -125,27 +208,7 @@ static int run(qkt_cli_t *cli)
         s = qkt_error(QKT_ENOMEM, "out of memory");
         goto out;
     }
-    int c = 0;
-    cols[c] = strdup("mu");
-    units[c++] = eu;
-    static const char *const pre[3] = {"", "drude_", "intrinsic_"};
-    for (int g = 0; g < (parts ? 3 : 1); g++)
-        for (int i = 0; i < 9; i++)
-            for (int e = 0; e < per; e++) {
-                char buf[64];
-                snprintf(buf, sizeof buf, "%s%s%s", pre[g], comp[i], e ? "_err" : "");
-                cols[c] = strdup(buf);
-                units[c++] = su;
-            }
-    cols[c] = strdup("dos");
-    units[c++] = m->units == QKT_UNITS_EV_ANGSTROM ? "1/(eV Angstrom^3)" : "1/(energy volume)";
-    cols[c] = strdup("density");
-    units[c++] = m->units == QKT_UNITS_EV_ANGSTROM ? "1/Angstrom^3" : "1/volume";
-    for (int i = 0; i < ncol; i++)
-        if (!cols[i]) {
-            s = qkt_error(QKT_ENOMEM, "out of memory");
-            goto out;
-        }
+    if ((s = make_columns(m, parts, per, cols, units))) goto out;
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
     qkt_out_string(cli, "integration", mesh ? "uniform mesh (no error estimate; the mesh sets the accuracy)"
                                              : "adaptive, one integration per chemical potential");
@@ -153,53 +216,10 @@ static int run(qkt_cli_t *cli)
         double mv[3] = {p.mesh[0], p.mesh[1], p.mesh[2]};
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
     }
-    double sf = qkt_cli_sigma_factor();
     qkt_out_table_begin(cli, "scan", ncol, (const char *const *)cols, units);
-    int allconv = 1;
-    for (int k = 0; k < nmu; k++) {
-        int j = 0;
-        row[j++] = mus[k];
-        for (int g = 0; g < (parts ? 3 : 1); g++) {
-            const qkt_tensor_t *t = g == 0 ? &r[k].sigma0 : &r[k].path0[g - 1];
-            for (int i = 0; i < 9; i++) {
-                row[j++] = sf * t->v[i / 3][i % 3];
-                if (per == 2) row[j++] = sf * t->e[i / 3][i % 3];
-            }
-        }
-        row[j++] = r[k].dos;
-        row[j++] = r[k].density;
-        qkt_out_table_row(cli, row);
-        if (!r[k].converged) allconv = 0;
-    }
+    int allconv = out_rows(cli, r, mus, nmu, parts, per, row);
     qkt_out_table_end(cli);
-    qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
-    if (m->units == QKT_UNITS_EV_ANGSTROM) qkt_out_scalar(cli, "T", p.T / qkt_units()->kB_eV, NULL, "K");
-    else qkt_out_scalar(cli, "T", p.T, NULL, "energy");
-    qkt_out_int(cli, "chemical_potentials", nmu);
-    if (!mesh) qkt_out_scalar(cli, "reltol", p.reltol, NULL, NULL);
-    long nev = 0, ndeg = 0;
-    double sec = 0, share = 0;
-    for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds, ndeg += r[k].ndegen;
-    /* the largest share of the Fermi-level weight on degenerate pairs (engine_cli.c) */
-    for (int k = 0; k < nmu && ndeg > 0; k++) {
-        double s1 = p.T > 0 ? (r[k].dos > 0 ? r[k].degen_weight / r[k].dos : 0)
-                            : r[k].degen_weight * m->cell_volume / m->spin_degeneracy;
-        share = fmax(share, s1);
-    }
-    qkt_out_int(cli, "evaluations", nev);
-    qkt_out_int(cli, "degenerate_points", ndeg);
-    qkt_out_scalar(cli, "degenerate_share", share, NULL, NULL);
-    qkt_out_scalar(cli, "seconds", sec, NULL, "s");
-    qkt_out_bool(cli, "converged", allconv);
-    qkt_out_pop(cli);
-    if (share > 1e-6)
-        qkt_cli_warn(cli, "%ld of %ld evaluation points met two degenerate bands (|eps_m - eps_n| <= "
-                          "numerics.degen_tol = %g) at one of the chemical potentials, carrying up to %.2g of "
-                          "the Fermi-level weight; their interband terms are dropped there",
-                     ndeg, nev, p.degen_tol > 0 ? p.degen_tol : m->degen_tol, share);
-    if (!allconv)
-        qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
-                                   "achieved ones", p.reltol);
+    out_scan_numerics(cli, m, &p, r, nmu, allconv);
 out:
     for (int i = 0; cols && i < ncol; i++) free(cols[i]);
     free(cols);

@@ -99,33 +99,35 @@ static void engine_progress(void *user, long done, long total)
     else qkt_cli_progress(cli, "integrating", done, total);
 }
 
-qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
+/* the run-file text of the engine's keys, before parsing */
+struct engine_keys {
+    const char *rule, *open, *sunit, *meshs, *expn;
+    long maxeval, ncell, icell;
+    int refine;
+};
+
+/* Wannier models: physical units; the library's defaults for the model
+ * (qkt_params_default_for_model) written in the run file's units K, fs */
+static qkt_status_t wannier_defaults(qkt_cli_t *cli, const qkt_params_t *p)
 {
-    qkt_params_default_for_model(m, p);
-    p->progress = engine_progress;
-    p->progress_user = cli;
     qkt_status_t s;
-    const char *rule = NULL, *open = NULL, *sunit = NULL, *meshs = NULL, *expn = NULL;
-    long maxeval = 0, ncell = 0, icell = 0;
-    int refine = 0;
-    double mesh[3] = {0, 0, 0};
-    int phys = physical(m);
-    if (phys) {
-        /* Wannier models: physical units; the library's defaults for the model
-         * (qkt_params_default_for_model) written in the run file's units K, fs */
-        if (!qkt_cli_has(cli, "run.mu"))
-            return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
-                                         "(e.g. fermi_energy of the .win file), [run] mu = ...");
-        const qkt_units_t *u = qkt_units();
-        char T[32], ti[32], tx[32];
-        snprintf(T, sizeof T, "%.15g", p->T / u->kB_eV);
-        snprintf(ti, sizeof ti, "%.15g", p->tau_intra * u->time_fs);
-        snprintf(tx, sizeof tx, "%.15g", p->tau_inter * u->time_fs);
-        if ((s = qkt_cli_default(cli, "run.T", T)) || (s = qkt_cli_default(cli, "run.tau_intra", ti)) ||
-            (s = qkt_cli_default(cli, "run.tau_inter", tx)))
-            return s;
-    }
-    if ((s = qkt_cli_string(cli, "run.sigma_unit", &sunit))) return s;
+    if (!qkt_cli_has(cli, "run.mu"))
+        return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
+                                     "(e.g. fermi_energy of the .win file), [run] mu = ...");
+    const qkt_units_t *u = qkt_units();
+    char T[32], ti[32], tx[32];
+    snprintf(T, sizeof T, "%.15g", p->T / u->kB_eV);
+    snprintf(ti, sizeof ti, "%.15g", p->tau_intra * u->time_fs);
+    snprintf(tx, sizeof tx, "%.15g", p->tau_inter * u->time_fs);
+    if ((s = qkt_cli_default(cli, "run.T", T)) || (s = qkt_cli_default(cli, "run.tau_intra", ti)) ||
+        (s = qkt_cli_default(cli, "run.tau_inter", tx)))
+        return s;
+    return QKT_OK;
+}
+
+/* the printed unit of conductivities (run.sigma_unit; e^2/hbar for natural units) */
+static qkt_status_t set_sigma_unit(qkt_cli_t *cli, const qkt_model_t *m, int phys, const char *sunit)
+{
     if (phys) {
         const qkt_units_t *u = qkt_units();
         if (!strcmp(sunit, "S/cm")) {
@@ -140,40 +142,58 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         sigma_factor = 1;
         sigma_label = "e^2/hbar";
     }
+    return QKT_OK;
+}
+
+/* every other key, in the order of the key table */
+static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_keys *k)
+{
+    qkt_status_t s;
     if ((s = qkt_cli_double(cli, "run.mu", &p->mu)) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
         (s = qkt_cli_double(cli, "run.tau_intra", &p->tau_intra)) ||
-        (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &rule)) ||
-        (s = qkt_cli_string(cli, "run.expansion", &expn)) ||
+        (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &k->rule)) ||
+        (s = qkt_cli_string(cli, "run.expansion", &k->expn)) ||
         (s = qkt_cli_double(cli, "numerics.reltol", &p->reltol)) ||
-        (s = qkt_cli_int(cli, "numerics.maxeval", &maxeval)) || (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
-        (s = qkt_cli_string(cli, "numerics.open", &open)) || (s = qkt_cli_int(cli, "numerics.ncell", &ncell)) ||
-        (s = qkt_cli_int(cli, "numerics.icell", &icell)) ||
+        (s = qkt_cli_int(cli, "numerics.maxeval", &k->maxeval)) ||
+        (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
+        (s = qkt_cli_string(cli, "numerics.open", &k->open)) || (s = qkt_cli_int(cli, "numerics.ncell", &k->ncell)) ||
+        (s = qkt_cli_int(cli, "numerics.icell", &k->icell)) ||
         (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
         (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
-        (s = qkt_cli_string(cli, "numerics.mesh", &meshs)) || (s = qkt_cli_bool(cli, "numerics.refine", &refine)) ||
+        (s = qkt_cli_string(cli, "numerics.mesh", &k->meshs)) ||
+        (s = qkt_cli_bool(cli, "numerics.refine", &k->refine)) ||
         (s = qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder)))
         return s;
-    {
-        /* one size for all axes, or N1 N2 N3 */
-        char *end;
-        const char *c = meshs;
-        int n = 0;
-        while (n < 4) {
-            while (*c == ' ' || *c == '\t') c++;
-            if (!*c) break;
-            double v = strtod(c, &end);
-            if (end == c || (*end && *end != ' ' && *end != '\t')) n = 5;
-            else if (n < 3) mesh[n] = v;
-            n++;
-            c = end;
-        }
-        if (n == 1) mesh[1] = mesh[2] = mesh[0];
-        if (n != 1 && n != 3)
-            return qkt_error(QKT_EINVAL, "%s: expected one mesh size or three (N1 N2 N3), got '%s'",
-                             qkt_cli_where(cli, "numerics.mesh"), meshs);
+    return QKT_OK;
+}
+
+/* numerics.mesh: one size for all axes, or N1 N2 N3 */
+static qkt_status_t parse_mesh(qkt_cli_t *cli, const char *meshs, double mesh[3])
+{
+    char *end;
+    const char *c = meshs;
+    int n = 0;
+    while (n < 4) {
+        while (*c == ' ' || *c == '\t') c++;
+        if (!*c) break;
+        double v = strtod(c, &end);
+        if (end == c || (*end && *end != ' ' && *end != '\t')) n = 5;
+        else if (n < 3) mesh[n] = v;
+        n++;
+        c = end;
     }
+    if (n == 1) mesh[1] = mesh[2] = mesh[0];
+    if (n != 1 && n != 3)
+        return qkt_error(QKT_EINVAL, "%s: expected one mesh size or three (N1 N2 N3), got '%s'",
+                         qkt_cli_where(cli, "numerics.mesh"), meshs);
+    return QKT_OK;
+}
+
+/* the uniform mesh and its refinement: sizes, and which models they are for */
+static qkt_status_t set_mesh(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, const double mesh[3], int refine)
+{
     for (int a = 0; a < 3; a++) {
         if (!(mesh[a] >= 0 && mesh[a] <= 100000 && mesh[a] == floor(mesh[a])))
             return qkt_error(QKT_EINVAL, "%s: mesh sizes are integers in [1, 100000] (0 0 0: adaptive), got %g",
@@ -194,12 +214,14 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if (use_mesh && (!p->mesh[0] || !p->mesh[1] || !p->mesh[2]))
         return qkt_error(QKT_EINVAL, "%s: give one size or all three (N1 N2 N3), got %d %d %d",
                          qkt_cli_where(cli, "numerics.mesh"), p->mesh[0], p->mesh[1], p->mesh[2]);
-    if (phys) {
-        const qkt_units_t *u = qkt_units();
-        p->T *= u->kB_eV;                    /* K -> eV */
-        p->tau_intra /= u->time_fs;          /* fs -> hbar/eV */
-        p->tau_inter /= u->time_fs;
-    }
+    return QKT_OK;
+}
+
+/* the ranges of the numbers (run.T may be 0 on a uniform mesh: step occupations) */
+static qkt_status_t check_ranges(qkt_cli_t *cli, qkt_params_t *p, const struct engine_keys *k)
+{
+    qkt_status_t s;
+    int use_mesh = p->mesh[0] || p->mesh[1] || p->mesh[2];
     if ((s = positive(cli, "run.T", p->T, !use_mesh)) || (s = positive(cli, "run.tau_intra", p->tau_intra, 1)) ||
         (s = positive(cli, "run.tau_inter", p->tau_inter, 1)) || (s = positive(cli, "numerics.kbox", p->kbox, 0)) ||
         (s = positive(cli, "numerics.fd_step", p->fd_step, 0)) ||
@@ -208,19 +230,25 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         return s;
     if (!(p->reltol > 0 && p->reltol < 1))
         return qkt_error(QKT_EINVAL, "%s: must be in (0, 1), got %g", qkt_cli_where(cli, "numerics.reltol"), p->reltol);
-    if (maxeval < 100)
-        return qkt_error(QKT_EINVAL, "%s: must be >= 100, got %ld", qkt_cli_where(cli, "numerics.maxeval"), maxeval);
-    if (ncell != 0 && (ncell < 4 || ncell > 400))
+    if (k->maxeval < 100)
+        return qkt_error(QKT_EINVAL, "%s: must be >= 100, got %ld", qkt_cli_where(cli, "numerics.maxeval"), k->maxeval);
+    if (k->ncell != 0 && (k->ncell < 4 || k->ncell > 400))
         return qkt_error(QKT_EINVAL, "%s: must be 0 (automatic) or in [4, 400], got %ld",
-                         qkt_cli_where(cli, "numerics.ncell"), ncell);
-    if (icell < 0 || icell > 64)
-        return qkt_error(QKT_EINVAL, "%s: must be in [0, 64], got %ld", qkt_cli_where(cli, "numerics.icell"), icell);
+                         qkt_cli_where(cli, "numerics.ncell"), k->ncell);
+    if (k->icell < 0 || k->icell > 64)
+        return qkt_error(QKT_EINVAL, "%s: must be in [0, 64], got %ld", qkt_cli_where(cli, "numerics.icell"), k->icell);
     if (p->window != 0 && !(p->window >= 8 && p->window <= 60))
         return qkt_error(QKT_EINVAL, "%s: must be 0 (automatic) or in [8, 60], got %g",
                          qkt_cli_where(cli, "numerics.window"), p->window);
-    p->maxeval = (size_t)maxeval;
-    p->ncell = (int)ncell;
-    p->icell = (int)icell;
+    p->maxeval = (size_t)k->maxeval;
+    p->ncell = (int)k->ncell;
+    p->icell = (int)k->icell;
+    return QKT_OK;
+}
+
+/* run.rule and run.expansion, and what each needs */
+static qkt_status_t set_rule(qkt_cli_t *cli, qkt_params_t *p, const char *rule, const char *expn)
+{
     if (!strcmp(rule, "rta")) p->rule = QKT_RULE_RTA;
     else if (!strcmp(rule, "paper")) p->rule = QKT_RULE_PAPER;
     else if (!strcmp(rule, "valley")) p->rule = QKT_RULE_VALLEY;
@@ -250,6 +278,12 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
                          p->rule == QKT_RULE_BORN ? "rule born has the Born relaxation already; drop the key"
                                                   : "needs the disorder strength run.nimp_U0sq > 0");
     }
+    return QKT_OK;
+}
+
+/* numerics.open: axes along which a continuum model is not closed */
+static qkt_status_t set_open(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, const char *open)
+{
     for (const char *c = open; c && *c; c++) {
         if (*c == ' ' || *c == ',') continue;
         int a = *c == 'x' ? 0 : *c == 'y' ? 1 : *c == 'z' ? 2 : -1;
@@ -260,6 +294,32 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if (m->periodic && (p->open[0] || p->open[1] || p->open[2]))
         return qkt_error(QKT_EINVAL, "%s: open axes are for continuum models only", qkt_cli_where(cli, "numerics.open"));
     return QKT_OK;
+}
+
+qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
+{
+    qkt_params_default_for_model(m, p);
+    p->progress = engine_progress;
+    p->progress_user = cli;
+    qkt_status_t s;
+    struct engine_keys k = {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0};
+    double mesh[3] = {0, 0, 0};
+    int phys = physical(m);
+    if (phys && (s = wannier_defaults(cli, p))) return s;
+    if ((s = qkt_cli_string(cli, "run.sigma_unit", &k.sunit))) return s;
+    if ((s = set_sigma_unit(cli, m, phys, k.sunit))) return s;
+    if ((s = read_keys(cli, p, &k))) return s;
+    if ((s = parse_mesh(cli, k.meshs, mesh))) return s;
+    if ((s = set_mesh(cli, m, p, mesh, k.refine))) return s;
+    if (phys) {
+        const qkt_units_t *u = qkt_units();
+        p->T *= u->kB_eV;                    /* K -> eV */
+        p->tau_intra /= u->time_fs;          /* fs -> hbar/eV */
+        p->tau_inter /= u->time_fs;
+    }
+    if ((s = check_ranges(cli, p, &k))) return s;
+    if ((s = set_rule(cli, p, k.rule, k.expn))) return s;
+    return set_open(cli, m, p, k.open);
 }
 
 const char *qkt_sigma_unit(const qkt_model_t *m, int order)
