@@ -28,6 +28,8 @@
 static double taper(double t, double W)
 {
     double lo = W - TAPER_WIDTH;
+    if (t <= lo) return 1; /* the common case, without a call */
+    if (t >= W) return 0;
     return qkt_smooth_step((t - lo) / TAPER_WIDTH);
 }
 
