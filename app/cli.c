@@ -3,6 +3,7 @@
  * models and Wannier90 files), exit codes, the result tree printed as an
  * indented table and collected as one JSON document (stdout or an atomically
  * written file), and a progress line for terminals. */
+#define _GNU_SOURCE /* mkostemp */
 #include "cli.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -1119,22 +1120,69 @@ void qkt_cli_silent_rank(void)
     silent_rank = 1;
 }
 
-qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail)
+/* Write text (and tail) to a path that is not a regular file (a device, a
+ * FIFO, a terminal): in place, never replaced.  A FIFO without a reader is an
+ * error, not a wait. */
+static qkt_status_t write_in_place(const char *path, const char *text, const char *tail)
 {
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 5);
-    if (!tmp) return qkt_error(QKT_ENOMEM, "out of memory");
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp", 5);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return qkt_error(QKT_EIO, "cannot write '%s': %s%s", path, strerror(errno),
+                         errno == ENXIO ? " (a FIFO without a reader)" : "");
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    int err = 0;
+    if (write_all(fd, text, strlen(text)) || (tail && write_all(fd, tail, strlen(tail)))) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    if (err) return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(err));
+    return QKT_OK;
+}
+
+/* the directory of path (malloc'ed; "." without a slash) */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    size_t n = (size_t)(slash - path);
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Replace the regular file (or the new file) path atomically: a temporary
+ * file of an unpredictable name, created exclusively (mkostemp: O_EXCL, never
+ * through a link) in path's directory, written, synced and renamed over path.
+ * Every run has its own temporary file, so concurrent runs do not collide: the
+ * file ends as one complete result.  mode: the permissions of the result. */
+static qkt_status_t replace_file(const char *path, const char *text, const char *tail, mode_t mode)
+{
+    char *dir = dir_of(path);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t nt = (dir ? strlen(dir) : 0) + strlen(base) + 16;
+    char *tmp = malloc(nt);
+    if (!dir || !tmp) {
+        free(dir);
+        free(tmp);
+        return qkt_error(QKT_ENOMEM, "out of memory");
+    }
+    snprintf(tmp, nt, "%s/.%s.XXXXXX", dir, base);
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        qkt_status_t s = qkt_error(QKT_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        qkt_status_t s = qkt_error(QKT_EIO, "cannot write '%s' (cannot create a temporary file in '%s': %s)", path,
+                                   dir, strerror(errno));
+        free(dir);
         free(tmp);
         return s;
     }
     const char *what = "write";
     int err = 0;
-    if (write_all(fd, text, strlen(text)) || (tail && write_all(fd, tail, strlen(tail))))
+    if (fchmod(fd, mode) != 0)
+        err = errno, what = "fchmod";
+    else if (write_all(fd, text, strlen(text)) || (tail && write_all(fd, tail, strlen(tail))))
         err = errno;
     else if (fsync(fd) != 0)
         err = errno, what = "fsync";
@@ -1143,27 +1191,39 @@ qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *ta
     if (err) {
         unlink(tmp);
         qkt_status_t s = qkt_error(QKT_EIO, "cannot write '%s' (%s failed: %s)", path, what, strerror(err));
+        free(dir);
         free(tmp);
         return s;
     }
     /* make the rename durable: fsync the directory (best effort) */
-    char *slash = strrchr(tmp, '/');
-    const char *dir = ".";
-    if (slash) {
-        if (slash == tmp)
-            dir = "/";
-        else {
-            *slash = '\0';
-            dir = tmp;
-        }
-    }
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         (void)fsync(dfd);
         close(dfd);
     }
+    free(dir);
     free(tmp);
     return QKT_OK;
+}
+
+qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        /* an existing path: devices, FIFOs and terminals are written in place;
+         * a regular file (also through a symbolic link) is replaced, with its
+         * permissions, the link kept */
+        if (!S_ISREG(st.st_mode)) return write_in_place(path, text, tail);
+        char *real = realpath(path, NULL);
+        if (!real) return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(errno));
+        qkt_status_t s = replace_file(real, text, tail, st.st_mode & 07777);
+        free(real);
+        return s;
+    }
+    /* a new file: permissions 0666 less the umask, as open() would give */
+    mode_t um = umask(0);
+    umask(um);
+    return replace_file(path, text, tail, 0666 & ~um);
 }
 
 /* ================================================================== main */
