@@ -12,7 +12,10 @@ Checks, each printed as ok/FAIL:
     resolved with nm to the file that defines them) goes to the same or an
     earlier stage;
  3. no call circle between two or more files;
- 4. app/ uses the library through qkt.h only (no internal header).
+ 4. app/ uses the library through qkt.h only (no internal header);
+ 5. the integrators (src/integrate/) never know what they integrate: no
+    header or function of the tree, the tally layout or the disorder kernel
+    (engine/, disorder/), only the integrand of integrate/integrate.h.
 Exit status 1 on any failure.
 """
 import glob
@@ -133,6 +136,40 @@ def check_calls(build, sources):
         ok("no call circle between the library's files")
 
 
+BLIND = {"integrate": ("engine", "disorder")}
+
+
+def check_blind(build, sources):
+    """the integrators include and call nothing of the modules they integrate"""
+    wrong = []
+    objdir = os.path.join(build, "CMakeFiles", "qktlib.dir")
+    owner = {}
+    for s in sources:
+        o = os.path.join(objdir, s + ".o")
+        if os.path.exists(o):
+            for sym in symbols(o)[0]:
+                owner[sym] = s
+    for s in sources:
+        m = module(s)
+        if m not in BLIND:
+            continue
+        for f in [s] + sorted(glob.glob(os.path.join(os.path.dirname(s), "*.h"))):
+            for inc in INC.findall(open(f).read()):
+                if inc.split("/")[0] in BLIND[m]:
+                    wrong.append(f"{f} includes \"{inc}\"")
+        o = os.path.join(objdir, s + ".o")
+        if os.path.exists(o):
+            for sym in sorted(symbols(o)[1]):
+                t = owner.get(sym)
+                if t and module(t) in BLIND[m]:
+                    wrong.append(f"{s} calls {sym} of {t}")
+    if wrong:
+        for w in sorted(set(wrong)):
+            bad("integrators blind to the integrand: " + w)
+    else:
+        ok("the integrators include and call nothing of engine/ or disorder/ (they see qkt_integrand_t only)")
+
+
 def check_app():
     wrong = []
     for f in sorted(glob.glob("app/*.c") + glob.glob("app/*.h")):
@@ -154,6 +191,7 @@ def main():
     hdrs = sorted(glob.glob("src/**/*.h", recursive=True))
     check_includes(srcs + hdrs)
     check_calls(sys.argv[1], srcs)
+    check_blind(sys.argv[1], srcs)
     check_app()
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
