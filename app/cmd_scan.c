@@ -35,15 +35,15 @@ static const char help[] =
 static qkt_status_t parse_mu(qkt_cli_t *cli, const char *txt, double **out, int *n)
 {
     const char *where = qkt_cli_where(cli, "scan.mu");
-    char *end;
+    const char *end;
     *out = NULL;
     *n = 0;
     if (strchr(txt, ':')) {
         double v[3];
         const char *c = txt;
         for (int i = 0; i < 3; i++) {
-            v[i] = strtod(c, &end);
-            if (end == c || !isfinite(v[i]) || (i < 2 && *end != ':') || (i == 2 && *end && *end != ' '))
+            const char *why = qkt_parse_real(c, &end, &v[i], 0);
+            if (why || (i < 2 && *end != ':') || (i == 2 && *end && *end != ' '))
                 return qkt_error(QKT_EINVAL, "%s: expected 'start:stop:step', got '%s'", where, txt);
             c = end + (i < 2);
         }
@@ -63,8 +63,9 @@ static qkt_status_t parse_mu(qkt_cli_t *cli, const char *txt, double **out, int 
     while (a) {
         while (*c == ' ' || *c == '\t' || *c == ',') c++;
         if (!*c) break;
-        double x = strtod(c, &end);
-        if (end == c || !isfinite(x) || (*end && *end != ' ' && *end != '\t' && *end != ',')) {
+        double x;
+        const char *why = qkt_parse_real(c, &end, &x, 0);
+        if (why || (*end && *end != ' ' && *end != '\t' && *end != ',')) {
             free(a);
             return qkt_error(QKT_EINVAL, "%s: '%s' is not a list of numbers or 'start:stop:step'", where, txt);
         }

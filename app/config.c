@@ -366,23 +366,19 @@ const char *qkt_config_key_at(const qkt_config_t *c, int i)
 }
 
 /* ------------------------------------------------------------------ values */
-/* Parse one number at *p (leading blanks skipped); advance *p past it.
- * 0: ok, 1: not a number, 2: not finite, 3: out of range. */
-static int parse_number(const char **p, double *x)
+/* Parse one number at *p (leading blanks skipped) with the library's reader
+ * of decimal numbers; advance *p past it.  NULL: ok, else the reason. */
+static const char *parse_number(const char **p, double *x)
 {
     const char *s = *p;
     while (is_blank((unsigned char)*s)) s++;
-    if (!*s) return 1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s) return 1;
+    if (!*s) return "empty value where a number is expected";
+    const char *end;
+    const char *why = qkt_parse_real(s, &end, x, 0);
     /* the number must end at a blank, a comma or the end */
-    if (*end && !is_blank((unsigned char)*end) && *end != ',') return 1;
-    if (!isfinite(v)) return (errno == ERANGE) ? 3 : 2;
-    *x = v;
-    *p = end;
-    return 0;
+    if (!why && *end && !is_blank((unsigned char)*end) && *end != ',') why = "not a decimal number";
+    if (!why) *p = end;
+    return why;
 }
 
 static qkt_status_t value_error(const qkt_config_t *c, const char *key, const char *what)
@@ -390,19 +386,15 @@ static qkt_status_t value_error(const qkt_config_t *c, const char *key, const ch
     return qkt_error(QKT_EINVAL, "key '%s' (%s): %s", key, qkt_config_origin(c, key), what);
 }
 
-static qkt_status_t number_error(const qkt_config_t *c, const char *key, int code, const char *tok)
+static qkt_status_t number_error(const qkt_config_t *c, const char *key, const char *why, const char *tok)
 {
     char what[600];
     size_t tl = 0;
     while (tok[tl] && !is_blank((unsigned char)tok[tl]) && tok[tl] != ',') tl++;
-    if (code == 2)
-        snprintf(what, sizeof what, "value '%.*s' is not a finite number", (int)(tl > 200 ? 200 : tl), tok);
-    else if (code == 3)
-        snprintf(what, sizeof what, "value '%.*s' is out of range", (int)(tl > 200 ? 200 : tl), tok);
-    else if (tl == 0)
+    if (tl == 0)
         snprintf(what, sizeof what, "empty value where a number is expected");
     else
-        snprintf(what, sizeof what, "'%.*s' is not a number", (int)(tl > 200 ? 200 : tl), tok);
+        snprintf(what, sizeof what, "value '%.*s': %s", (int)(tl > 200 ? 200 : tl), tok, why);
     return value_error(c, key, what);
 }
 
@@ -424,8 +416,8 @@ static qkt_status_t parse_vec(const qkt_config_t *c, const char *key, const char
         }
         double x;
         const char *tok = p;
-        int code = parse_number(&p, &x);
-        if (code) return number_error(c, key, code, tok);
+        const char *why = parse_number(&p, &x);
+        if (why) return number_error(c, key, why, tok);
         if (got < n) dst[got] = x;
         got++;
     }

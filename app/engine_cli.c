@@ -172,14 +172,14 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
 /* numerics.mesh: one size for all axes, or N1 N2 N3 */
 static qkt_status_t parse_mesh(qkt_cli_t *cli, const char *meshs, double mesh[3])
 {
-    char *end;
+    const char *end;
     const char *c = meshs;
     int n = 0;
     while (n < 4) {
         while (*c == ' ' || *c == '\t') c++;
         if (!*c) break;
-        double v = strtod(c, &end);
-        if (end == c || (*end && *end != ' ' && *end != '\t')) n = 5;
+        double v = 0;
+        if (qkt_parse_real(c, &end, &v, 0) || (*end && *end != ' ' && *end != '\t')) n = 5;
         else if (n < 3) mesh[n] = v;
         n++;
         c = end;

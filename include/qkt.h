@@ -62,6 +62,18 @@ qkt_status_t qkt_error(qkt_status_t s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void qkt_clear_error(void);
 
+/* ------------------------------------------------------------------ numbers */
+/* The reader of every real number in text input: decimal notation only
+ * ([sign] digits [. digits] [e|E [sign] digits]; with fortran_d also the
+ * exponent letters d and D), finite, and a non-zero input never read as zero
+ * or as a subnormal.  Hexadecimal, "inf" and "nan" are refused.  Leading
+ * blanks are not skipped.  On success *x is set and NULL returned; otherwise
+ * a short reason ("not a decimal number", "overflows ...", "underflows ...")
+ * for the caller's message, which names the key or line.  *end (if not NULL)
+ * points after the lexical number in both cases; the caller checks what
+ * follows it. */
+const char *qkt_parse_real(const char *s, const char **end, double *x, int fortran_d);
+
 /* ------------------------------------------------------------------ indices */
 enum { QKT_XX = 0, QKT_YY, QKT_ZZ, QKT_YZ, QKT_XZ, QKT_XY };
 /* Index of the symmetric pair (a, b) in the order above. */

@@ -138,6 +138,11 @@ static void test_errors(void)
            "x = inf\n"
            "y = 1e999\n"
            "z = 1.5.2\n"
+           "h = 0x10\n"
+           "u = 1e-400\n"
+           "s = -1e-310\n"
+           "d = 1d5\n"
+           "o = 0.0e-400 -.5e+1 +7.\n"
            "e =\n"
            "b = 0 0.2\n"
            "c = 1,,2\n"
@@ -153,9 +158,19 @@ static void test_errors(void)
     CHECK(has(qkt_strerror(), "not a finite number"), "NaN message: %s", qkt_strerror());
     CHECK_MSG(qkt_config_double(c, "model.x", &x), QKT_EINVAL, "not a finite", "Inf rejected");
     CHECK_MSG(qkt_config_double(c, "model.y", &x), QKT_EINVAL, "out of range", "overflow rejected");
-    CHECK_MSG(qkt_config_double(c, "model.z", &x), QKT_EINVAL, "'1.5.2' is not a number", "trailing junk");
+    CHECK_MSG(qkt_config_double(c, "model.z", &x), QKT_EINVAL, "value '1.5.2': not a decimal number", "trailing junk");
+    /* decimal numbers only, and no silent underflow (issue 20, row 10): strtod
+     * alone reads 0x10 as 16, 1e-400 as 0 and 1e-310 as a subnormal */
+    CHECK_MSG(qkt_config_double(c, "model.h", &x), QKT_EINVAL, "hexadecimal is not accepted", "0x10 refused");
+    CHECK_MSG(qkt_config_double(c, "model.u", &x), QKT_EINVAL, "underflows", "1e-400 refused (not read as 0)");
+    CHECK_MSG(qkt_config_double(c, "model.s", &x), QKT_EINVAL, "underflows", "-1e-310 refused (subnormal)");
+    CHECK_MSG(qkt_config_double(c, "model.d", &x), QKT_EINVAL, "not a decimal number", "Fortran 1d5 refused in run files");
+    CHECK(x == 3, "refused values keep *out");
+    double o3[3] = {9, 9, 9};
+    CHECK(qkt_config_vec(c, "model.o", 3, o3) == QKT_OK && o3[0] == 0 && o3[1] == -5 && o3[2] == 7,
+          "0.0e-400 (a zero), -.5e+1, +7. read: %g %g %g", o3[0], o3[1], o3[2]);
     CHECK_MSG(qkt_config_double(c, "model.e", &x), QKT_EINVAL, "empty value", "empty value");
-    snprintf(want, sizeof want, "(%s:8): expected 3 numbers, got 2", p);
+    snprintf(want, sizeof want, "(%s:13): expected 3 numbers, got 2", p);
     CHECK_MSG(qkt_config_vec(c, "model.b", 3, v3), QKT_EINVAL, want, "wrong vector length");
     CHECK(v3[0] == 9 && v3[1] == 9, "wrong length keeps *out");
     CHECK_MSG(qkt_config_vec(c, "model.c", 3, v3), QKT_EINVAL, "empty entry", "double comma");

@@ -647,6 +647,11 @@ static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
                 avec, 0, QKT_EFORMAT, "nan_hr.dat:21:", "NaN value");
     expect_fail(variant(dir, "inf_hr.dat", L, n, 0, 21, "   -3    1    1    3    2     Infinity   -0.000000\n"), NULL,
                 avec, 0, QKT_EFORMAT, "inf_hr.dat:21:", "Infinity value");
+    /* decimal numbers only, no silent underflow (issue 20, row 10) */
+    expect_fail(variant(dir, "hex_hr.dat", L, n, 0, 21, "   -3    1    1    3    2         0x10   -0.000000\n"), NULL,
+                avec, 0, QKT_EFORMAT, "hex_hr.dat:21: Re = '0x10': hexadecimal is not accepted", "hexadecimal value");
+    expect_fail(variant(dir, "under_hr.dat", L, n, 0, 21, "   -3    1    1    3    2       1e-400   -0.000000\n"), NULL,
+                avec, 0, QKT_EFORMAT, "under_hr.dat:21:", "1e-400 (would be read as 0)");
     expect_fail(variant(dir, "nonintR_hr.dat", L, n, 0, 11, "  -3.5    1    1    1    1    0.086476   -0.000000\n"), NULL,
                 avec, 0, QKT_EFORMAT, "nonintR_hr.dat:11:", "non-integer R");
     expect_fail(variant(dir, "index_hr.dat", L, n, 0, 23, "   -3    1    1    9    2    0.012729    0.000000\n"), NULL,

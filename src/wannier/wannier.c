@@ -227,17 +227,12 @@ static qkt_status_t rd_int(const rd_t *r, int i, const char *name, long lo, long
 
 static qkt_status_t rd_dbl(const rd_t *r, int i, const char *name, double *out)
 {
-    char t[128];
-    size_t n = strlen(r->tok[i]);
-    if (n >= sizeof t) return rd_err(r, QKT_EFORMAT, "%s: field too long", name);
-    memcpy(t, r->tok[i], n + 1);
-    for (char *p = t; *p; p++)
-        if (*p == 'd' || *p == 'D') *p = 'e'; /* Fortran double-precision exponent */
-    char *end;
-    double v = strtod(t, &end);
-    if (end == t || *end) return rd_err(r, QKT_EFORMAT, "%s = '%s' is not a number", name, r->tok[i]);
-    if (!isfinite(v)) return rd_err(r, QKT_EFORMAT, "%s = '%s' is not finite", name, r->tok[i]);
-    *out = v;
+    const char *t = r->tok[i], *end;
+    /* decimal only (Fortran's d exponent allowed); no hexadecimal, inf, nan,
+     * and no underflow of a non-zero value to zero */
+    const char *why = qkt_parse_real(t, &end, out, 1);
+    if (!why && *end) why = "not a decimal number";
+    if (why) return rd_err(r, QKT_EFORMAT, "%s = '%.60s': %s", name, t, why);
     return QKT_OK;
 }
 
