@@ -217,5 +217,42 @@ int main(void)
         qkt_response_free(&r);
         qkt_model_free(m);
     }
+    /* A thermal shell far thinner than the pocket map's cells and the ball
+     * march's steps (issue 20, row 7): before, weyl2 at T = 1e-8 gave
+     * sigma_xx = 5e-20 +- 1e-18 with status ok, the shell unseen by the
+     * integrator.  The Drude conductivity of two isotropic linear nodes is
+     * sigma_xx = tau mu^2/(3 pi^2 v) (each node mu^2 tau/(6 pi^2 v); PHYSICS.md,
+     * Boltzmann limit), with a T^2 correction of (pi T/mu)^2/3 = 3e-12 here. */
+    {
+        qkt_model_t *m = model("weyl2");
+        setup(m);
+        double mu = 0.1, want = mu * mu / (3 * PI * PI);
+        for (int i = 0; i < 2; i++) {
+            double T = i ? 1e-12 : 1e-8;
+            p = params_at(mu, T, 0);
+            p.nu_mask = 1;
+            p.al_mask = 0;
+            p.reltol = 0.5;
+            compute(m, &p, &r);
+            printf("  T = %g: sigma_xx = %.10g +- %.3g\n", T, r.sigma0.v[0][0], r.sigma0.e[0][0]);
+            CHECK(r.converged, "weyl2 T = %g: converged", T);
+            CHECK_ABS(r.sigma0.v[0][0] / p.tau_intra, want, 3 * r.sigma0.e[0][0] / p.tau_intra + 1e-6 * want,
+                      "weyl2 Drude sigma_xx, shell far thinner than the map's cells, = tau mu^2/(3 pi^2 v) within 3x its "
+                      "error estimate");
+            CHECK(r.sigma0.e[0][0] < 0.01 * r.sigma0.v[0][0], "its error estimate %.3g is below 1%%", r.sigma0.e[0][0]);
+            qkt_response_free(&r);
+        }
+        /* below what double precision resolves at order 1 (T = 1e-10 gave error
+         * bars 300x the Hall value): refused, naming run.T */
+        p = params_at(mu, 1e-10, 1);
+        p.nu_mask = 1;
+        p.al_mask = 4;
+        p.reltol = 0.5;
+        qkt_status_t st = qkt_response_compute(m, &p, &r);
+        CHECK(st == QKT_EPHYS && strstr(qkt_strerror(), "run.T = 1e-10 is too small"),
+              "order 1 at T = 1e-10 refused (status %d: %s)", (int)st, qkt_strerror());
+        qkt_response_free(&r);
+        qkt_model_free(m);
+    }
     CHECK_DONE();
 }

@@ -609,19 +609,31 @@ static void march_ray(const ballset_t *S, int b, const double dir[3], qkt_bands_
 {
     const qkt_model_t *m = S->m;
     const ball_t *bb = &S->balls[b];
-    double W = S->tp->window * S->tp->T;
-    int inrun = 0, accept = 0;
+    double W = S->tp->window * S->tp->T, mu = S->tp->mu;
+    double prev[RAY_MAX_BANDS]; /* energies at the previous step (make_balls_try: nb <= RAY_MAX_BANDS) */
+    int inrun = 0, accept = 0, have_prev = 0;
     for (int j = 0; j <= BALL_NSTEP; j++) {
         double r = S->rmax[b] * j / BALL_NSTEP;
         double k[3] = {bb->c[0] + r * dir[0], bb->c[1] + r * dir[1], bb->c[2] + r * dir[2]};
-        if (qkt_bands_compute(eb, m, k, QKT_BANDS_ENERGY)) continue;
+        if (qkt_bands_compute(eb, m, k, QKT_BANDS_ENERGY)) {
+            have_prev = 0;
+            continue;
+        }
         int in = 0, mine = 0;
-        for (int n = 0; n < m->nb; n++)
-            if (fabs(eb->eps[n] - S->tp->mu) <= W) {
-                in = 1;
-                int p = qkt_pocket_at(S->pk, k, n);
-                if (p >= 0 && S->owner[p] == b) mine = 1;
-            }
+        for (int n = 0; n < m->nb; n++) {
+            /* in the window here, or jumped across it since the previous
+             * step (a shell thinner than a step lies between two points
+             * outside it, on either side) */
+            double e = eb->eps[n];
+            int meets = fabs(e - mu) <= W ||
+                        (have_prev && fmin(e, prev[n]) < mu - W && fmax(e, prev[n]) > mu + W);
+            prev[n] = e;
+            if (!meets) continue;
+            in = 1;
+            int p = qkt_pocket_at(S->pk, k, n);
+            if (p >= 0 && S->owner[p] == b) mine = 1;
+        }
+        have_prev = 1;
         if (in && !inrun) {
             inrun = 1;
             accept = mine && nearest_centre(S, b, k, r);

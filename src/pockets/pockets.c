@@ -145,6 +145,26 @@ void qkt_pocket_cell_center(const qkt_pockets_t *pk, size_t c, double u[3], doub
     qkt_domain_map(pk, u, k, &jac);
 }
 
+double qkt_pocket_cell_reach(const qkt_pockets_t *pk, size_t c)
+{
+    double u[3], k[3], jac, reach = 0;
+    qkt_pocket_cell_center(pk, c, u, k);
+    for (int a = 0; a < pk->dim; a++) {
+        /* the longer half edge along a, towards either face (the open-axis
+         * map stretches one side more than the other) */
+        double half = 0;
+        for (int sg = -1; sg <= 1; sg += 2) {
+            double uu[3] = {u[0], u[1], u[2]}, k2[3], d2 = 0;
+            uu[a] += sg * 0.5 * (pk->gmax[a] - pk->gmin[a]) / pk->ncell;
+            qkt_domain_map(pk, uu, k2, &jac);
+            for (int b = 0; b < 3; b++) d2 += (k2[b] - k[b]) * (k2[b] - k[b]);
+            half = fmax(half, sqrt(d2));
+        }
+        reach += half;
+    }
+    return reach;
+}
+
 /* index of the face neighbour of ci along axis a in direction dir (periodic
  * wrap for lattice models), or -1 outside the grid */
 static int cell_neighbour(const qkt_pockets_t *pk, const int ci[3], int a, int dir)

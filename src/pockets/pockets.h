@@ -51,6 +51,9 @@ qkt_status_t qkt_pockets_shell_bands(const qkt_pockets_t *pk, double mu, double 
 void qkt_domain_map(const qkt_pockets_t *pk, const double *u, double *k, double *jac);
 /* centre of pocket-map cell c in u coordinates and in k */
 void qkt_pocket_cell_center(const qkt_pockets_t *pk, size_t c, double u[3], double k[3]);
+/* an upper bound of the distance in k from the centre of cell c to any
+ * point of the cell: the sum of the half-edge lengths */
+double qkt_pocket_cell_reach(const qkt_pockets_t *pk, size_t c);
 /* pocket of band m at k (or -1) */
 int qkt_pocket_at(const qkt_pockets_t *pk, const double k[3], int m);
 /* the same in two steps, for all bands of one k: the pocket-map cell of k

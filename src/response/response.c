@@ -2,6 +2,7 @@
  * defaults, Fermi pockets, the disorder kernel's tables, integration of the
  * response tree (engine/, integrate/) and the assembly of its tensors
  * (assemble.c); the one-pass chemical-potential scan. */
+#include <float.h>
 #include <stdlib.h>
 #include "response/raw.h"
 #include "response/integrand.h"
@@ -50,26 +51,35 @@ void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p)
 #define FD_STEP_KCUT 1e-4
 
 /* the largest band velocity in the thermal window at the centres of the
- * pocket map's Fermi-surface cells (the scale of the finite-difference step) */
-static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_params_t *p)
+ * pocket map's Fermi-surface cells (the scale of the finite-difference step)
+ * and the largest |k| of those cells.  Pass 0 takes the bands within the
+ * window at a centre; when no centre lies in the shell (a shell thinner than
+ * the map's cells), pass 1 takes the bands that reach it within their cell
+ * at the centre's velocity. */
+static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_params_t *p, double *kmax)
 {
     qkt_bands_t *b = qkt_bands_alloc(m->nb);
+    *kmax = 0;
     if (!b) return 0;
     double vmax = 0;
     size_t ncells = 1;
     for (int a = 0; a < pk->dim; a++) ncells *= pk->ncell;
-    for (size_t c = 0; c < ncells; c++) {
-        if (!pk->fs[c]) continue;
-        double u[3], k[3];
-        qkt_pocket_cell_center(pk, c, u, k);
-        if (qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY)) continue;
-        for (int n = 0; n < m->nb; n++) {
-            if (fabs(b->eps[n] - p->mu) > p->window * p->T) continue;
-            double v2 = 0;
-            for (int a = 0; a < 3; a++) v2 += pow(creal(b->v[a][n * m->nb + n]), 2);
-            vmax = fmax(vmax, sqrt(v2));
+    for (int pass = 0; pass < 2 && vmax == 0; pass++)
+        for (size_t c = 0; c < ncells; c++) {
+            if (!pk->fs[c]) continue;
+            double u[3], k[3];
+            qkt_pocket_cell_center(pk, c, u, k);
+            if (qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY)) continue;
+            double reach = qkt_pocket_cell_reach(pk, c);
+            for (int n = 0; n < m->nb; n++) {
+                double v2 = 0;
+                for (int a = 0; a < 3; a++) v2 += pow(creal(b->v[a][n * m->nb + n]), 2);
+                double reachable = p->window * p->T + (pass ? sqrt(v2) * reach : 0);
+                if (fabs(b->eps[n] - p->mu) > reachable) continue;
+                vmax = fmax(vmax, sqrt(v2));
+                *kmax = fmax(*kmax, sqrt(k[0] * k[0] + k[1] * k[1] + k[2] * k[2]) + reach);
+            }
         }
-    }
     qkt_bands_free(b);
     return vmax;
 }
@@ -157,6 +167,7 @@ typedef struct {
     qkt_layout_t L;
     qkt_tree_par_t tp;
     double vs;             /* the Fermi velocity's scale (0: unknown) */
+    double kmax;           /* the largest |k| of the shell's cells (with vs) */
     struct qkt_vtable vt;
     double *val, *err;
 } run_t;
@@ -246,9 +257,38 @@ static void tree_params(run_t *w)
     tp->window = p->window;
     tp->nimp_U0sq = 0;
     tp->vt = NULL;
-    w->vs = w->pk ? vscale_estimate(w->m, w->pk, p) : 0;
+    w->vs = w->pk ? vscale_estimate(w->m, w->pk, p, &w->kmax) : 0;
     tp->h = p->fd_step > 0 ? p->fd_step : (w->vs > 0 ? FD_STEP_T * p->T / w->vs : FD_STEP_KCUT * w->m->kcut);
     w->r->fd_step = tp->h;
+}
+
+/* A thermal shell too thin for double precision is refused.  Its relative
+ * width T/max(|mu|, v |k|) (|k|, v: the largest on the shell's cells) is
+ * compared with DBL_EPSILON: the band energies and the points of k carry that
+ * roundoff, which the finite differences of orders 1 and 2 amplify.  Limits
+ * of DBL_EPSILON/width, measured on weyl2 (mu = 0.1, v = 1, numerics.reltol
+ * 0.3-0.5): order 0 is still right to 4e-8 at 6.6e-5 (T = 1e-12); order 1
+ * right at 6.6e-9 (T = 1e-8), error bars 300x the Hall value at 6.6e-7
+ * (T = 1e-10); order 2 right at 6.6e-12 (T = 1e-5), not converged with error
+ * bars 5x the result after 4 minutes at 6.6e-11 (T = 1e-6).  Between the
+ * limits below and those failures the error estimates still see the noise
+ * (the run ends not converged). */
+static const double SHELL_ROUNDOFF_MAX[3] = {1e-3, 1e-7, 1e-11};
+static qkt_status_t shell_resolvable(const run_t *w)
+{
+    const qkt_params_t *p = w->p;
+    if (!(w->vs > 0) || !(p->T > 0) || w->L.order < 0 || w->L.order > 2) return QKT_OK;
+    double escale = fmax(fabs(p->mu), w->vs * w->kmax);
+    double ratio = DBL_EPSILON * escale / p->T;
+    if (ratio <= SHELL_ROUNDOFF_MAX[w->L.order]) return QKT_OK;
+    return qkt_error(QKT_EPHYS,
+                     "run.T = %g is too small to resolve in double precision at order B^%d: the thermal shell is "
+                     "%.2g of the energy scale %.3g (|mu|, v|k| at the Fermi surface), and the roundoff of energies "
+                     "and k points, amplified by the %s, would exceed the error estimates (limit: T >= %.3g); "
+                     "raise run.T",
+                     p->T, w->L.order, p->T / escale, escale,
+                     w->L.order ? "finite differences of the covariant derivatives" : "Fermi-surface quadrature",
+                     DBL_EPSILON * escale / SHELL_ROUNDOFF_MAX[w->L.order]);
 }
 
 /* the disorder kernel's energy tables (response/tables.h), when there is disorder */
@@ -411,6 +451,7 @@ static qkt_status_t compute_steps(run_t *w)
     w->tfd = p->tau_from_disorder && !p->bonly;
     build_layout(w);
     tree_params(w);
+    if ((st = shell_resolvable(w))) return st;
     if ((st = disorder_tables(w))) return st;
     if ((st = integrate(w))) return st;
     systematic_errors(w);
