@@ -6,9 +6,13 @@
 #include <complex.h>
 #include <ctype.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <lapacke.h>
+#include <zlib.h>
 #include "check.h"
 #include "qkt.h"
 
@@ -593,6 +597,125 @@ static void expect_fail(const char *path, const char *wsvec, const double (*avec
     qkt_model_free(m);
 }
 
+/* expect_fail in a child process killed after BOUND_S seconds: a reader that
+ * blocks (a FIFO without a writer) or never ends (/dev/zero) fails the check
+ * instead of hanging the test; prints the time the refusal took. */
+#define BOUND_S 20
+static void expect_fail_bounded(const char *path, const char *wsvec, const double (*avec)[3], qkt_status_t want,
+                                const char *must, const char *what)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(BOUND_S);
+        expect_fail(path, wsvec, avec, 0, want, must, what);
+        fflush(stdout);
+        exit(check_failures ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    check_count++;
+    if (WIFSIGNALED(st)) {
+        printf("FAIL %s: no answer in %d s (signal %d): the reader blocks or never ends\n", what, BOUND_S,
+               WTERMSIG(st));
+        check_failures++;
+    } else if (WEXITSTATUS(st) != 0) {
+        check_failures++;
+    } else {
+        printf("     %s: refused in %.3f s\n", what, dt);
+    }
+}
+
+/* Copy of the lines L with line `at` (1-based) written as its text, a NUL
+ * byte and "x" before its newline. */
+static const char *with_nul(const char *dir, const char *name, char **L, int n, int at)
+{
+    static char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < n && f; i++) {
+        size_t len = strlen(L[i]);
+        if (i + 1 == at && len > 0 && L[i][len - 1] == '\n') {
+            fwrite(L[i], 1, len - 1, f);
+            fwrite("\0x\n", 1, 3, f);
+        } else {
+            fputs(L[i], f);
+        }
+    }
+    if (f) fclose(f);
+    return path;
+}
+
+/* Copy of the lines L followed by nblank empty lines (gz: gzip-compressed). */
+static const char *with_blanks(const char *dir, const char *name, char **L, int n, size_t nblank, int gz)
+{
+    static char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *nl = malloc(1 << 16);
+    memset(nl, '\n', 1 << 16);
+    gzFile f = gzopen(path, gz ? "wb9" : "wT");
+    for (int i = 0; i < n && f; i++) gzputs(f, L[i]);
+    for (size_t k = 0; k < nblank && f; k += 1 << 16)
+        gzwrite(f, nl, (unsigned)(nblank - k < (1 << 16) ? nblank - k : (1 << 16)));
+    if (f) gzclose(f);
+    free(nl);
+    return path;
+}
+
+/* Reading is bounded (issue 20, row 4): only regular files are read (a
+ * device or FIFO is refused at once, never waited on), a NUL byte is an
+ * error naming file and line, and the bytes of a file are bounded by what
+ * its header announces (blank lines without end are refused). */
+static void test_read_bounds(const double (*avec)[3], const char *dir, char **L, int n, char **W, int nws)
+{
+    expect_fail_bounded("/dev/zero", NULL, avec, QKT_EIO, "/dev/zero: is a character device", "/dev/zero refused");
+    char fifo[1200];
+    snprintf(fifo, sizeof fifo, "%s/fifo_hr.dat", dir);
+    if (mkfifo(fifo, 0600) != 0) {
+        CHECKP(0, "mkfifo %s", fifo);
+    } else {
+        expect_fail_bounded(fifo, NULL, avec, QKT_EIO, "fifo_hr.dat: is a FIFO", "FIFO without a writer refused");
+        expect_fail_bounded(dpath("si/Si_hr.dat"), fifo, avec, QKT_EIO, "fifo_hr.dat: is a FIFO",
+                            "FIFO as the wsvec file refused");
+    }
+    expect_fail_bounded(dir, NULL, avec, QKT_EIO, "is a directory", "directory refused");
+    {
+        /* a file of NUL bytes (a sparse or zeroed file) */
+        char fn[1200];
+        snprintf(fn, sizeof fn, "%s/zeros_hr.dat", dir);
+        FILE *f = fopen(fn, "wb");
+        static const char z[1 << 16];
+        for (int i = 0; i < 16 && f; i++) fwrite(z, 1, sizeof z, f);
+        if (f) fclose(f);
+        expect_fail_bounded(fn, NULL, avec, QKT_EFORMAT, "zeros_hr.dat:1: NUL byte at column 1", "1 MiB of NUL bytes");
+    }
+    expect_fail(with_nul(dir, "nul_hr.dat", L, n, 21), NULL, avec, 0, QKT_EFORMAT, "nul_hr.dat:21: NUL byte at column",
+                "NUL byte at the end of a data line (the rest of the line was ignored)");
+    expect_fail(dpath("si/Si_hr.dat"), with_nul(dir, "nul_wsvec.dat", W, nws, 3), avec, 0, QKT_EFORMAT,
+                "nul_wsvec.dat:3: NUL byte", "NUL byte in a wsvec line");
+    expect_fail(with_blanks(dir, "blank_head_hr.dat", L, 1, 2 << 20, 0), NULL, avec, 0, QKT_EFORMAT,
+                "more than 1048576 bytes before the header's counts", "2 MiB of blank lines after the header line");
+    expect_fail(with_blanks(dir, "blank_tail_hr.dat", L, n, 8 << 20, 0), NULL, avec, 0, QKT_EFORMAT,
+                "bytes for num_wann = 8, nrpts = 93", "8 MiB of blank lines after the data (was read to the end, exit 0)");
+    expect_fail(with_blanks(dir, "blank_tail_hr.dat.gz", L, n, 64 << 20, 1), NULL, avec, 0, QKT_EFORMAT,
+                "bytes for num_wann = 8, nrpts = 93", "gzip: 64 MiB of blank lines in 64 kB (decompressed bytes count)");
+    expect_fail(dpath("si/Si_hr.dat"), with_blanks(dir, "blank_wsvec.dat", W, nws, 16 << 20, 0), avec, 0, QKT_EFORMAT,
+                "blank_wsvec.dat:", "16 MiB of blank lines after the wsvec entries");
+    {
+        /* a line no Wannier90 file has */
+        char *longl = malloc(5000);
+        memset(longl, ' ', 4998);
+        memcpy(longl + 4990, "1.0\n", 5);
+        expect_fail(variant(dir, "long_hr.dat", L, n, 0, 2, longl), NULL, avec, 0, QKT_EFORMAT,
+                    "long_hr.dat:2: line longer than 4096 characters", "line of 4993 characters");
+        free(longl);
+    }
+}
+
 static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
 {
     char dir[] = "/tmp/qkt_test_wannier_XXXXXX";
@@ -687,6 +810,7 @@ static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
                 QKT_EFORMAT, "bad_wsvec.dat:4:", "wsvec non-integer shift");
     expect_fail(dpath("si/Si_hr.dat"), "/tmp/qkt_no_such_dir/Si_wsvec.dat", avec, 0, QKT_EIO, "Si_wsvec.dat",
                 "missing wsvec");
+    test_read_bounds(avec, dir, L, n, W, nws);
     (void)tbavec;
     for (int i = 0; i < n; i++) free(L[i]);
     for (int i = 0; i < ntb; i++) free(T[i]);

@@ -178,5 +178,37 @@ run export "$T/w4.ini" --set export.file="$T/w4_hr.dat"
 expect_rc 2 "export of a continuum model"
 [ ! -e "$T/w4_hr.dat" ] && ok "no file from a failed export" || bad "file left by a failed export"
 
+# input bounds of the Wannier90 reader: only regular files are read (a device
+# or a FIFO without a writer is refused at once, exit 3, never waited on), a
+# NUL byte is an error naming file and line (exit 4)
+cat >"$T/wide.ini" <<INI
+[model]
+name = wannier
+file = $T/wide_hr.dat
+avec1 = 1 0 0
+avec2 = 0 1 0
+avec3 = 0 0 1
+[geometry]
+k = 0.1 0 0.3
+INI
+# bounded runs: a reader that blocks is killed after 20 s and fails the check
+brun() {
+    local t0=$(date +%s.%N)
+    timeout 20 "$BIN" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    secs=$(python3 -c "print('%.3f' % ($(date +%s.%N) - $t0))")
+}
+brun geometry "$T/wide.ini" --set model.file=/dev/zero
+expect_rc 3 "model.file = /dev/zero refused in $secs s (124: killed after 20 s)"
+expect_in "$T/err" "/dev/zero: is a character device" "/dev/zero error names the file and its kind"
+mkfifo "$T/fifo_hr.dat"
+brun geometry "$T/wide.ini" --set model.file="$T/fifo_hr.dat"
+expect_rc 3 "model.file = a FIFO without a writer refused in $secs s (124: killed after 20 s)"
+expect_in "$T/err" "fifo_hr.dat: is a FIFO" "FIFO error names the file and its kind"
+printf 'nul\n1\n1\n1\n0 0 0 1 1 1.0 0.0\0 junk\n' >"$T/nul_hr.dat"
+brun geometry "$T/wide.ini" --set model.file="$T/nul_hr.dat"
+expect_rc 4 "NUL byte at the end of a data line"
+expect_in "$T/err" "nul_hr.dat:5: NUL byte at column 18" "NUL error names file, line and column"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

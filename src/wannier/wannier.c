@@ -4,11 +4,14 @@
  * position matrix A^W(k), and an exporter of periodic models to these formats. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "core/internal.h"
 
@@ -109,27 +112,81 @@ void qkt_wannier_opts_default(qkt_wannier_opts_t *o)
     o->spin_degeneracy = 1;
 }
 
-/* ------------------------------------------------------------------ line reader */
+/* ------------------------------------------------------------------ line reader
+ * Every byte read is accounted for, so that no input can keep the reader
+ * busy or growing: lines are at most RD_LINE_MAX characters, a NUL byte is
+ * an error (text files have none; /dev/zero and sparse files are all NULs),
+ * and the (decompressed) bytes of a file are bounded by a budget: RD_HEAD_BYTES
+ * for the lines before the header's counts, then RD_LINE_BYTES for each line
+ * the header announces.  Only regular files are read: a FIFO or device could
+ * block in open or read, or never end. */
 #define MAXTOK 32
+#define RD_LINE_MAX 4096      /* characters a line, newline excluded: Wannier90's longest
+                               * lines (position lines of _tb.dat) have about 110-160 */
+#define RD_CHUNK (1 << 17)    /* bytes of one read */
+#define RD_HEAD_BYTES (1 << 20) /* bytes before the counts are known (and slack after):
+                               * a few lines of header, blank lines, comments */
+#define RD_LINE_BYTES 256     /* bytes per announced line on average: above Wannier90's
+                               * longest line, so a real file never reaches the budget */
 
 typedef struct {
     gzFile f;
     const char *path;
-    long line;          /* number of the line in buf */
-    char buf[4096];
+    long line;              /* number of the line in buf */
+    unsigned char *chunk;   /* RD_CHUNK bytes read ahead; [cpos, clen) not yet used */
+    size_t cpos, clen;
+    int at_end;             /* the stream has ended */
+    double nread;           /* bytes consumed (decompressed) */
+    double budget;          /* bytes allowed */
+    char budget_what[160];  /* what set the budget, for the message */
+    char buf[RD_LINE_MAX + 1];
     char *tok[MAXTOK];
     int ntok;
 } rd_t;
+
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
 
 static qkt_status_t rd_open(rd_t *r, const char *path)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
+    r->budget = RD_HEAD_BYTES;
+    snprintf(r->budget_what, sizeof r->budget_what, "before the header's counts");
+    /* O_NONBLOCK: open of a FIFO without a writer returns at once instead of
+     * waiting; fstat of the descriptor (not of the name) then decides */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return qkt_error(QKT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return s;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return qkt_error(QKT_EIO,
+                         "%s: is %s: Wannier90 files are read from regular files only (plain or gzip)",
+                         path, file_kind(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    r->chunk = malloc(RD_CHUNK);
     errno = 0;
-    r->f = gzopen(path, "rb");
-    if (!r->f)
-        return qkt_error(QKT_EIO, "%s: cannot open: %s", path,
-                         errno ? strerror(errno) : "out of memory");
+    r->f = r->chunk ? gzdopen(fd, "rb") : NULL;
+    if (!r->f) {
+        close(fd);
+        free(r->chunk);
+        r->chunk = NULL;
+        return qkt_error(QKT_ENOMEM, "%s: cannot open: out of memory", path);
+    }
     gzbuffer(r->f, 1 << 17);
     return QKT_OK;
 }
@@ -138,6 +195,8 @@ static void rd_close(rd_t *r)
 {
     if (r->f) gzclose(r->f);
     r->f = NULL;
+    free(r->chunk);
+    r->chunk = NULL;
 }
 
 static qkt_status_t rd_err(const rd_t *r, qkt_status_t s, const char *fmt, ...)
@@ -152,30 +211,83 @@ static qkt_status_t rd_err(const rd_t *r, qkt_status_t s, const char *fmt, ...)
     return qkt_error(s, "%s:%ld: %s", r->path, r->line, msg);
 }
 
+/* The budget: RD_HEAD_BYTES plus RD_LINE_BYTES for each of nlines lines
+ * announced (what: by which counts, for the message). */
+static void rd_budget(rd_t *r, double nlines, const char *what)
+{
+    r->budget = RD_HEAD_BYTES + RD_LINE_BYTES * nlines;
+    snprintf(r->budget_what, sizeof r->budget_what, "%s", what);
+}
+
+/* Refill the read-ahead; r->clen = 0 at the end of the stream. */
+static qkt_status_t rd_fill(rd_t *r)
+{
+    r->cpos = r->clen = 0;
+    if (r->at_end) return QKT_OK;
+    int n = gzread(r->f, r->chunk, RD_CHUNK);
+    if (n > 0) {
+        r->clen = (size_t)n;
+        return QKT_OK;
+    }
+    int err;
+    const char *msg = gzerror(r->f, &err);
+    if (err != Z_OK && err != Z_STREAM_END) {
+        if (err == Z_ERRNO) return rd_err(r, QKT_EIO, "read error: %s", strerror(errno));
+        return rd_err(r, QKT_EFORMAT, "corrupt or truncated gzip data: %s", msg);
+    }
+    r->at_end = 1;
+    return QKT_OK;
+}
+
+/* The next line into r->buf, without its newline; *eof = 1 if the file has
+ * ended before it (nothing read). */
+static qkt_status_t rd_line(rd_t *r, int *eof)
+{
+    size_t n = 0;
+    int got = 0;
+    for (;;) {
+        if (r->cpos == r->clen) {
+            qkt_status_t s = rd_fill(r);
+            if (s) return s;
+            if (!r->clen) break;
+        }
+        got = 1;
+        const unsigned char *p = r->chunk + r->cpos;
+        size_t avail = r->clen - r->cpos;
+        const unsigned char *nl = memchr(p, '\n', avail);
+        size_t take = nl ? (size_t)(nl - p) : avail, used = take + (nl != NULL);
+        const unsigned char *nul = memchr(p, '\0', take);
+        if (nul)
+            return rd_err(r, QKT_EFORMAT, "NUL byte at column %zu (binary data, not a Wannier90 text file)",
+                          n + (size_t)(nul - p) + 1);
+        if (n + take > RD_LINE_MAX)
+            return rd_err(r, QKT_EFORMAT, "line longer than %d characters (not a Wannier90 file)",
+                          RD_LINE_MAX);
+        if (r->nread + used > r->budget)
+            return rd_err(r, QKT_EFORMAT, "more than %.0f bytes %s: more than a Wannier90 file holds",
+                          r->budget, r->budget_what);
+        memcpy(r->buf + n, p, take);
+        n += take;
+        r->cpos += used;
+        r->nread += used;
+        if (nl) break;
+    }
+    r->buf[n] = '\0';
+    *eof = !got;
+    return QKT_OK;
+}
+
 /* Read the next line and split it into tokens.  *eof = 1 at end of file.
  * skip_blank: blank lines are skipped (still counted). */
 static qkt_status_t rd_next(rd_t *r, int skip_blank, int *eof)
 {
     *eof = 0;
     for (;;) {
-        if (!gzgets(r->f, r->buf, sizeof r->buf)) {
-            int err;
-            const char *msg = gzerror(r->f, &err);
-            if (err != Z_OK && err != Z_STREAM_END) {
-                r->line++;
-                if (err == Z_ERRNO) return rd_err(r, QKT_EIO, "read error: %s", strerror(errno));
-                return rd_err(r, QKT_EFORMAT, "corrupt or truncated gzip data: %s", msg);
-            }
-            *eof = 1;
-            r->ntok = 0;
-            r->line++; /* errors at end of file name the line after the last */
-            return QKT_OK;
-        }
-        r->line++;
-        size_t len = strlen(r->buf);
-        if (len == sizeof r->buf - 1 && r->buf[len - 1] != '\n' && !gzeof(r->f))
-            return rd_err(r, QKT_EFORMAT, "line longer than %zu characters", sizeof r->buf - 2);
+        r->line++; /* errors at end of file name the line after the last */
+        qkt_status_t s = rd_line(r, eof);
+        if (s) return s;
         r->ntok = 0;
+        if (*eof) return QKT_OK;
         char *p = r->buf;
         for (;;) {
             while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',') p++;
@@ -453,6 +565,15 @@ static qkt_status_t read_model_file(const qkt_wannier_opts_t *o, raw_t *w)
     s = check_size(&r, o, w->nw, w->nrpts, want_pos);
     if (s) goto done;
     w->nel = w->nw * w->nw;
+    {
+        /* the lines the counts announce: degeneracies 15 a line, then nrpts
+         * blocks of num_wann^2 lines (_tb.dat: two sets of blocks, each
+         * block after a blank line and its R line) */
+        double nr = w->nrpts, nblk = tb ? 2 * nr * (w->nel + 2.0) : nr * w->nel;
+        char what[128];
+        snprintf(what, sizeof what, "for num_wann = %d, nrpts = %d", w->nw, w->nrpts);
+        rd_budget(&r, r.line + ceil(nr / 15) + nblk, what);
+    }
     s = alloc_raw(&r, w, want_pos);
     if (s) goto done;
     seen = malloc(w->nel);
@@ -642,6 +763,7 @@ static qkt_status_t ws_shifts(rd_t *r, const qkt_wannier_opts_t *o, raw_t *w, co
     if (!s) s = rd_fields(r, 1, "number of lattice shifts T");
     if (!s) s = rd_int(r, 0, "number of shifts", 1, WS_MAX_SHIFTS, &cnt);
     if (s) return s;
+    r->budget += (double)RD_LINE_BYTES * cnt; /* the lines this count announces */
     if (w->ws_nT + cnt > *cap) {
         size_t nc = 2 * *cap + cnt;
         int *t = realloc(w->ws_T, 3 * nc * sizeof(int));
@@ -698,6 +820,12 @@ static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox
     if (!w->ws_off || !w->ws_cnt || !w->ws_T || !line) {
         s = qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
         goto done;
+    }
+    {
+        /* a header line and two lines an entry, and the shifts as their counts are read */
+        char what[160];
+        snprintf(what, sizeof what, "for nrpts x num_wann^2 = %zu entries and their shifts", nent);
+        rd_budget(&r, 1 + 2.0 * nent, what);
     }
     int eof;
     s = rd_next(&r, 1, &eof);
