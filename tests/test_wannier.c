@@ -6,9 +6,13 @@
 #include <complex.h>
 #include <ctype.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <lapacke.h>
+#include <zlib.h>
 #include "check.h"
 #include "qkt.h"
 
@@ -593,6 +597,228 @@ static void expect_fail(const char *path, const char *wsvec, const double (*avec
     qkt_model_free(m);
 }
 
+/* expect_fail in a child process killed after BOUND_S seconds: a reader that
+ * blocks (a FIFO without a writer) or never ends (/dev/zero) fails the check
+ * instead of hanging the test; prints the time the refusal took. */
+#define BOUND_S 20
+static void expect_fail_bounded(const char *path, const char *wsvec, const double (*avec)[3], qkt_status_t want,
+                                const char *must, const char *what)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(BOUND_S);
+        expect_fail(path, wsvec, avec, 0, want, must, what);
+        fflush(stdout);
+        exit(check_failures ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    check_count++;
+    if (WIFSIGNALED(st)) {
+        printf("FAIL %s: no answer in %d s (signal %d): the reader blocks or never ends\n", what, BOUND_S,
+               WTERMSIG(st));
+        check_failures++;
+    } else if (WEXITSTATUS(st) != 0) {
+        check_failures++;
+    } else {
+        printf("     %s: refused in %.3f s\n", what, dt);
+    }
+}
+
+/* Copy of the lines L with line `at` (1-based) written as its text, a NUL
+ * byte and "x" before its newline. */
+static const char *with_nul(const char *dir, const char *name, char **L, int n, int at)
+{
+    static char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < n && f; i++) {
+        size_t len = strlen(L[i]);
+        if (i + 1 == at && len > 0 && L[i][len - 1] == '\n') {
+            fwrite(L[i], 1, len - 1, f);
+            fwrite("\0x\n", 1, 3, f);
+        } else {
+            fputs(L[i], f);
+        }
+    }
+    if (f) fclose(f);
+    return path;
+}
+
+/* Copy of the lines L followed by nblank empty lines (gz: gzip-compressed). */
+static const char *with_blanks(const char *dir, const char *name, char **L, int n, size_t nblank, int gz)
+{
+    static char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *nl = malloc(1 << 16);
+    memset(nl, '\n', 1 << 16);
+    gzFile f = gzopen(path, gz ? "wb9" : "wT");
+    for (int i = 0; i < n && f; i++) gzputs(f, L[i]);
+    for (size_t k = 0; k < nblank && f; k += 1 << 16)
+        gzwrite(f, nl, (unsigned)(nblank - k < (1 << 16) ? nblank - k : (1 << 16)));
+    if (f) gzclose(f);
+    free(nl);
+    return path;
+}
+
+/* Reading is bounded (issue 20, row 4): only regular files are read (a
+ * device or FIFO is refused at once, never waited on), a NUL byte is an
+ * error naming file and line, and the bytes of a file are bounded by what
+ * its header announces (blank lines without end are refused). */
+static void test_read_bounds(const double (*avec)[3], const char *dir, char **L, int n, char **W, int nws)
+{
+    expect_fail_bounded("/dev/zero", NULL, avec, QKT_EIO, "/dev/zero: is a character device", "/dev/zero refused");
+    char fifo[1200];
+    snprintf(fifo, sizeof fifo, "%s/fifo_hr.dat", dir);
+    if (mkfifo(fifo, 0600) != 0) {
+        CHECKP(0, "mkfifo %s", fifo);
+    } else {
+        expect_fail_bounded(fifo, NULL, avec, QKT_EIO, "fifo_hr.dat: is a FIFO", "FIFO without a writer refused");
+        expect_fail_bounded(dpath("si/Si_hr.dat"), fifo, avec, QKT_EIO, "fifo_hr.dat: is a FIFO",
+                            "FIFO as the wsvec file refused");
+    }
+    expect_fail_bounded(dir, NULL, avec, QKT_EIO, "is a directory", "directory refused");
+    {
+        /* a file of NUL bytes (a sparse or zeroed file) */
+        char fn[1200];
+        snprintf(fn, sizeof fn, "%s/zeros_hr.dat", dir);
+        FILE *f = fopen(fn, "wb");
+        static const char z[1 << 16];
+        for (int i = 0; i < 16 && f; i++) fwrite(z, 1, sizeof z, f);
+        if (f) fclose(f);
+        expect_fail_bounded(fn, NULL, avec, QKT_EFORMAT, "zeros_hr.dat:1: NUL byte at column 1", "1 MiB of NUL bytes");
+    }
+    expect_fail(with_nul(dir, "nul_hr.dat", L, n, 21), NULL, avec, 0, QKT_EFORMAT, "nul_hr.dat:21: NUL byte at column",
+                "NUL byte at the end of a data line (the rest of the line was ignored)");
+    expect_fail(dpath("si/Si_hr.dat"), with_nul(dir, "nul_wsvec.dat", W, nws, 3), avec, 0, QKT_EFORMAT,
+                "nul_wsvec.dat:3: NUL byte", "NUL byte in a wsvec line");
+    expect_fail(with_blanks(dir, "blank_head_hr.dat", L, 1, 2 << 20, 0), NULL, avec, 0, QKT_EFORMAT,
+                "more than 1048576 bytes before the header's counts", "2 MiB of blank lines after the header line");
+    expect_fail(with_blanks(dir, "blank_tail_hr.dat", L, n, 8 << 20, 0), NULL, avec, 0, QKT_EFORMAT,
+                "bytes for num_wann = 8, nrpts = 93", "8 MiB of blank lines after the data (was read to the end, exit 0)");
+    expect_fail(with_blanks(dir, "blank_tail_hr.dat.gz", L, n, 64 << 20, 1), NULL, avec, 0, QKT_EFORMAT,
+                "bytes for num_wann = 8, nrpts = 93", "gzip: 64 MiB of blank lines in 64 kB (decompressed bytes count)");
+    expect_fail(dpath("si/Si_hr.dat"), with_blanks(dir, "blank_wsvec.dat", W, nws, 16 << 20, 0), avec, 0, QKT_EFORMAT,
+                "blank_wsvec.dat:", "16 MiB of blank lines after the wsvec entries");
+    {
+        /* a line no Wannier90 file has */
+        char *longl = malloc(5000);
+        memset(longl, ' ', 4998);
+        memcpy(longl + 4990, "1.0\n", 5);
+        expect_fail(variant(dir, "long_hr.dat", L, n, 0, 2, longl), NULL, avec, 0, QKT_EFORMAT,
+                    "long_hr.dat:2: line longer than 4096 characters", "line of 4993 characters");
+        free(longl);
+    }
+}
+
+/* |H(k) - (1 + 0.2 cos k.R)| and the same for dH/dk_a = -0.2 R_a sin k.R at a
+ * few k: the model of a single band with hoppings 0.1 to R and -R. */
+static double two_hop_dev(const qkt_model_t *m, const double R[3])
+{
+    double dev = 0;
+    double complex H[10];
+    static const double ks[3][3] = {{0.1, 0, 0.3}, {0.013, -0.4, 0.27}, {1.1, 0.7, -0.2}};
+    for (int q = 0; q < 3; q++) {
+        const double *k = ks[q];
+        if (!m || m->nb != 1 || qkt_model_hk(m, k, 1, H)) return INFINITY;
+        double kr = k[0] * R[0] + k[1] * R[1] + k[2] * R[2];
+        dev = fmax(dev, cabs(H[0] - (1 + 0.2 * cos(kr))));
+        for (int a = 0; a < 3; a++) dev = fmax(dev, cabs(H[1 + a] + 0.2 * R[a] * sin(kr)) / (1 + fabs(R[a])));
+    }
+    return dev;
+}
+
+/* Peak resident memory since the last reset, in kB (VmHWM), after a reset
+ * when reset = 1 (writing 5 to /proc/self/clear_refs, Linux >= 4.0);
+ * -1 when not available. */
+static long peak_kb(int reset)
+{
+    if (reset) {
+        FILE *c = fopen("/proc/self/clear_refs", "w");
+        if (!c) return -1;
+        int ok = fputs("5", c) >= 0;
+        if (fclose(c) != 0 || !ok) return -1;
+    }
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+/* Memory proportional to the file's content, not to the box its R vectors
+ * span (issue 20, row 9): a 7-line _hr.dat with R = +-(291, 291, 291) (a
+ * 583^3 box), the same with wsvec shifts to R + T = +-(700291, 291, 286), and
+ * the export of the first and its reload, load with little memory and give
+ * the right H(k). */
+static void test_widebox(const double (*avec)[3], const char *dir)
+{
+    char fn[1200], ws[1200], ex[1200];
+    snprintf(fn, sizeof fn, "%s/widebox_hr.dat", dir);
+    snprintf(ws, sizeof ws, "%s/widebox_wsvec.dat", dir);
+    snprintf(ex, sizeof ex, "%s/widebox_export_hr.dat", dir);
+    FILE *f = fopen(fn, "w");
+    if (f) {
+        fputs("wide\n1\n3\n1 1 1\n0 0 0 1 1 1.0 0.0\n291 291 291 1 1 0.1 0.0\n-291 -291 -291 1 1 0.1 0.0\n", f);
+        fclose(f);
+    }
+    f = fopen(ws, "w");
+    if (f) {
+        fputs("## wsvec\n0 0 0 1 1\n1\n0 0 0\n291 291 291 1 1\n1\n700000 0 -5\n-291 -291 -291 1 1\n1\n-700000 0 5\n", f);
+        fclose(f);
+    }
+    double R[3], Rw[3];
+    for (int a = 0; a < 3; a++) {
+        R[a] = 291 * (avec[0][a] + avec[1][a] + avec[2][a]);
+        Rw[a] = 700291 * avec[0][a] + 291 * avec[1][a] + 286 * avec[2][a];
+    }
+    long before = peak_kb(1);
+    qkt_status_t s;
+    qkt_model_t *m = load(fn, NULL, avec, 1, &s);
+    CHECKP(m != NULL, "widebox_hr.dat (R = +-(291, 291, 291), 583^3 box) loads with the default max_bytes");
+    if (m) CHECK_ABS(two_hop_dev(m, R), 0, 1e-12, "widebox_hr.dat: H(k) = 1 + 0.2 cos(k.R) and dH/dk");
+    qkt_model_t *mw = load(fn, ws, avec, 1, &s);
+    CHECKP(mw != NULL, "widebox_hr.dat + wsvec shifts to R + T = +-(700291, 291, 286) loads");
+    if (mw) CHECK_ABS(two_hop_dev(mw, Rw), 0, 1e-12, "widebox with wsvec: H(k) = 1 + 0.2 cos(k.(R + T)) and dH/dk");
+    if (m) {
+        s = qkt_wannier_write(m, ex, 0);
+        CHECKP(s == QKT_OK, "export of widebox_hr.dat (%s)", s ? qkt_strerror() : "ok");
+        qkt_model_t *m2 = s ? NULL : load(ex, NULL, avec, 1, &s);
+        if (!s) CHECK_ABS(two_hop_dev(m2, R), 0, 1e-12, "reload of the export: the same H(k)");
+        qkt_model_free(m2);
+    }
+    long after = peak_kb(0);
+    if (before < 0 || after < 0) {
+        printf("     (peak memory not measured: /proc/self/clear_refs or VmHWM not available)\n");
+    } else {
+        printf("     widebox loads, export and reload: peak resident memory %ld kB above the start (%ld -> %ld kB)\n",
+               after - before, before, after);
+        CHECKP(after - before < 100 * 1024, "widebox: peak memory grows by %ld kB < 100 MB (a 583^3 box of ints "
+               "is 792 MB)", after - before);
+    }
+    qkt_model_free(m);
+    qkt_model_free(mw);
+    /* shifts make more vectors R + T than the file has R: their tables are
+     * bounded by max_bytes too (1001 shifts of R = 0: 1003 vectors, 32 kB) */
+    f = fopen(ws, "w");
+    if (f) {
+        fputs("## wsvec\n0 0 0 1 1\n1001\n", f);
+        for (int t = -500; t <= 500; t++) fprintf(f, "%d 0 0\n", t);
+        fputs("291 291 291 1 1\n1\n0 0 0\n-291 -291 -291 1 1\n1\n0 0 0\n", f);
+        fclose(f);
+    }
+    expect_fail(fn, ws, avec, 10000, QKT_ENOMEM, "give 1003 vectors R + T",
+                "wsvec with 1001 shifts, max_bytes = 10000: the tables of R + T are refused");
+}
+
 static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
 {
     char dir[] = "/tmp/qkt_test_wannier_XXXXXX";
@@ -609,18 +835,6 @@ static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
     /* Si_hr.dat layout: 1 header, 2 num_wann = 8, 3 nrpts = 93, 4-10 ndegen (15 per
      * line, 3 on line 10), 11.. "R1 R2 R3 m n Re Im", line 11 = "-3 1 1 1 1 0.086476 -0.000000" */
     expect_fail("/tmp/qkt_no_such_dir/missing_hr.dat", NULL, avec, 0, QKT_EIO, "missing_hr.dat", "missing file");
-    {
-        /* a 90-byte file whose R vectors span a 581^3 box: refused by max_bytes
-         * (1 MiB here) before the R index is allocated, not loaded with 800 MB */
-        char fn[300];
-        snprintf(fn, sizeof fn, "%s/widebox_hr.dat", dir);
-        FILE *f = fopen(fn, "w");
-        if (f) {
-            fputs("wide\n1\n3\n1 1 1\n0 0 0 1 1 1.0 0.0\n290 290 290 1 1 0.1 0.0\n-290 -290 -290 1 1 0.1 0.0\n", f);
-            fclose(f);
-        }
-        expect_fail(fn, NULL, avec, 1 << 20, QKT_ENOMEM, "too large a box", "R vectors spanning a 581^3 box, max_bytes 1 MiB");
-    }
     expect_fail(variant(dir, "empty_hr.dat", L, 0, 0, 0, NULL), NULL, avec, 0, QKT_EFORMAT, "empty_hr.dat:1:",
                 "empty file");
     expect_fail(variant(dir, "trunc_hr.dat", L, n, 500, 0, NULL), NULL, avec, 0, QKT_EFORMAT, "trunc_hr.dat:501:",
@@ -687,6 +901,8 @@ static void test_malformed(const double (*avec)[3], const double (*tbavec)[3])
                 QKT_EFORMAT, "bad_wsvec.dat:4:", "wsvec non-integer shift");
     expect_fail(dpath("si/Si_hr.dat"), "/tmp/qkt_no_such_dir/Si_wsvec.dat", avec, 0, QKT_EIO, "Si_wsvec.dat",
                 "missing wsvec");
+    test_read_bounds(avec, dir, L, n, W, nws);
+    test_widebox(avec, dir);
     (void)tbavec;
     for (int i = 0; i < n; i++) free(L[i]);
     for (int i = 0; i < ntb; i++) free(T[i]);

@@ -178,5 +178,50 @@ run export "$T/w4.ini" --set export.file="$T/w4_hr.dat"
 expect_rc 2 "export of a continuum model"
 [ ! -e "$T/w4_hr.dat" ] && ok "no file from a failed export" || bad "file left by a failed export"
 
+# input bounds of the Wannier90 reader: only regular files are read (a device
+# or a FIFO without a writer is refused at once, exit 3, never waited on), a
+# NUL byte is an error naming file and line (exit 4), and a file whose R
+# vectors span a wide box loads with memory proportional to its content
+cat >"$T/wide.ini" <<INI
+[model]
+name = wannier
+file = $T/wide_hr.dat
+avec1 = 1 0 0
+avec2 = 0 1 0
+avec3 = 0 0 1
+[geometry]
+k = 0.1 0 0.3
+INI
+# bounded runs: a reader that blocks is killed after 20 s and fails the check
+brun() {
+    local t0=$(date +%s.%N)
+    timeout 20 "$BIN" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    secs=$(python3 -c "print('%.3f' % ($(date +%s.%N) - $t0))")
+}
+brun geometry "$T/wide.ini" --set model.file=/dev/zero
+expect_rc 3 "model.file = /dev/zero refused in $secs s (124: killed after 20 s)"
+expect_in "$T/err" "/dev/zero: is a character device" "/dev/zero error names the file and its kind"
+mkfifo "$T/fifo_hr.dat"
+brun geometry "$T/wide.ini" --set model.file="$T/fifo_hr.dat"
+expect_rc 3 "model.file = a FIFO without a writer refused in $secs s (124: killed after 20 s)"
+expect_in "$T/err" "fifo_hr.dat: is a FIFO" "FIFO error names the file and its kind"
+printf 'nul\n1\n1\n1\n0 0 0 1 1 1.0 0.0\0 junk\n' >"$T/nul_hr.dat"
+brun geometry "$T/wide.ini" --set model.file="$T/nul_hr.dat"
+expect_rc 4 "NUL byte at the end of a data line"
+expect_in "$T/err" "nul_hr.dat:5: NUL byte at column 18" "NUL error names file, line and column"
+# R = +-(291, 291, 291): a 583^3 box (1.55 GB peak with a dense R index)
+printf 'wide\n1\n3\n1 1 1\n0 0 0 1 1 1.0 0.0\n291 291 291 1 1 0.1 0.0\n-291 -291 -291 1 1 0.1 0.0\n' >"$T/wide_hr.dat"
+peak=$(python3 -c "
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=open('$T/out', 'w'), stderr=open('$T/err', 'w'), timeout=60)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)" "$BIN" geometry "$T/wide.ini" --json)
+rc=${peak% *}
+kb=${peak#* }
+expect_rc 0 "geometry on a 7-line _hr.dat with R = +-(291, 291, 291)"
+[ "$kb" -lt 102400 ] && ok "its peak memory is $kb kB < 100 MB" || bad "its peak memory is $kb kB, want < 100 MB"
+pycheck "wide box: eps = 1 + 0.2 cos(k.R) = 1 + 0.2 cos(116.4) at k = (0.1, 0, 0.3)" \
+    "abs(r['kpoints'][0]['eps'][0] - (1 + 0.2 * math.cos(116.4))) < 1e-9"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

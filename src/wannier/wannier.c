@@ -4,11 +4,14 @@
  * position matrix A^W(k), and an exporter of periodic models to these formats. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "core/internal.h"
 
@@ -109,27 +112,81 @@ void qkt_wannier_opts_default(qkt_wannier_opts_t *o)
     o->spin_degeneracy = 1;
 }
 
-/* ------------------------------------------------------------------ line reader */
+/* ------------------------------------------------------------------ line reader
+ * Every byte read is accounted for, so that no input can keep the reader
+ * busy or growing: lines are at most RD_LINE_MAX characters, a NUL byte is
+ * an error (text files have none; /dev/zero and sparse files are all NULs),
+ * and the (decompressed) bytes of a file are bounded by a budget: RD_HEAD_BYTES
+ * for the lines before the header's counts, then RD_LINE_BYTES for each line
+ * the header announces.  Only regular files are read: a FIFO or device could
+ * block in open or read, or never end. */
 #define MAXTOK 32
+#define RD_LINE_MAX 4096      /* characters a line, newline excluded: Wannier90's longest
+                               * lines (position lines of _tb.dat) have about 110-160 */
+#define RD_CHUNK (1 << 17)    /* bytes of one read */
+#define RD_HEAD_BYTES (1 << 20) /* bytes before the counts are known (and slack after):
+                               * a few lines of header, blank lines, comments */
+#define RD_LINE_BYTES 256     /* bytes per announced line on average: above Wannier90's
+                               * longest line, so a real file never reaches the budget */
 
 typedef struct {
     gzFile f;
     const char *path;
-    long line;          /* number of the line in buf */
-    char buf[4096];
+    long line;              /* number of the line in buf */
+    unsigned char *chunk;   /* RD_CHUNK bytes read ahead; [cpos, clen) not yet used */
+    size_t cpos, clen;
+    int at_end;             /* the stream has ended */
+    double nread;           /* bytes consumed (decompressed) */
+    double budget;          /* bytes allowed */
+    char budget_what[160];  /* what set the budget, for the message */
+    char buf[RD_LINE_MAX + 1];
     char *tok[MAXTOK];
     int ntok;
 } rd_t;
+
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
 
 static qkt_status_t rd_open(rd_t *r, const char *path)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
+    r->budget = RD_HEAD_BYTES;
+    snprintf(r->budget_what, sizeof r->budget_what, "before the header's counts");
+    /* O_NONBLOCK: open of a FIFO without a writer returns at once instead of
+     * waiting; fstat of the descriptor (not of the name) then decides */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return qkt_error(QKT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return s;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return qkt_error(QKT_EIO,
+                         "%s: is %s: Wannier90 files are read from regular files only (plain or gzip)",
+                         path, file_kind(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    r->chunk = malloc(RD_CHUNK);
     errno = 0;
-    r->f = gzopen(path, "rb");
-    if (!r->f)
-        return qkt_error(QKT_EIO, "%s: cannot open: %s", path,
-                         errno ? strerror(errno) : "out of memory");
+    r->f = r->chunk ? gzdopen(fd, "rb") : NULL;
+    if (!r->f) {
+        close(fd);
+        free(r->chunk);
+        r->chunk = NULL;
+        return qkt_error(QKT_ENOMEM, "%s: cannot open: out of memory", path);
+    }
     gzbuffer(r->f, 1 << 17);
     return QKT_OK;
 }
@@ -138,6 +195,8 @@ static void rd_close(rd_t *r)
 {
     if (r->f) gzclose(r->f);
     r->f = NULL;
+    free(r->chunk);
+    r->chunk = NULL;
 }
 
 static qkt_status_t rd_err(const rd_t *r, qkt_status_t s, const char *fmt, ...)
@@ -152,30 +211,83 @@ static qkt_status_t rd_err(const rd_t *r, qkt_status_t s, const char *fmt, ...)
     return qkt_error(s, "%s:%ld: %s", r->path, r->line, msg);
 }
 
+/* The budget: RD_HEAD_BYTES plus RD_LINE_BYTES for each of nlines lines
+ * announced (what: by which counts, for the message). */
+static void rd_budget(rd_t *r, double nlines, const char *what)
+{
+    r->budget = RD_HEAD_BYTES + RD_LINE_BYTES * nlines;
+    snprintf(r->budget_what, sizeof r->budget_what, "%s", what);
+}
+
+/* Refill the read-ahead; r->clen = 0 at the end of the stream. */
+static qkt_status_t rd_fill(rd_t *r)
+{
+    r->cpos = r->clen = 0;
+    if (r->at_end) return QKT_OK;
+    int n = gzread(r->f, r->chunk, RD_CHUNK);
+    if (n > 0) {
+        r->clen = (size_t)n;
+        return QKT_OK;
+    }
+    int err;
+    const char *msg = gzerror(r->f, &err);
+    if (err != Z_OK && err != Z_STREAM_END) {
+        if (err == Z_ERRNO) return rd_err(r, QKT_EIO, "read error: %s", strerror(errno));
+        return rd_err(r, QKT_EFORMAT, "corrupt or truncated gzip data: %s", msg);
+    }
+    r->at_end = 1;
+    return QKT_OK;
+}
+
+/* The next line into r->buf, without its newline; *eof = 1 if the file has
+ * ended before it (nothing read). */
+static qkt_status_t rd_line(rd_t *r, int *eof)
+{
+    size_t n = 0;
+    int got = 0;
+    for (;;) {
+        if (r->cpos == r->clen) {
+            qkt_status_t s = rd_fill(r);
+            if (s) return s;
+            if (!r->clen) break;
+        }
+        got = 1;
+        const unsigned char *p = r->chunk + r->cpos;
+        size_t avail = r->clen - r->cpos;
+        const unsigned char *nl = memchr(p, '\n', avail);
+        size_t take = nl ? (size_t)(nl - p) : avail, used = take + (nl != NULL);
+        const unsigned char *nul = memchr(p, '\0', take);
+        if (nul)
+            return rd_err(r, QKT_EFORMAT, "NUL byte at column %zu (binary data, not a Wannier90 text file)",
+                          n + (size_t)(nul - p) + 1);
+        if (n + take > RD_LINE_MAX)
+            return rd_err(r, QKT_EFORMAT, "line longer than %d characters (not a Wannier90 file)",
+                          RD_LINE_MAX);
+        if (r->nread + used > r->budget)
+            return rd_err(r, QKT_EFORMAT, "more than %.0f bytes %s: more than a Wannier90 file holds",
+                          r->budget, r->budget_what);
+        memcpy(r->buf + n, p, take);
+        n += take;
+        r->cpos += used;
+        r->nread += used;
+        if (nl) break;
+    }
+    r->buf[n] = '\0';
+    *eof = !got;
+    return QKT_OK;
+}
+
 /* Read the next line and split it into tokens.  *eof = 1 at end of file.
  * skip_blank: blank lines are skipped (still counted). */
 static qkt_status_t rd_next(rd_t *r, int skip_blank, int *eof)
 {
     *eof = 0;
     for (;;) {
-        if (!gzgets(r->f, r->buf, sizeof r->buf)) {
-            int err;
-            const char *msg = gzerror(r->f, &err);
-            if (err != Z_OK && err != Z_STREAM_END) {
-                r->line++;
-                if (err == Z_ERRNO) return rd_err(r, QKT_EIO, "read error: %s", strerror(errno));
-                return rd_err(r, QKT_EFORMAT, "corrupt or truncated gzip data: %s", msg);
-            }
-            *eof = 1;
-            r->ntok = 0;
-            r->line++; /* errors at end of file name the line after the last */
-            return QKT_OK;
-        }
-        r->line++;
-        size_t len = strlen(r->buf);
-        if (len == sizeof r->buf - 1 && r->buf[len - 1] != '\n' && !gzeof(r->f))
-            return rd_err(r, QKT_EFORMAT, "line longer than %zu characters", sizeof r->buf - 2);
+        r->line++; /* errors at end of file name the line after the last */
+        qkt_status_t s = rd_line(r, eof);
+        if (s) return s;
         r->ntok = 0;
+        if (*eof) return QKT_OK;
         char *p = r->buf;
         for (;;) {
             while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',') p++;
@@ -453,6 +565,15 @@ static qkt_status_t read_model_file(const qkt_wannier_opts_t *o, raw_t *w)
     s = check_size(&r, o, w->nw, w->nrpts, want_pos);
     if (s) goto done;
     w->nel = w->nw * w->nw;
+    {
+        /* the lines the counts announce: degeneracies 15 a line, then nrpts
+         * blocks of num_wann^2 lines (_tb.dat: two sets of blocks, each
+         * block after a blank line and its R line) */
+        double nr = w->nrpts, nblk = tb ? 2 * nr * (w->nel + 2.0) : nr * w->nel;
+        char what[128];
+        snprintf(what, sizeof what, "for num_wann = %d, nrpts = %d", w->nw, w->nrpts);
+        rd_budget(&r, r.line + ceil(nr / 15) + nblk, what);
+    }
     s = alloc_raw(&r, w, want_pos);
     if (s) goto done;
     seen = malloc(w->nel);
@@ -502,79 +623,139 @@ done:
     return s;
 }
 
-/* ------------------------------------------------------------------ R-vector lookup */
+/* ------------------------------------------------------------------ R-vector lookup
+ * A sorted list of the distinct R vectors, searched by bisection: its size
+ * is that of the list, never that of the box the vectors span (a file with
+ * R = +-(291, 291, 291) and nothing else is three entries, not 583^3 cells). */
 typedef struct {
-    int lo[3], dim[3];
-    int *idx;
-} rbox_t;
+    int R[3];
+    int i;                  /* number of the vector (order of first appearance) */
+} rkey_t;
 
-/* the R lookup box holds at most this many cells, and at most limit bytes */
-#define RBOX_MAX_CELLS 2e8
+typedef struct {
+    int n;
+    rkey_t *k;              /* n, sorted by R */
+} rindex_t;
 
-static qkt_status_t rbox_init(rbox_t *b, const int *iR, int n, const char *path, size_t limit)
+static int rkey_cmp_R(const int *a, const int *b)
 {
-    int m[3] = {0, 0, 0};
-    for (int i = 0; i < n; i++)
-        for (int a = 0; a < 3; a++) {
-            int v = abs(iR[3 * i + a]);
-            if (v > m[a]) m[a] = v;
+    for (int c = 0; c < 3; c++)
+        if (a[c] != b[c]) return a[c] < b[c] ? -1 : 1;
+    return 0;
+}
+
+/* by R, then by position: the first of equal vectors comes first */
+static int rkey_cmp(const void *pa, const void *pb)
+{
+    const rkey_t *a = pa, *b = pb;
+    int c = rkey_cmp_R(a->R, b->R);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Index the n vectors v (3 ints each).  The distinct ones are numbered in
+ * the order of their first appearance, *nu of them; which[p] (n entries, or
+ * NULL) = the number of the vector at position p, first[u] (n entries, or
+ * NULL) = the position of the first appearance of distinct vector u.
+ * Returns 0, or -1 when out of memory.  O(n log n) time, O(n) memory. */
+static int rindex_build(rindex_t *x, const int *v, size_t n, int *nu, int *which, int *first)
+{
+    memset(x, 0, sizeof *x);
+    *nu = 0;
+    size_t m = n ? n : 1;
+    rkey_t *k = malloc(m * sizeof *k);
+    int *grp = malloc(m * sizeof(int));   /* group (in sorted order) of each position */
+    int *lead = malloc(m * sizeof(int));  /* first position of each group */
+    int *num = malloc(m * sizeof(int));   /* number of each group */
+    if (!k || !grp || !lead || !num) {
+        free(k);
+        free(grp);
+        free(lead);
+        free(num);
+        return -1;
+    }
+    for (size_t p = 0; p < n; p++) {
+        memcpy(k[p].R, v + 3 * p, sizeof k[p].R);
+        k[p].i = (int)p;
+    }
+    qsort(k, n, sizeof *k, rkey_cmp);
+    size_t ng = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (j == 0 || rkey_cmp_R(k[j].R, k[j - 1].R) != 0) lead[ng++] = k[j].i;
+        grp[k[j].i] = (int)ng - 1;
+    }
+    int u = 0;
+    for (size_t p = 0; p < n; p++)
+        if (lead[grp[p]] == (int)p) {
+            if (first) first[u] = (int)p;
+            num[grp[p]] = u++;
         }
-    double cells = 1;
-    for (int a = 0; a < 3; a++) {
-        b->lo[a] = -m[a];
-        b->dim[a] = 2 * m[a] + 1;
-        cells *= b->dim[a];
-    }
-    if (cells > RBOX_MAX_CELLS || cells * sizeof(int) > (double)limit)
-        return qkt_error(QKT_ENOMEM, "%s: lattice vectors R span too large a box (%d x %d x %d cells, %.3g bytes; "
-                         "limit max_bytes = %zu)", path, b->dim[0], b->dim[1], b->dim[2], cells * sizeof(int),
-                         limit);
-    b->idx = malloc((size_t)cells * sizeof(int));
-    if (!b->idx) return qkt_error(QKT_ENOMEM, "%s: out of memory (R lookup)", path);
-    for (size_t i = 0; i < (size_t)cells; i++) b->idx[i] = -1;
-    return QKT_OK;
+    if (which)
+        for (size_t p = 0; p < n; p++) which[p] = num[grp[p]];
+    /* keep one key a group, numbered; the sorted order stays */
+    for (size_t g = 0, j = 0; j < n; j++)
+        if (j == 0 || rkey_cmp_R(k[j].R, k[g - 1].R) != 0) {
+            k[g] = k[j];
+            k[g].i = num[g];
+            g++;
+        }
+    free(grp);
+    free(lead);
+    free(num);
+    x->n = u;
+    x->k = k;
+    *nu = u;
+    return 0;
 }
 
-static long rbox_cell(const rbox_t *b, const int *R)
+/* The number of R in the index, or -1. */
+static int rindex_find(const rindex_t *x, const int *R)
 {
-    long c = 0;
-    for (int a = 0; a < 3; a++) {
-        int v = R[a] - b->lo[a];
-        if (v < 0 || v >= b->dim[a]) return -1;
-        c = c * b->dim[a] + v;
+    int lo = 0, hi = x->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = rkey_cmp_R(x->k[mid].R, R);
+        if (c == 0) return x->k[mid].i;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
     }
-    return c;
+    return -1;
 }
 
-static int rbox_find(const rbox_t *b, const int *R)
+static void rindex_free(rindex_t *x)
 {
-    long c = rbox_cell(b, R);
-    return c < 0 ? -1 : b->idx[c];
+    free(x->k);
+    memset(x, 0, sizeof *x);
 }
 
 /* Index the file's R vectors; check duplicates, partners -R with the same
  * degeneracy, and Hermiticity H_mn(R) = conj(H_nm(-R)) to herm_tol. */
-static qkt_status_t check_file_R(const qkt_wannier_opts_t *o, const raw_t *w, rbox_t *b)
+static qkt_status_t check_file_R(const qkt_wannier_opts_t *o, const raw_t *w, rindex_t *b)
 {
-    qkt_status_t s = rbox_init(b, w->iR, w->nrpts, o->path, o->max_bytes);
-    if (s) return s;
-    int nw = w->nw;
+    int nw = w->nw, nu;
     size_t nel = w->nel;
-    for (int i = 0; i < w->nrpts; i++) {
-        long c = rbox_cell(b, w->iR + 3 * i);
-        if (b->idx[c] >= 0) {
-            const int *R = w->iR + 3 * i;
-            return qkt_error(QKT_EFORMAT, "%s:%d: R = (%d %d %d) appears twice (blocks %d and %d)",
-                             o->path, w->hline[i * nel], R[0], R[1], R[2], b->idx[c] + 1, i + 1);
-        }
-        b->idx[c] = i;
+    int *which = malloc(sizeof(int) * w->nrpts), *first = malloc(sizeof(int) * w->nrpts);
+    if (!which || !first || rindex_build(b, w->iR, w->nrpts, &nu, which, first) != 0) {
+        free(which);
+        free(first);
+        return qkt_error(QKT_ENOMEM, "%s: out of memory (R lookup)", o->path);
+    }
+    /* the first repeated R in file order */
+    int dup = -1;
+    for (int i = 0; i < w->nrpts && nu < w->nrpts && dup < 0; i++)
+        if (first[which[i]] != i) dup = i;
+    int dfirst = dup >= 0 ? first[which[dup]] : 0;
+    free(which);
+    free(first);
+    if (dup >= 0) {
+        const int *R = w->iR + 3 * dup;
+        return qkt_error(QKT_EFORMAT, "%s:%d: R = (%d %d %d) appears twice (blocks %d and %d)", o->path,
+                         w->hline[dup * nel], R[0], R[1], R[2], dfirst + 1, dup + 1);
     }
     double worst = -1;
     size_t we = 0, wp = 0;
     for (int i = 0; i < w->nrpts; i++) {
         const int *R = w->iR + 3 * i;
         int mR[3] = {-R[0], -R[1], -R[2]};
-        int j = rbox_find(b, mR);
+        int j = rindex_find(b, mR);
         if (j < 0)
             return qkt_error(QKT_EFORMAT,
                              "%s:%d: R = (%d %d %d) has no partner -R in the file (H(-R) = H(R)^dagger "
@@ -611,7 +792,7 @@ static qkt_status_t check_file_R(const qkt_wannier_opts_t *o, const raw_t *w, rb
 /* The first line "R1 R2 R3 m n" of an entry: R, m, n and the index *e of
  * (R, m, n) in the file's data. */
 static qkt_status_t ws_entry_key(const rd_t *r, const qkt_wannier_opts_t *o, const raw_t *w,
-                                 const rbox_t *b, int R[3], int *mi, int *ni, size_t *e)
+                                 const rindex_t *b, int R[3], int *mi, int *ni, size_t *e)
 {
     static const char *const rname[3] = {"R1", "R2", "R3"};
     int nw = w->nw;
@@ -624,7 +805,7 @@ static qkt_status_t ws_entry_key(const rd_t *r, const qkt_wannier_opts_t *o, con
     s = rd_int(r, 3, "m", 1, nw, mi);
     if (!s) s = rd_int(r, 4, "n", 1, nw, ni);
     if (s) return s;
-    int ir = rbox_find(b, R);
+    int ir = rindex_find(b, R);
     if (ir < 0)
         return rd_err(r, QKT_EFORMAT, "R = (%d %d %d) is not among the R vectors of %s", R[0], R[1],
                       R[2], o->path);
@@ -642,6 +823,7 @@ static qkt_status_t ws_shifts(rd_t *r, const qkt_wannier_opts_t *o, raw_t *w, co
     if (!s) s = rd_fields(r, 1, "number of lattice shifts T");
     if (!s) s = rd_int(r, 0, "number of shifts", 1, WS_MAX_SHIFTS, &cnt);
     if (s) return s;
+    r->budget += (double)RD_LINE_BYTES * cnt; /* the lines this count announces */
     if (w->ws_nT + cnt > *cap) {
         size_t nc = 2 * *cap + cnt;
         int *t = realloc(w->ws_T, 3 * nc * sizeof(int));
@@ -685,7 +867,7 @@ static qkt_status_t ws_missing(const rd_t *r, const raw_t *w, size_t nread, size
     return QKT_OK;
 }
 
-static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox_t *b)
+static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rindex_t *b)
 {
     rd_t r;
     qkt_status_t s = rd_open(&r, o->wsvec_path);
@@ -698,6 +880,12 @@ static qkt_status_t read_wsvec(const qkt_wannier_opts_t *o, raw_t *w, const rbox
     if (!w->ws_off || !w->ws_cnt || !w->ws_T || !line) {
         s = qkt_error(QKT_ENOMEM, "%s: out of memory", o->wsvec_path);
         goto done;
+    }
+    {
+        /* a header line and two lines an entry, and the shifts as their counts are read */
+        char what[160];
+        snprintf(what, sizeof what, "for nrpts x num_wann^2 = %zu entries and their shifts", nent);
+        rd_budget(&r, 1 + 2.0 * nent, what);
     }
     int eof;
     s = rd_next(&r, 1, &eof);
@@ -779,94 +967,91 @@ typedef struct {
     int n;
     int *iR;             /* 3 n */
     double complex *M;   /* n x nplane x nel */
-    rbox_t box;
+    rindex_t index;      /* of iR */
 } xset_t;
 
 static void xset_free(xset_t *x)
 {
     free(x->iR);
     free(x->M);
-    free(x->box.idx);
+    rindex_free(&x->index);
     memset(x, 0, sizeof *x);
 }
 
-static qkt_status_t expand(const raw_t *w, const double complex *O, int nplane, xset_t *x,
-                           const char *path, size_t limit)
+/* The vectors R + T of every entry (R, m, n) and shift T, in file order of
+ * R, then entry, then shift (without wsvec: the file's R); *ncand of them. */
+static int *expand_candidates(const raw_t *w, size_t *ncand)
 {
-    size_t nel = w->nel;
+    size_t nel = w->nel, n = 0;
     int ws = w->ws_cnt != NULL;
-    /* bounds of R + T */
-    int m[3] = {0, 0, 0};
-    for (int ir = 0; ir < w->nrpts; ir++) {
-        const int *R = w->iR + 3 * ir;
-        if (!ws) {
-            for (int a = 0; a < 3; a++)
-                if (abs(R[a]) > m[a]) m[a] = abs(R[a]);
-            continue;
-        }
-        for (size_t e = 0; e < nel; e++) {
-            size_t ent = ir * nel + e;
-            for (int j = 0; j < w->ws_cnt[ent]; j++) {
-                const int *T = w->ws_T + 3 * ((size_t)w->ws_off[ent] + j);
-                for (int a = 0; a < 3; a++)
-                    if (abs(R[a] + T[a]) > m[a]) m[a] = abs(R[a] + T[a]);
-            }
-        }
-    }
-    int corner[6] = {m[0], m[1], m[2], -m[0], -m[1], -m[2]};
-    qkt_status_t s = rbox_init(&x->box, corner, 2, path, limit);
-    if (s) return s;
-    /* pass 1: list the vectors in order of appearance */
-    int cap = w->nrpts;
-    x->iR = malloc(3 * (size_t)cap * sizeof(int));
-    if (!x->iR) goto nomem;
-    x->n = 0;
+    size_t total = ws ? w->ws_nT : (size_t)w->nrpts;
+    int *c = malloc(3 * (total ? total : 1) * sizeof(int));
+    if (!c) return NULL;
     for (int ir = 0; ir < w->nrpts; ir++) {
         const int *R = w->iR + 3 * ir;
         for (size_t e = 0; e < (ws ? nel : 1); e++) {
             size_t ent = ir * nel + e;
             int cnt = ws ? w->ws_cnt[ent] : 1;
-            for (int j = 0; j < cnt; j++) {
-                int Rp[3];
+            for (int j = 0; j < cnt; j++, n++)
                 for (int a = 0; a < 3; a++)
-                    Rp[a] = R[a] + (ws ? w->ws_T[3 * ((size_t)w->ws_off[ent] + j) + a] : 0);
-                long c = rbox_cell(&x->box, Rp);
-                if (x->box.idx[c] >= 0) continue;
-                if (x->n == cap) {
-                    cap *= 2;
-                    int *t = realloc(x->iR, 3 * (size_t)cap * sizeof(int));
-                    if (!t) goto nomem;
-                    x->iR = t;
-                }
-                x->box.idx[c] = x->n;
-                memcpy(x->iR + 3 * x->n, Rp, sizeof Rp);
-                x->n++;
-            }
+                    c[3 * n + a] = R[a] + (ws ? w->ws_T[3 * ((size_t)w->ws_off[ent] + j) + a] : 0);
         }
     }
+    *ncand = n;
+    return c;
+}
+
+static qkt_status_t expand(const qkt_wannier_opts_t *o, const raw_t *w, const double complex *O, int nplane,
+                           xset_t *x)
+{
+    size_t nel = w->nel, ncand = 0;
+    int ws = w->ws_cnt != NULL;
+    /* pass 1: the distinct vectors, numbered in order of appearance */
+    int *cand = expand_candidates(w, &ncand);
+    int *which = malloc((ncand ? ncand : 1) * sizeof(int)), *first = malloc((ncand ? ncand : 1) * sizeof(int));
+    if (!cand || !which || !first || rindex_build(&x->index, cand, ncand, &x->n, which, first) != 0) goto nomem;
+    /* the shifts can make many more vectors than the file has R: the tables
+     * below hold nplane matrices for each */
+    double bytes = (double)x->n * nplane * nel * sizeof(double complex) * 2;
+    if (bytes > (double)o->max_bytes) {
+        free(cand);
+        free(which);
+        free(first);
+        return qkt_error(QKT_ENOMEM,
+                         "%s: the lattice shifts of %s give %d vectors R + T (nrpts = %d): their tables need "
+                         "about %.3g bytes, more than the limit max_bytes = %zu",
+                         o->path, o->wsvec_path ? o->wsvec_path : "(none)", x->n, w->nrpts, bytes, o->max_bytes);
+    }
+    x->iR = malloc(3 * (size_t)(x->n ? x->n : 1) * sizeof(int));
     x->M = calloc((size_t)x->n * nplane * nel, sizeof(double complex));
-    if (!x->M) goto nomem;
-    /* pass 2: accumulate */
+    if (!x->iR || !x->M) goto nomem;
+    for (int u = 0; u < x->n; u++) memcpy(x->iR + 3 * u, cand + 3 * (size_t)first[u], 3 * sizeof(int));
+    /* pass 2: accumulate, over the candidates in the same order */
+    size_t pos = 0;
     for (int ir = 0; ir < w->nrpts; ir++) {
-        const int *R = w->iR + 3 * ir;
         double wd = 1.0 / w->ndeg[ir];
+        size_t pos0 = pos;
         for (size_t e = 0; e < nel; e++) {
             size_t ent = ir * nel + e;
             int cnt = ws ? w->ws_cnt[ent] : 1;
             double wt = wd / cnt;
-            for (int j = 0; j < cnt; j++) {
-                int Rp[3];
-                for (int a = 0; a < 3; a++)
-                    Rp[a] = R[a] + (ws ? w->ws_T[3 * ((size_t)w->ws_off[ent] + j) + a] : 0);
-                size_t xi = (size_t)rbox_find(&x->box, Rp);
+            if (!ws) pos = pos0; /* one candidate, R itself, for all elements */
+            for (int j = 0; j < cnt; j++, pos++) {
+                size_t xi = (size_t)which[pos];
                 for (int p = 0; p < nplane; p++)
                     x->M[(xi * nplane + p) * nel + e] += wt * O[(ent / nel * nplane + p) * nel + e];
             }
         }
     }
+    free(cand);
+    free(which);
+    free(first);
     return QKT_OK;
 nomem:
-    return qkt_error(QKT_ENOMEM, "%s: out of memory expanding the R vectors", path);
+    free(cand);
+    free(which);
+    free(first);
+    return qkt_error(QKT_ENOMEM, "%s: out of memory expanding the R vectors", o->path);
 }
 
 /* Build the half-set storage of an operator from its expanded set.  nin
@@ -888,7 +1073,7 @@ static qkt_status_t build_fset(const xset_t *x, const wan_t *w, int nin, int spl
     for (int i = 0; i < x->n; i++) {
         const int *R = x->iR + 3 * i;
         int mR[3] = {-R[0], -R[1], -R[2]};
-        int j = rbox_find(&x->box, mR);
+        int j = rindex_find(&x->index, mR);
         part[i] = j;
         for (int p = 0; p < nin; p++) {
             const double complex *A = x->M + ((size_t)i * nin + p) * nel;
@@ -1327,7 +1512,7 @@ static qkt_status_t load_tables(const qkt_wannier_opts_t *o, const raw_t *raw, w
     xset_t xs;
     memset(&xs, 0, sizeof xs);
     double dev = 0;
-    qkt_status_t s = expand(raw, raw->h, 1, &xs, o->path, o->max_bytes);
+    qkt_status_t s = expand(o, raw, raw->h, 1, &xs);
     if (s) goto done;
     s = build_fset(&xs, w, 1, 0, avec, &w->H, &dev, o->path);
     if (s) goto done;
@@ -1341,7 +1526,7 @@ static qkt_status_t load_tables(const qkt_wannier_opts_t *o, const raw_t *raw, w
     }
     xset_free(&xs);
     if (raw->pos) {
-        s = expand(raw, raw->pos, 3, &xs, o->path, o->max_bytes);
+        s = expand(o, raw, raw->pos, 3, &xs);
         if (s) goto done;
         s = build_fset(&xs, w, 3, o->hermitize_position ? 0 : 1, avec, &w->A, &dev, o->path);
     }
@@ -1380,7 +1565,7 @@ static void fill_model(qkt_model_t *m, const qkt_wannier_opts_t *o, int nw, cons
 qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
 {
     raw_t raw;
-    rbox_t box = {{0}, {0}, NULL};
+    rindex_t box = {0, NULL};
     wan_t *w = NULL;
     qkt_model_t *m = NULL;
     qkt_status_t s = QKT_OK;
@@ -1424,12 +1609,12 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     w = NULL;
     fill_model(m, o, raw.nw, avec, bvec, V);
     raw_free(&raw);
-    free(box.idx);
+    rindex_free(&box);
     *out = m;
     return QKT_OK;
 fail:
     raw_free(&raw);
-    free(box.idx);
+    rindex_free(&box);
     wan_free(w);
     qkt_model_free(m);
     return s;
@@ -1591,29 +1776,28 @@ static qkt_status_t export_wannier(const wan_t *w, tbout_t *t, const char *path)
     const fset_t *sets[2] = {&w->H, &w->A};
     int cnt = 2 * (w->H.nr + w->A.nr);
     int *all = malloc(3 * (size_t)(cnt ? cnt : 1) * sizeof(int));
-    rbox_t box = {{0}, {0}, NULL};
-    int n = 0;
+    rindex_t box = {0, NULL};
+    int n = 0, nu = 0;
+    int *first = malloc((size_t)(cnt ? cnt : 1) * sizeof(int));
     qkt_status_t s = QKT_OK;
-    if (!all) return qkt_error(QKT_ENOMEM, "out of memory");
+    if (!all || !first) {
+        free(all);
+        free(first);
+        return qkt_error(QKT_ENOMEM, "out of memory");
+    }
     for (int i = 0; i < 2; i++)
         for (int q = 0; q < sets[i]->nr; q++)
             for (int sg = 1; sg >= -1; sg -= 2) {
                 for (int a = 0; a < 3; a++) all[3 * n + a] = sg * sets[i]->iR[3 * q + a];
                 n++;
             }
-    s = rbox_init(&box, all, n, path, (size_t)-1);
-    if (s) goto done;
-    int nu = 0;
-    for (int i = 0; i < n; i++) {
-        long c = rbox_cell(&box, all + 3 * i);
-        if (box.idx[c] >= 0) continue;
-        box.idx[c] = nu;
-        memmove(all + 3 * nu, all + 3 * i, 3 * sizeof(int));
-        nu++;
+    if (rindex_build(&box, all, n, &nu, NULL, first) != 0) {
+        s = qkt_error(QKT_ENOMEM, "%s: out of memory (R lookup)", path);
+        goto done;
     }
     s = tbout_alloc(t, w->nw, nu, w->A.nr > 0);
     if (s) goto done;
-    memcpy(t->iR, all, 3 * (size_t)nu * sizeof(int));
+    for (int u = 0; u < nu; u++) memcpy(t->iR + 3 * u, all + 3 * (size_t)first[u], 3 * sizeof(int));
     size_t nel = w->nel;
     for (int i = 0; i < nu; i++) t->ndeg[i] = 1;
     for (int i = 0; i < 2; i++) {
@@ -1621,7 +1805,7 @@ static qkt_status_t export_wannier(const wan_t *w, tbout_t *t, const char *path)
         for (int q = 0; q < f->nr; q++) {
             const int *R = f->iR + 3 * q;
             int mR[3] = {-R[0], -R[1], -R[2]};
-            size_t ip = (size_t)rbox_find(&box, R), im = (size_t)rbox_find(&box, mR);
+            size_t ip = (size_t)rindex_find(&box, R), im = (size_t)rindex_find(&box, mR);
             for (int p = 0; p < f->nplane; p++) {
                 int a = p % 3;
                 double complex mult = p >= 3 ? -I : 1;
@@ -1633,7 +1817,8 @@ static qkt_status_t export_wannier(const wan_t *w, tbout_t *t, const char *path)
     }
 done:
     free(all);
-    free(box.idx);
+    free(first);
+    rindex_free(&box);
     return s;
 }
 
