@@ -81,5 +81,68 @@ trun 20 geometry "$T/sections.4.ini"
 expect_in "$T/err" "unknown key 's0.x' (" "200k sections: the first unknown key named with its origin"
 expect_in "$T/err" "sections.4.ini:6)" "200k sections: origin file:line"
 
+# ---------------------------------------------------------------- row 6: streaming geometry.k
+# 20000 k-points on one line.  Every k-point used to stay in memory as JSON
+# (about 11 kB each: 230 MB here, 12.5 GB for a million) even for the table.
+# mem_run OUT ARGS...: qkt's stdout into OUT; sets rc and peak (kB, resident)
+mem_run() {
+    local o=$1
+    shift
+    read -r rc peak < <(python3 -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
+    try:
+        rc = subprocess.run(sys.argv[3:], stdout=out, stderr=err, timeout=120).returncode
+    except subprocess.TimeoutExpired:
+        rc = 124
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$o" "$T/err" "$BIN" "$@")
+}
+awk 'BEGIN{printf "[model]\nname = weyl2\n[geometry]\nk = "; for(i=0;i<20000;i++) printf "%s0.1 %g 0.3", (i?"; ":""), i*1e-5; print ""}' >"$T/k20k.ini"
+mem_run "$T/k.txt" geometry "$T/k20k.ini"
+expect_rc 0 "20000 k-points, table"
+if [ "$peak" -lt 100000 ]; then ok "table of 20000 k-points in $peak kB (under 100 MB)"
+else bad "table of 20000 k-points took $peak kB"; fi
+n=$(grep -c '^k-point ' "$T/k.txt")
+[ "$n" = 20000 ] && ok "table: 20000 k-point blocks" || bad "table: $n k-point blocks"
+mem_run "$T/k.json" geometry "$T/k20k.ini" --json -o "$T/k-file.json"
+expect_rc 0 "20000 k-points, --json and --output"
+if [ "$peak" -lt 100000 ]; then ok "JSON of 20000 k-points in $peak kB (under 100 MB)"
+else bad "JSON of 20000 k-points took $peak kB"; fi
+cmp -s "$T/k.json" "$T/k-file.json" && ok "the --output file is the document printed" || bad "--output file and stdout differ"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); k = d["results"]["kpoints"]
+assert len(k) == 20000 and len(d["inputs"]["geometry.k"]) == 20000 and d["status"] == "ok"
+assert abs(k[-1]["k"][1] - 0.19999) < 1e-12 and len(k[7]["eps"]) == 2' "$T/k.json"; then
+    ok "the streamed document parses: 20000 k-points in order, inputs echoed"
+else bad "the streamed document is wrong"; fi
+ls -a "$T" | grep -q '^\.k-file' && bad "a temporary file was left" || ok "no temporary file left"
+# the spool of the streamed k-points lives in TMPDIR; when it cannot, no document
+TMPDIR="$T/no-such-dir" trun 60 geometry "$T/g.ini" --json
+expect_rc 3 "streamed JSON with an unusable TMPDIR"
+expect_in "$T/err" "no-such-dir" "the error names TMPDIR"
+[ -s "$T/out" ] && bad "a JSON document was printed on a failed run" || ok "no JSON printed on that failure"
+
+# ---------------------------------------------------------------- row 8: no JSON on failure
+trun 60 geometry "$T/g.ini" --json -o "$T/nodir/x.json"
+expect_rc 3 "--json -o into a missing folder"
+[ -s "$T/out" ] && bad "JSON printed although the run failed (exit 3)" || ok "no JSON on stdout on exit 3"
+expect_in "$T/err" "nodir/x.json" "the error names the output file"
+trun 60 geometry "$T/g.ini" --json -o /dev/full
+expect_rc 3 "--json -o /dev/full (the write itself fails)"
+[ -s "$T/out" ] && bad "JSON printed although writing the file failed" || ok "no JSON on stdout when the file write fails"
+trun 60 geometry "$T/g.ini" --json -o "$T"
+expect_rc 3 "--json -o onto a folder"
+[ -s "$T/out" ] && bad "JSON printed although the output is a folder" || ok "no JSON on stdout (-o a folder)"
+# the output path is checked before the command runs: a value the command
+# rejects (exit 2 inside it) comes after the unwritable output (exit 3)
+trun 60 geometry "$T/g.ini" --set geometry.degen_tol=-1 -o "$T/nodir/x.json"
+expect_rc 3 "an unwritable --output is found before the computation"
+for cmd in info sigma cme streda pump mc scan export sweep run; do
+    trun 20 $cmd --json -o "$T/nodir/x.json"
+    if [ "$rc" = 3 ] && [ ! -s "$T/out" ]; then ok "$cmd --json -o nodir/x.json: exit 3 at once, no JSON"
+    else bad "$cmd --json -o nodir/x.json: exit $rc, $(wc -c <"$T/out") bytes on stdout"; fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
