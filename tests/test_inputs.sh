@@ -2,7 +2,8 @@
 # test_inputs.sh - inputs that cannot hurt the user (issue 20, rows 4, 5, 6, 8):
 # run files that are devices, FIFOs or hold NUL bytes are errors at once, never
 # waits; reading a run file is linear in its size; geometry.k with many
-# k-points streams its output; no JSON is printed when the run fails.  Every
+# k-points streams its output; no JSON is printed when the run fails;
+# sweep.vary reads decimal numbers only.  Every
 # run has a timeout, so no test can hang.  The timing checks below guard
 # against hangs and quadratic time only: their bounds are loose on purpose.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -143,6 +144,16 @@ for cmd in info sigma cme streda pump mc scan export sweep run; do
     if [ "$rc" = 3 ] && [ ! -s "$T/out" ]; then ok "$cmd --json -o nodir/x.json: exit 3 at once, no JSON"
     else bad "$cmd --json -o nodir/x.json: exit $rc, $(wc -c <"$T/out") bytes on stdout"; fi
 done
+
+# ---------------------------------------------------------------- sweep.vary: decimal numbers only
+for v in 0x10:1:3 1e-400:1:3 inf:1:3 0.1:0.3:0 0.1:0.3; do
+    trun 20 sweep --set sweep.command=sigma --set sweep.vary=model.b=$v --set sweep.output="$T/sw"
+    if [ "$rc" = 2 ] && grep -q "sweep.vary (--set): expected KEY=FROM:TO:N" "$T/err"; then ok "sweep.vary=model.b=$v refused"
+    else bad "sweep.vary=model.b=$v: exit $rc, $(head -c 200 "$T/err")"; fi
+done
+expect_in "$T/err" "no ':' after TO" "sweep.vary: the reason is given"
+trun 20 sweep --set sweep.command=sigma --set sweep.vary=model.b=0x10:1:3 --set sweep.output="$T/sw"
+expect_in "$T/err" "FROM: hexadecimal is not accepted" "sweep.vary: hexadecimal FROM named"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
