@@ -248,23 +248,55 @@ qkt_status_t qkt_cli_vec(qkt_cli_t *cli, const char *key, int n, double *out)
     return QKT_OK;
 }
 
+/* A list of n-vectors as the JSON text cJSON would print for an array of
+ * arrays, kept as one raw item: a list of a million k-points costs the
+ * document its text (tens of bytes a vector), not four cJSON nodes a vector. */
+static cJSON *raw_vec_list(const double *v, int n, int count)
+{
+    size_t len = 0, cap = 256;
+    char *buf = malloc(cap);
+    if (!buf) return NULL;
+    buf[len++] = '[';
+    for (int i = 0; i < count; i++) {
+        cJSON *row = cJSON_CreateDoubleArray(v + (size_t)i * n, n);
+        char *t = row ? cJSON_Print(row) : NULL;
+        cJSON_Delete(row);
+        size_t tl = t ? strlen(t) : 0;
+        while (t && len + tl + 4 > cap) {
+            char *nb = realloc(buf, 2 * cap);
+            if (!nb) break;
+            buf = nb;
+            cap *= 2;
+        }
+        if (!t || len + tl + 4 > cap) {
+            free(t);
+            free(buf);
+            return NULL;
+        }
+        if (i) buf[len++] = ',', buf[len++] = ' ';
+        memcpy(buf + len, t, tl);
+        len += tl;
+        free(t);
+    }
+    buf[len++] = ']';
+    buf[len] = '\0';
+    cJSON *raw = cJSON_CreateRaw(""); /* then given buf, not a copy of it */
+    if (!raw) {
+        free(buf);
+        return NULL;
+    }
+    cJSON_free(raw->valuestring);
+    raw->valuestring = buf;
+    return raw;
+}
+
 qkt_status_t qkt_cli_vec_list(qkt_cli_t *cli, const char *key, int n, double **out, int *count)
 {
     int present;
     qkt_status_t s = prep(cli, key, &present);
     if (s || !present) return s;
     if ((s = qkt_config_vec_list(cli->cfg, key, n, out, count))) return s;
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < *count; i++) {
-        cJSON *v = cJSON_CreateDoubleArray(*out + (size_t)i * n, n);
-        if (!v) {
-            cJSON_Delete(a);
-            a = NULL;
-            break;
-        }
-        cJSON_AddItemToArray(a, v);
-    }
-    record(cli, key, a);
+    record(cli, key, raw_vec_list(*out, n, *count));
     return QKT_OK;
 }
 
@@ -562,6 +594,63 @@ static void print_block(qkt_cli_t *cli, const char *title, const char *unit, int
 }
 
 /* ================================================================== JSON output */
+/* A JSON document is wanted: on stdout (--json) or in a file (--output). */
+static int doc_wanted(const qkt_cli_t *cli) { return cli->json || cli->output; }
+
+/* The spool of the streamed elements: a temporary file of TMPDIR, unlinked at
+ * once, so that nothing is left behind however the run ends. */
+static FILE *open_spool(void)
+{
+    const char *t = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.qkt-json.XXXXXX", t && *t ? t : "/tmp");
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+");
+    if (!f) close(fd);
+    return f;
+}
+
+/* Append one element's JSON text to the spool, indented as it would be
+ * inside the document (one tab per level), after ", " from the previous one:
+ * the document reads exactly as if printed whole. */
+static int spool_element(qkt_cli_t *cli, const char *text)
+{
+    static const char tabs[QKT_CLI_MAXDEPTH + 2] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+    FILE *f = cli->spool;
+    /* levels above an element: the document's object, "results", stack[1..] */
+    size_t nt = (size_t)cli->stream_depth + 2;
+    if (cli->stream_items && fputs(", ", f) == EOF) return -1;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (fwrite(p, 1, n, f) != n || (nl && fwrite(tabs, 1, nt, f) != nt)) return -1;
+        p += n;
+    }
+    return 0;
+}
+
+/* Write the complete elements of the streamed array out (when a document is
+ * wanted) and free them. */
+static void stream_flush(qkt_cli_t *cli)
+{
+    cJSON *it;
+    while ((it = cli->stream->child)) {
+        cJSON_DetachItemViaPointer(cli->stream, it);
+        if (doc_wanted(cli) && !cli->spool_err) {
+            errno = 0;
+            if (!cli->spool && !(cli->spool = open_spool())) cli->spool_err = errno ? errno : EIO;
+            char *text = cli->spool ? cJSON_Print(it) : NULL;
+            if (cli->spool && !text) cli->nomem = 1;
+            if (text && spool_element(cli, text)) cli->spool_err = errno ? errno : EIO;
+            free(text);
+        }
+        cJSON_Delete(it);
+        cli->stream_items++;
+    }
+}
+
 static void add_item(qkt_cli_t *cli, const char *name, cJSON *item, const char *unit)
 {
     if (!item) {
@@ -575,6 +664,7 @@ static void add_item(qkt_cli_t *cli, const char *name, cJSON *item, const char *
     }
     if (cJSON_IsArray(c)) {
         cJSON_AddItemToArray(c, item);
+        if (c == cli->stream && cli->stream_depth && !cli->pushing) stream_flush(cli);
         return;
     }
     replace_or_add(c, name, item);
@@ -602,7 +692,9 @@ static void push(qkt_cli_t *cli, const char *name, const char *title, cJSON *ite
         return;
     }
     cJSON *keep = item;
+    cli->pushing = 1;
     add_item(cli, name, item, NULL);
+    cli->pushing = 0;
     cli->stack[++cli->depth] = keep;
     cli->titled[cli->depth] = title != NULL;
 }
@@ -620,6 +712,22 @@ void qkt_out_push_array(qkt_cli_t *cli, const char *name, const char *title)
 void qkt_out_pop(qkt_cli_t *cli)
 {
     if (cli->depth > 0) cli->depth--;
+    if (!cli->stream_depth) return;
+    if (cli->depth == cli->stream_depth)
+        stream_flush(cli); /* an element is complete */
+    else if (cli->depth < cli->stream_depth)
+        cli->stream_depth = 0; /* the array is closed */
+}
+
+void qkt_out_stream_array(qkt_cli_t *cli, const char *name, const char *title)
+{
+    cJSON *parent = cli->stack[cli->depth];
+    qkt_out_push_array(cli, name, title);
+    cJSON *arr = cli->stack[cli->depth];
+    if (cli->stream || !arr || arr == parent) return; /* one per document */
+    cli->stream = cli->stack[cli->depth];
+    cli->stream_parent = parent;
+    cli->stream_depth = cli->depth;
 }
 
 void qkt_out_scalar(qkt_cli_t *cli, const char *name, double v, const double *err, const char *unit)
@@ -1099,6 +1207,13 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
 }
 
 /* ================================================================== output file */
+/* A document is written as parts: texts, and the streamed part of the JSON
+ * document spooled in a file (read from its start). */
+typedef struct {
+    const char *text; /* NULL: the part is file */
+    FILE *file;
+} part_t;
+
 static qkt_status_t write_all(int fd, const char *text, size_t len)
 {
     while (len > 0) {
@@ -1113,6 +1228,33 @@ static qkt_status_t write_all(int fd, const char *text, size_t len)
     return QKT_OK;
 }
 
+/* Copy the spool file from its start to fd; errno tells a failure. */
+static qkt_status_t copy_file(int fd, FILE *f)
+{
+    char buf[65536];
+    size_t n;
+    errno = 0;
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) return QKT_EIO;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (write_all(fd, buf, n)) return QKT_EIO;
+    if (ferror(f)) {
+        if (!errno) errno = EIO;
+        return QKT_EIO;
+    }
+    return QKT_OK;
+}
+
+static qkt_status_t write_parts(int fd, const part_t *parts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        qkt_status_t s = parts[i].text ? write_all(fd, parts[i].text, strlen(parts[i].text))
+                         : parts[i].file ? copy_file(fd, parts[i].file)
+                                         : QKT_OK;
+        if (s) return s;
+    }
+    return QKT_OK;
+}
+
 static int silent_rank = 0;
 
 void qkt_cli_silent_rank(void)
@@ -1120,10 +1262,10 @@ void qkt_cli_silent_rank(void)
     silent_rank = 1;
 }
 
-/* Write text (and tail) to a path that is not a regular file (a device, a
- * FIFO, a terminal): in place, never replaced.  A FIFO without a reader is an
- * error, not a wait. */
-static qkt_status_t write_in_place(const char *path, const char *text, const char *tail)
+/* Write the parts to a path that is not a regular file (a device, a FIFO, a
+ * terminal): in place, never replaced.  A FIFO without a reader is an error,
+ * not a wait. */
+static qkt_status_t write_in_place(const char *path, const part_t *parts, int n)
 {
     int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
@@ -1132,7 +1274,7 @@ static qkt_status_t write_in_place(const char *path, const char *text, const cha
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     int err = 0;
-    if (write_all(fd, text, strlen(text)) || (tail && write_all(fd, tail, strlen(tail)))) err = errno;
+    if (write_parts(fd, parts, n)) err = errno ? errno : EIO;
     if (close(fd) != 0 && !err) err = errno;
     if (err) return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(err));
     return QKT_OK;
@@ -1158,7 +1300,7 @@ static char *dir_of(const char *path)
  * through a link) in path's directory, written, synced and renamed over path.
  * Every run has its own temporary file, so concurrent runs do not collide: the
  * file ends as one complete result.  mode: the permissions of the result. */
-static qkt_status_t replace_file(const char *path, const char *text, const char *tail, mode_t mode)
+static qkt_status_t replace_file(const char *path, const part_t *parts, int n, mode_t mode)
 {
     char *dir = dir_of(path);
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -1182,8 +1324,8 @@ static qkt_status_t replace_file(const char *path, const char *text, const char 
     int err = 0;
     if (fchmod(fd, mode) != 0)
         err = errno, what = "fchmod";
-    else if (write_all(fd, text, strlen(text)) || (tail && write_all(fd, tail, strlen(tail))))
-        err = errno;
+    else if (write_parts(fd, parts, n))
+        err = errno ? errno : EIO;
     else if (fsync(fd) != 0)
         err = errno, what = "fsync";
     if (close(fd) != 0 && !err) err = errno, what = "close";
@@ -1206,24 +1348,59 @@ static qkt_status_t replace_file(const char *path, const char *text, const char 
     return QKT_OK;
 }
 
-qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail)
+static qkt_status_t write_atomic_parts(const char *path, const part_t *parts, int n)
 {
     struct stat st;
     if (stat(path, &st) == 0) {
         /* an existing path: devices, FIFOs and terminals are written in place;
          * a regular file (also through a symbolic link) is replaced, with its
          * permissions, the link kept */
-        if (!S_ISREG(st.st_mode)) return write_in_place(path, text, tail);
+        if (!S_ISREG(st.st_mode)) return write_in_place(path, parts, n);
         char *real = realpath(path, NULL);
         if (!real) return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(errno));
-        qkt_status_t s = replace_file(real, text, tail, st.st_mode & 07777);
+        qkt_status_t s = replace_file(real, parts, n, st.st_mode & 07777);
         free(real);
         return s;
     }
     /* a new file: permissions 0666 less the umask, as open() would give */
     mode_t um = umask(0);
     umask(um);
-    return replace_file(path, text, tail, 0666 & ~um);
+    return replace_file(path, parts, n, 0666 & ~um);
+}
+
+qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail)
+{
+    part_t parts[2] = {{text, NULL}, {tail ? tail : "", NULL}};
+    return write_atomic_parts(path, parts, 2);
+}
+
+/* Before the computation: an --output path that cannot be written fails now,
+ * not after hours of work.  Cheap checks only (the folder exists and is
+ * writable, the path is no folder); writing can still fail later. */
+static qkt_status_t check_output_path(const char *path)
+{
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists) {
+        if (S_ISDIR(st.st_mode)) return qkt_error(QKT_EIO, "cannot write '%s': it is a directory", path);
+        if (!S_ISREG(st.st_mode)) return QKT_OK; /* written in place; a FIFO's reader may come later */
+    } else if (errno != ENOENT) {
+        return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(errno));
+    }
+    /* a link's target is replaced in its own folder */
+    char *real = exists ? realpath(path, NULL) : NULL;
+    char *dir = dir_of(real ? real : path);
+    free(real);
+    if (!dir) return qkt_error(QKT_ENOMEM, "out of memory");
+    qkt_status_t s = QKT_OK;
+    if (stat(dir, &st) != 0)
+        s = qkt_error(QKT_EIO, "cannot write '%s': folder '%s': %s", path, dir, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        s = qkt_error(QKT_EIO, "cannot write '%s': '%s' is not a folder", path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        s = qkt_error(QKT_EIO, "cannot write '%s': folder '%s': %s", path, dir, strerror(errno));
+    free(dir);
+    return s;
 }
 
 /* ================================================================== main */
@@ -1308,6 +1485,47 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
     return 0;
 }
 
+/* The streamed array's place in the document: a raw byte that no printed
+ * JSON text holds elsewhere (cJSON escapes control characters in strings). */
+#define STREAM_MARK "\x01"
+
+/* The document as parts: its text around the streamed array, whose elements
+ * come from the spool.  *text: the printed document (free it). */
+static qkt_status_t document_parts(qkt_cli_t *cli, part_t parts[5], int *n, char **text)
+{
+    if (cli->spool_err)
+        return qkt_error(QKT_EIO, "cannot write the temporary file of the JSON document in '%s': %s",
+                         getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(cli->spool_err));
+    if (cli->stream) {
+        cJSON *mark = cJSON_CreateRaw(STREAM_MARK);
+        if (!mark) return qkt_error(QKT_ENOMEM, "out of memory printing the JSON document");
+        if (cJSON_IsObject(cli->stream_parent))
+            cJSON_ReplaceItemInObjectCaseSensitive(cli->stream_parent, cli->stream->string, mark);
+        else
+            cJSON_ReplaceItemViaPointer(cli->stream_parent, cli->stream, mark);
+        cli->stream = NULL;
+    }
+    *text = cJSON_Print(cli->doc);
+    if (!*text) return qkt_error(QKT_ENOMEM, "out of memory printing the JSON document");
+    char *at = strstr(*text, STREAM_MARK);
+    if (at) {
+        *at = '\0';
+        parts[0] = (part_t){*text, NULL};
+        parts[1] = (part_t){"[", NULL};
+        parts[2] = (part_t){NULL, cli->spool};
+        parts[3] = (part_t){"]", NULL};
+        parts[4] = (part_t){at + 1, NULL};
+        *n = 5;
+    } else {
+        parts[0] = (part_t){*text, NULL};
+        *n = 1;
+    }
+    return QKT_OK;
+}
+
+/* The end of a run: on exit 0 or 7 the JSON document is written to the
+ * --output file first and then printed (--json), so that a failure to write
+ * the file prints no document; on other exits neither happens. */
 static int finish(qkt_cli_t *cli, int code)
 {
     qkt_cli_progress_end(cli);
@@ -1315,15 +1533,17 @@ static int finish(qkt_cli_t *cli, int code)
     if (cli->noconv) code = QKT_EXIT_NOCONV;
     cJSON_AddStringToObject(cli->doc, "status", cli->noconv ? "not converged" : "ok");
     if (cli->nomem) return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory building the JSON document");
-    if (cli->json || cli->output) {
-        char *text = cJSON_Print(cli->doc);
-        if (!text) return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory printing the JSON document");
-        if (cli->json) {
-            fputs(text, stdout);
-            fputc('\n', stdout);
-        }
-        /* MPI ranks other than 0 write nothing */
-        qkt_status_t s = cli->output && !silent_rank ? qkt_write_atomic(cli->output, text, "\n") : QKT_OK;
+    if (doc_wanted(cli)) {
+        part_t parts[6];
+        int n = 0;
+        char *text = NULL;
+        qkt_status_t s = document_parts(cli, parts, &n, &text);
+        parts[n++] = (part_t){"\n", NULL};
+        /* MPI ranks other than 0 write no file */
+        if (!s && cli->output && !silent_rank) s = write_atomic_parts(cli->output, parts, n);
+        errno = 0;
+        if (!s && cli->json && (fflush(stdout) != 0 || write_parts(STDOUT_FILENO, parts, n)))
+            s = qkt_error(QKT_EIO, "cannot write to standard output: %s", strerror(errno ? errno : EIO));
         free(text);
         if (s) return qkt_cli_fail(cli, s);
     }
@@ -1433,7 +1653,7 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
     qkt_status_t s;
     cli.cfg = qkt_config_alloc();
     if (!cli.cfg) return qkt_cli_fail(&cli, QKT_ENOMEM);
-    if ((s = load_config(&cli))) {
+    if ((s = load_config(&cli)) || (cli.output && !silent_rank && (s = check_output_path(cli.output)))) {
         code = qkt_cli_fail(&cli, s);
     } else if (!open_document(&cli)) {
         code = qkt_cli_failf(&cli, QKT_ENOMEM, "out of memory");
@@ -1443,6 +1663,7 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
         code = finish(&cli, code);
     }
     qkt_cli_progress_end(&cli);
+    if (cli.spool) fclose(cli.spool);
     cJSON_Delete(cli.doc);
     qkt_model_free(cli.model);
     qkt_config_free(cli.cfg);

@@ -77,6 +77,13 @@ struct qkt_cli {
     int progress_active, progress_last;
     int table_ncol;
     int nomem;            /* the JSON document could not be built */
+    cJSON *stream;        /* the streamed array (qkt_out_stream_array) or NULL */
+    cJSON *stream_parent; /* its container */
+    int stream_depth;     /* its level in stack[]; 0 once it is closed */
+    int pushing;          /* push() is adding a container: not an element to write out yet */
+    long stream_items;    /* elements written out */
+    FILE *spool;          /* their JSON text, when a JSON document is wanted */
+    int spool_err;        /* errno of a failed write to the spool */
     const char *sets[QKT_CLI_MAXSET];
     int nset;
     char vary[1024];          /* --vary, kept as a --set of sweep.vary */
@@ -87,9 +94,10 @@ struct qkt_cli {
  * commands: NULL-terminated table; version: prints the --version text. */
 /* This process is an MPI rank other than 0: it writes no files (rank 0 does). */
 void qkt_cli_silent_rank(void);
-/* Write text (then tail, if not NULL) to path via path.tmp + fsync + rename
- * (and an fsync of the folder); never leaves a partial file behind.  Errors
- * name the file and the failed step. */
+/* Write text (then tail, if not NULL) to path: a regular file through a
+ * temporary file of its folder + fsync + rename (docs/cli.md, Output), never
+ * leaving a partial file behind; a device or FIFO in place.  Errors name the
+ * file and the failed step. */
 qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail);
 int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands,
                  void (*version)(FILE *out));
@@ -142,6 +150,13 @@ const char *qkt_cli_unit(const qkt_model_t *m, const char *quantity);
 void qkt_out_push(qkt_cli_t *cli, const char *name, const char *title);       /* object */
 void qkt_out_push_array(qkt_cli_t *cli, const char *name, const char *title); /* array */
 void qkt_out_pop(qkt_cli_t *cli);
+/* An array whose elements are written out as each one is complete (popped
+ * back to the array's level) and then freed, so that memory does not grow
+ * with their number (geometry.k with a million k-points).  The JSON text of
+ * the elements waits in an unlinked temporary file of TMPDIR until the run
+ * succeeds; the document is the same as with qkt_out_push_array.  One per
+ * document; close it with qkt_out_pop. */
+void qkt_out_stream_array(qkt_cli_t *cli, const char *name, const char *title);
 void qkt_out_scalar(qkt_cli_t *cli, const char *name, double v, const double *err,
                     const char *unit);
 void qkt_out_int(qkt_cli_t *cli, const char *name, long v);

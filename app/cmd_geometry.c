@@ -160,7 +160,9 @@ static int run(qkt_cli_t *cli)
     char degen_all[1024] = "";
     size_t dlen = 0;
 
-    qkt_out_push_array(cli, "kpoints", NULL);
+    /* each k-point is written out and freed once complete: memory does not
+     * grow with the number of k-points */
+    qkt_out_stream_array(cli, "kpoints", NULL);
     for (int ik = 0; ik < nk && !code; ik++) {
         double k[3];
         const double *ki = kin + 3 * ik;

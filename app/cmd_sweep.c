@@ -80,6 +80,46 @@ static const char *gq(const char *in, char *buf, size_t n)
     return buf;
 }
 
+static const char *skip_blanks(const char *p)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    return p;
+}
+
+/* FROM:TO:N of sweep.vary into sw, the numbers read by the library's reader
+ * of decimal numbers (no hexadecimal, inf, nan, or underflow to zero, as in
+ * run files).  0, or -1 with what is wrong in why. */
+static int parse_range(const char *s, sweep_t *sw, char *why, size_t len)
+{
+    static const char *const name[2] = {"FROM", "TO"};
+    double x[2];
+    for (int i = 0; i < 2; i++) {
+        const char *end, *w = qkt_parse_real(skip_blanks(s), &end, &x[i], 0);
+        if (w) {
+            snprintf(why, len, "%s: %s", name[i], w);
+            return -1;
+        }
+        end = skip_blanks(end);
+        if (*end != ':') {
+            snprintf(why, len, "no ':' after %s", name[i]);
+            return -1;
+        }
+        s = end + 1;
+    }
+    s = skip_blanks(s);
+    char *end = NULL;
+    errno = 0;
+    long n = *s >= '0' && *s <= '9' ? strtol(s, &end, 10) : 0;
+    if (!end || errno || *skip_blanks(end) || n < 1 || n > MAX_POINTS) {
+        snprintf(why, len, "N is not an integer from 1 to %d", MAX_POINTS);
+        return -1;
+    }
+    sw->from = x[0];
+    sw->to = x[1];
+    sw->n = n;
+    return 0;
+}
+
 /* The sweep.* keys into sw; 0, or the exit status of the error reported. */
 static int read_keys(qkt_cli_t *cli, sweep_t *sw)
 {
@@ -98,12 +138,10 @@ static int read_keys(qkt_cli_t *cli, sweep_t *sw)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: '%s' cannot be swept (sigma, mc, cme, streda, pump)",
                              qkt_cli_where(cli, "sweep.command"), sw->command);
     const char *vary = sw->vary, *eq = strchr(vary, '=');
-    char tail[256];
-    if (!eq || eq - vary >= (long)sizeof sw->key ||
-        sscanf(eq + 1, "%lf:%lf:%ld%255s", &sw->from, &sw->to, &sw->n, tail) != 3 || sw->n < 1 ||
-        sw->n > MAX_POINTS || !isfinite(sw->from) || !isfinite(sw->to))
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: expected KEY=FROM:TO:N (N >= 1), got '%s'",
-                             qkt_cli_where(cli, "sweep.vary"), vary);
+    char why[200] = "no KEY=";
+    if (!eq || eq - vary >= (long)sizeof sw->key || parse_range(eq + 1, sw, why, sizeof why))
+        return qkt_cli_failf(cli, QKT_EINVAL, "%s: expected KEY=FROM:TO:N, got '%s': %s",
+                             qkt_cli_where(cli, "sweep.vary"), vary, why);
     snprintf(sw->key, sizeof sw->key, "%.*s", (int)(eq - vary), vary);
     /* KEY@xy / @yz / @zx: vary the direction of a vector key by an angle */
     char *at = strchr(sw->key, '@');

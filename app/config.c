@@ -6,12 +6,17 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "config.h"
 
 typedef struct {
@@ -19,8 +24,11 @@ typedef struct {
 } entry_t;
 
 struct qkt_config {
-    entry_t *e;
+    entry_t *e;           /* in order of first assignment */
     int n, cap;
+    int *slot;            /* open-addressing index into e: entry + 1, 0 = empty */
+    size_t nslot;         /* a power of two, at least 2n: lookups stay O(1) */
+    qkt_config_bounds_t bounds;
 };
 
 /* Bytes used to smuggle text past inih: a ';' inside a value (inih would take
@@ -39,8 +47,18 @@ static char *dupstr(const char *s)
 qkt_config_t *qkt_config_alloc(void)
 {
     qkt_config_t *c = calloc(1, sizeof *c);
-    if (!c) qkt_error(QKT_ENOMEM, "out of memory allocating a run-file table");
+    if (!c) {
+        qkt_error(QKT_ENOMEM, "out of memory allocating a run-file table");
+        return NULL;
+    }
+    c->bounds = (qkt_config_bounds_t){QKT_CONFIG_MAX_BYTES, QKT_CONFIG_MAX_LINE, QKT_CONFIG_MAX_KEYS,
+                                      QKT_CONFIG_MAX_SECTIONS};
     return c;
+}
+
+void qkt_config_set_bounds(qkt_config_t *c, const qkt_config_bounds_t *b)
+{
+    if (c && b) c->bounds = *b;
 }
 
 static void entries_free(qkt_config_t *c)
@@ -51,8 +69,11 @@ static void entries_free(qkt_config_t *c)
         free(c->e[i].origin);
     }
     free(c->e);
+    free(c->slot);
     c->e = NULL;
+    c->slot = NULL;
     c->n = c->cap = 0;
+    c->nslot = 0;
 }
 
 void qkt_config_free(qkt_config_t *c)
@@ -62,44 +83,88 @@ void qkt_config_free(qkt_config_t *c)
     free(c);
 }
 
-static int find(const qkt_config_t *c, const char *key)
+/* FNV-1a: a run file may hold a million keys, so every lookup is a hash
+ * probe, never a scan of the table (which made reading quadratic). */
+static size_t hash_key(const char *k)
 {
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].key, key) == 0) return i;
-    return -1;
+    uint64_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++) h = (h ^ *p) * 1099511628211u;
+    return (size_t)(h ^ (h >> 32));
 }
 
-/* Insert or override key; a later assignment keeps the first one's position. */
-static qkt_status_t put(qkt_config_t *c, const char *key, const char *value, const char *origin)
+/* The slot holding key, or the empty slot where it would go. */
+static size_t probe(const qkt_config_t *c, const char *key)
 {
-    char *v = dupstr(value), *o = dupstr(origin);
+    size_t mask = c->nslot - 1, i = hash_key(key) & mask;
+    while (c->slot[i] && strcmp(c->e[c->slot[i] - 1].key, key) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+static int find(const qkt_config_t *c, const char *key)
+{
+    if (!c->nslot) return -1;
+    int s = c->slot[probe(c, key)];
+    return s - 1;
+}
+
+/* Keep the index at most half full; rebuilt from the entries when it grows. */
+static int index_reserve(qkt_config_t *c, int n)
+{
+    if ((size_t)n * 2 <= c->nslot) return 0;
+    size_t ns = c->nslot ? 2 * c->nslot : 32;
+    while ((size_t)n * 2 > ns) ns *= 2;
+    int *slot = calloc(ns, sizeof *slot);
+    if (!slot) return -1;
+    free(c->slot);
+    c->slot = slot;
+    c->nslot = ns;
+    for (int i = 0; i < c->n; i++) c->slot[probe(c, c->e[i].key)] = i + 1;
+    return 0;
+}
+
+/* Insert or override key, taking ownership of k (NULL: copy key), v and o; a
+ * later assignment keeps the first one's position. */
+static qkt_status_t put_owned(qkt_config_t *c, const char *key, char *k, char *v, char *o)
+{
     if (!v || !o) goto nomem;
     int i = find(c, key);
     if (i >= 0) {
+        free(k);
         free(c->e[i].value);
         free(c->e[i].origin);
         c->e[i].value = v;
         c->e[i].origin = o;
         return QKT_OK;
     }
+    if (c->n == INT_MAX - 1) goto nomem;
     if (c->n == c->cap) {
-        int cap = c->cap ? 2 * c->cap : 16;
+        int cap = c->cap ? (c->cap > INT_MAX / 2 ? INT_MAX - 1 : 2 * c->cap) : 16;
         entry_t *e = realloc(c->e, (size_t)cap * sizeof *e);
         if (!e) goto nomem;
         c->e = e;
         c->cap = cap;
     }
-    char *k = dupstr(key);
+    if (index_reserve(c, c->n + 1)) goto nomem;
+    if (!k) k = dupstr(key);
     if (!k) goto nomem;
     c->e[c->n].key = k;
     c->e[c->n].value = v;
     c->e[c->n].origin = o;
+    c->slot[probe(c, k)] = c->n + 1;
     c->n++;
     return QKT_OK;
-nomem:
+nomem:;
+    /* the message first: key may be k */
+    qkt_status_t st = qkt_error(QKT_ENOMEM, "out of memory storing run-file key '%.200s'", key);
+    free(k);
     free(v);
     free(o);
-    return qkt_error(QKT_ENOMEM, "out of memory storing run-file key '%s'", key);
+    return st;
+}
+
+static qkt_status_t put(qkt_config_t *c, const char *key, const char *value, const char *origin)
+{
+    return put_owned(c, key, NULL, dupstr(value), dupstr(origin));
 }
 
 static int valid_key_char(int ch) { return isalnum(ch) || ch == '_' || ch == '-' || ch == '.'; }
@@ -117,12 +182,16 @@ typedef struct {
     FILE *f;
     const char *path;
     int lineno;
-    char *buf;
+    char *buf;            /* the current physical line */
     size_t cap;
+    size_t total;         /* bytes read so far */
+    long nsections;
+    qkt_config_bounds_t b;
     char *longval;        /* value of an over-long "key = value" line */
     qkt_config_t *dst;    /* entries read so far (merged on success) */
     qkt_status_t st;      /* first error of our own */
     int errline;
+    int whole;            /* msg is the whole message (else "LINE: ..." after the path) */
     char msg[1024];
 } reader_t;
 
@@ -142,6 +211,67 @@ static void trim_right(char *s)
     while (n > 0 && is_blank((unsigned char)s[n - 1])) s[--n] = '\0';
 }
 
+static void rd_whole(reader_t *r, qkt_status_t st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void rd_whole(reader_t *r, qkt_status_t st, const char *fmt, ...)
+{
+    if (r->st) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+    va_end(ap);
+    r->st = st;
+    r->whole = 1;
+}
+
+/* One physical line into r->buf, '\n' kept; its length, or -1 at the end or
+ * on an error (r->st set).  Reading is bounded: a NUL byte stops it at once
+ * (a binary file or a device such as /dev/zero never ends its first line),
+ * and so do a line or a file beyond the bounds, before memory grows. */
+static long read_line(reader_t *r)
+{
+    size_t n = 0;
+    int ch = EOF;
+    errno = 0;
+    while ((ch = getc_unlocked(r->f)) != EOF) {
+        if (ch == '\0') {
+            char m[64];
+            snprintf(m, sizeof m, "%d", r->lineno + 1);
+            rd_fail(r, QKT_EFORMAT, r->lineno + 1, "%s: contains a NUL byte (not a text file?)", m);
+            return -1;
+        }
+        if (++r->total > r->b.max_bytes) {
+            rd_whole(r, QKT_ENOMEM, "run file '%s' is longer than %zu bytes (the bound of a run file)", r->path,
+                     r->b.max_bytes);
+            return -1;
+        }
+        if (ch != '\n' && n >= r->b.max_line) {
+            rd_whole(r, QKT_ENOMEM, "%s:%d: line longer than %zu bytes (the bound of a run-file line)", r->path,
+                     r->lineno + 1, r->b.max_line);
+            return -1;
+        }
+        if (n + 2 > r->cap) {
+            size_t cap = r->cap ? 2 * r->cap : 256;
+            char *nb = realloc(r->buf, cap);
+            if (!nb) {
+                rd_whole(r, QKT_ENOMEM, "%s:%d: out of memory reading a line", r->path, r->lineno + 1);
+                return -1;
+            }
+            r->buf = nb;
+            r->cap = cap;
+        }
+        r->buf[n++] = (char)ch;
+        if (ch == '\n') break;
+    }
+    if (ch == EOF && ferror(r->f)) {
+        rd_whole(r, QKT_EIO, "cannot read '%s': %s", r->path, errno ? strerror(errno) : "read error");
+        return -1;
+    }
+    if (n == 0) return -1; /* the end */
+    r->buf[n] = '\0';
+    r->lineno++;
+    return (long)n;
+}
+
 /* fgets-style reader given to ini_parse_stream.  It reads whole physical lines
  * and hands inih a cleaned copy: leading blanks removed (so an indented key is
  * never taken for a continuation line), '#' inline comments removed, ';' in
@@ -150,24 +280,10 @@ static char *reader(char *str, int num, void *stream)
 {
     reader_t *r = stream;
     if (r->st) return NULL;
-    errno = 0;
-    ssize_t len = getline(&r->buf, &r->cap, r->f);
-    if (len < 0) {
-        if (ferror(r->f)) {
-            r->st = QKT_EIO;
-            r->errline = r->lineno + 1;
-            snprintf(r->msg, sizeof r->msg, "cannot read '%s': %s", r->path,
-                     errno ? strerror(errno) : "read error");
-        }
-        return NULL;
-    }
-    r->lineno++;
+    long len = read_line(r);
+    if (len < 0) return NULL;
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%d", r->lineno);
-    if ((size_t)len != strlen(r->buf)) {
-        rd_fail(r, QKT_EFORMAT, r->lineno, "%s: contains a NUL byte (not a text file?)", tmp);
-        return NULL;
-    }
     char *s = r->buf;
     if (r->lineno == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
         (unsigned char)s[2] == 0xBF)
@@ -188,6 +304,11 @@ static char *reader(char *str, int num, void *stream)
     trim_right(s);
     int mark = 0;
     if (*s == '[') {
+        if (++r->nsections > r->b.max_sections) {
+            rd_whole(r, QKT_ENOMEM, "%s:%d: more than %ld sections (the bound of a run file)", r->path, r->lineno,
+                     r->b.max_sections);
+            return NULL;
+        }
         char *close = strchr(s, ']');
         if (!close) {
             rd_fail(r, QKT_EFORMAT, r->lineno, "%s: syntax error: section header without ']'", tmp);
@@ -266,10 +387,15 @@ static int handler(void *user, const char *section, const char *name, const char
         char m[700];
         snprintf(m, sizeof m, "%.20s: invalid key '%.500s' (letters, digits, '_', '-' and '.' only)", tmp, key);
         rd_fail(r, QKT_EFORMAT, r->lineno, "%s", m);
+    } else if (r->dst->n >= r->b.max_keys && find(r->dst, key) < 0) {
+        rd_whole(r, QKT_ENOMEM, "%s:%d: more than %ld distinct keys (the bound of a run file)", r->path, r->lineno,
+                 r->b.max_keys);
     } else {
         char origin[1200];
         snprintf(origin, sizeof origin, "%s:%d", r->path, r->lineno);
-        if (put(r->dst, key, v, origin)) rd_fail(r, QKT_ENOMEM, r->lineno, "%s: out of memory", tmp);
+        qkt_status_t ps = put_owned(r->dst, key, key, v, dupstr(origin));
+        key = v = NULL; /* owned by the table now, or freed */
+        if (ps) rd_fail(r, QKT_ENOMEM, r->lineno, "%s: out of memory", tmp);
     }
     free(key);
     free(v);
@@ -278,20 +404,64 @@ static int handler(void *user, const char *section, const char *name, const char
     return r->st ? 0 : 1;
 }
 
+/* Open a run file for reading without ever blocking: a regular file, or a
+ * FIFO (a pipe such as bash's <(...)) that a writer holds open; devices,
+ * directories and sockets are refused, and so is a FIFO without a writer
+ * (read() then reports its end at once instead of waiting). */
+static qkt_status_t open_runfile(const char *path, const qkt_config_bounds_t *b, FILE **out, int *fifo)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return qkt_error(QKT_EIO, "cannot open run file '%s': %s", path, strerror(errno));
+    struct stat st;
+    const char *kind = NULL;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return qkt_error(QKT_EIO, "cannot open run file '%s': %s", path, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) kind = "a directory";
+    else if (S_ISCHR(st.st_mode)) kind = "a character device";
+    else if (S_ISBLK(st.st_mode)) kind = "a block device";
+    else if (S_ISSOCK(st.st_mode)) kind = "a socket";
+    else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) kind = "not a regular file";
+    if (kind) {
+        close(fd);
+        return qkt_error(QKT_EIO, "cannot read run file '%s': it is %s, not a regular file or a pipe", path, kind);
+    }
+    if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > (uintmax_t)b->max_bytes) {
+        close(fd);
+        return qkt_error(QKT_ENOMEM, "run file '%s' is longer than %zu bytes (the bound of a run file)", path,
+                         b->max_bytes);
+    }
+    /* reads wait for data from here on: a pipe's writer may be slow */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return qkt_error(QKT_EIO, "cannot open run file '%s': %s", path, strerror(e));
+    }
+    *out = f;
+    *fifo = S_ISFIFO(st.st_mode);
+    return QKT_OK;
+}
+
 qkt_status_t qkt_config_read(qkt_config_t *c, const char *path)
 {
     if (!c || !path) return qkt_error(QKT_EINVAL, "qkt_config_read: NULL argument");
-    FILE *f = fopen(path, "r");
-    if (!f) return qkt_error(QKT_EIO, "cannot open run file '%s': %s", path, strerror(errno));
+    FILE *f = NULL;
+    int fifo = 0;
+    qkt_status_t st = open_runfile(path, &c->bounds, &f, &fifo);
+    if (st) return st;
     qkt_config_t tmp = {0};
-    reader_t r = {.f = f, .path = path, .dst = &tmp};
+    reader_t r = {.f = f, .path = path, .b = c->bounds, .dst = &tmp};
     int ret = ini_parse_stream(reader, &r, handler, &r);
     fclose(f);
     free(r.buf);
     free(r.longval);
-    qkt_status_t st = QKT_OK;
-    if (r.st == QKT_EIO) {
-        st = qkt_error(QKT_EIO, "%s", r.msg);
+    if (r.st && r.whole) {
+        st = qkt_error(r.st, "%s", r.msg);
     } else if (r.st) {
         /* r.msg starts with the line number */
         st = qkt_error(r.st, "%s:%s", path, r.msg);
@@ -299,12 +469,21 @@ qkt_status_t qkt_config_read(qkt_config_t *c, const char *path)
         st = qkt_error(QKT_ENOMEM, "out of memory reading '%s'", path);
     } else if (ret != 0) {
         st = qkt_error(QKT_EFORMAT, "%s:%d: syntax error", path, ret);
+    } else if (fifo && r.total == 0) {
+        /* a FIFO that no process writes to reads as empty at once */
+        st = qkt_error(QKT_EIO, "run file '%s' is a FIFO without a writer, or empty", path);
     }
     if (st) {
         entries_free(&tmp);
         return st;
     }
-    for (int i = 0; i < tmp.n && !st; i++) st = put(c, tmp.e[i].key, tmp.e[i].value, tmp.e[i].origin);
+    /* merge: the entries move into c, in file order */
+    for (int i = 0; i < tmp.n; i++) {
+        entry_t *e = &tmp.e[i];
+        if (!st) st = put_owned(c, e->key, e->key, e->value, e->origin);
+        else free(e->key), free(e->value), free(e->origin);
+        e->key = e->value = e->origin = NULL;
+    }
     entries_free(&tmp);
     return st;
 }

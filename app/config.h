@@ -13,10 +13,27 @@ extern "C" {
 
 typedef struct qkt_config qkt_config_t;
 
+/* Bounds of one run file (docs/cli.md, "Input bounds: run files"): beyond
+ * them qkt_config_read fails with QKT_ENOMEM naming the file (and line)
+ * before memory grows.  Reading is linear in the file's size. */
+#define QKT_CONFIG_MAX_BYTES ((size_t)256 << 20)  /* the whole file */
+#define QKT_CONFIG_MAX_LINE ((size_t)64 << 20)    /* one line, without its end */
+#define QKT_CONFIG_MAX_KEYS (1L << 20)            /* distinct keys */
+#define QKT_CONFIG_MAX_SECTIONS (1L << 20)        /* [section] lines */
+typedef struct {
+    size_t max_bytes, max_line;
+    long max_keys, max_sections;
+} qkt_config_bounds_t;
+
 qkt_config_t *qkt_config_alloc(void);
 void qkt_config_free(qkt_config_t *c);
+/* Replace the bounds of later reads (tests use small ones). */
+void qkt_config_set_bounds(qkt_config_t *c, const qkt_config_bounds_t *b);
 /* Read "key = value" lines; [section] prefixes following keys "section.key".
- * Later assignments override earlier ones.  Errors name file and line. */
+ * Later assignments override earlier ones.  Errors name file and line.  A
+ * regular file or a pipe with a writer is read; a device, directory, socket
+ * or a FIFO without a writer is refused (QKT_EIO), never waited on; a NUL
+ * byte is QKT_EFORMAT naming the line. */
 qkt_status_t qkt_config_read(qkt_config_t *c, const char *path);
 /* Apply one "key=value" override (command line --set). */
 qkt_status_t qkt_config_set(qkt_config_t *c, const char *assignment);

@@ -3,6 +3,7 @@
  * parsing, NaN/Inf rejection, long lines, comments; error messages (error.c). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
 #include "qkt.h"
@@ -284,6 +285,97 @@ static void test_known(void)
     CHECK(qkt_config_suggest("something.else", list, 3) == NULL, "no suggestion for a far word");
 }
 
+/* Issue 20, row 4: reading is bounded and never waits.  Small bounds stand
+ * for the real ones (config.h); the real file-size bound is checked on a
+ * sparse file, refused from its size before a byte is read. */
+static void test_bounds(void)
+{
+    char want[700];
+    qkt_config_t *c = qkt_config_alloc();
+    qkt_config_bounds_t b = {100, 20, 3, 2};
+    qkt_config_set_bounds(c, &b);
+    const char *p = wf("line.ini", "a = 1\nb = 0123456789012345\n");
+    CHECK(qkt_config_read(c, p) == QKT_OK, "a line of 20 bytes is within a 20-byte bound: %s", qkt_strerror());
+    p = wf("line2.ini", "a = 1\nb = 01234567890123456\n");
+    snprintf(want, sizeof want, "%s:2: line longer than 20 bytes", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_ENOMEM, want, "a line beyond the bound names file:line");
+    p = wf("bytes.ini", "a = 1\nb = 2\nc = 3\nb = 4\nb = 5\nb = 6\nb = 7\nb = 8\nb = 9\nb = 10\nb = 11\n"
+                        "b = 12\nb = 13\nb = 14\nb = 15\nb = 16\n");
+    CHECK_MSG(qkt_config_read(c, p), QKT_ENOMEM, "longer than 100 bytes", "a file beyond the byte bound");
+    p = wf("keys.ini", "a = 1\nb = 2\nc = 3\nb = 4\nd = 5\n");
+    snprintf(want, sizeof want, "%s:5: more than 3 distinct keys", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_ENOMEM, want, "distinct keys beyond the bound (overrides not counted)");
+    p = wf("secs.ini", "[a]\n[b]\n[a]\n");
+    snprintf(want, sizeof want, "%s:3: more than 2 sections", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_ENOMEM, want, "sections beyond the bound");
+    CHECK(qkt_config_count(c) == 2, "failed reads leave the table as the good read made it (%d keys)",
+          qkt_config_count(c));
+    qkt_config_free(c);
+
+    c = qkt_config_alloc();
+    p = wf("huge.ini", "");
+    CHECK(truncate(p, (off_t)QKT_CONFIG_MAX_BYTES + 1) == 0, "sparse file of the bound + 1 byte");
+    CHECK_MSG(qkt_config_read(c, p), QKT_ENOMEM, "huge.ini' is longer than", "a file beyond 256 MiB refused from its size");
+    unlink(p);
+    /* NUL bytes: an error naming the line, wherever they are; /dev/zero's
+     * endless first line is never read into memory */
+    p = write_file("nul0.ini", "\0a = 1\n", 7);
+    snprintf(want, sizeof want, "%s:1: contains a NUL byte", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "NUL as the first byte");
+    p = write_file("nul3.ini", "a = 1\n[s]\n\0", 11);
+    snprintf(want, sizeof want, "%s:3: contains a NUL byte", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "NUL after the last newline");
+    p = write_file("nulsec.ini", "[s\0]\nx = 1\n", 11);
+    snprintf(want, sizeof want, "%s:1: contains a NUL byte", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "NUL in a section header");
+    /* files that are not regular are refused at once, a FIFO without a writer too */
+    alarm(20); /* a read that waits fails the test instead of hanging it */
+    CHECK_MSG(qkt_config_read(c, "/dev/zero"), QKT_EIO, "'/dev/zero': it is a character device", "/dev/zero refused");
+    CHECK_MSG(qkt_config_read(c, "/dev/null"), QKT_EIO, "'/dev/null': it is a character device", "/dev/null refused");
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/fifo.ini", dir);
+    CHECK(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+    CHECK_MSG(qkt_config_read(c, fifo), QKT_EIO, "FIFO without a writer", "a FIFO without a writer is refused at once");
+    alarm(0);
+    CHECK(qkt_config_count(c) == 0, "nothing stored by refused reads");
+    qkt_config_free(c);
+}
+
+/* Issue 20, row 5: many keys and sections keep every behaviour of a few: the
+ * file order, overrides in place, origins and --set over them. */
+static void test_many_keys(void)
+{
+    enum { N = 100000 };
+    char path[600];
+    snprintf(path, sizeof path, "%s/many.ini", dir);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < N; i++) fprintf(f, "[s%d]\nx = %d\n", i, i);
+    fprintf(f, "[s7]\nx = seven\n");
+    fclose(f);
+    qkt_config_t *c = qkt_config_alloc();
+    CHECK(qkt_config_read(c, path) == QKT_OK, "read %d sections: %s", N, qkt_strerror());
+    CHECK(qkt_config_count(c) == N, "%d keys, got %d", N, qkt_config_count(c));
+    int bad = 0;
+    char key[32], val[32], org[700];
+    for (int i = 0; i < N && !bad; i += 997) {
+        snprintf(key, sizeof key, "s%d.x", i);
+        snprintf(val, sizeof val, "%d", i);
+        snprintf(org, sizeof org, "%s:%d", path, 2 * i + 2);
+        if (i == 7) continue;
+        bad = !qkt_config_key_at(c, i) || strcmp(qkt_config_key_at(c, i), key) ||
+              !qkt_config_get(c, key) || strcmp(qkt_config_get(c, key), val) ||
+              strcmp(qkt_config_origin(c, key), org);
+    }
+    CHECK(!bad, "key, value and origin of every 997th section (first bad: %s)", key);
+    CHECK_STR(qkt_config_get(c, "s7.x"), "seven", "a later [s7] overrides");
+    CHECK_STR(qkt_config_key_at(c, 7), "s7.x", "the override keeps its place");
+    CHECK(qkt_config_set(c, "s99999.x=last") == QKT_OK && qkt_config_set(c, "t.y=new") == QKT_OK, "--set");
+    CHECK_STR(qkt_config_origin(c, "s99999.x"), "--set", "--set over the last key");
+    CHECK_STR(qkt_config_key_at(c, N), "t.y", "a new --set key comes last");
+    qkt_config_free(c);
+    unlink(path);
+}
+
 /* src/error.c: a message may quote the previous one (app/cli.c does,
  * "cannot create model %s: %s" with qkt_strerror()): the previous text must come
  * through intact (it used to be formatted into the buffer it was read from). */
@@ -315,6 +407,8 @@ int main(void)
     test_values();
     test_known();
     test_error_message();
+    test_bounds();
+    test_many_keys();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
