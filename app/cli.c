@@ -1262,145 +1262,23 @@ void qkt_cli_silent_rank(void)
     silent_rank = 1;
 }
 
-/* Write the parts to a path that is not a regular file (a device, a FIFO, a
- * terminal): in place, never replaced.  A FIFO without a reader is an error,
- * not a wait. */
-static qkt_status_t write_in_place(const char *path, const part_t *parts, int n)
-{
-    int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return qkt_error(QKT_EIO, "cannot write '%s': %s%s", path, strerror(errno),
-                         errno == ENXIO ? " (a FIFO without a reader)" : "");
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    int err = 0;
-    if (write_parts(fd, parts, n)) err = errno ? errno : EIO;
-    if (close(fd) != 0 && !err) err = errno;
-    if (err) return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(err));
-    return QKT_OK;
-}
-
-/* the directory of path (malloc'ed; "." without a slash) */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash) return strdup(".");
-    if (slash == path) return strdup("/");
-    size_t n = (size_t)(slash - path);
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, path, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-/* Replace the regular file (or the new file) path atomically: a temporary
- * file of an unpredictable name, created exclusively (mkostemp: O_EXCL, never
- * through a link) in path's directory, written, synced and renamed over path.
- * Every run has its own temporary file, so concurrent runs do not collide: the
- * file ends as one complete result.  mode: the permissions of the result. */
-static qkt_status_t replace_file(const char *path, const part_t *parts, int n, mode_t mode)
-{
-    char *dir = dir_of(path);
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    size_t nt = (dir ? strlen(dir) : 0) + strlen(base) + 16;
-    char *tmp = malloc(nt);
-    if (!dir || !tmp) {
-        free(dir);
-        free(tmp);
-        return qkt_error(QKT_ENOMEM, "out of memory");
-    }
-    snprintf(tmp, nt, "%s/.%s.XXXXXX", dir, base);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        qkt_status_t s = qkt_error(QKT_EIO, "cannot write '%s' (cannot create a temporary file in '%s': %s)", path,
-                                   dir, strerror(errno));
-        free(dir);
-        free(tmp);
-        return s;
-    }
-    const char *what = "write";
-    int err = 0;
-    if (fchmod(fd, mode) != 0)
-        err = errno, what = "fchmod";
-    else if (write_parts(fd, parts, n))
-        err = errno ? errno : EIO;
-    else if (fsync(fd) != 0)
-        err = errno, what = "fsync";
-    if (close(fd) != 0 && !err) err = errno, what = "close";
-    if (!err && rename(tmp, path) != 0) err = errno, what = "rename";
-    if (err) {
-        unlink(tmp);
-        qkt_status_t s = qkt_error(QKT_EIO, "cannot write '%s' (%s failed: %s)", path, what, strerror(err));
-        free(dir);
-        free(tmp);
-        return s;
-    }
-    /* make the rename durable: fsync the directory (best effort) */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
-    free(tmp);
-    return QKT_OK;
-}
-
+/* Write the parts to path through the library's output file (a regular file
+ * replaced atomically from a temporary file of its own, a device or FIFO
+ * written in place; include/qkt.h, qkt_outfile_open). */
 static qkt_status_t write_atomic_parts(const char *path, const part_t *parts, int n)
 {
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        /* an existing path: devices, FIFOs and terminals are written in place;
-         * a regular file (also through a symbolic link) is replaced, with its
-         * permissions, the link kept */
-        if (!S_ISREG(st.st_mode)) return write_in_place(path, parts, n);
-        char *real = realpath(path, NULL);
-        if (!real) return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(errno));
-        qkt_status_t s = replace_file(real, parts, n, st.st_mode & 07777);
-        free(real);
-        return s;
-    }
-    /* a new file: permissions 0666 less the umask, as open() would give */
-    mode_t um = umask(0);
-    umask(um);
-    return replace_file(path, parts, n, 0666 & ~um);
+    qkt_outfile_t o;
+    qkt_status_t s = qkt_outfile_open(&o, path);
+    if (s) return s;
+    errno = 0;
+    if (write_parts(o.fd, parts, n)) o.failed = errno ? errno : EIO;
+    return qkt_outfile_commit(&o);
 }
 
 qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *tail)
 {
     part_t parts[2] = {{text, NULL}, {tail ? tail : "", NULL}};
     return write_atomic_parts(path, parts, 2);
-}
-
-/* Before the computation: an --output path that cannot be written fails now,
- * not after hours of work.  Cheap checks only (the folder exists and is
- * writable, the path is no folder); writing can still fail later. */
-static qkt_status_t check_output_path(const char *path)
-{
-    struct stat st;
-    int exists = stat(path, &st) == 0;
-    if (exists) {
-        if (S_ISDIR(st.st_mode)) return qkt_error(QKT_EIO, "cannot write '%s': it is a directory", path);
-        if (!S_ISREG(st.st_mode)) return QKT_OK; /* written in place; a FIFO's reader may come later */
-    } else if (errno != ENOENT) {
-        return qkt_error(QKT_EIO, "cannot write '%s': %s", path, strerror(errno));
-    }
-    /* a link's target is replaced in its own folder */
-    char *real = exists ? realpath(path, NULL) : NULL;
-    char *dir = dir_of(real ? real : path);
-    free(real);
-    if (!dir) return qkt_error(QKT_ENOMEM, "out of memory");
-    qkt_status_t s = QKT_OK;
-    if (stat(dir, &st) != 0)
-        s = qkt_error(QKT_EIO, "cannot write '%s': folder '%s': %s", path, dir, strerror(errno));
-    else if (!S_ISDIR(st.st_mode))
-        s = qkt_error(QKT_EIO, "cannot write '%s': '%s' is not a folder", path, dir);
-    else if (access(dir, W_OK | X_OK) != 0)
-        s = qkt_error(QKT_EIO, "cannot write '%s': folder '%s': %s", path, dir, strerror(errno));
-    free(dir);
-    return s;
 }
 
 /* ================================================================== main */
@@ -1653,7 +1531,7 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
     qkt_status_t s;
     cli.cfg = qkt_config_alloc();
     if (!cli.cfg) return qkt_cli_fail(&cli, QKT_ENOMEM);
-    if ((s = load_config(&cli)) || (cli.output && !silent_rank && (s = check_output_path(cli.output)))) {
+    if ((s = load_config(&cli)) || (cli.output && !silent_rank && (s = qkt_outfile_check(cli.output)))) {
         code = qkt_cli_fail(&cli, s);
     } else if (!open_document(&cli)) {
         code = qkt_cli_failf(&cli, QKT_ENOMEM, "out of memory");

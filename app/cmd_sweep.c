@@ -306,48 +306,84 @@ static int run_points(qkt_cli_t *cli, sweep_t *sw, table_t *tb)
     return 0;
 }
 
+/* gnuplot on the script at path, without a shell (a prefix may hold any
+ * character); its messages discarded.  1 when it ran and exited 0. */
+static int run_gnuplot(const char *script)
+{
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        int dn = open("/dev/null", O_WRONLY);
+        if (dn >= 0) {
+            dup2(dn, STDOUT_FILENO);
+            dup2(dn, STDERR_FILENO);
+        }
+        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return 0;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 /* PREFIX.png and PREFIX.svg by gnuplot from the table at path (PREFIX.tsv):
- * every field against the varied key or sweep.x. */
+ * every field against the varied key or sweep.x.  gnuplot writes each plot
+ * into the temporary file of a library output file (qkt_outfile_open: a name
+ * of its own, created exclusively), renamed over the plot when gnuplot
+ * succeeded; a plot onto a device or FIFO is written in place. */
 static void write_plot(qkt_cli_t *cli, const sweep_t *sw, const table_t *tb, const char *path)
 {
     const char *prefix = sw->prefix;
     int nf = sw->nf, xc = 0;
     for (int f = 0; f < nf; f++)
         if (sw->xfield[0] && !strcmp(sw->fld[f], sw->xfield)) xc = 1 + 2 * f;
-    char script[8192], q1[300], q2[600], q3[600];
+    char script[8192], q1[300], q2[600], q3[600], q4[2400], q5[2400];
     size_t sl = 0;
-    char png[1100], svg[1100];
+    char png[1100], svg[1100], tsv[1100];
     snprintf(png, sizeof png, "%s.png", prefix);
     snprintf(svg, sizeof svg, "%s.svg", prefix);
+    snprintf(tsv, sizeof tsv, "%s.tsv", prefix);
+    qkt_outfile_t out[2];
+    if (qkt_outfile_open(&out[0], png)) {
+        qkt_cli_warn(cli, "no plot written: %s", qkt_strerror());
+        return;
+    }
+    if (qkt_outfile_open(&out[1], svg)) {
+        qkt_cli_warn(cli, "no plot written: %s", qkt_strerror());
+        qkt_outfile_abort(&out[0]);
+        return;
+    }
     for (int term = 0; term < 2; term++) {
+        /* gnuplot opens the file by name: the temporary file, or the target
+         * itself when it is written in place */
+        const char *dest = out[term].tmp ? out[term].tmp : out[term].target ? out[term].target : term ? svg : png;
         sl += snprintf(script + sl, sizeof script - sl,
-                       "set terminal %s size 800,560 noenhanced\nset output '%s.tmp'\nset key left top\n"
+                       "set terminal %s size 800,560 noenhanced\nset output '%s'\nset key left top\n"
                        "set grid\nset xlabel '%s'\nset ylabel '%s'\nset title '%s'\nplot ",
-                       term ? "svg" : "pngcairo", term ? svg : png, gq(tb->colname[xc], q1, sizeof q1),
+                       term ? "svg" : "pngcairo", gq(dest, q4, sizeof q4), gq(tb->colname[xc], q1, sizeof q1),
                        gq(sw->ylabel, q2, sizeof q2), gq(sw->title[0] ? sw->title : sw->command, q3, sizeof q3));
         for (int f = 0; f < nf; f++) {
             if (1 + 2 * f == xc) continue;
-            sl += snprintf(script + sl, sizeof script - sl, "%s'%s.tsv' using %d:%d:%d with yerrorlines title '%s'",
-                           sl && script[sl - 1] != ' ' ? ", " : "", prefix, xc + 1, 2 + 2 * f, 3 + 2 * f,
-                           tb->colname[1 + 2 * f]);
+            sl += snprintf(script + sl, sizeof script - sl, "%s'%s' using %d:%d:%d with yerrorlines title '%s'",
+                           sl && script[sl - 1] != ' ' ? ", " : "", gq(tsv, q5, sizeof q5), xc + 1, 2 + 2 * f,
+                           3 + 2 * f, tb->colname[1 + 2 * f]);
         }
         sl += snprintf(script + sl, sizeof script - sl, "\nunset output\n");
     }
     char sp[1100];
     snprintf(sp, sizeof sp, "%s.gp", prefix);
-    if (qkt_write_atomic(sp, script, NULL) != QKT_OK) return;
-    char cmd[2400];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", sp);
-    int rc = system(cmd);
-    char tp[1200], ts[1200];
-    snprintf(tp, sizeof tp, "%s.tmp", png);
-    snprintf(ts, sizeof ts, "%s.tmp", svg);
-    if (rc == 0 && !rename(tp, png) && !rename(ts, svg)) {
+    if (qkt_write_atomic(sp, script, NULL) != QKT_OK) {
+        qkt_outfile_abort(&out[0]);
+        qkt_outfile_abort(&out[1]);
+        return;
+    }
+    if (run_gnuplot(sp) && !qkt_outfile_commit(&out[0]) && !qkt_outfile_commit(&out[1])) {
         qkt_out_string(cli, "plot_png", png);
         qkt_out_string(cli, "plot_svg", svg);
     } else {
-        unlink(tp);
-        unlink(ts);
+        qkt_outfile_abort(&out[0]);
+        qkt_outfile_abort(&out[1]);
         qkt_cli_warn(cli, "gnuplot failed or is not installed: no plot written (table: %s)", path);
     }
 }

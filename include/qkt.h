@@ -74,6 +74,32 @@ void qkt_clear_error(void);
  * follows it. */
 const char *qkt_parse_real(const char *s, const char **end, double *x, int fortran_d);
 
+/* ------------------------------------------------------------------ output files */
+/* The one way qkt writes a file.  qkt_outfile_open: a regular file or a new
+ * path gets a temporary file of an unpredictable name, created exclusively in
+ * the target's folder (a symbolic link's target is replaced, the link kept; a
+ * dangling link is refused); a device, FIFO or terminal is opened in place and
+ * never replaced (a FIFO without a reader is an error at once).  Write to fd
+ * (or with qkt_outfile_write, which records a failure); tmp is the temporary
+ * file's name (NULL in place), for a program that writes it by name.  Then
+ * qkt_outfile_commit (sync and rename over the target: a complete file or
+ * the old one, never half of one) or qkt_outfile_abort (the temporary file
+ * removed).  Concurrent writers of one path each use their own file. */
+typedef struct {
+    int fd;
+    char *tmp;    /* temporary file (NULL: written in place) */
+    char *target; /* the file it replaces */
+    int failed;   /* errno of a failed qkt_outfile_write, or 0 */
+} qkt_outfile_t;
+qkt_status_t qkt_outfile_open(qkt_outfile_t *o, const char *path);
+qkt_status_t qkt_outfile_write(qkt_outfile_t *o, const void *data, size_t len);
+qkt_status_t qkt_outfile_commit(qkt_outfile_t *o);
+void qkt_outfile_abort(qkt_outfile_t *o);
+/* Cheap checks before a long computation: the folder exists and is writable,
+ * the path is neither a folder nor a dangling link (writing can still fail
+ * later). */
+qkt_status_t qkt_outfile_check(const char *path);
+
 /* ------------------------------------------------------------------ indices */
 enum { QKT_XX = 0, QKT_YY, QKT_ZZ, QKT_YZ, QKT_XZ, QKT_XY };
 /* Index of the symmetric pair (a, b) in the order above. */

@@ -72,5 +72,40 @@ done
     || bad "$nfail of 20 concurrent pairs failed"
 if ls -a "$T" | grep -q '^\.both\.json\.'; then bad "temporary files left by concurrent runs"; else ok "no temporary file left by concurrent runs"; fi
 
+# 6. a dangling symbolic link given as -o: refused, the link left as it is
+ln -s missing-target.json "$T/dangling.json"
+run geometry "$T/g.ini" -o "$T/dangling.json"
+expect_rc 3 "-o onto a dangling symlink"
+expect_in "$T/err" "symbolic link to a missing file" "the message says why"
+if [ -L "$T/dangling.json" ] && [ ! -e "$T/missing-target.json" ]; then ok "the link is kept and nothing created through it"
+else bad "dangling link replaced or followed"; fi
+
+# 7. every writer goes through the same output file: qkt export (a Wannier
+# file) next to a planted PATH.tmp link, and sweep's plots next to planted
+# PREFIX.png.tmp / PREFIX.svg.tmp links, with a prefix no shell would survive
+printf '[model]\nname = lattice_weyl\n[export]\nfile = %s\n' "$T/lw_tb.dat" >"$T/exp.ini"
+echo precious >"$T/precious2.txt"
+ln -s precious2.txt "$T/lw_tb.dat.tmp"
+run export "$T/exp.ini"
+expect_rc 0 "export next to a planted PATH.tmp link"
+if [ "$(cat "$T/precious2.txt")" = precious ] && head -1 "$T/lw_tb.dat" | grep -q "written by qkt"; then
+    ok "export: the planted link's target is untouched, the model file is written"
+else bad "export: precious2.txt now: $(head -c 100 "$T/precious2.txt")"; fi
+if command -v gnuplot >/dev/null; then
+    printf '[model]\nname = weyl2\n[run]\nmu = 0.1\nT = 0.01\n[sigma]\norder = 0\n[sweep]\ncommand = sigma\nfields = sigma0.xx\n' >"$T/sw.ini"
+    P="$T/it's \$(touch pwned)"
+    echo precious >"$T/precious3.txt"
+    ln -s precious3.txt "$P.png.tmp"
+    ln -s precious3.txt "$P.svg.tmp"
+    (cd "$T" && run sweep "$T/sw.ini" --vary model.b=0.15:0.25:2 --set numerics.reltol=0.1 --set sweep.output="$P" \
+        && echo "$rc" >"$T/sweep.rc")
+    rc=$(cat "$T/sweep.rc" 2>/dev/null || echo none)
+    expect_rc 0 "sweep with a quote and \$(...) in its prefix"
+    [ -s "$P.png" ] && [ -s "$P.svg" ] && ok "sweep: PNG and SVG written under the odd prefix" || bad "sweep: no plot"
+    [ "$(cat "$T/precious3.txt")" = precious ] && ok "sweep: the planted links' target is untouched" \
+        || bad "sweep: precious3.txt now: $(head -c 100 "$T/precious3.txt")"
+    [ ! -e "$T/pwned" ] && ok "sweep: no shell ran the prefix" || bad "sweep: the prefix was run by a shell"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

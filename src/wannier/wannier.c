@@ -1680,15 +1680,18 @@ static int ends_with(const char *s, const char *suf)
 static qkt_status_t write_file(const char *path, int tb, const double avec[3][3], const char *source,
                                const tbout_t *t)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) return qkt_error(QKT_ENOMEM, "out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    gzFile f = gzopen(tmp, ends_with(path, ".gz") ? "wb6" : "wT");
+    /* through the library's output file: a temporary file of its own, renamed
+     * over path when complete (qkt_outfile_open); zlib writes a duplicate of
+     * its descriptor, so that the commit still syncs the file */
+    qkt_outfile_t out;
+    qkt_status_t os = qkt_outfile_open(&out, path);
+    if (os) return os;
+    int zfd = dup(out.fd);
+    gzFile f = zfd >= 0 ? gzdopen(zfd, ends_with(path, ".gz") ? "wb6" : "wT") : NULL;
     if (!f) {
-        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot create: %s", tmp, errno ? strerror(errno) : "error");
-        free(tmp);
+        if (zfd >= 0) close(zfd);
+        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot write: %s", path, errno ? strerror(errno) : "error");
+        qkt_outfile_abort(&out);
         return s;
     }
     gzbuffer(f, 1 << 17);
@@ -1734,18 +1737,10 @@ static qkt_status_t write_file(const char *path, int tb, const double avec[3][3]
         }
     if (gzclose(f) != Z_OK) ok = 0;
     if (!ok) {
-        remove(tmp);
-        free(tmp);
+        qkt_outfile_abort(&out);
         return qkt_error(QKT_EIO, "%s: write failed", path);
     }
-    if (rename(tmp, path) != 0) {
-        qkt_status_t s = qkt_error(QKT_EIO, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return s;
-    }
-    free(tmp);
-    return QKT_OK;
+    return qkt_outfile_commit(&out);
 }
 
 /* Add mult * G(R) to Dp (the matrix at R) and mult * G(R)^dagger to Dn (at
