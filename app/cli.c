@@ -139,6 +139,16 @@ void qkt_cli_not_converged(qkt_cli_t *cli, const char *fmt, ...)
     cli->noconv = 1;
 }
 
+void qkt_cli_time_limit(qkt_cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(cli, fmt, ap);
+    va_end(ap);
+    cli->noconv = 1;
+    cli->timeout = 1;
+}
+
 /* ================================================================== keys */
 static const qkt_key_t *spec_of(const qkt_cli_t *cli, const char *key)
 {
@@ -1401,15 +1411,16 @@ static qkt_status_t document_parts(qkt_cli_t *cli, part_t parts[5], int *n, char
     return QKT_OK;
 }
 
-/* The end of a run: on exit 0 or 7 the JSON document is written to the
+/* The end of a run: on exit 0, 7 or 9 the JSON document is written to the
  * --output file first and then printed (--json), so that a failure to write
  * the file prints no document; on other exits neither happens. */
 static int finish(qkt_cli_t *cli, int code)
 {
     qkt_cli_progress_end(cli);
     if (code != QKT_EXIT_OK) return code;
-    if (cli->noconv) code = QKT_EXIT_NOCONV;
-    cJSON_AddStringToObject(cli->doc, "status", cli->noconv ? "not converged" : "ok");
+    if (cli->noconv) code = cli->timeout ? QKT_EXIT_TIMEOUT : QKT_EXIT_NOCONV;
+    cJSON_AddStringToObject(cli->doc, "status",
+                            cli->timeout ? "time limit reached" : cli->noconv ? "not converged" : "ok");
     if (cli->nomem) return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory building the JSON document");
     if (doc_wanted(cli)) {
         part_t parts[6];

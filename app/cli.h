@@ -49,7 +49,8 @@ enum {
     QKT_EXIT_NOMEM = 5,    /* QKT_ENOMEM */
     QKT_EXIT_NUMERIC = 6,  /* QKT_ENUM */
     QKT_EXIT_NOCONV = 7,   /* not converged: results printed with a warning */
-    QKT_EXIT_PHYSICS = 8   /* ill-posed physics (QKT_EPHYS) */
+    QKT_EXIT_PHYSICS = 8,  /* ill-posed physics (QKT_EPHYS) */
+    QKT_EXIT_TIMEOUT = 9   /* numerics.time_limit reached: results so far printed, not converged */
 };
 
 #define QKT_CLI_MAXDEPTH 32
@@ -73,6 +74,7 @@ struct qkt_cli {
     unsigned char titled[QKT_CLI_MAXDEPTH]; /* level printed a heading (indents) */
     int header_done;
     int noconv;
+    int timeout;  /* numerics.time_limit reached (exit 9; implies noconv) */
     int tty;
     int progress_active, progress_last;
     int table_ncol;
@@ -113,6 +115,9 @@ int qkt_cli_failf(qkt_cli_t *cli, qkt_status_t s, const char *fmt, ...)
 void qkt_cli_warn(qkt_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning that also makes the program exit with 7 after printing results. */
 void qkt_cli_not_converged(qkt_cli_t *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The same for a run stopped by numerics.time_limit: exit code 9. */
+void qkt_cli_time_limit(qkt_cli_t *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------ run-file keys */

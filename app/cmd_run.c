@@ -34,7 +34,8 @@ static const cJSON *child_results(qkt_cli_t *cli, char **argv, cJSON **doc, int 
     *doc = out ? cJSON_Parse(out) : NULL;
     free(out);
     if (*rc == QKT_EXIT_NOCONV) qkt_cli_not_converged(cli, "'qkt %s' did not reach its accuracy", argv[1]);
-    if (*rc != 0 && *rc != QKT_EXIT_NOCONV) return NULL;
+    if (*rc == QKT_EXIT_TIMEOUT) qkt_cli_time_limit(cli, "'qkt %s' reached numerics.time_limit", argv[1]);
+    if (*rc != 0 && *rc != QKT_EXIT_NOCONV && *rc != QKT_EXIT_TIMEOUT) return NULL;
     return *doc ? cJSON_GetObjectItemCaseSensitive(*doc, "results") : NULL;
 }
 

@@ -276,7 +276,7 @@ static int run_points(qkt_cli_t *cli, sweep_t *sw, table_t *tb)
         char *out = NULL;
         size_t len = 0;
         int rc = qkt_run_child(argv, &out, &len);
-        if (rc != 0 && rc != QKT_EXIT_NOCONV) {
+        if (rc != 0 && rc != QKT_EXIT_NOCONV && rc != QKT_EXIT_TIMEOUT) {
             free(out);
             qkt_cli_progress_end(cli);
             qkt_out_pop(cli);
@@ -285,6 +285,8 @@ static int run_points(qkt_cli_t *cli, sweep_t *sw, table_t *tb)
             return rc > 0 ? rc : QKT_EXIT_INTERNAL;
         }
         if (rc == QKT_EXIT_NOCONV) qkt_cli_not_converged(cli, "sweep point %s = %g did not converge", sw->key, x);
+        if (rc == QKT_EXIT_TIMEOUT)
+            qkt_cli_time_limit(cli, "sweep point %s = %g reached numerics.time_limit (not converged)", sw->key, x);
         cJSON *doc = cJSON_Parse(out);
         free(out);
         const cJSON *res = doc ? cJSON_GetObjectItemCaseSensitive(doc, "results") : NULL;

@@ -161,6 +161,7 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
         (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
+        (s = qkt_cli_double(cli, "numerics.time_limit", &p->time_limit)) ||
         (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
         (s = qkt_cli_string(cli, "numerics.mesh", &k->meshs)) ||
         (s = qkt_cli_bool(cli, "numerics.refine", &k->refine)) ||
@@ -226,6 +227,7 @@ static qkt_status_t check_ranges(qkt_cli_t *cli, qkt_params_t *p, const struct e
         (s = positive(cli, "run.tau_inter", p->tau_inter, 1)) || (s = positive(cli, "numerics.kbox", p->kbox, 0)) ||
         (s = positive(cli, "numerics.fd_step", p->fd_step, 0)) ||
         (s = positive(cli, "numerics.degen_tol", p->degen_tol, 0)) ||
+        (s = positive(cli, "numerics.time_limit", p->time_limit, 0)) ||
         (s = positive(cli, "run.nimp_U0sq", p->nimp_U0sq, 0)))
         return s;
     if (!(p->reltol > 0 && p->reltol < 1))
@@ -428,7 +430,13 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                           "weight; their interband terms (Berry connection, P^-1) are dropped there, which is "
                           "exact only if the pair stays degenerate nearby",
                      r->ndegen, r->neval, r->par.degen_tol, share);
-    if (!r->converged)
+    if (r->timed_out)
+        qkt_cli_time_limit(cli, "numerics.time_limit = %g s reached: the integration stopped (%d part%s or "
+                                "refinement round%s cut, at their estimates so far); the results and error "
+                                "estimates printed are those reached, not converged",
+                           r->par.time_limit, r->timed_out, r->timed_out == 1 ? "" : "s",
+                           r->timed_out == 1 ? "" : "s");
+    else if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
                                    "the error estimates printed are the achieved ones",
                               r->par.reltol);

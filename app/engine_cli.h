@@ -44,7 +44,9 @@ void qkt_engine_keys_init(void);
         {"numerics.icell", "0", "1", "integration cells per axis (0: 6 in 3D, 12 in 2D)"},        \
         {"numerics.fd_step", "0", "1/length", "finite-difference step (0: 0.05 T/v_F)"},          \
         {"numerics.window", "0", "1", "thermal window half-width in T (0: from reltol)"},         \
-        {"numerics.degen_tol", "0", "energy", "bands closer than this are degenerate (0: the model's, 1e-10; Wannier 1e-6 eV)"}
+        {"numerics.degen_tol", "0", "energy", "bands closer than this are degenerate (0: the model's, 1e-10; Wannier 1e-6 eV)"}, \
+        {"numerics.time_limit", "0", "s", "wall seconds at most (0: none); when reached the result so far, with its " \
+                                          "error estimates, is printed and written, exit code 9"}
 
 /* Fill p from the keys (p.order, masks and bonly are left to the caller). */
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p);

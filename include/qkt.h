@@ -336,6 +336,12 @@ typedef struct {
                            adaptively until every sigma^(0) path has an estimated error below
                            reltol times its largest component, or maxeval evaluations in total;
                            errors are estimates (docs/wannier.md, "Adaptive refinement") */
+    double time_limit;  /* wall seconds at most from the start of qkt_response_compute (0: none).
+                           When reached, adaptive integration ends with the parts not finished
+                           at their pilot values and errors (one cubature rule each), mesh
+                           refinement with its cells so far; the result is complete, its error
+                           estimates honest, converged = 0 and timed_out > 0.  A plain mesh
+                           (no refinement) has no partial result and does not stop. */
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
@@ -428,6 +434,8 @@ typedef struct {
     double fd_step;
     size_t neval;
     int converged;
+    int timed_out;      /* par.time_limit was reached: adaptive parts left at their pilot
+                           value, or mesh refinement stopped (converged is then 0) */
     long ndegen;        /* evaluation points where two bands of one block were
                            degenerate (|eps_m - eps_n| <= degen_tol) at the Fermi
                            level; their interband terms are dropped there */

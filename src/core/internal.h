@@ -4,6 +4,7 @@
 #include <complex.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include "qkt.h"
 
 /* Bands closer than this (in the model's energy unit) count as degenerate,
@@ -12,6 +13,16 @@
  * any physical splitting of the built-in models' O(1) energies, and far
  * above the 1e-14 roundoff of their eigenvalues. */
 #define QKT_DEGEN_TOL_DEFAULT 1e-10
+
+/* seconds on CLOCK_MONOTONIC (wall time, never set back) */
+static inline double qkt_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+/* a deadline (qkt_now() time, 0: none) has passed */
+static inline int qkt_deadline_passed(double deadline) { return deadline > 0 && qkt_now() >= deadline; }
 
 /* Pauli-matrix helper: write c0*1 + c.sigma (2x2, row-major) into M. */
 static inline void qkt_pauli2(double complex *M, double c0, double cx, double cy, double cz)

@@ -120,6 +120,7 @@ typedef struct {
     double *f;           /* one evaluation (fdim) */
     const double *scale; /* per component (NULL: none) */
     qkt_status_t status;
+    int timed_out;       /* the deadline passed during this part (main pass) */
     size_t neval;
     double norm;         /* 1/(2 pi)^D */
 } ictx_t;
@@ -353,6 +354,11 @@ static int patch_integrand(unsigned ndim, size_t npt, const double *x, ictx_t *c
 static int part_integrand(unsigned ndim, size_t npt, const double *x, void *data, unsigned fdim, double *fval)
 {
     ictx_t *c = data;
+    if (c->scale && qkt_deadline_passed(c->o->deadline)) {
+        /* stop this part: run_parts keeps its pilot value */
+        c->timed_out = 1;
+        return 1;
+    }
     pilot_t *pl = c->pilot;
     int first = c->ncall++ == 0;
     if (pl && !c->pilot_fill && first && pl->npt == npt && pl->x &&
@@ -396,24 +402,37 @@ typedef struct {
     int nballs;
     const part_t *parts;
     int nparts;
+    const double *pv0, *pe0; /* the pilot's (unscaled) part values and errors: a part that the
+                              * deadline stops keeps them (NULL in the pilot pass) */
 } job_t;
+
+/* part ip stopped by the deadline (or never started): its pilot value and
+ * error, in the main pass's scaled units */
+static void keep_pilot_value(const job_t *J, int ip, const double *scale, double *pv, double *pe)
+{
+    int fdim = J->fn->fdim;
+    for (int i = 0; i < fdim; i++) {
+        pv[(size_t)ip * fdim + i] = J->pv0[(size_t)ip * fdim + i] / scale[i];
+        pe[(size_t)ip * fdim + i] = J->pe0[(size_t)ip * fdim + i] / scale[i];
+    }
+}
 
 /* Integrate every part owned by this rank into pv/pe (nparts x fdim). */
 static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scale, const double *abstol,
                               double *pv, double *pe, size_t *neval, int *unconv, long *ndegen,
-                              const qkt_intopts_t *o, pilot_t *pilot)
+                              const qkt_intopts_t *o, pilot_t *pilot, int *ntimeout)
 {
     long ndone = 0;
     int size, rank = qkt_mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
-    int nun = 0;
+    int nun = 0, nto = 0;
     long ndg = 0;
     int fdim = J->fn->fdim, D = J->m->dim, np = J->nparts;
     char msg[512] = ""; /* a worker's message (messages are per thread) */
     memset(pv, 0, sizeof(double) * np * fdim);
     memset(pe, 0, sizeof(double) * np * fdim);
-#pragma omp parallel reduction(+ : nev, nun, ndg)
+#pragma omp parallel reduction(+ : nev, nun, ndg, nto)
     {
         ictx_t c;
         memset(&c, 0, sizeof c);
@@ -438,11 +457,17 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
 #pragma omp for schedule(dynamic, 1)
         for (int ip = 0; ip < np; ip++) {
             if (ip % size != rank || !c.ws || !c.eb || !c.f || st) continue;
+            if (J->pv0 && qkt_deadline_passed(o->deadline)) {
+                keep_pilot_value(J, ip, scale, pv, pe);
+                nto++;
+                continue;
+            }
             const part_t *pt = &J->parts[ip];
             c.part = pt;
             c.pilot = pilot ? &pilot[ip] : NULL;
             c.pilot_fill = abstol == NULL;
             c.ncall = 0;
+            c.timed_out = 0;
             int ndim = pt->kind == 0 ? D : D - 1;
             size_t before = c.neval;
             c.nreused = 0;
@@ -451,6 +476,11 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             int rc = hcubature_v((unsigned)fdim, part_integrand, &c, (unsigned)ndim, pt->lo, pt->hi, me,
                                  abstol ? abstol[ip] : 0, 0, ERROR_LINF, pv + (size_t)ip * fdim,
                                  pe + (size_t)ip * fdim);
+            if (c.timed_out && !c.status) {
+                keep_pilot_value(J, ip, scale, pv, pe);
+                nto++;
+                continue;
+            }
             if (rc || c.status) {
 #pragma omp critical
                 {
@@ -483,6 +513,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_UNSIGNED_LONG, MPI_SUM, MPI_COMM_WORLD);
         nev = n;
         MPI_Allreduce(MPI_IN_PLACE, &nun, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &nto, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &ndg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -490,8 +521,9 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
     }
 #endif
     *neval += nev;
-    *unconv += nun;
+    *unconv += nun + nto;
     *ndegen += ndg;
+    if (ntimeout) *ntimeout += nto;
     if (st && msg[0]) qkt_error(st, "%s", msg);
     return st;
 }
@@ -857,6 +889,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
     pilot_t *pilot = keep_pilot ? calloc(np, sizeof *pilot) : NULL;
     double *cv = malloc(sizeof(double) * np * fdim), *ce = malloc(sizeof(double) * np * fdim);
     double *scale = malloc(sizeof(double) * fdim), *abstol = malloc(sizeof(double) * np);
+    double *pv0 = NULL, *pe0 = NULL;
     size_t neval = 0;
     int unconv = 0;
     long ndegen = 0;
@@ -865,15 +898,31 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
         goto done;
     }
     make_parts(parts, D, nballs, npatch, pk, ncx, nc);
-    job_t J = {m, fn, pk, balls, nballs, parts, np};
+    job_t J = {m, fn, pk, balls, nballs, parts, np, NULL, NULL};
     /* pilot: one cubature rule per part sets the scale of every tally group */
-    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot);
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot, NULL);
     if (st) goto done;
     st = group_scales(fn, np, cv, scale);
     if (st) goto done;
     part_tolerances(o, np, fdim, cv, scale, abstol);
-    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, o, pilot);
+    if (o->deadline > 0) {
+        /* with a time limit the pilot's values stand in for the parts the
+         * main pass does not finish */
+        pv0 = malloc(sizeof(double) * np * fdim);
+        pe0 = malloc(sizeof(double) * np * fdim);
+        if (!pv0 || !pe0) {
+            st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
+            goto done;
+        }
+        memcpy(pv0, cv, sizeof(double) * np * fdim);
+        memcpy(pe0, ce, sizeof(double) * np * fdim);
+        J.pv0 = pv0;
+        J.pe0 = pe0;
+    }
+    int ntimeout = 0;
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, o, pilot, &ntimeout);
     if (st) goto done;
+    if (stats) stats->timed_out = ntimeout;
     sum_parts(np, fdim, cv, ce, scale, val, err);
     if (stats) {
         stats->neval = neval;
@@ -885,6 +934,8 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
 done:
     free(parts);
     pilot_free(pilot, np);
+    free(pv0);
+    free(pe0);
     free(cv);
     free(ce);
     free(scale);

@@ -41,6 +41,11 @@ typedef struct {
     double mu, T, window, fd_step;
     void (*progress)(void *user, long done, long total);
     void *progress_user;
+    /* CLOCK_MONOTONIC time (qkt_now) after which the main pass stops, or 0:
+     * adaptive parts not finished keep their pilot value and error, mesh
+     * refinement keeps its current cells; the result is marked not converged
+     * and stats->timed_out counts what was cut */
+    double deadline;
 } qkt_intopts_t;
 
 typedef struct {
@@ -53,6 +58,7 @@ typedef struct {
     size_t nleaves;     /* cells of the final sum */
     int maxlevel;       /* most halvings of a starting-mesh cell */
     double mem_bytes;   /* memory of the cell store and buffers */
+    int timed_out;      /* parts (adaptive) or refinement rounds (refine) cut by the deadline */
 } qkt_intstats_t;
 
 /* Integrate the integrand f over the Brillouin zone (or the continuum domain

@@ -408,8 +408,22 @@ typedef struct {
     size_t *batch;
     size_t neval;
     int maxlevel;
+    int timed_out;        /* refinement stopped by the deadline */
     char msg[512];        /* a worker thread's message */
 } run_t;
+
+/* the deadline has passed: decided on rank 0 and shared, so that every rank
+ * stops after the same batch (the batches are collective) */
+static int deadline_stop(const run_t *r)
+{
+    int stop = r->o ? qkt_deadline_passed(r->o->deadline) : 0;
+#if QKT_HAVE_MPI
+    int size;
+    qkt_mpi_rank_size(&size);
+    if (size > 1 && r->o && r->o->deadline > 0) MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
+#endif
+    return stop;
+}
 
 static qkt_status_t check_args(const qkt_model_t *m, const int mesh[3], double reltol, size_t maxeval, geom_t *g,
                                size_t *ncell0)
@@ -658,6 +672,10 @@ static qkt_status_t refine_loop(run_t *r, double reltol, int *converged)
             *converged = 1;
             return QKT_OK;
         }
+        if (deadline_stop(r)) {
+            r->timed_out = 1; /* the cells so far, their estimate, not converged */
+            return QKT_OK;
+        }
         size_t budget = (r->maxeval - r->neval) / r->per;
         if (budget == 0 || s->nopen == 0) return QKT_OK;
         /* batch: the neighbours, then 1/128 of the open families by
@@ -693,6 +711,7 @@ static void finish(run_t *r, int converged, double *val, double *err, qkt_intsta
 #endif
     stats->neval = r->neval;
     stats->converged = converged;
+    stats->timed_out = r->timed_out;
     stats->ndegen = ndeg;
     stats->nleaves = r->s.nopen * r->nch;
     stats->maxlevel = r->maxlevel;

@@ -124,6 +124,8 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
         return qkt_error(QKT_EINVAL, "tau_inter must be > 0 (got %g)", p->tau_inter);
     if (p->order < 0 || p->order > 2) return qkt_error(QKT_EINVAL, "order must be 0, 1 or 2 (got %d)", p->order);
     if (!(p->reltol > 0 && p->reltol < 1)) return qkt_error(QKT_EINVAL, "reltol must be in (0, 1)");
+    if (!(p->time_limit >= 0) || !isfinite(p->time_limit))
+        return qkt_error(QKT_EINVAL, "time_limit must be >= 0 seconds (0: none; got %g)", p->time_limit);
     if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY &&
         p->rule != QKT_RULE_BORN)
         return qkt_error(QKT_EINVAL, "unknown relaxation rule %d", (int)p->rule);
@@ -187,6 +189,7 @@ static void run_options(const qkt_params_t *p, qkt_runopts_t *ro)
     ro->integ.pilot = p->pilot;
     ro->integ.progress = p->progress;
     ro->integ.progress_user = p->progress_user;
+    ro->integ.deadline = p->time_limit > 0 ? qkt_now() + p->time_limit : 0;
 }
 
 /* the Fermi pockets (none for a plain mesh at order 0 or at T = 0) */
@@ -329,7 +332,8 @@ static qkt_status_t integrate(run_t *w)
             w->err[i] *= w->m->spin_degeneracy;
         }
     r->neval = stats.neval;
-    r->converged = stats.converged;
+    r->converged = stats.converged && !stats.timed_out;
+    r->timed_out = stats.timed_out;
     r->ndegen = stats.ndegen;
     r->seconds = stats.seconds;
     r->refine_leaves = stats.nleaves;

@@ -3,7 +3,9 @@
 
 Every number must agree to |x - y| <= 1e-12 (1 + max(|x|, |y|)); strings,
 booleans, nulls, keys and list lengths must be equal.  Keys named "seconds"
-(wall times) are not compared.  Prints one line per difference (at most 20)
+(wall times) are not compared.  A key only in the new output under "inputs" or
+"input_origins" (a new input key echoed with its default) is listed as a note,
+not a difference: a default that changed a number shows there.  Prints one line per difference (at most 20)
 and exits 1 when there is any.
 """
 import json
@@ -12,6 +14,8 @@ import sys
 
 RTOL = 1e-12
 SKIP = {"seconds"}
+INPUT_PATHS = {".inputs", ".input_origins"}
+NOTES = []
 
 
 def walk(a, b, path, out):
@@ -31,6 +35,9 @@ def walk(a, b, path, out):
             if k in SKIP:
                 continue
             if k not in a or k not in b:
+                if k in b and path in INPUT_PATHS:
+                    NOTES.append(f"{path}.{k}: new input key (note)")
+                    continue
                 out.append(f"{path}.{k}: only in {'reference' if k in a else 'new output'}")
                 continue
             walk(a[k], b[k], f"{path}.{k}", out)
@@ -59,6 +66,8 @@ def main():
             return 1
     out = []
     walk(docs[0], docs[1], "", out)
+    for line in sorted(set(NOTES))[:5]:
+        print(line)
     for line in out[:20]:
         print(line)
     if len(out) > 20:
