@@ -318,6 +318,12 @@ static char *reader(char *str, int num, void *stream)
             rd_fail(r, QKT_EFORMAT, r->lineno, "%s: syntax error: text after the section header", tmp);
             return NULL;
         }
+        if (close - s - 1 > QKT_CONFIG_MAX_SECTION_NAME) {
+            /* libinih would cut the name to its buffer without a word */
+            _Static_assert(QKT_CONFIG_MAX_SECTION_NAME == 49, "the message below states the bound");
+            rd_fail(r, QKT_EFORMAT, r->lineno, "%s: section name longer than 49 characters", tmp);
+            return NULL;
+        }
     } else {
         char *eq = strpbrk(s, "=:");
         if (!eq) {

@@ -16,6 +16,8 @@ typedef struct qkt_config qkt_config_t;
 /* Bounds of one run file (docs/cli.md, "Input bounds: run files"): beyond
  * them qkt_config_read fails with QKT_ENOMEM naming the file (and line)
  * before memory grows.  Reading is linear in the file's size. */
+/* longest section name: libinih keeps 49 characters (INI_MAX_SECTION 50) */
+#define QKT_CONFIG_MAX_SECTION_NAME 49
 #define QKT_CONFIG_MAX_BYTES ((size_t)256 << 20)  /* the whole file */
 #define QKT_CONFIG_MAX_LINE ((size_t)64 << 20)    /* one line, without its end */
 #define QKT_CONFIG_MAX_KEYS (1L << 20)            /* distinct keys */

@@ -395,6 +395,25 @@ static void test_error_message(void)
     CHECK(qkt_strerror()[0] == '\0', "qkt_clear_error empties the message");
 }
 
+/* a section name longer than libinih keeps (49 characters) is an error
+ * naming file and line, not a silently shortened section */
+static void test_long_section(void)
+{
+    qkt_config_t *c = qkt_config_alloc();
+    char text[200];
+    snprintf(text, sizeof text, "[model]\nname = weyl2\n[%050d]\nx = 1\n", 0);
+    const char *p = wf("longsec.ini", text);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: section name longer than 49 characters", p);
+    CHECK_MSG(qkt_config_read(c, p), QKT_EFORMAT, want, "50-character section name");
+    qkt_config_free(c);
+    c = qkt_config_alloc();
+    snprintf(text, sizeof text, "[model]\nname = weyl2\n[%049d]\nx = 1\n", 0);
+    p = wf("sec49.ini", text);
+    CHECK(qkt_config_read(c, p) == QKT_OK, "49-character section name read: %s", qkt_strerror());
+    qkt_config_free(c);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/qkt_test_config_XXXXXX");
@@ -409,6 +428,7 @@ int main(void)
     test_error_message();
     test_bounds();
     test_many_keys();
+    test_long_section();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
