@@ -145,8 +145,7 @@ void qkt_cli_time_limit(qkt_cli_t *cli, const char *fmt, ...)
     va_start(ap, fmt);
     vwarn(cli, fmt, ap);
     va_end(ap);
-    cli->noconv = 1;
-    cli->timeout = 1;
+    cli->noconv = cli->timeout = 1; /* not converged, with its own exit code */
 }
 
 /* ================================================================== keys */
