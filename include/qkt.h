@@ -570,8 +570,9 @@ void qkt_response_sigma2_sym(const qkt_response_t *r, int a, int b, qkt_tensor_t
  *   rho0 = s0^-1, rho1 = -rho0 s1 rho0, rho2 = -rho0 s2 rho0 + rho0 s1 rho0 s1 rho0
  * (rho_{mu nu} = E_mu/j_nu; the anomalous Hall part of s0 is kept).  n = 3, or
  * 2 for a 2D model (the xy block; other entries 0).  Refused (QKT_EPHYS) when
- * s0's block is singular within its errors: smallest singular value <= the
- * Frobenius norm of the error matrix or <= 64 eps times the largest.
+ * s0's block is singular within its errors: smallest singular value <= 64 eps
+ * times the largest, or spectral radius of |s0^-1| err >= 1 (then some matrix
+ * within the elementwise error bars is singular).
  * Derived, with B = |B| b:
  *   hall = R_H = b.h/|B|, h_l = (1/2) eps_lij rho1_ji (for b = z:
  *          (rho1_yx - rho1_xy)/(2 B_z); -1/(n e) for free electrons)

@@ -42,37 +42,47 @@ static void dmul3(const dmat *a, const dmat *b, const dmat *c, dmat *out)
 }
 
 /* Inverse of the leading n x n block of s (LU with partial pivoting); the
- * rest of the 3x3 is zero.  Refused when s is singular within its error
- * estimate: the smallest singular value is not above both the rounding
- * level and the Frobenius norm of the error matrix (some matrix within the
- * error bars is then singular, and the first-order errors of rho would be
- * of the size of rho itself). */
+ * rest of the 3x3 is zero.  Refused when s is singular at rounding level, or
+ * may be singular within its error bars: a matrix s + d with |d| <= e
+ * elementwise can be singular only if the spectral radius of |s^-1| e is
+ * >= 1 (componentwise perturbation bound), so that radius must stay below 1
+ * (the first-order errors of rho would otherwise be as large as rho). */
 static qkt_status_t invert(const qkt_tensor_t *s, int n, double inv[3][3])
 {
-    double a[9], sv[3], sup[3], lu[9], ident[9];
+    double a[9], sv[3], sup[3], lu[9], ident[9], wr[3], wi[3];
     int ipiv[3];
-    double enorm = 0;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
             a[i * n + j] = s->v[i][j];
-            enorm += s->e[i][j] * s->e[i][j];
             if (!isfinite(s->v[i][j]) || !isfinite(s->e[i][j]))
                 return qkt_error(QKT_ENUM, "resistivity: sigma0 has a non-finite entry");
         }
-    enorm = sqrt(enorm);
     memcpy(lu, a, sizeof a);
     if (LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'N', 'N', n, n, lu, n, sv, NULL, n, NULL, n, sup) != 0)
         return qkt_error(QKT_ENUM, "resistivity: singular value decomposition of sigma0 failed");
-    if (!(sv[0] > 0) || sv[n - 1] <= 64 * 2.220446049250313e-16 * sv[0] || sv[n - 1] <= enorm)
+    double radius = 0;
+    if (sv[0] > 0 && sv[n - 1] > 64 * 2.220446049250313e-16 * sv[0]) {
+        memcpy(lu, a, sizeof a);
+        for (int i = 0; i < n * n; i++) ident[i] = i % (n + 1) == 0;
+        if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, n, n, lu, n, ipiv, ident, n) != 0)
+            return qkt_error(QKT_ENUM, "resistivity: the LU solve of sigma0 failed");
+        double m[9];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                m[i * n + j] = 0;
+                for (int k = 0; k < n; k++) m[i * n + j] += fabs(ident[i * n + k]) * s->e[k][j];
+            }
+        if (LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'N', n, m, n, wr, wi, NULL, n, NULL, n) != 0)
+            return qkt_error(QKT_ENUM, "resistivity: eigenvalues of |sigma0^-1| err failed");
+        for (int i = 0; i < n; i++) radius = fmax(radius, hypot(wr[i], wi[i]));
+    } else
+        radius = INFINITY;
+    if (!(radius < 1))
         return qkt_error(QKT_EPHYS,
-                         "resistivity: sigma0 (%dx%d%s) is singular within its errors (smallest singular value "
-                         "%.3g, largest %.3g, error norm %.3g): no resistivity (an insulator, or a direction "
-                         "without conduction)",
-                         n, n, n == 2 ? " block xy of a 2D model" : "", sv[n - 1], sv[0], enorm);
-    memcpy(lu, a, sizeof a);
-    for (int i = 0; i < n * n; i++) ident[i] = i % (n + 1) == 0;
-    if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, n, n, lu, n, ipiv, ident, n) != 0)
-        return qkt_error(QKT_ENUM, "resistivity: the LU solve of sigma0 failed");
+                         "resistivity: sigma0 (%dx%d%s) is singular within its errors (singular values %.3g to "
+                         "%.3g, spectral radius of |sigma0^-1| err %.3g >= 1): no resistivity (an insulator, or a "
+                         "direction without conduction)",
+                         n, n, n == 2 ? " block xy of a 2D model" : "", sv[n - 1], sv[0], radius);
     memset(inv, 0, 9 * sizeof(double));
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) inv[i][j] = ident[i * n + j];
