@@ -25,7 +25,10 @@ static const char help[] =
     "it prints C of Eq. (111): the tau_inter coefficient of the longitudinal sigma^(2)\n"
     "along B in units (e^2/4pi^2)(eB)^2 v^3/mu^2, its parts C_S (S_EB2) and C_xi\n"
     "(xi_EB2), C_valley (rule valley) and C' (Eq. 122: anomaly-path tau_intra term for E\n"
-    "perpendicular to B).\n"
+    "perpendicular to B).  The resistivity to order B^2, rho2 = -rho0 sigma^(2) rho0 +\n"
+    "rho0 sigma^(1) rho0 sigma^(1) rho0, the magnetoresistance per unit B^2 and at run.B,\n"
+    "R_H and w_c tau are printed too; with mc.rank4 the anisotropic-MR and planar-Hall\n"
+    "amplitudes for a field rotating in the planes xy, yz, zx.\n"
     "\n"
     "Example (the seed's Fig. 3 at k0 = 0.2):\n"
     "  [model]\n  name = weyl2\n  b = 0.2\n  [run]\n  mu = 0.1\n  T = 0.005\n  B = 0 0 1\n";
@@ -96,6 +99,7 @@ static int run(qkt_cli_t *cli)
         }
         qkt_out_pop(cli);
     }
+    qkt_out_rho(cli, m, &r, B, rank4);
     if (weyl) {
         qkt_weyl_coef_t w;
         s = qkt_weyl_coefficients(m, &r, B, p.valley_tallies, &w);

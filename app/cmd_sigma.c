@@ -22,7 +22,9 @@ static const char help[] =
     "by path (Lorentz n_E>n_EB, n_E>S_EB, n_E>xi_EB, anomaly S_E>n_EB, S_E>S_EB; with\n"
     "run.nimp_U0sq > 0 also the children S_J>n_EB, S_J>S_EB of the vertex part of rho_E\n"
     "and the vertex -P^-1 K^od n_EB of every diagonal node n_EB, Eq. 54: paths ...>SJ)\n"
-    "and by powers of tau_intra and tau_inter.\n"
+    "and by powers of tau_intra and tau_inter.  The resistivity rho = [sigma(B)]^-1 to\n"
+    "the same order (rho0 = sigma0^-1, rho1 = -rho0 sigma^(1) rho0, anomalous Hall part\n"
+    "kept), the Hall coefficient R_H (m^3/C for Wannier models) and w_c tau follow.\n"
     "\n"
     "Example:\n"
     "  [model]\n  name = weyl4\n  b = 0 0 0.2\n  [run]\n  mu = 0.02\n  T = 0.002\n"
@@ -93,6 +95,7 @@ static int run(qkt_cli_t *cli)
         qkt_out_pop(cli);
         qkt_out_tau_split1(cli, &r, B, qkt_sigma_unit(m, 0));
     }
+    qkt_out_rho(cli, m, &r, B, 0);
     qkt_out_pockets(cli, m, &r);
     qkt_out_numerics(cli, &r);
     qkt_response_free(&r);

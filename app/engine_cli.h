@@ -67,4 +67,7 @@ const char *qkt_sigma_unit(const qkt_model_t *m, int order);
 double qkt_cli_sigma_factor(void);
 /* Print a field vector read by qkt_cli_field() in the user's units (T, V/m). */
 void qkt_out_field(qkt_cli_t *cli, const char *name, const char *key, const double F[3]);
+/* The resistivity block "rho" (app/out_rho.c): rho0, rho1, rho2 at B, R_H,
+ * MR; with rank4 (order 2, all B components) the AMR and planar-Hall amplitudes. */
+void qkt_out_rho(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t *r, const double B[3], int rank4);
 #endif

@@ -572,6 +572,57 @@ double qkt_tensor_quad(const qkt_tensor_t *t, const double e[3], double *err);
  * symmetrized in (a, b): sigma2[a][a], or (sigma2[a][b] + sigma2[b][a])/2. */
 void qkt_response_sigma2_sym(const qkt_response_t *r, int a, int b, qkt_tensor_t *out);
 
+/* Resistivity rho(B) = [sigma(B)]^-1 to order B^2 (src/observe/resistivity.c),
+ * for sigma(B) = s0 + s1 + s2 with s1 = sigma^(1)(B), s2 = sigma^(2)(B) the
+ * tensors contracted with the field B (qkt_response_sigma1/2):
+ *   rho0 = s0^-1, rho1 = -rho0 s1 rho0, rho2 = -rho0 s2 rho0 + rho0 s1 rho0 s1 rho0
+ * (rho_{mu nu} = E_mu/j_nu; the anomalous Hall part of s0 is kept).  n = 3, or
+ * 2 for a 2D model (the xy block; other entries 0).  Refused (QKT_EPHYS) when
+ * s0's block is singular within its errors: smallest singular value <= 64 eps
+ * times the largest, or spectral radius of |s0^-1| err >= 1 (then some matrix
+ * within the elementwise error bars is singular).
+ * Derived, with B = |B| b:
+ *   hall = R_H = b.h/|B|, h_l = (1/2) eps_lij rho1_ji (for b = z:
+ *          (rho1_yx - rho1_xy)/(2 B_z); -1/(n e) for free electrons)
+ *   mr1[i] = rho1_ii/(rho0_ii |B|)     the MR term odd in B, per unit |B|
+ *   mr2[i] = rho2_ii/(rho0_ii |B|^2)   MR per unit B^2
+ *   mr[i]  = (rho1_ii + rho2_ii)/rho0_ii   MR = [rho_ii(B) - rho_ii(0)]/rho_ii(0) at B
+ *   hall_angle = max_ij |(rho0 s1)_ij|, the expansion's small parameter
+ *          (w_c tau for one isotropic band): the B^2 truncation needs it << 1.
+ * Errors: first order, sum_c |dF/dx_c| e_c over the 27 input elements with
+ * errors e_c (a worst-case linear bound; derivatives exact).  s1, s2 may be
+ * NULL (order 0 or 1; B then only sets the direction of R_H). */
+typedef struct {
+    int n, order;
+    double B;                       /* |B| */
+    qkt_tensor_t rho0, rho1, rho2;  /* rho1, rho2 at the field B */
+    double hall, hall_err;
+    double mr1[3], mr1_err[3], mr2[3], mr2_err[3], mr[3], mr_err[3];
+    double hall_angle;
+} qkt_rho_t;
+qkt_status_t qkt_rho_expand(const qkt_tensor_t *s0, const qkt_tensor_t *s1, const qkt_tensor_t *s2,
+                            const double B[3], int n, qkt_rho_t *out);
+/* qkt_rho_expand of a result at field B, to its order (at most 2). */
+qkt_status_t qkt_response_rho(const qkt_response_t *r, const double B[3], qkt_rho_t *out);
+
+/* Anisotropic MR and planar Hall effect for a unit field rotating in the
+ * plane of axes i (current direction) and j, b(phi) = cos(phi) e_i + sin(phi) e_j,
+ * from an order-2 result with B components i and j (the rank-4 tensor):
+ * the B^2 part of rho is quadratic in b, rho2_kl(phi) = M_uu cos^2 phi +
+ * M_ww sin^2 phi + 2 M_uw sin phi cos phi (M_uw from b = (e_i + e_j)/sqrt 2).
+ *   par  = rho2_ii(b = e_i),  perp = rho2_ii(b = e_j)   (per unit B^2)
+ *   amr  = par - perp:   rho_ii(phi) = rho0_ii + B^2 [perp + amr cos^2 phi]
+ *   phe  = 2 M_uw of rho_ji:  rho_ji(phi) contains B^2 (phe/2) sin 2phi
+ * (an in-plane-isotropic system has phe = amr = rho_par - rho_perp);
+ * *_rel = divided by rho0_ii.  Errors as qkt_rho_expand, over sigma0,
+ * sigma1[i], sigma1[j] and the symmetric pieces ii, jj, ij of sigma2. */
+typedef struct {
+    double rho0;
+    double par, par_err, perp, perp_err, amr, amr_err, amr_rel, amr_rel_err;
+    double phe, phe_err, phe_rel, phe_rel_err;
+} qkt_rho_plane_t;
+qkt_status_t qkt_response_rho_plane(const qkt_response_t *r, int i, int j, qkt_rho_plane_t *out);
+
 /* Chiral magnetic current at field B (order-0 B-only run, p.bonly = 1),
  * j_mu = sum_a B_a j_{a mu}: S_B split into its Fermi-surface and Fermi-sea
  * parts, xi_B, S = fs + sea, j = S + xi; *_err the error estimates. */
