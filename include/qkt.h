@@ -258,6 +258,10 @@ typedef struct {
      * bands at this k (0: every group is a single band). */
     int *grp, *grp_end;
     int ngrp;
+    /* energy of each band's group, the mean over it (eps itself for a single
+     * band): the denominators of R and P^-1, common to a group's bands so
+     * that they commute with a change of basis inside it */
+    double *epsg;
     /* for ngrp > 0: the non-abelian Berry curvature inside each group,
      * Fblk[c * nb * nb + m * nb + n] for m != n of one group (other entries
      * unspecified); its diagonal is Omega */

@@ -41,9 +41,10 @@ qkt_bands_t *qkt_bands_alloc(int nb)
     b->AW = calloc(12 * n2, sizeof(double complex));
     b->grp = calloc(nb, sizeof(int));
     b->grp_end = calloc(nb, sizeof(int));
+    b->epsg = calloc(nb, sizeof(double));
     b->Fblk = calloc(3 * n2, sizeof(double complex));
     if (!b->eps || !b->U || !b->Hk || !b->Omega || !b->block || !b->tmp || !b->OmegaW || !b->AW || !b->grp ||
-        !b->grp_end || !b->Fblk)
+        !b->grp_end || !b->Fblk || !b->epsg)
         goto fail;
     for (int a = 0; a < 3; a++) {
         b->v[a] = calloc(n2, sizeof(double complex));
@@ -79,6 +80,7 @@ void qkt_bands_free(qkt_bands_t *b)
     free(b->AW);
     free(b->grp);
     free(b->grp_end);
+    free(b->epsg);
     free(b->Fblk);
     for (int a = 0; a < 3; a++) {
         free(b->v[a]);
@@ -123,7 +125,7 @@ static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const d
         qkt_mat_to_eigbasis(nb, b->U, b->AW + a * n2, b->Abar[a], b->tmp);
         for (int i = 0; i < nb; i++)
             for (int j = 0; j < nb; j++)
-                if (i != j) b->v[a][i * nb + j] += I * (b->eps[i] - b->eps[j]) * b->Abar[a][i * nb + j];
+                if (i != j) b->v[a][i * nb + j] += I * (b->epsg[i] - b->epsg[j]) * b->Abar[a][i * nb + j];
     }
     /* Re (U^dagger F_c U)_mm with F_c = d_a A_b - d_b A_a - i [A_a, A_b]:
      * the curl through one product with U (R[0] as scratch for it), the
@@ -169,7 +171,7 @@ static void connection_dirs(qkt_bands_t *b, int dirs, int count_degen)
                     if (dirs >> a & 1) b->R[a][m1 * nb + n1] = 0;
                 continue;
             }
-            double de = b->eps[n1] - b->eps[m1];
+            double de = b->epsg[n1] - b->epsg[m1];
             if (b->grp[m1] == b->grp[n1]) {
                 if (m1 < n1 && count_degen) b->ndegen++;
                 for (int a = 0; a < 3; a++)
@@ -283,10 +285,13 @@ static void groups(qkt_bands_t *b)
     for (int m = 0; m < nb;) {
         int e = m + 1;
         while (e < nb && b->block[e] == b->block[m] && fabs(b->eps[e] - b->eps[e - 1]) <= b->degen_tol) e++;
+        double se = 0;
         for (int j = m; j < e; j++) {
             b->grp[j] = m;
             b->grp_end[j] = e;
+            se += b->eps[j];
         }
+        for (int j = m; j < e; j++) b->epsg[j] = e - m > 1 ? se / (e - m) : b->eps[j];
         if (e - m > 1) {
             b->ngrp++;
             if (gauge_seed) gauge_rotate(b, m, e);

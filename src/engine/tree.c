@@ -283,7 +283,7 @@ static void pinv(const qkt_bands_t *b, double complex *X)
     int nb = b->nb;
     for (int m = 0; m < nb; m++)
         for (int n = 0; n < nb; n++) {
-            double de = b->eps[m] - b->eps[n];
+            double de = b->epsg[m] - b->epsg[n];
             if (b->grp[m] == b->grp[n] || b->block[m] != b->block[n])
                 X[m * nb + n] = 0;
             else {
@@ -522,7 +522,7 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
             memset(w->X, 0, sizeof(double complex) * nb2);
             for (int m = 0; m < nb; m++) {
                 if (m == jb) continue;
-                double de = b->eps[m] - b->eps[jb];
+                double de = b->epsg[m] - b->epsg[jb];
                 if (b->grp[m] == b->grp[jb]) continue;
                 w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
                 w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
@@ -637,6 +637,71 @@ static void umode_orb(qkt_tree_ws_t *w, const slot0_t *s, int p, double complex 
     diag_to_orb(w->nb, s->b->U, w->dg, out);
 }
 
+/* out += the orbital form of the off-diagonal elements of the eigenbasis
+ * matrix X inside degenerate groups: with diag_to_orb of X's diagonal, the
+ * orbital form of X's block-diagonal part (a diagonal node of a degenerate
+ * group is a block, not a band diagonal) */
+static void group_block_orb_add(qkt_tree_ws_t *w, const qkt_bands_t *b, const double complex *X, double complex *out)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    memset(w->Z, 0, sizeof(double complex) * nb2);
+    for (int m = 0; m < nb; m++)
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++)
+            if (n != m) w->Z[m * nb + n] = X[m * nb + n];
+    qkt_mat_to_orbbasis(nb, b->U, w->Z, w->C1, w->C2);
+    for (int i = 0; i < nb2; i++) out[i] += w->C1[i];
+}
+
+/* xi = {n_E, B.F}/2 on a degenerate group, n_E = f0' P_D v_nu P_D and F the
+ * group's non-abelian curvature along al: the diagonal into dg (replacing
+ * the band-diagonal n^m Omega^m), the off-diagonal elements into X (zeroed
+ * elsewhere) */
+static void group_xi(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int al, double *dg, double complex *X)
+{
+    const qkt_bands_t *b = s0->b;
+    int nb = w->nb;
+    const double complex *v = b->v[nu], *F = b->Fblk + (size_t)al * w->nb2;
+    memset(X, 0, sizeof(double complex) * w->nb2);
+    for (int m = 0; m < nb; m++) {
+        int g0 = b->grp[m], g1 = b->grp_end[m];
+        if (g1 - g0 < 2) continue;
+        for (int n = g0; n < g1; n++) {
+            double complex z = 0;
+            for (int j = g0; j < g1; j++) {
+                double complex Fmj = j == m ? b->Omega[al * nb + m] : F[m * nb + j];
+                double complex Fjn = j == n ? b->Omega[al * nb + n] : F[j * nb + n];
+                z += 0.5 * (v[m * nb + j] * Fjn + Fmj * v[j * nb + n]);
+            }
+            z *= s0->fp[m];
+            if (n == m) dg[m] = creal(z);
+            else X[m * nb + n] = z;
+        }
+    }
+}
+
+/* Fermi-surface part of D_a S_E beyond the band-diagonal one: S_E is the
+ * linear map L(rho0)^mn = -[R_nu, rho0]^mn/(eps_m - eps_n) between groups,
+ * and its argument's Fermi-surface derivative on a group is f0' P_D v_a P_D;
+ * the band-diagonal sum_j f'_j v_a^j A_j covers the diagonal, this adds
+ * L of the off-diagonal elements G^jk = f0' v_a^jk inside groups */
+static void group_dse_fs(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int a, double complex *D)
+{
+    const qkt_bands_t *b = s0->b;
+    int nb = w->nb;
+    const double complex *R = b->R[nu], *v = b->v[a];
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            if (b->grp[m] == b->grp[n] || b->block[m] != b->block[n]) continue;
+            double complex z = 0;
+            /* [R, G]^mn = sum_k R^mk G^kn - G^mk R^kn, G inside groups only */
+            for (int k = b->grp[n]; k < b->grp_end[n]; k++)
+                if (k != n) z += R[m * nb + k] * s0->fp[k] * v[k * nb + n];
+            for (int k = b->grp[m]; k < b->grp_end[m]; k++)
+                if (k != m) z -= s0->fp[m] * v[m * nb + k] * R[k * nb + n];
+            D[m * nb + n] += -z / (b->epsg[m] - b->epsg[n]);
+        }
+}
+
 /* ------------------------------------------------------------------ level 1 */
 /* Order-1 nodes of one (nu, alpha) at a level-1 point are children, under
  * D_B^alpha, of the order-0 nodes n_E (Fermi surface) and S_E = sum_j f_j A_j
@@ -679,6 +744,7 @@ static void level1_ne_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t 
         db_apply(w, al, w->D, w->X);
         for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
         diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
+        if (b->ngrp) group_block_orb_add(w, b, w->X, s1->dL + q * nb2);
         pinv(b, w->X);
         qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
     }
@@ -704,7 +770,9 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
         /* nE in the eigenbasis: v_nu^m f'_m */
         w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
     }
+    if (b->ngrp) group_xi(w, s0, L->nu[in], al, w->dg, w->X);
     diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
+    if (b->ngrp) group_block_orb_add(w, b, w->X, s1->xiE + q * nb2);
     /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
     double complex *Dfs[3];
     for (int a = 0; a < 3; a++) {
@@ -720,9 +788,13 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
             for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
         }
     }
+    if (b->ngrp)
+        for (int a = 0; a < w->m->dim; a++)
+            if (use_dir(w, a, al)) group_dse_fs(w, s0, L->nu[in], a, Dfs[a]);
     db_apply(w, al, Dfs, w->X);
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
     diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
+    if (b->ngrp) group_block_orb_add(w, b, w->X, s1->dA + q * nb2);
     pinv(b, w->X);
     qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
 }
@@ -1011,7 +1083,7 @@ static void order0_nodes(qkt_tree_ws_t *w, const slot0_t *c, int in, double *out
     /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
     for (int m = 0; m < nb; m++)
         for (int n = 0; n < nb; n++) {
-            double de = b->eps[m] - b->eps[n];
+            double de = b->epsg[m] - b->epsg[n];
             w->Y[m * nb + n] = (b->grp[m] == b->grp[n])
                                    ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
         }
