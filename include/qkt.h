@@ -250,6 +250,22 @@ typedef struct {
     int *block;           /* block (valley) index of each band */
     double degen_tol;     /* |eps_m - eps_n| below which bands count as degenerate (default 1e-10) */
     int ndegen;           /* degenerate pairs met at this k */
+    /* Degenerate subspaces: bands of one block whose sorted energies are
+     * chained by gaps <= degen_tol form a group, the index range
+     * [grp[m], grp_end[m]) (a single band: [m, m + 1)).  Quantities that do
+     * not depend on the eigenvectors chosen inside a group are traces over
+     * it (docs/method.md, "Degenerate bands").  ngrp: groups of two or more
+     * bands at this k (0: every group is a single band). */
+    int *grp, *grp_end;
+    int ngrp;
+    /* energy of each band's group, the mean over it (eps itself for a single
+     * band): the denominators of R and P^-1, common to a group's bands so
+     * that they commute with a change of basis inside it */
+    double *epsg;
+    /* for ngrp > 0: the non-abelian Berry curvature inside each group,
+     * Fblk[c * nb * nb + m * nb + n] for m != n of one group (other entries
+     * unspecified); its diagonal is Omega */
+    double complex *Fblk;
     /* workspace */
     double complex *work, *tmp;
     double complex *AW;   /* 12 nb x nb: A^W_a and d_b A^W_a from the model */

