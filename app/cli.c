@@ -343,7 +343,7 @@ const char *qkt_cli_unit(const qkt_model_t *m, const char *q)
     if (!m || m->units != QKT_UNITS_EV_ANGSTROM) return q;
     static const char *const map[][2] = {
         {"energy", "eV"},         {"length", "Angstrom"}, {"1/length", "1/Angstrom"},
-        {"length^2", "Angstrom^2"}, {"velocity", "eV Angstrom"}, {"area", "Angstrom^2"},
+        {"length^2", "Angstrom^2"}, {"velocity", "eV Angstrom"}, {"area", "Angstrom^2"}, {"volume", "Angstrom^3"},
         {"field", "T"}, {"temperature", "K"}, {"time", "fs"}, {"E field", "V/m"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -1020,7 +1020,8 @@ static void print_usage(FILE *f, const qkt_command_t *const *commands)
             "  --json           print one JSON document on stdout instead of the table\n"
             "  --output PATH    also write the JSON document to PATH (atomically)\n"
             "  --quiet          no progress and no warnings on stderr\n"
-            "  --ignore-section=S  unknown keys of run-file section S are not errors\n"
+            "  --ignore-section=S[,S2...]  unknown keys of these run-file sections are not errors\n"
+            "                   (sections that only other commands read are skipped anyway)\n"
             "  --help           this text; after a command: the command's keys\n"
             "  --version        version and build information\n"
             "\nexit codes: 0 ok, 2 bad input, 3 file error, 4 malformed file, 5 out of memory,\n"
@@ -1122,6 +1123,38 @@ static int key_known(const char *const *known, int n, const char *k)
     return 0;
 }
 
+/* 1 if section (the part of a key before its '.', length ln) is that of a
+ * key in the table */
+static int table_has_section(const qkt_key_t *keys, const char *key, size_t ln)
+{
+    for (const qkt_key_t *t = keys; t && t->name; t++)
+        if (strncmp(t->name, key, ln) == 0 && t->name[ln] == '.') return 1;
+    return 0;
+}
+
+/* Keys that the unknown-key check passes over: those of a section named by
+ * --ignore-section, and those of a section that only other commands read
+ * and keys that another command reads (one run file with [run], [sigma],
+ * [scan], [info] serves every command; other keys of a section the command
+ * reads itself are still errors, so typos are found). */
+static int section_skipped(const qkt_cli_t *cli, const char *k)
+{
+    size_t ln = strcspn(k, ".");
+    if (!k[ln]) return 0;
+    for (int i = 0; i < cli->nignore; i++)
+        if (strncmp(k, cli->ignore_section[i], ln + 1) == 0 && cli->ignore_section[i][ln + 1] == '\0') return 1;
+    if (!strncmp(k, "model.", 6)) return 0;
+    int own = table_has_section(cli->cmd->keys, k, ln);
+    for (int i = 0; cli->commands && cli->commands[i]; i++) {
+        const qkt_key_t *t = cli->commands[i]->keys;
+        if (cli->commands[i] == cli->cmd || !t) continue;
+        if (!own && table_has_section(t, k, ln)) return 1;
+        for (; t->name; t++) /* run.mu in a file that scan reads: sigma's key */
+            if (!strcmp(t->name, k)) return 1;
+    }
+    return 0;
+}
+
 /* Validate model.name and reject unknown keys (known = the command's keys,
  * the [model] keys and the chosen model's parameters). */
 static qkt_status_t check_keys(qkt_cli_t *cli)
@@ -1173,7 +1206,7 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
     for (int i = 0; i < qkt_config_count(cli->cfg) && !st; i++) {
         const char *k = qkt_config_key_at(cli->cfg, i);
         if (key_known(known, n, k)) continue;
-        if (cli->ignore_section[0] && strncmp(k, cli->ignore_section, strlen(cli->ignore_section)) == 0) continue;
+        if (section_skipped(cli, k)) continue;
         if (cli->cmd->pass_keys && cli->cmd->keys && cli->cmd->keys[0].name) {
             /* only the command's own section (that of its first key) is checked here */
             const char *own = cli->cmd->keys[0].name;
@@ -1182,8 +1215,10 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
         }
         const char *origin = qkt_config_origin(cli->cfg, k);
         if (strncmp(k, "model.", 6) != 0) {
-            st = qkt_config_check_known(cli->cfg, known, n);
-            if (!st) st = qkt_error(QKT_EINVAL, "unknown key '%s' (%s)", k, origin);
+            /* name this key, not the first unknown one of a skipped section */
+            const char *s = qkt_config_suggest(k, known, n);
+            if (s) st = qkt_error(QKT_EINVAL, "unknown key '%s' (%s); did you mean '%s'?", k, origin, s);
+            else st = qkt_error(QKT_EINVAL, "unknown key '%s' (%s)", k, origin);
             break;
         }
         /* a key of the [model] section: say what the chosen model takes */
@@ -1282,6 +1317,22 @@ qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *ta
 }
 
 /* ================================================================== main */
+/* --ignore-section=S1,S2: add each section name ("S." is stored) */
+static int add_ignored(qkt_cli_t *cli, const char *list)
+{
+    for (const char *c = list; *c;) {
+        size_t n = strcspn(c, ",");
+        if (n == 0 || n > sizeof cli->ignore_section[0] - 2 || cli->nignore >= 16) {
+            qkt_error(QKT_EINVAL, "--ignore-section: expected section names S1,S2,... (at most 16, each under 62 "
+                                  "characters), got '%s'", list);
+            return 1;
+        }
+        snprintf(cli->ignore_section[cli->nignore++], sizeof cli->ignore_section[0], "%.*s.", (int)n, c);
+        c += n + (c[n] == ',');
+    }
+    return 0;
+}
+
 static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
 {
     int only_pos = 0;
@@ -1327,8 +1378,9 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
                 snprintf(cli->vary, sizeof cli->vary, "sweep.vary=%s", v);
                 cli->sets[cli->nset++] = cli->vary;
             } else if (strncmp(a, "--ignore-section=", 17) == 0) {
-                /* internal (used by sweep): keys of this section are not checked */
-                snprintf(cli->ignore_section, sizeof cli->ignore_section, "%s.", a + 17);
+                /* keys of these sections are not checked (sweep and run use it for
+                 * their own section); S1,S2 and repeated options add up */
+                if (add_ignored(cli, a + 17)) return 1;
             } else if (strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0 || strncmp(a, "--output=", 9) == 0) {
                 const char *v = strncmp(a, "--output=", 9) == 0 ? a + 9 : NULL;
                 if (!v) {
@@ -1521,6 +1573,7 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
     qkt_cli_t cli;
     memset(&cli, 0, sizeof cli);
     cli.cmd = cmd;
+    cli.commands = commands;
     cli.tty = isatty(STDERR_FILENO);
     int help = 0;
     if (parse_options(&cli, argc, argv, &help)) return qkt_cli_fail(&cli, QKT_EINVAL);

@@ -87,7 +87,10 @@ struct qkt_cli {
     const char *sets[QKT_CLI_MAXSET];
     int nset;
     char vary[1024];          /* --vary, kept as a --set of sweep.vary */
-    char ignore_section[64];  /* "sweep.": keys not checked (child runs of sweep) */
+    /* --ignore-section=S[,S2...] (repeatable): "sweep.", ...: keys not checked */
+    char ignore_section[16][64];
+    int nignore;
+    const qkt_command_t *const *commands; /* every command: their sections are skipped */
 };
 
 /* The whole program: parse argv, run the command, print, map to exit code.

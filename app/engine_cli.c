@@ -99,6 +99,17 @@ static void engine_progress(void *user, long done, long total)
     else qkt_cli_progress(cli, "integrating", done, total);
 }
 
+/* 1 if the command's key table lists the key: a command reads only the
+ * engine keys it lists (scan lists no run.mu, rule, tau_inter ...) */
+static int listed(const qkt_cli_t *cli, const char *key)
+{
+    for (const qkt_key_t *k = cli->cmd->keys; k && k->name; k++)
+        if (!strcmp(k->name, key)) return 1;
+    return 0;
+}
+
+#define OPT(call, key) (listed(cli, key) ? (call) : QKT_OK)
+
 /* the run-file text of the engine's keys, before parsing */
 struct engine_keys {
     const char *rule, *open, *sunit, *meshs, *expn;
@@ -111,7 +122,7 @@ struct engine_keys {
 static qkt_status_t wannier_defaults(qkt_cli_t *cli, const qkt_params_t *p)
 {
     qkt_status_t s;
-    if (!qkt_cli_has(cli, "run.mu"))
+    if (listed(cli, "run.mu") && !qkt_cli_has(cli, "run.mu"))
         return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
                                      "(e.g. fermi_energy of the .win file), [run] mu = ...");
     const qkt_units_t *u = qkt_units();
@@ -120,7 +131,7 @@ static qkt_status_t wannier_defaults(qkt_cli_t *cli, const qkt_params_t *p)
     snprintf(ti, sizeof ti, "%.15g", p->tau_intra * u->time_fs);
     snprintf(tx, sizeof tx, "%.15g", p->tau_inter * u->time_fs);
     if ((s = qkt_cli_default(cli, "run.T", T)) || (s = qkt_cli_default(cli, "run.tau_intra", ti)) ||
-        (s = qkt_cli_default(cli, "run.tau_inter", tx)))
+        (s = OPT(qkt_cli_default(cli, "run.tau_inter", tx), "run.tau_inter")))
         return s;
     return QKT_OK;
 }
@@ -149,10 +160,11 @@ static qkt_status_t set_sigma_unit(qkt_cli_t *cli, const qkt_model_t *m, int phy
 static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_keys *k)
 {
     qkt_status_t s;
-    if ((s = qkt_cli_double(cli, "run.mu", &p->mu)) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
+    if ((s = OPT(qkt_cli_double(cli, "run.mu", &p->mu), "run.mu")) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
         (s = qkt_cli_double(cli, "run.tau_intra", &p->tau_intra)) ||
-        (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &k->rule)) ||
-        (s = qkt_cli_string(cli, "run.expansion", &k->expn)) ||
+        (s = OPT(qkt_cli_double(cli, "run.tau_inter", &p->tau_inter), "run.tau_inter")) ||
+        (s = OPT(qkt_cli_string(cli, "run.rule", &k->rule), "run.rule")) ||
+        (s = OPT(qkt_cli_string(cli, "run.expansion", &k->expn), "run.expansion")) ||
         (s = qkt_cli_double(cli, "numerics.reltol", &p->reltol)) ||
         (s = qkt_cli_int(cli, "numerics.maxeval", &k->maxeval)) ||
         (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
@@ -161,10 +173,10 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
         (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
-        (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
+        (s = OPT(qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq), "run.nimp_U0sq")) ||
         (s = qkt_cli_string(cli, "numerics.mesh", &k->meshs)) ||
-        (s = qkt_cli_bool(cli, "numerics.refine", &k->refine)) ||
-        (s = qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder)))
+        (s = OPT(qkt_cli_bool(cli, "numerics.refine", &k->refine), "numerics.refine")) ||
+        (s = OPT(qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder), "run.tau_from_disorder")))
         return s;
     return QKT_OK;
 }
@@ -302,7 +314,8 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     p->progress = engine_progress;
     p->progress_user = cli;
     qkt_status_t s;
-    struct engine_keys k = {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0};
+    /* rule and expansion of a command that lists neither: the library's defaults */
+    struct engine_keys k = {qkt_engine_text.rule, NULL, NULL, NULL, "seed", 0, 0, 0, 0};
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys && (s = wannier_defaults(cli, p))) return s;

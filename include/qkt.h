@@ -394,7 +394,8 @@ typedef struct {
     double cme_S_fs_err[3][3], cme_S_sea_err[3][3], cme_xi_err[3][3];
     double streda[3], streda_err[3];
     double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
-    double density;     /* carrier density: sum_k [f0 - theta(-eps)] (relative to filling below 0) */
+    double density;     /* carrier density: periodic models sum_k f0 (from the bottom of the lowest band);
+                           continuum models sum_k [f0 - theta(-eps)] (relative to filling below 0) */
     int vertex;         /* 1: the extrinsic part S_J = -P^-1 J(n_E) was computed */
     /* order >= 1 with the vertex: the vertex of the order-1 diagonal nodes,
      * -P^-1 K^od n_EB (Eq. 54), is computed on the velocity side from tables of
