@@ -77,5 +77,44 @@ else
     ok "Si data not found: density check skipped"
 fi
 
+# ------------------------------------------------------------------ sweep columns (finding 6)
+# Before: TSV columns 'xx xx xx', JSON rows with one 'xx', "model": null.
+cat >"$T/sw.ini" <<'INI'
+[model]
+name = weyl2
+b = 0.2
+[run]
+mu = 0.1
+T = 0.01
+B = 0 0 0.001
+[numerics]
+reltol = 0.05
+[sigma]
+order = 1
+[sweep]
+command = sigma
+vary = run.mu=0.1:0.12:2
+fields = sigma0.xx sigma1.xx sigma0_parts.drude_nE.xx
+plot = false
+INI
+run sweep "$T/sw.ini" --set sweep.output="$T/sw" --json --quiet
+expect_rc 0 "sweep of three fields named xx"
+expect_in "$T/sw.tsv" "sigma0.xx	sigma0.xx_err	sigma1.xx	sigma1.xx_err	sigma0_parts.drude_nE.xx" \
+    "TSV columns are the full field paths"
+expect_in "$T/sw.tsv" "# units:" "TSV has a units line"
+pycheck "every field kept in the JSON rows" \
+    "all(set(['sigma0.xx', 'sigma1.xx', 'sigma0_parts.drude_nE.xx']) <= set(p) for p in r['rows'])"
+pycheck "JSON rows: sigma0.xx and its Drude part equal (no vertex), sigma1.xx differs" \
+    "all(p['sigma0.xx'] == p['sigma0_parts.drude_nE.xx'] != p['sigma1.xx'] for p in r['rows'])"
+pycheck "the sweep's JSON has the model and the unit system" \
+    "d['model']['name'] == 'weyl2' and d['unit_system'].startswith('natural')"
+pycheck "the JSON rows carry units" "r['rows'][0]['units']['sigma0_parts.drude_nE.xx'] == 'e^2/hbar'"
+
+# qkt run reads the Fig. 3 sweep's rows by their full paths (weyl.C ...)
+run run examples/default.ini --set main.fig3_points=2 --set main.fig3_reltol=5e-2 --set main.output="$T/main" --json --quiet
+expect_rc 0 "qkt run with a two-point Fig. 3"
+pycheck "qkt run: Fig. 3 C(k0 = 0) = 0.2052 (weyl2, docs/commands/sweep.md), not NaN" \
+    "abs(r['fig3']['rows'][0][1] - 0.2052) < 1e-3"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
