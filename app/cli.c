@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -372,6 +373,64 @@ static const char *resolve_path(qkt_cli_t *cli, const char *key, const char *pat
     return buf;
 }
 
+/* The value of 'fermi_energy' in a Wannier90 .win file (keyword any case,
+ * then '=', ':' or blanks, a number in eV; '!' and '#' start comments).
+ * 1 when found. */
+static int win_fermi(const char *win, double *ef)
+{
+    FILE *f = fopen(win, "r");
+    if (!f) return 0;
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *c = line + strspn(line, " \t");
+        if (strncasecmp(c, "fermi_energy", 12) != 0) continue;
+        c += 12;
+        c += strspn(c, " \t=:");
+        char *end;
+        double v = strtod(c, &end);
+        if (end != c && isfinite(v)) *ef = v, found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+void qkt_cli_check_temperature(qkt_cli_t *cli, const char *key, double T, double mu)
+{
+    const qkt_model_t *m = cli->model;
+    if (!m || !(T > 0)) return; /* T = 0: step occupations on a mesh, meant as such */
+    const qkt_units_t *u = qkt_units();
+    if (m->units == QKT_UNITS_EV_ANGSTROM && T < 1)
+        qkt_cli_warn(cli, "%s = %g K: did you mean eV? T is in kelvin for Wannier models (%g eV would be %.4g K); "
+                          "a shell this cold needs very fine k sampling",
+                     qkt_cli_where(cli, key), T, T, T / u->kB_eV);
+    else if (m->units != QKT_UNITS_EV_ANGSTROM && T >= 1 && T > 10 * fabs(mu))
+        qkt_cli_warn(cli, "%s = %g: did you mean kelvin? T is k_B T in the model's energy units for models in "
+                          "natural units, here %g times |mu| = %g",
+                     qkt_cli_where(cli, key), T, fabs(mu) > 0 ? T / fabs(mu) : INFINITY, fabs(mu));
+}
+
+int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key)
+{
+    if (qkt_config_get(cli->cfg, key)) return 1;
+    const char *file = qkt_config_get(cli->cfg, "model.file");
+    if (!file || !*file) return 0;
+    char buf[4096], win[4200], val[64], origin[4300];
+    const char *path = resolve_path(cli, "model.file", file, buf, sizeof buf);
+    static const char *const tails[] = {"_hr.dat.gz", "_tb.dat.gz", "_hr.dat", "_tb.dat"};
+    size_t n = strlen(path), cut = 0;
+    for (int i = 0; i < 4 && !cut; i++) {
+        size_t t = strlen(tails[i]);
+        if (n > t && !strcmp(path + n - t, tails[i])) cut = n - t;
+    }
+    double ef;
+    if (!cut || snprintf(win, sizeof win, "%.*s.win", (int)cut, path) >= (int)sizeof win || !win_fermi(win, &ef))
+        return 0;
+    snprintf(val, sizeof val, "%.15g", ef);
+    snprintf(origin, sizeof origin, "fermi_energy of %s", win);
+    return qkt_config_set_default_from(cli->cfg, key, val, origin) == QKT_OK;
+}
+
 static qkt_status_t build_wannier(qkt_cli_t *cli, qkt_model_t **out)
 {
     char fbuf[4096], wbuf[4096];
@@ -517,6 +576,44 @@ static void indent(qkt_cli_t *cli)
 /* -0 printed as 0 */
 static double nz(double x) { return x == 0 ? 0.0 : x; }
 
+/* The unit of an input key as the model reads it: the key table's unit
+ * ("energy", or "energy|K": natural units | Wannier units), a built-in
+ * model's parameter unit, in the model's unit system; "" for strings,
+ * booleans and paths.  Static buffer for the combined forms. */
+static const char *input_unit(const qkt_cli_t *cli, const char *key)
+{
+    static char buf[64];
+    const qkt_model_t *m = cli->model;
+    const char *u = NULL;
+    const qkt_key_t *k = spec_of(cli, key);
+    if (k) u = k->unit;
+    if (!u && !strncmp(key, "model.", 6) && cli->model_info)
+        for (int i = 0; i < cli->model_info->nparams && !u; i++)
+            if (!strcmp(cli->model_info->params[i].name, key + 6)) u = cli->model_info->params[i].unit;
+    if (!u || !strcmp(u, "-") || !strcmp(u, "bool") || !strcmp(u, "path")) return "";
+    const char *bar = strchr(u, '|');
+    if (bar) {
+        if (m && m->units == QKT_UNITS_EV_ANGSTROM) return bar + 1;
+        snprintf(buf, sizeof buf, "%.*s", (int)(bar - u), u);
+        return buf;
+    }
+    return qkt_cli_unit(m, u);
+}
+
+/* "input_units" of the JSON document: each input's unit ("" for none) */
+static void add_input_units(qkt_cli_t *cli)
+{
+    cJSON *iu = cJSON_CreateObject(), *it;
+    if (!iu) {
+        cli->nomem = 1;
+        return;
+    }
+    cJSON_ArrayForEach(it, cli->inputs) cJSON_AddStringToObject(iu, it->string, input_unit(cli, it->string));
+    cJSON *old = cJSON_GetObjectItemCaseSensitive(cli->doc, "input_units");
+    if (old) cJSON_ReplaceItemInObjectCaseSensitive(cli->doc, "input_units", iu);
+    else cJSON_AddItemToObject(cli->doc, "input_units", iu);
+}
+
 static void header(qkt_cli_t *cli)
 {
     if (cli->header_done || !text_on(cli)) return;
@@ -539,7 +636,9 @@ static void header(qkt_cli_t *cli)
         first = 0;
         const char *v = qkt_config_get(cli->cfg, it->string);
         const char *o = qkt_config_origin(cli->cfg, it->string);
-        printf("#   %s = %s  (%s)\n", it->string, v ? v : "", o ? o : "default");
+        const char *u = input_unit(cli, it->string);
+        printf("#   %s = %s%s%s  (%s)\n", it->string, v ? v : "", *u && strcmp(u, "1") ? " " : "",
+               *u && strcmp(u, "1") ? u : "", o ? o : "default");
     }
 }
 
@@ -1461,6 +1560,7 @@ static int finish(qkt_cli_t *cli, int code)
     qkt_cli_progress_end(cli);
     if (code != QKT_EXIT_OK) return code;
     if (cli->noconv) code = QKT_EXIT_NOCONV;
+    add_input_units(cli);
     cJSON_AddStringToObject(cli->doc, "status", cli->noconv ? "not converged" : "ok");
     if (cli->nomem) return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory building the JSON document");
     if (doc_wanted(cli)) {

@@ -131,6 +131,16 @@ qkt_status_t qkt_cli_bool(qkt_cli_t *cli, const char *key, int *out);
 qkt_status_t qkt_cli_string(qkt_cli_t *cli, const char *key, const char **out);
 /* Give key the value (origin "default") unless it was set. */
 qkt_status_t qkt_cli_default(qkt_cli_t *cli, const char *key, const char *value);
+/* Give key the Fermi energy of a Wannier model (in eV) unless it was set:
+ * fermi_energy of SEEDNAME.win beside model.file (SEEDNAME_hr.dat or
+ * SEEDNAME_tb.dat, maybe .gz), recorded with that origin.  1 when the key
+ * has a value after the call, 0 when there is no such file or line. */
+int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key);
+/* Warn when a temperature (as read, in the key's unit: kelvin for Wannier
+ * models, k_B T in model energy units for the others) looks like the other
+ * unit: 0 < T < 1 K for a Wannier model (meant as eV?), T >= 1 and above
+ * 10 |mu| for a model in natural units (meant as kelvin?). */
+void qkt_cli_check_temperature(qkt_cli_t *cli, const char *key, double T, double mu);
 /* 1 if the key was given (run file or --set). */
 int qkt_cli_has(const qkt_cli_t *cli, const char *key);
 /* "key (file:line)" for messages; static buffer, valid until the next call. */

@@ -122,9 +122,10 @@ struct engine_keys {
 static qkt_status_t wannier_defaults(qkt_cli_t *cli, const qkt_params_t *p)
 {
     qkt_status_t s;
-    if (listed(cli, "run.mu") && !qkt_cli_has(cli, "run.mu"))
-        return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
-                                     "(e.g. fermi_energy of the .win file), [run] mu = ...");
+    if (listed(cli, "run.mu") && !qkt_cli_default_fermi(cli, "run.mu"))
+        return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV, "
+                                     "[run] mu = ... (it is taken from fermi_energy of SEEDNAME.win beside "
+                                     "model.file when that file has one)");
     const qkt_units_t *u = qkt_units();
     char T[32], ti[32], tx[32];
     snprintf(T, sizeof T, "%.15g", p->T / u->kB_eV);
@@ -324,6 +325,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if ((s = read_keys(cli, p, &k))) return s;
     if ((s = parse_mesh(cli, k.meshs, mesh))) return s;
     if ((s = set_mesh(cli, m, p, mesh, k.refine))) return s;
+    qkt_cli_check_temperature(cli, "run.T", p->T, listed(cli, "run.mu") ? p->mu : 0);
     if (phys) {
         const qkt_units_t *u = qkt_units();
         p->T *= u->kB_eV;                    /* K -> eV */

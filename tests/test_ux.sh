@@ -116,5 +116,72 @@ expect_rc 0 "qkt run with a two-point Fig. 3"
 pycheck "qkt run: Fig. 3 C(k0 = 0) = 0.2052 (weyl2, docs/commands/sweep.md), not NaN" \
     "abs(r['fig3']['rows'][0][1] - 0.2052) < 1e-3"
 
+# ------------------------------------------------------------------ temperature units (finding 2)
+# info.T was k_B T in eV for Wannier models while run.T is kelvin; now both
+# kelvin, every echoed input carries its unit, and a value that looks like
+# the other unit is warned about.
+run info --help
+expect_in "$T/out" "energy|K" "info --help: info.T in energy units or kelvin (Wannier)"
+if [ -f "$SI/Si_tb.dat" ]; then
+    cat >"$T/siT.ini" <<INI
+[model]
+name = wannier
+file = $SI/Si_tb.dat
+spin_degeneracy = 2
+[run]
+mu = 7.3
+T = 0.025
+[numerics]
+mesh = 4
+[sigma]
+order = 0
+INI
+    run sigma "$T/siT.ini" --json
+    expect_in "$T/err" "run.T (" "run.T = 0.025 on a Wannier model warns"
+    expect_in "$T/err" "did you mean eV? T is in kelvin for Wannier models" "the warning names the unit"
+    pycheck "JSON input_units: run.T in K, run.mu in eV, run.tau_intra in fs" \
+        "d['input_units']['run.T'] == 'K' and d['input_units']['run.mu'] == 'eV' and d['input_units']['run.tau_intra'] == 'fs'"
+    pycheck "the JSON warnings hold the temperature warning" "any('did you mean eV' in w for w in d['warnings'])"
+    run sigma "$T/siT.ini" --set run.T=300
+    expect_in "$T/out" "run.T = 300 K" "the text header prints run.T with its unit"
+    expect_in "$T/out" "run.mu = 7.3 eV" "the text header prints run.mu with its unit"
+    if grep -q "did you mean" "$T/err"; then bad "run.T = 300 K warned"; else ok "run.T = 300 K: no warning"; fi
+    # info.T is kelvin for a Wannier model: 300 K is k_B T = 0.02585 eV
+    run info "$T/siT.ini" --set info.pockets=true --set info.mu=7.3 --set info.T=0.025 --set info.nodes=false --json
+    expect_in "$T/err" "info.T (--set) = 0.025 K: did you mean eV?" "info.T = 0.025 on a Wannier model warns"
+fi
+run info --set model.name=weyl2 --set info.T=300 --set info.nodes=false --json
+expect_in "$T/err" "did you mean kelvin?" "info.T = 300 on a natural-unit model warns"
+pycheck "info.T of weyl2 is in energy units" "d['input_units']['info.T'] == 'energy'"
+
+# ------------------------------------------------------------------ qkt info on a Wannier model (finding 4)
+# Before: info.mu = 0.1 eV by default, Weyl nodes and pockets always: Si ran
+# 13 minutes and failed; Fe's node search alone takes 2 minutes.
+FE=$SHARED/data/fe
+if [ -f "$FE/Fe_tb.dat.gz" ] && [ -f "$SI/Si_tb.dat" ]; then
+    printf '[model]\nname = wannier\nfile = %s\n' "$FE/Fe_tb.dat.gz" >"$T/fe.ini"
+    start=$(date +%s)
+    timeout 60 "$BIN" info "$T/fe.ini" --json >"$T/out" 2>"$T/err"
+    rc=$?
+    secs=$(($(date +%s) - start))
+    expect_rc 0 "qkt info on Fe with defaults"
+    if [ "$secs" -le 10 ]; then ok "qkt info on Fe with defaults took ${secs} s (<= 10)"; else
+        bad "qkt info on Fe took ${secs} s"; fi
+    pycheck "Fe: no node search and no pockets by default" "'nodes' not in r and 'pockets' not in r"
+    # run.mu from fermi_energy of Fe.win (13.5463 eV, ../shared/data/fe/Fe.win)
+    run sigma "$T/fe.ini" --set numerics.mesh=4 --set sigma.order=0 --set run.T=300 --json --quiet
+    expect_rc 0 "sigma on Fe without run.mu"
+    pycheck "run.mu = 13.5463 eV from Fe.win" \
+        "d['inputs']['run.mu'] == 13.5463 and d['input_origins']['run.mu'].endswith('Fe.win')"
+    # Si.win has no fermi_energy (an insulator; REFERENCE.txt): mu is required
+    printf '[model]\nname = wannier\nfile = %s\n' "$SI/Si_tb.dat" >"$T/si0.ini"
+    run info "$T/si0.ini" --set info.pockets=true
+    expect_rc 2 "Si pockets without info.mu"
+    expect_in "$T/err" "info.mu" "the error names info.mu"
+    run sigma "$T/si0.ini" --set numerics.mesh=4
+    expect_rc 2 "Si sigma without run.mu"
+    expect_in "$T/err" "run.mu" "the error names run.mu"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
