@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MODEL "weyl2"
@@ -1078,9 +1079,37 @@ void qkt_out_note(qkt_cli_t *cli, const char *fmt, ...)
 }
 
 /* ================================================================== progress */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Off a terminal: a whole line now and then, so that a log shows that a long
+ * run is alive, in which phase and how far (a run killed near its end leaves
+ * its last line).  The time left assumes the rest goes at the pace so far. */
+static void progress_line(qkt_cli_t *cli, const char *label, long done, long total)
+{
+    double t = now_s(), el = t - cli->t_start;
+    double every = cli->progress_every > 0 ? cli->progress_every : 15;
+    if (cli->progress_every <= 0 && el < 5) return;
+    if (cli->t_line > 0 ? t - cli->t_line < every : cli->progress_every > 0 && el < every) return;
+    cli->t_line = t;
+    double frac = (double)done / (double)total;
+    fprintf(stderr, "qkt: progress: %s %d%%, %.0f s elapsed", label, (int)(100 * frac), el);
+    if (frac > 0.02) fprintf(stderr, ", about %.0f s left", el * (1 - frac) / frac);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
 void qkt_cli_progress(qkt_cli_t *cli, const char *label, long done, long total)
 {
-    if (!cli->tty || cli->quiet || total <= 0) return;
+    if (cli->quiet || total <= 0) return;
+    if (!cli->tty) {
+        progress_line(cli, label, done, total);
+        return;
+    }
     int pct = (int)(100.0 * (double)done / (double)total);
     if (cli->progress_active && pct == cli->progress_last) return;
     fprintf(stderr, "\r%s %3d%%", label, pct);
@@ -1098,7 +1127,8 @@ void qkt_cli_progress_end(qkt_cli_t *cli)
 }
 
 /* ================================================================== help */
-static const char *const option_names[] = {"--set", "--json", "--output", "--quiet", "--help", "--version", "--vary"};
+static const char *const option_names[] = {"--set",     "--json",    "--output", "--quiet",
+                                           "--help",    "--version", "--vary",   "--progress"};
 
 static void print_usage(FILE *f, const qkt_command_t *const *commands)
 {
@@ -1119,6 +1149,8 @@ static void print_usage(FILE *f, const qkt_command_t *const *commands)
             "  --json           print one JSON document on stdout instead of the table\n"
             "  --output PATH    also write the JSON document to PATH (atomically)\n"
             "  --quiet          no progress and no warnings on stderr\n"
+            "  --progress[=S]   progress lines on stderr every S s (default 10) also when it is\n"
+            "                   no terminal (without it: every 15 s once a run lasts 5 s)\n"
             "  --ignore-section=S[,S2...]  unknown keys of these run-file sections are not errors\n"
             "                   (sections that only other commands read are skipped anyway)\n"
             "  --help           this text; after a command: the command's keys\n"
@@ -1446,6 +1478,13 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
                 cli->json = 1;
             } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
                 cli->quiet = 1;
+            } else if (strcmp(a, "--progress") == 0 || strncmp(a, "--progress=", 11) == 0) {
+                char *end = NULL;
+                cli->progress_every = a[10] == '=' ? strtod(a + 11, &end) : 10;
+                if ((end && (*end || end == a + 11)) || !(cli->progress_every >= 1 && cli->progress_every <= 86400)) {
+                    qkt_error(QKT_EINVAL, "--progress=S: seconds between progress lines, 1 to 86400, got '%s'", a + 11);
+                    return 1;
+                }
             } else if (strcmp(a, "--set") == 0 || strcmp(a, "-s") == 0 || strncmp(a, "--set=", 6) == 0) {
                 const char *v = a[2] == 's' && a[5] == '=' ? a + 6 : NULL;
                 if (!v) {
@@ -1497,7 +1536,7 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
             } else {
                 char opt[128];
                 snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
-                const char *s = qkt_config_suggest(opt, option_names, 7);
+                const char *s = qkt_config_suggest(opt, option_names, 8);
                 if (s)
                     qkt_error(QKT_EINVAL, "unknown option '%s'; did you mean '%s'?", a, s);
                 else
@@ -1675,6 +1714,7 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
     cli.cmd = cmd;
     cli.commands = commands;
     cli.tty = isatty(STDERR_FILENO);
+    cli.t_start = now_s();
     int help = 0;
     if (parse_options(&cli, argc, argv, &help)) return qkt_cli_fail(&cli, QKT_EINVAL);
     if (help) {

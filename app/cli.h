@@ -75,6 +75,8 @@ struct qkt_cli {
     int noconv;
     int tty;
     int progress_active, progress_last;
+    double progress_every; /* --progress[=S]: lines every S s also off a terminal (0: default rule) */
+    double t_start, t_line; /* monotonic seconds: start of the run, last progress line */
     int table_ncol;
     int nomem;            /* the JSON document could not be built */
     cJSON *stream;        /* the streamed array (qkt_out_stream_array) or NULL */
@@ -200,8 +202,11 @@ void qkt_out_note(qkt_cli_t *cli, const char *fmt, ...) __attribute__((format(pr
 cJSON *qkt_out_json(qkt_cli_t *cli);
 
 /* ------------------------------------------------------------------ progress */
-/* "label  42%" on stderr, only when stderr is a terminal and not --quiet;
- * call from one thread.  qkt_cli_progress_end() clears the line. */
+/* "label  42%" on stderr, not with --quiet; call from one thread.  On a
+ * terminal one line rewritten in place; otherwise (a log file, a batch job)
+ * a line "qkt: progress: label 42%, 31 s elapsed, about 40 s left" every
+ * 15 s once the run has lasted 5 s, or every S s from the start with
+ * --progress[=S] (default 10).  qkt_cli_progress_end() clears the line. */
 void qkt_cli_progress(qkt_cli_t *cli, const char *label, long done, long total);
 void qkt_cli_progress_end(qkt_cli_t *cli);
 

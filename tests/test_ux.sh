@@ -183,5 +183,17 @@ if [ -f "$FE/Fe_tb.dat.gz" ] && [ -f "$SI/Si_tb.dat" ]; then
     expect_in "$T/err" "run.mu" "the error names run.mu"
 fi
 
+# ------------------------------------------------------------------ progress off a terminal (finding 7)
+# stderr is a file here: before, nothing was printed however long the run.
+prog=(sigma --set model.name=weyl2 --set sigma.order=1 --set run.T=0.01 --set numerics.reltol=2e-4)
+run "${prog[@]}" --progress=1
+expect_rc 0 "weyl2 sigma of about 3 s with --progress=1"
+expect_in "$T/err" "qkt: progress: integrating" "progress lines on stderr that is no terminal"
+expect_in "$T/err" "s elapsed" "progress lines say the time elapsed"
+run "${prog[@]}" --progress=1 --quiet
+if grep -q "progress" "$T/err"; then bad "--quiet still prints progress"; else ok "--quiet silences progress"; fi
+run "${prog[@]}" --progress=0.1
+expect_rc 2 "--progress=0.1 is refused"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
