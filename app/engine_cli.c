@@ -58,10 +58,19 @@ static double field_scale(qkt_cli_t *cli, const char *key)
     return 1;
 }
 
+/* run.B as read (engine units), for the estimate of w_c tau */
+static double field_B[3];
+static int field_set;
+
 qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3])
 {
     qkt_status_t s = qkt_cli_vec(cli, key, 3, B);
     if (s) return s;
+    if (!strcmp(key, "run.B")) {
+        double sc = field_scale(cli, key);
+        for (int a = 0; a < 3; a++) field_B[a] = B[a] * sc;
+        field_set = 1;
+    }
     if (B[0] == 0 && B[1] == 0 && B[2] == 0)
         return qkt_error(QKT_EINVAL, "%s: the field must not be zero", qkt_cli_where(cli, key));
     double sc = field_scale(cli, key);
@@ -370,8 +379,33 @@ static double degen_share(qkt_cli_t *cli, const qkt_response_t *r)
     return r->degen_weight * m->cell_volume / m->spin_degeneracy;
 }
 
+/* The low-field expansion's parameter w_c tau = e |B| v_F tau_intra / (hbar
+ * k_F) for the field run.B (docs/physics.md, "Low-field expansion"): v_F the
+ * engine's Fermi velocity scale (largest band velocity on the Fermi surface),
+ * k_F of each pocket from its density of states as for a sphere (3D: dos =
+ * g k_F^2 / (2 pi^2 hbar v_F)) or a circle (2D: dos = g k_F / (2 pi hbar
+ * v_F)); the largest over the pockets.  Exact for one isotropic pocket; an
+ * estimate otherwise.  -1 when it is not defined (no field, no pocket). */
+static double wc_tau(const qkt_model_t *m, const qkt_response_t *r)
+{
+    if (!field_set || !m || !(r->vF > 0)) return -1;
+    double B = m->dim == 2 ? fabs(field_B[2]) : sqrt(field_B[0] * field_B[0] + field_B[1] * field_B[1] +
+                                                      field_B[2] * field_B[2]);
+    double g = m->spin_degeneracy > 0 ? m->spin_degeneracy : 1, best = -1;
+    for (int q = 0; q < r->npocket; q++) {
+        double d = r->pocket[q].dos;
+        if (!(d > 0)) continue;
+        double kF = m->dim == 2 ? 2 * M_PI * r->vF * d / g : sqrt(2 * M_PI * M_PI * r->vF * d / g);
+        best = fmax(best, B * r->vF * r->par.tau_intra / kF);
+    }
+    return best;
+}
+
 void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
 {
+    qkt_model_t *wm = NULL;
+    if (qkt_cli_model(cli, &wm)) wm = NULL;
+    double wct = wc_tau(wm, r);
     qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
     qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
     if (!r->par.bonly)
@@ -401,6 +435,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
     qkt_out_scalar(cli, "thermal_window", r->par.window, NULL, "T");
     qkt_out_int(cli, "pockets", r->npocket);
+    if (wct >= 0) qkt_out_scalar(cli, "wc_tau", wct, NULL, NULL);
     if ((r->par.rule == QKT_RULE_BORN || r->par.tau_from_disorder) && r->tau_born > 0) {
         /* the Born relaxation time 1/<1/tau> at the Fermi level (rule born) */
         qkt_model_t *m = NULL;
@@ -428,6 +463,11 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_out_scalar(cli, "vertex_dropped_share", r->vertex_dropped, NULL, NULL);
     }
     qkt_out_pop(cli);
+    if (wct > 0.3 && (r->par.order >= 1 || r->par.bonly))
+        qkt_cli_warn(cli, "w_c tau = %.3g at %s: the low-field expansion in B needs w_c tau << 1 (above 0.3 the "
+                          "orders B^1, B^2 printed at this field are no longer a good approximation); lower |run.B| "
+                          "(the orders scale as B, B^2) or tau",
+                     wct, qkt_cli_where(cli, "run.B"));
     if (r->vertex_nseg > 0 && r->vertex_dropped > r->par.reltol)
         qkt_cli_warn(cli, "the vertex of the order-1 diagonal nodes misses %.2g of their weight (bands outside the "
                           "tabulated energy segments); raise numerics.ncell", r->vertex_dropped);

@@ -427,6 +427,8 @@ typedef struct {
     double sys_rel;     /* relative systematic error added to every error estimate
                            (thermal-window cut and finite-difference step) */
     double fd_step;
+    double vF;          /* the Fermi velocity's scale: the largest band velocity in the thermal
+                           window at the pocket map's Fermi-surface cells (0: no Fermi surface) */
     size_t neval;
     int converged;
     long ndegen;        /* evaluation points where two bands of one block were

@@ -195,5 +195,17 @@ if grep -q "progress" "$T/err"; then bad "--quiet still prints progress"; else o
 run "${prog[@]}" --progress=0.1
 expect_rc 2 "--progress=0.1 is refused"
 
+# ------------------------------------------------------------------ w_c tau (finding 3)
+# weyl2 (v = 1, mu = 0.1, tau_intra = 1): a Weyl pocket's cyclotron frequency
+# at the Fermi level is w_c = e B v^2 / mu (k_F = mu/v), so w_c tau = 10 at the
+# default B = 1 and 0.1 at B = 0.01 (docs/physics.md, "Low-field expansion").
+w2=(sigma --set model.name=weyl2 --set sigma.order=1 --set run.T=0.005 --set numerics.reltol=1e-2 --json)
+run "${w2[@]}"
+pycheck "weyl2, B = 1: w_c tau = 10 within 2%" "abs(r['numerics']['wc_tau'] - 10) < 0.2"
+expect_in "$T/err" "w_c tau = 9.96 at run.B (default)" "w_c tau > 0.3 warns, naming run.B"
+run "${w2[@]}" --set "run.B=0 0 0.01"
+pycheck "weyl2, B = 0.01: w_c tau = 0.1 within 2%" "abs(r['numerics']['wc_tau'] - 0.1) < 0.002"
+if grep -q "w_c tau" "$T/err"; then bad "w_c tau = 0.1 warned"; else ok "w_c tau = 0.1: no warning"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
