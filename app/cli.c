@@ -10,7 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MODEL "weyl2"
@@ -352,7 +354,7 @@ const char *qkt_cli_unit(const qkt_model_t *m, const char *q)
     if (!m || m->units != QKT_UNITS_EV_ANGSTROM) return q;
     static const char *const map[][2] = {
         {"energy", "eV"},         {"length", "Angstrom"}, {"1/length", "1/Angstrom"},
-        {"length^2", "Angstrom^2"}, {"velocity", "eV Angstrom"}, {"area", "Angstrom^2"},
+        {"length^2", "Angstrom^2"}, {"velocity", "eV Angstrom"}, {"area", "Angstrom^2"}, {"volume", "Angstrom^3"},
         {"field", "T"}, {"temperature", "K"}, {"time", "fs"}, {"E field", "V/m"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -379,6 +381,64 @@ static const char *resolve_path(qkt_cli_t *cli, const char *key, const char *pat
     if (n < 0 || (size_t)n >= len) return path;
     record(cli, key, cJSON_CreateString(buf));
     return buf;
+}
+
+/* The value of 'fermi_energy' in a Wannier90 .win file (keyword any case,
+ * then '=', ':' or blanks, a number in eV; '!' and '#' start comments).
+ * 1 when found. */
+static int win_fermi(const char *win, double *ef)
+{
+    FILE *f = fopen(win, "r");
+    if (!f) return 0;
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *c = line + strspn(line, " \t");
+        if (strncasecmp(c, "fermi_energy", 12) != 0) continue;
+        c += 12;
+        c += strspn(c, " \t=:");
+        char *end;
+        double v = strtod(c, &end);
+        if (end != c && isfinite(v)) *ef = v, found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+void qkt_cli_check_temperature(qkt_cli_t *cli, const char *key, double T, double mu)
+{
+    const qkt_model_t *m = cli->model;
+    if (!m || !(T > 0)) return; /* T = 0: step occupations on a mesh, meant as such */
+    const qkt_units_t *u = qkt_units();
+    if (m->units == QKT_UNITS_EV_ANGSTROM && T < 1)
+        qkt_cli_warn(cli, "%s = %g K: did you mean eV? T is in kelvin for Wannier models (%g eV would be %.4g K); "
+                          "a shell this cold needs very fine k sampling",
+                     qkt_cli_where(cli, key), T, T, T / u->kB_eV);
+    else if (m->units != QKT_UNITS_EV_ANGSTROM && T >= 1 && T > 10 * fabs(mu))
+        qkt_cli_warn(cli, "%s = %g: did you mean kelvin? T is k_B T in the model's energy units for models in "
+                          "natural units, here %g times |mu| = %g",
+                     qkt_cli_where(cli, key), T, fabs(mu) > 0 ? T / fabs(mu) : INFINITY, fabs(mu));
+}
+
+int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key)
+{
+    if (qkt_config_get(cli->cfg, key)) return 1;
+    const char *file = qkt_config_get(cli->cfg, "model.file");
+    if (!file || !*file) return 0;
+    char buf[4096], win[4200], val[64], origin[4300];
+    const char *path = resolve_path(cli, "model.file", file, buf, sizeof buf);
+    static const char *const tails[] = {"_hr.dat.gz", "_tb.dat.gz", "_hr.dat", "_tb.dat"};
+    size_t n = strlen(path), cut = 0;
+    for (int i = 0; i < 4 && !cut; i++) {
+        size_t t = strlen(tails[i]);
+        if (n > t && !strcmp(path + n - t, tails[i])) cut = n - t;
+    }
+    double ef;
+    if (!cut || snprintf(win, sizeof win, "%.*s.win", (int)cut, path) >= (int)sizeof win || !win_fermi(win, &ef))
+        return 0;
+    snprintf(val, sizeof val, "%.15g", ef);
+    snprintf(origin, sizeof origin, "fermi_energy of %s", win);
+    return qkt_config_set_default_from(cli->cfg, key, val, origin) == QKT_OK;
 }
 
 static qkt_status_t build_wannier(qkt_cli_t *cli, qkt_model_t **out)
@@ -526,6 +586,44 @@ static void indent(qkt_cli_t *cli)
 /* -0 printed as 0 */
 static double nz(double x) { return x == 0 ? 0.0 : x; }
 
+/* The unit of an input key as the model reads it: the key table's unit
+ * ("energy", or "energy|K": natural units | Wannier units), a built-in
+ * model's parameter unit, in the model's unit system; "" for strings,
+ * booleans and paths.  Static buffer for the combined forms. */
+static const char *input_unit(const qkt_cli_t *cli, const char *key)
+{
+    static char buf[64];
+    const qkt_model_t *m = cli->model;
+    const char *u = NULL;
+    const qkt_key_t *k = spec_of(cli, key);
+    if (k) u = k->unit;
+    if (!u && !strncmp(key, "model.", 6) && cli->model_info)
+        for (int i = 0; i < cli->model_info->nparams && !u; i++)
+            if (!strcmp(cli->model_info->params[i].name, key + 6)) u = cli->model_info->params[i].unit;
+    if (!u || !strcmp(u, "-") || !strcmp(u, "bool") || !strcmp(u, "path")) return "";
+    const char *bar = strchr(u, '|');
+    if (bar) {
+        if (m && m->units == QKT_UNITS_EV_ANGSTROM) return bar + 1;
+        snprintf(buf, sizeof buf, "%.*s", (int)(bar - u), u);
+        return buf;
+    }
+    return qkt_cli_unit(m, u);
+}
+
+/* "input_units" of the JSON document: each input's unit ("" for none) */
+static void add_input_units(qkt_cli_t *cli)
+{
+    cJSON *iu = cJSON_CreateObject(), *it;
+    if (!iu) {
+        cli->nomem = 1;
+        return;
+    }
+    cJSON_ArrayForEach(it, cli->inputs) cJSON_AddStringToObject(iu, it->string, input_unit(cli, it->string));
+    cJSON *old = cJSON_GetObjectItemCaseSensitive(cli->doc, "input_units");
+    if (old) cJSON_ReplaceItemInObjectCaseSensitive(cli->doc, "input_units", iu);
+    else cJSON_AddItemToObject(cli->doc, "input_units", iu);
+}
+
 static void header(qkt_cli_t *cli)
 {
     if (cli->header_done || !text_on(cli)) return;
@@ -548,7 +646,9 @@ static void header(qkt_cli_t *cli)
         first = 0;
         const char *v = qkt_config_get(cli->cfg, it->string);
         const char *o = qkt_config_origin(cli->cfg, it->string);
-        printf("#   %s = %s  (%s)\n", it->string, v ? v : "", o ? o : "default");
+        const char *u = input_unit(cli, it->string);
+        printf("#   %s = %s%s%s  (%s)\n", it->string, v ? v : "", *u && strcmp(u, "1") ? " " : "",
+               *u && strcmp(u, "1") ? u : "", o ? o : "default");
     }
 }
 
@@ -988,9 +1088,37 @@ void qkt_out_note(qkt_cli_t *cli, const char *fmt, ...)
 }
 
 /* ================================================================== progress */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Off a terminal: a whole line now and then, so that a log shows that a long
+ * run is alive, in which phase and how far (a run killed near its end leaves
+ * its last line).  The time left assumes the rest goes at the pace so far. */
+static void progress_line(qkt_cli_t *cli, const char *label, long done, long total)
+{
+    double t = now_s(), el = t - cli->t_start;
+    double every = cli->progress_every > 0 ? cli->progress_every : 15;
+    if (cli->progress_every <= 0 && el < 5) return;
+    if (cli->t_line > 0 ? t - cli->t_line < every : cli->progress_every > 0 && el < every) return;
+    cli->t_line = t;
+    double frac = (double)done / (double)total;
+    fprintf(stderr, "qkt: progress: %s %d%%, %.0f s elapsed", label, (int)(100 * frac), el);
+    if (frac > 0.02) fprintf(stderr, ", about %.0f s left", el * (1 - frac) / frac);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
 void qkt_cli_progress(qkt_cli_t *cli, const char *label, long done, long total)
 {
-    if (!cli->tty || cli->quiet || total <= 0) return;
+    if (cli->quiet || total <= 0) return;
+    if (!cli->tty) {
+        progress_line(cli, label, done, total);
+        return;
+    }
     int pct = (int)(100.0 * (double)done / (double)total);
     if (cli->progress_active && pct == cli->progress_last) return;
     fprintf(stderr, "\r%s %3d%%", label, pct);
@@ -1008,7 +1136,8 @@ void qkt_cli_progress_end(qkt_cli_t *cli)
 }
 
 /* ================================================================== help */
-static const char *const option_names[] = {"--set", "--json", "--output", "--quiet", "--help", "--version", "--vary"};
+static const char *const option_names[] = {"--set",     "--json",    "--output", "--quiet",
+                                           "--help",    "--version", "--vary",   "--progress"};
 
 static void print_usage(FILE *f, const qkt_command_t *const *commands)
 {
@@ -1029,7 +1158,10 @@ static void print_usage(FILE *f, const qkt_command_t *const *commands)
             "  --json           print one JSON document on stdout instead of the table\n"
             "  --output PATH    also write the JSON document to PATH (atomically)\n"
             "  --quiet          no progress and no warnings on stderr\n"
-            "  --ignore-section=S  unknown keys of run-file section S are not errors\n"
+            "  --progress[=S]   progress lines on stderr every S s (default 10) also when it is\n"
+            "                   no terminal (without it: every 15 s once a run lasts 5 s)\n"
+            "  --ignore-section=S[,S2...]  unknown keys of these run-file sections are not errors\n"
+            "                   (sections that only other commands read are skipped anyway)\n"
             "  --help           this text; after a command: the command's keys\n"
             "  --version        version and build information\n"
             "\nexit codes: 0 ok, 2 bad input, 3 file error, 4 malformed file, 5 out of memory,\n"
@@ -1131,6 +1263,38 @@ static int key_known(const char *const *known, int n, const char *k)
     return 0;
 }
 
+/* 1 if section (the part of a key before its '.', length ln) is that of a
+ * key in the table */
+static int table_has_section(const qkt_key_t *keys, const char *key, size_t ln)
+{
+    for (const qkt_key_t *t = keys; t && t->name; t++)
+        if (strncmp(t->name, key, ln) == 0 && t->name[ln] == '.') return 1;
+    return 0;
+}
+
+/* Keys that the unknown-key check passes over: those of a section named by
+ * --ignore-section, and those of a section that only other commands read
+ * and keys that another command reads (one run file with [run], [sigma],
+ * [scan], [info] serves every command; other keys of a section the command
+ * reads itself are still errors, so typos are found). */
+static int section_skipped(const qkt_cli_t *cli, const char *k)
+{
+    size_t ln = strcspn(k, ".");
+    if (!k[ln]) return 0;
+    for (int i = 0; i < cli->nignore; i++)
+        if (strncmp(k, cli->ignore_section[i], ln + 1) == 0 && cli->ignore_section[i][ln + 1] == '\0') return 1;
+    if (!strncmp(k, "model.", 6)) return 0;
+    int own = table_has_section(cli->cmd->keys, k, ln);
+    for (int i = 0; cli->commands && cli->commands[i]; i++) {
+        const qkt_key_t *t = cli->commands[i]->keys;
+        if (cli->commands[i] == cli->cmd || !t) continue;
+        if (!own && table_has_section(t, k, ln)) return 1;
+        for (; t->name; t++) /* run.mu in a file that scan reads: sigma's key */
+            if (!strcmp(t->name, k)) return 1;
+    }
+    return 0;
+}
+
 /* Validate model.name and reject unknown keys (known = the command's keys,
  * the [model] keys and the chosen model's parameters). */
 static qkt_status_t check_keys(qkt_cli_t *cli)
@@ -1182,7 +1346,7 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
     for (int i = 0; i < qkt_config_count(cli->cfg) && !st; i++) {
         const char *k = qkt_config_key_at(cli->cfg, i);
         if (key_known(known, n, k)) continue;
-        if (cli->ignore_section[0] && strncmp(k, cli->ignore_section, strlen(cli->ignore_section)) == 0) continue;
+        if (section_skipped(cli, k)) continue;
         if (cli->cmd->pass_keys && cli->cmd->keys && cli->cmd->keys[0].name) {
             /* only the command's own section (that of its first key) is checked here */
             const char *own = cli->cmd->keys[0].name;
@@ -1191,8 +1355,10 @@ static qkt_status_t check_keys(qkt_cli_t *cli)
         }
         const char *origin = qkt_config_origin(cli->cfg, k);
         if (strncmp(k, "model.", 6) != 0) {
-            st = qkt_config_check_known(cli->cfg, known, n);
-            if (!st) st = qkt_error(QKT_EINVAL, "unknown key '%s' (%s)", k, origin);
+            /* name this key, not the first unknown one of a skipped section */
+            const char *s = qkt_config_suggest(k, known, n);
+            if (s) st = qkt_error(QKT_EINVAL, "unknown key '%s' (%s); did you mean '%s'?", k, origin, s);
+            else st = qkt_error(QKT_EINVAL, "unknown key '%s' (%s)", k, origin);
             break;
         }
         /* a key of the [model] section: say what the chosen model takes */
@@ -1291,6 +1457,22 @@ qkt_status_t qkt_write_atomic(const char *path, const char *text, const char *ta
 }
 
 /* ================================================================== main */
+/* --ignore-section=S1,S2: add each section name ("S." is stored) */
+static int add_ignored(qkt_cli_t *cli, const char *list)
+{
+    for (const char *c = list; *c;) {
+        size_t n = strcspn(c, ",");
+        if (n == 0 || n > sizeof cli->ignore_section[0] - 2 || cli->nignore >= 16) {
+            qkt_error(QKT_EINVAL, "--ignore-section: expected section names S1,S2,... (at most 16, each under 62 "
+                                  "characters), got '%s'", list);
+            return 1;
+        }
+        snprintf(cli->ignore_section[cli->nignore++], sizeof cli->ignore_section[0], "%.*s.", (int)n, c);
+        c += n + (c[n] == ',');
+    }
+    return 0;
+}
+
 static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
 {
     int only_pos = 0;
@@ -1305,6 +1487,13 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
                 cli->json = 1;
             } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
                 cli->quiet = 1;
+            } else if (strcmp(a, "--progress") == 0 || strncmp(a, "--progress=", 11) == 0) {
+                char *end = NULL;
+                cli->progress_every = a[10] == '=' ? strtod(a + 11, &end) : 10;
+                if ((end && (*end || end == a + 11)) || !(cli->progress_every >= 1 && cli->progress_every <= 86400)) {
+                    qkt_error(QKT_EINVAL, "--progress=S: seconds between progress lines, 1 to 86400, got '%s'", a + 11);
+                    return 1;
+                }
             } else if (strcmp(a, "--set") == 0 || strcmp(a, "-s") == 0 || strncmp(a, "--set=", 6) == 0) {
                 const char *v = a[2] == 's' && a[5] == '=' ? a + 6 : NULL;
                 if (!v) {
@@ -1336,8 +1525,9 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
                 snprintf(cli->vary, sizeof cli->vary, "sweep.vary=%s", v);
                 cli->sets[cli->nset++] = cli->vary;
             } else if (strncmp(a, "--ignore-section=", 17) == 0) {
-                /* internal (used by sweep): keys of this section are not checked */
-                snprintf(cli->ignore_section, sizeof cli->ignore_section, "%s.", a + 17);
+                /* keys of these sections are not checked (sweep and run use it for
+                 * their own section); S1,S2 and repeated options add up */
+                if (add_ignored(cli, a + 17)) return 1;
             } else if (strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0 || strncmp(a, "--output=", 9) == 0) {
                 const char *v = strncmp(a, "--output=", 9) == 0 ? a + 9 : NULL;
                 if (!v) {
@@ -1355,7 +1545,7 @@ static int parse_options(qkt_cli_t *cli, int argc, char **argv, int *help)
             } else {
                 char opt[128];
                 snprintf(opt, sizeof opt, "%.*s", (int)strcspn(a, "="), a);
-                const char *s = qkt_config_suggest(opt, option_names, 7);
+                const char *s = qkt_config_suggest(opt, option_names, 8);
                 if (s)
                     qkt_error(QKT_EINVAL, "unknown option '%s'; did you mean '%s'?", a, s);
                 else
@@ -1418,6 +1608,7 @@ static int finish(qkt_cli_t *cli, int code)
     qkt_cli_progress_end(cli);
     if (code != QKT_EXIT_OK) return code;
     if (cli->noconv) code = cli->timeout ? QKT_EXIT_TIMEOUT : QKT_EXIT_NOCONV;
+    add_input_units(cli);
     cJSON_AddStringToObject(cli->doc, "status",
                             cli->timeout ? "time limit reached" : cli->noconv ? "not converged" : "ok");
     if (cli->nomem) return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory building the JSON document");
@@ -1531,7 +1722,9 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
     qkt_cli_t cli;
     memset(&cli, 0, sizeof cli);
     cli.cmd = cmd;
+    cli.commands = commands;
     cli.tty = isatty(STDERR_FILENO);
+    cli.t_start = now_s();
     int help = 0;
     if (parse_options(&cli, argc, argv, &help)) return qkt_cli_fail(&cli, QKT_EINVAL);
     if (help) {

@@ -77,6 +77,8 @@ struct qkt_cli {
     int timeout;  /* numerics.time_limit reached (exit 9; implies noconv) */
     int tty;
     int progress_active, progress_last;
+    double progress_every; /* --progress[=S]: lines every S s also off a terminal (0: default rule) */
+    double t_start, t_line; /* monotonic seconds: start of the run, last progress line */
     int table_ncol;
     int nomem;            /* the JSON document could not be built */
     cJSON *stream;        /* the streamed array (qkt_out_stream_array) or NULL */
@@ -89,7 +91,10 @@ struct qkt_cli {
     const char *sets[QKT_CLI_MAXSET];
     int nset;
     char vary[1024];          /* --vary, kept as a --set of sweep.vary */
-    char ignore_section[64];  /* "sweep.": keys not checked (child runs of sweep) */
+    /* --ignore-section=S[,S2...] (repeatable): "sweep.", ...: keys not checked */
+    char ignore_section[16][64];
+    int nignore;
+    const qkt_command_t *const *commands; /* every command: their sections are skipped */
 };
 
 /* The whole program: parse argv, run the command, print, map to exit code.
@@ -133,6 +138,16 @@ qkt_status_t qkt_cli_bool(qkt_cli_t *cli, const char *key, int *out);
 qkt_status_t qkt_cli_string(qkt_cli_t *cli, const char *key, const char **out);
 /* Give key the value (origin "default") unless it was set. */
 qkt_status_t qkt_cli_default(qkt_cli_t *cli, const char *key, const char *value);
+/* Give key the Fermi energy of a Wannier model (in eV) unless it was set:
+ * fermi_energy of SEEDNAME.win beside model.file (SEEDNAME_hr.dat or
+ * SEEDNAME_tb.dat, maybe .gz), recorded with that origin.  1 when the key
+ * has a value after the call, 0 when there is no such file or line. */
+int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key);
+/* Warn when a temperature (as read, in the key's unit: kelvin for Wannier
+ * models, k_B T in model energy units for the others) looks like the other
+ * unit: 0 < T < 1 K for a Wannier model (meant as eV?), T >= 1 and above
+ * 10 |mu| for a model in natural units (meant as kelvin?). */
+void qkt_cli_check_temperature(qkt_cli_t *cli, const char *key, double T, double mu);
 /* 1 if the key was given (run file or --set). */
 int qkt_cli_has(const qkt_cli_t *cli, const char *key);
 /* "key (file:line)" for messages; static buffer, valid until the next call. */
@@ -192,8 +207,11 @@ void qkt_out_note(qkt_cli_t *cli, const char *fmt, ...) __attribute__((format(pr
 cJSON *qkt_out_json(qkt_cli_t *cli);
 
 /* ------------------------------------------------------------------ progress */
-/* "label  42%" on stderr, only when stderr is a terminal and not --quiet;
- * call from one thread.  qkt_cli_progress_end() clears the line. */
+/* "label  42%" on stderr, not with --quiet; call from one thread.  On a
+ * terminal one line rewritten in place; otherwise (a log file, a batch job)
+ * a line "qkt: progress: label 42%, 31 s elapsed, about 40 s left" every
+ * 15 s once the run has lasted 5 s, or every S s from the start with
+ * --progress[=S] (default 10).  qkt_cli_progress_end() clears the line. */
 void qkt_cli_progress(qkt_cli_t *cli, const char *label, long done, long total);
 void qkt_cli_progress_end(qkt_cli_t *cli);
 

@@ -158,11 +158,16 @@ static int fig3_sweep(qkt_cli_t *cli, const char *fig3, long npts, double rtol, 
     }
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(res, "rows");
     static const char *cols[] = {"k0", "C", "C_err", "C_S", "C_xi", "C_valley"};
+    /* the sweep's rows are keyed by the full field paths of fig3's sweep.fields */
+    static const char *path[] = {"weyl.k0", "weyl.C", "weyl.C_err", "weyl.C_S", "weyl.C_xi", "weyl.C_valley"};
     qkt_out_table_begin(cli, "fig3", 6, cols, NULL);
     const cJSON *row;
     cJSON_ArrayForEach(row, rows) {
         double vals[6];
-        for (int c = 0; c < 6; c++) vals[c] = num(row, cols[c]);
+        for (int c = 0; c < 6; c++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, path[c]); /* a key with dots, not a path */
+            vals[c] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        }
         qkt_out_table_row(cli, vals);
     }
     qkt_out_table_end(cli);

@@ -9,7 +9,7 @@
 #include "engine_cli.h"
 
 static const qkt_key_t keys[] = {
-    QKT_ENGINE_KEYS,
+    QKT_SCAN_ENGINE_KEYS,
     {"scan.mu", NULL, "energy", "chemical potentials: 'start:stop:step' or a list 'mu1 mu2 ...' (required)"},
     {"scan.parts", "false", "bool", "also print the Drude (n_E) and intrinsic (S_E) parts of each component"},
     {NULL, NULL, NULL, NULL},
@@ -216,6 +216,13 @@ static int run(qkt_cli_t *cli)
     if (mesh) {
         double mv[3] = {p.mesh[0], p.mesh[1], p.mesh[2]};
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
+    }
+    /* what the density column counts from (docs/commands/scan.md) */
+    if (m->periodic) {
+        qkt_out_string(cli, "density_from", "bottom of the lowest band: electrons per cell = density x cell_volume");
+        qkt_out_scalar(cli, "cell_volume", m->cell_volume, NULL, qkt_cli_unit(m, m->dim == 3 ? "volume" : "length^2"));
+    } else {
+        qkt_out_string(cli, "density_from", "energy 0: states below 0 count as filled (the continuum's sea is infinite)");
     }
     qkt_out_table_begin(cli, "scan", ncol, (const char *const *)cols, units);
     int allconv = out_rows(cli, r, mus, nmu, parts, per, row);

@@ -64,6 +64,7 @@ typedef struct {
     double *rows;
     int ncol;
     char **colname;
+    char **colunit;       /* each column's unit from the child's "units" (NULL: none) */
     char tsv[1 << 16];
     size_t tl;
 } table_t;
@@ -195,6 +196,25 @@ static void point_set(const sweep_t *sw, double x, char *setbuf, size_t n)
     }
 }
 
+/* The unit of the result at path: the "units" entry of its container, or,
+ * for a component of a tensor or vector (sigma0.xx), the container's unit of
+ * the tensor.  NULL when there is none. */
+static const char *unit_of(const cJSON *res, const char *path)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (int up = 0; up < 2; up++) {
+        char *dot = strrchr(tmp, '.');
+        if (dot) *dot = '\0';
+        const cJSON *box = dot ? qkt_json_path(res, tmp) : res;
+        const char *last = dot ? dot + 1 : tmp;
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(box, "units"), last);
+        if (cJSON_IsString(u)) return u->valuestring;
+        if (!dot) break; /* up 1: the tensor's name in its container */
+    }
+    return NULL;
+}
+
 /* At the first point: the columns (the varied key, then each field and its
  * error; no fields given: every number of the results), the rows and the TSV
  * header.  0, or -1 out of memory. */
@@ -209,14 +229,17 @@ static int make_columns(sweep_t *sw, table_t *tb, const cJSON *res)
         }
     }
     tb->colname = calloc(2 * sw->nf + 1, sizeof *tb->colname);
-    if (!tb->colname) return -1;
+    tb->colunit = calloc(2 * sw->nf + 1, sizeof *tb->colunit);
+    if (!tb->colname || !tb->colunit) return -1;
     tb->colname[tb->ncol++] = strdup(sw->key);
     for (int f = 0; f < sw->nf; f++) {
-        const char *last = strrchr(sw->fld[f], '.');
-        last = last ? last + 1 : sw->fld[f];
-        tb->colname[tb->ncol++] = strdup(last);
-        char e[160];
-        snprintf(e, sizeof e, "%s_err", last);
+        /* the full path: sigma0.xx and sigma1.xx are two columns, not two 'xx' */
+        const char *u = unit_of(res, sw->fld[f]);
+        tb->colunit[tb->ncol] = u ? strdup(u) : NULL;
+        tb->colname[tb->ncol++] = strdup(sw->fld[f]);
+        char e[300];
+        snprintf(e, sizeof e, "%s_err", sw->fld[f]);
+        tb->colunit[tb->ncol] = u ? strdup(u) : NULL;
         tb->colname[tb->ncol++] = strdup(e);
     }
     tb->rows = calloc((size_t)sw->n * tb->ncol, sizeof *tb->rows);
@@ -225,8 +248,24 @@ static int make_columns(sweep_t *sw, table_t *tb, const cJSON *res)
     tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "#");
     for (int c = 0; c < tb->ncol; c++)
         tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "%s%s", c ? "\t" : " ", tb->colname[c]);
+    tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "\n# units:");
+    for (int c = 0; c < tb->ncol; c++)
+        tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "%s%s", c ? "\t" : " ",
+                           tb->colunit[c] ? tb->colunit[c] : "-");
     tb->tl += snprintf(tsv + tb->tl, sizeof tb->tsv - tb->tl, "\n");
     return 0;
+}
+
+/* The model and unit system of the sweep's document: those of the first
+ * point's run (the varied key, if a model key, takes each point's value). */
+static void take_model(qkt_cli_t *cli, const cJSON *child)
+{
+    static const char *const item[2] = {"model", "unit_system"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(child, item[i]);
+        cJSON *d = v ? cJSON_Duplicate(v, 1) : NULL;
+        if (d && !cJSON_ReplaceItemInObjectCaseSensitive(cli->doc, item[i], d)) cJSON_Delete(d);
+    }
 }
 
 /* Row i (point x) from the child's results: into the table, the JSON rows and the TSV. */
@@ -250,7 +289,7 @@ static void take_point(qkt_cli_t *cli, const sweep_t *sw, table_t *tb, const cJS
     for (int c = 0; c < ncol; c++) {
         if (c > 0 && c % 2 == 0) continue;
         double *err = c > 0 && !isnan(row[c + 1]) ? &row[c + 1] : NULL;
-        qkt_out_scalar(cli, tb->colname[c], row[c], err, NULL);
+        qkt_out_scalar(cli, tb->colname[c], row[c], err, tb->colunit ? tb->colunit[c] : NULL);
     }
     qkt_out_pop(cli);
     char *tsv = tb->tsv;
@@ -300,6 +339,7 @@ static int run_points(qkt_cli_t *cli, sweep_t *sw, table_t *tb)
             cJSON_Delete(doc);
             return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory");
         }
+        if (i == 0) take_model(cli, doc);
         take_point(cli, sw, tb, res, i, x);
         cJSON_Delete(doc);
     }
@@ -411,9 +451,12 @@ static int run(qkt_cli_t *cli)
     if (status) return status;
     status = run_points(cli, &sw, &tb);
     if (!status) status = write_outputs(cli, &sw, &tb);
-    if (tb.colname)
-        for (int c = 0; c < tb.ncol; c++) free(tb.colname[c]);
+    for (int c = 0; c < tb.ncol; c++) {
+        if (tb.colname) free(tb.colname[c]);
+        if (tb.colunit) free(tb.colunit[c]);
+    }
     free(tb.colname);
+    free(tb.colunit);
     free(tb.rows);
     if (sw.fld_own)
         for (int f = 0; f < sw.nf; f++) free(sw.fld[f]);

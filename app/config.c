@@ -531,6 +531,13 @@ qkt_status_t qkt_config_set_default(qkt_config_t *c, const char *key, const char
     return put(c, key, value, "default");
 }
 
+qkt_status_t qkt_config_set_default_from(qkt_config_t *c, const char *key, const char *value, const char *origin)
+{
+    if (!c || !key || !value || !origin) return qkt_error(QKT_EINVAL, "qkt_config_set_default_from: NULL argument");
+    if (find(c, key) >= 0) return QKT_OK;
+    return put(c, key, value, origin);
+}
+
 const char *qkt_config_get(const qkt_config_t *c, const char *key)
 {
     int i = c ? find(c, key) : -1;

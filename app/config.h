@@ -63,6 +63,8 @@ qkt_status_t qkt_config_vec_list(const qkt_config_t *c, const char *key, int n, 
                                  int *count);
 /* Set key to value with origin "default", unless the key is already set. */
 qkt_status_t qkt_config_set_default(qkt_config_t *c, const char *key, const char *value);
+/* The same with another origin than "default" (e.g. "fermi_energy of X.win"). */
+qkt_status_t qkt_config_set_default_from(qkt_config_t *c, const char *key, const char *value, const char *origin);
 /* The entry of list closest to word (edit distance, case-insensitive; a key
  * with the same name in another section counts as close), or NULL if none
  * is close enough to suggest. */

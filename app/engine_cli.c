@@ -58,10 +58,19 @@ static double field_scale(qkt_cli_t *cli, const char *key)
     return 1;
 }
 
+/* run.B as read (engine units), for the estimate of w_c tau */
+static double field_B[3];
+static int field_set;
+
 qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3])
 {
     qkt_status_t s = qkt_cli_vec(cli, key, 3, B);
     if (s) return s;
+    if (!strcmp(key, "run.B")) {
+        double sc = field_scale(cli, key);
+        for (int a = 0; a < 3; a++) field_B[a] = B[a] * sc;
+        field_set = 1;
+    }
     if (B[0] == 0 && B[1] == 0 && B[2] == 0)
         return qkt_error(QKT_EINVAL, "%s: the field must not be zero", qkt_cli_where(cli, key));
     double sc = field_scale(cli, key);
@@ -99,6 +108,17 @@ static void engine_progress(void *user, long done, long total)
     else qkt_cli_progress(cli, "integrating", done, total);
 }
 
+/* 1 if the command's key table lists the key: a command reads only the
+ * engine keys it lists (scan lists no run.mu, rule, tau_inter ...) */
+static int listed(const qkt_cli_t *cli, const char *key)
+{
+    for (const qkt_key_t *k = cli->cmd->keys; k && k->name; k++)
+        if (!strcmp(k->name, key)) return 1;
+    return 0;
+}
+
+#define OPT(call, key) (listed(cli, key) ? (call) : QKT_OK)
+
 /* the run-file text of the engine's keys, before parsing */
 struct engine_keys {
     const char *rule, *open, *sunit, *meshs, *expn;
@@ -111,16 +131,17 @@ struct engine_keys {
 static qkt_status_t wannier_defaults(qkt_cli_t *cli, const qkt_params_t *p)
 {
     qkt_status_t s;
-    if (!qkt_cli_has(cli, "run.mu"))
-        return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV "
-                                     "(e.g. fermi_energy of the .win file), [run] mu = ...");
+    if (listed(cli, "run.mu") && !qkt_cli_default_fermi(cli, "run.mu"))
+        return qkt_error(QKT_EINVAL, "missing key 'run.mu': a Wannier model needs the chemical potential in eV, "
+                                     "[run] mu = ... (it is taken from fermi_energy of SEEDNAME.win beside "
+                                     "model.file when that file has one)");
     const qkt_units_t *u = qkt_units();
     char T[32], ti[32], tx[32];
     snprintf(T, sizeof T, "%.15g", p->T / u->kB_eV);
     snprintf(ti, sizeof ti, "%.15g", p->tau_intra * u->time_fs);
     snprintf(tx, sizeof tx, "%.15g", p->tau_inter * u->time_fs);
     if ((s = qkt_cli_default(cli, "run.T", T)) || (s = qkt_cli_default(cli, "run.tau_intra", ti)) ||
-        (s = qkt_cli_default(cli, "run.tau_inter", tx)))
+        (s = OPT(qkt_cli_default(cli, "run.tau_inter", tx), "run.tau_inter")))
         return s;
     return QKT_OK;
 }
@@ -149,10 +170,11 @@ static qkt_status_t set_sigma_unit(qkt_cli_t *cli, const qkt_model_t *m, int phy
 static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_keys *k)
 {
     qkt_status_t s;
-    if ((s = qkt_cli_double(cli, "run.mu", &p->mu)) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
+    if ((s = OPT(qkt_cli_double(cli, "run.mu", &p->mu), "run.mu")) || (s = qkt_cli_double(cli, "run.T", &p->T)) ||
         (s = qkt_cli_double(cli, "run.tau_intra", &p->tau_intra)) ||
-        (s = qkt_cli_double(cli, "run.tau_inter", &p->tau_inter)) || (s = qkt_cli_string(cli, "run.rule", &k->rule)) ||
-        (s = qkt_cli_string(cli, "run.expansion", &k->expn)) ||
+        (s = OPT(qkt_cli_double(cli, "run.tau_inter", &p->tau_inter), "run.tau_inter")) ||
+        (s = OPT(qkt_cli_string(cli, "run.rule", &k->rule), "run.rule")) ||
+        (s = OPT(qkt_cli_string(cli, "run.expansion", &k->expn), "run.expansion")) ||
         (s = qkt_cli_double(cli, "numerics.reltol", &p->reltol)) ||
         (s = qkt_cli_int(cli, "numerics.maxeval", &k->maxeval)) ||
         (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
@@ -161,11 +183,11 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
         (s = qkt_cli_double(cli, "numerics.fd_step", &p->fd_step)) ||
         (s = qkt_cli_double(cli, "numerics.window", &p->window)) ||
         (s = qkt_cli_double(cli, "numerics.degen_tol", &p->degen_tol)) ||
-        (s = qkt_cli_double(cli, "numerics.time_limit", &p->time_limit)) ||
-        (s = qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq)) ||
+        (s = OPT(qkt_cli_double(cli, "numerics.time_limit", &p->time_limit), "numerics.time_limit")) ||
+        (s = OPT(qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq), "run.nimp_U0sq")) ||
         (s = qkt_cli_string(cli, "numerics.mesh", &k->meshs)) ||
-        (s = qkt_cli_bool(cli, "numerics.refine", &k->refine)) ||
-        (s = qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder)))
+        (s = OPT(qkt_cli_bool(cli, "numerics.refine", &k->refine), "numerics.refine")) ||
+        (s = OPT(qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder), "run.tau_from_disorder")))
         return s;
     return QKT_OK;
 }
@@ -304,7 +326,8 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     p->progress = engine_progress;
     p->progress_user = cli;
     qkt_status_t s;
-    struct engine_keys k = {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0};
+    /* rule and expansion of a command that lists neither: the library's defaults */
+    struct engine_keys k = {qkt_engine_text.rule, NULL, NULL, NULL, "seed", 0, 0, 0, 0};
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys && (s = wannier_defaults(cli, p))) return s;
@@ -313,6 +336,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if ((s = read_keys(cli, p, &k))) return s;
     if ((s = parse_mesh(cli, k.meshs, mesh))) return s;
     if ((s = set_mesh(cli, m, p, mesh, k.refine))) return s;
+    qkt_cli_check_temperature(cli, "run.T", p->T, listed(cli, "run.mu") ? p->mu : 0);
     if (phys) {
         const qkt_units_t *u = qkt_units();
         p->T *= u->kB_eV;                    /* K -> eV */
@@ -357,8 +381,33 @@ static double degen_share(qkt_cli_t *cli, const qkt_response_t *r)
     return r->degen_weight * m->cell_volume / m->spin_degeneracy;
 }
 
+/* The low-field expansion's parameter w_c tau = e |B| v_F tau_intra / (hbar
+ * k_F) for the field run.B (docs/physics.md, "Low-field expansion"): v_F the
+ * engine's Fermi velocity scale (largest band velocity on the Fermi surface),
+ * k_F of each pocket from its density of states as for a sphere (3D: dos =
+ * g k_F^2 / (2 pi^2 hbar v_F)) or a circle (2D: dos = g k_F / (2 pi hbar
+ * v_F)); the largest over the pockets.  Exact for one isotropic pocket; an
+ * estimate otherwise.  -1 when it is not defined (no field, no pocket). */
+static double wc_tau(const qkt_model_t *m, const qkt_response_t *r)
+{
+    if (!field_set || !m || !(r->vF > 0)) return -1;
+    double B = m->dim == 2 ? fabs(field_B[2]) : sqrt(field_B[0] * field_B[0] + field_B[1] * field_B[1] +
+                                                      field_B[2] * field_B[2]);
+    double g = m->spin_degeneracy > 0 ? m->spin_degeneracy : 1, best = -1;
+    for (int q = 0; q < r->npocket; q++) {
+        double d = r->pocket[q].dos;
+        if (!(d > 0)) continue;
+        double kF = m->dim == 2 ? 2 * M_PI * r->vF * d / g : sqrt(2 * M_PI * M_PI * r->vF * d / g);
+        best = fmax(best, B * r->vF * r->par.tau_intra / kF);
+    }
+    return best;
+}
+
 void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
 {
+    qkt_model_t *wm = NULL;
+    if (qkt_cli_model(cli, &wm)) wm = NULL;
+    double wct = wc_tau(wm, r);
     qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
     qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
     if (!r->par.bonly)
@@ -388,6 +437,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
     qkt_out_scalar(cli, "thermal_window", r->par.window, NULL, "T");
     qkt_out_int(cli, "pockets", r->npocket);
+    if (wct >= 0) qkt_out_scalar(cli, "wc_tau", wct, NULL, NULL);
     if ((r->par.rule == QKT_RULE_BORN || r->par.tau_from_disorder) && r->tau_born > 0) {
         /* the Born relaxation time 1/<1/tau> at the Fermi level (rule born) */
         qkt_model_t *m = NULL;
@@ -415,6 +465,11 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_out_scalar(cli, "vertex_dropped_share", r->vertex_dropped, NULL, NULL);
     }
     qkt_out_pop(cli);
+    if (wct > 0.3 && (r->par.order >= 1 || r->par.bonly))
+        qkt_cli_warn(cli, "w_c tau = %.3g at %s: the low-field expansion in B needs w_c tau << 1 (above 0.3 the "
+                          "orders B^1, B^2 printed at this field are no longer a good approximation); lower |run.B| "
+                          "(the orders scale as B, B^2) or tau",
+                     wct, qkt_cli_where(cli, "run.B"));
     if (r->vertex_nseg > 0 && r->vertex_dropped > r->par.reltol)
         qkt_cli_warn(cli, "the vertex of the order-1 diagonal nodes misses %.2g of their weight (bands outside the "
                           "tabulated energy segments); raise numerics.ncell", r->vertex_dropped);

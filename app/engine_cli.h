@@ -15,17 +15,21 @@ struct qkt_engine_key_text {
 extern struct qkt_engine_key_text qkt_engine_text;
 void qkt_engine_keys_init(void);
 
-/* The [run] and [numerics] keys, for the key table of a command. */
-#define QKT_ENGINE_KEYS                                                                            \
-    {"run.mu", qkt_engine_text.mu, "energy", "chemical potential (Wannier: eV, required)"},       \
-        {"run.T", qkt_engine_text.T, "energy|K", qkt_engine_text.T_doc},                          \
-        {"run.tau_intra", qkt_engine_text.tau_intra, "time|fs", qkt_engine_text.tau_intra_doc},   \
-        {"run.tau_inter", qkt_engine_text.tau_inter, "time|fs", qkt_engine_text.tau_inter_doc},   \
-        {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},        \
+/* The [run] and [numerics] keys, for the key table of a command, in groups:
+ * a command lists only the keys it reads (scan: QKT_SCAN_ENGINE_KEYS), and
+ * qkt_cli_engine_params() reads only the keys of the command's table. */
+#define QKT_EK_MU {"run.mu", qkt_engine_text.mu, "energy", "chemical potential (Wannier: eV, required)"}
+#define QKT_EK_T_TAU                                                                               \
+    {"run.T", qkt_engine_text.T, "energy|K", qkt_engine_text.T_doc},                                \
+        {"run.tau_intra", qkt_engine_text.tau_intra, "time|fs", qkt_engine_text.tau_intra_doc}
+#define QKT_EK_TAU_INTER {"run.tau_inter", qkt_engine_text.tau_inter, "time|fs", qkt_engine_text.tau_inter_doc}
+#define QKT_EK_UNIT_MESH                                                                           \
+    {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},              \
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
-                                        "adaptive integration; then T = 0 is allowed at order 0"},       \
-        {"numerics.refine", "false", "-", "with numerics.mesh (order 0): refine the mesh cells adaptively to " \
-                                          "numerics.reltol within numerics.maxeval evaluations; errors are estimates"}, \
+                                    "adaptive integration; then T = 0 is allowed at order 0"}
+#define QKT_EK_RULES                                                                               \
+    {"numerics.refine", "false", "-", "with numerics.mesh (order 0): refine the mesh cells adaptively to " \
+                                      "numerics.reltol within numerics.maxeval evaluations; errors are estimates"}, \
         {"run.rule", qkt_engine_text.rule, "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
         {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): " \
@@ -36,7 +40,10 @@ void qkt_engine_keys_init(void);
                                                    "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
         {"run.tau_from_disorder", "false", "-", "rules rta, paper, valley: tau_intra is the Born relaxation " \
                                                 "time of run.nimp_U0sq at the Fermi level (run.tau_intra unused)"}, \
-        {"numerics.reltol", qkt_engine_text.reltol, "1", "requested relative accuracy of every path"}, \
+        {"numerics.time_limit", "0", "s", "wall seconds at most (0: none); when reached the result so far, with its " \
+                                          "error estimates, is printed and written, exit code 9"}
+#define QKT_EK_NUMERICS                                                                            \
+    {"numerics.reltol", qkt_engine_text.reltol, "1", "requested relative accuracy of every path"}, \
         {"numerics.maxeval", qkt_engine_text.maxeval, "1", "integrand evaluations at most per integration part"}, \
         {"numerics.kbox", "0", "1/length", "continuum: half-width of the k box (0: model's)"},    \
         {"numerics.open", "", "-", "continuum: axes integrated to infinity, e.g. 'x y'"},         \
@@ -44,9 +51,11 @@ void qkt_engine_keys_init(void);
         {"numerics.icell", "0", "1", "integration cells per axis (0: 6 in 3D, 12 in 2D)"},        \
         {"numerics.fd_step", "0", "1/length", "finite-difference step (0: 0.05 T/v_F)"},          \
         {"numerics.window", "0", "1", "thermal window half-width in T (0: from reltol)"},         \
-        {"numerics.degen_tol", "0", "energy", "bands closer than this are degenerate (0: the model's, 1e-10; Wannier 1e-6 eV)"}, \
-        {"numerics.time_limit", "0", "s", "wall seconds at most (0: none); when reached the result so far, with its " \
-                                          "error estimates, is printed and written, exit code 9"}
+        {"numerics.degen_tol", "0", "energy", "bands closer than this are degenerate (0: the model's, 1e-10; Wannier 1e-6 eV)"}
+#define QKT_ENGINE_KEYS QKT_EK_MU, QKT_EK_T_TAU, QKT_EK_TAU_INTER, QKT_EK_UNIT_MESH, QKT_EK_RULES, QKT_EK_NUMERICS
+/* scan: order B^0 at the chemical potentials of scan.mu without a disorder
+ * kernel: no run.mu, tau_inter, rule, expansion, B, disorder or refinement */
+#define QKT_SCAN_ENGINE_KEYS QKT_EK_T_TAU, QKT_EK_UNIT_MESH, QKT_EK_NUMERICS
 
 /* Fill p from the keys (p.order, masks and bonly are left to the caller). */
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p);

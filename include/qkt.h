@@ -416,7 +416,8 @@ typedef struct {
     double cme_S_fs_err[3][3], cme_S_sea_err[3][3], cme_xi_err[3][3];
     double streda[3], streda_err[3];
     double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
-    double density;     /* carrier density: sum_k [f0 - theta(-eps)] (relative to filling below 0) */
+    double density;     /* carrier density: periodic models sum_k f0 (from the bottom of the lowest band);
+                           continuum models sum_k [f0 - theta(-eps)] (relative to filling below 0) */
     int vertex;         /* 1: the extrinsic part S_J = -P^-1 J(n_E) was computed */
     /* order >= 1 with the vertex: the vertex of the order-1 diagonal nodes,
      * -P^-1 K^od n_EB (Eq. 54), is computed on the velocity side from tables of
@@ -448,6 +449,8 @@ typedef struct {
     double sys_rel;     /* relative systematic error added to every error estimate
                            (thermal-window cut and finite-difference step) */
     double fd_step;
+    double vF;          /* the Fermi velocity's scale: the largest band velocity in the thermal
+                           window at the pocket map's Fermi-surface cells (0: no Fermi surface) */
     size_t neval;
     int converged;
     int timed_out;      /* par.time_limit was reached: adaptive parts left at their pilot

@@ -100,7 +100,7 @@ fields = weyl.k0 weyl.C
 INI
 run sweep "$T/weyl2.ini" --vary model.b=0.15:0.25:2 --set sweep.output="$T/sw" --json
 expect_rc 0 "sweep of two points"
-pycheck "sweep: one JSON row per point with k0 and C" "len(r['rows']) == 2 and all('C' in x and 'k0' in x for x in r['rows'])"
+pycheck "sweep: one JSON row per point with weyl.k0 and weyl.C (full field paths)" "len(r['rows']) == 2 and all('weyl.C' in x and 'weyl.k0' in x for x in r['rows'])"
 [ -s "$T/sw.tsv" ] && ok "sweep wrote the table" || bad "no table $T/sw.tsv"
 if command -v gnuplot >/dev/null; then
     [ -s "$T/sw.png" ] && [ -s "$T/sw.svg" ] && ok "sweep wrote PNG and SVG" || bad "no plot"
@@ -129,7 +129,7 @@ INI
 run sweep "$T/ph.ini" --vary "run.B@xy=0:90:3" --set sweep.output="$T/ph" --set sweep.plot=false --json
 expect_rc 0 "sweep of the field direction"
 pycheck "planar Hall: sigma_yx(45) = (sigma_xx(0) - sigma_xx(90))/2 within 2%" \
-    "abs(r['rows'][1]['yx'] - (r['rows'][0]['xx'] - r['rows'][2]['xx']) / 2) < 0.02 * abs(r['rows'][1]['yx'])"
+    "abs(r['rows'][1]['sigma2.yx'] - (r['rows'][0]['sigma2.xx'] - r['rows'][2]['sigma2.xx']) / 2) < 0.02 * abs(r['rows'][1]['sigma2.yx'])"
 
 # pump with the chemical potential below a parabolic band: no Fermi surface,
 # a physics error (exit 8) naming run.mu, and no output file

@@ -1012,9 +1012,11 @@ static void center_densities(const qkt_tree_ws_t *w, const slot0_t *c, double *o
     const qkt_bands_t *b = c->b;
     for (int m = 0; m < nb; m++) {
         out[L->o_dos] += -c->fp[m];
-        /* carrier density relative to filling every state below energy 0
-         * (finite for continuum models, whose Fermi sea is infinite) */
-        out[L->o_dos + 1] += c->f[m] - (b->eps[m] < 0 ? 1 : 0);
+        /* carrier density: a periodic model's bands are bounded, so it counts
+         * from the bottom of the lowest band (electrons per cell = density x
+         * V_cell); a continuum model's Fermi sea is infinite, so there it is
+         * relative to filling every state below energy 0 */
+        out[L->o_dos + 1] += c->f[m] - (!w->m->periodic && b->eps[m] < 0 ? 1 : 0);
         int p = c->pk[m];
         if (p < 0) continue;
         double vO = 0;

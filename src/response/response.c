@@ -263,6 +263,7 @@ static void tree_params(run_t *w)
     w->vs = w->pk ? vscale_estimate(w->m, w->pk, p, &w->kmax) : 0;
     tp->h = p->fd_step > 0 ? p->fd_step : (w->vs > 0 ? FD_STEP_T * p->T / w->vs : FD_STEP_KCUT * w->m->kcut);
     w->r->fd_step = tp->h;
+    w->r->vF = w->vs;
 }
 
 /* A thermal shell too thin for double precision is refused.  Its relative
