@@ -68,7 +68,7 @@ INI
 run sweep "$T/sw.ini" --vary "run.mu=0.5:1:2" --set sweep.output="$T/sw" --set sweep.plot=false --json
 expect_rc 0 "sweep of R_H over mu"
 pycheck "sweep: R_H = -6 pi^2/(2 mu)^1.5 at mu = 0.5 and 1 within 0.5%" \
-    "all(abs(row['R_H'] / (-6 * pi**2 / (2 * mu)**1.5) - 1) < 5e-3 for row, mu in zip(r['rows'], [0.5, 1]))"
+    "all(abs(row['rho.R_H'] / (-6 * pi**2 / (2 * mu)**1.5) - 1) < 5e-3 for row, mu in zip(r['rows'], [0.5, 1]))"
 
 # a 3D model with E only along z: sigma0 singular, a note instead of rho (exit 0)
 run mc "$T/p.ini" --set mc.E="0 0 1" --set numerics.reltol=1e-2 --set numerics.maxeval=20000

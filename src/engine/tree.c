@@ -523,7 +523,9 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
             for (int m = 0; m < nb; m++) {
                 if (m == jb) continue;
                 double de = b->epsg[m] - b->epsg[jb];
-                if (b->grp[m] == b->grp[jb]) continue;
+                /* nothing inside a degenerate group, nothing between blocks
+                 * (R vanishes there, and de may: 0/0) */
+                if (b->grp[m] == b->grp[jb] || b->block[m] != b->block[jb]) continue;
                 w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
                 w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
             }
@@ -1086,7 +1088,7 @@ static void order0_nodes(qkt_tree_ws_t *w, const slot0_t *c, int in, double *out
     for (int m = 0; m < nb; m++)
         for (int n = 0; n < nb; n++) {
             double de = b->epsg[m] - b->epsg[n];
-            w->Y[m * nb + n] = (b->grp[m] == b->grp[n])
+            w->Y[m * nb + n] = (b->grp[m] == b->grp[n] || b->block[m] != b->block[n])
                                    ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
         }
     tally_sigma(w, b, w->Y, TALLY_WT, out + L_s0(L, T0_SE, in, 0));
