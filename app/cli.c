@@ -1162,7 +1162,8 @@ static void print_usage(FILE *f, const qkt_command_t *const *commands)
             "                   no terminal (without it: every 15 s once a run lasts 5 s)\n"
             "  --ignore-section=S[,S2...]  unknown keys of these run-file sections are not errors\n"
             "                   (sections that only other commands read are skipped anyway)\n"
-            "  --help           this text; after a command: the command's keys\n"
+            "  --help           this text; after a command: the command's keys (with --json:\n"
+            "                   as one JSON document)\n"
             "  --version        version and build information\n"
             "\nexit codes: 0 ok, 2 bad input, 3 file error, 4 malformed file, 5 out of memory,\n"
             "  6 numerical failure, 7 not converged (results printed with a warning),\n"
@@ -1208,6 +1209,46 @@ static void print_command_help(FILE *f, const qkt_command_t *c)
     for (int i = 1; i < NGLOBAL; i++) all[i + 1] = g_keys[i];
     print_keys(f, all, NGLOBAL + 1);
     fprintf(f, "\nKeys are written 'key = value' under [section] in the run file, or --set section.key=value.\n");
+}
+
+/* --help --json: the command's keys and the [model] keys as one JSON
+ * document (the Python package resolves its keyword arguments with it) */
+static void add_keys_json(cJSON *arr, const qkt_key_t *k, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", k[i].name);
+        if (k[i].def)
+            cJSON_AddStringToObject(o, "default", k[i].def);
+        else
+            cJSON_AddNullToObject(o, "default");
+        cJSON_AddStringToObject(o, "unit", k[i].unit ? k[i].unit : "-");
+        cJSON_AddStringToObject(o, "doc", k[i].doc ? k[i].doc : "");
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+static int print_command_keys_json(FILE *f, const qkt_command_t *c)
+{
+    init_global_keys();
+    int n = 0;
+    if (c->keys)
+        while (c->keys[n].name) n++;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "command", c->name);
+    cJSON_AddStringToObject(doc, "summary", c->summary);
+    cJSON_AddBoolToObject(doc, "passes_keys", c->pass_keys);
+    add_keys_json(cJSON_AddArrayToObject(doc, "keys"), c->keys, n);
+    add_keys_json(cJSON_AddArrayToObject(doc, "model_keys"), g_keys, NGLOBAL);
+    char *text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (!text) {
+        fprintf(stderr, "qkt: error: out of memory\n");
+        return QKT_EXIT_NOMEM;
+    }
+    fprintf(f, "%s\n", text);
+    free(text);
+    return QKT_EXIT_OK;
 }
 
 static void print_models(FILE *f)
@@ -1728,6 +1769,7 @@ int qkt_cli_main(int argc, char **argv, const qkt_command_t *const *commands, vo
     int help = 0;
     if (parse_options(&cli, argc, argv, &help)) return qkt_cli_fail(&cli, QKT_EINVAL);
     if (help) {
+        if (cli.json) return print_command_keys_json(stdout, cmd);
         print_command_help(stdout, cmd);
         return QKT_EXIT_OK;
     }

@@ -42,7 +42,8 @@ static int run(qkt_cli_t *cli)
     int rank4 = 0, want_valley = 1;
     double Edir[3] = {0, 0, 0};
     if ((s = qkt_cli_model(cli, &m)) || (s = qkt_cli_engine_params(cli, m, &p)) ||
-        (s = qkt_cli_field(cli, "run.B", B)) || (s = qkt_cli_bool(cli, "mc.rank4", &rank4)) ||
+        (s = qkt_cli_require_field(cli, "run.B")) || (s = qkt_cli_field(cli, "run.B", B)) ||
+        (s = qkt_cli_bool(cli, "mc.rank4", &rank4)) ||
         (s = qkt_cli_bool(cli, "mc.valley", &want_valley)) || (s = qkt_cli_vec(cli, "mc.E", 3, Edir)))
         return qkt_cli_fail(cli, s);
     int numask = qkt_cli_has(cli, "mc.E") ? qkt_mask_of(Edir) : 7;

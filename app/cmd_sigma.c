@@ -58,7 +58,8 @@ static int run(qkt_cli_t *cli)
     double B[3];
     long order = 1;
     if ((s = qkt_cli_model(cli, &m)) || (s = qkt_cli_engine_params(cli, m, &p)) ||
-        (s = qkt_cli_field(cli, "run.B", B)) || (s = qkt_cli_int(cli, "sigma.order", &order)))
+        (s = qkt_cli_int(cli, "sigma.order", &order)) ||
+        (order >= 1 && (s = qkt_cli_require_field(cli, "run.B"))) || (s = qkt_cli_field(cli, "run.B", B)))
         return qkt_cli_fail(cli, s);
     if (order < 0 || order > 1)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be 0 or 1 (use 'qkt mc' for B^2)",

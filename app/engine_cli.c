@@ -82,6 +82,18 @@ qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3])
     return QKT_OK;
 }
 
+qkt_status_t qkt_cli_require_field(qkt_cli_t *cli, const char *key)
+{
+    qkt_model_t *m = NULL;
+    if (qkt_cli_has(cli, key) || qkt_cli_model(cli, &m) || physical(m)) return QKT_OK;
+    return qkt_error(QKT_EINVAL,
+                     "%s is required at order B^1 and above for a model in natural units: no field is "
+                     "small for every model (the low-field expansion needs w_c tau = v_F B tau_intra/k_F "
+                     "<< 1, printed under numerics); give it, e.g. 'B = 0 0 0.01' under [run] or "
+                     "--set %s=0,0,0.01",
+                     key, key);
+}
+
 void qkt_out_field(qkt_cli_t *cli, const char *name, const char *key, const double F[3])
 {
     qkt_model_t *m = NULL;

@@ -35,7 +35,7 @@ void qkt_engine_keys_init(void);
         {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): " \
                                        "adds D_E acting on S_B and the anomaly drive's sea remainder, so that " \
                                        "the tau^1 part of sigma^(1) obeys Onsager reciprocity"}, \
-        {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B)"},          \
+        {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B); required at orders >= 1 for models in natural units, Wannier models default to 1 T along z"},          \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
         {"run.tau_from_disorder", "false", "-", "rules rta, paper, valley: tau_intra is the Born relaxation " \
@@ -61,6 +61,10 @@ void qkt_engine_keys_init(void);
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p);
 /* The B vector of run.B. */
 qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3]);
+/* The field key must be given (not its default) for a model in natural units:
+ * orders >= 1 of sigma and mc, where its size decides whether the low-field
+ * expansion holds (issue 18: the default 1 was w_c tau ~ 20 on weyl4). */
+qkt_status_t qkt_cli_require_field(qkt_cli_t *cli, const char *key);
 /* Bit mask of the non-zero components of a vector. */
 int qkt_mask_of(const double v[3]);
 /* Print the numerics block (integration statistics and the parameters that set

@@ -216,6 +216,21 @@ typedef struct {
 void qkt_wannier_opts_default(qkt_wannier_opts_t *o);
 /* Load a Wannier90 tight-binding model.  *out is a ready model ("wannier"). */
 qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out);
+/* The same model from arrays instead of a file (what pythtb, TBmodels and
+ * WannierBerri users hold in memory).  nw orbitals and nR lattice vectors
+ * iR[3 r + i] in units of the lattice vectors avec (rows, Angstrom);
+ * ndegen[r] (NULL: all 1) divides H(R) as in Wannier90's files;
+ * H[(r nw + m) nw + n] = <0m|H|Rn> in eV; pos (NULL: none) is
+ * pos[((r 3 + a) nw + m) nw + n] = <0m|r_a|Rn> in Angstrom.  opts: the
+ * options of qkt_wannier_load (NULL: defaults; path, wsvec_path and avec are
+ * not used).  label names the arrays in messages (NULL: "model arrays"),
+ * where "label:N:" means the N-th R vector.  The arrays are copied. */
+qkt_status_t qkt_wannier_from_arrays(int nw, int nR, const int *iR, const int *ndegen,
+                                     const double complex *H, const double complex *pos,
+                                     const double avec[3][3], const qkt_wannier_opts_t *opts,
+                                     const char *label, qkt_model_t **out);
+/* sizeof(qkt_wannier_opts_t): bindings check their copy of the layout. */
+size_t qkt_wannier_opts_sizeof(void);
 /* Number of R vectors, sum of 1/ndegen (the Wannier90 k-grid size). */
 int qkt_wannier_nrpts(const qkt_model_t *m);
 double qkt_wannier_sum_inv_degen(const qkt_model_t *m);

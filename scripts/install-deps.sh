@@ -7,7 +7,8 @@
 # Several modes may be given at once.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 liblapacke-dev libopenblas-dev libinih-dev
-      libcjson-dev zlib1g-dev libcubature-dev gnuplot-nox libopenmpi-dev openmpi-bin)
+      libcjson-dev zlib1g-dev libcubature-dev gnuplot-nox libopenmpi-dev openmpi-bin
+      python3-numpy)
 for mode in "$@"; do
   case "$mode" in
     # clang's libFuzzer and sanitizer runtimes are in libclang-rt-dev, OpenMP for

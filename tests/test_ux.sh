@@ -185,7 +185,7 @@ fi
 
 # ------------------------------------------------------------------ progress off a terminal (finding 7)
 # stderr is a file here: before, nothing was printed however long the run.
-prog=(sigma --set model.name=weyl2 --set sigma.order=1 --set run.T=0.01 --set numerics.reltol=2e-4)
+prog=(sigma --set model.name=weyl2 --set sigma.order=1 --set run.B=0,0,0.01 --set run.T=0.01 --set numerics.reltol=2e-4)
 run "${prog[@]}" --progress=1
 expect_rc 0 "weyl2 sigma of about 3 s with --progress=1"
 expect_in "$T/err" "qkt: progress: integrating" "progress lines on stderr that is no terminal"
@@ -197,15 +197,29 @@ expect_rc 2 "--progress=0.1 is refused"
 
 # ------------------------------------------------------------------ w_c tau (finding 3)
 # weyl2 (v = 1, mu = 0.1, tau_intra = 1): a Weyl pocket's cyclotron frequency
-# at the Fermi level is w_c = e B v^2 / mu (k_F = mu/v), so w_c tau = 10 at the
-# default B = 1 and 0.1 at B = 0.01 (docs/physics.md, "Low-field expansion").
+# at the Fermi level is w_c = e B v^2 / mu (k_F = mu/v), so w_c tau = 10 at
+# B = 1 (the old default) and 0.1 at B = 0.01 (docs/physics.md, "Low-field
+# expansion").  In natural units run.B has no default at orders >= 1.
 w2=(sigma --set model.name=weyl2 --set sigma.order=1 --set run.T=0.005 --set numerics.reltol=1e-2 --json)
 run "${w2[@]}"
+expect_rc 2 "natural units, order 1 without run.B: refused"
+expect_in "$T/err" "run.B is required at order B^1" "the error names run.B"
+run mc --set model.name=weyl2 --set numerics.reltol=1e-1
+expect_rc 2 "qkt mc without run.B: refused"
+run "${w2[@]}" --set sigma.order=0
+expect_rc 0 "order 0 needs no run.B"
+run "${w2[@]}" --set run.B=0,0,1
 pycheck "weyl2, B = 1: w_c tau = 10 within 2%" "abs(r['numerics']['wc_tau'] - 10) < 0.2"
-expect_in "$T/err" "w_c tau = 9.96 at run.B (default)" "w_c tau > 0.3 warns, naming run.B"
+expect_in "$T/err" "w_c tau = 9.96 at run.B (--set)" "w_c tau > 0.3 warns, naming run.B"
 run "${w2[@]}" --set "run.B=0 0 0.01"
 pycheck "weyl2, B = 0.01: w_c tau = 0.1 within 2%" "abs(r['numerics']['wc_tau'] - 0.1) < 0.002"
 if grep -q "w_c tau" "$T/err"; then bad "w_c tau = 0.1 warned"; else ok "w_c tau = 0.1: no warning"; fi
+if [ -d "$SHARED/data/si" ]; then
+    # Wannier models keep the default of 1 T along z: w_c tau is small there
+    run sigma "$T/si0.ini" --set run.mu=7.2 --set numerics.mesh=6 --json
+    expect_rc 0 "Si order 1 with the default run.B = 1 T"
+    pycheck "Si, 1 T, 10 fs: w_c tau < 0.01" "r['numerics']['wc_tau'] < 0.01"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -400,12 +400,14 @@ static qkt_status_t check_size(const rd_t *r, const qkt_wannier_opts_t *o, doubl
                                int npos)
 {
     double bytes = nrpts * nw * nw * 16.0 * (1 + 3 * npos) * 2.5; /* file data + working copies */
-    if (bytes > (double)o->max_bytes)
-        return rd_err(r, QKT_ENOMEM,
-                      "tight-binding data too large: num_wann = %.0f, nrpts = %.0f need about %.3g "
-                      "bytes, more than the limit max_bytes = %zu",
-                      nw, nrpts, bytes, o->max_bytes);
-    return QKT_OK;
+    if (bytes <= (double)o->max_bytes) return QKT_OK;
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "tight-binding data too large: num_wann = %.0f, nrpts = %.0f need about %.3g bytes, "
+             "more than the limit max_bytes = %zu",
+             nw, nrpts, bytes, o->max_bytes);
+    /* arrays (no reader): the message names them by o->path */
+    return r ? rd_err(r, QKT_ENOMEM, "%s", msg) : qkt_error(QKT_ENOMEM, "%s: %s", o->path, msg);
 }
 
 static qkt_status_t alloc_raw(rd_t *r, raw_t *w, int want_pos)
@@ -1562,40 +1564,28 @@ static void fill_model(qkt_model_t *m, const qkt_wannier_opts_t *o, int nw, cons
     m->degen_tol = WANNIER_DEGEN_TOL;
 }
 
-qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
+/* The model of the tight-binding data raw (read from o->path or given as
+ * arrays): its lattice, its R vectors and shifts, the tables of the Fourier
+ * sums.  raw is freed. */
+static qkt_status_t build_model(const qkt_wannier_opts_t *o, raw_t *raw, qkt_model_t **out)
 {
-    raw_t raw;
     rindex_t box = {0, NULL};
     wan_t *w = NULL;
     qkt_model_t *m = NULL;
-    qkt_status_t s = QKT_OK;
-    memset(&raw, 0, sizeof raw);
-    if (!out) return qkt_error(QKT_EINVAL, "qkt_wannier_load: out is NULL");
-    *out = NULL;
-    if (!o || !o->path || !o->path[0])
-        return qkt_error(QKT_EINVAL, "wannier: no tight-binding file given (model.file)");
-    if (o->spin_degeneracy != 1 && o->spin_degeneracy != 2)
-        return qkt_error(QKT_EINVAL, "wannier: spin_degeneracy must be 1 or 2, got %g", o->spin_degeneracy);
-    if (!(o->herm_tol >= 0))
-        return qkt_error(QKT_EINVAL, "wannier: herm_tol must be >= 0, got %g", o->herm_tol);
-
-    /* the file, its lattice, its R vectors and shifts */
-    s = read_model_file(o, &raw);
-    if (s) goto fail;
     double avec[3][3], bvec[3][3], V = 0;
-    s = load_lattice(o, &raw, avec, bvec, &V);
+    qkt_status_t s = load_lattice(o, raw, avec, bvec, &V);
     if (s) goto fail;
-    s = check_file_R(o, &raw, &box);
+    s = check_file_R(o, raw, &box);
     if (s) goto fail;
     if (o->wsvec_path && o->wsvec_path[0]) {
-        s = read_wsvec(o, &raw, &box);
+        s = read_wsvec(o, raw, &box);
         if (s) goto fail;
     }
 
     /* the tables of the Fourier sums */
-    s = wan_new(&raw, avec, &w);
+    s = wan_new(raw, avec, &w);
     if (s) goto fail;
-    s = load_tables(o, &raw, w, avec);
+    s = load_tables(o, raw, w, avec);
     if (s) goto fail;
 
     /* the model */
@@ -1607,17 +1597,120 @@ qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
     m->priv = w;
     m->destroy = destroy;
     w = NULL;
-    fill_model(m, o, raw.nw, avec, bvec, V);
-    raw_free(&raw);
+    fill_model(m, o, raw->nw, avec, bvec, V);
+    raw_free(raw);
     rindex_free(&box);
     *out = m;
     return QKT_OK;
 fail:
-    raw_free(&raw);
+    raw_free(raw);
     rindex_free(&box);
     wan_free(w);
     qkt_model_free(m);
     return s;
+}
+
+static qkt_status_t check_opts(const qkt_wannier_opts_t *o)
+{
+    if (o->spin_degeneracy != 1 && o->spin_degeneracy != 2)
+        return qkt_error(QKT_EINVAL, "wannier: spin_degeneracy must be 1 or 2, got %g", o->spin_degeneracy);
+    if (!(o->herm_tol >= 0))
+        return qkt_error(QKT_EINVAL, "wannier: herm_tol must be >= 0, got %g", o->herm_tol);
+    return QKT_OK;
+}
+
+qkt_status_t qkt_wannier_load(const qkt_wannier_opts_t *o, qkt_model_t **out)
+{
+    raw_t raw;
+    memset(&raw, 0, sizeof raw);
+    if (!out) return qkt_error(QKT_EINVAL, "qkt_wannier_load: out is NULL");
+    *out = NULL;
+    if (!o || !o->path || !o->path[0])
+        return qkt_error(QKT_EINVAL, "wannier: no tight-binding file given (model.file)");
+    qkt_status_t s = check_opts(o);
+    if (s) return s;
+    s = read_model_file(o, &raw);
+    if (s) {
+        raw_free(&raw);
+        return s;
+    }
+    return build_model(o, &raw, out);
+}
+
+size_t qkt_wannier_opts_sizeof(void)
+{
+    return sizeof(qkt_wannier_opts_t);
+}
+
+qkt_status_t qkt_wannier_from_arrays(int nw, int nR, const int *iR, const int *ndegen,
+                                     const double complex *H, const double complex *pos,
+                                     const double avec[3][3], const qkt_wannier_opts_t *opts,
+                                     const char *label, qkt_model_t **out)
+{
+    qkt_wannier_opts_t o;
+    raw_t raw;
+    memset(&raw, 0, sizeof raw);
+    if (!out) return qkt_error(QKT_EINVAL, "qkt_wannier_from_arrays: out is NULL");
+    *out = NULL;
+    if (opts)
+        o = *opts;
+    else
+        qkt_wannier_opts_default(&o);
+    o.path = label && label[0] ? label : "model arrays";
+    o.wsvec_path = NULL;
+    o.have_avec = 0;
+    qkt_status_t s = check_opts(&o);
+    if (s) return s;
+    if (nw < 1 || nw > 40000)
+        return qkt_error(QKT_EINVAL, "%s: number of orbitals %d outside 1..40000", o.path, nw);
+    if (nR < 1 || nR > 100000000)
+        return qkt_error(QKT_EINVAL, "%s: number of R vectors %d outside 1..1e8", o.path, nR);
+    if (!iR || !H || !avec) return qkt_error(QKT_EINVAL, "%s: R, H(R) or the lattice vectors missing", o.path);
+    s = check_size(NULL, &o, nw, nR, pos && o.use_position);
+    if (s) return s;
+    raw.nw = nw;
+    raw.nrpts = nR;
+    raw.nel = nw * nw;
+    size_t nel = raw.nel, n = (size_t)nR * nel;
+    raw.ndeg = malloc(sizeof(int) * nR);
+    raw.iR = malloc(3 * sizeof(int) * nR);
+    raw.h = malloc(n * sizeof(double complex));
+    raw.hline = malloc(n * sizeof(int));
+    if (pos && o.use_position) raw.pos = malloc(3 * n * sizeof(double complex));
+    if (!raw.ndeg || !raw.iR || !raw.h || !raw.hline || (pos && o.use_position && !raw.pos)) {
+        raw_free(&raw);
+        return qkt_error(QKT_ENOMEM, "%s: out of memory (num_wann = %d, nrpts = %d)", o.path, nw, nR);
+    }
+    for (int r = 0; r < nR; r++) {
+        int d = ndegen ? ndegen[r] : 1;
+        if (d < 1) {
+            raw_free(&raw);
+            return qkt_error(QKT_EINVAL, "%s: ndegen[%d] = %d, must be >= 1", o.path, r, d);
+        }
+        raw.ndeg[r] = d;
+        for (size_t e = 0; e < nel; e++) raw.hline[r * nel + e] = r + 1;
+    }
+    memcpy(raw.iR, iR, 3 * sizeof(int) * nR);
+    memcpy(raw.avec, avec, sizeof raw.avec);
+    raw.have_avec = 1;
+    for (size_t e = 0; e < n; e++) {
+        if (!isfinite(creal(H[e])) || !isfinite(cimag(H[e]))) {
+            raw_free(&raw);
+            return qkt_error(QKT_EINVAL, "%s: H(R) element %zu (R index %zu) is not finite", o.path, e,
+                             e / nel);
+        }
+        raw.h[e] = H[e];
+    }
+    if (raw.pos)
+        for (size_t e = 0; e < 3 * n; e++) {
+            if (!isfinite(creal(pos[e])) || !isfinite(cimag(pos[e]))) {
+                raw_free(&raw);
+                return qkt_error(QKT_EINVAL, "%s: position element %zu (R index %zu) is not finite",
+                                 o.path, e, e / (3 * nel));
+            }
+            raw.pos[e] = pos[e];
+        }
+    return build_model(&o, &raw, out);
 }
 
 static const wan_t *wan_of(const qkt_model_t *m)
