@@ -22,7 +22,8 @@ __version__ = "0.1.0"
 
 def _command(name, summary):
     def f(model=None, runfile=None, keys=None, progress=False, **kwargs):
-        return run(name, model=model, runfile=runfile, keys=keys, progress=progress, **kwargs)
+        return run(name, model=model, runfile=runfile, keys=keys, progress=progress, _stacklevel=3,
+                   **kwargs)
     f.__name__ = name
     f.__qualname__ = name
     f.__doc__ = ("qkt %s: %s.\n\nrun(%r, model, runfile, keys, progress, **kwargs); "

@@ -231,8 +231,9 @@ class Model:
 
     def bands(self, k, geometry=True):
         """Band energies at k (ascending), and with geometry the velocity
-        matrices v[a, m, n] in the eigenbasis and the Berry curvature
-        berry_curvature[a, m] (the library's band geometry, as `qkt geometry`)."""
+        matrices velocity[a, m, n] in the eigenbasis and the Berry curvature
+        berry_curvature[m, a] of band m (the library's band geometry, laid out
+        as `qkt geometry` prints it: Omega per band, then x y z)."""
         nb = self.nbands
         kk = np.ascontiguousarray(np.asarray(k, dtype=float).reshape(3))
         b = _lib.bands_alloc(nb)
@@ -249,7 +250,7 @@ class Model:
                     re_im = np.ctypeslib.as_array(h.v[a], (nb * nb * 2,))
                     v[a] = (re_im[0::2] + 1j * re_im[1::2]).reshape(nb, nb)
                 out["velocity"] = v
-                out["berry_curvature"] = np.ctypeslib.as_array(h.Omega, (3 * nb,)).reshape(3, nb).copy()
+                out["berry_curvature"] = np.ctypeslib.as_array(h.Omega, (3 * nb,)).reshape(3, nb).T.copy()
             return out
         finally:
             _lib.bands_free(b)

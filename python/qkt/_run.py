@@ -175,7 +175,7 @@ def _message(stderr, command):
     return lines[-1] if lines else "qkt %s failed without a message" % command
 
 
-def run(command, model=None, runfile=None, keys=None, progress=False, **kwargs):
+def run(command, model=None, runfile=None, keys=None, progress=False, _stacklevel=2, **kwargs):
     """Run `qkt COMMAND` and return its document as a Result.
 
     model: a Model (its keys are given to the program), or None to use the
@@ -209,24 +209,24 @@ def run(command, model=None, runfile=None, keys=None, progress=False, **kwargs):
             argv += ["--set", "%s=%s" % (k, v)]
         argv.append("--json")
         argv.append("--progress" if progress else "--quiet")
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        err_lines = []
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+            err_lines = []
 
-        def drain():  # stderr in a thread of its own: neither pipe can fill up and block
-            for line in p.stderr:
-                err_lines.append(line)
-                if progress:
-                    sys.stderr.write(line)
-        t = threading.Thread(target=drain, daemon=True)
-        t.start()
-        try:
-            out = p.stdout.read()
-            code = p.wait()
-            t.join()
-        except BaseException:
-            p.kill()
-            p.wait()
-            raise
+            def drain():  # stderr in a thread of its own: neither pipe can fill up and block
+                for line in p.stderr:
+                    err_lines.append(line)
+                    if progress:
+                        sys.stderr.write(line)
+            t = threading.Thread(target=drain, daemon=True)
+            t.start()
+            try:
+                out = p.stdout.read()
+                code = p.wait()
+                t.join()
+            except BaseException:
+                p.kill()
+                p.wait()
+                raise
     stderr = "".join(err_lines)
     if code not in (0, 7, 9):
         raise QktError(_message(stderr, command), code)
@@ -239,9 +239,9 @@ def run(command, model=None, runfile=None, keys=None, progress=False, **kwargs):
     res.document = doc
     for w in doc.get("warnings") or []:
         warnings.warn("qkt %s: %s" % (command, w), NotConverged if code == 7 else
-                      TimeLimitReached if code == 9 else UserWarning, stacklevel=2)
+                      TimeLimitReached if code == 9 else UserWarning, stacklevel=_stacklevel)
     if code == 7 and not doc.get("warnings"):
-        warnings.warn("qkt %s: not converged" % command, NotConverged, stacklevel=2)
+        warnings.warn("qkt %s: not converged" % command, NotConverged, stacklevel=_stacklevel)
     if code == 9 and not doc.get("warnings"):
-        warnings.warn("qkt %s: time limit reached" % command, TimeLimitReached, stacklevel=2)
+        warnings.warn("qkt %s: time limit reached" % command, TimeLimitReached, stacklevel=_stacklevel)
     return res
