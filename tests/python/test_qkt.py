@@ -161,6 +161,43 @@ class TestModels(unittest.TestCase):
             qkt.Model.from_arrays(np.zeros((1, 3), dtype=int), H2, lat)
         self.assertIn("not finite", e.exception.message)
 
+    def test_arrays_random_input(self):
+        """300 random small array models (R entries up to 2^31 - 1, repeated R,
+        R without -R, non-Hermitian H, zero or negative ndegen, degenerate
+        lattices): each is a model or a QktError, never a crash (the C entry
+        point under the sanitizers in make sanitize)."""
+        rng = np.random.default_rng(20)
+        made = refused = 0
+        for _ in range(300):
+            nw = int(rng.integers(1, 4))
+            nR = int(rng.integers(1, 6))
+            big = rng.random() < 0.2
+            R = rng.integers(-2**31 + 1 if big else -2, 2**31 - 1 if big else 3, size=(nR, 3))
+            if rng.random() < 0.5:  # make it closed under R -> -R
+                R = np.unique(np.vstack([R, -R, [[0, 0, 0]]]), axis=0)
+                nR = len(R)
+            H = rng.normal(size=(nR, nw, nw)) + 1j * rng.normal(size=(nR, nw, nw))
+            if rng.random() < 0.5:  # H(-R) = H(R)^dagger
+                idx = {tuple(x): i for i, x in enumerate(R)}
+                for i, x in enumerate(R):
+                    j = idx.get(tuple(-x))
+                    if j is not None and j > i:
+                        H[j] = H[i].conj().T
+                    elif j == i:
+                        H[i] = (H[i] + H[i].conj().T) / 2
+            deg = rng.integers(-1, 4, size=nR) if rng.random() < 0.3 else None
+            lat = rng.normal(size=(3, 3)) if rng.random() < 0.8 else np.zeros((3, 3))
+            r = rng.normal(size=(nR, 3, nw, nw)) + 0j if rng.random() < 0.3 else None
+            try:
+                m = qkt.Model.from_arrays(R, H, lat, r=r, ndegen=deg)
+                m.bands(rng.normal(size=3))
+                made += 1
+            except qkt.QktError as e:
+                self.assertTrue(e.message)
+                refused += 1
+        self.assertGreater(made, 0)
+        self.assertGreater(refused, 0)
+
     def test_one_band_chain_from_arrays(self):
         """A one-orbital cubic lattice, t = 1 eV, a = 2 Angstrom, from arrays:
         eps(k) = -2 t (cos k_x a + cos k_y a + cos k_z a) (tight binding)."""
