@@ -57,6 +57,19 @@ def _array(lst):
     return a if a.dtype != object else None
 
 
+def _records(lst):
+    """Rows of numbers with the same keys (sweep's "rows") as {key: array},
+    or None when they are not."""
+    if not lst or not all(isinstance(r, dict) for r in lst):
+        return None
+    keys = list(lst[0])
+    num = (int, float, type(None))
+    if any(list(r) != keys or not all(isinstance(r[k], num) and not isinstance(r[k], bool)
+                                      for k in keys) for r in lst):
+        return None
+    return {k: np.array([np.nan if r[k] is None else r[k] for r in lst], dtype=float) for k in keys}
+
+
 def _table(d):
     """{"columns", "rows"} -> {"columns", "column_units", "data", column: array};
     with the nine tensor columns also "tensor" (n, 3, 3) and "tensor_err"."""
@@ -87,10 +100,14 @@ def _table(d):
 def to_numpy(x):
     """The program's JSON document with numpy arrays: tensors {"xx": .., "xx_err": ..}
     become 3x3 arrays (the errors a sibling key NAME_err), numeric lists arrays,
-    complex matrices {"re", "im"} complex arrays, row tables dicts of columns."""
+    complex matrices {"re", "im"} complex arrays, row tables dicts of columns,
+    lists of rows of numbers with the same keys (sweep's "rows") dicts of arrays."""
     if isinstance(x, list):
         a = _array(x)
-        return a if a is not None else [to_numpy(y) for y in x]
+        if a is not None:
+            return a
+        rec = _records(x)
+        return rec if rec is not None else [to_numpy(y) for y in x]
     if not isinstance(x, dict):
         return x
     if "columns" in x and "rows" in x:

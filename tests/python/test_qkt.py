@@ -249,6 +249,22 @@ class TestCommands(unittest.TestCase):
         np.testing.assert_array_equal(t["tensor_err"][:, 1, 0], t["yx_err"])
         self.assertEqual(t["column_units"]["mu"], "energy")
 
+    def test_sweep_rows(self):
+        """sweep's rows become one array per field, in the order of the swept
+        values; each equals the single run at that value."""
+        m = qkt.Model("weyl2", b=0.2)
+        with tempfile.TemporaryDirectory() as d:
+            r = qkt.sweep(m, keys={"sweep.command": "sigma", "sweep.vary": "run.mu=0.05:0.1:2",
+                                   "sweep.fields": "sigma0.xx sigma0.xy",
+                                   "sweep.output": os.path.join(d, "s"), "sigma.order": 0,
+                                   "numerics.reltol": 1e-2})
+            self.assertTrue(os.path.exists(os.path.join(d, "s.tsv")))
+        rows = r["rows"]
+        np.testing.assert_array_equal(rows["run.mu"], [0.05, 0.1])
+        one = qkt.sigma(m, mu=0.1, order=0, reltol=1e-2)
+        self.assertEqual(rows["sigma0.xy"][1], one["sigma0"][0, 1])
+        self.assertEqual(rows["sigma0.xy_err"][1], one["sigma0_err"][0, 1])
+
     def test_errors_and_warnings(self):
         m = qkt.Model("weyl4", b=[0, 0, 0.2])
         with self.assertRaises(qkt.QktError) as e:
