@@ -133,6 +133,33 @@ int main(void)
         }
         CHECK_REL(r.tau2[0][1][2][2].v[2][2] / norm, 2.0 / 3.0, 0.01, "C_valley -> 2/3 (PHYSICS.md, beyond the seed)");
         qkt_response_free(&r);
+        /* accuracy_from = 2 (qkt mc with mc.rho = false): only sigma^(2) is
+         * converged to reltol, sigma^(0) to 10 reltol.  C (rule paper) equals
+         * that of the full run within their error estimates, and the order-0
+         * Drude zz still carries an error estimate within 10 reltol of it */
+        qkt_response_t r0, r2;
+        p = params_at(0.1, 0.005, 2);
+        p.nu_mask = 4;
+        p.al_mask = 4;
+        p.reltol = 1e-3;
+        compute(m, &p, &r0);
+        p.accuracy_from = 2;
+        compute(m, &p, &r2);
+        double c0 = r0.tau2[0][1][2][2].v[2][2] / norm, c2 = r2.tau2[0][1][2][2].v[2][2] / norm;
+        double e0 = r0.tau2[0][1][2][2].e[2][2] / norm, e2 = r2.tau2[0][1][2][2].e[2][2] / norm;
+        CHECK_ABS(c2, c0, e0 + e2, "C with accuracy_from = 2 equals C of the full run (within errors)");
+        CHECK(e2 <= 1e-3 * fabs(c2), "C's error estimate %.3g within reltol 1e-3 of C = %.5f", e2, c2);
+        CHECK(r2.sigma0.e[2][2] > 0 && r2.sigma0.e[2][2] <= 1e-2 * fabs(r2.sigma0.v[2][2]),
+              "sigma0_zz's error estimate %.3g within 10 reltol of sigma0_zz = %.4g", r2.sigma0.e[2][2],
+              r2.sigma0.v[2][2]);
+        CHECK_ABS(r2.sigma0.v[2][2], r0.sigma0.v[2][2], r0.sigma0.e[2][2] + r2.sigma0.e[2][2],
+                  "sigma0_zz with accuracy_from = 2 within errors of the full run");
+        CHECK(r2.neval < r0.neval, "fewer evaluations with accuracy_from = 2: %zu < %zu", r2.neval, r0.neval);
+        qkt_response_free(&r0);
+        qkt_response_free(&r2);
+        p.accuracy_from = 3;
+        CHECK(qkt_response_compute(m, &p, &r2) == QKT_EINVAL, "accuracy_from above the order is refused");
+        qkt_response_free(&r2);
         qkt_model_free(m);
     }
 

@@ -122,8 +122,11 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     /* sizes of the plain layout use at least one direction and one pocket */
     int P = s->npk > 0 ? s->npk : 1, N = s->nnu > 0 ? s->nnu : 1, A = s->nal > 0 ? s->nal : 1;
     int n = s->nnu, a = s->nal; /* the later blocks use the directions as they are */
-    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, F_DRIVE, p0names, p0tau, T0_N);
-    L->o_s1 = add(L, QKT_B_S1, "sigma1", o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1, 0, p1names, p1tau, T1_N);
+    /* the conductivity paths of orders below accuracy_from, and the Eq.-67
+     * pumping integrand (order E B, read only by qkt_pump_pocket): loose groups */
+    int lo0 = s->accuracy_from > 0 ? F_LOOSE : 0, lo1 = s->accuracy_from > 1 ? F_LOOSE : 0;
+    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, F_DRIVE | lo0, p0names, p0tau, T0_N);
+    L->o_s1 = add(L, QKT_B_S1, "sigma1", o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1, lo1, p1names, p1tau, T1_N);
     L->o_s2 = add(L, QKT_B_S2, "sigma2", o2, T2_N * N * A * A * 3, per(N * A * A * 3), QKT_FAM_B2, 0, p2names, p2tau, T2_N);
     L->o_p1 = add(L, QKT_B_P1, "pocket1", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, 0, NULL, NULL, 0);
     L->o_a1 = add(L, QKT_B_A1, "pocket1_abs", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, F_LOOSE, NULL, NULL, 0);
@@ -139,17 +142,17 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     /* [al][j_S_fs, j_S_sea, j_xi][mu] */
     L->o_cme = add(L, QKT_B_CME, "cme", s->bonly, A * 3 * 3, cyc(3, 3), QKT_FAM_BONLY, 0, NULL, NULL, 0);
     L->o_streda = add(L, QKT_B_STREDA, "streda", s->bonly, 3, per(3), QKT_FAM_BOOK, 0, NULL, NULL, 0);
-    L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, lo1, NULL, NULL, 0);
     /* DOS, density, DOS weight at degenerate points: one group each */
     L->o_dos = add(L, QKT_B_DOS, "dos", 1, 3, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_vtab = add(L, QKT_B_VTAB, "vtab", s->vtab, s->vtab_size, per(s->vtab_block), QKT_FAM_BOOK, 0, NULL, NULL, 0);
-    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, X1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, x1names, x1tau, X1_N);
+    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, X1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, lo1, x1names, x1tau, X1_N);
     L->o_born = add(L, QKT_B_BORN, "born_rate", s->brate, 1, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
-    L->o_j0 = add(L, QKT_B_J0, "sigma0_vertex", s->vj, n * 3, per(n * 3), QKT_FAM_B0, F_ERR3, NULL, NULL, 0);
+    L->o_j0 = add(L, QKT_B_J0, "sigma0_vertex", s->vj, n * 3, per(n * 3), QKT_FAM_B0, F_ERR3 | lo0, NULL, NULL, 0);
     L->o_jdrop = add(L, QKT_B_JDROP, "vertex_dropped", s->vj, 2, diag(), QKT_FAM_BOOK, 0, NULL, NULL, 0);
-    L->o_j1 = add(L, QKT_B_J1, "sigma1_vertex", vj1, J1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, F_ERR3, j1names, j1tau, J1_N);
+    L->o_j1 = add(L, QKT_B_J1, "sigma1_vertex", vj1, J1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, F_ERR3 | lo1, j1names, j1tau, J1_N);
     L->o_uj1 = add(L, QKT_B_UJ1, "umode1_vertex", vj1, L_P(L) * 3, join(QKT_B_U1), QKT_FAM_B1, F_ERR3, NULL, NULL, 0);
-    L->o_sj1 = add(L, QKT_B_SJ1, "sigma1_sj", vj1, SJ1_NCHILD * n * a * 3, per(n * a * 3), QKT_FAM_B1, 0, sj1names,
+    L->o_sj1 = add(L, QKT_B_SJ1, "sigma1_sj", vj1, SJ1_NCHILD * n * a * 3, per(n * a * 3), QKT_FAM_B1, lo1, sj1names,
                    sj1tau, SJ1_NCHILD);
     L->o_psj = add(L, QKT_B_PSJ, "sj1_pocket", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, 0, NULL, NULL, 0);
     L->o_asj = add(L, QKT_B_ASJ, "sj1_pocket_abs", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, F_LOOSE, NULL, NULL, 0);

@@ -85,6 +85,8 @@ typedef struct {
     int brate, born;          /* Born relaxation rate tallied; n_E from the Born operator */
     int vj;                   /* the vertex on the velocity side */
     int vtab, vtab_block, vtab_size; /* tabulation pass: kind, values per group, number of values */
+    int accuracy_from;        /* conductivity paths of orders below this are loose groups
+                                 (qkt_params_t.accuracy_from) */
 } qkt_layout_spec_t;
 
 /* Layout of the integrand's output vector (all offsets into one array). */

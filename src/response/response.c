@@ -124,6 +124,8 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
         return qkt_error(QKT_EINVAL, "tau_inter must be > 0 (got %g)", p->tau_inter);
     if (p->order < 0 || p->order > 2) return qkt_error(QKT_EINVAL, "order must be 0, 1 or 2 (got %d)", p->order);
     if (!(p->reltol > 0 && p->reltol < 1)) return qkt_error(QKT_EINVAL, "reltol must be in (0, 1)");
+    if (p->accuracy_from < 0 || p->accuracy_from > p->order)
+        return qkt_error(QKT_EINVAL, "accuracy_from must be 0..order (%d; got %d)", p->order, p->accuracy_from);
     if (!(p->time_limit >= 0) || !isfinite(p->time_limit))
         return qkt_error(QKT_EINVAL, "time_limit must be >= 0 seconds (0: none; got %g)", p->time_limit);
     if (p->rule != QKT_RULE_RTA && p->rule != QKT_RULE_PAPER && p->rule != QKT_RULE_VALLEY &&
@@ -246,6 +248,7 @@ static void build_layout(run_t *w)
      * bound of its tables) and, at order 1, the vertex -P^-1 K^od n of the
      * order-1 diagonal nodes (Eq. 54); order 2 has none yet */
     ls.vj = p->nimp_U0sq > 0 && !p->bonly;
+    ls.accuracy_from = p->bonly ? 0 : p->accuracy_from;
     qkt_layout_build(&w->L, &ls);
 }
 
