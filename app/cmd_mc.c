@@ -10,7 +10,7 @@
 
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
-    {"mc.rank4", "false", "bool", "also print the rank-4 tensor sigma_{mu nu, a b} (all B directions)"},
+    {"mc.rank4", "false", "bool", "also print the rank-4 tensor sigma_{mu nu, a b} (all B directions; not under rule paper)"},
     {"mc.valley", "true", "bool", "Weyl/Dirac models: also assemble C under rule valley"},
     {"mc.E", "", "field", "compute only the columns nu of E along this vector (default: all nine)"},
     {"mc.rho", "true", "bool",
@@ -24,7 +24,9 @@ static const char help[] =
     "field run.B, all nine components, by path of the response tree (the seed's Fig. 2)\n"
     "and by powers of tau_intra and tau_inter under run.rule.  With mc.rank4 the tensor\n"
     "sigma_{mu nu, a b} with sigma^(2)(B) = sum_ab B_a B_b sigma_{mu nu, a b} is printed too\n"
-    "(planar Hall effect, angular magnetoresistance).  For weyl2, weyl4, node and dirac\n"
+    "(planar Hall effect, angular magnetoresistance; not under rule paper, whose\n"
+    "decisions depend on the angle between E and B: there each direction of run.B is\n"
+    "its own computation, the columns nu being E along axis nu).  For weyl2, weyl4, node and dirac\n"
     "it prints C of Eq. (111): the tau_inter coefficient of the longitudinal sigma^(2)\n"
     "along B in units (e^2/4pi^2)(eB)^2 v^3/mu^2, its parts C_S (S_EB2) and C_xi\n"
     "(xi_EB2), C_valley (rule valley) and C' (Eq. 122: anomaly-path tau_intra term for E\n"
@@ -54,9 +56,16 @@ static int run(qkt_cli_t *cli)
     int numask = qkt_cli_has(cli, "mc.E") ? qkt_mask_of(Edir) : 7;
     if (!numask) return qkt_cli_failf(cli, QKT_EINVAL, "%s: must not be zero", qkt_cli_where(cli, "mc.E"));
     int weyl = m->info->weyl != NULL;
+    /* rule paper is applied to the field direction run.B (not linear in the fields: no
+     * rank-4 tensor); the part of E along B needs the E columns of B's direction */
+    int paper = p.rule == QKT_RULE_PAPER && (p.tau_from_disorder || p.tau_intra != p.tau_inter);
+    if (p.rule == QKT_RULE_PAPER) {
+        memcpy(p.field, B, sizeof p.field);
+        if (numask & qkt_mask_of(B)) numask |= qkt_mask_of(B);
+    }
     p.order = 2;
     p.nu_mask = numask;
-    p.al_mask = rank4 ? 7 : qkt_mask_of(B);
+    p.al_mask = rank4 && !paper ? 7 : qkt_mask_of(B);
     p.valley_tallies = weyl && want_valley;
     /* without the resistivity the lower orders are not printed: only
      * sigma^(2) needs numerics.reltol */
@@ -97,7 +106,15 @@ static int run(qkt_cli_t *cli)
             qkt_out_qtensor(cli, name, &t, u2);
         }
     qkt_out_pop(cli);
-    if (rank4) {
+    if (rank4 && paper) {
+        qkt_out_push(cli, "sigma2_rank4", "rank-4 tensor sigma_{mu nu, a b}");
+        qkt_out_string(cli, "not_available",
+                       "rule paper with tau_intra != tau_inter: its anomaly decisions depend on the direction of B "
+                       "relative to E (docs/physics.md, rule paper), so sigma^(2) is not a quadratic form in B; "
+                       "compute each field direction with run.B (e.g. qkt sweep over an angle), or use rule rta or "
+                       "valley");
+        qkt_out_pop(cli);
+    } else if (rank4) {
         static const char *pr[6] = {"xx", "yy", "zz", "yz", "xz", "xy"};
         static const int pa[6] = {0, 1, 2, 1, 0, 0}, pb[6] = {0, 1, 2, 2, 2, 1};
         qkt_out_push(cli, "sigma2_rank4", "rank-4 tensor sigma_{mu nu, a b} (B pair a b, symmetrized)");
@@ -108,7 +125,7 @@ static int run(qkt_cli_t *cli)
         }
         qkt_out_pop(cli);
     }
-    if (want_rho) qkt_out_rho(cli, m, &r, B, rank4);
+    if (want_rho) qkt_out_rho(cli, m, &r, B, rank4); /* rule paper: the planes say why they are missing */
     if (weyl) {
         qkt_weyl_coef_t w;
         s = qkt_weyl_coefficients(m, &r, B, p.valley_tallies, &w);

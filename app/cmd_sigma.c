@@ -67,6 +67,8 @@ static int run(qkt_cli_t *cli)
     p.order = (int)order;
     p.nu_mask = 7;
     p.al_mask = qkt_mask_of(B);
+    /* rule paper: the anomaly decisions for the direction of run.B (docs/physics.md) */
+    if (p.rule == QKT_RULE_PAPER) memcpy(p.field, B, sizeof p.field);
     qkt_response_t r;
     s = qkt_response_compute(m, &p, &r);
     if (s) {

@@ -68,7 +68,9 @@ static void out_planes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_
     for (int q = 0; q < 3; q++) {
         qkt_rho_plane_t p;
         if (qkt_response_rho_plane(r, pl[q][0], pl[q][1], &p)) {
-            qkt_out_note(cli, "%s: %s", pn[q], qkt_strerror());
+            qkt_out_push(cli, pn[q], NULL);
+            qkt_out_string(cli, "not_available", qkt_strerror());
+            qkt_out_pop(cli);
             qkt_clear_error();
             continue;
         }

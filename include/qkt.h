@@ -303,8 +303,11 @@ qkt_status_t qkt_eigh(int n, double complex *A, double *w, qkt_bands_t *ws);
 /* Relaxation rules of diagonal nodes (PHYSICS.md). */
 typedef enum {
     QKT_RULE_RTA = 0,    /* one relaxation time tau_intra for every diagonal node */
-    QKT_RULE_PAPER = 1,  /* the paper's Sec. VII recipe (tau_inter on anomaly nodes with
-                            non-zero pocket sums, per Cartesian pair) */
+    QKT_RULE_PAPER = 1,  /* the paper's Sec. VII recipe (tau_inter on anomaly nodes driven by
+                            the part of E along B or with non-zero pocket sums), applied to
+                            the field direction qkt_params_t.field (per Cartesian pair when
+                            it is 0: not rotation covariant); not linear in the fields, so
+                            it has no field-independent rank-4 tensor */
     QKT_RULE_VALLEY = 2, /* pocket-uniform Fermi-surface modes relax with tau_inter */
     QKT_RULE_BORN = 3    /* n_E = (K^dd)^-1 D_E rho0 with the Born collision operator of the
                             short-range scalar disorder nimp_U0sq (Eq. 56); order B^0 only;
@@ -323,6 +326,15 @@ typedef struct {
     int bonly;          /* 1: response to B alone (chiral magnetic effect, Streda) */
     int nu_mask;        /* E directions computed (bit a for axis a); default 7 */
     int al_mask;        /* B components computed (bit a); default 7 */
+    double field[3];    /* rule paper: the direction of B the tensors are assembled for
+                           (any length).  The anomaly decisions are made for the parts of E
+                           along and perpendicular to it (docs/physics.md, rule paper), and
+                           sigma1[a], sigma2[a][b] then hold, column nu, the response to E
+                           along axis nu at a field along this direction only: contract them
+                           with a B parallel to it.  0 0 0 (default): per Cartesian pair (E
+                           axis, B axis): sigma1[a] and sigma2[a][a] are the results for B
+                           along axis a, the mixed sigma2[a][b] are not physical.  Other
+                           rules ignore it.  The command-line program sets it to run.B */
     /* numerics */
     double reltol;      /* relative accuracy per path and tally group */
     size_t maxeval;     /* integrand evaluations at most, per integration cell */
@@ -381,6 +393,10 @@ typedef struct {
                            curve: 15% fewer evaluations, C unchanged to 1e-10 */
 } qkt_params_t;
 
+/* 1 if p's rule is paper with a field direction (p->field != 0): the tensors
+ * assembled under p are then valid for B along that direction only */
+int qkt_paper_field(const qkt_params_t *p);
+
 void qkt_params_default(qkt_params_t *p);
 /* The defaults for model m: those of qkt_params_default, except for models in
  * eV and Angstrom (Wannier90): mu = NaN (no default: the material's Fermi
@@ -424,8 +440,16 @@ typedef struct {
     qkt_tensor_t sigma2[3][3], path2[QKT_MAX_PATHS][3][3];
     /* split by powers of tau: [power of tau_intra][power of tau_inter] */
     qkt_tensor_t tau1[4][4][3], tau2[4][4][3][3];
-    /* anomaly decisions of rule paper: 1 if tau_inter was used for (nu, alpha) */
+    /* anomaly decisions of rule paper: 1 if tau_inter was used for (nu, alpha) (per
+     * Cartesian pair; with par.field set, the pocket test of the pair, a diagnostic) */
     int anomaly1[3][3];
+    /* rule paper with par.field: paper_field = 1, paper_b the unit field direction, and per
+     * E column nu the decisions of its part along b [nu][0] and perpendicular [nu][1]: bit 0
+     * the order-1 anomaly node, bits 1 and 2 the n children of n_E>S_EB and S_E>S_EB
+     * (1: tau_inter); -1: the part is zero */
+    int paper_field;
+    double paper_b[3];
+    int paper_dec[3][2];
     /* pocket sums of the order-1 anomaly driving term (pumping, Eq. 61) per unit E, B:
      * [pocket][nu][alpha], Fermi-sea remainder dropped from it, and the Eq. 67 form */
     double pump[QKT_MAX_POCKETS][3][3], pump_err[QKT_MAX_POCKETS][3][3];
@@ -603,13 +627,17 @@ qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_
  * lengths); conversion to SI is left to the caller (qkt_units). */
 
 /* sum_a B_a t[a] and sum_ab B_a B_b t[a][b]; errors sum |B_a| e, |B_a B_b| e.
- * qkt_response_sigma1/2 are these applied to r->sigma1, r->sigma2. */
+ * qkt_response_sigma1/2 are these applied to r->sigma1, r->sigma2.  Under rule
+ * paper the tensors hold for B parallel to r->par.field only (re-assemble with
+ * another field to contract with another direction). */
 void qkt_tensor_contract1(const qkt_tensor_t t[3], const double B[3], qkt_tensor_t *out);
 void qkt_tensor_contract2(const qkt_tensor_t t[3][3], const double B[3], qkt_tensor_t *out);
 /* e.t.e = sum_ij e_i t_ij e_j; *err (if not NULL) = sum_ij |e_i e_j| err_ij. */
 double qkt_tensor_quad(const qkt_tensor_t *t, const double e[3], double *err);
 /* The rank-4 tensor sigma_{mu nu, ab} of sigma^(2)(B) = sum_ab B_a B_b sigma_{mu nu, ab},
- * symmetrized in (a, b): sigma2[a][a], or (sigma2[a][b] + sigma2[b][a])/2. */
+ * symmetrized in (a, b): sigma2[a][a], or (sigma2[a][b] + sigma2[b][a])/2.  Not a
+ * material property under rule paper with tau_intra != tau_inter (no such tensor
+ * exists; see qkt_params_t.field). */
 void qkt_response_sigma2_sym(const qkt_response_t *r, int a, int b, qkt_tensor_t *out);
 
 /* Resistivity rho(B) = [sigma(B)]^-1 to order B^2 (src/observe/resistivity.c),
@@ -655,7 +683,9 @@ qkt_status_t qkt_response_rho(const qkt_response_t *r, const double B[3], qkt_rh
  *   phe  = 2 M_uw of rho_ji:  rho_ji(phi) contains B^2 (phe/2) sin 2phi
  * (an in-plane-isotropic system has phe = amr = rho_par - rho_perp);
  * *_rel = divided by rho0_ii.  Errors as qkt_rho_expand, over sigma0,
- * sigma1[i], sigma1[j] and the symmetric pieces ii, jj, ij of sigma2. */
+ * sigma1[i], sigma1[j] and the symmetric pieces ii, jj, ij of sigma2.
+ * Refused (QKT_EINVAL) under rule paper with tau_intra != tau_inter: that
+ * rule is not linear in the fields, so rho2 is not quadratic in b. */
 typedef struct {
     double rho0;
     double par, par_err, perp, perp_err, amr, amr_err, amr_rel, amr_rel_err;

@@ -304,6 +304,10 @@ qkt_status_t qkt_response_rho_plane(const qkt_response_t *r, int i, int j, qkt_r
     if (i < 0 || i > 2 || j < 0 || j > 2 || i == j)
         return qkt_error(QKT_EINVAL, "resistivity plane: axes %d, %d (two different of 0, 1, 2)", i, j);
     if (r->dim != 3) return qkt_error(QKT_EINVAL, "resistivity plane: needs a 3D model (a 2D model feels B_z only)");
+    if (r->par.rule == QKT_RULE_PAPER && (r->par.tau_from_disorder || r->par.tau_intra != r->par.tau_inter))
+        return qkt_error(QKT_EINVAL, "resistivity plane: not available under rule paper with tau_intra != "
+                                     "tau_inter (its anomaly decisions depend on the angle between E and B, so "
+                                     "rho^(2) is not quadratic in the field direction; compute each direction)");
     if (r->par.order < 2 || !(r->par.al_mask >> i & 1) || !(r->par.al_mask >> j & 1))
         return qkt_error(QKT_EINVAL, "resistivity plane: needs an order-2 result with the B components %c and %c",
                          "xyz"[i], "xyz"[j]);

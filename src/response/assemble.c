@@ -2,7 +2,10 @@
  * from the integrated tallies of a computation (response/raw.h) under a
  * relaxation rule of PHYSICS.md (docs/physics.md), split by path and by
  * powers of tau_intra and tau_inter.  Re-assembly under another rule or other
- * times needs no new integration. */
+ * times needs no new integration.  Rule paper is assembled for the field
+ * direction par.field when it is given (assemble_field below: the seed's
+ * recipe applied to the parts of E along and perpendicular to B, rotation
+ * covariant), else per Cartesian pair (E axis, B axis). */
 #include <stdlib.h>
 #include "response/raw.h"
 
@@ -103,6 +106,13 @@ typedef struct {
     int valley; /* rule valley: the pocket-mode parts relax with tau_inter */
     asm_t A;
     pol_t one, ti, tx, txmti; /* 1, tau_intra, tau_inter, tau_inter - tau_intra */
+    /* rule paper with a field direction (par.field): the part of E being
+     * assembled.  A tally of E column nu enters column col with weight
+     * w[nu]; the anomaly decisions of the part are dec1 (the order-1 anomaly
+     * node) and dec2[t] (the n child of the off-diagonal order-1 node t) */
+    int field, col;
+    double w[3];
+    int dec1, dec2[T1_N];
 } ctx_t;
 
 /* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
@@ -112,11 +122,25 @@ static double pk_norm(const ctx_t *c, int q) { return c->val[c->L->o_norm + q]; 
  * total and its tau bins */
 static void acc1(const ctx_t *c, qkt_tensor_t *path, int a, int mu, int nu, pol_t f, double v, double e)
 {
+    if (c->field) { /* the part of E being assembled: weight of column nu, into column col */
+        double w = c->w[nu];
+        if (w == 0) return;
+        v *= w;
+        e *= fabs(w);
+        nu = c->col;
+    }
     acc(&c->A, path, &c->r->sigma1[a], &c->r->tau1[0][0][a], 3, mu, nu, f, v, e);
 }
 
 static void acc2(const ctx_t *c, qkt_tensor_t *path, int a, int b, int mu, int nu, pol_t f, double v, double e)
 {
+    if (c->field) {
+        double w = c->w[nu];
+        if (w == 0) return;
+        v *= w;
+        e *= fabs(w);
+        nu = c->col;
+    }
     acc(&c->A, path, &c->r->sigma2[a][b], &c->r->tau2[0][0][a][b], 9, mu, nu, f, v, e);
 }
 
@@ -152,6 +176,14 @@ static void clear_assembled(qkt_response_t *r)
     memset(r->tau1, 0, sizeof r->tau1);
     memset(r->tau2, 0, sizeof r->tau2);
     memset(r->anomaly1, 0, sizeof r->anomaly1);
+    r->paper_field = 0;
+    memset(r->paper_b, 0, sizeof r->paper_b);
+    for (int k = 0; k < 3; k++) r->paper_dec[k][0] = r->paper_dec[k][1] = -1;
+}
+
+int qkt_paper_field(const qkt_params_t *p)
+{
+    return p->rule == QKT_RULE_PAPER && (p->field[0] != 0 || p->field[1] != 0 || p->field[2] != 0);
 }
 
 /* ---- order 0 */
@@ -195,6 +227,14 @@ static void assemble_sj_adjoint(const ctx_t *c)
 
 /* ---- order 1 */
 
+/* the pocket test of rule paper: a pocket sum ps counts as non-zero above
+ * pocket_thresh times its scale pa (the pocket sum of |d|) and 10 times its
+ * error pe */
+static int pocket_nonzero(const qkt_params_t *p, double ps, double pa, double pe)
+{
+    return fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * pe;
+}
+
 /* order 1, the Cartesian pair (nu, alpha): the pumping rates per pocket and
  * the anomaly test.  Rule paper: the anomaly node relaxes with tau_inter when
  * E.B != 0 (nu = alpha, Eq. 106) or when its driving term has a non-zero sum
@@ -210,7 +250,7 @@ static int order1_pump_anomaly(const ctx_t *c, int in, int ia)
     for (int q = 0; q < c->npk; q++) {
         int base = L_q1(L, T1_NA, in, ia) + q;
         double ps = val[L->o_p1 + base], pa = val[L->o_a1 + base], pe = err[L->o_p1 + base];
-        if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * pe) anom = 1;
+        if (pocket_nonzero(p, ps, pa, pe)) anom = 1;
         r->pump[q][n_][a] = ps;
         r->pump_err[q][n_][a] = pe;
         r->pump_sea[q][n_][a] = val[L->o_sea1 + base];
@@ -223,7 +263,7 @@ static int order1_pump_anomaly(const ctx_t *c, int in, int ia)
              * anomaly test and in the pumping rate (Eq. 61 with rho_E whole) */
             int bj = (in * c->nal + ia) * c->P + q;
             double qs = val[L->o_psj + bj], qa = val[L->o_asj + bj], qe = err[L->o_psj + bj];
-            if (fabs(qs) > p->pocket_thresh * qa && fabs(qs) > 10 * qe) anom = 1;
+            if (pocket_nonzero(p, qs, qa, qe)) anom = 1;
             r->pump[q][n_][a] += qs;
             r->pump_err[q][n_][a] += qe;
         }
@@ -248,13 +288,22 @@ static void order1_pocket_modes(const ctx_t *c, int in, int ia, int mu)
     }
 }
 
-/* order 1, the pair (nu, alpha): its anomaly test and its nodes' tensors */
+/* rule paper: does the order-1 anomaly node of the pair (nu, alpha) relax
+ * with tau_inter?  Per Cartesian pair without a field direction, else the
+ * decision of the part of E being assembled */
+static int anom1(const ctx_t *c, int n_, int a)
+{
+    return c->field ? c->dec1 : c->r->anomaly1[n_][a];
+}
+
+/* order 1, the pair (nu, alpha): its anomaly test and its nodes' tensors
+ * (with a field direction the test was made for the part of E, and the
+ * pumping rates were filled before) */
 static void order1_pair(const ctx_t *c, int in, int ia)
 {
     qkt_response_t *r = c->r;
     int a = c->al[ia], n_ = c->nu[in];
-    int anom = order1_pump_anomaly(c, in, ia);
-    r->anomaly1[n_][a] = anom;
+    int anom = c->field ? c->dec1 : (r->anomaly1[n_][a] = order1_pump_anomaly(c, in, ia));
     pol_t f[T1_N];
     f[T1_NL] = pol_mul(c->ti, c->ti);
     f[T1_SNE] = c->ti;
@@ -327,7 +376,7 @@ static void vertex1_pair(const ctx_t *c, int in, int ia, int j0, int s0)
     const qkt_layout_t *L = c->L;
     int a = c->al[ia], n_ = c->nu[in];
     pol_t ti = c->ti, txmti = c->txmti;
-    pol_t fa = c->p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? c->tx : ti;
+    pol_t fa = c->p->rule == QKT_RULE_PAPER && anom1(c, n_, a) ? c->tx : ti;
     /* the node's own polynomial and that of its pocket-mode part */
     pol_t fj[J1_N] = {pol_mul(ti, ti), fa, pol_mul(ti, fa)};
     pol_t fu[J1_N] = {pol_mul(ti, txmti), txmti, pol_mul(ti, txmti)};
@@ -364,18 +413,19 @@ static void order1_vertex(const ctx_t *c)
 /* order 2: the own polynomial of the child ch of the order-1 node t for
  * (nu, alpha, beta).  Only a diagonal node fed by D_B acting on an
  * off-diagonal parent is an anomaly node; as at order 1, for the pair
- * (nu, beta) */
+ * (nu, beta), or with a field direction by the decision of the part of E */
 static pol_t order2_child_pol(const ctx_t *c, int t, int ch, int in, int ia, int ib)
 {
     const qkt_params_t *p = c->p;
     const qkt_layout_t *L = c->L;
     if (ch != CH_N) return c->one;
     int bidx = L_q2(L, t, in, ia, ib);
+    if (c->field) return p->rule == QKT_RULE_PAPER && !qkt_t1_is_diag(t) && c->dec2[t] ? c->tx : c->ti;
     int anom = !qkt_t1_is_diag(t) && c->nu[in] == c->al[ib];
     if (!qkt_t1_is_diag(t))
         for (int q = 0; q < c->npk && !anom; q++) {
             double ps = c->val[L->o_p2 + bidx + q], pa = c->val[L->o_a2 + bidx + q];
-            if (fabs(ps) > p->pocket_thresh * pa && fabs(ps) > 10 * c->err[L->o_p2 + bidx + q]) anom = 1;
+            if (pocket_nonzero(p, ps, pa, c->err[L->o_p2 + bidx + q])) anom = 1;
         }
     return p->rule == QKT_RULE_PAPER && anom ? c->tx : c->ti;
 }
@@ -434,7 +484,7 @@ static void order2_triple(const ctx_t *c, int in, int ia, int ib)
     base[T1_SNE] = ti; own[T1_SNE] = one;
     base[T1_XIE] = ti; own[T1_XIE] = one;
     base[T1_NA] = one;
-    own[T1_NA] = c->p->rule == QKT_RULE_PAPER && r->anomaly1[n_][a] ? c->tx : ti;
+    own[T1_NA] = c->p->rule == QKT_RULE_PAPER && anom1(c, n_, a) ? c->tx : ti;
     base[T1_SS] = one; own[T1_SS] = one;
     for (int t = 0; t < T1_N; t++)
         for (int ch = 0; ch < CH_NCHILD; ch++) {
@@ -459,6 +509,168 @@ static void assemble_order2(const ctx_t *c)
             for (int ib = 0; ib < c->nal; ib++) order2_triple(c, in, ia, ib);
 }
 
+/* ---- rule paper with a field direction (par.field != 0)
+ *
+ * The seed's recipe (Eqs. 106, 121) for the physical fields: with b = B/|B|,
+ * the field E = e_nu of column nu is split into its part along b,
+ * E_par = b_nu b, and the rest, E_perp = e_nu - b_nu b.  The diagonal nodes
+ * fed by D_B acting on an off-diagonal parent (the order-1 anomaly node n_EB
+ * and the n children of n_E>S_EB and S_E>S_EB) relax, for the part E_par,
+ * with tau_inter (E.B != 0, Eq. 106, as the Cartesian rule did for nu =
+ * alpha), and for the part E_perp with tau_inter only if the drive of E_perp
+ * along b has a non-zero sum over some pocket, else with tau_intra (Eq. 121).
+ * The drive of a part is the contraction sum_{nu alpha} E_nu b_alpha d(nu,
+ * alpha) (order 2: E_nu b_alpha b_beta) of the tallied pocket sums; its scale
+ * and error are the same sums of |E_nu b_alpha| times the Cartesian scales and
+ * errors (upper bounds).  Each part is then assembled with its decisions and
+ * its weights w (the part's E components), into column nu: the tensors hold,
+ * column by column, the response to E along each axis at a field along b, and
+ * sum_ab B_a B_b sigma2[a][b] is that response for B along b only.  When both
+ * parts take the same decisions the column is assembled once with w = e_nu
+ * (this is exact for E || B or E perpendicular to B along the axes: the
+ * Cartesian rule's numbers). */
+
+static int field_dec1(const ctx_t *c, const double E[3], const double b[3])
+{
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
+    for (int q = 0; q < c->npk; q++) {
+        double ps = 0, pa = 0, pe = 0, qs = 0, qa = 0, qe = 0;
+        for (int in = 0; in < c->nnu; in++)
+            for (int ia = 0; ia < c->nal; ia++) {
+                double w = E[c->nu[in]] * b[c->al[ia]];
+                if (w == 0) continue;
+                int base = L_q1(L, T1_NA, in, ia) + q;
+                ps += w * val[L->o_p1 + base];
+                pa += fabs(w) * val[L->o_a1 + base];
+                pe += fabs(w) * err[L->o_p1 + base];
+                if (L->vj && L->order == 1) {
+                    int bj = (in * c->nal + ia) * c->P + q;
+                    qs += w * val[L->o_psj + bj];
+                    qa += fabs(w) * val[L->o_asj + bj];
+                    qe += fabs(w) * err[L->o_psj + bj];
+                }
+            }
+        if (pocket_nonzero(c->p, ps, pa, pe)) return 1;
+        if (L->vj && L->order == 1 && pocket_nonzero(c->p, qs, qa, qe)) return 1;
+    }
+    return 0;
+}
+
+static int field_dec2(const ctx_t *c, int t, const double E[3], const double b[3])
+{
+    const qkt_layout_t *L = c->L;
+    const double *val = c->val, *err = c->err;
+    for (int q = 0; q < c->npk; q++) {
+        double ps = 0, pa = 0, pe = 0;
+        for (int in = 0; in < c->nnu; in++)
+            for (int ia = 0; ia < c->nal; ia++)
+                for (int ib = 0; ib < c->nal; ib++) {
+                    double w = E[c->nu[in]] * b[c->al[ia]] * b[c->al[ib]];
+                    if (w == 0) continue;
+                    int bidx = L_q2(L, t, in, ia, ib) + q;
+                    ps += w * val[L->o_p2 + bidx];
+                    pa += fabs(w) * val[L->o_a2 + bidx];
+                    pe += fabs(w) * err[L->o_p2 + bidx];
+                }
+        if (pocket_nonzero(c->p, ps, pa, pe)) return 1;
+    }
+    return 0;
+}
+
+/* the decisions of a part as bits: 1 the order-1 anomaly node, 2 the n child
+ * of n_E>S_EB, 4 that of S_E>S_EB */
+static int field_bits(const ctx_t *c) { return c->dec1 | c->dec2[T1_SNE] << 1 | c->dec2[T1_SS] << 2; }
+
+static void field_part(ctx_t *c, const double w[3], int col)
+{
+    c->col = col;
+    memcpy(c->w, w, sizeof c->w);
+    assemble_order1(c);
+    if (c->L->vj && c->L->order == 1) order1_vertex(c);
+    if (c->p->order >= 2) assemble_order2(c);
+}
+
+static void field_decide(ctx_t *c, int par, const double E[3], const double b[3])
+{
+    memset(c->dec2, 0, sizeof c->dec2);
+    c->dec1 = par || field_dec1(c, E, b);
+    if (c->p->order >= 2) {
+        c->dec2[T1_SNE] = par || field_dec2(c, T1_SNE, E, b);
+        c->dec2[T1_SS] = par || field_dec2(c, T1_SS, E, b);
+    }
+}
+
+static qkt_status_t assemble_field(ctx_t *c)
+{
+    qkt_response_t *r = c->r;
+    const double *F = c->p->field;
+    double n = sqrt(F[0] * F[0] + F[1] * F[1] + F[2] * F[2]), b[3];
+    int numask = 0, almask = 0, bmask = 0;
+    for (int k = 0; k < 3; k++) {
+        b[k] = F[k] / n;
+        if (b[k] != 0) bmask |= 1 << k;
+    }
+    for (int in = 0; in < c->nnu; in++) numask |= 1 << c->nu[in];
+    for (int ia = 0; ia < c->nal; ia++) almask |= 1 << c->al[ia];
+    if ((almask & bmask) != bmask)
+        return qkt_error(QKT_EINVAL, "rule paper at the field direction (%g, %g, %g) needs the B components of "
+                         "that direction computed (al_mask)", b[0], b[1], b[2]);
+    for (int in = 0; in < c->nnu; in++)
+        if (b[c->nu[in]] != 0 && (numask & bmask) != bmask)
+            return qkt_error(QKT_EINVAL, "rule paper at the field direction (%g, %g, %g): the E column %c needs "
+                             "the E columns of that direction computed (nu_mask), for the part of E along B",
+                             b[0], b[1], b[2], "xyz"[c->nu[in]]);
+    /* the Cartesian pumping rates and per-pair decisions (diagnostics) */
+    for (int in = 0; in < c->nnu; in++)
+        for (int ia = 0; ia < c->nal; ia++) r->anomaly1[c->nu[in]][c->al[ia]] = order1_pump_anomaly(c, in, ia);
+    r->paper_field = 1;
+    memcpy(r->paper_b, b, sizeof b);
+    for (int k = 0; k < 3; k++) r->paper_dec[k][0] = r->paper_dec[k][1] = -1;
+    c->field = 1;
+    for (int in = 0; in < c->nnu; in++) {
+        int nu = c->nu[in], haspar = b[nu] != 0, hasperp = 0;
+        double wpar[3], wperp[3], e[3] = {0, 0, 0};
+        e[nu] = 1;
+        for (int k = 0; k < 3; k++) {
+            wpar[k] = b[nu] * b[k];
+            wperp[k] = e[k] - wpar[k];
+            hasperp |= wperp[k] != 0;
+        }
+        int dpar = -1, dperp = -1, d2[2][T1_N] = {{0}}, d1[2] = {0, 0};
+        if (haspar) {
+            field_decide(c, 1, wpar, b);
+            dpar = field_bits(c);
+            d1[0] = c->dec1;
+            memcpy(d2[0], c->dec2, sizeof d2[0]);
+        }
+        if (hasperp) {
+            field_decide(c, 0, wperp, b);
+            dperp = field_bits(c);
+            d1[1] = c->dec1;
+            memcpy(d2[1], c->dec2, sizeof d2[1]);
+        }
+        r->paper_dec[nu][0] = dpar;
+        r->paper_dec[nu][1] = dperp;
+        if (haspar && hasperp && dpar == dperp) { /* one part: E = e_nu, the decisions are those of either */
+            field_part(c, e, nu);
+            continue;
+        }
+        if (haspar) {
+            c->dec1 = d1[0];
+            memcpy(c->dec2, d2[0], sizeof c->dec2);
+            field_part(c, wpar, nu);
+        }
+        if (hasperp) {
+            c->dec1 = d1[1];
+            memcpy(c->dec2, d2[1], sizeof c->dec2);
+            field_part(c, wperp, nu);
+        }
+    }
+    c->field = 0;
+    return QKT_OK;
+}
+
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
 {
     if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
@@ -480,6 +692,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     assemble_order0(&c);
     if (c.L->vj) assemble_sj_adjoint(&c);
     if (p->order < 1) return QKT_OK;
+    if (qkt_paper_field(p)) return assemble_field(&c);
     assemble_order1(&c);
     if (c.L->recip) order1_reciprocal(&c);
     if (c.L->vj && c.L->order == 1) order1_vertex(&c);

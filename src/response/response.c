@@ -116,6 +116,8 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
         return qkt_error(QKT_EINVAL, "temperature must be > 0 (got %g)%s", p->T,
                          m->periodic ? "; T = 0 is allowed with a uniform mesh at order 0" : "");
     if (!isfinite(p->mu)) return qkt_error(QKT_EINVAL, "chemical potential is not finite");
+    if (!isfinite(p->field[0]) || !isfinite(p->field[1]) || !isfinite(p->field[2]))
+        return qkt_error(QKT_EINVAL, "the field direction of rule paper (field) is not finite");
     if (!(p->tau_intra > 0) || !isfinite(p->tau_intra))
         return qkt_error(QKT_EINVAL, "tau_intra must be > 0 (got %g)", p->tau_intra);
     if (!(p->nimp_U0sq >= 0) || !isfinite(p->nimp_U0sq))
