@@ -34,6 +34,7 @@
 #include "check.h"
 #include "qkt.h"
 #include "engine_util.h"
+#include "tensor_util.h"
 
 #define run(label, m, p) run_w(40, label, m, p)
 
@@ -42,13 +43,7 @@ static const double TI = 10, TX = 100;
 /* ------------------------------------------------------------------ helpers */
 static unsigned long long rng_state = 0x9E3779B97F4A7C15ULL;
 
-static double urand(void) /* xorshift64*, uniform in [-1, 1) */
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
+static double urand(void) { return urand_next(&rng_state); }
 
 /* rotation by angle t about the unit axis n (Rodrigues) */
 static void rotation(const double n[3], double t, double R[3][3])
@@ -76,46 +71,6 @@ static void random_rotation(double R[3][3])
 static void matvec(double R[3][3], const double x[3], double y[3])
 {
     for (int i = 0; i < 3; i++) y[i] = R[i][0] * x[0] + R[i][1] * x[1] + R[i][2] * x[2];
-}
-
-/* R sigma R^T, errors as sum |R_ia R_jb| e_ab */
-static void rotate_t(double R[3][3], const qkt_tensor_t *s, qkt_tensor_t *out)
-{
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            double x = 0, e = 0;
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
-                    x += R[i][a] * R[j][b] * s->v[a][b];
-                    e += fabs(R[i][a] * R[j][b]) * s->e[a][b];
-                }
-            out->v[i][j] = x;
-            out->e[i][j] = e;
-        }
-}
-
-/* max over the elements of |a - b| / (fac (e_a + e_b) + 1e-12 max|a|); <= 1 passes */
-static double ratio(const qkt_tensor_t *a, const qkt_tensor_t *b, double fac, double *absdev)
-{
-    double mx = 0, worst = 0;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) mx = fmax(mx, fabs(a->v[i][j]));
-    *absdev = 0;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            double d = fabs(a->v[i][j] - b->v[i][j]);
-            *absdev = fmax(*absdev, d);
-            worst = fmax(worst, d / (fac * (a->e[i][j] + b->e[i][j]) + 1e-12 * mx + 1e-300));
-        }
-    return worst;
-}
-
-static void print_t(const char *label, const qkt_tensor_t *t)
-{
-    printf("  %s:\n", label);
-    for (int i = 0; i < 3; i++)
-        printf("    % .8e % .8e % .8e   (+- %.1e %.1e %.1e)\n", t->v[i][0], t->v[i][1], t->v[i][2], t->e[i][0],
-               t->e[i][1], t->e[i][2]);
 }
 
 /* weyl4 with exchange field b, Delta = 0, all E columns and B components, with

@@ -25,6 +25,7 @@
 #include "check.h"
 #include "qkt.h"
 #include "engine_util.h"
+#include "tensor_util.h"
 
 #define run(label, m, p) run_w(44, label, m, p)
 #define MAXNB 8
@@ -32,13 +33,7 @@
 /* ------------------------------------------------------------------ random unitary */
 static unsigned long long rng_state = 0x2545F4914F6CDD1DULL;
 
-static double urand(void) /* xorshift64*, uniform in [-1, 1) */
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
+static double urand(void) { return urand_next(&rng_state); }
 
 /* Q of the QR factorization of a random complex n x n matrix (row-major); checks
  * |Q Q^dagger - 1| and that Q is far from a permutation with phases. */
@@ -118,31 +113,6 @@ static qkt_model_t *rotated_copy(const qkt_model_t *inner, rot_t *r)
 }
 
 /* ------------------------------------------------------------------ comparisons */
-/* max over the elements of |a - b| / (fac (e_a + e_b) + floor), floor = 1e-12 max|a|
- * (rounding, for elements that vanish with a zero error estimate); <= 1 passes */
-static double ratio(const qkt_tensor_t *a, const qkt_tensor_t *b, double fac, double *absdev)
-{
-    double mx = 0, worst = 0;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) mx = fmax(mx, fabs(a->v[i][j]));
-    *absdev = 0;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            double d = fabs(a->v[i][j] - b->v[i][j]);
-            *absdev = fmax(*absdev, d);
-            worst = fmax(worst, d / (fac * (a->e[i][j] + b->e[i][j]) + 1e-12 * mx + 1e-300));
-        }
-    return worst;
-}
-
-static void print_t(const char *label, const qkt_tensor_t *t)
-{
-    printf("  %s:\n", label);
-    for (int i = 0; i < 3; i++)
-        printf("    % .8e % .8e % .8e   (+- %.1e %.1e %.1e)\n", t->v[i][0], t->v[i][1], t->v[i][2], t->e[i][0],
-               t->e[i][1], t->e[i][2]);
-}
-
 /* sigma0 and sigma1[a] of r and r2 agree within the combined error estimates (fac 1) */
 static void compare_results(const char *name, const qkt_response_t *r, const qkt_response_t *r2, int order)
 {
@@ -365,22 +335,6 @@ static void test_basis_wannier(void)
 }
 
 /* ------------------------------------------------------------------ (c) rotation */
-/* R sigma R^T, and the error estimate propagated as sum |R_ia R_jb| e_ab */
-static void rotate_t(double R[3][3], const qkt_tensor_t *s, qkt_tensor_t *out)
-{
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            double x = 0, e = 0;
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
-                    x += R[i][a] * R[j][b] * s->v[a][b];
-                    e += fabs(R[i][a] * R[j][b]) * s->e[a][b];
-                }
-            out->v[i][j] = x;
-            out->e[i][j] = e;
-        }
-}
-
 static qkt_response_t *node_run(const double w[3], const char *label)
 {
     qkt_model_t *m = model("node");
