@@ -9,6 +9,7 @@
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
     {"sigma.order", "1", "1", "highest order in B: 0 or 1"},
+    QKT_EK_SYMMETRY,
     {NULL, NULL, NULL, NULL},
 };
 
@@ -67,8 +68,12 @@ static int run(qkt_cli_t *cli)
     p.order = (int)order;
     p.nu_mask = 7;
     p.al_mask = qkt_mask_of(B);
+    qkt_cli_sym_t sy;
+    if ((s = qkt_cli_symmetry_setup(cli, m, &p, &sy))) return qkt_cli_fail(cli, s);
     qkt_response_t r;
     s = qkt_response_compute(m, &p, &r);
+    if (!s) s = qkt_cli_symmetry_apply(cli, &sy, &r);
+    qkt_cli_symmetry_free(&sy);
     if (s) {
         qkt_response_free(&r);
         return qkt_cli_fail(cli, s);

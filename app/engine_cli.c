@@ -534,3 +534,94 @@ void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t 
                          q, Q, e, r->par.mesh[0] > 0 ? ", or refine the mesh" : "");
     }
 }
+
+/* ------------------------------------------------------------------ numerics.symmetry */
+
+qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, qkt_cli_sym_t *sy)
+{
+    memset(sy, 0, sizeof *sy);
+    double tol = 1e-4;
+    qkt_status_t s;
+    if ((s = qkt_cli_bool(cli, "numerics.symmetry", &sy->on)) ||
+        (s = qkt_cli_double(cli, "numerics.symmetry_tol", &tol)))
+        return s;
+    if (!sy->on) return QKT_OK;
+    if (!(tol > 0))
+        return qkt_error(QKT_EINVAL, "%s: must be > 0, got %g", qkt_cli_where(cli, "numerics.symmetry_tol"), tol);
+    if ((s = qkt_cli_magsym(cli, m, tol, &sy->g, &sy->c))) return s;
+    /* the group average needs every component */
+    p->nu_mask = 7;
+    if (p->order >= 1) p->al_mask = 7;
+    /* Onsager per power of tau holds at orders >= 1 only with the reciprocal
+     * expansion (docs/method.md): with the seed's, antiunitary operations are
+     * used at order 0 only */
+    sy->anti_high = p->expansion == QKT_EXPANSION_RECIPROCAL;
+    return QKT_OK;
+}
+
+static void out_forbidden(qkt_cli_t *cli, const qkt_magsym_t *g, const char *name, int rank, int order, int anti)
+{
+    int forb[81], n = rank == 2 ? 9 : rank == 3 ? 27 : 81, nf = 0;
+    if (qkt_magsym_forbidden(g, rank, rank - 2, order, anti, forb)) return;
+    char list[81 * 6 + 1] = "", *o = list;
+    for (int i = 0; i < n; i++) {
+        if (!forb[i]) continue;
+        nf++;
+        int idx[4], J = i;
+        for (int a = rank - 1; a >= 0; a--) idx[a] = J % 3, J /= 3;
+        if (o != list) *o++ = ' ';
+        for (int a = 0; a < rank; a++) *o++ = "xyz"[idx[a]];
+        *o = 0;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "%s_forbidden", name);
+    qkt_out_string(cli, key, nf ? list : "(none)");
+    snprintf(key, sizeof key, "%s_nforbidden", name);
+    qkt_out_int(cli, key, nf);
+}
+
+qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_response_t *r)
+{
+    if (!sy->on) return QKT_OK;
+    qkt_status_t s = qkt_magsym_response(&sy->g, r, sy->anti_high);
+    if (s) return s;
+    const qkt_magsym_t *g = &sy->g;
+    qkt_out_push(cli, "symmetry", "magnetic point group (numerics.symmetry)");
+    qkt_out_string(cli, "structure", sy->c.source);
+    qkt_out_bool(cli, "magnetic", g->magnetic);
+    char txt[128];
+    snprintf(txt, sizeof txt, "UNI %d, BNS %s, OG %s, type %s", g->uni_number, g->bns_number, g->og_number,
+             g->msg_type == 1 ? "I" : g->msg_type == 2 ? "II" : g->msg_type == 3 ? "III" : "IV");
+    qkt_out_string(cli, "magnetic_space_group", txt);
+    snprintf(txt, sizeof txt, "%s (point group %s)", g->family_symbol, g->family_pointgroup);
+    qkt_out_string(cli, "family_space_group", txt);
+    qkt_out_int(cli, "crystal_operations", g->nop_crystal);
+    qkt_out_int(cli, "operations", g->nop);
+    qkt_out_int(cli, "unitary", g->nunitary);
+    qkt_out_int(cli, "antiunitary", g->nanti);
+    double worst = 0;
+    for (int o = 0; o < g->nop; o++) worst = fmax(worst, g->model_dev[o]);
+    qkt_out_scalar(cli, "model_band_deviation", worst, NULL, "eV");
+    if (g->ndropped) {
+        double lo = INFINITY;
+        for (int o = 0; o < g->ndropped; o++) lo = fmin(lo, g->dropped_dev[o]);
+        qkt_out_int(cli, "dropped", g->ndropped);
+        qkt_cli_warn(cli,
+                     "numerics.symmetry: the model breaks %d of the crystal's %d point operations (its bands move by "
+                     "%.3g eV or more under them, above numerics.symmetry_tol = %g eV); the tensors are symmetrized "
+                     "with the %d operations it obeys",
+                     g->ndropped, g->nop_crystal, lo, g->model_tol, g->nop);
+    }
+    out_forbidden(cli, g, "sigma0", 2, 0, 1);
+    if (r->par.order >= 1) out_forbidden(cli, g, "sigma1", 3, 1, sy->anti_high);
+    if (r->par.order >= 2) out_forbidden(cli, g, "sigma2", 4, 2, sy->anti_high);
+    if (r->par.order >= 1 && !sy->anti_high && g->nanti)
+        qkt_out_note(cli, "orders B^1, B^2: unitary operations only (%d); the antiunitary ones hold per power of tau "
+                          "only with run.expansion = reciprocal (docs/method.md, Onsager reciprocity)",
+                     g->nunitary);
+    qkt_out_note(cli, "forbidden components are exactly 0; errors are |P|-weighted averages (docs/physics.md)");
+    qkt_out_pop(cli);
+    return QKT_OK;
+}
+
+void qkt_cli_symmetry_free(qkt_cli_sym_t *sy) { qkt_crystal_free(&sy->c); }
