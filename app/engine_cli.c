@@ -584,7 +584,8 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
 {
     if (!sy->on) return QKT_OK;
     qkt_status_t s = qkt_magsym_response(&sy->g, r, sy->anti_high);
-    if (s) return s;
+    if (s || sy->reported) return s;
+    sy->reported = 1;
     const qkt_magsym_t *g = &sy->g;
     qkt_out_push(cli, "symmetry", "magnetic point group (numerics.symmetry)");
     qkt_out_string(cli, "structure", sy->c.source);

@@ -68,6 +68,7 @@ void qkt_engine_keys_init(void);
 typedef struct {
     int on;
     int anti_high; /* antiunitary operations also at orders >= 1 */
+    int reported;  /* the report is printed once (scan: one result per mu) */
     qkt_magsym_t g;
     qkt_crystal_t c;
 } qkt_cli_sym_t;
