@@ -583,7 +583,25 @@ static void out_forbidden(qkt_cli_t *cli, const qkt_magsym_t *g, const char *nam
 qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_response_t *r)
 {
     if (!sy->on) return QKT_OK;
+    /* the tensors before: how much the average changes them is reported */
+    qkt_tensor_t *raw = malloc(13 * sizeof *raw);
+    if (!raw) return qkt_error(QKT_ENOMEM, "out of memory");
+    raw[0] = r->sigma0;
+    memcpy(raw + 1, r->sigma1, 3 * sizeof *raw);
+    memcpy(raw + 4, r->sigma2, 9 * sizeof *raw);
     qkt_status_t s = qkt_magsym_response(&sy->g, r, sy->anti_high);
+    double chg[3] = {0, 0, 0}, big[3] = {0, 0, 0}, err[3] = {0, 0, 0};
+    for (int t = 0; !s && t < 13; t++) {
+        int o = t == 0 ? 0 : t < 4 ? 1 : 2;
+        const qkt_tensor_t *now = t == 0 ? &r->sigma0 : t < 4 ? &r->sigma1[t - 1] : &r->sigma2[(t - 4) / 3][(t - 4) % 3];
+        for (int i = 0; i < 9; i++) {
+            double a = raw[t].v[i / 3][i % 3], b = now->v[i / 3][i % 3];
+            chg[o] = fmax(chg[o], fabs(a - b));
+            big[o] = fmax(big[o], fabs(a));
+            err[o] = fmax(err[o], raw[t].e[i / 3][i % 3]);
+        }
+    }
+    free(raw);
     if (s || sy->reported) return s;
     sy->reported = 1;
     const qkt_magsym_t *g = &sy->g;
@@ -616,6 +634,18 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
     out_forbidden(cli, g, "sigma0", 2, 0, 1);
     if (r->par.order >= 1) out_forbidden(cli, g, "sigma1", 3, 1, sy->anti_high);
     if (r->par.order >= 2) out_forbidden(cli, g, "sigma2", 4, 2, sy->anti_high);
+    static const char *const names[3] = {"sigma0", "sigma1", "sigma2"};
+    for (int o = 0; o <= r->par.order && o < 3; o++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_change", names[o]);
+        double rel = big[o] > 0 ? chg[o] / big[o] : 0;
+        qkt_out_scalar(cli, key, rel, NULL, "1");
+        if (err[o] > 0 && chg[o] > 2 * err[o])
+            qkt_cli_warn(cli, "numerics.symmetry changed %s by %.3g of its largest component, more than twice its largest "
+                              "error estimate (%.3g): the computed tensor does not obey the group within its errors "
+                              "(a model that breaks it, or an expansion that breaks Onsager's relation)",
+                         names[o], rel, big[o] > 0 ? err[o] / big[o] : 0);
+    }
     if (r->par.order >= 1 && !sy->anti_high && g->nanti)
         qkt_out_note(cli, "orders B^1, B^2: unitary operations only (%d); the antiunitary ones hold per power of tau "
                           "only with run.expansion = reciprocal (docs/method.md, Onsager reciprocity)",

@@ -714,7 +714,7 @@ qkt_status_t qkt_weyl_coefficients(const qkt_model_t *m, qkt_response_t *r, cons
  * bohr or ang; Angstrom here, bohr converted with Wannier90's CODATA 2006
  * value) and atoms_frac or atoms_cart (positions stored fractional).  Block
  * names and units are case-insensitive; ! and # start comments.  Species
- * (types) are the labels' letters, case-insensitive (Fe1 and fe2: one type). */
+ * (types) are the labels' leading letters, case-insensitive (Fe1 and fe2: one type). */
 typedef struct {
     int natom, ntype;
     double avec[3][3];  /* lattice vectors (rows), Angstrom */
