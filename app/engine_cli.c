@@ -543,8 +543,15 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
     double tol = 1e-4;
     qkt_status_t s;
     if ((s = qkt_cli_bool(cli, "numerics.symmetry", &sy->on)) ||
-        (s = qkt_cli_double(cli, "numerics.symmetry_tol", &tol)))
+        (s = qkt_cli_double(cli, "numerics.symmetry_tol", &tol)) ||
+        (s = qkt_cli_bool(cli, "numerics.symmetry_wedge", &sy->wedge)))
         return s;
+    if (sy->wedge && !sy->on)
+        return qkt_error(QKT_EINVAL, "%s needs numerics.symmetry = true", qkt_cli_where(cli, "numerics.symmetry_wedge"));
+    if (sy->wedge && (!(p->mesh[0] > 0) || p->refine || p->order != 0))
+        return qkt_error(QKT_EINVAL, "%s: the irreducible wedge is for a plain uniform mesh (numerics.mesh, no "
+                                     "numerics.refine) at order B^0 (sigma.order = 0, or scan)",
+                         qkt_cli_where(cli, "numerics.symmetry_wedge"));
     if (!sy->on) return QKT_OK;
     if (!(tol > 0))
         return qkt_error(QKT_EINVAL, "%s: must be > 0, got %g", qkt_cli_where(cli, "numerics.symmetry_tol"), tol);
@@ -556,6 +563,13 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
      * expansion (docs/method.md): with the seed's, antiunitary operations are
      * used at order 0 only */
     sy->anti_high = p->expansion == QKT_EXPANSION_RECIPROCAL;
+    if (sy->wedge) {
+        sy->nmesh = (long)p->mesh[0] * p->mesh[1] * p->mesh[2];
+        sy->weight = malloc((size_t)sy->nmesh * sizeof *sy->weight);
+        if (!sy->weight) return qkt_error(QKT_ENOMEM, "out of memory for the mesh weights");
+        if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, sy->weight, &sy->nirr))) return s;
+        p->mesh_weight = sy->weight;
+    }
     return QKT_OK;
 }
 
@@ -590,6 +604,7 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
     memcpy(raw + 1, r->sigma1, 3 * sizeof *raw);
     memcpy(raw + 4, r->sigma2, 9 * sizeof *raw);
     qkt_status_t s = qkt_magsym_response(&sy->g, r, sy->anti_high);
+    r->par.mesh_weight = NULL; /* freed with sy */
     double chg[3] = {0, 0, 0}, big[3] = {0, 0, 0}, err[3] = {0, 0, 0};
     for (int t = 0; !s && t < 13; t++) {
         int o = t == 0 ? 0 : t < 4 ? 1 : 2;
@@ -621,6 +636,10 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
     double worst = 0;
     for (int o = 0; o < g->nop; o++) worst = fmax(worst, g->model_dev[o]);
     qkt_out_scalar(cli, "model_band_deviation", worst, NULL, "eV");
+    if (sy->wedge) {
+        qkt_out_int(cli, "wedge_points", sy->nirr);
+        qkt_out_int(cli, "mesh_points", sy->nmesh);
+    }
     if (g->ndropped) {
         double lo = INFINITY;
         for (int o = 0; o < g->ndropped; o++) lo = fmin(lo, g->dropped_dev[o]);
@@ -635,7 +654,8 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
     if (r->par.order >= 1) out_forbidden(cli, g, "sigma1", 3, 1, sy->anti_high);
     if (r->par.order >= 2) out_forbidden(cli, g, "sigma2", 4, 2, sy->anti_high);
     static const char *const names[3] = {"sigma0", "sigma1", "sigma2"};
-    for (int o = 0; o <= r->par.order && o < 3; o++) {
+    if (sy->wedge) qkt_out_note(cli, "summed over the irreducible mesh points, so the result exists only symmetrized");
+    for (int o = 0; o <= r->par.order && o < 3 && !sy->wedge; o++) {
         char key[48];
         snprintf(key, sizeof key, "%s_change", names[o]);
         double rel = big[o] > 0 ? chg[o] / big[o] : 0;
@@ -655,4 +675,9 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
     return QKT_OK;
 }
 
-void qkt_cli_symmetry_free(qkt_cli_sym_t *sy) { qkt_crystal_free(&sy->c); }
+void qkt_cli_symmetry_free(qkt_cli_sym_t *sy)
+{
+    qkt_crystal_free(&sy->c);
+    free(sy->weight);
+    sy->weight = NULL;
+}

@@ -64,11 +64,17 @@ void qkt_engine_keys_init(void);
                                            "model.win and model.moments / model.magnetization (spglib); forbidden "   \
                                            "components exactly 0"},                                                   \
         {"numerics.symmetry_tol", "1e-4", "eV", "numerics.symmetry: an operation is used only if the model's bands obey " \
-                                                "it within this (eps_n(g k) = eps_n(k) at 8 test k-points)"}
+                                                "it within this (eps_n(g k) = eps_n(k) at 8 test k-points)"}, \
+        {"numerics.symmetry_wedge", "false", "bool", "numerics.symmetry with numerics.mesh at order B^0 (sigma.order = 0, " \
+                                                     "scan): evaluate one mesh point per orbit of the group, weighted by " \
+                                                     "the orbit's size"}
 typedef struct {
     int on;
     int anti_high; /* antiunitary operations also at orders >= 1 */
     int reported;  /* the report is printed once (scan: one result per mu) */
+    int wedge;     /* numerics.symmetry_wedge */
+    long nirr, nmesh;
+    int *weight;   /* the mesh weights given to the engine (p->mesh_weight) */
     qkt_magsym_t g;
     qkt_crystal_t c;
 } qkt_cli_sym_t;

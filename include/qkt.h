@@ -373,6 +373,11 @@ typedef struct {
                            refinement with its cells so far; the result is complete, its error
                            estimates honest, converged = 0 and timed_out > 0.  A plain mesh
                            (no refinement) has no partial result and does not stop. */
+    const int *mesh_weight; /* NULL, or with mesh (no refinement, order 0, no disorder): the
+                           multiplicity of every mesh point, index (j1 N2 + j2) N3 + j3, its term
+                           counted that many times and points of weight 0 not evaluated (the
+                           irreducible wedge of qkt_magsym_mesh_weights; the result is then
+                           right only after symmetrization, qkt_magsym_response) */
 } qkt_params_t;
 
 void qkt_params_default(qkt_params_t *p);
@@ -782,6 +787,15 @@ qkt_status_t qkt_magsym_forbidden(const qkt_magsym_t *g, int rank, int naxial, i
  * sigma2, their paths and tau splits (orders the run computed, needs nu_mask =
  * al_mask = 7) with the whole group when anti_high, else the unitary subgroup. */
 qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int anti_high);
+/* The irreducible points of the uniform mesh of size mesh[3] (qkt_params_t.mesh)
+ * under the group's action on k (unitary R: k -> R k; antiunitary: k -> -R k):
+ * weight[(j1 N2 + j2) N3 + j3] = the size of the point's orbit for one point of
+ * each orbit, 0 for the others; *nirr = the number of orbits.  Refused when the
+ * mesh is not mapped onto itself.  The weighted sum over the irreducible points,
+ * symmetrized, equals the symmetrized sum over the whole mesh when the
+ * integrand is covariant (docs/physics.md, "Magnetic symmetry"). */
+qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int *weight,
+                                     long *nirr);
 
 #ifdef __cplusplus
 }

@@ -35,6 +35,20 @@ expect_rc 0 "sigma on Fe without symmetry"
 pycheck "Fe without symmetry: no symmetry block; xx within 1e-6 of the symmetrized run" \
     "'symmetry' not in r and abs(r['sigma0']['xx'] / json.load(open('$T/fe_sym.json'))['results']['sigma0']['xx'] - 1) < 1e-6"
 
+# the irreducible wedge: scan over two chemical potentials, 12^3 mesh
+run scan "$T/fe.ini" --set numerics.mesh=12 --set numerics.symmetry=true --set model.magnetization=0,0,1 --set "scan.mu=13.4 13.5463" --json
+expect_rc 0 "scan on Fe, symmetrized"
+cp "$T/out" "$T/scan_full.json"
+run scan "$T/fe.ini" --set numerics.mesh=12 --set numerics.symmetry=true --set numerics.symmetry_wedge=true --set model.magnetization=0,0,1 --set "scan.mu=13.4 13.5463" --json
+expect_rc 0 "scan on Fe over the irreducible wedge"
+pycheck "Fe wedge: 163 of 1728 mesh points (4/mm'm' orbits) evaluated" \
+    "r['symmetry']['wedge_points'] == 163 and r['symmetry']['mesh_points'] == 1728 and r['numerics']['evaluations'] == 163"
+pycheck "Fe wedge: every scan value within 1e-6 (relative to the row's xx) of the symmetrized full mesh" \
+    "all(abs(a - b) <= 1e-6 * abs(ra[1]) for ra, rb in zip(json.load(open('$T/scan_full.json'))['results']['scan']['rows'], r['scan']['rows']) for a, b in zip(ra[1:10], rb[1:10]))"
+run sigma "$T/fe.ini" --set numerics.symmetry=true --set numerics.symmetry_wedge=true --set model.magnetization=0,0,1 --set sigma.order=1
+expect_rc 2 "wedge at order 1 refused"
+expect_in "$T/err" "order B^0" "the error names the order"
+
 # moments are required, and must match the atoms
 run sigma "$T/fe.ini" --set numerics.symmetry=true
 expect_rc 2 "symmetry without moments refused"
