@@ -20,7 +20,7 @@
 /* ================================================================== global keys */
 /* Keys of the [model] section other than the model's own parameters.  Built
  * once: the model list and the Wannier defaults come from the library. */
-enum { NGLOBAL = 10 };
+enum { NGLOBAL = 13 };
 static qkt_key_t g_keys[NGLOBAL + 1];
 static char g_model_doc[512], g_pos_def[8], g_herm_def[8], g_tol_def[32];
 static int g_init = 0;
@@ -58,6 +58,16 @@ static void init_global_keys(void)
                               "wannier: lattice vector a1 (needed for _hr.dat; _tb.dat has them)"};
     g_keys[n++] = (qkt_key_t){"model.avec2", "", "Angstrom", "wannier: lattice vector a2"};
     g_keys[n++] = (qkt_key_t){"model.avec3", "", "Angstrom", "wannier: lattice vector a3"};
+    g_keys[n++] = (qkt_key_t){"model.win", "", "-",
+                              "wannier, numerics.symmetry: the Wannier90 .win with unit_cell_cart and atoms_frac or "
+                              "atoms_cart (default: SEEDNAME.win beside model.file)"};
+    g_keys[n++] = (qkt_key_t){"model.moments", "", "mu_B",
+                              "wannier, numerics.symmetry: magnetic moment of each atom of the .win, in its order, "
+                              "'mx my mz; mx my mz; ...' (Cartesian), or 'none' (non-magnetic: time reversal is "
+                              "a symmetry)"};
+    g_keys[n++] = (qkt_key_t){"model.magnetization", "", "mu_B",
+                              "wannier, numerics.symmetry: one moment 'mx my mz' on every atom (ferromagnet of "
+                              "one species; else use model.moments)"};
     g_keys[n] = (qkt_key_t){NULL, NULL, NULL, NULL};
 }
 
@@ -439,6 +449,81 @@ int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key)
     snprintf(val, sizeof val, "%.15g", ef);
     snprintf(origin, sizeof origin, "fermi_energy of %s", win);
     return qkt_config_set_default_from(cli->cfg, key, val, origin) == QKT_OK;
+}
+
+/* The .win of numerics.symmetry: model.win, or SEEDNAME.win beside model.file. */
+static qkt_status_t win_path(qkt_cli_t *cli, char *win, size_t len)
+{
+    const char *w = NULL, *file = NULL;
+    char buf[4096];
+    qkt_status_t s;
+    if ((s = qkt_cli_string(cli, "model.win", &w))) return s;
+    if (w && *w) {
+        snprintf(win, len, "%s", resolve_path(cli, "model.win", w, buf, sizeof buf));
+        return QKT_OK;
+    }
+    if ((s = qkt_cli_string(cli, "model.file", &file))) return s;
+    const char *path = resolve_path(cli, "model.file", file, buf, sizeof buf);
+    static const char *const tails[] = {"_hr.dat.gz", "_tb.dat.gz", "_hr.dat", "_tb.dat"};
+    size_t n = strlen(path), cut = 0;
+    for (int i = 0; i < 4 && !cut; i++) {
+        size_t t = strlen(tails[i]);
+        if (n > t && !strcmp(path + n - t, tails[i])) cut = n - t;
+    }
+    if (!cut || snprintf(win, len, "%.*s.win", (int)cut, path) >= (int)len)
+        return qkt_error(QKT_EINVAL, "numerics.symmetry needs the crystal structure: set model.win = SEEDNAME.win "
+                                     "(model.file '%s' does not end in _hr.dat or _tb.dat)", path);
+    return QKT_OK;
+}
+
+qkt_status_t qkt_cli_magsym(qkt_cli_t *cli, const qkt_model_t *m, double tol, qkt_magsym_t *g, qkt_crystal_t *c)
+{
+    char win[4300];
+    qkt_status_t s;
+    if (!m->periodic || strcmp(m->info->name, "wannier"))
+        return qkt_error(QKT_EINVAL, "numerics.symmetry is for Wannier models (model.name = wannier), not '%s'",
+                         m->info->name);
+    if ((s = win_path(cli, win, sizeof win))) return s;
+    if ((s = qkt_win_structure_read(win, c))) return s;
+    const char *ms = qkt_config_get(cli->cfg, "model.moments");
+    int have_mag = qkt_config_get(cli->cfg, "model.magnetization") != NULL;
+    double *mom = NULL;
+    if (ms && have_mag) s = qkt_error(QKT_EINVAL, "model.moments and model.magnetization: give one of them");
+    else if (!ms && !have_mag)
+        s = qkt_error(QKT_EINVAL,
+                      "numerics.symmetry needs the magnetic moments: model.magnetization = mx my mz (every atom), "
+                      "model.moments = 'mx my mz; ...' (one per atom of %s, %d atoms), or model.moments = none for "
+                      "a non-magnetic crystal",
+                      win, c->natom);
+    else if (have_mag) {
+        double v[3];
+        if (!(s = qkt_cli_vec(cli, "model.magnetization", 3, v))) {
+            mom = malloc(sizeof(double) * 3 * c->natom);
+            if (!mom) s = qkt_error(QKT_ENOMEM, "out of memory");
+            for (int i = 0; mom && i < c->natom; i++) memcpy(mom + 3 * i, v, sizeof v);
+        }
+    } else {
+        char t[16];
+        snprintf(t, sizeof t, "%s", ms + strspn(ms, " \t"));
+        t[strcspn(t, " \t")] = 0;
+        if (strcasecmp(t, "none") != 0) {
+            int count = 0;
+            if (!(s = qkt_cli_vec_list(cli, "model.moments", 3, &mom, &count)) && count != c->natom)
+                s = qkt_error(QKT_EINVAL, "%s: %d moments for the %d atoms of %s (one 'mx my mz' per atom, "
+                                          "';'-separated, in the order of the .win)",
+                              qkt_cli_where(cli, "model.moments"), count, c->natom, win);
+        } else {
+            const char *dummy;
+            s = qkt_cli_string(cli, "model.moments", &dummy);
+        }
+    }
+    if (!s) s = qkt_magsym_find(c, mom, 1e-5, g);
+    free(mom);
+    if (!s) s = qkt_magsym_check_lattice(c, m, 1e-5);
+    if (!s) s = qkt_magsym_check_model(g, m, 8, tol);
+    if (!s) s = qkt_magsym_restrict(g);
+    if (s) qkt_crystal_free(c);
+    return s;
 }
 
 static qkt_status_t build_wannier(qkt_cli_t *cli, qkt_model_t **out)

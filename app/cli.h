@@ -143,6 +143,13 @@ qkt_status_t qkt_cli_default(qkt_cli_t *cli, const char *key, const char *value)
  * SEEDNAME_tb.dat, maybe .gz), recorded with that origin.  1 when the key
  * has a value after the call, 0 when there is no such file or line. */
 int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key);
+/* numerics.symmetry of a Wannier model: the crystal of model.win (default
+ * SEEDNAME.win beside model.file), the moments of model.moments or
+ * model.magnetization (one of them required; model.moments = none:
+ * non-magnetic), the magnetic point group (lattice checked against the
+ * model's), restricted to the operations the model's spectrum obeys within
+ * tol (eV).  On success c holds the crystal (qkt_crystal_free). */
+qkt_status_t qkt_cli_magsym(qkt_cli_t *cli, const qkt_model_t *m, double tol, qkt_magsym_t *g, qkt_crystal_t *c);
 /* Warn when a temperature (as read, in the key's unit: kelvin for Wannier
  * models, k_B T in model energy units for the others) looks like the other
  * unit: 0 < T < 1 K for a Wannier model (meant as eV?), T >= 1 and above

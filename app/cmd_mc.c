@@ -10,6 +10,7 @@
 
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
+    QKT_EK_SYMMETRY,
     {"mc.rank4", "false", "bool", "also print the rank-4 tensor sigma_{mu nu, a b} (all B directions; not under rule paper)"},
     {"mc.valley", "true", "bool", "Weyl/Dirac models: also assemble C under rule valley"},
     {"mc.E", "", "field", "compute only the columns nu of E along this vector (default: all nine)"},
@@ -70,8 +71,12 @@ static int run(qkt_cli_t *cli)
     /* without the resistivity the lower orders are not printed: only
      * sigma^(2) needs numerics.reltol */
     p.accuracy_from = want_rho ? 0 : 2;
+    qkt_cli_sym_t sy;
+    if ((s = qkt_cli_symmetry_setup(cli, m, &p, &sy))) return qkt_cli_fail(cli, s);
     qkt_response_t r;
     s = qkt_response_compute(m, &p, &r);
+    if (!s) s = qkt_cli_symmetry_apply(cli, &sy, &r);
+    qkt_cli_symmetry_free(&sy);
     if (s) {
         qkt_response_free(&r);
         return qkt_cli_fail(cli, s);

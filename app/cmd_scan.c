@@ -10,6 +10,7 @@
 
 static const qkt_key_t keys[] = {
     QKT_SCAN_ENGINE_KEYS,
+    QKT_EK_SYMMETRY,
     {"scan.mu", NULL, "energy", "chemical potentials: 'start:stop:step' or a list 'mu1 mu2 ...' (required)"},
     {"scan.parts", "false", "bool", "also print the Drude (n_E) and intrinsic (S_E) parts of each component"},
     {NULL, NULL, NULL, NULL},
@@ -193,8 +194,18 @@ static int run(qkt_cli_t *cli)
         free(mus);
         return qkt_cli_failf(cli, QKT_ENOMEM, "out of memory for %d results", nmu);
     }
+    qkt_cli_sym_t sy;
+    if ((s = qkt_cli_symmetry_setup(cli, m, &p, &sy))) {
+        free(mus);
+        free(r);
+        return qkt_cli_fail(cli, s);
+    }
     s = qkt_response_scan(m, &p, nmu, mus, r);
+    int computed = !s;
+    for (int k = 0; !s && k < nmu; k++) s = qkt_cli_symmetry_apply(cli, &sy, &r[k]);
+    qkt_cli_symmetry_free(&sy);
     if (s) {
+        for (int k = 0; computed && k < nmu; k++) qkt_response_free(&r[k]);
         free(mus);
         free(r);
         return qkt_cli_fail(cli, s);

@@ -9,6 +9,7 @@
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
     {"sigma.order", "1", "1", "highest order in B: 0 or 1"},
+    QKT_EK_SYMMETRY,
     {NULL, NULL, NULL, NULL},
 };
 
@@ -69,8 +70,12 @@ static int run(qkt_cli_t *cli)
     p.al_mask = qkt_mask_of(B);
     /* rule paper: the anomaly decisions for the direction of run.B (docs/physics.md) */
     if (p.rule == QKT_RULE_PAPER) memcpy(p.field, B, sizeof p.field);
+    qkt_cli_sym_t sy;
+    if ((s = qkt_cli_symmetry_setup(cli, m, &p, &sy))) return qkt_cli_fail(cli, s);
     qkt_response_t r;
     s = qkt_response_compute(m, &p, &r);
+    if (!s) s = qkt_cli_symmetry_apply(cli, &sy, &r);
+    qkt_cli_symmetry_free(&sy);
     if (s) {
         qkt_response_free(&r);
         return qkt_cli_fail(cli, s);

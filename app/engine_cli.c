@@ -534,3 +534,156 @@ void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t 
                          q, Q, e, r->par.mesh[0] > 0 ? ", or refine the mesh" : "");
     }
 }
+
+/* ------------------------------------------------------------------ numerics.symmetry */
+
+qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, qkt_cli_sym_t *sy)
+{
+    memset(sy, 0, sizeof *sy);
+    double tol = 1e-4;
+    qkt_status_t s;
+    if ((s = qkt_cli_bool(cli, "numerics.symmetry", &sy->on)) ||
+        (s = qkt_cli_double(cli, "numerics.symmetry_tol", &tol)) ||
+        (s = qkt_cli_bool(cli, "numerics.symmetry_wedge", &sy->wedge)))
+        return s;
+    if (sy->wedge && !sy->on)
+        return qkt_error(QKT_EINVAL, "%s needs numerics.symmetry = true", qkt_cli_where(cli, "numerics.symmetry_wedge"));
+    if (sy->wedge && (!(p->mesh[0] > 0) || p->refine || p->order != 0))
+        return qkt_error(QKT_EINVAL, "%s: the irreducible wedge is for a plain uniform mesh (numerics.mesh, no "
+                                     "numerics.refine) at order B^0 (sigma.order = 0, or scan)",
+                         qkt_cli_where(cli, "numerics.symmetry_wedge"));
+    if (!sy->on) return QKT_OK;
+    if (p->order >= 1 && p->rule == QKT_RULE_PAPER && (p->tau_from_disorder || p->tau_intra != p->tau_inter))
+        return qkt_error(QKT_EINVAL,
+                         "%s at order B^%d needs a relaxation rule linear in the drive (run.rule = rta or "
+                         "valley): rule paper is assembled for the one field run.B, so its tensors of order >= 1 "
+                         "are not the material's and the group average does not apply (docs/physics.md)",
+                         qkt_cli_where(cli, "numerics.symmetry"), p->order);
+    if (!(tol > 0))
+        return qkt_error(QKT_EINVAL, "%s: must be > 0, got %g", qkt_cli_where(cli, "numerics.symmetry_tol"), tol);
+    if ((s = qkt_cli_magsym(cli, m, tol, &sy->g, &sy->c))) return s;
+    /* the group average needs every component */
+    p->nu_mask = 7;
+    if (p->order >= 1) p->al_mask = 7;
+    /* Onsager per power of tau holds at orders >= 1 only with the reciprocal
+     * expansion (docs/method.md): with the seed's, antiunitary operations are
+     * used at order 0 only */
+    sy->anti_high = p->expansion == QKT_EXPANSION_RECIPROCAL;
+    if (sy->wedge) {
+        sy->nmesh = (long)p->mesh[0] * p->mesh[1] * p->mesh[2];
+        sy->weight = malloc((size_t)sy->nmesh * sizeof *sy->weight);
+        if (!sy->weight) return qkt_error(QKT_ENOMEM, "out of memory for the mesh weights");
+        if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, sy->weight, &sy->nirr))) return s;
+        p->mesh_weight = sy->weight;
+    }
+    return QKT_OK;
+}
+
+static void out_forbidden(qkt_cli_t *cli, const qkt_magsym_t *g, const char *name, int rank, int order, int anti)
+{
+    int forb[81], n = rank == 2 ? 9 : rank == 3 ? 27 : 81, nf = 0;
+    if (qkt_magsym_forbidden(g, rank, rank - 2, order, anti, forb)) return;
+    char list[81 * 6 + 1] = "", *o = list;
+    for (int i = 0; i < n; i++) {
+        if (!forb[i]) continue;
+        nf++;
+        int idx[4], J = i;
+        for (int a = rank - 1; a >= 0; a--) idx[a] = J % 3, J /= 3;
+        if (o != list) *o++ = ' ';
+        for (int a = 0; a < rank; a++) *o++ = "xyz"[idx[a]];
+        *o = 0;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "%s_forbidden", name);
+    qkt_out_string(cli, key, nf ? list : "(none)");
+    snprintf(key, sizeof key, "%s_nforbidden", name);
+    qkt_out_int(cli, key, nf);
+}
+
+qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_response_t *r)
+{
+    if (!sy->on) return QKT_OK;
+    /* the tensors before: how much the average changes them is reported */
+    qkt_tensor_t *raw = malloc(13 * sizeof *raw);
+    if (!raw) return qkt_error(QKT_ENOMEM, "out of memory");
+    raw[0] = r->sigma0;
+    memcpy(raw + 1, r->sigma1, 3 * sizeof *raw);
+    memcpy(raw + 4, r->sigma2, 9 * sizeof *raw);
+    qkt_status_t s = qkt_magsym_response(&sy->g, r, sy->anti_high);
+    r->par.mesh_weight = NULL; /* freed with sy */
+    double chg[3] = {0, 0, 0}, big[3] = {0, 0, 0}, err[3] = {0, 0, 0};
+    for (int t = 0; !s && t < 13; t++) {
+        int o = t == 0 ? 0 : t < 4 ? 1 : 2;
+        const qkt_tensor_t *now = t == 0 ? &r->sigma0 : t < 4 ? &r->sigma1[t - 1] : &r->sigma2[(t - 4) / 3][(t - 4) % 3];
+        for (int i = 0; i < 9; i++) {
+            double a = raw[t].v[i / 3][i % 3], b = now->v[i / 3][i % 3];
+            chg[o] = fmax(chg[o], fabs(a - b));
+            big[o] = fmax(big[o], fabs(a));
+            err[o] = fmax(err[o], raw[t].e[i / 3][i % 3]);
+        }
+    }
+    free(raw);
+    if (s || sy->reported) return s;
+    sy->reported = 1;
+    const qkt_magsym_t *g = &sy->g;
+    qkt_out_push(cli, "symmetry", "magnetic point group (numerics.symmetry)");
+    qkt_out_string(cli, "structure", sy->c.source);
+    qkt_out_bool(cli, "magnetic", g->magnetic);
+    char txt[128];
+    snprintf(txt, sizeof txt, "UNI %d, BNS %s, OG %s, type %s", g->uni_number, g->bns_number, g->og_number,
+             g->msg_type == 1 ? "I" : g->msg_type == 2 ? "II" : g->msg_type == 3 ? "III" : "IV");
+    qkt_out_string(cli, "magnetic_space_group", txt);
+    snprintf(txt, sizeof txt, "%s (point group %s)", g->family_symbol, g->family_pointgroup);
+    qkt_out_string(cli, "family_space_group", txt);
+    qkt_out_int(cli, "crystal_operations", g->nop_crystal);
+    qkt_out_int(cli, "operations", g->nop);
+    qkt_out_int(cli, "unitary", g->nunitary);
+    qkt_out_int(cli, "antiunitary", g->nanti);
+    double worst = 0;
+    for (int o = 0; o < g->nop; o++) worst = fmax(worst, g->model_dev[o]);
+    qkt_out_scalar(cli, "model_band_deviation", worst, NULL, "eV");
+    if (sy->wedge) {
+        qkt_out_int(cli, "wedge_points", sy->nirr);
+        qkt_out_int(cli, "mesh_points", sy->nmesh);
+    }
+    if (g->ndropped) {
+        double lo = INFINITY;
+        for (int o = 0; o < g->ndropped; o++) lo = fmin(lo, g->dropped_dev[o]);
+        qkt_out_int(cli, "dropped", g->ndropped);
+        qkt_cli_warn(cli,
+                     "numerics.symmetry: the model breaks %d of the crystal's %d point operations (its bands move by "
+                     "%.3g eV or more under them, above numerics.symmetry_tol = %g eV); the tensors are symmetrized "
+                     "with the %d operations it obeys",
+                     g->ndropped, g->nop_crystal, lo, g->model_tol, g->nop);
+    }
+    out_forbidden(cli, g, "sigma0", 2, 0, 1);
+    if (r->par.order >= 1) out_forbidden(cli, g, "sigma1", 3, 1, sy->anti_high);
+    if (r->par.order >= 2) out_forbidden(cli, g, "sigma2", 4, 2, sy->anti_high);
+    static const char *const names[3] = {"sigma0", "sigma1", "sigma2"};
+    if (sy->wedge) qkt_out_note(cli, "summed over the irreducible mesh points, so the result exists only symmetrized");
+    for (int o = 0; o <= r->par.order && o < 3 && !sy->wedge; o++) {
+        char key[48];
+        snprintf(key, sizeof key, "%s_change", names[o]);
+        double rel = big[o] > 0 ? chg[o] / big[o] : 0;
+        qkt_out_scalar(cli, key, rel, NULL, "1");
+        if (err[o] > 0 && chg[o] > 2 * err[o])
+            qkt_cli_warn(cli, "numerics.symmetry changed %s by %.3g of its largest component, more than twice its largest "
+                              "error estimate (%.3g): the computed tensor does not obey the group within its errors "
+                              "(a model that breaks it, or an expansion that breaks Onsager's relation)",
+                         names[o], rel, big[o] > 0 ? err[o] / big[o] : 0);
+    }
+    if (r->par.order >= 1 && !sy->anti_high && g->nanti)
+        qkt_out_note(cli, "orders B^1, B^2: unitary operations only (%d); the antiunitary ones hold per power of tau "
+                          "only with run.expansion = reciprocal (docs/method.md, Onsager reciprocity)",
+                     g->nunitary);
+    qkt_out_note(cli, "forbidden components are exactly 0; errors are |P|-weighted averages (docs/physics.md)");
+    qkt_out_pop(cli);
+    return QKT_OK;
+}
+
+void qkt_cli_symmetry_free(qkt_cli_sym_t *sy)
+{
+    qkt_crystal_free(&sy->c);
+    free(sy->weight);
+    sy->weight = NULL;
+}

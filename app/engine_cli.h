@@ -57,6 +57,33 @@ void qkt_engine_keys_init(void);
  * kernel: no run.mu, tau_inter, rule, expansion, B, disorder or refinement */
 #define QKT_SCAN_ENGINE_KEYS QKT_EK_T_TAU, QKT_EK_UNIT_MESH, QKT_EK_NUMERICS
 
+/* numerics.symmetry (sigma, mc): keys, set-up before the run, symmetrization
+ * and report after it (docs/runfile.md; docs/physics.md "Magnetic symmetry") */
+#define QKT_EK_SYMMETRY                                                                            \
+    {"numerics.symmetry", "false", "bool", "Wannier models: symmetrize the tensors with the magnetic point group of "  \
+                                           "model.win and model.moments / model.magnetization (spglib); forbidden "   \
+                                           "components exactly 0"},                                                   \
+        {"numerics.symmetry_tol", "1e-4", "eV", "numerics.symmetry: an operation is used only if the model's bands obey " \
+                                                "it within this (eps_n(g k) = eps_n(k) at 8 test k-points)"}, \
+        {"numerics.symmetry_wedge", "false", "bool", "numerics.symmetry with numerics.mesh at order B^0 (sigma.order = 0, " \
+                                                     "scan): evaluate one mesh point per orbit of the group, weighted by " \
+                                                     "the orbit's size"}
+typedef struct {
+    int on;
+    int anti_high; /* antiunitary operations also at orders >= 1 */
+    int reported;  /* the report is printed once (scan: one result per mu) */
+    int wedge;     /* numerics.symmetry_wedge */
+    long nirr, nmesh;
+    int *weight;   /* the mesh weights given to the engine (p->mesh_weight) */
+    qkt_magsym_t g;
+    qkt_crystal_t c;
+} qkt_cli_sym_t;
+/* Read the keys; when on, find the group and ask for every E and B component. */
+qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, qkt_cli_sym_t *sy);
+/* Symmetrize r and print the group, the operations dropped and the forbidden components. */
+qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_response_t *r);
+void qkt_cli_symmetry_free(qkt_cli_sym_t *sy);
+
 /* Fill p from the keys (p.order, masks and bonly are left to the caller). */
 qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p);
 /* The B vector of run.B. */

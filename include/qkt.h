@@ -391,6 +391,11 @@ typedef struct {
                            N = 2, the Eq.-67 pumping tallies (order E B) are converged to
                            10 reltol; the paths still carry their error estimates.  The Fig. 3
                            curve: 15% fewer evaluations, C unchanged to 1e-10 */
+    const int *mesh_weight; /* NULL, or with mesh (no refinement, order 0, no disorder): the
+                           multiplicity of every mesh point, index (j1 N2 + j2) N3 + j3, its term
+                           counted that many times and points of weight 0 not evaluated (the
+                           irreducible wedge of qkt_magsym_mesh_weights; the result is then
+                           right only after symmetrization, qkt_magsym_response) */
 } qkt_params_t;
 
 /* 1 if p's rule is paper with a field direction (p->field != 0): the tensors
@@ -742,6 +747,91 @@ typedef struct {
 } qkt_weyl_coef_t;
 qkt_status_t qkt_weyl_coefficients(const qkt_model_t *m, qkt_response_t *r, const double B[3], int valley,
                                    qkt_weyl_coef_t *out);
+
+
+/* ------------------------------------------------------------------ magnetic symmetry */
+/* src/symmetry/symmetry.c, docs/physics.md "Magnetic symmetry".
+ * The crystal of a Wannier90 .win file: unit_cell_cart (optional first line
+ * bohr or ang; Angstrom here, bohr converted with Wannier90's CODATA 2006
+ * value) and atoms_frac or atoms_cart (positions stored fractional).  Block
+ * names and units are case-insensitive; ! and # start comments.  Species
+ * (types) are the labels' leading letters, case-insensitive (Fe1 and fe2: one type). */
+typedef struct {
+    int natom, ntype;
+    double avec[3][3];  /* lattice vectors (rows), Angstrom */
+    double (*pos)[3];   /* fractional coordinates */
+    int *type;
+    char (*label)[16];
+    char source[1024];
+} qkt_crystal_t;
+qkt_status_t qkt_win_structure_read(const char *path, qkt_crystal_t *c);
+void qkt_crystal_free(qkt_crystal_t *c);
+
+#define QKT_MAGSYM_MAX 96
+/* The magnetic point group: Cartesian rotations R (proper or improper) with
+ * anti = 1 when combined with time reversal; each (R, anti) once. */
+typedef struct {
+    int nop, nunitary, nanti;
+    double R[QKT_MAGSYM_MAX][3][3];
+    int anti[QKT_MAGSYM_MAX];
+    int magnetic;                    /* some moment was non-zero */
+    int uni_number, msg_type;        /* spglib's magnetic space-group type (UNI number, type I-IV) */
+    char bns_number[8], og_number[12];
+    char family_symbol[16];          /* the family (unitary) space group, Hermann-Mauguin short */
+    char family_pointgroup[8];
+    int nop_crystal;                 /* operations of the crystal (before qkt_magsym_restrict) */
+    /* qkt_magsym_check_model: the largest |eps_n(g k) - eps_n(k)| of each operation */
+    int model_checked;
+    double model_tol;
+    double model_dev[QKT_MAGSYM_MAX];
+    int model_ok[QKT_MAGSYM_MAX];
+    /* qkt_magsym_restrict: the operations dropped because the model breaks them */
+    int ndropped;
+    double dropped_R[QKT_MAGSYM_MAX][3][3];
+    int dropped_anti[QKT_MAGSYM_MAX];
+    double dropped_dev[QKT_MAGSYM_MAX];
+} qkt_magsym_t;
+/* Magnetic point group of crystal c with moments[3 * natom] (Cartesian, any
+ * unit; NULL or all zero: non-magnetic, the grey group with time reversal),
+ * from spglib's magnetic dataset (moments as axial vectors) at tolerance
+ * symprec (Angstrom; <= 0: 1e-5).  Cartesian entries are rounded to the exact
+ * 0, +-1/2, +-sqrt(3)/2, +-1 (error when one is not within 1e-4 of those). */
+qkt_status_t qkt_magsym_find(const qkt_crystal_t *c, const double *moments, double symprec, qkt_magsym_t *g);
+/* The crystal's lattice vectors equal the model's within reltol (relative to the largest entry). */
+qkt_status_t qkt_magsym_check_lattice(const qkt_crystal_t *c, const qkt_model_t *m, double reltol);
+/* Test each operation on the model's spectrum at nk fixed pseudo-random
+ * k-points: eps_n(R k) = eps_n(k) (unitary), eps_n(-R k) = eps_n(k)
+ * (antiunitary), within tol (energy units).  A necessary condition only. */
+qkt_status_t qkt_magsym_check_model(qkt_magsym_t *g, const qkt_model_t *m, int nk, double tol);
+/* Keep the operations that passed qkt_magsym_check_model (they must form a group). */
+qkt_status_t qkt_magsym_restrict(qkt_magsym_t *g);
+/* The group average of the representation on tensors T[i1..in] (flat index
+ * i1*3^(n-1) + ... + in) of rank n (2..4) with naxial axial indices (the last
+ * ones: B) and order = the power of B (T-odd per power): unitary (R):
+ * T' = det(R)^naxial R..R T; antiunitary (R, theta): T'_{ij..} = (-1)^order
+ * [det(R)^naxial R..R T]_{ji..}.  P[3^n * 3^n] is the projector onto the
+ * invariant tensors, entries below 1e-12 of the largest set to 0; use_anti = 0
+ * averages over the unitary subgroup only. */
+qkt_status_t qkt_magsym_projector(const qkt_magsym_t *g, int rank, int naxial, int order, int use_anti, double *P);
+/* v = P v; e (optional) = |P| e (each error the |weight|-average of the errors
+ * it is averaged from); forbidden[I] (optional) = 1 where the row of P is 0,
+ * and then v[I] = e[I] = 0 exactly. */
+qkt_status_t qkt_magsym_apply(const qkt_magsym_t *g, int rank, int naxial, int order, int use_anti, double *v,
+                              double *e, int *forbidden);
+qkt_status_t qkt_magsym_forbidden(const qkt_magsym_t *g, int rank, int naxial, int order, int use_anti, int *forbidden);
+/* Symmetrize a result: sigma0 and its paths with the whole group; sigma1,
+ * sigma2, their paths and tau splits (orders the run computed, needs nu_mask =
+ * al_mask = 7) with the whole group when anti_high, else the unitary subgroup. */
+qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int anti_high);
+/* The irreducible points of the uniform mesh of size mesh[3] (qkt_params_t.mesh)
+ * under the group's action on k (unitary R: k -> R k; antiunitary: k -> -R k):
+ * weight[(j1 N2 + j2) N3 + j3] = the size of the point's orbit for one point of
+ * each orbit, 0 for the others; *nirr = the number of orbits.  Refused when the
+ * mesh is not mapped onto itself.  The weighted sum over the irreducible points,
+ * symmetrized, equals the symmetrized sum over the whole mesh when the
+ * integrand is covariant (docs/physics.md, "Magnetic symmetry"). */
+qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int *weight,
+                                     long *nirr);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 # Several modes may be given at once.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 liblapacke-dev libopenblas-dev libinih-dev
-      libcjson-dev zlib1g-dev libcubature-dev gnuplot-nox libopenmpi-dev openmpi-bin
+      libcjson-dev zlib1g-dev libcubature-dev libsymspg-dev gnuplot-nox libopenmpi-dev openmpi-bin
       python3-numpy)
 for mode in "$@"; do
   case "$mode" in

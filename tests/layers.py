@@ -3,7 +3,7 @@
 data-path order only (docs/architecture.md):
 
   core < model < wannier < bands < pockets < disorder < engine < integrate
-       < response < observe
+       < response < observe < symmetry
 
 Checks, each printed as ok/FAIL:
  1. every #include "dir/x.h" of a file in src/DIR/ names a module of the same
@@ -25,7 +25,7 @@ import subprocess
 import sys
 
 STAGES = ["core", "model", "wannier", "bands", "pockets", "disorder", "engine", "integrate", "response",
-          "observe"]
+          "observe", "symmetry"]
 RANK = {s: i for i, s in enumerate(STAGES)}
 INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

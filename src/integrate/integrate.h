@@ -46,6 +46,9 @@ typedef struct {
      * refinement keeps its current cells; the result is marked not converged
      * and stats->timed_out counts what was cut */
     double deadline;
+    /* uniform mesh only: NULL, or the multiplicity of every mesh point
+     * (index (j1 N2 + j2) N3 + j3); 0: not evaluated */
+    const int *weight;
 } qkt_intopts_t;
 
 typedef struct {

@@ -31,7 +31,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     qkt_status_t st = QKT_OK;
     char msg[512] = "";
     long ndone = 0;
-    long ndeg = 0;
+    long ndeg = 0, nevals = 0;
 #pragma omp parallel reduction(+ : ndeg)
     {
         void *ws = f->ws_alloc(f->ctx);
@@ -49,6 +49,10 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
             double *acc = planes + (size_t)j1 * row;
             for (int j2 = 0; j2 < N[1] && !st; j2++)
                 for (int j3 = 0; j3 < N[2]; j3++) {
+                    int wt = o && o->weight ? o->weight[((size_t)j1 * N[1] + j2) * N[2] + j3] : 1;
+                    if (wt == 0) continue;
+#pragma omp atomic
+                    nevals++;
                     double x[3] = {(double)j1 / N[0], (double)j2 / N[1], (double)j3 / N[2]}, k[3];
                     for (int a = 0; a < 3; a++)
                         k[a] = x[0] * m->bvec[0][a] + x[1] * m->bvec[1][a] + x[2] * m->bvec[2][a];
@@ -62,7 +66,10 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                         }
                         break;
                     }
-                    for (size_t i = 0; i < row; i++) acc[i] += buf[i];
+                    if (wt == 1)
+                        for (size_t i = 0; i < row; i++) acc[i] += buf[i];
+                    else
+                        for (size_t i = 0; i < row; i++) acc[i] += wt * buf[i];
                 }
             if (o && o->progress) {
 #pragma omp critical(qkt_progress)
@@ -78,6 +85,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         /* every plane row was written by exactly one rank: the sum is exact */
         MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &nevals, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (anybad && !st) st = qkt_error(QKT_ENUM, "mesh sum failed on another MPI rank");
@@ -97,7 +105,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     free(planes);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (stats) {
-        stats->neval = (size_t)ntot;
+        stats->neval = (size_t)nevals; /* this rank's */
         stats->converged = 1;
         stats->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
         stats->ndegen = ndeg;

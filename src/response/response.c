@@ -107,6 +107,10 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
         return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for the order-B^0 conductivity only "
                                      "(got %s; with qkt sigma set sigma.order = 0)",
                          p->bonly ? "the B-only response" : p->order == 1 ? "order 1" : "order 2");
+    if (p->mesh_weight && (!mesh || p->refine || p->order != 0 || p->bonly || p->nimp_U0sq > 0 ||
+                           p->rule == QKT_RULE_VALLEY || p->valley_tallies))
+        return qkt_error(QKT_EINVAL, "mesh weights (an irreducible wedge) are for the order-B^0 conductivity on a plain "
+                                     "uniform mesh, without disorder or valley tallies");
     if (mesh && p->T == 0 && p->order > 0 && !p->bonly)
         return qkt_error(QKT_EINVAL, "T = 0 (step occupations) is allowed at order 0 only; orders 1 and 2 "
                                      "need the Fermi surface (T > 0)");
@@ -330,7 +334,9 @@ static qkt_status_t integrate(run_t *w)
     memset(&stats, 0, sizeof stats);
     qkt_integ_t how = {w->mesh ? (p->refine ? QKT_INT_REFINE : QKT_INT_MESH) : QKT_INT_ADAPTIVE, p->mesh, 0, NULL,
                        p->reltol, p->maxeval};
-    qkt_status_t st = qkt_integrate_tree(w->m, &w->L, &w->tp, w->pk, &w->ro.integ, &how, w->val, w->err, &stats);
+    qkt_intopts_t io = w->ro.integ;
+    if (how.kind == QKT_INT_MESH) io.weight = p->mesh_weight;
+    qkt_status_t st = qkt_integrate_tree(w->m, &w->L, &w->tp, w->pk, &io, &how, w->val, w->err, &stats);
     if (st) return st;
     if (w->m->spin_degeneracy > 1)
         for (int i = 0; i < w->L.fdim; i++) {
@@ -563,6 +569,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     memset(&io, 0, sizeof io);
     io.progress = q.progress;
     io.progress_user = q.progress_user;
+    io.weight = q.mesh_weight;
     double *val = calloc((size_t)nmu * L.fdim, sizeof(double));
     if (!val) return qkt_error(QKT_ENOMEM, "out of memory");
     qkt_intstats_t stats;

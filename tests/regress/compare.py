@@ -3,8 +3,9 @@
 
 Every number must agree to |x - y| <= 1e-12 (1 + max(|x|, |y|)); strings,
 booleans, nulls, keys and list lengths must be equal.  Keys named "seconds"
-(wall times) are not compared.  A key only in the new output under "inputs" or
-"input_origins" or "input_units" (a new input key echoed with its default) is listed as a note,
+(wall times) are not compared.  A key only in the new output under "inputs",
+"input_origins" or "input_units" (a new input key echoed with its default and
+its unit) is listed as a note,
 not a difference: a default that changed a number shows there.  Prints one line per difference (at most 20)
 and exits 1 when there is any.
 """
