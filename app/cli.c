@@ -430,6 +430,19 @@ void qkt_cli_check_temperature(qkt_cli_t *cli, const char *key, double T, double
                      qkt_cli_where(cli, key), T, fabs(mu) > 0 ? T / fabs(mu) : INFINITY, fabs(mu));
 }
 
+/* SEEDNAME.win beside a Wannier file SEEDNAME_hr.dat / _tb.dat (maybe .gz)
+ * into win; 0 when path has no such ending or win is too short */
+static int seed_win(const char *path, char *win, size_t len)
+{
+    static const char *const tails[] = {"_hr.dat.gz", "_tb.dat.gz", "_hr.dat", "_tb.dat"};
+    size_t n = strlen(path), cut = 0;
+    for (int i = 0; i < 4 && !cut; i++) {
+        size_t t = strlen(tails[i]);
+        if (n > t && !strcmp(path + n - t, tails[i])) cut = n - t;
+    }
+    return cut && snprintf(win, len, "%.*s.win", (int)cut, path) < (int)len;
+}
+
 int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key)
 {
     if (qkt_config_get(cli->cfg, key)) return 1;
@@ -437,15 +450,8 @@ int qkt_cli_default_fermi(qkt_cli_t *cli, const char *key)
     if (!file || !*file) return 0;
     char buf[4096], win[4200], val[64], origin[4300];
     const char *path = resolve_path(cli, "model.file", file, buf, sizeof buf);
-    static const char *const tails[] = {"_hr.dat.gz", "_tb.dat.gz", "_hr.dat", "_tb.dat"};
-    size_t n = strlen(path), cut = 0;
-    for (int i = 0; i < 4 && !cut; i++) {
-        size_t t = strlen(tails[i]);
-        if (n > t && !strcmp(path + n - t, tails[i])) cut = n - t;
-    }
     double ef;
-    if (!cut || snprintf(win, sizeof win, "%.*s.win", (int)cut, path) >= (int)sizeof win || !win_fermi(win, &ef))
-        return 0;
+    if (!seed_win(path, win, sizeof win) || !win_fermi(win, &ef)) return 0;
     snprintf(val, sizeof val, "%.15g", ef);
     snprintf(origin, sizeof origin, "fermi_energy of %s", win);
     return qkt_config_set_default_from(cli->cfg, key, val, origin) == QKT_OK;
@@ -464,13 +470,7 @@ static qkt_status_t win_path(qkt_cli_t *cli, char *win, size_t len)
     }
     if ((s = qkt_cli_string(cli, "model.file", &file))) return s;
     const char *path = resolve_path(cli, "model.file", file, buf, sizeof buf);
-    static const char *const tails[] = {"_hr.dat.gz", "_tb.dat.gz", "_hr.dat", "_tb.dat"};
-    size_t n = strlen(path), cut = 0;
-    for (int i = 0; i < 4 && !cut; i++) {
-        size_t t = strlen(tails[i]);
-        if (n > t && !strcmp(path + n - t, tails[i])) cut = n - t;
-    }
-    if (!cut || snprintf(win, len, "%.*s.win", (int)cut, path) >= (int)len)
+    if (!seed_win(path, win, len))
         return qkt_error(QKT_EINVAL, "numerics.symmetry needs the crystal structure: set model.win = SEEDNAME.win "
                                      "(model.file '%s' does not end in _hr.dat or _tb.dat)", path);
     return QKT_OK;
