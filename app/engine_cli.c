@@ -294,8 +294,9 @@ static qkt_status_t set_rule(qkt_cli_t *cli, qkt_params_t *p, const char *rule, 
                          qkt_cli_where(cli, "run.rule"), rule);
     if (!strcmp(expn, "seed")) p->expansion = QKT_EXPANSION_SEED;
     else if (!strcmp(expn, "reciprocal")) p->expansion = QKT_EXPANSION_RECIPROCAL;
+    else if (!strcmp(expn, "equilibrium")) p->expansion = QKT_EXPANSION_EQUILIBRIUM;
     else
-        return qkt_error(QKT_EINVAL, "%s: unknown expansion '%s' (seed or reciprocal)",
+        return qkt_error(QKT_EINVAL, "%s: unknown expansion '%s' (seed, reciprocal or equilibrium)",
                          qkt_cli_where(cli, "run.expansion"), expn);
     if (p->expansion == QKT_EXPANSION_RECIPROCAL && p->rule != QKT_RULE_RTA)
         return qkt_error(QKT_EINVAL, "%s: the reciprocal expansion is defined with rule rta only (got rule %s)",
@@ -422,8 +423,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     double wct = wc_tau(wm, r);
     qkt_out_push(cli, "numerics", "numerics (what sets the accuracy)");
     qkt_out_string(cli, "rule", qkt_rule_name(r->par.rule));
-    if (!r->par.bonly)
-        qkt_out_string(cli, "expansion", r->par.expansion == QKT_EXPANSION_RECIPROCAL ? "reciprocal" : "seed");
+    qkt_out_string(cli, "expansion", qkt_expansion_name(r->par.expansion));
     if (r->par.mesh[0] > 0 && r->par.refine) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
         qkt_out_string(cli, "integration", "uniform mesh + adaptive refinement (errors are estimates)");

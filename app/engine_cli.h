@@ -27,14 +27,22 @@ void qkt_engine_keys_init(void);
     {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},              \
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
                                     "adaptive integration; then T = 0 is allowed at order 0"}
-#define QKT_EK_RULES                                                                               \
+#define QKT_EK_EXPANSION                                                                           \
+    {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): "   \
+                                   "adds D_E acting on S_B and the anomaly drive's sea remainder, so that "   \
+                                   "the tau^1 part of sigma^(1) obeys Onsager reciprocity; equilibrium: qkt cme only"}
+/* qkt cme: the response to B alone, whose consistent expansion is the default */
+#define QKT_EK_EXPANSION_CME                                                                       \
+    {"run.expansion", "equilibrium", "-", "equilibrium: rho_B is the order-B part of the equilibrium density "   \
+                                          "matrix, S_B + D_B (obeys Bloch's theorem: no current in a periodic "  \
+                                          "crystal); seed: S_B + xi_B (Eqs. 42, 43), as the paper"}
+#define QKT_EK_RULES QKT_EK_RULES_WITH(QKT_EK_EXPANSION)
+#define QKT_EK_RULES_WITH(EXPANSION)                                                               \
     {"numerics.refine", "false", "-", "with numerics.mesh (order 0): refine the mesh cells adaptively to " \
                                       "numerics.reltol within numerics.maxeval evaluations; errors are estimates"}, \
         {"run.rule", qkt_engine_text.rule, "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
-        {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): " \
-                                       "adds D_E acting on S_B and the anomaly drive's sea remainder, so that " \
-                                       "the tau^1 part of sigma^(1) obeys Onsager reciprocity"}, \
+        EXPANSION,                                                                                 \
         {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B); required at orders >= 1 for models in natural units, Wannier models default to 1 T along z"},          \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
@@ -53,6 +61,9 @@ void qkt_engine_keys_init(void);
         {"numerics.window", "0", "1", "thermal window half-width in T (0: from reltol)"},         \
         {"numerics.degen_tol", "0", "energy", "bands closer than this are degenerate (0: the model's, 1e-10; Wannier 1e-6 eV)"}
 #define QKT_ENGINE_KEYS QKT_EK_MU, QKT_EK_T_TAU, QKT_EK_TAU_INTER, QKT_EK_UNIT_MESH, QKT_EK_RULES, QKT_EK_NUMERICS
+#define QKT_CME_ENGINE_KEYS                                                                        \
+    QKT_EK_MU, QKT_EK_T_TAU, QKT_EK_TAU_INTER, QKT_EK_UNIT_MESH, QKT_EK_RULES_WITH(QKT_EK_EXPANSION_CME), \
+        QKT_EK_NUMERICS
 /* scan: order B^0 at the chemical potentials of scan.mu without a disorder
  * kernel: no run.mu, tau_inter, rule, expansion, B, disorder or refinement */
 #define QKT_SCAN_ENGINE_KEYS QKT_EK_T_TAU, QKT_EK_UNIT_MESH, QKT_EK_NUMERICS

@@ -356,7 +356,12 @@ typedef struct {
                            part (PHYSICS.md).  QKT_EXPANSION_RECIPROCAL (order 1, rule rta):
                            also D_E acting on the field's equilibrium coherence S_B, and the
                            anomaly drive's Fermi-sea remainder relaxed; this makes the tau^1 part
-                           of sigma^(1) obey Onsager reciprocity (docs/method.md) */
+                           of sigma^(1) obey Onsager reciprocity (docs/method.md).
+                           QKT_EXPANSION_EQUILIBRIUM (the response to B alone, bonly): rho_B is
+                           the order-B part of the equilibrium density matrix f(H) of the
+                           crystal in the field, S_B (its interband part, as the seed's) plus
+                           its band-diagonal part in place of xi_B; its current obeys Bloch's
+                           theorem (docs/physics.md, "Equilibrium in a magnetic field") */
     /* optional progress report, called (one call at a time) as integration parts
      * finish: done of total parts of the current pass */
     void (*progress)(void *user, long done, long total);
@@ -409,7 +414,9 @@ void qkt_params_default(qkt_params_t *p);
  * engine's units (eV, hbar/eV). */
 void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p);
 
-enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1 };
+enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1, QKT_EXPANSION_EQUILIBRIUM = 2 };
+/* the expansion's name in reports and run files: seed, reciprocal, equilibrium */
+const char *qkt_expansion_name(int expansion);
 
 #define QKT_MAX_POCKETS 32
 #define QKT_MAX_PATHS 24
@@ -464,6 +471,15 @@ typedef struct {
      * and Fermi-sea parts) and xi_B; Streda Tr xi_B per unit B_alpha */
     double cme_S_fs[3][3], cme_S_sea[3][3], cme_xi[3][3];
     double cme_S_fs_err[3][3], cme_S_sea_err[3][3], cme_xi_err[3][3];
+    /* S_B whole (cme_S_fs = cme_S - cme_S_sea: each part has 1/(eps_m - eps_n)
+     * spikes at near-degenerate pairs that cancel in the whole) */
+    double cme_S[3][3], cme_S_err[3][3];
+    /* the equilibrium rho_B (QKT_EXPANSION_EQUILIBRIUM): its interband part
+     * S_eq (the seed's S_B, from the symmetric divided differences of the
+     * unwindowed occupation), its band-diagonal (degenerate-block) part D_B,
+     * the replacement of xi_B, and D_B's orbital-moment share -f0' m.B */
+    double cme_S_eq[3][3], cme_S_eq_err[3][3];
+    double cme_D[3][3], cme_D_err[3][3], cme_orb[3][3], cme_orb_err[3][3];
     double streda[3], streda_err[3];
     double dos;         /* density of states at mu: sum_k -f0' (thermally smeared) */
     double density;     /* carrier density: periodic models sum_k f0 (from the bottom of the lowest band);
@@ -699,11 +715,16 @@ typedef struct {
 qkt_status_t qkt_response_rho_plane(const qkt_response_t *r, int i, int j, qkt_rho_plane_t *out);
 
 /* Chiral magnetic current at field B (order-0 B-only run, p.bonly = 1),
- * j_mu = sum_a B_a j_{a mu}: S_B split into its Fermi-surface and Fermi-sea
- * parts, xi_B, S = fs + sea, j = S + xi; *_err the error estimates. */
+ * j_mu = sum_a B_a j_{a mu}: the seed's S_B (S_seed = S_fs + S_sea, its
+ * Fermi-surface and Fermi-sea parts) and xi_B; the equilibrium rho_B's
+ * interband part S_eq, its band-diagonal part D and D's orbital-moment share
+ * orb; j_seed = S_seed + xi, j_eq = S_eq + D.  S and j are those of the
+ * result's expansion (S_eq, j_eq under QKT_EXPANSION_EQUILIBRIUM; S_seed,
+ * j_seed otherwise); *_err the error estimates. */
 typedef struct {
-    double S_fs[3], S_sea[3], S[3], xi[3], j[3];
-    double S_fs_err[3], S_sea_err[3], S_err[3], xi_err[3], j_err[3];
+    double S_fs[3], S_sea[3], S_seed[3], S_eq[3], S[3], xi[3], D[3], orb[3], j_seed[3], j_eq[3], j[3];
+    double S_fs_err[3], S_sea_err[3], S_seed_err[3], S_eq_err[3], S_err[3], xi_err[3], D_err[3], orb_err[3],
+        j_seed_err[3], j_eq_err[3], j_err[3];
 } qkt_cme_t;
 void qkt_response_cme(const qkt_response_t *r, const double B[3], qkt_cme_t *out);
 

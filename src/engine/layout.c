@@ -139,8 +139,8 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     L->o_up2 = add(L, QKT_B_UP2, "umode2_pocket", o2, P * A * P, per(P * A * P), QKT_FAM_B2, 0, NULL, NULL, 0);
     L->o_norm = add(L, QKT_B_NORM, "pocket_norm", 1, P, per(P), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_chir = add(L, QKT_B_CHIR, "pocket_flux", 1, P, per(P), QKT_FAM_BONLY, 0, NULL, NULL, 0);
-    /* [al][j_S_fs, j_S_sea, j_xi][mu] */
-    L->o_cme = add(L, QKT_B_CME, "cme", s->bonly, A * 3 * 3, cyc(3, 3), QKT_FAM_BONLY, 0, NULL, NULL, 0);
+    /* [al][QKT_CME_*: j_S, j_S_sea, j_xi, j_S_eq, j_D, j_orb][mu] */
+    L->o_cme = add(L, QKT_B_CME, "cme", s->bonly, A * QKT_CME_N * 3, cyc(3, QKT_CME_N), QKT_FAM_BONLY, 0, NULL, NULL, 0);
     L->o_streda = add(L, QKT_B_STREDA, "streda", s->bonly, 3, per(3), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, lo1, NULL, NULL, 0);
     /* DOS, density, DOS weight at degenerate points: one group each */

@@ -27,6 +27,13 @@ enum { J1_NL, J1_NA, J1_NSJ, J1_N };
  * its off-diagonal part */
 enum { SJ1_N, SJ1_S, SJ1_NCHILD };
 #define T2_N (T1_N * CH_NCHILD)
+/* the B-only currents (qkt cme), per B component: the seed's S_B (Eq. 42)
+ * and its Fermi-sea part (the Fermi-surface part is their difference), xi_B
+ * (Eq. 43); the equilibrium rho_B's interband part (S_B again, from divided
+ * differences of the unwindowed occupation: no 1/(eps_m - eps_n) spikes at
+ * near-degenerate pairs), its band-diagonal part D_B and D_B's orbital-moment
+ * share (docs/physics.md) */
+enum { QKT_CME_S, QKT_CME_S_SEA, QKT_CME_XI, QKT_CME_S_EQ, QKT_CME_D, QKT_CME_ORB, QKT_CME_N };
 
 /* diagonal nodes among order-1 nodes (parents of xi children) */
 static inline int qkt_t1_is_diag(int t) { return t == T1_NL || t == T1_XIE || t == T1_NA; }
@@ -130,7 +137,7 @@ typedef struct {
     int o_up2;              /* pocket sums of u_p's n-child driving [pk][al][pk'] */
     int o_norm;             /* pocket norms sum_k -f0' [pk] */
     int o_chir;             /* pocket Berry flux  sum_k f0' v.Omega [pk] */
-    int o_cme;              /* CME: j_S[3], j_xi[3] */
+    int o_cme;              /* CME: [al][QKT_CME_N parts][mu] */
     int o_streda;           /* Tr xi_B per unit B_alpha: [3] */
     int o_pump67;           /* Eq. 67 integrand per pocket [pk][nu][al] */
     int o_dos;              /* density of states sum_k -f0' (all bands) and density sum f0 */

@@ -71,6 +71,11 @@ typedef struct {
     int dirs;           /* directions of v, R computed (bit mask; DIRS_ALL: all, with Omega) */
 } slot0_t;
 
+/* the Fermi function and its first two energy derivatives at one energy */
+typedef struct {
+    double f, f1, f2;
+} occ3_t;
+
 /* Fermi-surface nodes vanish identically outside the thermal window (taper):
  * nodes known to be zero are flagged, not computed, and derivatives of nodes
  * that are zero on the whole stencil are zero (up to the sign of zero). */
@@ -97,6 +102,7 @@ struct qkt_tree_ws {
     double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2, *C1, *C2;
     double complex *DA;   /* [nb][3][nb2] eigenbasis derivative of sea coefficients */
     double *dg;
+    occ3_t *occ;           /* per band: occupations of the equilibrium rho_B (occ3) */
     qkt_vertex_ws_t *vx;   /* the disorder kernel at the centre (disorder/kernel.h) */
     double *phi, *nm;      /* per band: phi_nu^m, n^m = f0' phi */
     /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
@@ -180,6 +186,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->C2 = xcalloc(nb2, sizeof(double complex), &bad);
     w->DA = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
     w->dg = xcalloc(nb, sizeof(double), &bad);
+    w->occ = xcalloc(nb, sizeof(occ3_t), &bad);
     w->phi = xcalloc(nb, sizeof(double), &bad);
     w->nm = xcalloc(nb, sizeof(double), &bad);
     if (!(w->vx = qkt_vertex_ws_alloc(nb, p->vt, p->nimp_U0sq, p->T))) bad = 1;
@@ -231,6 +238,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->C2);
     free(w->DA);
     free(w->dg);
+    free(w->occ);
     free(w->phi);
     free(w->nm);
     qkt_vertex_ws_free(w->vx);
@@ -1033,8 +1041,103 @@ static void center_densities(const qkt_tree_ws_t *w, const slot0_t *c, double *o
     if (b->ngrp) group_densities(w, c, out);
 }
 
+/* ------------------------------------------------------------------ B alone */
+/* Energies closer than this (in T) count as equal in the divided differences
+ * of the occupation: f[a, b] is then f'((a + b)/2) and a second difference
+ * with two equal arguments is taken from f' and f'' (the quotient's
+ * cancellation costs eps / (d/T)^2 relative, 1e-10 at this threshold; the
+ * formulas' own error is O((d/T)^2), 1e-6). */
+#define DD_EQUAL 1e-3
+
+/* Occupations of the equilibrium density matrix: the Fermi function and its
+ * first two energy derivatives at e, without the thermal window's cut (the
+ * window's occupations are not the derivatives of one another where it cuts,
+ * and the divided differences below need them to be; no k-derivative is taken
+ * of these, so nothing needs the cut).  T = 0: step, and f' = f'' = 0. */
+static occ3_t occ3(const qkt_tree_ws_t *w, double e)
+{
+    occ3_t o = {0, 0, 0};
+    if (!(w->p.T > 0)) {
+        o.f = e < w->p.mu ? 1 : e == w->p.mu ? 0.5 : 0;
+        return o;
+    }
+    double T = w->p.T, F = qkt_f0(e, w->p.mu, T), u = F * (1 - F);
+    o.f = F;
+    o.f1 = -u / T;
+    o.f2 = u * (1 - 2 * F) / (T * T);
+    return o;
+}
+
+/* f[a, b], first divided difference of the occupation (index into o, e) */
+static double dd1(const occ3_t *o, const double *e, int a, int b, double tol)
+{
+    double d = e[a] - e[b];
+    if (fabs(d) <= tol) return 0.5 * (o[a].f1 + o[b].f1);
+    return (o[a].f - o[b].f) / d;
+}
+
+/* f[a, b, c], second divided difference, symmetric in its arguments: the
+ * arguments sorted, the two-point differences of the ends and the middle, with
+ * coinciding energies (within tol) taken from f' and f'' */
+static double dd2(const occ3_t *o, const double *e, int a, int b, int c, double tol)
+{
+    int s[3] = {a, b, c};
+    for (int i = 0; i < 2; i++) /* sort by energy */
+        for (int j = 0; j < 2 - i; j++)
+            if (e[s[j]] > e[s[j + 1]]) {
+                int t = s[j];
+                s[j] = s[j + 1];
+                s[j + 1] = t;
+            }
+    int x = s[0], y = s[1], z = s[2];
+    double span = e[z] - e[x];
+    if (span <= tol) return 0.5 * o[y].f2;
+    if (e[y] - e[x] <= tol) return (dd1(o, e, x, z, tol) - o[x].f1) / span;
+    if (e[z] - e[y] <= tol) return (o[z].f1 - dd1(o, e, x, z, tol)) / span;
+    return (dd1(o, e, y, z, tol) - dd1(o, e, x, y, tol)) / span;
+}
+
+/* The equilibrium density matrix linear in B along alpha (docs/physics.md,
+ * "Equilibrium in a magnetic field"):
+ *   rho_B = -(i e / 2) eps_{ab alpha} oint dz/(2 pi i) f(z) G v_a G v_b G,
+ *   rho_B^mn = -(i/2) sum_l (v_a^ml v_b^ln - v_b^ml v_a^ln) f[e_m, e_l, e_n]
+ * (group energies).  Its interband part is the seed's S_B = P^-1 D_B(rho0),
+ * here from the symmetric divided differences (no 1/(e_m - e_n) spike at a
+ * near-degenerate pair); its part inside each degenerate group (the diagonal
+ * for a single band) is D_B, which replaces xi_B; -f0'(e_m) m_B^mn with the
+ * orbital moment m_B^mn = -(i/2) sum_{l not in the group} (...)^mn / (e_l -
+ * e_m) is D_B's orbital-moment share.  Tallies -Tr[v_mu X] of the interband
+ * part into s3, of D_B into d3 and of the orbital share into o3. */
+static void equilibrium_rho(qkt_tree_ws_t *w, const slot0_t *c, int al, double *s3, double *d3, double *o3)
+{
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, ia = (al + 1) % 3, ib = (al + 2) % 3;
+    const double complex *va = b->v[ia], *vb = b->v[ib];
+    const double *e = b->epsg;
+    occ3_t *o = w->occ;
+    double tol = DD_EQUAL * w->p.T;
+    for (int m = 0; m < nb; m++) o[m] = occ3(w, e[m]);
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            int same = b->grp[m] == b->grp[n];
+            double complex rho = 0, mom = 0;
+            for (int l = 0; l < nb; l++) {
+                double complex x = va[m * nb + l] * vb[l * nb + n] - vb[m * nb + l] * va[l * nb + n];
+                rho += x * dd2(o, e, m, l, n, tol);
+                if (same && b->grp[l] != b->grp[m]) mom += x / (e[l] - e[m]);
+            }
+            rho *= -0.5 * I;
+            for (int mu = 0; mu < 3; mu++) {
+                double complex vnm = b->v[mu][n * nb + m];
+                (same ? d3 : s3)[mu] -= creal(vnm * rho);
+                if (same) o3[mu] -= creal(vnm * (-c->fp[m] * -0.5 * I * mom));
+            }
+        }
+}
+
 /* the B-only currents: rho_B = S_B + xi_B (Eqs. 42, 43), Drho0_a = diag(f' v_a)
- * + i R_a (f_m - f_n), and the Streda integrand sum_m f_m Omega^m */
+ * + i R_a (f_m - f_n), the band-diagonal part D_B of the equilibrium rho_B
+ * and its interband part computed with it (equilibrium_rho), and the Streda integrand sum_m f_m Omega^m */
 static void center_bonly(qkt_tree_ws_t *w, const slot0_t *c, double *out)
 {
     const qkt_layout_t *L = w->L;
@@ -1042,6 +1145,7 @@ static void center_bonly(qkt_tree_ws_t *w, const slot0_t *c, double *out)
     const qkt_bands_t *b = c->b;
     for (int ia = 0; ia < L->nal; ia++) {
         int al = L->al[ia];
+        double *o = out + L->o_cme + ia * QKT_CME_N * 3;
         make_W(w, b, al);
         double complex *Dfs[3], *Dse[3];
         for (int a = 0; a < 3; a++) {
@@ -1053,14 +1157,16 @@ static void center_bonly(qkt_tree_ws_t *w, const slot0_t *c, double *out)
         }
         db_apply(w, al, Dfs, w->X);
         pinv(b, w->X);
-        tally_sigma(w, b, w->X, TALLY_WT, out + L->o_cme + (ia * 3 + 0) * 3);
+        tally_sigma(w, b, w->X, TALLY_WT, o + QKT_CME_S * 3);
         db_apply(w, al, Dse, w->X);
         pinv(b, w->X);
-        tally_sigma(w, b, w->X, TALLY_WT, out + L->o_cme + (ia * 3 + 1) * 3);
+        tally_sigma(w, b, w->X, TALLY_WT, o + QKT_CME_S * 3);
+        tally_sigma(w, b, w->X, TALLY_WT, o + QKT_CME_S_SEA * 3);
         for (int m = 0; m < nb; m++) w->dg[m] = c->f[m] * b->Omega[al * nb + m];
-        tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L->o_cme + (ia * 3 + 2) * 3);
+        tally_diag_sigma(w, b, w->dg, TALLY_WT, o + QKT_CME_XI * 3);
         if (b->ngrp) /* xi_B = f B.F on a group (F: its non-abelian curvature) */
-            tally_group_sigma(w, b, c->f, b->Fblk + (size_t)al * nb2, TALLY_WT, out + L->o_cme + (ia * 3 + 2) * 3);
+            tally_group_sigma(w, b, c->f, b->Fblk + (size_t)al * nb2, TALLY_WT, o + QKT_CME_XI * 3);
+        equilibrium_rho(w, c, al, o + QKT_CME_S_EQ * 3, o + QKT_CME_D * 3, o + QKT_CME_ORB * 3);
     }
     for (int a = 0; a < 3; a++)
         for (int m = 0; m < nb; m++) out[L->o_streda + a] += c->f[m] * b->Omega[a * nb + m];

@@ -56,18 +56,32 @@ void qkt_response_cme(const qkt_response_t *r, const double B[3], qkt_cme_t *out
     memset(out, 0, sizeof *out);
     for (int a = 0; a < 3; a++)
         for (int mu = 0; mu < 3; mu++) {
-            out->S_fs[mu] += B[a] * r->cme_S_fs[a][mu];
-            out->S_sea[mu] += B[a] * r->cme_S_sea[a][mu];
-            out->xi[mu] += B[a] * r->cme_xi[a][mu];
-            out->S_fs_err[mu] += fabs(B[a]) * r->cme_S_fs_err[a][mu];
-            out->S_sea_err[mu] += fabs(B[a]) * r->cme_S_sea_err[a][mu];
-            out->xi_err[mu] += fabs(B[a]) * r->cme_xi_err[a][mu];
+            double x = B[a], ax = fabs(B[a]);
+            out->S_seed[mu] += x * r->cme_S[a][mu];
+            out->S_seed_err[mu] += ax * r->cme_S_err[a][mu];
+            out->S_fs[mu] += x * r->cme_S_fs[a][mu];
+            out->S_fs_err[mu] += ax * r->cme_S_fs_err[a][mu];
+            out->S_sea[mu] += x * r->cme_S_sea[a][mu];
+            out->S_sea_err[mu] += ax * r->cme_S_sea_err[a][mu];
+            out->xi[mu] += x * r->cme_xi[a][mu];
+            out->xi_err[mu] += ax * r->cme_xi_err[a][mu];
+            out->S_eq[mu] += x * r->cme_S_eq[a][mu];
+            out->S_eq_err[mu] += ax * r->cme_S_eq_err[a][mu];
+            out->D[mu] += x * r->cme_D[a][mu];
+            out->D_err[mu] += ax * r->cme_D_err[a][mu];
+            out->orb[mu] += x * r->cme_orb[a][mu];
+            out->orb_err[mu] += ax * r->cme_orb_err[a][mu];
         }
+    int eq = r->par.expansion == QKT_EXPANSION_EQUILIBRIUM;
     for (int mu = 0; mu < 3; mu++) {
-        out->S[mu] = out->S_fs[mu] + out->S_sea[mu];
-        out->S_err[mu] = out->S_fs_err[mu] + out->S_sea_err[mu];
-        out->j[mu] = out->S[mu] + out->xi[mu];
-        out->j_err[mu] = out->S_err[mu] + out->xi_err[mu];
+        out->j_seed[mu] = out->S_seed[mu] + out->xi[mu];
+        out->j_seed_err[mu] = out->S_seed_err[mu] + out->xi_err[mu];
+        out->j_eq[mu] = out->S_eq[mu] + out->D[mu];
+        out->j_eq_err[mu] = out->S_eq_err[mu] + out->D_err[mu];
+        out->S[mu] = eq ? out->S_eq[mu] : out->S_seed[mu];
+        out->S_err[mu] = eq ? out->S_eq_err[mu] : out->S_seed_err[mu];
+        out->j[mu] = eq ? out->j_eq[mu] : out->j_seed[mu];
+        out->j_err[mu] = eq ? out->j_eq_err[mu] : out->j_seed_err[mu];
     }
 }
 

@@ -20,6 +20,16 @@ const char *qkt_rule_name(qkt_rule_t r)
     return "?";
 }
 
+const char *qkt_expansion_name(int expansion)
+{
+    switch (expansion) {
+    case QKT_EXPANSION_SEED: return "seed";
+    case QKT_EXPANSION_RECIPROCAL: return "reciprocal";
+    case QKT_EXPANSION_EQUILIBRIUM: return "equilibrium";
+    }
+    return "?";
+}
+
 /* ---- polynomials in (tau_intra, tau_inter), degree < 4 in each */
 typedef struct {
     double c[4][4];

@@ -105,8 +105,12 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                      "of a periodic (lattice or Wannier) model");
     if (p->refine && (p->order != 0 || p->bonly))
         return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for the order-B^0 conductivity only "
-                                     "(got %s; with qkt sigma set sigma.order = 0)",
-                         p->bonly ? "the B-only response" : p->order == 1 ? "order 1" : "order 2");
+                                     "(got %s; with qkt sigma set sigma.order = 0)%s",
+                         p->bonly ? "the B-only response" : p->order == 1 ? "order 1" : "order 2",
+                         p->bonly ? ": the B-only integrands are Fermi-sea integrals whose large values cancel "
+                                    "over the zone, which a uniform mesh sums with spectral accuracy at T > 0 and "
+                                    "a locally refined one does not"
+                                  : "");
     if (p->mesh_weight && (!mesh || p->refine || p->order != 0 || p->bonly || p->nimp_U0sq > 0 ||
                            p->rule == QKT_RULE_VALLEY || p->valley_tallies))
         return qkt_error(QKT_EINVAL, "mesh weights (an irreducible wedge) are for the order-B^0 conductivity on a plain "
@@ -151,8 +155,13 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (p->tau_from_disorder && !p->bonly && (!(p->nimp_U0sq > 0) || p->rule == QKT_RULE_BORN))
         return qkt_error(QKT_EINVAL, "tau_from_disorder needs nimp_U0sq > 0 and rule rta, paper or valley (rule "
                                      "born has the Born relaxation already)");
-    if (p->expansion != QKT_EXPANSION_SEED && p->expansion != QKT_EXPANSION_RECIPROCAL)
+    if (p->expansion != QKT_EXPANSION_SEED && p->expansion != QKT_EXPANSION_RECIPROCAL &&
+        p->expansion != QKT_EXPANSION_EQUILIBRIUM)
         return qkt_error(QKT_EINVAL, "unknown expansion %d", p->expansion);
+    if (p->expansion == QKT_EXPANSION_EQUILIBRIUM && !p->bonly)
+        return qkt_error(QKT_EINVAL, "the equilibrium expansion (run.expansion = equilibrium) is defined for the "
+                                     "response to B alone (qkt cme); the E-driven orders under it are not built yet: "
+                                     "use seed or reciprocal");
     if (p->expansion == QKT_EXPANSION_RECIPROCAL && !p->bonly && (p->order != 1 || p->rule != QKT_RULE_RTA))
         return qkt_error(QKT_EINVAL, "the reciprocal expansion (run.expansion = reciprocal) is defined at order B^1 "
                                      "with rule rta (got order %d, rule %s): the seed's rules do not say how its "
@@ -441,12 +450,20 @@ static void fill_cme(qkt_response_t *r)
     for (int ia = 0; ia < r->raw->nal; ia++)
         for (int mu = 0; mu < 3; mu++) {
             int a = r->raw->al[ia];
-            r->cme_S_fs[a][mu] = val[L->o_cme + (ia * 3 + 0) * 3 + mu];
-            r->cme_S_sea[a][mu] = val[L->o_cme + (ia * 3 + 1) * 3 + mu];
-            r->cme_xi[a][mu] = val[L->o_cme + (ia * 3 + 2) * 3 + mu];
-            r->cme_S_fs_err[a][mu] = err[L->o_cme + (ia * 3 + 0) * 3 + mu];
-            r->cme_S_sea_err[a][mu] = err[L->o_cme + (ia * 3 + 1) * 3 + mu];
-            r->cme_xi_err[a][mu] = err[L->o_cme + (ia * 3 + 2) * 3 + mu];
+            r->cme_S[a][mu] = val[L->o_cme + (ia * QKT_CME_N + QKT_CME_S) * 3 + mu];
+            r->cme_S_sea[a][mu] = val[L->o_cme + (ia * QKT_CME_N + QKT_CME_S_SEA) * 3 + mu];
+            r->cme_xi[a][mu] = val[L->o_cme + (ia * QKT_CME_N + QKT_CME_XI) * 3 + mu];
+            r->cme_S_eq[a][mu] = val[L->o_cme + (ia * QKT_CME_N + QKT_CME_S_EQ) * 3 + mu];
+            r->cme_D[a][mu] = val[L->o_cme + (ia * QKT_CME_N + QKT_CME_D) * 3 + mu];
+            r->cme_orb[a][mu] = val[L->o_cme + (ia * QKT_CME_N + QKT_CME_ORB) * 3 + mu];
+            r->cme_S_err[a][mu] = err[L->o_cme + (ia * QKT_CME_N + QKT_CME_S) * 3 + mu];
+            r->cme_S_fs[a][mu] = r->cme_S[a][mu] - r->cme_S_sea[a][mu];
+            r->cme_S_sea_err[a][mu] = err[L->o_cme + (ia * QKT_CME_N + QKT_CME_S_SEA) * 3 + mu];
+            r->cme_xi_err[a][mu] = err[L->o_cme + (ia * QKT_CME_N + QKT_CME_XI) * 3 + mu];
+            r->cme_S_eq_err[a][mu] = err[L->o_cme + (ia * QKT_CME_N + QKT_CME_S_EQ) * 3 + mu];
+            r->cme_D_err[a][mu] = err[L->o_cme + (ia * QKT_CME_N + QKT_CME_D) * 3 + mu];
+            r->cme_orb_err[a][mu] = err[L->o_cme + (ia * QKT_CME_N + QKT_CME_ORB) * 3 + mu];
+            r->cme_S_fs_err[a][mu] = r->cme_S_err[a][mu] + r->cme_S_sea_err[a][mu];
         }
     for (int a = 0; a < 3; a++) {
         r->streda[a] = val[L->o_streda + a];
