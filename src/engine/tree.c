@@ -114,6 +114,9 @@ struct qkt_tree_ws {
     int W_al;
     double complex *SSe; /* [nnu*nal][nb][nb2] centre SSs in the eigenbasis */
     double *xd;          /* [nnu*nal][T1_N][nb] centre order-1 nodes, eigenbasis diagonal */
+    double complex *xb;  /* [nnu*nal][T1_N][nb2] their elements inside degenerate groups off the
+                            diagonal (eigenbasis; read only inside the groups of the same k) */
+    double *ones;        /* nb ones: the weights of tally_group_sigma for a plain block */
 };
 
 static void negate(int n, const double complex *x, double complex *y)
@@ -192,6 +195,9 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     if (!(w->vx = qkt_vertex_ws_alloc(nb, p->vt, p->nimp_U0sq, p->T))) bad = 1;
     w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
+    w->xb = xcalloc((size_t)nn * na * T1_N * nb2, sizeof(double complex), &bad);
+    w->ones = xcalloc(nb, sizeof(double), &bad);
+    for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
     if (bad) goto fail;
     w->pair = nb == 2 && m->nblock <= 1 && !m->awk;
     return w;
@@ -244,6 +250,8 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     qkt_vertex_ws_free(w->vx);
     free(w->SSe);
     free(w->xd);
+    free(w->xb);
+    free(w->ones);
     free(w);
 }
 
@@ -683,6 +691,34 @@ static void group_xi(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int al, 
                 z += 0.5 * (v[m * nb + j] * Fjn + Fmj * v[j * nb + n]);
             }
             z *= s0->fp[m];
+            if (n == m) dg[m] = creal(z);
+            else X[m * nb + n] = z;
+        }
+    }
+}
+
+/* xi = {x, B.F}/2 on each degenerate group for a block-diagonal node x
+ * (diagonal xd, elements off the diagonal inside groups xb; eigenbasis) and
+ * F the group's non-abelian curvature along al (diagonal Omega): the
+ * diagonal into dg (replacing x_m Omega^m on the groups), the off-diagonal
+ * elements into X (zero elsewhere) */
+static void group_xi_block(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *xd, const double complex *xb,
+                           int al, double *dg, double complex *X)
+{
+    int nb = w->nb;
+    const double complex *F = b->Fblk + (size_t)al * w->nb2;
+    memset(X, 0, sizeof(double complex) * w->nb2);
+    for (int m = 0; m < nb; m++) {
+        int g0 = b->grp[m], g1 = b->grp_end[m];
+        if (g1 - g0 < 2) continue;
+        for (int n = g0; n < g1; n++) {
+            double complex z = 0;
+            for (int j = g0; j < g1; j++) {
+                double complex xmj = j == m ? xd[m] : xb[m * nb + j], xjn = j == n ? xd[n] : xb[j * nb + n];
+                double complex Fmj = j == m ? b->Omega[al * nb + m] : F[m * nb + j];
+                double complex Fjn = j == n ? b->Omega[al * nb + n] : F[j * nb + n];
+                z += 0.5 * (xmj * Fjn + Fmj * xjn);
+            }
             if (n == m) dg[m] = creal(z);
             else X[m * nb + n] = z;
         }
@@ -1375,6 +1411,10 @@ static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, 
         if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
         else qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
         for (int m = 0; m < nb; m++) w->xd[(q * T1_N + t) * nb + m] = creal(w->X[m * nb + m]);
+        if (b->ngrp) /* the node's blocks on degenerate groups, for its xi child at order 2 */
+            for (int m = 0; m < nb; m++)
+                for (int n = b->grp[m]; n < b->grp_end[m]; n++)
+                    w->xb[(q * T1_N + t) * nb2 + (size_t)m * nb + n] = w->X[m * nb + n];
         if (t == T1_SS)
             for (int jb = 0; jb < nb; jb++) {
                 const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
@@ -1548,6 +1588,8 @@ static void order2_ns_children(qkt_tree_ws_t *w, const slot0_t *c, int t, int in
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
     int tn = t * CH_NCHILD + CH_N;
     tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s2(L, tn, in, ia, ib, 0));
+    if (b->ngrp) /* the n child is the block of D_B on each degenerate group: its trace with v */
+        tally_group_sigma(w, b, w->ones, w->X, TALLY_WT, out + L_s2(L, tn, in, ia, ib, 0));
     int base = L_q2(L, t, in, ia, ib);
     tally_pockets(w, c, w->dg, TALLY_WT, out + L->o_p2 + base, out + L->o_a2 + base);
     /* S child: P^-1 D_B^o (full derivative) */
@@ -1585,11 +1627,15 @@ static qkt_status_t order2_children(qkt_tree_ws_t *w, const slot0_t *c, int in, 
         /* the node itself at the centre (eigenbasis), for xi children */
         make_W(w, b, be);
         if (!allz) order2_ns_children(w, c, t, in, ia, ib, Dfs, Dse, out);
-        /* xi child of diagonal parents: x_m Omega_beta^m */
+        /* xi child of diagonal parents: x_m Omega_beta^m, and {x, B.F}/2 on
+         * a degenerate group (x the parent's block, F the group's curvature) */
         if (qkt_t1_is_diag(t)) {
             const double *xd = w->xd + (q * T1_N + t) * nb;
+            double *o2 = out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0);
             for (int m = 0; m < nb; m++) w->dg[m] = xd[m] * b->Omega[be * nb + m];
-            tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0));
+            if (b->ngrp) group_xi_block(w, b, xd, w->xb + (q * T1_N + t) * nb2, be, w->dg, w->Y);
+            tally_diag_sigma(w, b, w->dg, TALLY_WT, o2);
+            if (b->ngrp) tally_group_sigma(w, b, w->ones, w->Y, TALLY_WT, o2);
         }
     }
     return QKT_OK;
