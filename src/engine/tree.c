@@ -670,40 +670,15 @@ static void group_block_orb_add(qkt_tree_ws_t *w, const qkt_bands_t *b, const do
     for (int i = 0; i < nb2; i++) out[i] += w->C1[i];
 }
 
-/* xi = {n_E, B.F}/2 on a degenerate group, n_E = f0' P_D v_nu P_D and F the
- * group's non-abelian curvature along al: the diagonal into dg (replacing
- * the band-diagonal n^m Omega^m), the off-diagonal elements into X (zeroed
- * elsewhere) */
-static void group_xi(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int al, double *dg, double complex *X)
-{
-    const qkt_bands_t *b = s0->b;
-    int nb = w->nb;
-    const double complex *v = b->v[nu], *F = b->Fblk + (size_t)al * w->nb2;
-    memset(X, 0, sizeof(double complex) * w->nb2);
-    for (int m = 0; m < nb; m++) {
-        int g0 = b->grp[m], g1 = b->grp_end[m];
-        if (g1 - g0 < 2) continue;
-        for (int n = g0; n < g1; n++) {
-            double complex z = 0;
-            for (int j = g0; j < g1; j++) {
-                double complex Fmj = j == m ? b->Omega[al * nb + m] : F[m * nb + j];
-                double complex Fjn = j == n ? b->Omega[al * nb + n] : F[j * nb + n];
-                z += 0.5 * (v[m * nb + j] * Fjn + Fmj * v[j * nb + n]);
-            }
-            z *= s0->fp[m];
-            if (n == m) dg[m] = creal(z);
-            else X[m * nb + n] = z;
-        }
-    }
-}
-
-/* xi = {x, B.F}/2 on each degenerate group for a block-diagonal node x
- * (diagonal xd, elements off the diagonal inside groups xb; eigenbasis) and
- * F the group's non-abelian curvature along al (diagonal Omega): the
- * diagonal into dg (replacing x_m Omega^m on the groups), the off-diagonal
- * elements into X (zero elsewhere) */
-static void group_xi_block(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *xd, const double complex *xb,
-                           int al, double *dg, double complex *X)
+/* xi = {x, B.F}/2 on each degenerate group for a node whose group blocks
+ * are x (eigenbasis, read inside the groups only), times scale[m] (NULL: 1),
+ * and F the group's non-abelian curvature along al (diagonal Omega): the
+ * diagonal into dg (replacing the band-diagonal x^mm Omega^m on the groups),
+ * the off-diagonal elements into X (zero elsewhere).  At order 1 x = v_nu and
+ * scale = f0' (n_E = f0' P_D v_nu P_D); at order 2 x is the parent node's
+ * block. */
+static void group_xi(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double complex *x, const double *scale,
+                     int al, double *dg, double complex *X)
 {
     int nb = w->nb;
     const double complex *F = b->Fblk + (size_t)al * w->nb2;
@@ -714,11 +689,11 @@ static void group_xi_block(const qkt_tree_ws_t *w, const qkt_bands_t *b, const d
         for (int n = g0; n < g1; n++) {
             double complex z = 0;
             for (int j = g0; j < g1; j++) {
-                double complex xmj = j == m ? xd[m] : xb[m * nb + j], xjn = j == n ? xd[n] : xb[j * nb + n];
                 double complex Fmj = j == m ? b->Omega[al * nb + m] : F[m * nb + j];
                 double complex Fjn = j == n ? b->Omega[al * nb + n] : F[j * nb + n];
-                z += 0.5 * (xmj * Fjn + Fmj * xjn);
+                z += 0.5 * (x[m * nb + j] * Fjn + Fmj * x[j * nb + n]);
             }
+            if (scale) z *= scale[m];
             if (n == m) dg[m] = creal(z);
             else X[m * nb + n] = z;
         }
@@ -816,7 +791,7 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
         /* nE in the eigenbasis: v_nu^m f'_m */
         w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
     }
-    if (b->ngrp) group_xi(w, s0, L->nu[in], al, w->dg, w->X);
+    if (b->ngrp) group_xi(w, s0->b, s0->b->v[L->nu[in]], s0->fp, al, w->dg, w->X);
     diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
     if (b->ngrp) group_block_orb_add(w, b, w->X, s1->xiE + q * nb2);
     /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
@@ -1633,7 +1608,7 @@ static qkt_status_t order2_children(qkt_tree_ws_t *w, const slot0_t *c, int in, 
             const double *xd = w->xd + (q * T1_N + t) * nb;
             double *o2 = out + L_s2(L, t * CH_NCHILD + CH_XI, in, ia, ib, 0);
             for (int m = 0; m < nb; m++) w->dg[m] = xd[m] * b->Omega[be * nb + m];
-            if (b->ngrp) group_xi_block(w, b, xd, w->xb + (q * T1_N + t) * nb2, be, w->dg, w->Y);
+            if (b->ngrp) group_xi(w, b, w->xb + (q * T1_N + t) * nb2, NULL, be, w->dg, w->Y);
             tally_diag_sigma(w, b, w->dg, TALLY_WT, o2);
             if (b->ngrp) tally_group_sigma(w, b, w->ones, w->Y, TALLY_WT, o2);
         }
