@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <string.h>
 #include "check.h"
 #include "qkt.h"
 
@@ -135,6 +136,17 @@ static inline qkt_response_t *run_w(int width, const char *label, const qkt_mode
         return NULL;
     }
     return r;
+}
+
+/* An engine run that must be refused as invalid input, with a message that
+ * names `word`; what: the request, for the report. */
+static inline void check_refused(const qkt_model_t *m, const qkt_params_t *p, const char *word, const char *what)
+{
+    qkt_response_t r;
+    qkt_status_t s = qkt_response_compute(m, p, &r);
+    CHECK_OK(s == QKT_EINVAL && strstr(qkt_strerror(), word), "%s: invalid input naming '%s' (status %d: %s)", what,
+             word, (int)s, qkt_strerror());
+    qkt_response_free(&r);
 }
 
 /* Free a result of run_w (NULL allowed). */

@@ -198,11 +198,7 @@ static void test_refusal(void)
     setup(m);
     qkt_params_t p = params_at(0.1, 0.005, 1);
     p.expansion = QKT_EXPANSION_EQUILIBRIUM;
-    qkt_response_t r;
-    qkt_status_t s = qkt_response_compute(m, &p, &r);
-    CHECK(s == QKT_EINVAL, "order 1 under the equilibrium expansion refused (status %d)", (int)s);
-    CHECK(strstr(qkt_strerror(), "equilibrium") != NULL, "the refusal names the expansion: %s", qkt_strerror());
-    qkt_response_free(&r);
+    check_refused(m, &p, "equilibrium", "order 1 under the equilibrium expansion");
     qkt_model_free(m);
 }
 
