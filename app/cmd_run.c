@@ -107,7 +107,8 @@ static int anomalous_hall(qkt_cli_t *cli, char **argv)
     return 0;
 }
 
-/* chiral magnetic current and its S_B, xi_B parts: 'qkt cme' */
+/* chiral magnetic current and its S_B, D_B (the default expansion's
+ * diagonal part) and xi_B (the seed's) parts: 'qkt cme' */
 static int chiral_magnetic(qkt_cli_t *cli, char **argv)
 {
     int rc;
@@ -120,8 +121,8 @@ static int chiral_magnetic(qkt_cli_t *cli, char **argv)
         return child_failed(doc, rc);
     }
     qkt_out_push(cli, "chiral_magnetic", "chiral magnetic current along B (Eq. 95)");
-    const char *names[3] = {"j", "j_S", "j_xi"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[4] = {"j", "j_S", "j_D", "j_xi"};
+    for (int i = 0; i < 4; i++) {
         const cJSON *a = qkt_json_path(res, names[i]);
         char en[16];
         snprintf(en, sizeof en, "%s_err", names[i]);
