@@ -568,7 +568,7 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
     /* Onsager per power of tau holds at orders >= 1 only with the reciprocal
      * expansion (docs/method.md): with the seed's, antiunitary operations are
      * used at order 0 only */
-    sy->anti_high = p->expansion == QKT_EXPANSION_RECIPROCAL;
+    sy->anti_high = p->expansion == QKT_EXPANSION_RECIPROCAL || p->expansion == QKT_EXPANSION_EQUILIBRIUM;
     if (sy->wedge) {
         sy->nmesh = (long)p->mesh[0] * p->mesh[1] * p->mesh[2];
         sy->weight = malloc((size_t)sy->nmesh * sizeof *sy->weight);

@@ -30,7 +30,9 @@ void qkt_engine_keys_init(void);
 #define QKT_EK_EXPANSION                                                                           \
     {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): "   \
                                    "adds D_E acting on S_B and the anomaly drive's sea remainder, so that "   \
-                                   "the tau^1 part of sigma^(1) obeys Onsager reciprocity; equilibrium: qkt cme only"}
+                                   "the tau^1 part of sigma^(1) obeys Onsager reciprocity; equilibrium (qkt cme, and order 1 with "  \
+                                   "rule rta): E drives the field's whole equilibrium density matrix, adding DB>nBE "  \
+                                   "(orbital moment)"}
 /* qkt cme: the response to B alone, whose consistent expansion is the default */
 #define QKT_EK_EXPANSION_CME                                                                       \
     {"run.expansion", "equilibrium", "-", "equilibrium: rho_B is the order-B part of the equilibrium density "   \

@@ -316,26 +316,37 @@ static const qkt_tensor_t *path1(const qkt_response_t *r, const char *name, int 
     return NULL;
 }
 
-/* the tau^1 part of the seed's expansion: the reciprocal run's tau^1 minus its
- * two added nodes (both tau_intra^1) */
+/* the tau^1 part of the seed's expansion: the completed run's tau^1 minus its
+ * added nodes (all tau_intra^1) */
 static qkt_tensor_t seed_tau1(const qkt_response_t *r, int al)
 {
     qkt_tensor_t t = r->tau1[1][0][al];
-    const qkt_tensor_t *x = path1(r, "anomaly_sea_SE>nEB", al), *y = path1(r, "SB>nBE", al);
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            if (x) t.v[i][j] -= x->v[i][j];
-            if (y) t.v[i][j] -= y->v[i][j];
-        }
+    const char *added[3] = {"anomaly_sea_SE>nEB", "SB>nBE", "DB>nBE"};
+    for (int k = 0; k < 3; k++) {
+        const qkt_tensor_t *x = path1(r, added[k], al);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                if (x) t.v[i][j] -= x->v[i][j];
+    }
     return t;
 }
 
-/* a pair of reciprocal runs (rule rta, order 1, all E, B along al) for M and -M */
+/* a pair of runs under a completed expansion (reciprocal or equilibrium;
+ * rule rta, order 1, all E, B along al) for M and -M */
 static void onsager_pair(const char *what, qkt_response_t *r[2], int al, int closed)
 {
     if (!r[0] || !r[1]) return;
     CHECK(path1(r[0], "SB>nBE", al) && path1(r[0], "anomaly_sea_SE>nEB", al),
-          "%s: the reciprocal expansion reports its two added paths", what);
+          "%s: the completed expansion reports its added paths", what);
+    if (r[0]->par.expansion == QKT_EXPANSION_EQUILIBRIUM) {
+        const qkt_tensor_t *d0 = path1(r[0], "DB>nBE", al), *d1 = path1(r[1], "DB>nBE", al);
+        CHECK(d0 && d1, "%s: the equilibrium expansion reports D_E acting on D_B (DB>nBE)", what);
+        if (d0 && d1) {
+            ons_t od = onsager(d0, d1);
+            printf("  info: %s: path DB>nBE (orbital moment and straddling pairs): max |.| %.3e, Onsager violation "
+                   "%.3e (error %.3e)\n", what, od.max, od.viol, od.err);
+        }
+    }
     char lab[256];
     ons_t o2 = onsager(&r[0]->tau1[2][0][al], &r[1]->tau1[2][0][al]);
     snprintf(lab, sizeof lab, "%s: Onsager, tau^2 (Lorentz) part, max violation (tol 1e-4 max|.| + 3 err)", what);
@@ -344,7 +355,7 @@ static void onsager_pair(const char *what, qkt_response_t *r[2], int al, int clo
     if (closed) {
         /* tol 2e-2 max|.|: well below the seed's violation (0.35 to 1 max|.|), well
          * above the integration error (reltol 1e-3 to 1e-2 per path) */
-        snprintf(lab, sizeof lab, "%s: Onsager, tau^1 part of the reciprocal expansion, max violation "
+        snprintf(lab, sizeof lab, "%s: Onsager, tau^1 part of the completed expansion, max violation "
                                   "(max|.| %.3g; tol 2e-2 max|.|)", what, o1.max);
         CHECK_ABS(o1.viol, 0, 2e-2 * o1.max, lab);
     } else {
@@ -364,12 +375,12 @@ static void onsager_pair(const char *what, qkt_response_t *r[2], int al, int clo
            "docs/method.md)\n", what, o0.viol, o0.max);
 }
 
-static qkt_params_t recip_params(double mu, double T, int al, double reltol)
+static qkt_params_t recip_params(double mu, double T, int al, double reltol, int expansion)
 {
     qkt_params_t p;
     qkt_params_default(&p);
     p.rule = QKT_RULE_RTA;
-    p.expansion = QKT_EXPANSION_RECIPROCAL;
+    p.expansion = expansion;
     p.mu = mu;
     p.T = T;
     p.order = 1;
@@ -414,19 +425,24 @@ static void test_onsager_b1(void)
     } cases[3] = {{"tilted lattice_weyl", "lattice_weyl", set_lattice, 0.25, 0.05, 1e-3, 0, 1},
                   {"weyl4 Delta = 0.05", "weyl4", set_weyl4, 0.1, 0.005, 1e-2, 2, 1},
                   {"one tilted node", "node", set_node, 0.1, 0.005, 1e-3, 0, 0}};
-    for (int c = 0; c < 3; c++) {
+    /* the closed systems also under the equilibrium expansion (D_E acting on
+     * the whole equilibrium rho_B, DB>nBE added) */
+    for (int c = 0; c < 5; c++) {
+        int cc = c < 3 ? c : c - 3, ex = c < 3 ? QKT_EXPANSION_RECIPROCAL : QKT_EXPANSION_EQUILIBRIUM;
         qkt_response_t *r[2] = {NULL, NULL};
+        char what[128];
+        snprintf(what, sizeof what, "%s (%s)", cases[cc].what, qkt_expansion_name(ex));
         for (int s = 0; s < 2; s++) {
-            qkt_model_t *m = model(cases[c].model);
-            cases[c].set(m, s ? -1 : 1);
+            qkt_model_t *m = model(cases[cc].model);
+            cases[cc].set(m, s ? -1 : 1);
             setup(m);
-            qkt_params_t p = recip_params(cases[c].mu, cases[c].T, cases[c].al, cases[c].reltol);
-            char lab[128];
-            snprintf(lab, sizeof lab, "%s, %cM, B %c", cases[c].what, s ? '-' : '+', "xyz"[cases[c].al]);
+            qkt_params_t p = recip_params(cases[cc].mu, cases[cc].T, cases[cc].al, cases[cc].reltol, ex);
+            char lab[160];
+            snprintf(lab, sizeof lab, "%s, %cM, B %c", what, s ? '-' : '+', "xyz"[cases[cc].al]);
             r[s] = run(lab, m, &p);
             qkt_model_free(m);
         }
-        onsager_pair(cases[c].what, r, cases[c].al, cases[c].closed);
+        onsager_pair(what, r, cases[cc].al, cases[cc].closed);
         release(r[0]);
         release(r[1]);
     }

@@ -7,7 +7,7 @@
 static const char *const p0names[T0_N] = {"drude_nE", "intrinsic_SE", "extrinsic_SJ"};
 static const char *const p1names[T1_N] = {"lorentz_nE>nEB", "nE>SEB", "nE>xiEB", "anomaly_SE>nEB", "SE>SEB"};
 /* the reciprocal completion's diagonal nodes (X1_*), relaxed by tau_intra */
-static const char *const x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE"};
+static const char *const x1names[X1_N] = {"anomaly_sea_SE>nEB", "SB>nBE", "DB>nBE"};
 /* the vertex -P^-1 J(n) of the order-1 diagonal nodes (Eq. 54) */
 static const char *const j1names[J1_N] = {"lorentz_nE>nEB>SJ", "anomaly_SE>nEB>SJ", "anomaly_SJ>nEB>SJ"};
 /* the children of the vertex part S_J(n_E) of rho_E under D_B */
@@ -23,7 +23,7 @@ static const char *const p2names[T2_N] = {
  * path, one per diagonal (n) node on it; -1: no path */
 static const int p0tau[T0_N] = {1, 0, 1};
 static const int p1tau[T1_N] = {2, 1, 1, 1, 0};
-static const int x1tau[X1_N] = {1, 1};
+static const int x1tau[X1_N] = {1, 1, 1};
 static const int j1tau[J1_N] = {2, 1, 2};
 static const int sj1tau[SJ1_NCHILD] = {2, 1};
 static const int p2tau[T2_N] = {3, 2, 2, 2, 1, -1, 2, 1, 1, 2, 1, 1, 1, 0, -1};
@@ -112,6 +112,7 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     for (int i = 0; i < s->nal; i++) L->al[i] = s->al[i];
     L->valley = s->valley;
     L->recip = s->recip;
+    L->nx1 = s->recip ? (s->eq1 ? X1_N : X1_NDB) : 0;
     L->brate = s->brate;
     L->born = s->born;
     L->vj = s->vj;
@@ -146,7 +147,8 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     /* DOS, density, DOS weight at degenerate points: one group each */
     L->o_dos = add(L, QKT_B_DOS, "dos", 1, 3, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_vtab = add(L, QKT_B_VTAB, "vtab", s->vtab, s->vtab_size, per(s->vtab_block), QKT_FAM_BOOK, 0, NULL, NULL, 0);
-    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, X1_N * n * a * 3, per(n * a * 3), QKT_FAM_B1, lo1, x1names, x1tau, X1_N);
+    L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, L->nx1 * n * a * 3, per(n * a * 3), QKT_FAM_B1, lo1, x1names,
+                  x1tau, L->nx1);
     L->o_born = add(L, QKT_B_BORN, "born_rate", s->brate, 1, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_j0 = add(L, QKT_B_J0, "sigma0_vertex", s->vj, n * 3, per(n * 3), QKT_FAM_B0, F_ERR3 | lo0, NULL, NULL, 0);
     L->o_jdrop = add(L, QKT_B_JDROP, "vertex_dropped", s->vj, 2, diag(), QKT_FAM_BOOK, 0, NULL, NULL, 0);

@@ -17,8 +17,10 @@ enum { T0_NE, T0_SE, T0_SJ, T0_N };
 enum { T1_NL, T1_SNE, T1_XIE, T1_NA, T1_SS, T1_N };
 /* diagonal order-1 nodes of the reciprocal completion (docs/method.md): the
  * Fermi-sea remainder of the anomaly drive D_B^d(S_E), and D_E^d acting on the
- * field's equilibrium coherence S_B = P^-1 D_B(rho0); both relaxed by tau */
-enum { X1_SEA, X1_NBE, X1_N };
+ * field's equilibrium coherence S_B = P^-1 D_B(rho0); with the equilibrium
+ * expansion also D_E^d acting on D_B, the band-diagonal part of the field's
+ * equilibrium density matrix (docs/physics.md); all relaxed by tau */
+enum { X1_SEA, X1_NBE, X1_NDB, X1_N };
 enum { CH_N, CH_S, CH_XI, CH_NCHILD };
 /* order-1 diagonal nodes whose vertex -P^-1 J(n) is tallied (paths "...>SJ") */
 enum { J1_NL, J1_NA, J1_NSJ, J1_N };
@@ -89,6 +91,7 @@ typedef struct {
     int nnu, nal;
     int valley;               /* pocket-mode children (rule valley) */
     int recip;                /* reciprocal completion of order 1 */
+    int eq1;                  /* and the equilibrium expansion's node D_E(D_B) */
     int brate, born;          /* Born relaxation rate tallied; n_E from the Born operator */
     int vj;                   /* the vertex on the velocity side */
     int vtab, vtab_block, vtab_size; /* tabulation pass: kind, values per group, number of values */
@@ -115,7 +118,8 @@ typedef struct {
     int o_born;             /* sum_k -f0' / tau_m(k) (1 value) */
     int recip;              /* order 1 completed for Onsager reciprocity (run.expansion =
                                reciprocal): tally the X1_* nodes at o_x1 */
-    int o_x1;               /* sigma contributions [X1_N][nu][al][mu] */
+    int o_x1;               /* sigma contributions [nx1][nu][al][mu] */
+    int nx1;                /* X1 nodes present: 0, 2 (reciprocal) or 3 (equilibrium, order 1) */
     int vj;                 /* vertex on the velocity side (needs tp.vt with the adjoint tables):
                                S_J of order 0 again at o_j0; at order 1 the vertex of the
                                order-1 diagonal nodes, -P^-1 K^od n_EB (Eq. 54), at o_j1 */

@@ -117,6 +117,7 @@ struct qkt_tree_ws {
     double complex *xb;  /* [nnu*nal][T1_N][nb2] their elements inside degenerate groups off the
                             diagonal (eigenbasis; read only inside the groups of the same k) */
     double *ones;        /* nb ones: the weights of tally_group_sigma for a plain block */
+    double complex *db5; /* 5 nb2: D_B's orbital matrices on the axis stencil and at the centre */
 };
 
 static void negate(int n, const double complex *x, double complex *y)
@@ -197,6 +198,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
     w->xb = xcalloc((size_t)nn * na * T1_N * nb2, sizeof(double complex), &bad);
     w->ones = xcalloc(nb, sizeof(double), &bad);
+    w->db5 = xcalloc((size_t)5 * nb2, sizeof(double complex), &bad);
     for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
     if (bad) goto fail;
     w->pair = nb == 2 && m->nblock <= 1 && !m->awk;
@@ -252,6 +254,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->xd);
     free(w->xb);
     free(w->ones);
+    free(w->db5);
     free(w);
 }
 
@@ -1119,31 +1122,56 @@ static double dd2(const occ3_t *o, const double *e, int a, int b, int c, double 
  * orbital moment m_B^mn = -(i/2) sum_{l not in the group} (...)^mn / (e_l -
  * e_m) is D_B's orbital-moment share.  Tallies -Tr[v_mu X] of the interband
  * part into s3, of D_B into d3 and of the orbital share into o3. */
+/* rho_B^mn of the equilibrium density matrix linear in B along al (above)
+ * for the bands b, whose occupations are in w->occ (occ3) */
+static double complex rho_elem(const qkt_tree_ws_t *w, const qkt_bands_t *b, int al, int m, int n)
+{
+    int nb = w->nb;
+    const double complex *va = b->v[(al + 1) % 3], *vb = b->v[(al + 2) % 3];
+    double complex rho = 0;
+    for (int l = 0; l < nb; l++) {
+        double complex x = va[m * nb + l] * vb[l * nb + n] - vb[m * nb + l] * va[l * nb + n];
+        rho += x * dd2(w->occ, b->epsg, m, l, n, DD_EQUAL * w->p.T);
+    }
+    return -0.5 * I * rho;
+}
+
+static void fill_occ(qkt_tree_ws_t *w, const qkt_bands_t *b)
+{
+    for (int m = 0; m < w->nb; m++) w->occ[m] = occ3(w, b->epsg[m]);
+}
+
 static void equilibrium_rho(qkt_tree_ws_t *w, const slot0_t *c, int al, double *s3, double *d3, double *o3)
 {
     const qkt_bands_t *b = c->b;
-    int nb = w->nb, ia = (al + 1) % 3, ib = (al + 2) % 3;
-    const double complex *va = b->v[ia], *vb = b->v[ib];
+    int nb = w->nb;
+    const double complex *va = b->v[(al + 1) % 3], *vb = b->v[(al + 2) % 3];
     const double *e = b->epsg;
-    occ3_t *o = w->occ;
-    double tol = DD_EQUAL * w->p.T;
-    for (int m = 0; m < nb; m++) o[m] = occ3(w, e[m]);
+    fill_occ(w, b);
     for (int m = 0; m < nb; m++)
         for (int n = 0; n < nb; n++) {
             int same = b->grp[m] == b->grp[n];
-            double complex rho = 0, mom = 0;
-            for (int l = 0; l < nb; l++) {
-                double complex x = va[m * nb + l] * vb[l * nb + n] - vb[m * nb + l] * va[l * nb + n];
-                rho += x * dd2(o, e, m, l, n, tol);
-                if (same && b->grp[l] != b->grp[m]) mom += x / (e[l] - e[m]);
-            }
-            rho *= -0.5 * I;
+            double complex rho = rho_elem(w, b, al, m, n), mom = 0;
+            for (int l = 0; same && l < nb; l++)
+                if (b->grp[l] != b->grp[m])
+                    mom += (va[m * nb + l] * vb[l * nb + n] - vb[m * nb + l] * va[l * nb + n]) / (e[l] - e[m]);
             for (int mu = 0; mu < 3; mu++) {
                 double complex vnm = b->v[mu][n * nb + m];
                 (same ? d3 : s3)[mu] -= creal(vnm * rho);
                 if (same) o3[mu] -= creal(vnm * (-c->fp[m] * -0.5 * I * mom));
             }
         }
+}
+
+/* D_B, the part of the equilibrium rho_B on the degenerate groups (the
+ * diagonal for single bands), in the eigenbasis of b: X (zero elsewhere) */
+static void eq_block(qkt_tree_ws_t *w, const qkt_bands_t *b, int al, double complex *X)
+{
+    int nb = w->nb;
+    fill_occ(w, b);
+    memset(X, 0, sizeof(double complex) * w->nb2);
+    for (int m = 0; m < nb; m++)
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++) X[m * nb + n] = rho_elem(w, b, al, m, n);
 }
 
 /* the B-only currents: rho_B = S_B + xi_B (Eqs. 42, 43), Drho0_a = diag(f' v_a)
@@ -1294,12 +1322,59 @@ static void recip_nbe(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double
     db_apply(w, al, w->D, w->X);
     pinv(b, w->X);
     const double complex *R = b->R[nu], *S = w->X;
-    for (int m = 0; m < nb; m++) {
-        double complex z = 0;
-        for (int l = 0; l < nb; l++) z += R[m * nb + l] * S[l * nb + m] - S[m * nb + l] * R[l * nb + m];
-        w->dg[m] = cimag(z); /* Re(-i z) */
+    if (b->ngrp) memset(w->Y, 0, sizeof(double complex) * nb2);
+    for (int m = 0; m < nb; m++)
+        for (int n = b->grp[m]; n < b->grp_end[m]; n++) { /* the diagonal block on each group */
+            double complex z = 0;
+            for (int l = 0; l < nb; l++) z += R[m * nb + l] * S[l * nb + n] - S[m * nb + l] * R[l * nb + n];
+            if (n == m) w->dg[m] = cimag(z); /* Re(-i z) */
+            else w->Y[m * nb + n] = -I * z;
+        }
+    double *o3 = out + L_x1(L, X1_NBE, in, ia, 0);
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, o3);
+    if (b->ngrp) tally_group_sigma(w, b, w->ones, w->Y, TALLY_WT, o3);
+}
+
+/* The equilibrium expansion's node X1_NDB: D_E acting on D_B, the band-
+ * diagonal part of the field's equilibrium density matrix (its orbital-
+ * moment shift of the occupations and the Berry terms of the band pairs that
+ * straddle mu).  The diagonal blocks of the covariant derivative of D_B along
+ * nu, from D_B's orbital matrix on the axis stencil: a diagonal drive,
+ * relaxed by tau_intra (rule rta) as the reciprocal completion's nodes. */
+static qkt_status_t recip_ndb(qkt_tree_ws_t *w, const slot0_t *c, int in, int ia, double *out)
+{
+    const qkt_layout_t *L = w->L;
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb, nb2 = w->nb2, al = L->al[ia], nu = L->nu[in];
+    if (nu >= w->m->dim) return QKT_OK;
+    const double complex *M[FD_NPT];
+    for (int s = 0; s < FD_NPT; s++) {
+        int q[3] = {0, 0, 0};
+        q[nu] += fd_s[s];
+        slot0_t *sl;
+        qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
+        if (st) return st;
+        if (sl->dirs != DIRS_ALL) {
+            qkt_bands_complete(sl->b, sl->dirs);
+            sl->dirs = DIRS_ALL;
+        }
+        eq_block(w, sl->b, al, w->X);
+        qkt_mat_to_orbbasis(nb, sl->b->U, w->X, w->db5 + (size_t)s * nb2, w->T1);
+        M[s] = w->db5 + (size_t)s * nb2;
     }
-    tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_x1(L, X1_NBE, in, ia, 0));
+    fd_sum(2 * nb2, M, w->p.h, w->Z);
+    qkt_mat_to_eigbasis(nb, b->U, w->Z, w->Y, w->T1);
+    if (b->has_aw) {
+        double complex *orb = w->db5 + (size_t)FD_NPT * nb2;
+        eq_block(w, b, al, w->X);
+        qkt_mat_to_orbbasis(nb, b->U, w->X, orb, w->T1);
+        cov_fix(w, b, nu, orb, w->Y);
+    }
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->Y[m * nb + m]);
+    double *o3 = out + L_x1(L, X1_NDB, in, ia, 0);
+    tally_diag_sigma(w, b, w->dg, TALLY_WT, o3);
+    if (b->ngrp) tally_group_sigma(w, b, w->ones, w->Y, TALLY_WT, o3);
+    return QKT_OK;
 }
 
 /* Children under D_B^alpha of the vertex part S_J(n_E) of rho_E (order 1 with
@@ -1437,7 +1512,11 @@ static qkt_status_t order1_sea(qkt_tree_ws_t *w, const slot0_t *c, int in, int i
     double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
     db_apply(w, al, Ds, w->X);
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-    if (L->recip) tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
+    if (L->recip) {
+        tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
+        if (b->ngrp) /* relaxed as the diagonal block on each group */
+            tally_group_sigma(w, b, w->ones, w->X, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
+    }
     /* restricted smoothly to the thermal shell: the pocket of a point
      * is defined there only */
     double *sea = out + L->o_sea1 + L_q1(L, T1_NA, in, ia);
@@ -1479,7 +1558,10 @@ static qkt_status_t order1_center(qkt_tree_ws_t *w, const slot0_t *c, double *ou
         }
     if (L->recip)
         for (int in = 0; in < L->nnu; in++)
-            for (int ia = 0; ia < L->nal; ia++) recip_nbe(w, c, in, ia, out);
+            for (int ia = 0; ia < L->nal; ia++) {
+                recip_nbe(w, c, in, ia, out);
+                if (L->nx1 > X1_NDB && (st = recip_ndb(w, c, in, ia, out))) return st;
+            }
     if (c->SJ)
         for (int in = 0; in < L->nnu; in++)
             for (int ia = 0; ia < L->nal; ia++) {

@@ -169,8 +169,9 @@ static qkt_status_t check_rule(const qkt_response_t *r, qkt_rule_t rule, double 
         return qkt_error(QKT_EINVAL, "rule born needs a computation under rule born (its n_E comes from the "
                                      "disorder's collision operator, not from tau_intra)");
     if (r->raw->L.recip && rule != QKT_RULE_RTA)
-        return qkt_error(QKT_EINVAL, "this result holds the reciprocal expansion, defined under rule rta only; it "
-                                     "cannot be re-assembled under rule %s", qkt_rule_name(rule));
+        return qkt_error(QKT_EINVAL, "this result holds the %s expansion, defined under rule rta only at order B^1; it "
+                                     "cannot be re-assembled under rule %s", qkt_expansion_name(r->par.expansion),
+                         qkt_rule_name(rule));
     return QKT_OK;
 }
 
@@ -337,17 +338,17 @@ static void assemble_order1(const ctx_t *c)
         for (int ia = 0; ia < c->nal; ia++) order1_pair(c, in, ia);
 }
 
-/* order 1, the reciprocal expansion's completion: its added nodes, relaxed
- * with tau_intra (rule rta) */
+/* order 1, the reciprocal (and equilibrium) expansion's completion: its
+ * added nodes, relaxed with tau_intra (rule rta) */
 static void order1_reciprocal(const ctx_t *c)
 {
     qkt_response_t *r = c->r;
     const qkt_layout_t *L = c->L;
-    for (int t = 0; t < X1_N; t++) r->path1_name[T1_N + t] = L->blk[QKT_B_X1].paths[t];
-    r->npath1 = T1_N + X1_N;
+    for (int t = 0; t < L->nx1; t++) r->path1_name[T1_N + t] = L->blk[QKT_B_X1].paths[t];
+    r->npath1 = T1_N + L->nx1;
     for (int in = 0; in < c->nnu; in++)
         for (int ia = 0; ia < c->nal; ia++)
-            for (int t = 0; t < X1_N; t++)
+            for (int t = 0; t < L->nx1; t++)
                 for (int mu = 0; mu < 3; mu++) {
                     int i = L_x1(L, t, in, ia, mu), a = c->al[ia];
                     acc1(c, &r->path1[T1_N + t][a], a, mu, c->nu[in], c->ti, c->val[i], c->err[i]);

@@ -158,10 +158,10 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (p->expansion != QKT_EXPANSION_SEED && p->expansion != QKT_EXPANSION_RECIPROCAL &&
         p->expansion != QKT_EXPANSION_EQUILIBRIUM)
         return qkt_error(QKT_EINVAL, "unknown expansion %d", p->expansion);
-    if (p->expansion == QKT_EXPANSION_EQUILIBRIUM && !p->bonly)
+    if (p->expansion == QKT_EXPANSION_EQUILIBRIUM && !p->bonly && (p->order != 1 || p->rule != QKT_RULE_RTA))
         return qkt_error(QKT_EINVAL, "the equilibrium expansion (run.expansion = equilibrium) is defined for the "
-                                     "response to B alone (qkt cme); the E-driven orders under it are not built yet: "
-                                     "use seed or reciprocal");
+                                     "response to B alone (qkt cme) and at order B^1 with rule rta (got order %d, rule "
+                                     "%s): order B^2 under it is not built yet", p->order, qkt_rule_name(p->rule));
     if (p->expansion == QKT_EXPANSION_RECIPROCAL && !p->bonly && (p->order != 1 || p->rule != QKT_RULE_RTA))
         return qkt_error(QKT_EINVAL, "the reciprocal expansion (run.expansion = reciprocal) is defined at order B^1 "
                                      "with rule rta (got order %d, rule %s): the seed's rules do not say how its "
@@ -255,7 +255,8 @@ static void build_layout(run_t *w)
     ls.al = w->al;
     ls.nal = w->nal;
     ls.valley = p->rule == QKT_RULE_VALLEY || p->valley_tallies;
-    ls.recip = p->expansion == QKT_EXPANSION_RECIPROCAL && ls.order == 1;
+    ls.recip = (p->expansion == QKT_EXPANSION_RECIPROCAL || p->expansion == QKT_EXPANSION_EQUILIBRIUM) && ls.order == 1;
+    ls.eq1 = p->expansion == QKT_EXPANSION_EQUILIBRIUM && ls.order == 1;
     /* n_E from the Born K^dd (rule born) and/or the Born rate's tally */
     ls.born = w->born;
     ls.brate = w->born || w->tfd;
