@@ -190,15 +190,20 @@ static void test_node(void)
     }
 }
 
-/* the expansion is a B-only one: refused for the E-driven orders */
+/* the expansion covers B alone and order 1 under rule rta: refused at order
+ * 2 and under the other rules */
 static void test_refusal(void)
 {
-    printf("\n== the equilibrium expansion outside the B-only response ==\n");
+    printf("\n== the equilibrium expansion where it is not defined ==\n");
     qkt_model_t *m = model("weyl2");
     setup(m);
-    qkt_params_t p = params_at(0.1, 0.005, 1);
+    qkt_params_t p = params_at(0.1, 0.005, 2);
+    p.rule = QKT_RULE_RTA;
     p.expansion = QKT_EXPANSION_EQUILIBRIUM;
-    check_refused(m, &p, "equilibrium", "order 1 under the equilibrium expansion");
+    check_refused(m, &p, "equilibrium", "order 2 under the equilibrium expansion");
+    p.order = 1;
+    p.rule = QKT_RULE_PAPER;
+    check_refused(m, &p, "equilibrium", "order 1, rule paper, under the equilibrium expansion");
     qkt_model_free(m);
 }
 
