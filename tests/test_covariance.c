@@ -45,34 +45,6 @@ static unsigned long long rng_state = 0x9E3779B97F4A7C15ULL;
 
 static double urand(void) { return urand_next(&rng_state); }
 
-/* rotation by angle t about the unit axis n (Rodrigues) */
-static void rotation(const double n[3], double t, double R[3][3])
-{
-    double c = cos(t), s = sin(t);
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-            double eps = 0;
-            if (i != j) eps = ((j - i + 3) % 3 == 1 ? 1 : -1) * n[3 - i - j];
-            R[i][j] = c * (i == j) + (1 - c) * n[i] * n[j] - s * eps;
-        }
-}
-
-static void random_rotation(double R[3][3])
-{
-    double n[3], nn;
-    do {
-        for (int a = 0; a < 3; a++) n[a] = urand();
-        nn = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-    } while (nn < 0.2 || nn > 1);
-    for (int a = 0; a < 3; a++) n[a] /= nn;
-    rotation(n, 0.5 + 2 * fabs(urand()), R); /* 0.5 to 2.5 rad */
-}
-
-static void matvec(double R[3][3], const double x[3], double y[3])
-{
-    for (int i = 0; i < 3; i++) y[i] = R[i][0] * x[0] + R[i][1] * x[1] + R[i][2] * x[2];
-}
-
 /* weyl4 with exchange field b, Delta = 0, all E columns and B components, with
  * the tallies of rule valley */
 static qkt_response_t *weyl4_run(const double b[3], const char *label)
@@ -102,10 +74,8 @@ static qkt_response_t *weyl4_run(const double b[3], const char *label)
  * or per Cartesian pair if cart) */
 static void sigma2_at(qkt_response_t *r, qkt_rule_t rule, int cart, const double B[3], qkt_tensor_t *out)
 {
-    for (int a = 0; a < 3; a++) r->par.field[a] = cart ? 0 : B[a];
-    qkt_status_t s = qkt_response_assemble(r, rule, TI, TX);
+    qkt_status_t s = sigma2_rule(r, rule, cart, TI, TX, B, out);
     CHECK(s == QKT_OK, "assemble under rule %s: %s", qkt_rule_name(rule), s ? qkt_strerror() : "");
-    qkt_response_sigma2(r, B, out);
 }
 
 static int teq(const qkt_tensor_t *a, const qkt_tensor_t *b)
@@ -201,14 +171,10 @@ static double covariance(const char *name, qkt_response_t *r, qkt_response_t *r2
     double dirs[3][3] = {{0, 0, 1}, {b[0], b[1], b[2]}, {urand(), urand(), urand()}}, worst = 0;
     static const char *const dn[3] = {"z", "b", "random"};
     for (int d = 0; d < 3; d++) {
-        double B[3], RB[3];
-        memcpy(B, dirs[d], sizeof B);
-        matvec(R, B, RB);
-        qkt_tensor_t s, s2, want;
-        sigma2_at(r, rule, cart, B, &s);
-        sigma2_at(r2, rule, cart, RB, &s2);
-        rotate_t(R, &s, &want);
-        double dev, q = ratio(&s2, &want, 2, &dev);
+        qkt_tensor_t s2, want;
+        qkt_status_t st;
+        double dev, q = cov_ratio(r, r2, R, dirs[d], rule, cart, TI, TX, &s2, &want, &dev, &st);
+        CHECK(st == QKT_OK, "assemble under rule %s: %s", qkt_rule_name(rule), st ? qkt_strerror() : "");
         worst = fmax(worst, q);
         if (quiet) continue;
         if (d == 2 && rule == QKT_RULE_PAPER) {
@@ -223,19 +189,13 @@ static double covariance(const char *name, qkt_response_t *r, qkt_response_t *r2
     return worst;
 }
 
-/* a rotation about the unit axis n by a random angle */
-static void random_rotation_about(const double n[3], double R[3][3])
-{
-    rotation(n, 0.5 + 2 * fabs(urand()), R);
-}
-
 static void test_rotations(qkt_response_t *rz, const double bz[3])
 {
     printf("\n== (c) covariance under random rotations ==\n");
     static const qkt_rule_t rules[3] = {QKT_RULE_PAPER, QKT_RULE_VALLEY, QKT_RULE_RTA};
     double R[3][3], b1[3], bh[3] = {0, 0, 1};
     /* (c1) b along z against b1 = R1 b: two runs */
-    random_rotation(R);
+    random_rotation(&rng_state, R);
     matvec(R, bz, b1);
     printf("  R1 = [% .4f % .4f % .4f; % .4f % .4f % .4f; % .4f % .4f % .4f], b = (0, 0, 0.2), b1 = R1 b = "
            "(%.4g, %.4g, %.4g)\n",
@@ -253,7 +213,7 @@ static void test_rotations(qkt_response_t *rz, const double bz[3])
     double n = sqrt(b1[0] * b1[0] + b1[1] * b1[1] + b1[2] * b1[2]), b1h[3];
     for (int a = 0; a < 3; a++) b1h[a] = b1[a] / n;
     for (int c = 0; c < 2; c++) {
-        random_rotation_about(b1h, R);
+        random_rotation_about(&rng_state, b1h, R);
         printf("  R2 = [% .4f % .4f % .4f; % .4f % .4f % .4f; % .4f % .4f % .4f] (about b1)\n", R[0][0], R[0][1],
                R[0][2], R[1][0], R[1][1], R[1][2], R[2][0], R[2][1], R[2][2]);
         for (int k = 0; k < 3; k++) covariance("b1 oblique, R2 about b1", r1, r1, R, b1h, rules[k], 0, 0);
