@@ -10,6 +10,7 @@
 #include <string.h>
 #include "check.h"
 #include "engine_util.h"
+#include "tensor_util.h"
 
 static qkt_response_t *bonly(const qkt_model_t *m, double mu, double T, const double B[3], double reltol,
                              int expansion, const char *label, qkt_cme_t *c)
@@ -207,12 +208,67 @@ static void test_refusal(void)
     qkt_model_free(m);
 }
 
+/* Rotation covariance of the equilibrium expansion's current (PHYSICS.md,
+ * theorems): weyl4 (Eq. 69: isotropic cones; Delta = 0.05 couples them, mu5
+ * = 0.02 gives the nodes their own chemical potentials) with b along z, and
+ * the model rotated by a random R (b' = R b) is the rotated system, so
+ * j'(R B) = R j(B) within 2 x the error estimates of both runs.  Control: the
+ * wrong rotation R^T. */
+static void test_rotation(void)
+{
+    printf("\n== rotation covariance of the equilibrium expansion (weyl4, B alone) ==\n");
+    unsigned long long st = 0x5DEECE66DULL;
+    double R[3][3], b0[3] = {0, 0, 0.2}, b1[3], B[3] = {0.36, -0.48, 0.8}, RB[3];
+    random_rotation(&st, R);
+    matvec(R, b0, b1);
+    matvec(R, B, RB);
+    qkt_cme_t c[2];
+    qkt_response_t *r[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        qkt_model_t *m = model("weyl4");
+        set3v(m, "b", k ? b1 : b0);
+        set1(m, "Delta", 0.05);
+        set1(m, "mu5", 0.02);
+        setup(m);
+        qkt_params_t p = params_at(0.1, 0.005, 0);
+        p.bonly = 1;
+        p.expansion = QKT_EXPANSION_EQUILIBRIUM;
+        p.al_mask = 7;
+        p.reltol = 1e-3;
+        p.kbox = 1;
+        r[k] = run_w(52, WHAT("weyl4 b %s, B alone", k ? "R b" : "along z"), m, &p);
+        if (r[k]) qkt_response_cme(r[k], k ? RB : B, &c[k]);
+        qkt_model_free(m);
+    }
+    if (r[0] && r[1]) {
+        double Rt[3][3], Rj[3], Wj[3], worst = 0, ctl = 0;
+        for (int i = 0; i < 3; i++)
+            for (int a = 0; a < 3; a++) Rt[i][a] = R[a][i];
+        matvec(R, c[0].j, Rj);
+        matvec(Rt, c[0].j, Wj);
+        for (int i = 0; i < 3; i++) {
+            double e = 0;
+            for (int a = 0; a < 3; a++) e += fabs(R[i][a]) * c[0].j_err[a];
+            double tol = 2 * (e + c[1].j_err[i]);
+            worst = fmax(worst, fabs(c[1].j[i] - Rj[i]) / tol);
+            ctl = fmax(ctl, fabs(c[1].j[i] - Wj[i]) / tol);
+        }
+        printf("  j(B) = (%.6e, %.6e, %.6e), j'(R B) = (%.6e, %.6e, %.6e)\n", c[0].j[0], c[0].j[1], c[0].j[2],
+               c[1].j[0], c[1].j[1], c[1].j[2]);
+        CHECK_ABS(worst, 0, 1, "B alone: max_i |j'(R B) - R j(B)|_i / (2 x errors), equilibrium expansion");
+        CHECK(ctl > 1, "control: the wrong rotation R^T fails (%.3g x the tolerance)", ctl);
+    }
+    release(r[0]);
+    release(r[1]);
+}
+
 int main(void)
 {
     test_node();
     test_lattice_weyl();
     test_random_lattice();
     test_fe();
+    test_rotation();
     test_refusal();
     CHECK_DONE();
 }
