@@ -194,9 +194,11 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->phi = xcalloc(nb, sizeof(double), &bad);
     w->nm = xcalloc(nb, sizeof(double), &bad);
     if (!(w->vx = qkt_vertex_ws_alloc(nb, p->vt, p->nimp_U0sq, p->T))) bad = 1;
-    w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
+    /* the centre's order-1 nodes, read by the order-1 tallies and order 2
+     * (nb^3 and nb^2 per field pair: not allocated where unused) */
+    if (L->order >= 1) w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
-    w->xb = xcalloc((size_t)nn * na * T1_N * nb2, sizeof(double complex), &bad);
+    if (L->order >= 2) w->xb = xcalloc((size_t)nn * na * T1_N * nb2, sizeof(double complex), &bad);
     w->ones = xcalloc(nb, sizeof(double), &bad);
     w->db5 = xcalloc((size_t)5 * nb2, sizeof(double complex), &bad);
     for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
@@ -1461,7 +1463,7 @@ static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, 
         if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
         else qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
         for (int m = 0; m < nb; m++) w->xd[(q * T1_N + t) * nb + m] = creal(w->X[m * nb + m]);
-        if (b->ngrp) /* the node's blocks on degenerate groups, for its xi child at order 2 */
+        if (b->ngrp && w->xb) /* the node's blocks on degenerate groups, for its xi child at order 2 */
             for (int m = 0; m < nb; m++)
                 for (int n = b->grp[m]; n < b->grp_end[m]; n++)
                     w->xb[(q * T1_N + t) * nb2 + (size_t)m * nb + n] = w->X[m * nb + n];
