@@ -399,3 +399,28 @@ void qkt_bands_complete(qkt_bands_t *b, int have)
     connection_dirs(b, 7 & ~have, 0);
     curvature(b);
 }
+
+/* W = h_anu - i [Abar'_anu, E] - i [Abar_nu, h_a] - i [Abar_a, V_nu] (eigenbasis):
+ * D_a (d_nu H - i [A_nu, H]) - i [A_a, .] written out, with h = U^dagger d H U
+ * (h_a = v_a - i (eps_m - eps_n) Abar_a off the diagonal), Abar' = U^dagger
+ * d_a A_nu U and E = diag(epsg), the energies of v's A^W term */
+void qkt_bands_cov_hessian(const qkt_bands_t *b, const double complex *hk2, int a, int nu, double complex *W,
+                           double complex *tmp)
+{
+    int nb = b->nb;
+    size_t n2 = (size_t)nb * nb;
+    qkt_mat_to_eigbasis(nb, b->U, hk2 + (4 + qkt_pair_index(a, nu)) * n2, W, tmp);
+    if (!b->has_aw) return;
+    double complex *ha = tmp + n2, *C = tmp + 2 * n2;
+    /* -i [Abar'_anu, E]^mn = -i Abar'^mn (e_n - e_m) */
+    qkt_mat_to_eigbasis(nb, b->U, b->AW + (3 + 3 * nu + a) * n2, C, tmp);
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) W[m * nb + n] += -I * C[m * nb + n] * (b->epsg[n] - b->epsg[m]);
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++)
+            ha[m * nb + n] = b->v[a][m * nb + n] - (m == n ? 0 : I * (b->epsg[m] - b->epsg[n]) * b->Abar[a][m * nb + n]);
+    qkt_mat_comm(nb, b->Abar[nu], ha, C);
+    for (size_t e = 0; e < n2; e++) W[e] += -I * C[e];
+    qkt_mat_comm(nb, b->Abar[a], b->v[nu], C);
+    for (size_t e = 0; e < n2; e++) W[e] += -I * C[e];
+}

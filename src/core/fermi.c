@@ -26,3 +26,11 @@ double qkt_smooth_step(double t)
     double a = exp(-1 / t), b = exp(-1 / (1 - t));
     return b / (a + b);
 }
+
+double qkt_smooth_step_deriv(double t)
+{
+    if (t <= 0 || t >= 1) return 0;
+    /* s = b/(a + b): s' = -a b (1/t^2 + 1/(1 - t)^2)/(a + b)^2 */
+    double a = exp(-1 / t), b = exp(-1 / (1 - t)), u = 1 - t;
+    return -a * b * (1 / (t * t) + 1 / (u * u)) / ((a + b) * (a + b));
+}

@@ -11,5 +11,7 @@ double qkt_f0p(double e, double mu, double T);
 
 /* C-infinity step: 1 for t <= 0, 0 for t >= 1, smooth in between */
 double qkt_smooth_step(double t);
+/* its derivative d/dt (0 outside (0, 1)) */
+double qkt_smooth_step_deriv(double t);
 
 #endif

@@ -35,6 +35,8 @@ static inline void qkt_pauli2(double complex *M, double c0, double cx, double cy
 
 /* C = A * B (n x n, row-major). */
 void qkt_mat_mul(int n, const double complex *A, const double complex *B, double complex *C);
+/* C = A * B - B * A (n x n, row-major). */
+void qkt_mat_comm(int n, const double complex *A, const double complex *B, double complex *C);
 /* C = A^dagger * B * A  (the eigenbasis form of an orbital matrix B, U = A). */
 void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B,
                          double complex *C, double complex *tmp);
@@ -62,6 +64,14 @@ void qkt_blas_serial(void);
  * values are those of qkt_bands_compute(GEOMETRY), digit for digit. */
 int qkt_bands_compute_dirs(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int dirs, qkt_status_t *st);
 void qkt_bands_complete(qkt_bands_t *b, int have);
+/* The eigenbasis covariant second derivative of H at the point of b (computed
+ * with all directions): W = U^dagger D_a D_nu H U with D X = d X - i [A^W, X]
+ * (plain derivatives for models without A^W), so that W^mm is the derivative
+ * of v_nu^mm's orbital form's trace and the analytic k-derivatives of the
+ * response tree's nodes follow (engine/tree.c).  hk2: the model's order-2
+ * output at b->k (H, 3 first, 6 second derivatives); tmp: 3 nb^2 scratch. */
+void qkt_bands_cov_hessian(const qkt_bands_t *b, const double complex *hk2, int a, int nu, double complex *W,
+                           double complex *tmp);
 /* Test hook: seed != 0 makes every later eigen-decomposition (all threads)
  * multiply the eigenvectors of each degenerate group (qkt_bands_t.grp) by a
  * pseudo-random unitary matrix drawn from seed and k, a gauge choice that no

@@ -95,6 +95,22 @@ void qkt_mat_mul(int n, const double complex *A, const double complex *B, double
     mmr(n, (const double *)A, (const double *)B, (double *)C);
 }
 
+void qkt_mat_comm(int n, const double complex *A, const double complex *B, double complex *C)
+{
+    qkt_mat_mul(n, A, B, C);
+    if (n >= QKT_GEMM_MIN) {
+        const double complex mone = -1, one = 1;
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &mone, B, n, A, n, &one, C, n);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double complex z = 0;
+            for (int l = 0; l < n; l++) z += B[i * n + l] * A[l * n + j];
+            C[i * n + j] -= z;
+        }
+}
+
 void qkt_mat_to_eigbasis(int n, const double complex *U, const double complex *B,
                          double complex *C, double complex *tmp)
 {
