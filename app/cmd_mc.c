@@ -10,6 +10,7 @@
 
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
+    QKT_EK_DERIVATIVES,
     QKT_EK_SYMMETRY,
     {"mc.rank4", "false", "bool", "also print the rank-4 tensor sigma_{mu nu, a b} (all B directions; not under rule paper)"},
     {"mc.valley", "true", "bool", "Weyl/Dirac models: also assemble C under rule valley"},

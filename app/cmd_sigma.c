@@ -8,6 +8,7 @@
 
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
+    QKT_EK_DERIVATIVES,
     {"sigma.order", "1", "1", "highest order in B: 0 or 1"},
     QKT_EK_SYMMETRY,
     {NULL, NULL, NULL, NULL},

@@ -133,7 +133,7 @@ static int listed(const qkt_cli_t *cli, const char *key)
 
 /* the run-file text of the engine's keys, before parsing */
 struct engine_keys {
-    const char *rule, *open, *sunit, *meshs, *expn;
+    const char *rule, *open, *sunit, *meshs, *expn, *derivs;
     long maxeval, ncell, icell;
     int refine;
 };
@@ -187,6 +187,7 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
         (s = OPT(qkt_cli_double(cli, "run.tau_inter", &p->tau_inter), "run.tau_inter")) ||
         (s = OPT(qkt_cli_string(cli, "run.rule", &k->rule), "run.rule")) ||
         (s = OPT(qkt_cli_string(cli, "run.expansion", &k->expn), "run.expansion")) ||
+        (s = OPT(qkt_cli_string(cli, "numerics.derivatives", &k->derivs), "numerics.derivatives")) ||
         (s = qkt_cli_double(cli, "numerics.reltol", &p->reltol)) ||
         (s = qkt_cli_int(cli, "numerics.maxeval", &k->maxeval)) ||
         (s = qkt_cli_double(cli, "numerics.kbox", &p->kbox)) ||
@@ -340,7 +341,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     p->progress_user = cli;
     qkt_status_t s;
     /* rule and expansion of a command that lists neither: the library's defaults */
-    struct engine_keys k = {qkt_engine_text.rule, NULL, NULL, NULL, "seed", 0, 0, 0, 0};
+    struct engine_keys k = {qkt_engine_text.rule, NULL, NULL, NULL, "seed", "analytic", 0, 0, 0, 0};
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys && (s = wannier_defaults(cli, p))) return s;
@@ -358,6 +359,11 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     }
     if ((s = check_ranges(cli, p, &k))) return s;
     if ((s = set_rule(cli, p, k.rule, k.expn))) return s;
+    if (!strcmp(k.derivs, "fd")) p->derivatives = QKT_DERIVATIVES_FD;
+    else if (!strcmp(k.derivs, "analytic")) p->derivatives = QKT_DERIVATIVES_ANALYTIC;
+    else
+        return qkt_error(QKT_EINVAL, "%s: unknown value '%s' (fd or analytic)", qkt_cli_where(cli, "numerics.derivatives"),
+                         k.derivs);
     return set_open(cli, m, p, k.open);
 }
 
@@ -445,6 +451,10 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_int(cli, "degenerate_points", r->ndegen);
     qkt_out_scalar(cli, "degenerate_share", degen_share(cli, r), NULL, NULL);
     qkt_out_scalar(cli, "seconds", r->seconds, NULL, "s");
+    if (r->par.order >= 1 && !r->par.bonly) {
+        qkt_out_string(cli, "derivatives", r->par.derivatives == QKT_DERIVATIVES_ANALYTIC ? "analytic" : "fd");
+        if (r->par.derivatives == QKT_DERIVATIVES_ANALYTIC) qkt_out_int(cli, "fallback_points", r->nfallback);
+    }
     qkt_out_scalar(cli, "fd_step", r->fd_step, NULL, NULL);
     qkt_out_scalar(cli, "systematic_rel_error", r->sys_rel, NULL, NULL);
     qkt_out_scalar(cli, "thermal_window", r->par.window, NULL, "T");

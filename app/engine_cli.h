@@ -52,6 +52,11 @@ void qkt_engine_keys_init(void);
                                                 "time of run.nimp_U0sq at the Fermi level (run.tau_intra unused)"}, \
         {"numerics.time_limit", "0", "s", "wall seconds at most (0: none); when reached the result so far, with its " \
                                           "error estimates, is printed and written, exit code 9"}
+/* orders >= 1 (sigma, mc, pump): how the k-derivatives of the order-0 nodes are taken */
+#define QKT_EK_DERIVATIVES                                                                         \
+    {"numerics.derivatives", "analytic", "-", "orders >= 1: k-derivatives of the order-0 nodes from the exact second " \
+                                              "derivatives of H (analytic: one eigen-solve per k at order 1) or by " \
+                                              "finite differences on a stencil (fd)"}
 #define QKT_EK_NUMERICS                                                                            \
     {"numerics.reltol", qkt_engine_text.reltol, "1", "requested relative accuracy of every path"}, \
         {"numerics.maxeval", qkt_engine_text.maxeval, "1", "integrand evaluations at most per integration part"}, \

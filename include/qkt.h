@@ -396,6 +396,15 @@ typedef struct {
                            N = 2, the Eq.-67 pumping tallies (order E B) are converged to
                            10 reltol; the paths still carry their error estimates.  The Fig. 3
                            curve: 15% fewer evaluations, C unchanged to 1e-10 */
+    int derivatives;    /* QKT_DERIVATIVES_ANALYTIC (default): the k-derivatives of the order-0
+                           nodes (orders >= 1) from the point's own eigen-decomposition and the
+                           model's exact second derivatives (no stencil at order 1; one band
+                           evaluation per level-1 point at order 2, whose outer derivative is
+                           still a finite difference of fd_step); points with degenerate bands
+                           take the finite differences (response.nfallback).
+                           QKT_DERIVATIVES_FD: fourth-order finite differences of fd_step for
+                           both, the oracle of the analytic path (tests/test_derivs.c).
+                           docs/method.md, "Analytic derivatives" */
     const int *mesh_weight; /* NULL, or with mesh (no refinement, order 0, no disorder): the
                            multiplicity of every mesh point, index (j1 N2 + j2) N3 + j3, its term
                            counted that many times and points of weight 0 not evaluated (the
@@ -414,6 +423,7 @@ void qkt_params_default(qkt_params_t *p);
  * engine's units (eV, hbar/eV). */
 void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p);
 
+enum { QKT_DERIVATIVES_FD = 0, QKT_DERIVATIVES_ANALYTIC = 1 };
 enum { QKT_EXPANSION_SEED = 0, QKT_EXPANSION_RECIPROCAL = 1, QKT_EXPANSION_EQUILIBRIUM = 2 };
 /* the expansion's name in reports and run files: seed, reciprocal, equilibrium */
 const char *qkt_expansion_name(int expansion);
@@ -524,6 +534,8 @@ typedef struct {
     long ndegen;        /* evaluation points where two bands of one block were
                            degenerate (|eps_m - eps_n| <= degen_tol) at the Fermi
                            level; their interband terms are dropped there */
+    long nfallback;     /* with numerics.derivatives = analytic: order-1 node evaluations (level-1
+                           points) at degenerate bands, which took the finite differences */
     double degen_weight; /* their share of the density of states: the integral of
                            -f0' over the bands of those pairs (T = 0: of 1 per
                            pair), in the units of dos */

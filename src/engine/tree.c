@@ -68,6 +68,7 @@ typedef struct {
     double complex *SE; /* [nnu][nb][nb2] orbital sea coefficients */
     double complex *SJ; /* [nnu][nb2] orbital: the vertex part S_J(n_E) (order 1 with the vertex) */
     int fz;             /* f'_m = 0 for every band (outside the thermal window): nE = 0 */
+    int se_ok;          /* SE holds this point's sea coefficients (filled on first use) */
     int dirs;           /* directions of v, R computed (bit mask; DIRS_ALL: all, with Omega) */
 } slot0_t;
 
@@ -81,7 +82,8 @@ typedef struct {
  * that are zero on the whole stencil are zero (up to the sign of zero). */
 typedef struct {
     double complex *dL, *xiE, *dA, *SnE, *SSf; /* [nnu*nal][nb2] orbital */
-    double complex *SSs;                       /* [nnu*nal][nb][nb2] orbital */
+    double complex *SSs;                       /* [nnu*nal][nb2] orbital: the sea child
+                                                  sum_j f_j P^-1 D_B A_j with the centre's f_j */
     unsigned char *z;                          /* [nnu*nal][T1_N] node is exactly zero */
 } slot1_t;
 
@@ -112,12 +114,24 @@ struct qkt_tree_ws {
     int pair;
     const qkt_bands_t *W_b; /* W holds (v x e_W_al) of these bands (NULL: nothing) */
     int W_al;
-    double complex *SSe; /* [nnu*nal][nb][nb2] centre SSs in the eigenbasis */
+    double complex *SSe; /* [nnu*nal][3][nb2] centre: sum_j f'_j v_a^jj P^-1 D_B A_j (eigenbasis),
+                            the Fermi-surface part of the sea child's derivative along a */
     double *xd;          /* [nnu*nal][T1_N][nb] centre order-1 nodes, eigenbasis diagonal */
     double complex *xb;  /* [nnu*nal][T1_N][nb2] their elements inside degenerate groups off the
                             diagonal (eigenbasis; read only inside the groups of the same k) */
     double *ones;        /* nb ones: the weights of tally_group_sigma for a plain block */
     double complex *db5; /* 5 nb2: D_B's orbital matrices on the axis stencil and at the centre */
+    double complex *DseaC; /* [nnu][3][nb2] centre: sea part sum_j f_j D_a A_j of D_a S_E (eigenbasis) */
+    double *swg;           /* [4][nb] weights g_j of the sea sums (sea_weights) */
+    int nsw;               /* weight vectors in use */
+    double complex *swm;   /* [4][3][nb2] their sums sum_j g_j D_a A_j (eigenbasis) */
+    double complex *SX;    /* nb2: D_B of that sea part (order 1) */
+    /* analytic derivatives (numerics.derivatives = analytic) */
+    double complex *hk2;   /* 10 nb2: the model's H and its first and second derivatives */
+    double complex *Wh;    /* [3][nnu][nb2] covariant Hessians U^dagger D_a D_nu H U */
+    double complex *an;    /* 6 nb2 scratch */
+    double *fpp;           /* nb: d f'/d eps */
+    long nfallback;        /* level-1 points that took the finite-difference path */
 };
 
 static void negate(int n, const double complex *x, double complex *y)
@@ -171,7 +185,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
             s->dA = xcalloc(q, sizeof(double complex), &bad);
             s->SnE = xcalloc(q, sizeof(double complex), &bad);
             s->SSf = xcalloc(q, sizeof(double complex), &bad);
-            s->SSs = xcalloc(q * nb, sizeof(double complex), &bad);
+            s->SSs = xcalloc(q, sizeof(double complex), &bad);
             s->z = xcalloc((size_t)nn * na * T1_N, 1, &bad);
             if (bad) goto fail;
         }
@@ -196,11 +210,23 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     if (!(w->vx = qkt_vertex_ws_alloc(nb, p->vt, p->nimp_U0sq, p->T))) bad = 1;
     /* the centre's order-1 nodes, read by the order-1 tallies and order 2
      * (nb^3 and nb^2 per field pair: not allocated where unused) */
-    if (L->order >= 1) w->SSe = xcalloc((size_t)nn * na * nb * nb2, sizeof(double complex), &bad);
+    if (L->order >= 2) w->SSe = xcalloc((size_t)nn * na * 3 * nb2, sizeof(double complex), &bad);
     w->xd = xcalloc((size_t)nn * na * T1_N * nb, sizeof(double), &bad);
     if (L->order >= 2) w->xb = xcalloc((size_t)nn * na * T1_N * nb2, sizeof(double complex), &bad);
     w->ones = xcalloc(nb, sizeof(double), &bad);
     w->db5 = xcalloc((size_t)5 * nb2, sizeof(double complex), &bad);
+    if (L->order >= 1) {
+        w->DseaC = xcalloc((size_t)nn * 3 * nb2, sizeof(double complex), &bad);
+        w->swg = xcalloc((size_t)4 * nb, sizeof(double), &bad);
+        w->swm = xcalloc((size_t)12 * nb2, sizeof(double complex), &bad);
+        w->SX = xcalloc(nb2, sizeof(double complex), &bad);
+        if (p->analytic) {
+            w->hk2 = xcalloc((size_t)10 * nb2, sizeof(double complex), &bad);
+            w->Wh = xcalloc((size_t)3 * nn * nb2, sizeof(double complex), &bad);
+            w->an = xcalloc((size_t)6 * nb2, sizeof(double complex), &bad);
+            w->fpp = xcalloc(nb, sizeof(double), &bad);
+        }
+    }
     for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
     if (bad) goto fail;
     w->pair = nb == 2 && m->nblock <= 1 && !m->awk;
@@ -257,6 +283,14 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->xb);
     free(w->ones);
     free(w->db5);
+    free(w->DseaC);
+    free(w->swg);
+    free(w->swm);
+    free(w->SX);
+    free(w->hk2);
+    free(w->Wh);
+    free(w->an);
+    free(w->fpp);
     free(w);
 }
 
@@ -483,6 +517,36 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
 }
 
 static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out);
+
+/* the sea coefficients A_j of S_E = sum_j f_j A_j (orbital) at a level-0 slot,
+ * for every E direction: A_j^{mn} = R_nu^{mn} (delta_mj - delta_nj)/(eps_m - eps_n) */
+static void se_fill(qkt_tree_ws_t *w, slot0_t *s)
+{
+    const qkt_bands_t *b = s->b;
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    for (int in = 0; in < L->nnu; in++) {
+        int nu = L->nu[in];
+        for (int jb = 0; jb < nb; jb++) {
+            if (w->pair && jb == 1) {
+                negate(nb2, s->SE + (size_t)in * nb * nb2, s->SE + ((size_t)in * nb + 1) * nb2);
+                continue;
+            }
+            memset(w->X, 0, sizeof(double complex) * nb2);
+            for (int m = 0; m < nb; m++) {
+                if (m == jb) continue;
+                double de = b->epsg[m] - b->epsg[jb];
+                /* nothing inside a degenerate group, nothing between blocks
+                 * (R vanishes there, and de may: 0/0) */
+                if (b->grp[m] == b->grp[jb] || b->block[m] != b->block[jb]) continue;
+                w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
+                w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
+            }
+            qkt_mat_to_orbbasis(nb, b->U, w->X, s->SE + ((size_t)in * nb + jb) * nb2, w->T1);
+        }
+    }
+    s->se_ok = 1;
+}
 static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out);
 
 /* the level-0 slot at stencil offset (i, j, l), computed on first use */
@@ -534,25 +598,9 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
                 for (int i = 0; i < nb2; i++) s->nE[(size_t)in * nb2 + i] += w->Y[i];
             }
         }
-        for (int jb = 0; jb < nb; jb++) {
-            if (w->pair && jb == 1) {
-                negate(nb2, s->SE + (size_t)in * nb * nb2, s->SE + ((size_t)in * nb + 1) * nb2);
-                continue;
-            }
-            /* A_j^{mn} = R_nu^{mn} (delta_mj - delta_nj)/(eps_m - eps_n) */
-            memset(w->X, 0, sizeof(double complex) * nb2);
-            for (int m = 0; m < nb; m++) {
-                if (m == jb) continue;
-                double de = b->epsg[m] - b->epsg[jb];
-                /* nothing inside a degenerate group, nothing between blocks
-                 * (R vanishes there, and de may: 0/0) */
-                if (b->grp[m] == b->grp[jb] || b->block[m] != b->block[jb]) continue;
-                w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
-                w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
-            }
-            qkt_mat_to_orbbasis(nb, b->U, w->X, s->SE + ((size_t)in * nb + jb) * nb2, w->T1);
-        }
     }
+    s->se_ok = 0;
+    if (L->order >= 1 && !w->p.analytic) se_fill(w, s);
     if (s->SJ) {
         /* the vertex part of rho_E, S_J = -P^-1 J(n_E) (zero with nE) */
         if (!s->fz) qkt_vertex_prep(w->vx, s->b, s->fp, L->nnu, L->nu);
@@ -628,6 +676,7 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
         slot0_t *sl;
         qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
         if (st) return st;
+        if (get == get_SE && !sl->se_ok) se_fill(w, sl);
         M[s] = get(sl, idx, nb2);
         allz = allz && sl->fz;
     }
@@ -648,6 +697,7 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
         slot0_t *sc;
         qkt_status_t st = level0(w, o[0], o[1], o[2], &sc);
         if (st) return st;
+        if (get == get_SE && !sc->se_ok) se_fill(w, sc);
         cov_fix(w, bc, a, get(sc, idx, nb2), out);
     }
     return QKT_OK;
@@ -728,6 +778,170 @@ static void group_dse_fs(const qkt_tree_ws_t *w, const slot0_t *s0, int nu, int 
         }
 }
 
+/* ------------------------------------------------------------------ analytic derivatives */
+/* numerics.derivatives = analytic: the covariant derivatives of the order-0
+ * nodes at a level-1 point from that point's eigen-decomposition and the
+ * model's exact second derivatives, without the stencil.  Each node is an
+ * eigenbasis matrix M = Phi o X (elementwise) with X = v_nu and Phi a function
+ * of the band energies; with the frame connection G_a = -i R_a (off the
+ * diagonal, zero inside groups and between blocks) its covariant derivative is
+ *     D_a M = Psi o X + Phi o (W_a - [G_a, X]) + [G_a, M],
+ * Psi = sum_m dPhi/deps_m v_a^mm and W_a = U^dagger D_a D_nu H U
+ * (qkt_bands_cov_hessian): the derivative of the eigenprojectors, dP_l =
+ * sum_m (P_m D H P_l + h.c.)/(eps_l - eps_m), written as a commutator.  Points
+ * with degenerate groups take the finite-difference path, where G is not
+ * defined inside a group; they are counted (nfallback).  docs/method.md,
+ * "Analytic derivatives". */
+
+/* d f'/d eps of occupy()'s tapered f' = sw(|x|) f0'(eps) */
+static double fp_deriv(const qkt_tree_ws_t *w, double e)
+{
+    double T = w->p.T;
+    if (!(T > 0)) return 0;
+    double x = (e - w->p.mu) / T, t = fabs(x), W = w->p.window, lo = W - TAPER_WIDTH;
+    if (t >= W) return 0;
+    double f, fp, sw = taper(t, W);
+    double dsw = t > lo ? qkt_smooth_step_deriv((t - lo) / TAPER_WIDTH) / TAPER_WIDTH : 0;
+    f0_f0p(e, w->p.mu, T, &f, &fp);
+    /* f0'' = -f0' tanh(x/2)/T */
+    return dsw * (x > 0 ? 1 : -1) / T * fp + sw * (-fp * tanh(x / 2) / T);
+}
+
+static double complex *an_W(const qkt_tree_ws_t *w, int a, int in)
+{
+    return w->Wh + ((size_t)a * w->L->nnu + in) * w->nb2;
+}
+
+/* the covariant Hessians at the point of slot s (all directions computed), for
+ * the derivative directions in use and every E direction */
+static qkt_status_t an_prepare(qkt_tree_ws_t *w, const slot0_t *s)
+{
+    const qkt_bands_t *b = s->b;
+    qkt_status_t st = qkt_model_hk(w->m, b->k, 2, w->hk2);
+    if (st) return st;
+    for (int a = 0; a < w->m->dim; a++)
+        if (dir_needed(w, a))
+            for (int in = 0; in < w->L->nnu; in++)
+                qkt_bands_cov_hessian(b, w->hk2, a, w->L->nu[in], an_W(w, a, in), w->an + 3 * (size_t)w->nb2);
+    return QKT_OK;
+}
+
+/* The sea coefficients A_j of S_E enter the tree only through weighted sums
+ * sum_j g_j D_a A_j (D_B is linear): at the centre with its own f_j (the sea
+ * part of the anomaly drive and of the SS node), at the other level-1 points of
+ * order 2 with the centre's f_j (the sea part of the SS node's derivative,
+ * sum_j f_j D A'_j, differenced with fixed weights), and at the centre of
+ * order 2 with f'_j v_a^jj for each direction a (the Fermi-surface part of that
+ * derivative).  w->swg holds the nsw weight vectors, sw_mat their sums. */
+static double complex *sw_mat(const qkt_tree_ws_t *w, int iw, int a)
+{
+    return w->swm + ((size_t)iw * 3 + a) * w->nb2;
+}
+
+/* the weight vectors at a level-1 point of slot s (centre: s = c) */
+static void sea_weights(qkt_tree_ws_t *w, const slot0_t *s, const slot0_t *c, int centre)
+{
+    int nb = w->nb;
+    memcpy(w->swg, centre ? s->f : c->f, sizeof(double) * nb);
+    w->nsw = 1;
+    if (!centre || w->L->order < 2) return;
+    for (int a = 0; a < 3; a++) {
+        double *g = w->swg + (size_t)(1 + a) * nb;
+        for (int j = 0; j < nb; j++) g[j] = a < w->m->dim ? s->fp[j] * creal(s->b->v[a][j * nb + j]) : 0;
+    }
+    w->nsw = 4;
+}
+
+/* the pair (m, n) carries interband terms: different bands of one block */
+static inline int an_pair(const qkt_bands_t *b, int m, int n) { return m != n && b->block[m] == b->block[n]; }
+
+/* D_a M for M = Phi o V + the diagonal d (Phi^mn = c_mn/(e_m - e_n)^2, c = (g_m - g_n)
+ * for the sea node A_g = sum_j g_j A_j; Psi o V from de/dk = v_a^mm with g fixed):
+ *   out = Psi o V + Phi o Y + [G, A_g],  Y = W_a - [G, V] */
+static void an_sea(const qkt_tree_ws_t *w, const qkt_bands_t *b, const double *g, int a, const double complex *V,
+                   const double complex *G, const double complex *Y, double complex *Ag, double complex *out)
+{
+    int nb = w->nb;
+    const double *e = b->epsg;
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            double complex z = 0;
+            if (an_pair(b, m, n)) {
+                double de = e[m] - e[n];
+                z = -I * V[m * nb + n] * (g[m] - g[n]) / (de * de);
+            }
+            Ag[m * nb + n] = z;
+        }
+    qkt_mat_comm(nb, G, Ag, out);
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            if (!an_pair(b, m, n)) continue;
+            double de = e[m] - e[n], dg = g[m] - g[n];
+            double dva = creal(b->v[a][m * nb + m]) - creal(b->v[a][n * nb + n]);
+            out[m * nb + n] += 2 * I * dg * dva / (de * de * de) * V[m * nb + n] - I * dg / (de * de) * Y[m * nb + n];
+        }
+}
+
+/* at the level-1 point of slot s (no degenerate groups), for E along nu = L->nu[in]:
+ * D_a n_E into w->D[a] (*dz: all zero), and for every direction in use the
+ * weighted sums sum_j g_j D_a A_j of the sea coefficients' derivatives
+ * (sea_sums) */
+static void an_derivs(qkt_tree_ws_t *w, const slot0_t *s, int in, int *dz)
+{
+    const qkt_bands_t *b = s->b;
+    int nb = w->nb, nb2 = w->nb2, nu = w->L->nu[in];
+    const double complex *V = b->v[nu];
+    double complex *G = w->an, *Y = w->an + nb2, *Ag = w->an + 2 * (size_t)nb2;
+    *dz = 1;
+    for (int m = 0; m < nb; m++) {
+        w->fpp[m] = fp_deriv(w, b->eps[m]);
+        if (s->fp[m] != 0 || w->fpp[m] != 0) *dz = 0;
+    }
+    for (int a = 0; a < w->m->dim; a++) {
+        if (!dir_needed(w, a)) continue;
+        const double complex *Ra = b->R[a];
+        for (int i = 0; i < nb2; i++) G[i] = -I * Ra[i];
+        qkt_mat_comm(nb, G, V, Y);
+        const double complex *Wa = an_W(w, a, in);
+        for (int i = 0; i < nb2; i++) Y[i] = Wa[i] - Y[i];
+        /* n_E = diag(g), g_m = f'_m v_nu^mm: diagonal d g_m, off-diagonal G^mn (g_n - g_m) */
+        double complex *D = w->D[a];
+        if (*dz) memset(D, 0, sizeof(double complex) * nb2);
+        else
+            for (int m = 0; m < nb; m++) {
+                double gm = s->fp[m] * creal(V[m * nb + m]);
+                for (int n = 0; n < nb; n++) {
+                    if (n == m) {
+                        D[m * nb + m] = w->fpp[m] * creal(b->v[a][m * nb + m]) * creal(V[m * nb + m]) +
+                                        s->fp[m] * creal(Y[m * nb + m]);
+                        continue;
+                    }
+                    D[m * nb + n] = G[m * nb + n] * (s->fp[n] * creal(V[n * nb + n]) - gm);
+                }
+            }
+        for (int iw = 0; iw < w->nsw; iw++) an_sea(w, b, w->swg + (size_t)iw * nb, a, V, G, Y, Ag, sw_mat(w, iw, a));
+    }
+}
+
+/* the weighted sums sum_j g_j D_a A_j of the band-resolved finite differences
+ * in w->DA (sea_sums) */
+static void sea_sums_fd(qkt_tree_ws_t *w)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    for (int iw = 0; iw < w->nsw; iw++) {
+        const double *g = w->swg + (size_t)iw * nb;
+        for (int a = 0; a < 3; a++) {
+            double complex *Ds = sw_mat(w, iw, a);
+            memset(Ds, 0, sizeof(double complex) * nb2);
+            if (!dir_needed(w, a) || a >= w->m->dim) continue;
+            for (int jb = 0; jb < nb; jb++) {
+                const double complex *Y = w->DA + ((size_t)jb * 3 + a) * nb2;
+                for (int i = 0; i < nb2; i++) Ds[i] += g[jb] * Y[i];
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ level 1 */
 /* Order-1 nodes of one (nu, alpha) at a level-1 point are children, under
  * D_B^alpha, of the order-0 nodes n_E (Fermi surface) and S_E = sum_j f_j A_j
@@ -779,7 +993,7 @@ static void level1_ne_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t 
 /* the nodes that carry f'_m of this point: xiE = n_E Omega_alpha and the
  * children of S_E's Fermi-surface part sum_j f'_j v_a^j A_j (diagonal dA,
  * off-diagonal SSf) */
-static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0, int in, size_t q, int al)
+static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, slot0_t *s0, int in, size_t q, int al, int an)
 {
     const qkt_bands_t *b = s0->b;
     const qkt_layout_t *L = w->L;
@@ -805,13 +1019,29 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
         Dfs[a] = w->Dsea + (size_t)a * nb2; /* reuse as FS part storage */
         memset(Dfs[a], 0, sizeof(double complex) * nb2);
     }
-    for (int jb = 0; jb < nb; jb++) {
-        if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-        else qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
+    if (an) {
+        /* sum_j c_j A_j = -i v_nu^mn (c_m - c_n)/(eps_m - eps_n)^2, c_j = f'_j v_a^jj */
+        const double complex *V = b->v[L->nu[in]];
         for (int a = 0; a < w->m->dim; a++) {
-            if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
-            double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
-            for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
+            if (!use_dir(w, a, al)) continue;
+            for (int m = 0; m < nb; m++)
+                for (int n = 0; n < nb; n++) {
+                    if (!an_pair(b, m, n)) continue;
+                    double de = b->epsg[m] - b->epsg[n];
+                    double dc = s0->fp[m] * creal(b->v[a][m * nb + m]) - s0->fp[n] * creal(b->v[a][n * nb + n]);
+                    Dfs[a][m * nb + n] = -I * V[m * nb + n] * dc / (de * de);
+                }
+        }
+    } else {
+        if (!s0->se_ok) se_fill(w, s0);
+        for (int jb = 0; jb < nb; jb++) {
+            if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
+            else qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
+            for (int a = 0; a < w->m->dim; a++) {
+                if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
+                double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
+                for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
+            }
         }
     }
     if (b->ngrp)
@@ -825,21 +1055,14 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, const slot0_t *s0,
     qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
 }
 
-/* the sea children of S_E, one per band j: SSs_j = P^-1 D_B A_j (from w->DA) */
-static void level1_sea_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t *b, size_t q, int al)
+/* the sea child of S_E, sum_j g_j P^-1 D_B A_j = P^-1 D_B (sum_j g_j D A_j), of the
+ * weighted sum iw (eigenbasis, into out) */
+static void sea_child(qkt_tree_ws_t *w, const qkt_bands_t *b, int iw, int al, double complex *out)
 {
-    int nb = w->nb, nb2 = w->nb2;
     double complex *Dj[3];
-    for (int jb = 0; jb < nb; jb++) {
-        if (w->pair && jb == 1) {
-            negate(nb2, s1->SSs + q * nb * nb2, s1->SSs + (q * nb + 1) * nb2);
-            continue;
-        }
-        for (int a = 0; a < 3; a++) Dj[a] = w->DA + ((size_t)jb * 3 + a) * nb2;
-        db_apply(w, al, Dj, w->X);
-        pinv(b, w->X);
-        qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSs + (q * nb + jb) * nb2, w->T1);
-    }
+    for (int a = 0; a < 3; a++) Dj[a] = sw_mat(w, iw, a);
+    db_apply(w, al, Dj, out);
+    pinv(b, out);
 }
 
 /* the order-1 nodes at offset o (along one axis), all (nu, alpha), computed on
@@ -865,17 +1088,40 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
     slot1_t *s1 = &w->s1[id];
     const qkt_bands_t *b = s0->b;
     const qkt_layout_t *L = w->L;
+    int centre = o[0] == 0 && o[1] == 0 && o[2] == 0;
+    int an = w->p.analytic && !b->ngrp;
+    if (an && (st = an_prepare(w, s0))) return st;
+    if (w->p.analytic && !an) w->nfallback++;
+    slot0_t *c = s0;
+    if (!centre && (st = level0(w, 0, 0, 0, &c))) return st;
+    int nb2 = w->nb2;
     for (int in = 0; in < L->nnu; in++) {
         int dz;
-        st = level1_derivs(w, o, in, b, &dz);
-        if (st) return st;
+        sea_weights(w, s0, c, centre);
+        if (an) an_derivs(w, s0, in, &dz);
+        else {
+            st = level1_derivs(w, o, in, b, &dz);
+            if (st) return st;
+            sea_sums_fd(w);
+        }
+        if (centre) memcpy(w->DseaC + (size_t)in * 3 * nb2, sw_mat(w, 0, 0), sizeof(double complex) * 3 * nb2);
         for (int ia = 0; ia < L->nal; ia++) {
             int al = L->al[ia];
             size_t q = (size_t)in * L->nal + ia;
             make_W(w, b, al);
             level1_ne_children(w, s1, b, q, al, dz);
-            level1_fs_children(w, s1, s0, in, q, al);
-            level1_sea_children(w, s1, b, q, al);
+            level1_fs_children(w, s1, s0, in, q, al, an);
+            if (L->order < 2) continue;
+            /* order 2 differentiates the sea child with the centre's weights
+             * (orbital, on every level-1 point) and reads the Fermi-surface
+             * weights' sums at the centre (eigenbasis) */
+            sea_child(w, b, 0, al, w->X);
+            qkt_mat_to_orbbasis(w->nb, b->U, w->X, s1->SSs + q * nb2, w->T1);
+            for (int a = 0; centre && a < 3; a++) {
+                double complex *o3 = w->SSe + (q * 3 + a) * nb2;
+                if (a < w->m->dim) sea_child(w, b, 1 + a, al, o3);
+                else memset(o3, 0, sizeof(double complex) * nb2);
+            }
         }
     }
     *out = s1;
@@ -1436,6 +1682,8 @@ static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
     return found ? fmax(wt, DEGEN_FLAG_MIN) : 0;
 }
 
+long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w) { return w->nfallback; }
+
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
 {
     return w ? w->ndegen : 0;
@@ -1454,10 +1702,13 @@ static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, 
     size_t q = (size_t)in * L->nal + ia;
     const double complex *nodes[5] = {c1->dL + q * nb2, c1->SnE + q * nb2, c1->xiE + q * nb2,
                                       c1->dA + q * nb2, c1->SSf + q * nb2};
-    for (int jb = 0; jb < nb; jb++) {
-        double complex *Ye = w->SSe + (q * nb + jb) * nb2;
-        if (w->pair && jb == 1) negate(nb2, w->SSe + q * nb * nb2, Ye);
-        else qkt_mat_to_eigbasis(nb, b->U, c1->SSs + (q * nb + jb) * nb2, Ye, w->T1);
+    {
+        /* the sea part of the SS node, sum_j f_j P^-1 D_B A_j = P^-1 D_B (sum_j f_j D A_j) */
+        double complex *Ds[3];
+        for (int a = 0; a < 3; a++) Ds[a] = w->DseaC + ((size_t)in * 3 + a) * nb2;
+        make_W(w, b, L->al[ia]);
+        db_apply(w, L->al[ia], Ds, w->SX);
+        pinv(b, w->SX);
     }
     for (int t = 0; t < T1_N; t++) {
         if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
@@ -1468,10 +1719,7 @@ static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, 
                 for (int n = b->grp[m]; n < b->grp_end[m]; n++)
                     w->xb[(q * T1_N + t) * nb2 + (size_t)m * nb + n] = w->X[m * nb + n];
         if (t == T1_SS)
-            for (int jb = 0; jb < nb; jb++) {
-                const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
-                for (int i = 0; i < nb2; i++) w->X[i] += c->f[jb] * Ye[i];
-            }
+            for (int i = 0; i < nb2; i++) w->X[i] += w->SX[i];
         tally_sigma(w, b, w->X, TALLY_WT, out + L_s1(L, t, in, ia, 0));
         if (t == T1_NL || t == T1_NA) {
             for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
@@ -1492,26 +1740,16 @@ static qkt_status_t order1_sea(qkt_tree_ws_t *w, const slot0_t *c, int in, int i
 {
     const qkt_layout_t *L = w->L;
     const qkt_bands_t *b = c->b;
-    int nb = w->nb, nb2 = w->nb2, o0[3] = {0, 0, 0};
+    int nb = w->nb, nb2 = w->nb2;
     int sea_used = L->recip; /* the reciprocal completion relaxes it everywhere */
     for (int m = 0; m < nb; m++)
         if (c->pk[m] >= 0 && taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) != 0) sea_used = 1;
     if (!sea_used) return QKT_OK;
     int al = L->al[ia];
     make_W(w, b, al);
-    for (int a = 0; a < 3; a++) memset(w->Dsea + (size_t)a * nb2, 0, sizeof(double complex) * nb2);
-    for (int a = 0; a < w->m->dim; a++) {
-        if (!use_dir(w, a, al)) continue;
-        for (int jb = 0; jb < nb; jb++) {
-            if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-            else {
-                qkt_status_t st = fd0(w, o0, a, get_SE, in * nb + jb, b, w->Y, NULL);
-                if (st) return st;
-            }
-            for (int i = 0; i < nb2; i++) w->Dsea[(size_t)a * nb2 + i] += c->f[jb] * w->Y[i];
-        }
-    }
-    double complex *Ds[3] = {w->Dsea, w->Dsea + nb2, w->Dsea + 2 * (size_t)nb2};
+    /* sum_j f_j D_a A_j, kept by level1() at the centre */
+    double complex *Ds[3];
+    for (int a = 0; a < 3; a++) Ds[a] = w->DseaC + ((size_t)in * 3 + a) * nb2;
     db_apply(w, al, Ds, w->X);
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
     if (L->recip) {
@@ -1600,7 +1838,7 @@ static qkt_status_t order2_derivs(qkt_tree_ws_t *w, const slot0_t *c, int t, siz
                                   double complex *const *Dfs, double complex *const *Dse, int *allz)
 {
     const qkt_bands_t *b = c->b;
-    int nb = w->nb, nb2 = w->nb2;
+    int nb2 = w->nb2;
     getter1_t g = t == T1_NL ? g1_dL : t == T1_SNE ? g1_SnE : t == T1_XIE ? g1_xiE
                   : t == T1_NA ? g1_dA : g1_SSf;
     for (int a = 0; a < 3; a++) {
@@ -1615,19 +1853,12 @@ static qkt_status_t order2_derivs(qkt_tree_ws_t *w, const slot0_t *c, int t, siz
         if (st) return st;
         *allz = *allz && z;
         if (t != T1_SS) continue;
-        for (int jb = 0; jb < nb; jb++) {
-            /* FS part: f'_j v_a^j A'_j ; sea: f_j D A'_j */
-            const double complex *Ye = w->SSe + (q * nb + jb) * nb2;
-            double cf = c->fp[jb] * creal(b->v[a][jb * nb + jb]);
-            if (!c->fz)
-                for (int i = 0; i < nb2; i++) Dfs[a][i] += cf * Ye[i];
-            if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-            else {
-                st = fd1(w, a, g1_SSs, -1, q * nb + jb, b, w->Y, NULL);
-                if (st) return st;
-            }
-            for (int i = 0; i < nb2; i++) Dse[a][i] += c->f[jb] * w->Y[i];
-        }
+        /* FS part: sum_j f'_j v_a^j A'_j; sea: D (sum_j f_j A'_j), the centre's f_j */
+        const double complex *Ye = w->SSe + (q * 3 + a) * nb2;
+        if (!c->fz)
+            for (int i = 0; i < nb2; i++) Dfs[a][i] += Ye[i];
+        st = fd1(w, a, g1_SSs, -1, q, b, Dse[a], NULL);
+        if (st) return st;
     }
     return QKT_OK;
 }

@@ -16,6 +16,9 @@ typedef struct {
     double nimp_U0sq;  /* disorder for the vertex correction (0: off) */
     const struct qkt_vtable *vt; /* energy tables of the disorder kernel (NULL: no J) */
     const double complex *born_G; /* tabulation pass 2: G at the node energy (orbital nb*nb) */
+    int analytic;      /* 1: k-derivatives of the order-0 nodes from the point's own bands and
+                          the model's second derivatives (numerics.derivatives = analytic);
+                          0: finite differences on the stencil (the oracle) */
 } qkt_tree_par_t;
 
 typedef struct qkt_tree_ws qkt_tree_ws_t;
@@ -32,5 +35,9 @@ qkt_status_t qkt_tree_eval_scan(qkt_tree_ws_t *w, const double k[3], int nmu, co
 /* Evaluation points so far at which two bands of one block were degenerate
  * (within degen_tol) at the Fermi level: their interband terms were dropped. */
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w);
+/* Order-1 node evaluations (level-1 points) that took the finite-difference
+ * path although analytic derivatives were asked for: points with degenerate
+ * bands (tree.c, analytic derivatives). */
+long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w);
 
 #endif

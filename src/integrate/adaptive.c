@@ -419,7 +419,7 @@ static void keep_pilot_value(const job_t *J, int ip, const double *scale, double
 
 /* Integrate every part owned by this rank into pv/pe (nparts x fdim). */
 static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scale, const double *abstol,
-                              double *pv, double *pe, size_t *neval, int *unconv, long *ndegen,
+                              double *pv, double *pe, size_t *neval, int *unconv, long *ndegen, long *nfb,
                               const qkt_intopts_t *o, pilot_t *pilot, int *ntimeout)
 {
     long ndone = 0;
@@ -427,7 +427,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
     int nun = 0, nto = 0;
-    long ndg = 0;
+    long ndg = 0, nfall = 0;
     int fdim = J->fn->fdim, D = J->m->dim, np = J->nparts;
     char msg[512] = ""; /* a worker's message (messages are per thread) */
     memset(pv, 0, sizeof(double) * np * fdim);
@@ -500,6 +500,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         }
         nev += c.neval;
         if (c.ws) ndg += J->fn->ndegen(c.ws);
+        if (c.ws && J->fn->nfallback) nfall += J->fn->nfallback(c.ws);
         J->fn->ws_free(c.ws);
         qkt_bands_free(c.eb);
         free(c.f);
@@ -515,6 +516,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         MPI_Allreduce(MPI_IN_PLACE, &nun, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nto, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &ndg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &nfall, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (anybad && !st) st = qkt_error(QKT_ENUM, "integration failed on another MPI rank");
@@ -523,6 +525,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
     *neval += nev;
     *unconv += nun + nto;
     *ndegen += ndg;
+    *nfb += nfall;
     if (ntimeout) *ntimeout += nto;
     if (st && msg[0]) qkt_error(st, "%s", msg);
     return st;
@@ -892,7 +895,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
     double *pv0 = NULL, *pe0 = NULL;
     size_t neval = 0;
     int unconv = 0;
-    long ndegen = 0;
+    long ndegen = 0, nfb = 0;
     if (!parts || (keep_pilot && !pilot) || !cv || !ce || !scale || !abstol) {
         st = qkt_error(QKT_ENOMEM, "out of memory (integrator: %d parts x %d tallies)", np, fdim);
         goto done;
@@ -900,7 +903,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
     make_parts(parts, D, nballs, npatch, pk, ncx, nc);
     job_t J = {m, fn, pk, balls, nballs, parts, np, NULL, NULL};
     /* pilot: one cubature rule per part sets the scale of every tally group */
-    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, o, pilot, NULL);
+    st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, &nfb, o, pilot, NULL);
     if (st) goto done;
     st = group_scales(fn, np, cv, scale);
     if (st) goto done;
@@ -920,7 +923,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
         J.pe0 = pe0;
     }
     int ntimeout = 0;
-    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, o, pilot, &ntimeout);
+    st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, &nfb, o, pilot, &ntimeout);
     if (st) goto done;
     if (stats) stats->timed_out = ntimeout;
     sum_parts(np, fdim, cv, ce, scale, val, err);
@@ -928,6 +931,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
         stats->neval = neval;
         stats->converged = unconv == 0;
         stats->ndegen = ndegen;
+        stats->nfallback = nfb;
         stats->nballs = nballs;
         stats->nparts = np;
     }

@@ -25,6 +25,7 @@ typedef struct {
     qkt_status_t (*eval)(void *ws, const double k[3], double *out);
     qkt_status_t (*eval_scan)(void *ws, const double k[3], int nmu, const double *mus, double *out);
     long (*ndegen)(const void *ws); /* evaluation points with degenerate bands at the Fermi level */
+    long (*nfallback)(const void *ws); /* NULL, or points whose analytic derivatives fell back to finite differences */
     const void *ctx;
 } qkt_integrand_t;
 
@@ -56,6 +57,7 @@ typedef struct {
     int converged;      /* 1 if the requested accuracy was reached */
     double seconds;     /* wall time */
     long ndegen;        /* points with degenerate bands at the Fermi level */
+    long nfallback;     /* points whose analytic derivatives fell back to finite differences */
     int nballs, nparts; /* spherical pocket regions and parts integrated */
     /* mesh refinement (qkt_integrate_refine) */
     size_t nleaves;     /* cells of the final sum */

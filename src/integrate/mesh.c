@@ -31,8 +31,8 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     qkt_status_t st = QKT_OK;
     char msg[512] = "";
     long ndone = 0;
-    long ndeg = 0, nevals = 0;
-#pragma omp parallel reduction(+ : ndeg)
+    long ndeg = 0, nevals = 0, nfall = 0;
+#pragma omp parallel reduction(+ : ndeg, nfall)
     {
         void *ws = f->ws_alloc(f->ctx);
         double *buf = malloc(sizeof(double) * row);
@@ -77,6 +77,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
             }
         }
         if (ws) ndeg += f->ndegen(ws);
+        if (ws && f->nfallback) nfall += f->nfallback(ws);
         f->ws_free(ws);
         free(buf);
     }
@@ -85,6 +86,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         /* every plane row was written by exactly one rank: the sum is exact */
         MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &nfall, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nevals, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -109,6 +111,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         stats->converged = 1;
         stats->seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
         stats->ndegen = ndeg;
+        stats->nfallback = nfall;
     }
     return QKT_OK;
 }

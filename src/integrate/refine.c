@@ -702,17 +702,24 @@ static void finish(run_t *r, int converged, double *val, double *err, qkt_intsta
         err[i] = w * r->E[i];
     }
     if (!stats) return;
-    long ndeg = 0;
-    for (int t = 0; t < r->nws; t++) ndeg += r->g.fn->ndegen(r->ws[t]);
+    long ndeg = 0, nfall = 0;
+    for (int t = 0; t < r->nws; t++) {
+        ndeg += r->g.fn->ndegen(r->ws[t]);
+        if (r->g.fn->nfallback) nfall += r->g.fn->nfallback(r->ws[t]);
+    }
 #if QKT_HAVE_MPI
     int size;
     qkt_mpi_rank_size(&size);
-    if (size > 1) MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (size > 1) {
+        MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &nfall, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    }
 #endif
     stats->neval = r->neval;
     stats->converged = converged;
     stats->timed_out = r->timed_out;
     stats->ndegen = ndeg;
+    stats->nfallback = nfall;
     stats->nleaves = r->s.nopen * r->nch;
     stats->maxlevel = r->maxlevel;
     stats->mem_bytes = (double)r->s.cap * (sizeof(fam_t) + sizeof(double) * fdim + sizeof(size_t)) +

@@ -25,6 +25,7 @@ void qkt_params_default(qkt_params_t *p)
     p->pilot = 20000;
     p->ncell = 0; /* automatic: 48 per axis for continuum models, 24 for periodic ones */
     p->fd_step = 0;
+    p->derivatives = QKT_DERIVATIVES_ANALYTIC;
     p->degen_tol = 0; /* automatic: the model's */
     p->window = 0; /* automatic: auto_window() */
     p->pocket_thresh = 1e-3;
@@ -277,6 +278,7 @@ static void tree_params(run_t *w)
     tp->T = p->T;
     tp->degen_tol = p->degen_tol;
     tp->window = p->window;
+    tp->analytic = p->derivatives == QKT_DERIVATIVES_ANALYTIC;
     tp->nimp_U0sq = 0;
     tp->vt = NULL;
     w->vs = w->pk ? vscale_estimate(w->m, w->pk, p, &w->kmax) : 0;
@@ -357,6 +359,7 @@ static qkt_status_t integrate(run_t *w)
     r->converged = stats.converged && !stats.timed_out;
     r->timed_out = stats.timed_out;
     r->ndegen = stats.ndegen;
+    r->nfallback = stats.nfallback;
     r->seconds = stats.seconds;
     r->refine_leaves = stats.nleaves;
     r->refine_levels = stats.maxlevel;
@@ -604,6 +607,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
         ri->neval = stats.neval;
         ri->converged = 1;
         ri->ndegen = stats.ndegen;
+        ri->nfallback = stats.nfallback;
         ri->seconds = stats.seconds;
         ri->fd_step = 0;
         const double *v = val + (size_t)i * L.fdim;
