@@ -287,6 +287,11 @@ typedef struct {
     double *rwork;
     int *iwork;
     int lwork, lrwork, liwork;
+    /* 2: qkt_bands_compute(GEOMETRY) also keeps the model's six second
+     * derivatives of H in Hk (after H and its first derivatives), from the
+     * same Fourier sum (the engine's analytic derivatives read them); 0
+     * (default): first derivatives only */
+    int hk_order;
 } qkt_bands_t;
 
 qkt_bands_t *qkt_bands_alloc(int nb);

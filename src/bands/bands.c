@@ -311,7 +311,7 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     int nb = m->nb;
     if (nb != b->nb) return qkt_error(QKT_EINVAL, "band workspace for %d bands used with %d", b->nb, nb);
     size_t n2 = (size_t)nb * nb;
-    int order = what == QKT_BANDS_ENERGY ? 0 : 1;
+    int order = what == QKT_BANDS_ENERGY ? 0 : b->hk_order >= 2 ? 2 : 1;
     /* the model's H(k) with qkt_model_hk's check for non-finite entries done
      * here in one branch-free pass (x - x is NaN for NaN or infinite x); on a
      * non-finite entry qkt_model_hk is called for its diagnosis */
@@ -319,7 +319,7 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     if (s) return s;
     {
         const double *h = (const double *)b->Hk;
-        size_t nd = 2 * (size_t)(order == 0 ? 1 : 4) * n2;
+        size_t nd = 2 * (size_t)(order == 0 ? 1 : order == 1 ? 4 : 10) * n2;
         double z[4] = {0, 0, 0, 0}; /* four independent sums of zeros (or NaN) */
         size_t i = 0;
         for (; i + 4 <= nd; i += 4)

@@ -35,6 +35,8 @@ static inline void qkt_pauli2(double complex *M, double c0, double cx, double cy
 
 /* C = A * B (n x n, row-major). */
 void qkt_mat_mul(int n, const double complex *A, const double complex *B, double complex *C);
+/* C += alpha (A * B + B * A) (n x n, row-major). */
+void qkt_mat_anticomm_add(int n, double alpha, const double complex *A, const double complex *B, double complex *C);
 /* C = A * B - B * A (n x n, row-major). */
 void qkt_mat_comm(int n, const double complex *A, const double complex *B, double complex *C);
 /* C = A^dagger * B * A  (the eigenbasis form of an orbital matrix B, U = A). */

@@ -95,6 +95,31 @@ void qkt_mat_mul(int n, const double complex *A, const double complex *B, double
     mmr(n, (const double *)A, (const double *)B, (double *)C);
 }
 
+void qkt_mat_anticomm_add(int n, double alpha, const double complex *A, const double complex *B, double complex *C)
+{
+    if (n >= QKT_GEMM_MIN) {
+        const double complex al = alpha, one = 1;
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &al, A, n, B, n, &one, C, n);
+        cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, &al, B, n, A, n, &one, C, n);
+        return;
+    }
+    /* on real and imaginary parts (no complex-multiply NaN branch) */
+    const double *a = (const double *)A, *b = (const double *)B;
+    double *c = (double *)C;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double sr = 0, si = 0;
+            for (int l = 0; l < n; l++) {
+                double ar = RE(a, i * n + l), ai = IM(a, i * n + l), br = RE(b, l * n + j), bi = IM(b, l * n + j);
+                double er = RE(b, i * n + l), ei = IM(b, i * n + l), fr = RE(a, l * n + j), fi = IM(a, l * n + j);
+                sr += (ar * br - ai * bi) + (er * fr - ei * fi);
+                si += (ar * bi + ai * br) + (er * fi + ei * fr);
+            }
+            RE(c, i * n + j) += alpha * sr;
+            IM(c, i * n + j) += alpha * si;
+        }
+}
+
 void qkt_mat_comm(int n, const double complex *A, const double complex *B, double complex *C)
 {
     qkt_mat_mul(n, A, B, C);

@@ -69,6 +69,7 @@ typedef struct {
     double complex *SJ; /* [nnu][nb2] orbital: the vertex part S_J(n_E) (order 1 with the vertex) */
     int fz;             /* f'_m = 0 for every band (outside the thermal window): nE = 0 */
     int se_ok;          /* SE holds this point's sea coefficients (filled on first use) */
+    int ne_ok;          /* nE holds this point's n_E (filled on first use) */
     int dirs;           /* directions of v, R computed (bit mask; DIRS_ALL: all, with Omega) */
 } slot0_t;
 
@@ -127,11 +128,11 @@ struct qkt_tree_ws {
     double complex *swm;   /* [4][3][nb2] their sums sum_j g_j D_a A_j (eigenbasis) */
     double complex *SX;    /* nb2: D_B of that sea part (order 1) */
     /* analytic derivatives (numerics.derivatives = analytic) */
-    double complex *hk2;   /* 10 nb2: the model's H and its first and second derivatives */
     double complex *Wh;    /* [3][nnu][nb2] covariant Hessians U^dagger D_a D_nu H U */
     double complex *an;    /* 6 nb2 scratch */
     double *fpp;           /* nb: d f'/d eps */
     long nfallback;        /* level-1 points that took the finite-difference path */
+    int eig1;              /* level-1 nodes stored in the eigenbasis (order 1: the centre only) */
 };
 
 static void negate(int n, const double complex *x, double complex *y)
@@ -167,6 +168,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         s->b = qkt_bands_alloc(nb);
         if (!s->b) goto fail;
         s->b->degen_tol = w->p.degen_tol;
+        if (p->analytic && L->order >= 1) s->b->hk_order = 2; /* an_prepare reads d_a d_b H */
         s->f = xcalloc(nb, sizeof(double), &bad);
         s->fp = xcalloc(nb, sizeof(double), &bad);
         s->pk = xcalloc(nb, sizeof(int), &bad);
@@ -221,7 +223,6 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         w->swm = xcalloc((size_t)12 * nb2, sizeof(double complex), &bad);
         w->SX = xcalloc(nb2, sizeof(double complex), &bad);
         if (p->analytic) {
-            w->hk2 = xcalloc((size_t)10 * nb2, sizeof(double complex), &bad);
             w->Wh = xcalloc((size_t)3 * nn * nb2, sizeof(double complex), &bad);
             w->an = xcalloc((size_t)6 * nb2, sizeof(double complex), &bad);
             w->fpp = xcalloc(nb, sizeof(double), &bad);
@@ -230,6 +231,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
     if (bad) goto fail;
     w->pair = nb == 2 && m->nblock <= 1 && !m->awk;
+    w->eig1 = L->order == 1;
     return w;
 fail:
     qkt_tree_ws_free(w);
@@ -287,7 +289,6 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->swg);
     free(w->swm);
     free(w->SX);
-    free(w->hk2);
     free(w->Wh);
     free(w->an);
     free(w->fpp);
@@ -397,45 +398,9 @@ static int dir_needed(const qkt_tree_ws_t *w, int a)
 /* out = 1/2 sum_a {W_a, D_a} over the directions in use (eigenbasis) */
 static void db_apply(qkt_tree_ws_t *w, int alpha, double complex *const *D, double complex *out)
 {
-    int nb = w->nb, nb2 = w->nb2;
-    double *o = (double *)out;
-    for (int i = 0; i < 2 * nb2; i++) o[i] = 0;
-    for (int a = 0; a < 3; a++) {
-        if (!use_dir(w, a, alpha)) continue;
-        const double *Wa = (const double *)w->W[a], *Da = (const double *)D[a];
-        if (nb == 2) {
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < 2; j++) {
-                    double sr = 0, si = 0;
-                    for (int l = 0; l < 2; l++) {
-                        double wr = RE(Wa, i * 2 + l), wi = IM(Wa, i * 2 + l);
-                        double dr = RE(Da, l * 2 + j), di = IM(Da, l * 2 + j);
-                        double er = RE(Da, i * 2 + l), ei = IM(Da, i * 2 + l);
-                        double vr = RE(Wa, l * 2 + j), vi = IM(Wa, l * 2 + j);
-                        sr += (wr * dr - wi * di) + (er * vr - ei * vi);
-                        si += (wr * di + wi * dr) + (er * vi + ei * vr);
-                    }
-                    RE(o, i * 2 + j) += 0.5 * sr;
-                    IM(o, i * 2 + j) += 0.5 * si;
-                }
-            continue;
-        }
-        for (int i = 0; i < nb; i++)
-            for (int j = 0; j < nb; j++) {
-                double sr = 0, si = 0;
-                for (int l = 0; l < nb; l++) {
-                    /* s += W_il D_lj + D_il W_lj */
-                    double wr = RE(Wa, i * nb + l), wi = IM(Wa, i * nb + l);
-                    double dr = RE(Da, l * nb + j), di = IM(Da, l * nb + j);
-                    double er = RE(Da, i * nb + l), ei = IM(Da, i * nb + l);
-                    double vr = RE(Wa, l * nb + j), vi = IM(Wa, l * nb + j);
-                    sr += (wr * dr - wi * di) + (er * vr - ei * vi);
-                    si += (wr * di + wi * dr) + (er * vi + ei * vr);
-                }
-                RE(o, i * nb + j) += 0.5 * sr;
-                IM(o, i * nb + j) += 0.5 * si;
-            }
-    }
+    memset(out, 0, sizeof(double complex) * w->nb2);
+    for (int a = 0; a < 3; a++)
+        if (use_dir(w, a, alpha)) qkt_mat_anticomm_add(w->nb, 0.5, w->W[a], D[a], out);
 }
 
 /* ------------------------------------------------------------------ level 0 */
@@ -549,6 +514,31 @@ static void se_fill(qkt_tree_ws_t *w, slot0_t *s)
 }
 static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out);
 
+/* n_E = f0' v_nu (orbital, for its finite differences) at a level-0 slot, for every E direction */
+static void ne_fill(qkt_tree_ws_t *w, slot0_t *s)
+{
+    const qkt_bands_t *b = s->b;
+    const qkt_layout_t *L = w->L;
+    int nb = w->nb, nb2 = w->nb2;
+    for (int in = 0; in < L->nnu; in++) {
+        int nu = L->nu[in];
+        if (s->fz) {
+            memset(s->nE + (size_t)in * nb2, 0, sizeof(double complex) * nb2);
+        } else {
+            for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
+            diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
+            if (b->ngrp) {
+                /* n_E = f0' P_D v_nu P_D on each degenerate group D */
+                memset(w->X, 0, sizeof(double complex) * nb2);
+                group_add(b, s->fp, b->v[nu], w->X);
+                qkt_mat_to_orbbasis(nb, b->U, w->X, w->Y, w->T1);
+                for (int i = 0; i < nb2; i++) s->nE[(size_t)in * nb2 + i] += w->Y[i];
+            }
+        }
+    }
+    s->ne_ok = 1;
+}
+
 /* the level-0 slot at stencil offset (i, j, l), computed on first use */
 static inline qkt_status_t level0(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out)
 {
@@ -582,25 +572,11 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
     int nb = w->nb, nb2 = w->nb2;
     occupy(w, s, k, id == 0 || w->L->valley);
     const qkt_layout_t *L = w->L;
-    /* the orbital-basis nodes are needed only for the derivatives of order >= 1 */
-    for (int in = 0; in < (L->order >= 1 ? L->nnu : 0); in++) {
-        int nu = L->nu[in];
-        if (s->fz) {
-            memset(s->nE + (size_t)in * nb2, 0, sizeof(double complex) * nb2);
-        } else {
-            for (int m = 0; m < nb; m++) w->dg[m] = creal(b->v[nu][m * nb + m]) * s->fp[m];
-            diag_to_orb(nb, b->U, w->dg, s->nE + (size_t)in * nb2);
-            if (b->ngrp) {
-                /* n_E = f0' P_D v_nu P_D on each degenerate group D */
-                memset(w->X, 0, sizeof(double complex) * nb2);
-                group_add(b, s->fp, b->v[nu], w->X);
-                qkt_mat_to_orbbasis(nb, b->U, w->X, w->Y, w->T1);
-                for (int i = 0; i < nb2; i++) s->nE[(size_t)in * nb2 + i] += w->Y[i];
-            }
-        }
+    s->se_ok = s->ne_ok = 0;
+    if (L->order >= 1 && !w->p.analytic) {
+        ne_fill(w, s);
+        se_fill(w, s);
     }
-    s->se_ok = 0;
-    if (L->order >= 1 && !w->p.analytic) se_fill(w, s);
     if (s->SJ) {
         /* the vertex part of rho_E, S_J = -P^-1 J(n_E) (zero with nE) */
         if (!s->fz) qkt_vertex_prep(w->vx, s->b, s->fp, L->nnu, L->nu);
@@ -677,6 +653,7 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
         qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
         if (st) return st;
         if (get == get_SE && !sl->se_ok) se_fill(w, sl);
+        if (get == get_nE && !sl->ne_ok) ne_fill(w, sl);
         M[s] = get(sl, idx, nb2);
         allz = allz && sl->fz;
     }
@@ -698,6 +675,7 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
         qkt_status_t st = level0(w, o[0], o[1], o[2], &sc);
         if (st) return st;
         if (get == get_SE && !sc->se_ok) se_fill(w, sc);
+        if (get == get_nE && !sc->ne_ok) ne_fill(w, sc);
         cov_fix(w, bc, a, get(sc, idx, nb2), out);
     }
     return QKT_OK;
@@ -817,12 +795,10 @@ static double complex *an_W(const qkt_tree_ws_t *w, int a, int in)
 static qkt_status_t an_prepare(qkt_tree_ws_t *w, const slot0_t *s)
 {
     const qkt_bands_t *b = s->b;
-    qkt_status_t st = qkt_model_hk(w->m, b->k, 2, w->hk2);
-    if (st) return st;
     for (int a = 0; a < w->m->dim; a++)
         if (dir_needed(w, a))
             for (int in = 0; in < w->L->nnu; in++)
-                qkt_bands_cov_hessian(b, w->hk2, a, w->L->nu[in], an_W(w, a, in), w->an + 3 * (size_t)w->nb2);
+                qkt_bands_cov_hessian(b, b->Hk, a, w->L->nu[in], an_W(w, a, in), w->an + 3 * (size_t)w->nb2);
     return QKT_OK;
 }
 
@@ -971,6 +947,34 @@ static qkt_status_t level1_derivs(qkt_tree_ws_t *w, const int o[3], int in, cons
     return QKT_OK;
 }
 
+/* Storage of the order-1 nodes in a level-1 slot: the orbital basis, where
+ * order 2 differentiates them, or (order 1: the centre alone) the eigenbasis
+ * they are computed and tallied in (w->eig1), without the round trip. */
+/* a diagonal node: diagonal d, with the blocks of X on degenerate groups */
+static void store_diag(qkt_tree_ws_t *w, const qkt_bands_t *b, const double *d, const double complex *X,
+                       double complex *out)
+{
+    int nb = w->nb;
+    if (!w->eig1) {
+        diag_to_orb(nb, b->U, d, out);
+        if (b->ngrp) group_block_orb_add(w, b, X, out);
+        return;
+    }
+    memset(out, 0, sizeof(double complex) * w->nb2);
+    for (int m = 0; m < nb; m++) {
+        out[m * nb + m] = d[m];
+        for (int n = b->grp[m]; n < b->grp_end[m] && b->ngrp; n++)
+            if (n != m) out[m * nb + n] = X[m * nb + n];
+    }
+}
+
+/* a full node X (eigenbasis) */
+static void store_full(qkt_tree_ws_t *w, const qkt_bands_t *b, const double complex *X, double complex *out)
+{
+    if (w->eig1) memcpy(out, X, sizeof(double complex) * w->nb2);
+    else qkt_mat_to_orbbasis(w->nb, b->U, X, out, w->T1);
+}
+
 /* children of n_E: the diagonal dL of D_B n_E and S_nE = P^-1 of the rest */
 static void level1_ne_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t *b, size_t q, int al, int dz)
 {
@@ -983,10 +987,9 @@ static void level1_ne_children(qkt_tree_ws_t *w, slot1_t *s1, const qkt_bands_t 
     } else {
         db_apply(w, al, w->D, w->X);
         for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-        diag_to_orb(nb, b->U, w->dg, s1->dL + q * nb2);
-        if (b->ngrp) group_block_orb_add(w, b, w->X, s1->dL + q * nb2);
+        store_diag(w, b, w->dg, w->X, s1->dL + q * nb2);
         pinv(b, w->X);
-        qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SnE + q * nb2, w->T1);
+        store_full(w, b, w->X, s1->SnE + q * nb2);
     }
 }
 
@@ -1011,8 +1014,7 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, slot0_t *s0, int i
         w->dg[m] = creal(b->v[L->nu[in]][m * nb + m]) * s0->fp[m] * b->Omega[al * nb + m];
     }
     if (b->ngrp) group_xi(w, s0->b, s0->b->v[L->nu[in]], s0->fp, al, w->dg, w->X);
-    diag_to_orb(nb, b->U, w->dg, s1->xiE + q * nb2);
-    if (b->ngrp) group_block_orb_add(w, b, w->X, s1->xiE + q * nb2);
+    store_diag(w, b, w->dg, w->X, s1->xiE + q * nb2);
     /* children of SE: the FS part of the derivative, sum_j f'_j v_a^j A_j */
     double complex *Dfs[3];
     for (int a = 0; a < 3; a++) {
@@ -1049,10 +1051,9 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, slot0_t *s0, int i
             if (use_dir(w, a, al)) group_dse_fs(w, s0, L->nu[in], a, Dfs[a]);
     db_apply(w, al, Dfs, w->X);
     for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
-    diag_to_orb(nb, b->U, w->dg, s1->dA + q * nb2);
-    if (b->ngrp) group_block_orb_add(w, b, w->X, s1->dA + q * nb2);
+    store_diag(w, b, w->dg, w->X, s1->dA + q * nb2);
     pinv(b, w->X);
-    qkt_mat_to_orbbasis(nb, b->U, w->X, s1->SSf + q * nb2, w->T1);
+    store_full(w, b, w->X, s1->SSf + q * nb2);
 }
 
 /* the sea child of S_E, sum_j g_j P^-1 D_B A_j = P^-1 D_B (sum_j g_j D A_j), of the
@@ -1712,6 +1713,7 @@ static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, 
     }
     for (int t = 0; t < T1_N; t++) {
         if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
+        else if (w->eig1) memcpy(w->X, nodes[t], sizeof(double complex) * nb2);
         else qkt_mat_to_eigbasis(nb, b->U, nodes[t], w->X, w->T1);
         for (int m = 0; m < nb; m++) w->xd[(q * T1_N + t) * nb + m] = creal(w->X[m * nb + m]);
         if (b->ngrp && w->xb) /* the node's blocks on degenerate groups, for its xi child at order 2 */
