@@ -173,7 +173,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         s->fp = xcalloc(nb, sizeof(double), &bad);
         s->pk = xcalloc(nb, sizeof(int), &bad);
         s->nE = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
-        s->SE = xcalloc((size_t)nn * nb * nb2, sizeof(double complex), &bad);
+        if (L->order >= 1) s->SE = xcalloc((size_t)nn * nb * nb2, sizeof(double complex), &bad); /* nb^3: order >= 1 */
         if (L->vj && L->order == 1) s->SJ = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
         if (bad) goto fail;
     }
