@@ -18,65 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine/tree.h"
+#include "bench_util.h"
 
 #define NK 8 /* distinct k-points per case, cycled */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static unsigned long long rng = 0x2545F4914F6CDD1Dull;
-static double urand(void)
-{
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
-
-static void result(const char *c, const char *metric, double v, const char *unit)
-{
-    printf("RESULT %s %s %.6g %s\n", c, metric, v, unit);
-}
-
-/* a Wannier90 _hr.dat with nw orbitals on a cubic lattice (as bench_bands):
- * R in {-1,0,1}^3, random on-site levels in [-2, 2] eV, hoppings ~0.1 eV */
-static int write_synthetic(const char *path, int nw)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    int nR = 27;
-    double complex *H = calloc((size_t)nR * nw * nw, sizeof(double complex));
-    if (!H) {
-        fclose(f);
-        return -1;
-    }
-    for (int r = 0; r < nR; r++) {
-        int R[3] = {r / 9 - 1, r / 3 % 3 - 1, r % 3 - 1};
-        int mr = (2 - (R[0] + 1)) * 9 + (2 - (R[1] + 1)) * 3 + (2 - (R[2] + 1));
-        if (mr < r) continue;
-        for (int m = 0; m < nw; m++)
-            for (int n = 0; n < nw; n++) {
-                if (r == mr && n < m) continue;
-                double complex v = r == mr && m == n ? 4 * urand() - 2 : 0.1 * ((urand() - 0.5) + I * (urand() - 0.5));
-                H[(size_t)r * nw * nw + m * nw + n] = v;
-                H[(size_t)mr * nw * nw + n * nw + m] = conj(v);
-            }
-    }
-    fprintf(f, " synthetic %d-orbital cubic tight-binding model (bench_kpoint)\n%12d\n%12d\n", nw, nw, nR);
-    for (int r = 0; r < nR; r++) fprintf(f, "%5d%s", 1, (r + 1) % 15 == 0 || r == nR - 1 ? "\n" : "");
-    for (int r = 0; r < nR; r++) {
-        int R[3] = {r / 9 - 1, r / 3 % 3 - 1, r % 3 - 1};
-        for (int n = 0; n < nw; n++)
-            for (int m = 0; m < nw; m++) {
-                double complex v = H[(size_t)r * nw * nw + m * nw + n];
-                fprintf(f, "%5d%5d%5d%5d%5d%12.6f%12.6f\n", R[0], R[1], R[2], m + 1, n + 1, creal(v), cimag(v));
-            }
-    }
-    free(H);
-    return fclose(f);
-}
 
 typedef struct {
     const char *name;
