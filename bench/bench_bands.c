@@ -50,15 +50,9 @@ static int run_case(const bcase_t *c, double tmin, char lines[][256], int *nline
     size_t n2 = (size_t)nb * nb;
     double (*k)[3] = malloc(sizeof(double[3]) * NK);
     double complex *Hs = malloc(sizeof(double complex) * n2 * NK);
-    double complex *A = malloc(sizeof(double complex) * n2);
     double complex *buf = malloc(sizeof(double complex) * 10 * n2);
-    double *w = malloc(sizeof(double) * nb);
     qkt_bands_t *b = qkt_bands_alloc(nb);
-    lapack_int lwork = 2 * nb + nb * nb, lrwork = 1 + 5 * nb + 2 * nb * nb, liwork = 3 + 5 * nb;
-    double complex *work = malloc(sizeof(double complex) * lwork);
-    double *rwork = malloc(sizeof(double) * lrwork);
-    lapack_int *iwork = malloc(sizeof(lapack_int) * liwork);
-    if (!k || !Hs || !A || !buf || !w || !b || !work || !rwork || !iwork) {
+    if (!k || !Hs || !buf || !b) {
         fprintf(stderr, "bench_bands: out of memory (%s)\n", c->name);
         return 1;
     }
@@ -79,11 +73,7 @@ static int run_case(const bcase_t *c, double tmin, char lines[][256], int *nline
     double t_bands, t_eig, t_hk = 0, t_hk0 = 0;
     int fail = 0;
     TIME_LOOP(tmin, t_bands, fail |= qkt_bands_compute(b, m, k[ik], QKT_BANDS_GEOMETRY));
-    TIME_LOOP(tmin, t_eig, {
-        memcpy(A, Hs + ik * n2, sizeof(double complex) * n2);
-        fail |= LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'V', 'U', nb, (lapack_complex_double *)A, nb, w,
-                                    (lapack_complex_double *)work, lwork, rwork, lrwork, iwork, liwork) != 0;
-    });
+    t_eig = time_zheevd(nb, NK, Hs, tmin, &fail);
     TIME_LOOP(tmin, t_hk, fail |= m->hk(m, k[ik], 1, buf));
     if (c->wannier) TIME_LOOP(tmin, t_hk0, fail |= m->hk(m, k[ik], 0, buf));
     if (fail) fprintf(stderr, "bench_bands: %s: a call failed: %s\n", c->name, qkt_strerror());
@@ -103,12 +93,7 @@ static int run_case(const bcase_t *c, double tmin, char lines[][256], int *nline
     if (c->wannier) result(c->name, "hk_order0_us", t_hk0 * 1e6, "us");
     free(k);
     free(Hs);
-    free(A);
     free(buf);
-    free(w);
-    free(work);
-    free(rwork);
-    free(iwork);
     qkt_bands_free(b);
     return fail;
 }

@@ -4,6 +4,9 @@
 #ifndef QKT_BENCH_UTIL_H
 #define QKT_BENCH_UTIL_H
 #include <complex.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -66,6 +69,40 @@ static int write_synthetic(const char *path, int nw)
     }
     free(H);
     return fclose(f);
+}
+
+/* Seconds of one bare LAPACKE_zheevd (eigenvalues and vectors) on the nk
+ * nb x nb matrices Hs, cycled, best of 3 runs of >= tmin seconds; *fail set
+ * on a LAPACK error.  The reference of every per-k cost ratio. */
+static double time_zheevd(int nb, int nk, const double complex *Hs, double tmin, int *fail)
+{
+    size_t n2 = (size_t)nb * nb;
+    lapack_int lwork = 2 * nb + nb * nb, lrwork = 1 + 5 * nb + 2 * nb * nb, liwork = 3 + 5 * nb;
+    double complex *A = malloc(sizeof(double complex) * n2), *work = malloc(sizeof(double complex) * lwork);
+    double *w = malloc(sizeof(double) * nb), *rwork = malloc(sizeof(double) * lrwork);
+    lapack_int *iwork = malloc(sizeof(lapack_int) * liwork);
+    double best = INFINITY;
+    if (!A || !work || !w || !rwork || !iwork) *fail = 1;
+    for (int rep = 0; rep < 3 && !*fail; rep++) {
+        long n = 0;
+        double t0 = now(), t;
+        do {
+            for (int ik = 0; ik < nk; ik++) {
+                memcpy(A, Hs + ik * n2, sizeof(double complex) * n2);
+                *fail |= LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'V', 'U', nb, (lapack_complex_double *)A, nb, w,
+                                             (lapack_complex_double *)work, lwork, rwork, lrwork, iwork, liwork) != 0;
+            }
+            n += nk;
+            t = now() - t0;
+        } while (t < tmin);
+        if (t / n < best) best = t / n;
+    }
+    free(A);
+    free(work);
+    free(w);
+    free(rwork);
+    free(iwork);
+    return best;
 }
 
 /* one number for bench/run.sh's table */

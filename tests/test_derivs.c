@@ -32,25 +32,11 @@
 #include "check.h"
 #include "engine/tree.h"
 #include "engine_util.h"
+#include "tree_util.h"
 
 #define FLOOR 1e-9
 #define ORDER2_REL 1e-6
 
-static double *eval_at(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp, const double k[3],
-                       long *nfallback)
-{
-    qkt_tree_ws_t *w = qkt_tree_ws_alloc(m, L, tp, NULL);
-    double *out = calloc(L->fdim, sizeof(double));
-    if (!w || !out) {
-        printf("FAIL tree workspace: %s\n", qkt_strerror());
-        exit(1);
-    }
-    qkt_status_t s = qkt_tree_eval(w, k, out);
-    CHECK(s == QKT_OK, "qkt_tree_eval failed: %s", qkt_strerror());
-    if (nfallback) *nfallback = qkt_tree_ws_nfallback(w);
-    qkt_tree_ws_free(w);
-    return out;
-}
 
 /* a pseudo-random number in [0, 1) (fixed seed: the same points every run) */
 static double urand(unsigned long *x)
@@ -132,7 +118,7 @@ static double *eval_mode(const case_t *c, const qkt_layout_t *L, qkt_tree_par_t 
 {
     tp->analytic = analytic;
     tp->h = h;
-    return eval_at(c->m, L, tp, k, nfb);
+    return tree_eval_at(c->m, L, tp, k, nfb);
 }
 
 static void run_case(case_t *c, int npoints, unsigned long seed)

@@ -39,6 +39,7 @@
 #include "check.h"
 #include "engine/tree.h"
 #include "engine_util.h"
+#include "tree_util.h"
 
 #define RTOL 1e-10
 
@@ -113,20 +114,6 @@ static qkt_tree_par_t tpar(double mu, double T, double h)
     return tp;
 }
 
-/* qkt_tree_eval at k into a fresh buffer of L->fdim values (caller frees) */
-static double *eval_at(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp, const double k[3])
-{
-    qkt_tree_ws_t *w = qkt_tree_ws_alloc(m, L, tp, NULL);
-    double *out = calloc(L->fdim, sizeof(double));
-    if (!w || !out) {
-        printf("FAIL tree workspace: %s\n", qkt_strerror());
-        exit(1);
-    }
-    qkt_status_t s = qkt_tree_eval(w, k, out);
-    CHECK(s == QKT_OK, "qkt_tree_eval failed: %s", qkt_strerror());
-    qkt_tree_ws_free(w);
-    return out;
-}
 
 /* |got - want| <= RTOL * scale for the nine entries of a [nu][mu] tensor */
 static void check_tensor(const char *what, double got[3][3], double want[3][3])
@@ -233,7 +220,7 @@ int main(void)
             double T = ip ? 0.01 : 0.02;
             double mu = ip ? 0.004 : t.e[1] + 0.013; /* upper band 0.65 T below mu at kA */
             qkt_tree_par_t tp = tpar(mu, T, 1e-4);
-            double *out = eval_at(m, &L, &tp, k);
+            double *out = tree_eval_at(m, &L, &tp, k, NULL);
             unsigned char *used = calloc(L.fdim, 1);
             check_order0(ip ? "weyl2 kB (near the node)" : "weyl2 kA", &L, out, &t, mu, T, used);
             check_unused_zero(ip ? "weyl2 kB" : "weyl2 kA", &L, out, used);
@@ -246,7 +233,7 @@ int main(void)
             int nz[1] = {2};
             qkt_layout_t L1;
             qkt_layout_init(&L1, 0, 3, 0, 0, nz, 1, al3, 0);
-            double *o1 = eval_at(m, &L1, &tp, k);
+            double *o1 = tree_eval_at(m, &L1, &tp, k, NULL);
             int same = 1;
             for (int t0 = 0; t0 < T0_N; t0++)
                 for (int mu_ = 0; mu_ < 3; mu_++) same &= o1[L_s0(&L1, t0, 0, mu_)] == out[L_s0(&L, t0, 2, mu_)];
@@ -265,7 +252,7 @@ int main(void)
             int ss = 1;
             for (int i = 0; i < 3; i++) {
                 qkt_tree_par_t ti = tpar(mus[i], T, 1e-4);
-                double *oi = eval_at(m, &L, &ti, k);
+                double *oi = tree_eval_at(m, &L, &ti, k, NULL);
                 for (int j = 0; j < L.fdim; j++) ss &= oi[j] == scan[(size_t)i * L.fdim + j];
                 free(oi);
             }
@@ -296,7 +283,7 @@ int main(void)
         node_closed(v, Q, w, E0, q, &t);
         double T = 0.015, mu = 0.5 * (t.e[0] + t.e[1]) + 0.01; /* both bands inside the window */
         qkt_tree_par_t tp = tpar(mu, T, 1e-4);
-        double *out = eval_at(m, &L, &tp, q);
+        double *out = tree_eval_at(m, &L, &tp, q, NULL);
         unsigned char *used = calloc(L.fdim, 1);
         check_order0("node", &L, out, &t, mu, T, used);
         check_unused_zero("node", &L, out, used);
@@ -311,7 +298,7 @@ int main(void)
         printf("== node, order 1: the Berry node xi_EB at one k ==\n");
         qkt_layout_t L1;
         qkt_layout_init(&L1, 1, 3, 0, 0, nu3, 3, al3, 3);
-        out = eval_at(m, &L1, &tp, q);
+        out = tree_eval_at(m, &L1, &tp, q, NULL);
         for (int ia = 0; ia < 3; ia++) {
             double got[3][3], want[3][3];
             for (int in = 0; in < 3; in++)
@@ -327,7 +314,7 @@ int main(void)
                          want);
         }
         /* the order-0 part of an order-1 layout is the order-0 evaluation */
-        double *o0 = eval_at(m, &L, &tp, q);
+        double *o0 = tree_eval_at(m, &L, &tp, q, NULL);
         int same = 1;
         for (int t0 = 0; t0 < T0_N; t0++)
             for (int in = 0; in < 3; in++)
@@ -353,7 +340,7 @@ int main(void)
         double T = 0.05, mu = e + 0.02;
         double h = 1e-4; /* h v/T = 1.5e-3: fourth-order differences err by ~1e-12 relative */
         qkt_tree_par_t tp = tpar(mu, T, h);
-        double *out = eval_at(m, &L, &tp, k);
+        double *out = tree_eval_at(m, &L, &tp, k, NULL);
         double fp = ffp(e, mu, T);
         for (int ia = 0; ia < 3; ia++) {
             double got[3][3], want[3][3];
