@@ -541,6 +541,12 @@ typedef struct {
                            level; their interband terms are dropped there */
     long nfallback;     /* with numerics.derivatives = analytic: order-1 node evaluations (level-1
                            points) at degenerate bands, which took the finite differences */
+    double hot_share[3]; /* uniform mesh (no refinement): for the sigma paths of order 0, 1, 2,
+                           the largest contribution of a single mesh point to a component,
+                           relative to the largest component of its path tensor (0: not a
+                           mesh run or the order is not computed).  Far above 1/N^3 it flags
+                           hot spots (near-degenerate bands) that the mesh does not resolve */
+    const char *hot_path[3]; /* the path of hot_share (NULL: none) */
     double degen_weight; /* their share of the density of states: the integral of
                            -f0' over the bands of those pairs (T = 0: of 1 per
                            pair), in the units of dos */

@@ -64,6 +64,8 @@ typedef struct {
     int maxlevel;       /* most halvings of a starting-mesh cell */
     double mem_bytes;   /* memory of the cell store and buffers */
     int timed_out;      /* parts (adaptive) or refinement rounds (refine) cut by the deadline */
+    double *ptmax;      /* uniform mesh without a scan: NULL, or fdim values set to the largest
+                           contribution of one mesh point to val, |f_i(k)| / (N cell volume) */
 } qkt_intstats_t;
 
 /* Integrate the integrand f over the Brillouin zone (or the continuum domain

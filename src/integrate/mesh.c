@@ -32,11 +32,13 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     char msg[512] = "";
     long ndone = 0;
     long ndeg = 0, nevals = 0, nfall = 0;
+    double *ptmax = stats && nmu <= 0 ? stats->ptmax : NULL;
+    if (ptmax) memset(ptmax, 0, sizeof(double) * row);
 #pragma omp parallel reduction(+ : ndeg, nfall)
     {
         void *ws = f->ws_alloc(f->ctx);
-        double *buf = malloc(sizeof(double) * row);
-        if (!ws || !buf) {
+        double *buf = malloc(sizeof(double) * row), *tmax = ptmax ? calloc(row, sizeof(double)) : NULL;
+        if (!ws || !buf || (ptmax && !tmax)) {
 #pragma omp critical
             {
                 st = QKT_ENOMEM;
@@ -66,6 +68,8 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                         }
                         break;
                     }
+                    if (tmax)
+                        for (size_t i = 0; i < row; i++) tmax[i] = fmax(tmax[i], fabs(buf[i]));
                     if (wt == 1)
                         for (size_t i = 0; i < row; i++) acc[i] += buf[i];
                     else
@@ -80,6 +84,11 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         if (ws && f->nfallback) nfall += f->nfallback(ws);
         f->ws_free(ws);
         free(buf);
+        if (tmax) {
+#pragma omp critical(qkt_mesh_ptmax)
+            for (size_t i = 0; i < row; i++) ptmax[i] = fmax(ptmax[i], tmax[i]);
+            free(tmax);
+        }
     }
 #if QKT_HAVE_MPI
     if (size > 1) {
@@ -88,6 +97,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nfall, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nevals, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+        if (ptmax) MPI_Allreduce(MPI_IN_PLACE, ptmax, (int)row, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
         int bad = st != QKT_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (anybad && !st) st = qkt_error(QKT_ENUM, "mesh sum failed on another MPI rank");
@@ -104,6 +114,8 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     for (int j1 = 0; j1 < N[0]; j1++)
         for (size_t i = 0; i < row; i++) val[i] += planes[(size_t)j1 * row + i];
     for (size_t i = 0; i < row; i++) val[i] *= w;
+    if (ptmax)
+        for (size_t i = 0; i < row; i++) ptmax[i] *= w;
     free(planes);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (stats) {

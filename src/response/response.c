@@ -334,6 +334,33 @@ static qkt_status_t disorder_tables(run_t *w)
     return QKT_OK;
 }
 
+/* Hot spots of a uniform mesh: per sigma order, the largest contribution of
+ * one point to a component of a path, relative to the largest component of
+ * the order's paths (qkt_response_t.hot_share, the path in hot_path); ptmax
+ * from the mesh sum (before the spin degeneracy is applied to val: it cancels
+ * in the ratio). */
+static void hot_spots(run_t *w, const double *ptmax)
+{
+    const qkt_layout_t *L = &w->L;
+    const int bl[3] = {QKT_B_S0, QKT_B_S1, QKT_B_S2};
+    for (int o = 0; o < 3; o++) {
+        const qkt_block_t *B = &L->blk[bl[o]];
+        if (B->size <= 0 || B->npath <= 0) continue;
+        int per = B->size / B->npath, thot = -1;
+        double big = 0, hot = 0;
+        for (int i = 0; i < B->size; i++) {
+            big = fmax(big, fabs(w->val[B->off + i]));
+            if (ptmax[B->off + i] > hot) {
+                hot = ptmax[B->off + i];
+                thot = i / per;
+            }
+        }
+        if (!(big > 0) || thot < 0) continue;
+        w->r->hot_share[o] = hot / big;
+        w->r->hot_path[o] = B->paths ? B->paths[thot] : NULL;
+    }
+}
+
 /* the integration of the tree, times the spin degeneracy; its statistics */
 static qkt_status_t integrate(run_t *w)
 {
@@ -347,8 +374,14 @@ static qkt_status_t integrate(run_t *w)
     qkt_integ_t how = {w->mesh ? (p->refine ? QKT_INT_REFINE : QKT_INT_MESH) : QKT_INT_ADAPTIVE, p->mesh, 0, NULL,
                        p->reltol, p->maxeval};
     qkt_intopts_t io = w->ro.integ;
-    if (how.kind == QKT_INT_MESH) io.weight = p->mesh_weight;
+    if (how.kind == QKT_INT_MESH) {
+        io.weight = p->mesh_weight;
+        stats.ptmax = calloc(w->L.fdim, sizeof(double));
+        if (!stats.ptmax) return qkt_error(QKT_ENOMEM, "out of memory");
+    }
     qkt_status_t st = qkt_integrate_tree(w->m, &w->L, &w->tp, w->pk, &io, &how, w->val, w->err, &stats);
+    if (!st && stats.ptmax) hot_spots(w, stats.ptmax);
+    free(stats.ptmax);
     if (st) return st;
     if (w->m->spin_degeneracy > 1)
         for (int i = 0; i < w->L.fdim; i++) {
