@@ -519,7 +519,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     for (int o = 0; o < 3; o++)
         if (r->hot_path[o] && r->hot_share[o] > HOT_SPOT_WARN)
             qkt_cli_warn(cli, "one mesh point carries %.2g of the largest sigma^(%d) component (path %s): the sum "
-                              "over the %d x %d x %d mesh rests on a few points (a hot spot of near-degenerate bands, "
+                              "over the %d x %d x %d mesh rests on a few points (a hot spot where two bands nearly cross, "
                               "or a thermal shell thinner than the mesh spacing) and has not converged; compare a "
                               "denser mesh",
                          r->hot_share[o], o, r->hot_path[o], r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]);

@@ -1,7 +1,8 @@
 /* test_derivs.c - numerics.derivatives = analytic against its oracle, the
  * finite differences of the response tree (src/engine/tree.c), at single
  * k-points of weyl4 (oblique b, Delta), a tilted lattice_weyl, bcc Fe (with
- * its position matrix) and Si (../shared/data), two points each (fixed seed).
+ * its position matrix), Si (../shared/data), dirac (two blocks whose bands
+ * cross exactly) and rashba2d (2D, B along z), two points each (fixed seed).
  *
  * Quantity: every sigma tally of the tree at one k (all paths of orders 0, 1
  * and 2, E and B along x, y, z), with analytic derivatives (A) and with the
@@ -22,7 +23,7 @@
  * tolerance relative to its scale, to be below 1e-4: a relative error of A
  * above it fails (measured 5e-9 to 2e-7 at order 1, 1e-6 to 9e-6 at order 2).
  * Points are drawn where some band lies within 3T of mu (Fermi-surface nodes
- * not zero) and no two bands are closer than 1e4 degen_tol; a point with
+ * not zero) and no two bands of one block are closer than 1e4 degen_tol; a point with
  * degenerate bands is handed to the finite differences (Si at Gamma: one
  * fallback, the same digits). */
 #include <math.h>
@@ -72,7 +73,8 @@ static int draw_point(const case_t *c, unsigned long *seed, double k[3])
         int in = 0, close = 0;
         for (int n = 0; n < c->m->nb; n++) {
             if (fabs(b->eps[n] - c->mu) < 3 * c->T) in = 1;
-            if (n > 0 && fabs(b->eps[n] - b->eps[n - 1]) < 1e4 * c->m->degen_tol) close = 1;
+            for (int l = 0; l < n; l++) /* within a block: bands of two blocks may cross freely */
+                if (b->block[l] == b->block[n] && fabs(b->eps[n] - b->eps[l]) < 1e4 * c->m->degen_tol) close = 1;
         }
         if (in && !close) {
             qkt_bands_free(b);
@@ -126,7 +128,8 @@ static void run_case(case_t *c, int npoints, unsigned long seed)
     int nu3[3] = {0, 1, 2}, al3[3] = {0, 1, 2};
     int nd = c->m->dim;
     qkt_layout_t L;
-    qkt_layout_init(&L, 2, nd, 0, 0, nu3, nd, al3, 3);
+    /* 2D models: B along z only (the only component that acts) */
+    qkt_layout_init(&L, 2, nd, 0, 0, nu3, nd, nd == 2 ? al3 + 2 : al3, nd == 2 ? 1 : 3);
     int *grp = malloc(sizeof(int) * L.fdim);
     double *dF = malloc(sizeof(double) * L.fdim);
     qkt_layout_groups(&L, grp);
@@ -212,7 +215,7 @@ static void fallback_case(const case_t *c)
 int main(void)
 {
     const qkt_units_t *u = qkt_units();
-    case_t cs[4];
+    case_t cs[6];
     int nc = 0;
 
     qkt_model_t *w4 = model("weyl4");
@@ -231,6 +234,16 @@ int main(void)
     cs[nc++] = (case_t){"Fe", fe, 13.5463, T300, 0.05 * T300 / 3, 0};
     qkt_model_t *si = shared_wannier("si/Si_tb.dat", NULL, 1, 2);
     cs[nc++] = (case_t){"Si", si, 7.2, T300, 0.05 * T300 / 3, 0};
+
+    /* two blocks (valleys) whose bands cross exactly: no interband term
+     * between blocks, no division by their energy difference */
+    qkt_model_t *dc = model("dirac");
+    setup(dc);
+    cs[nc++] = (case_t){"dirac", dc, 0.1, 0.005, 0.05 * 0.005, 0.3};
+    /* two dimensions */
+    qkt_model_t *ra = model("rashba2d");
+    setup(ra);
+    cs[nc++] = (case_t){"rashba2d", ra, 0.2, 0.01, 0.05 * 0.01, 1.0};
 
     for (int i = 0; i < nc; i++) run_case(&cs[i], 2, 12345 + 77 * i);
     fallback_case(&cs[3]);

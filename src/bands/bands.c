@@ -403,7 +403,8 @@ void qkt_bands_complete(qkt_bands_t *b, int have)
 /* W = h_anu - i [Abar'_anu, E] - i [Abar_nu, h_a] - i [Abar_a, V_nu] (eigenbasis):
  * D_a (d_nu H - i [A_nu, H]) - i [A_a, .] written out, with h = U^dagger d H U
  * (h_a = v_a - i (eps_m - eps_n) Abar_a off the diagonal), Abar' = U^dagger
- * d_a A_nu U and E = diag(epsg), the energies of v's A^W term */
+ * d_a A_nu U and E = diag(epsg), the energies of v's A^W term (equal to eps
+ * where the engine calls it: points without degenerate groups) */
 void qkt_bands_cov_hessian(const qkt_bands_t *b, const double complex *hk2, int a, int nu, double complex *W,
                            double complex *tmp)
 {

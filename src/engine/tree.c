@@ -4,14 +4,16 @@
  * inverse of L (Eqs. 49-55).  Nodes are diagonal (n, relaxed by (K^dd)^-1;
  * stored here as their driving term, i.e. with unit relaxation time), off-
  * diagonal (S = P^-1 D_B^o, Eq. 54) or Berry (xi = n B.Omega, Eq. 45).
- * Covariant derivatives (Eq. 28) of a node are plain derivatives of its
- * orbital-basis matrix, taken by fourth-order central differences of the
- * locally computed node on a small stencil (gauge free).  The derivative of
- * rho0 = sum_m f_m P_m is analytic.  Nodes that carry undifferentiated
- * occupations (the Fermi sea) are stored band-resolved, X = sum_j f_j A_j, so
- * that the Fermi-surface part of a derivative (the part acting on f, Appendix
- * B) is sum_j f'_j v_j A_j exactly, and the sea remainder sum_j f_j D A_j is
- * reported as a diagnostic (PHYSICS.md, relaxation of diagonal nodes).
+ * Covariant derivatives (Eq. 28) of the order-0 nodes come from the point's
+ * own bands and the model's second derivatives (analytic derivatives, below),
+ * or are plain derivatives of their orbital-basis matrices by fourth-order
+ * central differences on a small stencil (gauge free; the oracle, and the
+ * outer derivative of order 2).  The derivative of rho0 = sum_m f_m P_m is
+ * analytic.  The Fermi-sea node S_E = sum_j f_j A_j enters through its sea
+ * coefficients A_j, so that the Fermi-surface part of a derivative (the part
+ * acting on f, Appendix B) is sum_j f'_j v_j A_j exactly, and the sea
+ * remainder sum_j f_j D A_j is reported as a diagnostic (PHYSICS.md,
+ * relaxation of diagonal nodes); both are formed as weighted sums over j.
  * Units: hbar = e = 1; E and B are unit vectors along Cartesian axes. */
 #include <stdlib.h>
 #include "engine/tree.h"
@@ -82,7 +84,8 @@ typedef struct {
  * nodes known to be zero are flagged, not computed, and derivatives of nodes
  * that are zero on the whole stencil are zero (up to the sign of zero). */
 typedef struct {
-    double complex *dL, *xiE, *dA, *SnE, *SSf; /* [nnu*nal][nb2] orbital */
+    double complex *dL, *xiE, *dA, *SnE, *SSf; /* [nnu*nal][nb2] orbital (order 1: the centre
+                                                  alone, in the eigenbasis; w->eig1) */
     double complex *SSs;                       /* [nnu*nal][nb2] orbital: the sea child
                                                   sum_j f_j P^-1 D_B A_j with the centre's f_j */
     unsigned char *z;                          /* [nnu*nal][T1_N] node is exactly zero */
@@ -1683,7 +1686,7 @@ static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
     return found ? fmax(wt, DEGEN_FLAG_MIN) : 0;
 }
 
-long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w) { return w->nfallback; }
+long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w) { return w ? w->nfallback : 0; }
 
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
 {
@@ -1693,8 +1696,8 @@ long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
 /* ---- order 1 at the centre */
 
 /* the order-1 nodes of (nu, alpha) = q at the centre, in the eigenbasis: their
- * sigma, their pocket sums and vertex J (diagonal nodes); keeps the eigenbasis
- * sea coefficients (w->SSe) and diagonals (w->xd) for order 2 */
+ * sigma, their pocket sums and vertex J (diagonal nodes); keeps the diagonals
+ * (w->xd) and group blocks (w->xb) for order 2 */
 static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, int in, int ia, double *out)
 {
     const qkt_layout_t *L = w->L;
