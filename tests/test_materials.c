@@ -166,13 +166,10 @@ static void si(const char *wsvec, const char *elcond, const char *what)
 /* ---- hot-spot share of a smooth mesh sum (the control of fe()'s) */
 static void si_hot(void)
 {
-    const qkt_units_t *u = qkt_units();
     qkt_model_t *m = shared_wannier("si/Si_tb.dat", NULL, 1, 2);
     qkt_params_t p;
-    qkt_params_default(&p);
+    qkt_params_default_for_model(m, &p); /* 300 K, 10 fs */
     p.mu = 7.2;
-    p.T = 300 * u->kB_eV;
-    p.tau_intra = p.tau_inter = 10 / u->time_fs;
     p.order = 0;
     p.mesh[0] = p.mesh[1] = p.mesh[2] = 40;
     qkt_response_t r;

@@ -129,7 +129,8 @@ struct qkt_tree_ws {
     double *swg;           /* [4][nb] weights g_j of the sea sums (sea_weights) */
     int nsw;               /* weight vectors in use */
     double complex *swm;   /* [4][3][nb2] their sums sum_j g_j D_a A_j (eigenbasis) */
-    double complex *SX;    /* nb2: D_B of that sea part (order 1) */
+    double complex *SXd;   /* nb2: D_B of that sea part at the centre, for the current (nu, alpha) */
+    double complex *SX;    /* nb2: P^-1 of SXd, the sea part of the SS node */
     /* analytic derivatives (numerics.derivatives = analytic) */
     double complex *Wh;    /* [3][nnu][nb2] covariant Hessians U^dagger D_a D_nu H U */
     double complex *an;    /* 6 nb2 scratch */
@@ -171,7 +172,6 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         s->b = qkt_bands_alloc(nb);
         if (!s->b) goto fail;
         s->b->degen_tol = w->p.degen_tol;
-        if (p->analytic && L->order >= 1) s->b->hk_order = 2; /* an_prepare reads d_a d_b H */
         s->f = xcalloc(nb, sizeof(double), &bad);
         s->fp = xcalloc(nb, sizeof(double), &bad);
         s->pk = xcalloc(nb, sizeof(int), &bad);
@@ -225,6 +225,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         w->swg = xcalloc((size_t)4 * nb, sizeof(double), &bad);
         w->swm = xcalloc((size_t)12 * nb2, sizeof(double complex), &bad);
         w->SX = xcalloc(nb2, sizeof(double complex), &bad);
+        w->SXd = xcalloc(nb2, sizeof(double complex), &bad);
         if (p->analytic) {
             w->Wh = xcalloc((size_t)3 * nn * nb2, sizeof(double complex), &bad);
             w->an = xcalloc((size_t)6 * nb2, sizeof(double complex), &bad);
@@ -292,6 +293,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->swg);
     free(w->swm);
     free(w->SX);
+    free(w->SXd);
     free(w->Wh);
     free(w->an);
     free(w->fpp);
@@ -568,6 +570,11 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
         dirs = 0;
         for (int in = 0; in < w->L->nnu; in++) dirs |= 1 << w->L->nu[in];
     }
+    /* the level-1 points (the centre; at order 2 also the axis offsets up to
+     * FD_REACH) keep d_a d_b H for the analytic derivatives (an_prepare) */
+    int nz = (i != 0) + (j != 0) + (l != 0), reach = abs(i) + abs(j) + abs(l);
+    int ord = w->L->order;
+    s->b->hk_order = w->p.analytic && ord >= 1 && (nz == 0 || (ord >= 2 && nz == 1 && reach <= FD_REACH)) ? 2 : 0;
     qkt_status_t st;
     s->dirs = qkt_bands_compute_dirs(s->b, w->m, k, dirs, &st);
     if (st) return st;
@@ -1093,7 +1100,7 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
     const qkt_bands_t *b = s0->b;
     const qkt_layout_t *L = w->L;
     int centre = o[0] == 0 && o[1] == 0 && o[2] == 0;
-    int an = w->p.analytic && !b->ngrp;
+    int an = w->p.analytic && !b->ngrp && b->hk_order >= 2;
     if (an && (st = an_prepare(w, s0))) return st;
     if (w->p.analytic && !an) w->nfallback++;
     slot0_t *c = s0;
@@ -1706,14 +1713,9 @@ static void order1_nodes(qkt_tree_ws_t *w, const slot0_t *c, const slot1_t *c1, 
     size_t q = (size_t)in * L->nal + ia;
     const double complex *nodes[5] = {c1->dL + q * nb2, c1->SnE + q * nb2, c1->xiE + q * nb2,
                                       c1->dA + q * nb2, c1->SSf + q * nb2};
-    {
-        /* the sea part of the SS node, sum_j f_j P^-1 D_B A_j = P^-1 D_B (sum_j f_j D A_j) */
-        double complex *Ds[3];
-        for (int a = 0; a < 3; a++) Ds[a] = w->DseaC + ((size_t)in * 3 + a) * nb2;
-        make_W(w, b, L->al[ia]);
-        db_apply(w, L->al[ia], Ds, w->SX);
-        pinv(b, w->SX);
-    }
+    /* the sea part of the SS node, sum_j f_j P^-1 D_B A_j = P^-1 D_B (sum_j f_j D A_j) */
+    memcpy(w->SX, w->SXd, sizeof(double complex) * nb2);
+    pinv(b, w->SX);
     for (int t = 0; t < T1_N; t++) {
         if (c1->z[q * T1_N + t]) memset(w->X, 0, sizeof(double complex) * nb2);
         else if (w->eig1) memcpy(w->X, nodes[t], sizeof(double complex) * nb2);
@@ -1745,22 +1747,17 @@ static qkt_status_t order1_sea(qkt_tree_ws_t *w, const slot0_t *c, int in, int i
 {
     const qkt_layout_t *L = w->L;
     const qkt_bands_t *b = c->b;
-    int nb = w->nb, nb2 = w->nb2;
+    int nb = w->nb;
     int sea_used = L->recip; /* the reciprocal completion relaxes it everywhere */
     for (int m = 0; m < nb; m++)
         if (c->pk[m] >= 0 && taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) != 0) sea_used = 1;
     if (!sea_used) return QKT_OK;
-    int al = L->al[ia];
-    make_W(w, b, al);
-    /* sum_j f_j D_a A_j, kept by level1() at the centre */
-    double complex *Ds[3];
-    for (int a = 0; a < 3; a++) Ds[a] = w->DseaC + ((size_t)in * 3 + a) * nb2;
-    db_apply(w, al, Ds, w->X);
-    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->X[m * nb + m]);
+    /* D_B of sum_j f_j D_a A_j (order1_center) */
+    for (int m = 0; m < nb; m++) w->dg[m] = creal(w->SXd[m * nb + m]);
     if (L->recip) {
         tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
         if (b->ngrp) /* relaxed as the diagonal block on each group */
-            tally_group_sigma(w, b, w->ones, w->X, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
+            tally_group_sigma(w, b, w->ones, w->SXd, TALLY_WT, out + L_x1(L, X1_SEA, in, ia, 0));
     }
     /* restricted smoothly to the thermal shell: the pocket of a point
      * is defined there only */
@@ -1797,6 +1794,12 @@ static qkt_status_t order1_center(qkt_tree_ws_t *w, const slot0_t *c, double *ou
     if (st) return st;
     for (int in = 0; in < L->nnu; in++)
         for (int ia = 0; ia < L->nal; ia++) {
+            /* D_B of the sea part sum_j f_j D_a A_j (kept by level1()), read
+             * by the SS node and the sea remainder */
+            double complex *Ds[3];
+            for (int a = 0; a < 3; a++) Ds[a] = w->DseaC + ((size_t)in * 3 + a) * w->nb2;
+            make_W(w, c->b, L->al[ia]);
+            db_apply(w, L->al[ia], Ds, w->SXd);
             order1_nodes(w, c, c1, in, ia, out);
             st = order1_sea(w, c, in, ia, out);
             if (st) return st;
