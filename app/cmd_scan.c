@@ -169,7 +169,13 @@ static void out_scan_numerics(qkt_cli_t *cli, const qkt_model_t *m, const qkt_pa
                           "numerics.degen_tol = %g) at one of the chemical potentials, carrying up to %.2g of "
                           "the Fermi-level weight; their interband terms are dropped there",
                      ndeg, nev, p->degen_tol > 0 ? p->degen_tol : m->degen_tol, share);
-    if (!allconv)
+    int cut = 0;
+    for (int k = 0; k < nmu; k++) cut = cut || r[k].timed_out;
+    if (cut)
+        qkt_cli_time_limit(cli, "numerics.time_limit = %g s reached: displaced meshes were not summed (the errors "
+                                "printed come from those summed; with none, each error is the value itself)",
+                           p->time_limit);
+    else if (!allconv)
         qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
                                    "achieved ones", p->reltol);
 }
@@ -211,7 +217,7 @@ static int run(qkt_cli_t *cli)
         return qkt_cli_fail(cli, s);
     }
     int mesh = p.mesh[0] > 0;
-    int per = mesh ? 1 : 2; /* value (and error for adaptive integration) */
+    int per = mesh && !p.mesh_estimate ? 1 : 2; /* value (and error for adaptive integration or a mesh estimate) */
     int ncol = 1 + 9 * per * (parts ? 3 : 1) + 2;
     char **cols = calloc(ncol, sizeof *cols);
     const char **units = calloc(ncol, sizeof *units);
@@ -222,8 +228,7 @@ static int run(qkt_cli_t *cli)
     }
     if ((s = make_columns(m, parts, per, cols, units))) goto out;
     qkt_out_string(cli, "units", qkt_cli_unit_system(m));
-    qkt_out_string(cli, "integration", mesh ? "uniform mesh (no error estimate; the mesh sets the accuracy)"
-                                             : "adaptive, one integration per chemical potential");
+    qkt_out_string(cli, "integration", mesh ? qkt_cli_mesh_text(&p) : "adaptive, one integration per chemical potential");
     if (mesh) {
         double mv[3] = {p.mesh[0], p.mesh[1], p.mesh[2]};
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);

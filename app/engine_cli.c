@@ -136,6 +136,7 @@ struct engine_keys {
     const char *rule, *open, *sunit, *meshs, *expn, *derivs;
     long maxeval, ncell, icell;
     int refine;
+    long estimate;
 };
 
 /* Wannier models: physical units; the library's defaults for the model
@@ -200,6 +201,7 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
         (s = OPT(qkt_cli_double(cli, "run.nimp_U0sq", &p->nimp_U0sq), "run.nimp_U0sq")) ||
         (s = qkt_cli_string(cli, "numerics.mesh", &k->meshs)) ||
         (s = OPT(qkt_cli_bool(cli, "numerics.refine", &k->refine), "numerics.refine")) ||
+        (s = OPT(qkt_cli_int(cli, "numerics.mesh_estimate", &k->estimate), "numerics.mesh_estimate")) ||
         (s = OPT(qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder), "run.tau_from_disorder")))
         return s;
     return QKT_OK;
@@ -228,7 +230,8 @@ static qkt_status_t parse_mesh(qkt_cli_t *cli, const char *meshs, double mesh[3]
 }
 
 /* the uniform mesh and its refinement: sizes, and which models they are for */
-static qkt_status_t set_mesh(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, const double mesh[3], int refine)
+static qkt_status_t set_mesh(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, const double mesh[3], int refine,
+                             long estimate)
 {
     for (int a = 0; a < 3; a++) {
         if (!(mesh[a] >= 0 && mesh[a] <= 100000 && mesh[a] == floor(mesh[a])))
@@ -237,7 +240,17 @@ static qkt_status_t set_mesh(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t 
         p->mesh[a] = (int)mesh[a];
     }
     int use_mesh = p->mesh[0] || p->mesh[1] || p->mesh[2];
-    mesh_sums = use_mesh && !refine;
+    mesh_sums = use_mesh && !refine && !estimate;
+    int nmax = m->dim == 2 ? 3 : 7;
+    if (estimate < 0 || estimate > nmax)
+        return qkt_error(QKT_EINVAL, "%s: the number of displaced meshes is 0 (no estimate) to %d in %dD (3 sees "
+                                     "every aliasing mode but those of the mesh 2N), got %ld",
+                         qkt_cli_where(cli, "numerics.mesh_estimate"), nmax, m->dim, estimate);
+    if (estimate && (!use_mesh || refine))
+        return qkt_error(QKT_EINVAL, "%s: the displaced-mesh estimate is for a plain uniform mesh: set numerics.mesh = N "
+                                     "and leave numerics.refine off (refinement has its own estimate)",
+                         qkt_cli_where(cli, "numerics.mesh_estimate"));
+    p->mesh_estimate = (int)estimate;
     if (refine && !use_mesh)
         return qkt_error(QKT_EINVAL, "%s: refinement starts from a uniform mesh: set numerics.mesh = N (e.g. 16 "
                                      "or 25) for a periodic (lattice, Wannier) model",
@@ -341,7 +354,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     p->progress_user = cli;
     qkt_status_t s;
     /* rule and expansion of a command that lists neither: the library's defaults */
-    struct engine_keys k = {qkt_engine_text.rule, NULL, NULL, NULL, "seed", "analytic", 0, 0, 0, 0};
+    struct engine_keys k = {qkt_engine_text.rule, NULL, NULL, NULL, "seed", "analytic", 0, 0, 0, 0, 0};
     double mesh[3] = {0, 0, 0};
     int phys = physical(m);
     if (phys && (s = wannier_defaults(cli, p))) return s;
@@ -349,7 +362,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
     if ((s = set_sigma_unit(cli, m, phys, k.sunit))) return s;
     if ((s = read_keys(cli, p, &k))) return s;
     if ((s = parse_mesh(cli, k.meshs, mesh))) return s;
-    if ((s = set_mesh(cli, m, p, mesh, k.refine))) return s;
+    if ((s = set_mesh(cli, m, p, mesh, k.refine, k.estimate))) return s;
     qkt_cli_check_temperature(cli, "run.T", p->T, listed(cli, "run.mu") ? p->mu : 0);
     if (phys) {
         const qkt_units_t *u = qkt_units();
@@ -448,8 +461,9 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_out_scalar(cli, "refine_memory", r->refine_mb, NULL, "MB");
     } else if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
-        qkt_out_string(cli, "integration", "uniform mesh (no error estimate; the mesh sets the accuracy)");
+        qkt_out_string(cli, "integration", qkt_cli_mesh_text(&r->par));
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
+        if (r->par.mesh_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
     } else {
         qkt_out_string(cli, "integration", "adaptive (errors are estimates)");
         qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
@@ -530,16 +544,33 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                           "weight; their interband terms (Berry connection, P^-1) are dropped there, which is "
                           "exact only if the pair stays degenerate nearby",
                      r->ndegen, r->neval, r->par.degen_tol, share);
-    if (r->timed_out)
+    if (r->timed_out && r->par.mesh_estimate)
+        qkt_cli_time_limit(cli, "numerics.time_limit = %g s reached: %d of the %d displaced meshes were not summed%s; "
+                                "the values printed are the mesh's, not converged",
+                           r->par.time_limit, r->timed_out, r->par.mesh_estimate,
+                           r->timed_out == r->par.mesh_estimate ? " (no estimate: each error is set to the value itself)"
+                                                                : " (the estimates come from the others)");
+    else if (r->timed_out)
         qkt_cli_time_limit(cli, "numerics.time_limit = %g s reached: the integration stopped (%d part%s or "
                                 "refinement round%s cut, at their estimates so far); the results and error "
                                 "estimates printed are those reached, not converged",
                            r->par.time_limit, r->timed_out, r->timed_out == 1 ? "" : "s",
                            r->timed_out == 1 ? "" : "s");
+    else if (!r->converged && r->par.mesh_estimate)
+        qkt_cli_not_converged(cli, "the mesh sums did not all reach numerics.reltol = %g by their displaced-mesh "
+                                   "estimates; the values are those of the %d x %d x %d mesh with the estimates "
+                                   "printed: raise numerics.mesh",
+                              r->par.reltol, r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]);
     else if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
                                    "the error estimates printed are the achieved ones",
                               r->par.reltol);
+}
+
+const char *qkt_cli_mesh_text(const qkt_params_t *p)
+{
+    return p->mesh_estimate ? "uniform mesh + displaced copies (errors: the largest change, an estimate)"
+                            : "uniform mesh (no error estimate; the mesh sets the accuracy)";
 }
 
 void qkt_out_pockets(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t *r)

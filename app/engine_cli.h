@@ -26,7 +26,10 @@ void qkt_engine_keys_init(void);
 #define QKT_EK_UNIT_MESH                                                                           \
     {"run.sigma_unit", "S/cm", "-", "Wannier models: conductivities in S/cm or S/m"},              \
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
-                                    "adaptive integration; then T = 0 is allowed at order 0"}
+                                    "adaptive integration; then T = 0 is allowed at order 0"}, \
+        {"numerics.mesh_estimate", "0", "1", "with numerics.mesh: sum n copies of the mesh displaced by half steps " \
+                                             "too (3 recommended; up to 7, 2D 3); each error estimate is the largest " \
+                                             "change (n + 1 times the evaluations; 0: no estimate)"}
 #define QKT_EK_EXPANSION                                                                           \
     {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): "   \
                                    "adds D_E acting on S_B and the anomaly drive's sea remainder, so that "   \
@@ -112,6 +115,9 @@ qkt_status_t qkt_cli_field(qkt_cli_t *cli, const char *key, double B[3]);
 qkt_status_t qkt_cli_require_field(qkt_cli_t *cli, const char *key);
 /* Bit mask of the non-zero components of a vector. */
 int qkt_mask_of(const double v[3]);
+/* The "integration" line of a plain uniform mesh of p (with or without the
+ * shifted-mesh estimate). */
+const char *qkt_cli_mesh_text(const qkt_params_t *p);
 /* Print the numerics block (integration statistics and the parameters that set
  * the accuracy) and warn when not converged. */
 void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r);

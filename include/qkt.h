@@ -389,12 +389,20 @@ typedef struct {
                            adaptively until every sigma^(0) path has an estimated error below
                            reltol times its largest component, or maxeval evaluations in total;
                            errors are estimates (docs/wannier.md, "Adaptive refinement") */
+    int mesh_estimate;  /* n in 1..2^D - 1 (with mesh, no refinement, no mesh weights): the mesh sum
+                           is repeated on n copies of the mesh displaced by half steps, and each
+                           value's error estimate is its largest change (n + 1 times the
+                           evaluations; the values are those of the mesh itself); converged = every
+                           estimate below reltol times its path's largest component.  0: none
+                           (docs/wannier.md, "Error estimate of a mesh") */
     double time_limit;  /* wall seconds at most from the start of qkt_response_compute (0: none).
                            When reached, adaptive integration ends with the parts not finished
                            at their pilot values and errors (one cubature rule each), mesh
                            refinement with its cells so far; the result is complete, its error
                            estimates honest, converged = 0 and timed_out > 0.  A plain mesh
-                           (no refinement) has no partial result and does not stop. */
+                           (no refinement) has no partial result and does not stop; with
+                           mesh_estimate, the shifted mesh is skipped if the limit is reached
+                           after the first (errors = |values|, timed_out = 1). */
     int accuracy_from;  /* 0 (default): every order's conductivity paths to reltol.  N in 1..order:
                            the paths of the orders below N (by-products of the recursion, e.g.
                            sigma^(0) of an order-2 run that reports only sigma^(2)) and, for

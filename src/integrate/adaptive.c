@@ -771,7 +771,7 @@ static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_i
 #define SCALE_ZERO 1e-3    /* ... and is converged to reltol x this share of its family */
 #define SCALE_ROUND 1e-14  /* relative roundoff of the largest group of all */
 #define SCALE_LOOSE 10     /* diagnostics (|.| sums, sea remainders, error bounds) */
-static qkt_status_t group_scales(const qkt_integrand_t *fn, int np, const double *cv, double *scale)
+qkt_status_t qkt_integrate_scales(const qkt_integrand_t *fn, int np, const double *cv, double *scale)
 {
     int fdim = fn->fdim, ng = fn->ngroup > 0 ? fn->ngroup : 1;
     const int *group = fn->group;
@@ -905,7 +905,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
     /* pilot: one cubature rule per part sets the scale of every tally group */
     st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, &nfb, o, pilot, NULL);
     if (st) goto done;
-    st = group_scales(fn, np, cv, scale);
+    st = qkt_integrate_scales(fn, np, cv, scale);
     if (st) goto done;
     part_tolerances(o, np, fdim, cv, scale, abstol);
     if (o->deadline > 0) {

@@ -50,6 +50,11 @@ typedef struct {
     /* uniform mesh only: NULL, or the multiplicity of every mesh point
      * (index (j1 N2 + j2) N3 + j3); 0: not evaluated */
     const int *weight;
+    /* uniform mesh only: s in 1..2^D - 1 moves every point by half a step
+     * along some periodic axes, k = sum_i ((j_i + u_s,i)/N_i) b_i, u_s in
+     * {0, 1/2}^D: s = 1 along all, then along each axis alone, then pairs
+     * (the displaced meshes of qkt_integrate_mesh_shifts); 0: none */
+    int shifted;
 } qkt_intopts_t;
 
 typedef struct {
@@ -81,6 +86,36 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *f, const
  * order, so threads and MPI ranks give the same digits. */
 qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], int nmu,
                                 const double *mus, const qkt_intopts_t *o, double *val, qkt_intstats_t *stats);
+/* The uniform-mesh sum above (val, Gamma included, the same digits) with an
+ * error estimate from nshift displaced copies of the mesh (1 to 2^D - 1):
+ * err = the largest |S_0 - S_s| over the copies, per value (the sensitivity
+ * of the sum to where the mesh is laid).  The aliasing error of the mesh is
+ * sum_{G != 0} f^(N G), and copy s (displaced by u_s in {0, 1/2}^D steps)
+ * carries mode G with the sign (-1)^(2 G.u_s): S_0 - S_s is twice the sum
+ * of the modes with 2 G.u_s odd.  The first copies, u = (1/2, 1/2, 1/2),
+ * (1/2, 0, 0), (0, 1/2, 0), leave only the modes with every G_a even unseen,
+ * i.e. the aliasing of the mesh 2N.  Half steps keep the pairing k <-> -k
+ * of the mesh, so that terms that cancel between k and -k by inversion or
+ * time reversal cancel on every copy (displacements by other fractions break
+ * it: Fe's B-only current then scatters by 1e8 A/m^2 against 0.02 on the
+ * Gamma mesh).  Where the mesh samples features thinner than its spacing (a
+ * thermal shell, a near-crossing) the sums scatter and the differences
+ * measure the scatter (docs/wannier.md, "Error estimate of a mesh", has the
+ * measured coverage).  (nshift + 1) times the evaluations.  Not for mesh
+ * weights (the copies have other symmetries).
+ * o->reltol set: stats->converged = every value's estimate below reltol times
+ * its group's scale (qkt_integrate_scales).  o->deadline passed after a mesh:
+ * the remaining copies are skipped; with none summed err = |val| (no
+ * estimate); stats->timed_out = copies skipped.  val, err: f->fdim values per
+ * chemical potential (nmu blocks, or one). */
+qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], int nmu,
+                                       const double *mus, int nshift, const qkt_intopts_t *o, double *val,
+                                       double *err, qkt_intstats_t *stats);
+/* The error scale of every value of f (scale, f->fdim) from np blocks of
+ * values cv (np x fdim): the largest sum over blocks of |value| of its group;
+ * a group below 1e-6 of the largest group of its family is converged to
+ * 1e-3 of that group; loose groups 10x (adaptive.c). */
+qkt_status_t qkt_integrate_scales(const qkt_integrand_t *f, int np, const double *cv, double *scale);
 /* Adaptive refinement of the uniform mesh (periodic models; refine.c): cells
  * centred on the mesh points above, valued by volume x integrand at the
  * centre (the mesh sum), every cell halved once (2^D children at +-1/4 of its

@@ -22,6 +22,15 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     for (int a = 0; a < 3; a++)
         if (N[a] < 1 || N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", N[a]);
     if (!(m->cell_volume > 0)) return qkt_error(QKT_EINVAL, "the model has no cell volume");
+    if (o && o->shifted && o->weight) return qkt_error(QKT_EINVAL, "a shifted mesh takes no mesh weights");
+    /* the displacement of copy s (half steps; qkt_integrate_mesh_shifts) */
+    static const unsigned char U3[8][3] = {{0, 0, 0}, {1, 1, 1}, {1, 0, 0}, {0, 1, 0},
+                                           {0, 0, 1}, {1, 1, 0}, {0, 1, 1}, {1, 0, 1}};
+    static const unsigned char U2[4][3] = {{0, 0, 0}, {1, 1, 0}, {1, 0, 0}, {0, 1, 0}};
+    int ns = m->dim == 2 ? 3 : 7, s = o ? o->shifted : 0;
+    if (s < 0 || s > ns) return qkt_error(QKT_EINVAL, "mesh displacement %d out of range (0 to %d)", s, ns);
+    double sh[3];
+    for (int a = 0; a < 3; a++) sh[a] = 0.5 * (m->dim == 2 ? U2[s][a] : U3[s][a]);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
@@ -55,7 +64,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                     if (wt == 0) continue;
 #pragma omp atomic
                     nevals++;
-                    double x[3] = {(double)j1 / N[0], (double)j2 / N[1], (double)j3 / N[2]}, k[3];
+                    double x[3] = {(j1 + sh[0]) / N[0], (j2 + sh[1]) / N[1], (j3 + sh[2]) / N[2]}, k[3];
                     for (int a = 0; a < 3; a++)
                         k[a] = x[0] * m->bvec[0][a] + x[1] * m->bvec[1][a] + x[2] * m->bvec[2][a];
                     memset(buf, 0, sizeof(double) * row);
@@ -126,4 +135,90 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         stats->nfallback = nfall;
     }
     return QKT_OK;
+}
+
+/* the progress of the meshes of qkt_integrate_mesh_shifts as one run */
+typedef struct {
+    void (*progress)(void *user, long done, long total);
+    void *user;
+    int pass, npass;
+} shift_progress_t;
+
+static void shift_progress(void *user, long done, long total)
+{
+    const shift_progress_t *pp = user;
+    pp->progress(pp->user, pp->pass * total + done, pp->npass * total);
+}
+
+qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand_t *f, const int mesh[3], int nmu,
+                                       const double *mus, int nshift, const qkt_intopts_t *o, double *val,
+                                       double *err, qkt_intstats_t *stats)
+{
+    if (o->weight) return qkt_error(QKT_EINVAL, "the displaced-mesh error estimate takes no mesh weights");
+    int nmax = m->dim == 2 ? 3 : 7;
+    if (nshift < 1 || nshift > nmax)
+        return qkt_error(QKT_EINVAL, "displaced meshes: 1 to %d in %dD (got %d)", nmax, m->dim, nshift);
+    size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
+    double *v2 = malloc(sizeof(double) * row), *pt2 = stats && stats->ptmax ? malloc(sizeof(double) * row) : NULL;
+    double *scale = malloc(sizeof(double) * row);
+    if (!v2 || !scale || (stats && stats->ptmax && !pt2)) {
+        free(v2);
+        free(pt2);
+        free(scale);
+        return qkt_error(QKT_ENOMEM, "out of memory for the displaced meshes (%zu values)", row);
+    }
+    qkt_intopts_t oo = *o;
+    shift_progress_t pp = {o->progress, o->progress_user, 0, nshift + 1};
+    if (o->progress) {
+        oo.progress = shift_progress;
+        oo.progress_user = &pp;
+    }
+    qkt_intstats_t s1;
+    memset(&s1, 0, sizeof s1);
+    s1.ptmax = stats ? stats->ptmax : NULL;
+    oo.shifted = 0;
+    qkt_status_t st = qkt_integrate_mesh(m, f, mesh, nmu, mus, &oo, val, &s1);
+    memset(err, 0, sizeof(double) * row);
+    int done = 0;
+    for (int s = 1; s <= nshift && !st && !qkt_deadline_passed(o->deadline); s++) {
+        qkt_intstats_t s2;
+        memset(&s2, 0, sizeof s2);
+        s2.ptmax = pt2;
+        pp.pass = s;
+        oo.shifted = s;
+        st = qkt_integrate_mesh(m, f, mesh, nmu, mus, &oo, v2, &s2);
+        if (st) break;
+        for (size_t i = 0; i < row; i++) err[i] = fmax(err[i], fabs(val[i] - v2[i]));
+        if (pt2)
+            for (size_t i = 0; i < row; i++) s1.ptmax[i] = fmax(s1.ptmax[i], pt2[i]);
+        s1.neval += s2.neval;
+        s1.seconds += s2.seconds;
+        s1.ndegen += s2.ndegen;
+        s1.nfallback += s2.nfallback;
+        done++;
+    }
+    if (!st) {
+        if (!done)
+            for (size_t i = 0; i < row; i++) err[i] = fabs(val[i]);
+        int conv = done == nshift;
+        if (conv && o->reltol > 0)
+            for (int b = 0; b < (nmu > 0 ? nmu : 1) && !st; b++) {
+                size_t off = (size_t)b * f->fdim;
+                st = qkt_integrate_scales(f, 1, val + off, scale + off);
+                for (int i = 0; i < f->fdim && !st; i++)
+                    if (err[off + i] > o->reltol * scale[off + i]) conv = 0;
+            }
+        if (stats && !st) {
+            stats->neval = s1.neval;
+            stats->seconds = s1.seconds;
+            stats->ndegen = s1.ndegen;
+            stats->nfallback = s1.nfallback;
+            stats->converged = conv;
+            stats->timed_out = nshift - done;
+        }
+    }
+    free(v2);
+    free(pt2);
+    free(scale);
+    return st;
 }

@@ -74,7 +74,14 @@ qkt_status_t qkt_integrate_tree(const qkt_model_t *m, const qkt_layout_t *L, con
     qkt_intopts_t io = *io0;
     qkt_tree_integrand_shell(tp, &io);
     if (!st) switch (how->kind) {
-        case QKT_INT_MESH: st = qkt_integrate_mesh(m, &ti.f, how->mesh, how->nmu, how->mus, &io, val, stats); break;
+        case QKT_INT_MESH:
+            if (how->estimate) {
+                io.reltol = how->reltol;
+                st = qkt_integrate_mesh_shifts(m, &ti.f, how->mesh, how->nmu, how->mus, how->estimate, &io, val, err,
+                                               stats);
+            } else
+                st = qkt_integrate_mesh(m, &ti.f, how->mesh, how->nmu, how->mus, &io, val, stats);
+            break;
         case QKT_INT_REFINE:
             st = qkt_integrate_refine(m, &ti.f, how->mesh, how->reltol, how->maxeval, &io, val, err, stats);
             break;

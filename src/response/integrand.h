@@ -36,8 +36,10 @@ typedef struct {
     const int *mesh;      /* QKT_INT_MESH, QKT_INT_REFINE */
     int nmu;              /* QKT_INT_MESH: chemical-potential scan (0: none) */
     const double *mus;
-    double reltol;        /* QKT_INT_REFINE */
+    double reltol;        /* QKT_INT_REFINE; QKT_INT_MESH with estimate: the convergence test */
     size_t maxeval;
+    int estimate;         /* QKT_INT_MESH: > 0 adds that many displaced meshes, err = the largest |difference|
+                             (qkt_integrate_mesh_shifts) */
 } qkt_integ_t;
 
 /* Integrate the tree of m (layout L, parameters tp, pocket map pk) with the

@@ -112,6 +112,12 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                     "over the zone, which a uniform mesh sums with spectral accuracy at T > 0 and "
                                     "a locally refined one does not"
                                   : "");
+    if (p->mesh_estimate < 0 || p->mesh_estimate > (m->dim == 2 ? 3 : 7))
+        return qkt_error(QKT_EINVAL, "the number of displaced meshes (numerics.mesh_estimate) is 0 to %d in %dD, got %d",
+                         m->dim == 2 ? 3 : 7, m->dim, p->mesh_estimate);
+    if (p->mesh_estimate && (!mesh || p->refine || p->mesh_weight))
+        return qkt_error(QKT_EINVAL, "the displaced-mesh error estimate (numerics.mesh_estimate) is for a plain uniform "
+                                     "mesh (numerics.mesh = N, without numerics.refine or an irreducible wedge)");
     if (p->mesh_weight && (!mesh || p->refine || p->order != 0 || p->bonly || p->nimp_U0sq > 0 ||
                            p->rule == QKT_RULE_VALLEY || p->valley_tallies))
         return qkt_error(QKT_EINVAL, "mesh weights (an irreducible wedge) are for the order-B^0 conductivity on a plain "
@@ -372,7 +378,7 @@ static qkt_status_t integrate(run_t *w)
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
     qkt_integ_t how = {w->mesh ? (p->refine ? QKT_INT_REFINE : QKT_INT_MESH) : QKT_INT_ADAPTIVE, p->mesh, 0, NULL,
-                       p->reltol, p->maxeval};
+                       p->reltol, p->maxeval, p->mesh_estimate};
     qkt_intopts_t io = w->ro.integ;
     if (how.kind == QKT_INT_MESH) {
         io.weight = p->mesh_weight;
@@ -406,9 +412,10 @@ static qkt_status_t integrate(run_t *w)
 static void systematic_errors(run_t *w)
 {
     const qkt_params_t *p = w->p;
-    /* (mesh refinement: the window's tails at T > 0 only, no finite
-     * differences at order 0; a plain mesh has no error estimate at all) */
-    if (!w->mesh || (p->refine && p->T > 0)) {
+    /* (mesh refinement and the shifted-mesh estimate: the window's tails at
+     * T > 0 only, the finite differences being left to their estimates; a
+     * plain mesh has no error estimate at all) */
+    if (!w->mesh || ((p->refine || p->mesh_estimate) && p->T > 0)) {
         double hv = !w->mesh && w->vs > 0 ? w->tp.h * w->vs / p->T : 0;
         w->r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
         for (int i = 0; i < w->L.fdim; i++) w->err[i] += w->r->sys_rel * fabs(w->val[i]);
@@ -628,17 +635,30 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     if (!val) return qkt_error(QKT_ENOMEM, "out of memory");
     qkt_intstats_t stats;
     memset(&stats, 0, sizeof stats);
-    qkt_integ_t how = {QKT_INT_MESH, q.mesh, nmu, mus, 0, 0};
-    st = qkt_integrate_tree(m, &L, &tp, NULL, &io, &how, val, NULL, &stats);
+    qkt_integ_t how = {QKT_INT_MESH, q.mesh, nmu, mus, q.reltol, 0, q.mesh_estimate};
+    double *err = q.mesh_estimate ? calloc((size_t)nmu * L.fdim, sizeof(double)) : NULL;
+    if (q.mesh_estimate && !err) {
+        free(val);
+        return qkt_error(QKT_ENOMEM, "out of memory");
+    }
+    io.deadline = q.time_limit > 0 ? qkt_now() + q.time_limit : 0;
+    st = qkt_integrate_tree(m, &L, &tp, NULL, &io, &how, val, err, &stats);
     if (m->spin_degeneracy > 1)
         for (size_t i = 0; i < (size_t)nmu * L.fdim; i++) val[i] *= m->spin_degeneracy;
+    /* the estimate: the two meshes' difference, and the window's tails at T > 0
+     * (as systematic_errors) */
+    double sys_rel = err && q.T > 0 ? 2 * exp(-(q.window - 4)) : 0;
+    for (size_t i = 0; err && i < (size_t)nmu * L.fdim; i++)
+        err[i] = err[i] * m->spin_degeneracy + sys_rel * fabs(val[i]);
     for (int i = 0; i < nmu && !st; i++) {
         qkt_response_t *ri = &r[i];
         ri->par = q;
         ri->par.mu = mus[i];
         ri->dim = m->dim;
         ri->neval = stats.neval;
-        ri->converged = 1;
+        ri->converged = !err || (stats.converged && !stats.timed_out);
+        ri->timed_out = stats.timed_out;
+        ri->sys_rel = sys_rel;
         ri->ndegen = stats.ndegen;
         ri->nfallback = stats.nfallback;
         ri->seconds = stats.seconds;
@@ -657,12 +677,14 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
             break;
         }
         memcpy(ri->raw->val, v, sizeof(double) * L.fdim);
+        if (err) memcpy(ri->raw->err, err + (size_t)i * L.fdim, sizeof(double) * L.fdim);
         ri->raw->L = L;
         ri->raw->nnu = nnu;
         memcpy(ri->raw->nu, nu, sizeof nu);
         st = qkt_response_assemble(ri, q.rule, q.tau_intra, q.tau_inter);
     }
     free(val);
+    free(err);
     if (st)
         for (int i = 0; i < nmu; i++) qkt_response_free(&r[i]);
     return st;

@@ -47,7 +47,7 @@ static qkt_status_t table_pass(const qkt_model_t *m, const qkt_params_t *p, cons
     qkt_intstats_t stats;
     if (!*val || !err) st = qkt_error(QKT_ENOMEM, "out of memory (energy tables)");
     else {
-        qkt_integ_t how = {QKT_INT_ADAPTIVE, NULL, 0, NULL, 0, 0};
+        qkt_integ_t how = {QKT_INT_ADAPTIVE, NULL, 0, NULL, 0, 0, 0};
         st = qkt_integrate_tree(m, L, &tp, pk, &io0->integ, &how, *val, err, &stats);
     }
     qkt_pockets_free(pk);
