@@ -143,18 +143,32 @@ static const char *pname(const qkt_response_t *r, int o, int t)
  * (or a copy) that passes close to a node gives a large sum and a large
  * estimate (12^3 and its copies come within 0.03 of kz = 0.5), so the
  * estimates of those orders are not monotonic in N; order 0 is. */
-static void smooth(void)
+/* the tilted lattice_weyl of (b) and (e) */
+static qkt_model_t *tilted(void)
 {
     qkt_model_t *m = model("lattice_weyl");
     set3(m, "tilt", 0.1, 0.05, 0.3);
     setup(m);
-    qkt_params_t p = params_at(0.3, 0.1, 2);
+    return m;
+}
+
+/* its parameters: mu = 0.3, T = 0.1, rule rta, B along z, an N^3 mesh with n copies */
+static qkt_params_t tilted_mesh(int order, int N, int n)
+{
+    qkt_params_t p = params_at(0.3, 0.1, order);
     p.rule = QKT_RULE_RTA;
+    p.al_mask = 4;
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    p.mesh_estimate = n;
+    return p;
+}
+
+static void smooth(void)
+{
+    qkt_model_t *m = tilted();
+    qkt_params_t p = tilted_mesh(2, 40, 1);
     p.tau_intra = 10;
     p.tau_inter = 100;
-    p.al_mask = 4; /* B along z */
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 40;
-    p.mesh_estimate = 1;
     qkt_response_t *ref = run_w(40, "lattice_weyl 40^3, 1 copy", m, &p);
     const int Ns[3] = {8, 12, 16};
     double last = INFINITY;
@@ -207,19 +221,26 @@ static void smooth(void)
     qkt_model_free(m);
 }
 
+/* the Wannier defaults of m at mu (eV), order 0, on an N^3 mesh with n copies */
+static qkt_params_t wannier_mesh(const qkt_model_t *m, double mu, int N, int n)
+{
+    qkt_params_t p;
+    qkt_params_default_for_model(m, &p);
+    p.mu = mu;
+    p.order = 0;
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    p.mesh_estimate = n;
+    return p;
+}
+
 /* ---- (c) Si at 300 K */
 static void si(void)
 {
     qkt_model_t *m = shared_wannier("si/Si_tb.dat", NULL, 1, 2);
-    qkt_params_t p;
-    qkt_params_default_for_model(m, &p);
-    p.mu = 7.5;
-    p.order = 0;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 64;
+    qkt_params_t p = wannier_mesh(m, 7.5, 64, 1);
     p.mesh_estimate = 1;
     qkt_response_t *ref = run_w(40, "Si 64^3, 1 copy", m, &p);
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 24;
-    p.mesh_estimate = 3;
+    p = wannier_mesh(m, 7.5, 24, 3);
     qkt_response_t *r = run_w(40, "Si 24^3, 3 copies", m, &p);
     if (r && ref) {
         double v, e, vr, er;
@@ -244,17 +265,12 @@ static void si(void)
 static void fe_bloch(void)
 {
     qkt_model_t *m = shared_wannier("fe/Fe_tb.dat.gz", NULL, 0, 1);
-    qkt_params_t p;
-    qkt_params_default_for_model(m, &p);
-    p.mu = 13.5463;
+    qkt_params_t p = wannier_mesh(m, 13.5463, 16, 3);
     p.T = 3000 * qkt_units()->kB_eV;
     p.bonly = 1;
-    p.order = 0;
     p.nu_mask = 0;
     p.al_mask = 4;
     p.expansion = QKT_EXPANSION_EQUILIBRIUM;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 16;
-    p.mesh_estimate = 3;
     qkt_response_t *r = run_w(40, "Fe B-only 16^3, 3 copies", m, &p);
     if (r) {
         const double B[3] = {0, 0, 1};
@@ -280,14 +296,8 @@ static void fe_bloch(void)
 /* ---- (e) threads, time limit, scan */
 static void runs(void)
 {
-    qkt_model_t *m = model("lattice_weyl");
-    set3(m, "tilt", 0.1, 0.05, 0.3);
-    setup(m);
-    qkt_params_t p = params_at(0.3, 0.1, 1);
-    p.rule = QKT_RULE_RTA;
-    p.al_mask = 4;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 10;
-    p.mesh_estimate = 2;
+    qkt_model_t *m = tilted();
+    qkt_params_t p = tilted_mesh(1, 10, 2);
     qkt_response_t *r[2];
     for (int t = 0; t < 2; t++) {
         omp_set_num_threads(t + 1);
