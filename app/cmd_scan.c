@@ -148,7 +148,7 @@ static void out_scan_numerics(qkt_cli_t *cli, const qkt_model_t *m, const qkt_pa
     if (m->units == QKT_UNITS_EV_ANGSTROM) qkt_out_scalar(cli, "T", p->T / qkt_units()->kB_eV, NULL, "K");
     else qkt_out_scalar(cli, "T", p->T, NULL, "energy");
     qkt_out_int(cli, "chemical_potentials", nmu);
-    if (!mesh) qkt_out_scalar(cli, "reltol", p->reltol, NULL, NULL);
+    if (!mesh || p->mesh_estimate) qkt_out_scalar(cli, "reltol", p->reltol, NULL, NULL);
     long nev = 0, ndeg = 0;
     double sec = 0, share = 0;
     for (int k = 0; k < (mesh ? 1 : nmu); k++) nev += (long)r[k].neval, sec += r[k].seconds, ndeg += r[k].ndegen;
@@ -169,12 +169,10 @@ static void out_scan_numerics(qkt_cli_t *cli, const qkt_model_t *m, const qkt_pa
                           "numerics.degen_tol = %g) at one of the chemical potentials, carrying up to %.2g of "
                           "the Fermi-level weight; their interband terms are dropped there",
                      ndeg, nev, p->degen_tol > 0 ? p->degen_tol : m->degen_tol, share);
-    int cut = 0;
-    for (int k = 0; k < nmu; k++) cut = cut || r[k].timed_out;
-    if (cut)
-        qkt_cli_time_limit(cli, "numerics.time_limit = %g s reached: displaced meshes were not summed (the errors "
-                                "printed come from those summed; with none, each error is the value itself)",
-                           p->time_limit);
+    if (!allconv && p->mesh_estimate)
+        qkt_cli_not_converged(cli, "the mesh sums did not all reach numerics.reltol = %g by their displaced-mesh "
+                                   "estimates (one flag for all chemical potentials): raise numerics.mesh",
+                              p->reltol);
     else if (!allconv)
         qkt_cli_not_converged(cli, "some integrals did not reach numerics.reltol = %g; the errors printed are the "
                                    "achieved ones", p->reltol);

@@ -243,9 +243,9 @@ static qkt_status_t set_mesh(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t 
     mesh_sums = use_mesh && !refine && !estimate;
     int nmax = m->dim == 2 ? 3 : 7;
     if (estimate < 0 || estimate > nmax)
-        return qkt_error(QKT_EINVAL, "%s: the number of displaced meshes is 0 (no estimate) to %d in %dD (3 sees "
+        return qkt_error(QKT_EINVAL, "%s: the number of displaced meshes is 0 (no estimate) to %d in %dD (%d see "
                                      "every aliasing mode but those of the mesh 2N), got %ld",
-                         qkt_cli_where(cli, "numerics.mesh_estimate"), nmax, m->dim, estimate);
+                         qkt_cli_where(cli, "numerics.mesh_estimate"), nmax, m->dim, m->dim, estimate);
     if (estimate && (!use_mesh || refine))
         return qkt_error(QKT_EINVAL, "%s: the displaced-mesh estimate is for a plain uniform mesh: set numerics.mesh = N "
                                      "and leave numerics.refine off (refinement has its own estimate)",

@@ -28,7 +28,7 @@ void qkt_engine_keys_init(void);
         {"numerics.mesh", "0", "1", "periodic models: uniform mesh N or N1 N2 N3 (Gamma included) instead of " \
                                     "adaptive integration; then T = 0 is allowed at order 0"}, \
         {"numerics.mesh_estimate", "0", "1", "with numerics.mesh: sum n copies of the mesh displaced by half steps " \
-                                             "too (3 recommended; up to 7, 2D 3); each error estimate is the largest " \
+                                             "too (3 recommended, 2 in 2D; up to 7, 2D 3); each error estimate is the largest " \
                                              "change (n + 1 times the evaluations; 0: no estimate)"}
 #define QKT_EK_EXPANSION                                                                           \
     {"run.expansion", "seed", "-", "seed: Eq. 38 as the paper writes it; reciprocal (order 1, rule rta): "   \

@@ -401,8 +401,9 @@ typedef struct {
                            refinement with its cells so far; the result is complete, its error
                            estimates honest, converged = 0 and timed_out > 0.  A plain mesh
                            (no refinement) has no partial result and does not stop; with
-                           mesh_estimate, the shifted mesh is skipped if the limit is reached
-                           after the first (errors = |values|, timed_out = 1). */
+                           mesh_estimate, the displaced meshes not yet begun when the limit is
+                           reached are skipped (timed_out = their number; with none summed the
+                           errors are |values|); one that has begun is finished. */
     int accuracy_from;  /* 0 (default): every order's conductivity paths to reltol.  N in 1..order:
                            the paths of the orders below N (by-products of the recursion, e.g.
                            sigma^(0) of an order-2 run that reports only sigma^(2)) and, for

@@ -84,6 +84,10 @@ run cme "$T/lw.ini" --json
 pycheck "cme on a mesh with copies: Bloch check with an error estimate, holds" \
     "r['bloch']['error_estimate'] > 0 and r['bloch']['verdict'] == 'holds within 3 error estimates'"
 
+run cme "$T/lw.ini" --set numerics.time_limit=0.001 --json
+expect_rc 9 "cme: time limit reached before the copies"
+pycheck "cme: the verdict says there is no estimate" "'no error estimate' in r['bloch']['verdict']"
+
 # the time limit, reached during the mesh: the copies are skipped
 run sigma "$T/si.ini" --set numerics.mesh=20 --set numerics.time_limit=0.01 --json -o "$T/cut.json"
 expect_rc 9 "time limit reached after the mesh"

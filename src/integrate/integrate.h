@@ -131,5 +131,9 @@ qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_integrand_t *f
                                   qkt_intstats_t *stats);
 /* MPI rank of this process (0 without MPI) and the number of ranks */
 int qkt_mpi_rank_size(int *size);
+/* The deadline (qkt_now() time, 0: none) has passed, decided on rank 0 and
+ * shared (collective: every rank must call it at the same point), so that
+ * all ranks stop before the same collective step. */
+int qkt_mpi_deadline_passed(double deadline);
 
 #endif

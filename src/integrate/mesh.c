@@ -159,11 +159,9 @@ qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand
     if (nshift < 1 || nshift > nmax)
         return qkt_error(QKT_EINVAL, "displaced meshes: 1 to %d in %dD (got %d)", nmax, m->dim, nshift);
     size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
-    double *v2 = malloc(sizeof(double) * row), *pt2 = stats && stats->ptmax ? malloc(sizeof(double) * row) : NULL;
-    double *scale = malloc(sizeof(double) * row);
-    if (!v2 || !scale || (stats && stats->ptmax && !pt2)) {
+    double *v2 = malloc(sizeof(double) * row), *scale = malloc(sizeof(double) * row);
+    if (!v2 || !scale) {
         free(v2);
-        free(pt2);
         free(scale);
         return qkt_error(QKT_ENOMEM, "out of memory for the displaced meshes (%zu values)", row);
     }
@@ -173,6 +171,7 @@ qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand
         oo.progress = shift_progress;
         oo.progress_user = &pp;
     }
+    /* the hot spots (ptmax) are those of the mesh whose sum is printed */
     qkt_intstats_t s1;
     memset(&s1, 0, sizeof s1);
     s1.ptmax = stats ? stats->ptmax : NULL;
@@ -180,17 +179,14 @@ qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand
     qkt_status_t st = qkt_integrate_mesh(m, f, mesh, nmu, mus, &oo, val, &s1);
     memset(err, 0, sizeof(double) * row);
     int done = 0;
-    for (int s = 1; s <= nshift && !st && !qkt_deadline_passed(o->deadline); s++) {
+    for (int s = 1; s <= nshift && !st && !qkt_mpi_deadline_passed(o->deadline); s++) {
         qkt_intstats_t s2;
         memset(&s2, 0, sizeof s2);
-        s2.ptmax = pt2;
         pp.pass = s;
         oo.shifted = s;
         st = qkt_integrate_mesh(m, f, mesh, nmu, mus, &oo, v2, &s2);
         if (st) break;
         for (size_t i = 0; i < row; i++) err[i] = fmax(err[i], fabs(val[i] - v2[i]));
-        if (pt2)
-            for (size_t i = 0; i < row; i++) s1.ptmax[i] = fmax(s1.ptmax[i], pt2[i]);
         s1.neval += s2.neval;
         s1.seconds += s2.seconds;
         s1.ndegen += s2.ndegen;
@@ -218,7 +214,6 @@ qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand
         }
     }
     free(v2);
-    free(pt2);
     free(scale);
     return st;
 }

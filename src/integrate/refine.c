@@ -412,18 +412,9 @@ typedef struct {
     char msg[512];        /* a worker thread's message */
 } run_t;
 
-/* the deadline has passed: decided on rank 0 and shared, so that every rank
- * stops after the same batch (the batches are collective) */
-static int deadline_stop(const run_t *r)
-{
-    int stop = r->o ? qkt_deadline_passed(r->o->deadline) : 0;
-#if QKT_HAVE_MPI
-    int size;
-    qkt_mpi_rank_size(&size);
-    if (size > 1 && r->o && r->o->deadline > 0) MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
-#endif
-    return stop;
-}
+/* the deadline has passed (every rank stops after the same batch: the
+ * batches are collective) */
+static int deadline_stop(const run_t *r) { return r->o ? qkt_mpi_deadline_passed(r->o->deadline) : 0; }
 
 static qkt_status_t check_args(const qkt_model_t *m, const int mesh[3], double reltol, size_t maxeval, geom_t *g,
                                size_t *ncell0)

@@ -412,9 +412,11 @@ static qkt_status_t integrate(run_t *w)
 static void systematic_errors(run_t *w)
 {
     const qkt_params_t *p = w->p;
-    /* (mesh refinement and the shifted-mesh estimate: the window's tails at
-     * T > 0 only, the finite differences being left to their estimates; a
-     * plain mesh has no error estimate at all) */
+    /* (mesh refinement and the displaced-mesh estimate: the window's tails
+     * at T > 0 only.  The truncation error of finite differences (fd, and the
+     * fallback points of analytic) is not seen on a mesh: every copy uses the
+     * same step, so it cancels in the copies' differences; a plain mesh has
+     * no error estimate at all) */
     if (!w->mesh || ((p->refine || p->mesh_estimate) && p->T > 0)) {
         double hv = !w->mesh && w->vs > 0 ? w->tp.h * w->vs / p->T : 0;
         w->r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
