@@ -153,15 +153,21 @@ static qkt_model_t *tilted(void)
     return m;
 }
 
+/* p on an N^3 mesh with n displaced copies */
+static qkt_params_t on_mesh(qkt_params_t p, int N, int n)
+{
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    p.mesh_estimate = n;
+    return p;
+}
+
 /* its parameters: mu = 0.3, T = 0.1, rule rta, B along z, an N^3 mesh with n copies */
 static qkt_params_t tilted_mesh(int order, int N, int n)
 {
     qkt_params_t p = params_at(0.3, 0.1, order);
     p.rule = QKT_RULE_RTA;
     p.al_mask = 4;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
-    p.mesh_estimate = n;
-    return p;
+    return on_mesh(p, N, n);
 }
 
 static void smooth(void)
@@ -174,8 +180,7 @@ static void smooth(void)
     const int Ns[3] = {8, 12, 16};
     double last = INFINITY;
     for (int in = 0; in < 3 && ref; in++) {
-        p.mesh[0] = p.mesh[1] = p.mesh[2] = Ns[in];
-        p.mesh_estimate = 3;
+        p = on_mesh(p, Ns[in], 3);
         qkt_response_t *r = run_w(40, WHAT("lattice_weyl %d^3, 3 copies", Ns[in]), m, &p);
         if (!r) continue;
         for (int o = 0; o <= 2; o++) {
@@ -229,9 +234,7 @@ static qkt_params_t wannier_mesh(const qkt_model_t *m, double mu, int N, int n)
     qkt_params_default_for_model(m, &p);
     p.mu = mu;
     p.order = 0;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
-    p.mesh_estimate = n;
-    return p;
+    return on_mesh(p, N, n);
 }
 
 /* ---- (c) Si at 300 K */
@@ -349,9 +352,7 @@ static void runs(void)
     release(r[0]);
     release(r[1]);
     /* a scan at two mu gives each mu the estimate of its own run */
-    p = params_at(0.3, 0.1, 0);
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 10;
-    p.mesh_estimate = 3;
+    p = on_mesh(params_at(0.3, 0.1, 0), 10, 3);
     const double mus[2] = {0.2, 0.3};
     qkt_response_t sc[2];
     qkt_status_t s = qkt_response_scan(m, &p, 2, mus, sc);
@@ -382,9 +383,7 @@ static void bad_input(void)
 {
     qkt_model_t *m = model("lattice_weyl");
     setup(m);
-    qkt_params_t p = params_at(0.3, 0.1, 0);
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 4;
-    p.mesh_estimate = 8;
+    qkt_params_t p = on_mesh(params_at(0.3, 0.1, 0), 4, 8);
     check_refused(m, &p, "mesh_estimate", "8 displaced meshes in 3D");
     p.mesh_estimate = -1;
     check_refused(m, &p, "mesh_estimate", "-1 displaced meshes");
