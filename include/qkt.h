@@ -631,16 +631,41 @@ const qkt_units_t *qkt_units(void);
  * a small closed surface around the node: Q = -(1/2pi) oint Omega^{n+1}.dS (+1
  * for the upper band of H = +k.sigma, as Eq. 3).  The surface is the ellipsoid
  * on which the node's linear 2x2 Hamiltonian has a constant gap (a sphere when
- * that is degenerate).  Search region: continuum, the cube |k_a| <= kcut;
- * periodic, the Brillouin zone k = sum_i x_i b_i, x_i in [-0.5, 0.5). */
+ * that is degenerate); the flux is its lattice Chern number (Fukui, Hatsugai and
+ * Suzuki 2005) on a theta-phi mesh, exact for any mesh whose plaquettes carry
+ * Berry phases below pi, so curvature concentrated by a quadratic or strongly
+ * anisotropic node needs no finer mesh.  Search region: continuum, the cube
+ * |k_a| <= kcut; periodic, the Brillouin zone k = sum_i x_i b_i, x_i in [-0.5, 0.5).
+ * The search reads the model without its Wannier position matrix (the
+ * tight-binding convention): positions, energies and integer charges do not
+ * depend on it. */
 typedef struct {
     int grid;       /* scan points per axis, >= 4 (default 24) */
     double tol;     /* a minimum is a node if its gap < tol * (energy range of the scan) (1e-8) */
     double radius;  /* largest half-axis of the flux surface (0: automatic, min(0.1 h, 0.3 d),
                        h = scan spacing, d = distance to the nearest other touching point) */
-    int nquad;      /* Gauss-Legendre points in cos(theta) of the first quadrature (12);
-                       phi gets 2 nquad points; doubled until |dQ| < qtol or 4 nquad */
-    double qtol;    /* requested change of Q between two quadratures (1e-6) */
+    int nquad;      /* rings in theta of the first mesh of the flux surface (8); phi gets
+                       2 nquad meridians; refined by factors 1.5 (8, 12, 18, 27) until two
+                       meshes agree (|dQ| < qtol) with every plaquette's Berry phase below
+                       1 rad, or 4 nquad */
+    double qtol;    /* largest change of Q between two meshes accepted (1e-6) */
+    /* Energy window [emin, emax] (absolute energy; default -inf, +inf): only the
+     * band pairs that can touch inside it are searched (pairs whose scan gives
+     * min eps_{n+1} <= emax and max eps_n >= emin, widened by one spacing's change),
+     * each over the whole zone and at every energy, so that its chirality sum
+     * (zero in a periodic crystal) stays a check; qkt_node_t.in_window marks
+     * the touchings inside. */
+    double emin, emax;
+    int pair_min, pair_max; /* lower bands n of the pairs searched, inclusive (-1: no bound) */
+    /* Point operations (Cartesian, proper or improper) of a symmetry of the
+     * model, anti[i] = 1 when combined with time reversal: k -> R k, or -R k.
+     * Every isolated touching found is mapped by each; an image with no touching
+     * of the pair near it is searched by a descent from it and its chirality
+     * computed, not assumed (det R Q is expected).  Touchings are grouped into
+     * orbits (qkt_node_t.orbit).  nsym = 0: none. */
+    int nsym;
+    const double (*symR)[3][3];
+    const int *sym_anti;
 } qkt_node_opts_t;
 
 typedef struct {
@@ -653,24 +678,59 @@ typedef struct {
     int band;           /* lower band n of the pair (global index); upper band n + 1 */
     int block;          /* block (valley) of the pair */
     int isolated;       /* 1: isolated point (Weyl node); 0: the bands also (nearly) touch
-                           on the surface around it, gap < max(10 gap_tol (ellipsoid) or
-                           100 gap_tol (sphere), 1e-3 x its largest value there): a nodal
-                           line or surface; one entry per pair, chirality 0, flux, k_err
-                           and energy_err NaN */
+                           on every surface around it up to 0.4 spacing: their gap there,
+                           minimized, is below max(2 gap_tol, 1e-3 x its largest value on
+                           it): a nodal line or surface; one entry per pair, chirality 0,
+                           flux, k_err and energy_err NaN */
     int chirality;      /* flux rounded to the nearest integer */
-    double flux, flux_err; /* Q from the finest quadrature; |Q(finest) - Q(previous)| */
+    double flux, flux_err; /* Q on the finest mesh (the lattice Chern number of band n+1 on the
+                              surface, Fukui-Hatsugai-Suzuki: an integer up to roundoff);
+                              |Q(finest) - Q(previous mesh)| */
+    double max_phase;   /* largest Berry phase of one plaquette of the finest mesh (rad) */
+    int resolved;       /* 1: two meshes agree and max_phase < 1 rad (the Chern number is the flux) */
     double radius;      /* largest half-axis of the flux surface */
     int ellipsoid;      /* 1: ellipsoid adapted to the node; 0: sphere of that radius */
-    int nquad;          /* Gauss-Legendre points in cos(theta) of the finest quadrature */
+    int nquad;          /* rings in theta of the finest mesh (2 nquad meridians) */
     double sphere_gap;  /* smallest gap of the pair on the flux surface (minimized) */
+    int in_window;      /* energy inside [emin, emax] of the options (always 1 without a window) */
+    int orbit;          /* index (in the sorted output) of the first touching of its symmetry orbit;
+                           its own index without symmetry operations */
+    int sym_image;      /* 1: found by a descent from the image of another touching under a
+                           symmetry operation (not by the scan) */
+    int sym_mismatch;   /* images of it under the operations whose touching has a chirality other
+                           than det(R) x its own, or that no descent confirmed (symmetry broken) */
 } qkt_node_t;
 
 void qkt_node_opts_default(qkt_node_opts_t *o);
 /* Find the touching points of model m (o NULL: defaults).  Writes at most max
  * nodes, sorted by block, band and position; *n is the number found (more than
- * max means the array was too small).  2D models and single bands: *n = 0. */
+ * max means the array was too small).  2D models and single bands: *n = 0.
+ * A touching that is not isolated at the first surface (0.1 spacing) is tried
+ * on surfaces twice, four, ... times larger up to RADIUS_GROW_MAX spacings
+ * (nodes of charge 2 and more, with a quadratic gap in some direction, open
+ * only there); it is extended only if the gap closes on every one. */
 qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes,
                             int max, int *n);
+
+/* One band pair (n, n + 1) of a search: the checks of its touchings. */
+typedef struct {
+    int band;            /* lower band n */
+    int block;
+    int searched;        /* 1: searched (inside the band range and the energy window) */
+    double e_lo, e_hi;   /* touching energies possible on the scan: [min eps_{n+1}, max eps_n] */
+    int nnode;           /* isolated touchings found, at every energy */
+    int nwindow;         /* of those, inside the energy window */
+    int nextended;       /* 1 if the pair also touches on an extended set (nodal line or surface) */
+    int chirality_sum;   /* sum over the zone: 0 in a periodic crystal when every node is found */
+    int unresolved;      /* nodes with qkt_node_t.resolved = 0 */
+    int sym_mismatch;    /* sum of qkt_node_t.sym_mismatch over the pair */
+} qkt_node_pair_t;
+
+/* qkt_find_nodes, and for every band pair of the model (adjacent bands of one
+ * block, in order) its checks: pairs[max_pairs], *npairs the number of pairs
+ * (pairs may be NULL with max_pairs 0). */
+qkt_status_t qkt_find_nodes_report(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes, int max,
+                                   int *n, qkt_node_pair_t *pairs, int max_pairs, int *npairs);
 
 /* ================================================================== observables
  * (src/observe/) Quantities assembled from a computed qkt_response_t: the
