@@ -6,7 +6,7 @@
 #include <string.h>
 #include "cli.h"
 
-#define INFO_MAX_NODES 256
+#define INFO_MAX_NODES 4096
 
 static const qkt_key_t keys[] = {
     {"info.mu", "", "energy", "chemical potential of the Fermi pockets (default 0.1; Wannier: fermi_energy of "
@@ -23,7 +23,20 @@ static const qkt_key_t keys[] = {
      "(0: automatic, 1e-8; 1e-5 for wannier models)"},
     {"info.node_radius", "0", "1/length",
      "size (largest half-axis) of the surface of the chirality flux (0: automatic, 0.1 x scan "
-     "spacing or less)"},
+     "spacing or less, grown up to 0.4 spacing where the gap closes on it)"},
+    {"info.node_window", "", "energy",
+     "node search: only the band pairs that can touch within mu +- node_window (info.mu) are searched, "
+     "each over the whole zone so that its chirality sum is checked; nodes inside are listed "
+     "(default: Wannier 0.5 eV, others 0: every pair)"},
+    {"info.node_bands", "", "1",
+     "node search: 'n1 n2', only the pairs of bands (n, n + 1) with n1 <= n < n2 (0-based band "
+     "indices; default: every pair)"},
+    {"info.node_symmetry", "false", "bool",
+     "node search: map every node by the magnetic point group of the crystal (Wannier models: "
+     "model.win or SEEDNAME.win, with model.moments or model.magnetization as for numerics.symmetry), "
+     "search each image that was not found and group the nodes into orbits"},
+    {"info.node_symmetry_tol", "1e-4", "eV",
+     "info.node_symmetry: an operation is used only if the bands obey it within this"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -62,6 +75,17 @@ static const char help[] =
     "  b = 0.2\n"
     "  [info]\n"
     "  mu = 0.1\n";
+
+/* The node search's keys: grid, tolerance, radius, energy window about info.mu,
+ * band range, and the crystal's symmetry operations. */
+typedef struct {
+    qkt_node_opts_t o;
+    double window, mu; /* window > 0: o.emin, o.emax = mu -+ window */
+    int bands[2];      /* pairs (n, n + 1) with bands[0] <= n < bands[1]; -1: every pair */
+    int sym;
+    qkt_magsym_t *g;
+    qkt_crystal_t c;
+} node_keys_t;
 
 static void out_model(qkt_cli_t *cli, const qkt_model_t *m)
 {
@@ -107,8 +131,10 @@ static void out_model(qkt_cli_t *cli, const qkt_model_t *m)
 }
 
 /* search settings: they set what can be found and how precisely */
-static void out_search(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t *o, const char *u_k)
+static void out_search(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k, const char *u_k)
 {
+    const qkt_node_opts_t *o = &k->o;
+    const char *u_e = qkt_cli_unit(m, "energy");
     double h;
     if (m->periodic) {
         h = INFINITY;
@@ -130,12 +156,32 @@ static void out_search(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts
                       "nodes closer than about one spacing can be missed");
     qkt_out_scalar(cli, "radius", o->radius, NULL, u_k);
     if (o->radius == 0)
-        qkt_out_note(cli, "radius 0: automatic, min(0.1 spacing, 0.3 x distance to the nearest other touching)");
+        qkt_out_note(cli, "radius 0: automatic, min(0.1 spacing, 0.3 x distance to the nearest other touching), "
+                          "grown up to 0.4 spacing where the gap closes on it (quadratic touchings)");
+    if (k->window > 0) {
+        double w[2] = {o->emin, o->emax};
+        qkt_out_scalar(cli, "mu", k->mu, NULL, u_e);
+        qkt_out_vector(cli, "window", 2, w, NULL, u_e);
+        qkt_out_note(cli, "only the band pairs that can touch in the window are searched, each over the whole "
+                          "zone and at every energy (its chirality sum is a check); the nodes in the window are listed");
+    }
+    if (k->bands[0] >= 0) {
+        double b[2] = {k->bands[0], k->bands[1]};
+        qkt_out_vector(cli, "bands", 2, b, NULL, "1");
+    }
+    qkt_out_bool(cli, "symmetry", k->sym);
+    if (k->sym) {
+        qkt_out_int(cli, "operations", k->g->nop);
+        qkt_out_string(cli, "magnetic_group_family", k->g->family_symbol);
+        qkt_out_note(cli, "every node mapped by the %d operations of the magnetic point group; images not found "
+                          "by the scan searched by a descent from the image; nodes grouped into orbits",
+                     k->g->nop);
+    }
     qkt_out_pop(cli);
 }
 
-/* one isolated node: position, energy, band pair, chirality and its flux surface */
-static void out_node(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_t *q, int in)
+/* one isolated node: position, energy, band pair, chirality, orbit and its flux surface */
+static void out_node(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k, const qkt_node_t *q, int in)
 {
     const char *u_k = qkt_cli_unit(m, "1/length"), *u_e = qkt_cli_unit(m, "energy");
     char title[128];
@@ -150,55 +196,116 @@ static void out_node(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_t *q, 
         qkt_out_vector(cli, "k_frac", 3, x, NULL, "1");
     }
     qkt_out_scalar(cli, "energy", q->energy, &q->energy_err, u_e);
+    if (k->window > 0) qkt_out_scalar(cli, "energy_minus_mu", q->energy - k->mu, &q->energy_err, u_e);
     int bands[2] = {q->band, q->band + 1};
     cJSON *jb = cJSON_CreateIntArray(bands, 2);
     if (jb) cJSON_AddItemToObject(qkt_out_json(cli), "bands", jb);
     qkt_out_int(cli, "block", q->block);
     qkt_out_int(cli, "chirality", q->chirality);
     qkt_out_scalar(cli, "flux", q->flux, &q->flux_err, NULL);
+    qkt_out_scalar(cli, "max_phase", q->max_phase, NULL, "rad");
+    qkt_out_bool(cli, "resolved", q->resolved);
     qkt_out_scalar(cli, "radius", q->radius, NULL, u_k);
     qkt_out_int(cli, "nquad", q->nquad);
     qkt_out_bool(cli, "ellipsoid", q->ellipsoid);
-    qkt_out_note(cli, "flux of band %d through the %s of %s %.3g, %d x %d points "
-                      "(error: change from %d x %d)", q->band + 1, q->ellipsoid ? "ellipsoid" : "sphere",
-                 q->ellipsoid ? "largest half-axis" : "radius", q->radius, q->nquad, 2 * q->nquad,
-                 q->nquad / 2, q->nquad);
+    qkt_out_note(cli, "flux of band %d through the %s of %s %.3g: its lattice Chern number on %d x %d points "
+                      "(error: change from the previous mesh, 1.5 x coarser; resolved when 0 and every plaquette "
+                      "phase < 1 rad)",
+                 q->band + 1, q->ellipsoid ? "ellipsoid" : "sphere", q->ellipsoid ? "largest half-axis" : "radius",
+                 q->radius, q->nquad, 2 * q->nquad);
     qkt_out_scalar(cli, "gap", q->gap, NULL, u_e);
     qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
     qkt_out_scalar(cli, "sphere_gap", q->sphere_gap, NULL, u_e);
+    if (k->sym) {
+        qkt_out_int(cli, "orbit", q->orbit + 1);
+        qkt_out_bool(cli, "symmetry_image", q->sym_image);
+        qkt_out_int(cli, "symmetry_mismatch", q->sym_mismatch);
+    }
     qkt_out_pop(cli);
 }
 
-/* the isolated nodes, their chirality sum, and warnings on unresolved chiralities */
-static void out_isolated(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_model_t *m)
+/* The isolated nodes in the window (numbered by their position in the whole
+ * list, as the orbits are), their chirality sum, and warnings on unresolved
+ * chiralities and broken symmetry. */
+static void out_isolated(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_model_t *m, const node_keys_t *k)
 {
-    int niso = 0, qsum = 0;
+    int niso = 0, nwin = 0, qsum = 0;
     for (int i = 0; i < n; i++) {
-        if (nd[i].isolated) {
-            niso++;
-            qsum += nd[i].chirality;
-        }
-    }
-    qkt_out_int(cli, "count", niso);
-    qkt_out_push_array(cli, "list", niso ? "nodes" : NULL);
-    int in = 0;
-    for (int i = 0; i < n; i++)
-        if (nd[i].isolated) out_node(cli, m, &nd[i], ++in);
-    qkt_out_pop(cli);
-    if (niso == 0) qkt_out_note(cli, "no isolated band touchings found");
-    qkt_out_int(cli, "chirality_sum", qsum);
-    for (int i = 0, j = 0; i < n; i++) {
         if (!nd[i].isolated) continue;
-        j++;
-        if (fabs(nd[i].flux - nd[i].chirality) > 0.1 || nd[i].flux_err > 0.1)
-            qkt_cli_warn(cli, "node %d: its Berry flux %.3g +/- %.2g is not close to an integer: chirality %d is not "
-                              "resolved (a node very close to another or very anisotropic; try another "
-                              "info.node_radius than %.3g or a finer info.search_grid)",
-                         j, nd[i].flux, nd[i].flux_err, nd[i].chirality, nd[i].radius);
+        niso++;
+        qsum += nd[i].chirality;
+        nwin += nd[i].in_window;
     }
-    if (niso && qsum != 0)
-        qkt_cli_warn(cli, "the chiralities of the nodes found add up to %d, not 0: a node is missing "
-                          "(outside the search region or closer to another than the scan spacing)", qsum);
+    qkt_out_int(cli, "count", nwin);
+    if (k->window > 0) qkt_out_int(cli, "count_outside_window", niso - nwin);
+    qkt_out_push_array(cli, "list", nwin ? (k->window > 0 ? "nodes in the window" : "nodes") : NULL);
+    for (int i = 0; i < n; i++)
+        if (nd[i].isolated && nd[i].in_window) out_node(cli, m, k, &nd[i], i + 1);
+    qkt_out_pop(cli);
+    if (nwin == 0) qkt_out_note(cli, "no isolated band touchings found%s", k->window > 0 ? " in the window" : "");
+    if (k->sym) {
+        int norb = 0, nimg = 0;
+        for (int i = 0; i < n; i++)
+            if (nd[i].isolated) norb += nd[i].orbit == i, nimg += nd[i].sym_image;
+        qkt_out_int(cli, "orbits", norb);
+        qkt_out_int(cli, "symmetry_images", nimg);
+        if (nimg)
+            qkt_out_note(cli, "%d nodes were found only as images of others under the operations", nimg);
+    }
+    qkt_out_int(cli, "chirality_sum", qsum);
+    qkt_out_note(cli, "chirality_sum: every node of the pairs searched, at every energy");
+    for (int i = 0; i < n; i++) {
+        if (!nd[i].isolated || !nd[i].in_window) continue;
+        if (!nd[i].resolved)
+            qkt_cli_warn(cli, "node %d: its chirality %d is not resolved (the flux changed by %.2g between the last "
+                              "two meshes, largest plaquette phase %.2g rad: a node very close to another; try another "
+                              "info.node_radius than %.3g or a finer info.search_grid)",
+                         i + 1, nd[i].chirality, nd[i].flux_err, nd[i].max_phase, nd[i].radius);
+        if (nd[i].sym_mismatch)
+            qkt_cli_warn(cli, "node %d: %d of its images under the symmetry operations have no node of chirality "
+                              "det(R) x %d: the model breaks the symmetry there (raise info.node_symmetry_tol only if "
+                              "that is expected) or a node is unresolved",
+                         i + 1, nd[i].sym_mismatch, nd[i].chirality);
+    }
+}
+
+/* Per band pair: the touching energies possible, nodes, chirality sum (zero in
+ * a periodic crystal), with a warning and advice where the check fails. */
+static void out_pairs(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k, const qkt_node_pair_t *P, int np)
+{
+    static const char *const cols[] = {"band", "block", "e_lo", "e_hi", "nodes", "in_window", "chirality_sum",
+                                       "extended", "unresolved"};
+    const char *u_e = qkt_cli_unit(m, "energy");
+    const char *const units[] = {"1", "1", u_e, u_e, "1", "1", "1", "1", "1"};
+    int nsearched = 0, nfail = 0;
+    for (int i = 0; i < np; i++) nsearched += P[i].searched;
+    qkt_out_int(cli, "pairs_searched", nsearched);
+    qkt_out_table_begin(cli, "pairs", 9, cols, units);
+    for (int i = 0; i < np; i++) {
+        if (!P[i].searched) continue;
+        double row[9] = {P[i].band, P[i].block, P[i].e_lo, P[i].e_hi, P[i].nnode, P[i].nwindow, P[i].chirality_sum,
+                         P[i].nextended, P[i].unresolved};
+        qkt_out_table_row(cli, row);
+    }
+    qkt_out_table_end(cli);
+    qkt_out_note(cli, "pairs: bands (band, band + 1); e_lo, e_hi: the energies at which they can touch on the scan; "
+                      "chirality_sum over the zone (0 in a periodic crystal when every node is found)");
+    for (int i = 0; i < np; i++) {
+        if (!P[i].searched || (P[i].chirality_sum == 0 && P[i].unresolved == 0)) continue;
+        nfail++;
+        if (m->periodic)
+            qkt_cli_warn(cli, "bands (%d, %d): the chiralities of their %d nodes add up to %d%s, not 0: nodes are "
+                              "missing or unresolved (closer than the scan spacing%s); try info.search_grid = %d%s%s",
+                         P[i].band, P[i].band + 1, P[i].nnode, P[i].chirality_sum,
+                         P[i].unresolved ? " (some chiralities unresolved)" : "",
+                         P[i].nextended ? ", or next to a touching listed as extended: with a gap below 2 gap_tol "
+                                          "on every surface around it, a node with a slow direction is not told "
+                                          "from a nodal line"
+                                        : "",
+                         2 * k->o.grid, P[i].nextended ? ", a smaller info.node_tol" : "",
+                         k->sym || m->units != QKT_UNITS_EV_ANGSTROM ? "" : ", or info.node_symmetry = true");
+    }
+    qkt_out_int(cli, "pairs_failing_check", nfail);
 }
 
 /* touchings that are not isolated (nodal lines or surfaces): one point each */
@@ -224,13 +331,13 @@ static void out_extended(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_
         qkt_out_scalar(cli, "gap", q->gap, NULL, u_e);
         qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
         qkt_out_scalar(cli, "sphere_gap", q->sphere_gap, NULL, u_e);
-        qkt_out_note(cli, "the bands also touch on the surface of size %.3g around it: no chirality", q->radius);
+        qkt_out_note(cli, "the bands also touch on every surface up to size %.3g around it: no chirality", q->radius);
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
 }
 
-static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t *o)
+static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k)
 {
     qkt_out_push(cli, "nodes", "Weyl nodes");
     if (m->dim != 3) {
@@ -241,24 +348,33 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const qkt_node_opts_t
     }
     qkt_out_bool(cli, "defined", 1);
     qkt_node_t *nd = malloc(sizeof *nd * INFO_MAX_NODES);
-    if (!nd) return qkt_cli_fail(cli, qkt_error(QKT_ENOMEM, "out of memory"));
-    int n = 0;
-    qkt_status_t s = qkt_find_nodes(m, o, nd, INFO_MAX_NODES, &n);
+    qkt_node_pair_t *P = malloc(sizeof *P * (m->nb > 1 ? m->nb : 1));
+    if (!nd || !P) {
+        free(nd);
+        free(P);
+        return qkt_cli_fail(cli, qkt_error(QKT_ENOMEM, "out of memory"));
+    }
+    int n = 0, np = 0;
+    qkt_status_t s = qkt_find_nodes_report(m, &k->o, nd, INFO_MAX_NODES, &n, P, m->nb, &np);
     if (s) {
         free(nd);
+        free(P);
         char msg[1500];
         snprintf(msg, sizeof msg, "node search: %s", qkt_strerror());
         return qkt_cli_fail(cli, qkt_error(s, "%s", msg));
     }
     if (n > INFO_MAX_NODES) {
-        qkt_cli_warn(cli, "%d band touchings found; only the first %d are listed", n, INFO_MAX_NODES);
+        qkt_cli_warn(cli, "%d band touchings found; only the first %d are listed (the pair checks count all)", n,
+                     INFO_MAX_NODES);
         n = INFO_MAX_NODES;
     }
-    out_search(cli, m, o, qkt_cli_unit(m, "1/length"));
-    out_isolated(cli, nd, n, m);
+    out_search(cli, m, k, qkt_cli_unit(m, "1/length"));
+    out_isolated(cli, nd, n, m, k);
+    out_pairs(cli, m, k, P, np);
     out_extended(cli, nd, n, m);
     qkt_out_pop(cli);
     free(nd);
+    free(P);
     return 0;
 }
 
@@ -342,6 +458,19 @@ static int out_pockets(qkt_cli_t *cli, const qkt_model_t *m, double mu, double T
     return 0;
 }
 
+/* info.mu (for what: the pockets or the node window): a Wannier model's from
+ * the .win file's fermi_energy, else required; 0.1 for the others */
+static qkt_status_t mu_key(qkt_cli_t *cli, const qkt_model_t *m, const char *what, double *mu)
+{
+    qkt_status_t s;
+    if (m->units == QKT_UNITS_EV_ANGSTROM && !qkt_cli_default_fermi(cli, "info.mu"))
+        return qkt_error(QKT_EINVAL, "missing key 'info.mu': %s of a Wannier model need the chemical "
+                                     "potential in eV, [info] mu = ... (it is taken from fermi_energy of "
+                                     "SEEDNAME.win beside model.file when that file has one)", what);
+    if ((s = qkt_cli_default(cli, "info.mu", "0.1")) || (s = qkt_cli_double(cli, "info.mu", mu))) return s;
+    return QKT_OK;
+}
+
 /* info.pockets, info.mu, info.T with the defaults of the model class: a
  * Wannier model's pockets only on request (their integration over the zone
  * takes a minute, the rest of info seconds), its mu from the .win file's
@@ -355,17 +484,86 @@ static qkt_status_t pocket_keys(qkt_cli_t *cli, const qkt_model_t *m, int *pocke
         (s = qkt_cli_bool(cli, "info.pockets", pockets)))
         return s;
     if (!*pockets) return QKT_OK;
-    if (wannier && !qkt_cli_default_fermi(cli, "info.mu"))
-        return qkt_error(QKT_EINVAL, "missing key 'info.mu': the Fermi pockets of a Wannier model need the chemical "
-                                     "potential in eV, [info] mu = ... (it is taken from fermi_energy of "
-                                     "SEEDNAME.win beside model.file when that file has one)");
-    if ((s = qkt_cli_default(cli, "info.mu", "0.1")) || (s = qkt_cli_default(cli, "info.T", wannier ? "300" : "0.005")) ||
-        (s = qkt_cli_double(cli, "info.mu", mu)) || (s = qkt_cli_double(cli, "info.T", T)))
+    if ((s = mu_key(cli, m, "the Fermi pockets", mu)) ||
+        (s = qkt_cli_default(cli, "info.T", wannier ? "300" : "0.005")) || (s = qkt_cli_double(cli, "info.T", T)))
         return s;
     if (!(*T > 0))
         return qkt_error(QKT_EINVAL, "%s: the temperature must be > 0, got %g", qkt_cli_where(cli, "info.T"), *T);
     qkt_cli_check_temperature(cli, "info.T", *T, *mu);
     return QKT_OK;
+}
+
+/* The keys of node_keys_t; k->o starts from qkt_node_opts_default. */
+static qkt_status_t node_keys(qkt_cli_t *cli, const qkt_model_t *m, node_keys_t *k)
+{
+    qkt_node_opts_t *o = &k->o;
+    int wannier = m->units == QKT_UNITS_EV_ANGSTROM;
+    long grid = 24;
+    qkt_status_t s;
+    if ((s = qkt_cli_int(cli, "info.search_grid", &grid)) || (s = qkt_cli_double(cli, "info.node_tol", &o->tol)) ||
+        (s = qkt_cli_double(cli, "info.node_radius", &o->radius)) ||
+        (s = qkt_cli_default(cli, "info.node_window", wannier ? "0.5" : "0")) ||
+        (s = qkt_cli_double(cli, "info.node_window", &k->window)) ||
+        (s = qkt_cli_bool(cli, "info.node_symmetry", &k->sym)))
+        return s;
+    if (grid < 4 || grid > 256)
+        return qkt_error(QKT_EINVAL, "%s: must be in [4, 256], got %ld", qkt_cli_where(cli, "info.search_grid"), grid);
+    if (!(o->tol >= 0 && o->tol <= 1e-2))
+        return qkt_error(QKT_EINVAL, "%s: must be in (0, 1e-2] (or 0: automatic), got %g",
+                         qkt_cli_where(cli, "info.node_tol"), o->tol);
+    /* interpolated (Wannier) bands split symmetry degeneracies by about 1e-7 .. 1e-4 eV */
+    if (o->tol == 0) o->tol = wannier ? 1e-5 : 1e-8;
+    if (!(o->radius >= 0) || !isfinite(o->radius))
+        return qkt_error(QKT_EINVAL, "%s: must be >= 0 (0: automatic), got %g", qkt_cli_where(cli, "info.node_radius"),
+                         o->radius);
+    o->grid = (int)grid;
+    if (!(k->window >= 0) || !isfinite(k->window))
+        return qkt_error(QKT_EINVAL, "%s: must be >= 0 (0: every energy), got %g", qkt_cli_where(cli, "info.node_window"),
+                         k->window);
+    if (k->window > 0) {
+        if ((s = mu_key(cli, m, "the node window", &k->mu))) return s;
+        o->emin = k->mu - k->window;
+        o->emax = k->mu + k->window;
+    }
+    k->bands[0] = k->bands[1] = -1;
+    if (qkt_cli_has(cli, "info.node_bands")) {
+        double v[2];
+        if ((s = qkt_cli_vec(cli, "info.node_bands", 2, v))) return s;
+        if (!(v[0] >= 0 && v[1] > v[0] && v[1] < m->nb && v[0] == floor(v[0]) && v[1] == floor(v[1])))
+            return qkt_error(QKT_EINVAL, "%s: need integers 0 <= n1 < n2 < %d (bands of the model, 0-based), got %g %g",
+                             qkt_cli_where(cli, "info.node_bands"), m->nb, v[0], v[1]);
+        k->bands[0] = (int)v[0];
+        k->bands[1] = (int)v[1];
+        o->pair_min = k->bands[0];
+        o->pair_max = k->bands[1] - 1;
+    }
+    if (k->sym) {
+        double tol = 1e-4;
+        if ((s = qkt_cli_double(cli, "info.node_symmetry_tol", &tol))) return s;
+        if (!(tol > 0))
+            return qkt_error(QKT_EINVAL, "%s: must be > 0, got %g", qkt_cli_where(cli, "info.node_symmetry_tol"), tol);
+        k->g = calloc(1, sizeof *k->g);
+        if (!k->g) return qkt_error(QKT_ENOMEM, "out of memory");
+        if ((s = qkt_cli_magsym(cli, m, tol, k->g, &k->c))) {
+            char msg[1500];
+            snprintf(msg, sizeof msg, "%s: %s", qkt_cli_where(cli, "info.node_symmetry"), qkt_strerror());
+            free(k->g);
+            k->g = NULL;
+            return qkt_error(s, "%s", msg);
+        }
+        o->nsym = k->g->nop;
+        o->symR = (const double(*)[3][3])k->g->R;
+        o->sym_anti = k->g->anti;
+    }
+    return QKT_OK;
+}
+
+static void node_keys_free(node_keys_t *k)
+{
+    if (k->g) {
+        qkt_crystal_free(&k->c);
+        free(k->g);
+    }
 }
 
 static int run(qkt_cli_t *cli)
@@ -374,32 +572,21 @@ static int run(qkt_cli_t *cli)
     qkt_status_t s;
     if ((s = qkt_cli_model(cli, &m))) return qkt_cli_fail(cli, s);
     double mu = 0.1, T = 0.005;
-    long grid = 24;
     int pockets = 1;
-    qkt_node_opts_t o;
-    qkt_node_opts_default(&o);
+    node_keys_t nk;
+    memset(&nk, 0, sizeof nk);
+    qkt_node_opts_default(&nk.o);
     int nodes = 1, wannier = m->units == QKT_UNITS_EV_ANGSTROM;
     if ((s = pocket_keys(cli, m, &pockets, &mu, &T)) ||
         (s = qkt_cli_default(cli, "info.nodes", wannier ? "false" : "true")) ||
-        (s = qkt_cli_bool(cli, "info.nodes", &nodes)))
+        (s = qkt_cli_bool(cli, "info.nodes", &nodes)) || (nodes && (s = node_keys(cli, m, &nk)))) {
+        node_keys_free(&nk);
         return qkt_cli_fail(cli, s);
-    if (nodes && ((s = qkt_cli_int(cli, "info.search_grid", &grid)) || (s = qkt_cli_double(cli, "info.node_tol", &o.tol)) ||
-                  (s = qkt_cli_double(cli, "info.node_radius", &o.radius))))
-        return qkt_cli_fail(cli, s);
-    if (grid < 4 || grid > 256)
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in [4, 256], got %ld", qkt_cli_where(cli, "info.search_grid"), grid);
-    if (!(o.tol >= 0 && o.tol <= 1e-2))
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be in (0, 1e-2] (or 0: automatic), got %g",
-                             qkt_cli_where(cli, "info.node_tol"), o.tol);
-    /* interpolated (Wannier) bands split symmetry degeneracies by about 1e-7 .. 1e-4 eV */
-    if (o.tol == 0) o.tol = m->units == QKT_UNITS_EV_ANGSTROM ? 1e-5 : 1e-8;
-    if (!(o.radius >= 0))
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be >= 0 (0: automatic), got %g",
-                             qkt_cli_where(cli, "info.node_radius"), o.radius);
-    o.grid = (int)grid;
+    }
 
     out_model(cli, m);
-    int code = nodes ? out_nodes(cli, m, &o) : 0;
+    int code = nodes ? out_nodes(cli, m, &nk) : 0;
+    node_keys_free(&nk);
     if (code) return code;
     if (wannier && (!nodes || !pockets))
         qkt_out_note(cli, "Wannier model: %s%s%s only on request (info.nodes = true, info.pockets = true: minutes)",

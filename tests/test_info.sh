@@ -116,16 +116,43 @@ expect_rc 0 "info lattice_weyl"
 pycheck "lattice_weyl: nodes (0, 0, -+0.5), Q = +1, -1, reduced coordinates given" "len(N) == 2 and abs(N[0]['k'][2] + 0.5) < 1e-9 and abs(N[1]['k'][2] - 0.5) < 1e-9 and [n['chirality'] for n in N] == [1, -1] and abs(N[1]['k_frac'][2] - 0.5 / (2 * math.pi)) < 1e-9"
 
 # ------------------------------------------------------------------ nodes about to annihilate
-# weyl2 with b = 0.100001, Delta = 0.1: nodes 9e-4 apart, flux not resolved -> warning
+# weyl2 with b = 0.100001, Delta = 0.1: nodes 9e-4 apart (k0 = sqrt(b^2 - Delta^2)/v), with a
+# z velocity 0.0045 v: the sphere's curvature is concentrated near its equator; the lattice
+# Chern number on the sphere resolves it (the Gauss-Legendre flux of earlier versions did not)
 run info --set model.name=weyl2 --set model.b=0.100001 --set model.Delta=0.1 --set info.pockets=false --json
 expect_rc 0 "info weyl2 b=0.100001 Delta=0.1"
-expect_in "$T/err" "is not close to an integer" "unresolved chirality: warning on stderr"
-pycheck "unresolved chirality: warning in the JSON" "len(d['warnings']) >= 1 and len(N) == 2"
+pycheck "nodes 9e-4 apart: Q = +1, -1, resolved (two meshes agree, plaquette phases < 1 rad), no warning" "[n['chirality'] for n in N] == [1, -1] and all(n['resolved'] and n['max_phase'] < 1 and abs(abs(n['flux']) - 1) < 1e-9 for n in N) and d['warnings'] == []"
 run info --set model.name=weyl2 --set model.b=0.10001 --set model.Delta=0.1 --set info.pockets=false --json
 expect_rc 0 "info weyl2 b=0.10001 Delta=0.1 (nodes 0.0028 apart, one scan cell)"
 pycheck "nodes 0.0028 apart: both found, Q = +1, -1, flux through ellipsoids within 1e-6" "[n['chirality'] for n in N] == [1, -1] and all(n['ellipsoid'] and abs(abs(n['flux']) - 1) < 1e-6 for n in N) and d['warnings'] == []"
 
+# ------------------------------------------------------------------ band pairs, energy window
+# lattice_weyl: one pair, nodes at energy 0 (the tilt is zero)
+run info --set model.name=lattice_weyl --set info.pockets=false --json
+pycheck "pair report: one pair searched, 2 nodes, chirality sum 0, nothing extended or unresolved" "r['nodes']['pairs_searched'] == 1 and r['nodes']['pairs']['rows'] == [[0, 0, r['nodes']['pairs']['rows'][0][2], r['nodes']['pairs']['rows'][0][3], 2, 2, 0, 0, 0]] and r['nodes']['pairs_failing_check'] == 0"
+run info --set model.name=lattice_weyl --set info.pockets=false --set info.mu=0.05 --set info.node_window=0.1 --json
+expect_rc 0 "info lattice_weyl, window 0.05 +- 0.1"
+pycheck "window 0.05 +- 0.1: both nodes listed with energy - mu = -0.05, the window in the search block" "len(N) == 2 and all(abs(n['energy_minus_mu'] + 0.05) < 1e-9 for n in N) and r['nodes']['search']['window'] == [-0.05, 0.15] and r['nodes']['count_outside_window'] == 0"
+run info --set model.name=lattice_weyl --set info.pockets=false --set info.mu=-5 --set info.node_window=0.1 --json
+expect_rc 0 "info lattice_weyl, window -5 +- 0.1 (below every band touching)"
+pycheck "window below the touchings: no pair searched, no node" "len(N) == 0 and r['nodes']['pairs_searched'] == 0"
+run info --set model.name=weyl4 --set info.pockets=false --set info.node_bands='1 2' --json
+expect_rc 0 "info weyl4, node_bands 1 2"
+pycheck "weyl4 node_bands 1 2: only the pair (1, 2), its two nodes" "r['nodes']['pairs_searched'] == 1 and r['nodes']['pairs']['rows'][0][0] == 1 and len(N) == 2 and all(n['bands'] == [1, 2] for n in N)"
+
 # ------------------------------------------------------------------ malformed input
+run info --set model.name=lattice_weyl --set info.node_window=-1
+expect_rc 2 "info.node_window = -1"
+expect_in "$T/err" "info.node_window" "node_window: message names the key"
+run info --set model.name=lattice_weyl --set info.node_bands='1 0'
+expect_rc 2 "info.node_bands = 1 0"
+expect_in "$T/err" "info.node_bands" "node_bands: message names the key"
+run info --set model.name=lattice_weyl --set info.node_bands='0 2'
+expect_rc 2 "info.node_bands beyond the 2 bands of lattice_weyl"
+run info --set model.name=lattice_weyl --set info.node_symmetry=true
+expect_rc 2 "info.node_symmetry for a built-in model"
+expect_in "$T/err" "info.node_symmetry" "node_symmetry: message names the key"
+
 run info "$T/w.ini" --set info.T=-1
 expect_rc 2 "info.T = -1"
 expect_in "$T/err" "info.T" "info.T = -1: message names info.T"
