@@ -10,8 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "qkt.h"
 
-static double now(void)
+static inline double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -19,7 +20,7 @@ static double now(void)
 }
 
 static unsigned long long rng = 0x853C49E6748FEA9Bull;
-static double urand(void)
+static inline double urand(void)
 {
     rng = rng * 6364136223846793005ull + 1442695040888963407ull;
     return (double)(rng >> 11) / 9007199254740992.0;
@@ -28,7 +29,7 @@ static double urand(void)
 /* A Wannier90 _hr.dat with nw orbitals on a cubic lattice: R in {-1,0,1}^3
  * (27 vectors, ndegen 1), random on-site levels in [-2, 2] eV and random
  * complex hoppings of size ~0.1 eV with H(-R) = H(R)^dagger. */
-static int write_synthetic(const char *path, int nw)
+static inline int write_synthetic(const char *path, int nw)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
@@ -74,7 +75,7 @@ static int write_synthetic(const char *path, int nw)
 /* Seconds of one bare LAPACKE_zheevd (eigenvalues and vectors) on the nk
  * nb x nb matrices Hs, cycled, best of 3 runs of >= tmin seconds; *fail set
  * on a LAPACK error.  The reference of every per-k cost ratio. */
-static double time_zheevd(int nb, int nk, const double complex *Hs, double tmin, int *fail)
+static inline double time_zheevd(int nb, int nk, const double complex *Hs, double tmin, int *fail)
 {
     size_t n2 = (size_t)nb * nb;
     lapack_int lwork = 2 * nb + nb * nb, lrwork = 1 + 5 * nb + 2 * nb * nb, liwork = 3 + 5 * nb;
@@ -105,8 +106,31 @@ static double time_zheevd(int nb, int nk, const double complex *Hs, double tmin,
     return best;
 }
 
+/* A model of ../shared/data (rel: path below it; wsvec: the _wsvec.dat or NULL),
+ * with spin_degeneracy spin; exits on failure. */
+static inline qkt_model_t *bench_load_wannier(const char *rel, const char *wsvec, double spin)
+{
+    const char *sh = getenv("QKT_SHARED");
+    char path[1024], wpath[1024];
+    snprintf(path, sizeof path, "%s/data/%s", sh ? sh : "../shared", rel);
+    qkt_wannier_opts_t o;
+    qkt_wannier_opts_default(&o);
+    o.path = path;
+    if (wsvec) {
+        snprintf(wpath, sizeof wpath, "%s/data/%s", sh ? sh : "../shared", wsvec);
+        o.wsvec_path = wpath;
+    }
+    o.spin_degeneracy = spin;
+    qkt_model_t *m = NULL;
+    if (qkt_wannier_load(&o, &m)) {
+        printf("# load %s failed: %s\n", rel, qkt_strerror());
+        exit(1);
+    }
+    return m;
+}
+
 /* one number for bench/run.sh's table */
-static void result(const char *c, const char *metric, double v, const char *unit)
+static inline void result(const char *c, const char *metric, double v, const char *unit)
 {
     printf("RESULT %s %s %.6g %s\n", c, metric, v, unit);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "qkt.h"
+#include "bench_util.h"
 
 /* bcc Fe, sigma_xy at T = 0, mu = 13.5463 eV, converged by mesh refinement
  * (numerics.refine, src/integrate/refine.c): qkt_response_compute with the parameters
@@ -31,28 +32,6 @@ static const double FE_AHC_CONVERGED = 410.4018, FE_AHC_CONVERGED_ERR = 8.2566;
 /* postw90's 50^3 value (ahc50, transl_inv = false; qkt's Hermitized position
  * matrix corresponds to transl_inv = true, 0.06 % from it) and its time */
 static const double FE_AHC_POSTW90_50 = 398.8277, FE_AHC_POSTW90_50_S = 342.2;
-
-static char path_[1024];
-static const char *dpath(const char *rel)
-{
-    const char *s = getenv("QKT_SHARED");
-    snprintf(path_, sizeof path_, "%s/data/%s", s ? s : "../shared", rel);
-    return path_;
-}
-
-static qkt_model_t *load(const char *rel, double spin)
-{
-    qkt_wannier_opts_t o;
-    qkt_wannier_opts_default(&o);
-    o.path = dpath(rel);
-    o.spin_degeneracy = spin;
-    qkt_model_t *m = NULL;
-    if (qkt_wannier_load(&o, &m)) {
-        printf("# load %s failed: %s\n", rel, qkt_strerror());
-        exit(1);
-    }
-    return m;
-}
 
 /* bcc Fe anomalous Hall conductivity as postw90 computes it: sigma_xy (E
  * along y) at T = 0, mu = 13.5463 eV (Fe.win's fermi_energy), on the mesh N^3 */
@@ -99,7 +78,7 @@ int main(void)
 {
     const qkt_units_t *u = qkt_units();
     int ncore = omp_get_num_procs();
-    qkt_model_t *fe = load("fe/Fe_tb.dat.gz", 1), *si = load("si/Si_tb.dat", 2);
+    qkt_model_t *fe = bench_load_wannier("fe/Fe_tb.dat.gz", NULL, 1), *si = bench_load_wannier("si/Si_tb.dat", NULL, 2);
     const int threads[2] = {1, ncore};
     for (int it = 0; it < 2; it++) {
         int nt = threads[it];
