@@ -302,7 +302,7 @@ static void out_pairs(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k
                                           "on every surface around it, a node with a slow direction is not told "
                                           "from a nodal line"
                                         : "",
-                         2 * k->o.grid, P[i].nextended ? ", a smaller info.node_tol" : "",
+                         2 * k->o.grid <= 256 ? 2 * k->o.grid : 256, P[i].nextended ? ", a smaller info.node_tol" : "",
                          k->sym || m->units != QKT_UNITS_EV_ANGSTROM ? "" : ", or info.node_symmetry = true");
     }
     qkt_out_int(cli, "pairs_failing_check", nfail);

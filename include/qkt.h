@@ -643,11 +643,13 @@ typedef struct {
     int grid;       /* scan points per axis, >= 4 (default 24) */
     double tol;     /* a minimum is a node if its gap < tol * (energy range of the scan) (1e-8) */
     double radius;  /* largest half-axis of the flux surface (0: automatic, min(0.1 h, 0.3 d),
-                       h = scan spacing, d = distance to the nearest other touching point) */
+                       h = the smallest scan spacing, d = distance to the nearest other touching
+                       of the pair or of the pair above; where the gap closes on it, grown
+                       2x, 4x up to min(0.4 h, d/2).  Given (> 0): used as is, never grown) */
     int nquad;      /* rings in theta of the first mesh of the flux surface (8); phi gets
                        2 nquad meridians; refined by factors 1.5 (8, 12, 18, 27) until two
                        meshes agree (|dQ| < qtol) with every plaquette's Berry phase below
-                       1 rad, or 4 nquad */
+                       1 rad, but not beyond 4 nquad rings */
     double qtol;    /* largest change of Q between two meshes accepted (1e-6) */
     /* Energy window [emin, emax] (absolute energy; default -inf, +inf): only the
      * band pairs that can touch inside it are searched (pairs whose scan gives
@@ -678,7 +680,8 @@ typedef struct {
     int band;           /* lower band n of the pair (global index); upper band n + 1 */
     int block;          /* block (valley) of the pair */
     int isolated;       /* 1: isolated point (Weyl node); 0: the bands also (nearly) touch
-                           on every surface around it up to 0.4 spacing: their gap there,
+                           on every surface tried around it (radius, grown as described
+                           there): their gap on it,
                            minimized, is below max(2 gap_tol, 1e-3 x its largest value on
                            it): a nodal line or surface; one entry per pair, chirality 0,
                            flux, k_err and energy_err NaN */
@@ -706,9 +709,10 @@ void qkt_node_opts_default(qkt_node_opts_t *o);
  * nodes, sorted by block, band and position; *n is the number found (more than
  * max means the array was too small).  2D models and single bands: *n = 0.
  * A touching that is not isolated at the first surface (0.1 spacing) is tried
- * on surfaces twice, four, ... times larger up to RADIUS_GROW_MAX spacings
- * (nodes of charge 2 and more, with a quadratic gap in some direction, open
- * only there); it is extended only if the gap closes on every one. */
+ * on surfaces twice and four times larger, up to 0.4 spacing and half the
+ * distance to the nearest other touching (nodes of charge 2 or more, with a
+ * quadratic gap in some direction, open only there; not with a radius given
+ * in o); it is extended only if the gap closes on every one. */
 qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes,
                             int max, int *n);
 

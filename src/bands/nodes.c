@@ -5,6 +5,7 @@
  * symmetry images and orbits, and the per-pair checks (qkt_find_nodes_report). */
 #include <float.h>
 #include <lapacke.h>
+#include <omp.h>
 #include <stdlib.h>
 #include "core/internal.h"
 
@@ -19,7 +20,7 @@
 #define OPT_GRID_MAX 256   /* 256^3 points: 200 MB of gaps and predictions per band pair */
 #define OPT_TOL_MAX 1e-2   /* relative to the energy range; larger accepts gapped minima as touchings */
 #define OPT_NQUAD_MIN 2    /* the smallest Gauss-Legendre rule with a theta resolution */
-#define OPT_NQUAD_MAX 512  /* doubled twice: 2048 x 4096 surface points at most */
+#define OPT_NQUAD_MAX 512  /* refined up to 4x: 2048 x 4096 surface points at most */
 
 /* Levenberg-Marquardt descent (lm_descend, lm_step) */
 #define LM_MAXIT 100       /* a generous cap: near a crossing the descent converges quadratically */
@@ -387,7 +388,10 @@ static double complex set_overlap_det(int s, int nb, const double complex *up, c
             A[i * s + j] = ov;
         }
     if (s == 1) return A[0];
-    if (LAPACKE_zgetrf(LAPACK_ROW_MAJOR, s, s, (lapack_complex_double *)A, s, ipiv) != 0) return 0;
+    /* read as column-major: the transpose, whose determinant is the same (no copy inside LAPACKE) */
+    lapack_int info = LAPACKE_zgetrf(LAPACK_COL_MAJOR, s, s, (lapack_complex_double *)A, s, ipiv);
+    if (info < 0) return NAN; /* NaN input */
+    if (info > 0) return 0;   /* singular: a zero link */
     double complex det = 1;
     for (int i = 0; i < s; i++) det *= ipiv[i] != i + 1 ? -A[i * s + i] : A[i * s + i];
     return det;
@@ -427,7 +431,7 @@ static qkt_status_t surf_flux(const pctx_t *c, const surf_t *sf, int nth, double
     }
     qkt_status_t st = QKT_OK;
     char msg[1024] = "";
-#pragma omp parallel if (np >= FLUX_PARALLEL_MIN)
+#pragma omp parallel if (np >= FLUX_PARALLEL_MIN && !omp_in_parallel())
     {
         qkt_bands_t *tb = qkt_bands_alloc(nb);
         if (tb) {
@@ -500,7 +504,8 @@ static qkt_status_t surf_flux(const pctx_t *c, const surf_t *sf, int nth, double
                     prod *= set_overlap_det(set, nb, u + (size_t)cp[e] * kmax * nb, u + (size_t)cp[(e + 1) % 4] * kmax * nb);
                 double phase = carg(prod);
                 sum += phase;
-                mx = fmax(mx, fabs(phase));
+                /* a zero link (orthogonal sets) has no phase: not resolved */
+                mx = fmax(mx, cabs(prod) > 0 ? fabs(phase) : M_PI);
             }
 #undef RING_PT
         *Q = sf->orient * sum / (2 * M_PI);
@@ -746,7 +751,7 @@ static qkt_status_t scan_gaps(search_t *S)
             for (int p = 0; p < npair; p++) ter[2 * p] = -INFINITY, ter[2 * p + 1] = INFINITY;
         if (!tb || !ter) {
 #pragma omp critical(qkt_nodes_err)
-            keep_first_error(&st, S->msg, sizeof S->msg, QKT_ENOMEM);
+            keep_first_error(&st, S->msg, sizeof S->msg, qkt_error(QKT_ENOMEM, "out of memory (node scan)"));
         }
 #pragma omp for schedule(dynamic, 64)
         for (long ip = 0; ip < (long)npt; ip++) {
@@ -1225,10 +1230,7 @@ static qkt_status_t sym_complete(search_t *S, double r0)
             if (st) return st;
             int at = -1, n0 = S->nlist;
             if (kdist(m, lo.k, kp) <= SYM_REACH * hmin && (st = take_point(S, p, &lo, r0, &at))) return st;
-            if (at < 0)
-                S->list[i].sym_mismatch++;
-            else if (at >= n0)
-                S->list[at].sym_image = 1;
+            if (at >= n0) S->list[at].sym_image = 1; /* no touching there: counted by assign_orbits */
         }
     }
     return QKT_OK;
@@ -1283,11 +1285,11 @@ static qkt_status_t node_chirality(const search_t *S, qkt_bands_t *b, qkt_node_t
             int open = 1;
             double sg;
             surf_make(&sf, nd->k, nd->radius, Jk, S->gap_tol);
-            if (isfinite(nd->flux)) { /* tested on this surface by take_point */
+            if (isfinite(nd->flux)) { /* tested on this surface by take_point (its sphere_gap) */
                 Q1 = nd->flux;
             } else {
                 if ((st = surf_open(&c, &sf, nth, S->gap_tol, &open, &sg, &Q1))) return st;
-                nd->sphere_gap = fmin(nd->sphere_gap, sg);
+                nd->sphere_gap = sg; /* of the surface now used */
             }
             nd->isolated = open;
             if (open || opts->radius > 0 || RADIUS_GROW * nd->radius > rmax * (1 + 1e-12)) break;
@@ -1301,7 +1303,7 @@ static qkt_status_t node_chirality(const search_t *S, qkt_bands_t *b, qkt_node_t
             nth = QUAD_GROW(nth);
             nd->sphere_gap = fmin(nd->sphere_gap, gmin);
             int ok = fabs(Q2 - Q1) < opts->qtol && P2 < FHS_PHASE_MAX; /* false for NaN */
-            if (ok || nth >= QUAD_MAX_FACTOR * opts->nquad) {
+            if (ok || QUAD_GROW(nth) > QUAD_MAX_FACTOR * opts->nquad) {
                 nd->flux = Q2;
                 nd->flux_err = fabs(Q2 - Q1);
                 nd->max_phase = P2;
@@ -1349,7 +1351,10 @@ static void assign_orbits(search_t *S)
                 double d = kdist(S->m, list[j].k, kp);
                 if (d < best) best = d, jb = j;
             }
-            if (jb < 0 || best > SYM_ORBIT * hmin) continue; /* counted by sym_complete */
+            if (jb < 0 || best > SYM_ORBIT * hmin) { /* no touching of the pair at the image */
+                list[i].sym_mismatch++;
+                continue;
+            }
             int want = det3x3(S->opts->symR[o]) > 0 ? list[i].chirality : -list[i].chirality;
             if (list[jb].chirality != want) list[i].sym_mismatch++;
             int ri = orbit_root(list, i), rj = orbit_root(list, jb);
@@ -1515,7 +1520,7 @@ qkt_status_t qkt_find_nodes_report(const qkt_model_t *m, const qkt_node_opts_t *
         qkt_node_opts_default(&od);
         opts = &od;
     }
-    if (!m || !n || max < 0 || (max > 0 && !nodes) || max_pairs < 0 || (max_pairs > 0 && (!pairs || !npairs)))
+    if (!m || !n || max < 0 || (max > 0 && !nodes) || max_pairs < 0 || (max_pairs > 0 && !pairs) || (pairs && !npairs))
         return qkt_error(QKT_EINVAL, "qkt_find_nodes: invalid arguments");
     *n = 0;
     if (npairs) *npairs = 0;
@@ -1541,7 +1546,7 @@ qkt_status_t qkt_find_nodes_report(const qkt_model_t *m, const qkt_node_opts_t *
     }
     if (!st) st = write_nodes(&S, all ? all : nodes, all ? S.nlist : max, all ? &nall : n);
     if (!st && all) {
-        memcpy(nodes, all, sizeof *all * (size_t)(nall < max ? nall : max));
+        if (max > 0) memcpy(nodes, all, sizeof *all * (size_t)(nall < max ? nall : max));
         *n = nall;
         pair_report(&S, all, nall, pairs, max_pairs, npairs);
     }
