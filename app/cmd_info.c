@@ -16,7 +16,7 @@ static const qkt_key_t keys[] = {
     {"info.pockets", "", "bool", "find the Fermi pockets (runs the response engine at order 0; default true, "
                                  "Wannier false: a bounded integration, reltol 1e-2, ask for it)"},
     {"info.nodes", "", "bool", "search the Weyl nodes (default true; Wannier false: minutes for many bands, "
-                               "e.g. 2 min for Fe's 18 at search_grid 24; ask for it)"},
+                               "e.g. 30 s for Fe's 18 at search_grid 24 in its 0.5 eV window; ask for it)"},
     {"info.search_grid", "24", "1", "node search: scan points per axis (4 to 256)"},
     {"info.node_tol", "0", "1",
      "node search: a gap below node_tol x (energy range of the scan) is a band touching "
