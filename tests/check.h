@@ -43,6 +43,17 @@ static int check_failures = 0, check_count = 0;
         if (!ok_) check_failures++;                                             \
     } while (0)
 
+/* Like CHECK, but prints the line whether it passes or not. */
+#define CHECK_OK(cond, ...)                                                     \
+    do {                                                                        \
+        int ok__ = (cond);                                                      \
+        check_count++;                                                          \
+        printf("%s ", ok__ ? "ok  " : "FAIL");                                  \
+        printf(__VA_ARGS__);                                                    \
+        printf("\n");                                                           \
+        if (!ok__) check_failures++;                                            \
+    } while (0)
+
 #define CHECK_DONE()                                                            \
     do {                                                                        \
         printf("%d checks, %d failed\n", check_count, check_failures);          \

@@ -11,17 +11,6 @@
 #include "check.h"
 #include "qkt.h"
 
-/* Like CHECK, but prints the line whether it passes or not. */
-#define CHECK_OK(cond, ...)                                                     \
-    do {                                                                        \
-        int ok__ = (cond);                                                      \
-        check_count++;                                                          \
-        printf("%s ", ok__ ? "ok  " : "FAIL");                                  \
-        printf(__VA_ARGS__);                                                    \
-        printf("\n");                                                           \
-        if (!ok__) check_failures++;                                            \
-    } while (0)
-
 static const double PI = 3.14159265358979323846;
 #define FOURPI2 (4 * PI * PI)
 

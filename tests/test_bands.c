@@ -7,17 +7,6 @@
 #include "check.h"
 #include "qkt.h"
 
-/* Like CHECK, but prints the line whether it passes or not. */
-#define CHECK_OK(cond, ...)                                                     \
-    do {                                                                        \
-        int ok__ = (cond);                                                      \
-        check_count++;                                                          \
-        printf("%s ", ok__ ? "ok  " : "FAIL");                                  \
-        printf(__VA_ARGS__);                                                    \
-        printf("\n");                                                           \
-        if (!ok__) check_failures++;                                            \
-    } while (0)
-
 static qkt_model_t *mk(const char *name, const char *p1, const double *v1, int n1, const char *p2,
                        const double *v2, int n2, const char *p3, const double *v3, int n3)
 {

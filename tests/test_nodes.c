@@ -13,16 +13,6 @@
 #include "check.h"
 #include "qkt.h"
 
-#define CHECK_OK(cond, ...)                                                     \
-    do {                                                                        \
-        int ok__ = (cond);                                                      \
-        check_count++;                                                          \
-        printf("%s ", ok__ ? "ok  " : "FAIL");                                  \
-        printf(__VA_ARGS__);                                                    \
-        printf("\n");                                                           \
-        if (!ok__) check_failures++;                                            \
-    } while (0)
-
 /* ------------------------------------------------------------------ models from hoppings */
 #define MAXR 64
 typedef struct {
@@ -140,6 +130,33 @@ static int search(const qkt_model_t *m, const qkt_node_opts_t *o, found_t *f, co
     return f->n;
 }
 
+/* search with the default options at the given grid; label = "name, grid N" */
+static void search_grid(const qkt_model_t *m, int grid, found_t *f, const char *name, char *label, size_t len)
+{
+    qkt_node_opts_t o;
+    qkt_node_opts_default(&o);
+    o.grid = grid;
+    snprintf(label, len, "%s, grid %d", name, grid);
+    search(m, &o, f, label);
+}
+
+/* search with one symmetry operation (R, anti); *norb, *mism: orbits and mismatches */
+static void search_sym(const qkt_model_t *m, const double R[3][3], int anti, found_t *f, const char *label, int *norb,
+                       int *mism)
+{
+    double Rs[1][3][3];
+    int as[1] = {anti};
+    memcpy(Rs[0], R, sizeof Rs[0]);
+    qkt_node_opts_t o;
+    qkt_node_opts_default(&o);
+    o.nsym = 1;
+    o.symR = (const double(*)[3][3])Rs;
+    o.sym_anti = as;
+    search(m, &o, f, label);
+    *norb = *mism = 0;
+    for (int i = 0; i < f->n; i++) *norb += f->nd[i].isolated && f->nd[i].orbit == i, *mism += f->nd[i].sym_mismatch;
+}
+
 /* reduced coordinates folded to [-0.5, 0.5): the cubic lattice with a = 1 has x = k / 2pi */
 static double fold(double x)
 {
@@ -180,13 +197,9 @@ static void test_trim(void)
     qkt_model_t *m = hop_model(&h, "sin model");
     int grids[3] = {16, 24, 33};
     for (int ig = 0; ig < 3; ig++) {
-        qkt_node_opts_t o;
-        qkt_node_opts_default(&o);
-        o.grid = grids[ig];
         found_t f;
         char label[96];
-        snprintf(label, sizeof label, "sin model, grid %d", o.grid);
-        search(m, &o, &f, label);
+        search_grid(m, grids[ig], &f, "sin model", label, sizeof label);
         int all = 1, qsum = 0;
         for (int c = 0; c < 8; c++) {
             double x[3] = {0.5 * (c & 1), 0.5 * ((c >> 1) & 1), 0.5 * ((c >> 2) & 1)};
@@ -210,17 +223,10 @@ static void test_trim(void)
     /* symmetry: C4 about z, k -> (-ky, kx, kz), is a symmetry (d(Rk) = R d(k), a spin rotation):
      * orbits {G}, {Z}, {X, Y}, {(pi,0,pi), (0,pi,pi)}, {M}, {A}: 6 of the 8 nodes */
     {
-        double R[1][3][3] = {{{0, -1, 0}, {1, 0, 0}, {0, 0, 1}}};
-        int anti[1] = {0};
-        qkt_node_opts_t o;
-        qkt_node_opts_default(&o);
-        o.nsym = 1;
-        o.symR = (const double(*)[3][3])R;
-        o.sym_anti = anti;
+        const double C4z[3][3] = {{0, -1, 0}, {1, 0, 0}, {0, 0, 1}};
         found_t f;
-        search(m, &o, &f, "sin model with C4z");
-        int norb = 0, mism = 0;
-        for (int i = 0; i < f.n; i++) norb += f.nd[i].isolated && f.nd[i].orbit == i, mism += f.nd[i].sym_mismatch;
+        int norb, mism;
+        search_sym(m, C4z, 0, &f, "sin model with C4z", &norb, &mism);
         CHECK_OK(count_isolated(&f) == 8 && norb == 6 && mism == 0,
                  "sin model with C4z: 8 nodes in 6 orbits (got %d in %d), no symmetry mismatch (got %d)",
                  count_isolated(&f), norb, mism);
@@ -241,13 +247,9 @@ static void test_double(void)
     qkt_model_t *m = hop_model(&h, "double Weyl model");
     int grids[3] = {16, 24, 32};
     for (int ig = 0; ig < 3; ig++) {
-        qkt_node_opts_t o;
-        qkt_node_opts_default(&o);
-        o.grid = grids[ig];
         found_t f;
         char label[96];
-        snprintf(label, sizeof label, "double Weyl, grid %d", o.grid);
-        search(m, &o, &f, label);
+        search_grid(m, grids[ig], &f, "double Weyl", label, sizeof label);
         const qkt_node_t *up = node_at(&f, (double[3]){0, 0, 0.25}, 1e-8), *dn = node_at(&f, (double[3]){0, 0, -0.25}, 1e-8);
         CHECK_OK(up && dn && count_isolated(&f) == 2 && f.n == 2,
                  "%s: two isolated nodes at (0, 0, +-pi/2) to 1e-8, nothing else (%d touchings)", label, f.n);
@@ -279,24 +281,13 @@ static void test_double(void)
      * (d even in kz; det = -1 maps +2 to -2); time reversal k -> -k is not (d is even in k:
      * the model is inversion symmetric, so -k carries the opposite charge) */
     {
-        double Mz[1][3][3] = {{{1, 0, 0}, {0, 1, 0}, {0, 0, -1}}}, E[1][3][3] = {{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
-        int unitary[1] = {0}, anti[1] = {1};
-        qkt_node_opts_t o;
-        qkt_node_opts_default(&o);
-        o.nsym = 1;
-        o.symR = (const double(*)[3][3])Mz;
-        o.sym_anti = unitary;
+        const double Mz[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, -1}}, E[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
         found_t f;
-        search(m, &o, &f, "double Weyl with the mirror z");
-        int mism = 0, norb = 0;
-        for (int i = 0; i < f.n; i++) mism += f.nd[i].sym_mismatch, norb += f.nd[i].isolated && f.nd[i].orbit == i;
+        int norb, mism;
+        search_sym(m, Mz, 0, &f, "double Weyl with the mirror z", &norb, &mism);
         CHECK_OK(f.n == 2 && mism == 0 && norb == 1, "mirror z: both nodes in one orbit (%d orbits), no mismatch (%d)",
                  norb, mism);
-        o.symR = (const double(*)[3][3])E;
-        o.sym_anti = anti;
-        search(m, &o, &f, "double Weyl with time reversal (not a symmetry)");
-        mism = 0;
-        for (int i = 0; i < f.n; i++) mism += f.nd[i].sym_mismatch;
+        search_sym(m, E, 1, &f, "double Weyl with time reversal (not a symmetry)", &norb, &mism);
         CHECK_OK(f.n == 2 && mism == 2, "time reversal claimed: each node's image has the opposite charge, 2 "
                                         "mismatches (got %d)", mism);
     }
@@ -313,13 +304,9 @@ static void test_close(void)
     qkt_model_t *m = hop_model(&h, "close pair model");
     int grids[2] = {16, 24};
     for (int ig = 0; ig < 2; ig++) {
-        qkt_node_opts_t o;
-        qkt_node_opts_default(&o);
-        o.grid = grids[ig];
         found_t f;
         char label[96];
-        snprintf(label, sizeof label, "close pair, grid %d (spacing %.3f)", o.grid, 2 * M_PI / o.grid);
-        search(m, &o, &f, label);
+        search_grid(m, grids[ig], &f, "close pair (spacing 2 pi / grid)", label, sizeof label);
         double x = k0 / (2 * M_PI);
         const qkt_node_t *up = node_at(&f, (double[3]){0, 0, x}, 1e-9), *dn = node_at(&f, (double[3]){0, 0, -x}, 1e-9);
         CHECK_OK(up && dn && f.n == 2 && up->chirality == -1 && dn->chirality == 1 && fabs(up->flux + 1) < 1e-6 &&

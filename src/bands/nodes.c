@@ -916,24 +916,18 @@ static qkt_status_t pick_starts(search_t *S)
     return QKT_OK;
 }
 
-/* 4a. descend from every starting point (in parallel) */
-static qkt_status_t descend_all(search_t *S)
+/* fn(S, tb, i, ctx) for i in [0, n) in parallel (dynamic schedule, one item at a
+ * time), each thread with its own band workspace tb (degen_tol of S->b); the
+ * first failure is returned with its message. */
+typedef qkt_status_t (*item_fn)(const search_t *S, qkt_bands_t *tb, int i, void *ctx);
+
+static qkt_status_t parallel_items(search_t *S, int n, item_fn fn, void *ctx)
 {
-    const qkt_model_t *m = S->m;
-    const grid_t *g = &S->g;
-    int nb = S->nb, ncand = S->ncand;
-    S->res = malloc(sizeof *S->res * (ncand > 0 ? ncand : 1));
-    S->b = qkt_bands_alloc(nb);
-    if (!S->res || !S->b) return qkt_error(QKT_ENOMEM, "out of memory (node descents)");
-    S->b->degen_tol = DEGEN_REL * S->gap_tol;
-    const cand_t *cand = S->cand;
-    const int *pairs = S->pairs;
-    lm_out_t *res = S->res;
-    double degen_tol = S->b->degen_tol, gfloor = GRID_LM_FLOOR * S->gap_tol;
     qkt_status_t st = QKT_OK;
+    double degen_tol = S->b->degen_tol;
 #pragma omp parallel
     {
-        qkt_bands_t *tb = qkt_bands_alloc(nb);
+        qkt_bands_t *tb = qkt_bands_alloc(S->nb);
         if (tb) {
             tb->degen_tol = degen_tol;
         } else {
@@ -941,14 +935,9 @@ static qkt_status_t descend_all(search_t *S)
             keep_first_error(&st, S->msg, sizeof S->msg, QKT_ENOMEM);
         }
 #pragma omp for schedule(dynamic, 1)
-        for (int ic = 0; ic < ncand; ic++) {
+        for (int i = 0; i < n; i++) {
             if (!tb || st) continue;
-            int p = cand[ic].pair;
-            pctx_t c = {m, tb, pairs[p], pairs[p] + 1};
-            double x[3];
-            grid_point(g, cand[ic].pt, x);
-            map_t mp = {3, {0, 0, 0}, {{0}}};
-            qkt_status_t s = lm_descend(&c, &mp, x, GRID_LM_MAXSTEP * g->hmax, gfloor, LM_MAXIT, &res[ic]);
+            qkt_status_t s = fn(S, tb, i, ctx);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
                 keep_first_error(&st, S->msg, sizeof S->msg, s);
@@ -958,6 +947,27 @@ static qkt_status_t descend_all(search_t *S)
     }
     if (st) return qkt_error(st, "%s", S->msg);
     return QKT_OK;
+}
+
+/* 4a. descend from every starting point (in parallel) */
+static qkt_status_t descend_one(const search_t *S, qkt_bands_t *tb, int ic, void *ctx)
+{
+    (void)ctx;
+    int p = S->cand[ic].pair;
+    pctx_t c = {S->m, tb, S->pairs[p], S->pairs[p] + 1};
+    double x[3];
+    grid_point(&S->g, S->cand[ic].pt, x);
+    map_t mp = {3, {0, 0, 0}, {{0}}};
+    return lm_descend(&c, &mp, x, GRID_LM_MAXSTEP * S->g.hmax, GRID_LM_FLOOR * S->gap_tol, LM_MAXIT, &S->res[ic]);
+}
+
+static qkt_status_t descend_all(search_t *S)
+{
+    S->res = malloc(sizeof *S->res * (S->ncand > 0 ? S->ncand : 1));
+    S->b = qkt_bands_alloc(S->nb);
+    if (!S->res || !S->b) return qkt_error(QKT_ENOMEM, "out of memory (node descents)");
+    S->b->degen_tol = DEGEN_REL * S->gap_tol;
+    return parallel_items(S, S->ncand, descend_one, NULL);
 }
 
 /* A new zeroed entry of the list, at *i. */
@@ -995,7 +1005,7 @@ static qkt_status_t ext_add(search_t *S, int p, const double kf[3])
  * more has a gap that grows quadratically in some direction and opens only on
  * a larger surface; on a nodal line or surface it closes on every one.
  * *r_open: the first radius on which it is open (or the last tried). */
-static qkt_status_t open_radius(search_t *S, pctx_t *c, const double kf[3], const double Jk[3][3], double r0,
+static qkt_status_t open_radius(const search_t *S, pctx_t *c, const double kf[3], const double Jk[3][3], double r0,
                                 int *open, double *sgap, double *r_open, double *Q)
 {
     double rmax = fmax(r0, RADIUS_GROW_MAX * S->g.hmin);
@@ -1127,6 +1137,17 @@ typedef struct {
     double sgap, ropen, Q;
 } uniq_t;
 
+/* the isolation test of distinct crossing q (parallel_items) */
+static qkt_status_t open_one(const search_t *S, qkt_bands_t *tb, int q, void *ctx)
+{
+    uniq_t *u = (uniq_t *)ctx + q;
+    pctx_t c = {S->m, tb, S->pairs[u->pair], S->pairs[u->pair] + 1};
+    double r0 = S->opts->radius > 0 ? S->opts->radius : RADIUS_SPACING * S->g.hmin;
+    u->ropen = r0;
+    u->Q = NAN;
+    return open_radius(S, &c, u->k, S->res[u->ic].Jk, r0, &u->open, &u->sgap, &u->ropen, &u->Q);
+}
+
 static qkt_status_t take_all(search_t *S, double r0)
 {
     uniq_t *u = malloc(sizeof *u * (S->ncand > 0 ? S->ncand : 1));
@@ -1146,39 +1167,14 @@ static qkt_status_t take_all(search_t *S, double r0)
         memcpy(x->k, kf, sizeof x->k);
         x->kerr = kerr;
     }
-    qkt_status_t st = QKT_OK;
-    double degen_tol = S->b->degen_tol;
-#pragma omp parallel
-    {
-        qkt_bands_t *tb = qkt_bands_alloc(S->nb);
-        if (tb) {
-            tb->degen_tol = degen_tol;
-        } else {
-#pragma omp critical(qkt_nodes_err)
-            keep_first_error(&st, S->msg, sizeof S->msg, QKT_ENOMEM);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int q = 0; q < nu; q++) {
-            if (!tb || st) continue;
-            pctx_t c = {S->m, tb, S->pairs[u[q].pair], S->pairs[u[q].pair] + 1};
-            u[q].ropen = r0;
-            u[q].Q = NAN;
-            qkt_status_t s = open_radius(S, &c, u[q].k, S->res[u[q].ic].Jk, r0, &u[q].open, &u[q].sgap, &u[q].ropen, &u[q].Q);
-            if (s) {
-#pragma omp critical(qkt_nodes_err)
-                keep_first_error(&st, S->msg, sizeof S->msg, s);
-            }
-        }
-        qkt_bands_free(tb);
-    }
+    qkt_status_t st = parallel_items(S, nu, open_one, u);
     for (int q = 0; q < nu && !st; q++) {
         if (on_extended(S, u[q].pair, u[q].k)) continue;
         int at;
         st = enter_new(S, u[q].pair, &S->res[u[q].ic], u[q].k, u[q].kerr, u[q].open, u[q].sgap, u[q].ropen, u[q].Q, &at);
     }
     free(u);
-    if (st) return qkt_error(st, "%s", S->msg[0] ? S->msg : qkt_strerror());
-    return QKT_OK;
+    return st;
 }
 
 /* the pair index p of lower band n, or -1 */
@@ -1366,37 +1362,20 @@ static void assign_orbits(search_t *S)
 }
 
 /* 6 for every touching, in parallel (distances to the neighbours first) */
+static qkt_status_t chirality_one(const search_t *S, qkt_bands_t *tb, int i, void *ctx)
+{
+    return node_chirality(S, tb, &S->list[i], ((const double *)ctx)[i]);
+}
+
 static qkt_status_t all_chiralities(search_t *S)
 {
     int nl = S->nlist;
     double *dnn = malloc(sizeof *dnn * (nl > 0 ? nl : 1));
     if (!dnn) return qkt_error(QKT_ENOMEM, "out of memory (nodes)");
     for (int i = 0; i < nl; i++) dnn[i] = nearest(S, i);
-    qkt_status_t st = QKT_OK;
-    double degen_tol = S->b->degen_tol;
-#pragma omp parallel
-    {
-        qkt_bands_t *tb = qkt_bands_alloc(S->nb);
-        if (tb) {
-            tb->degen_tol = degen_tol;
-        } else {
-#pragma omp critical(qkt_nodes_err)
-            keep_first_error(&st, S->msg, sizeof S->msg, QKT_ENOMEM);
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < nl; i++) {
-            if (!tb || st) continue;
-            qkt_status_t s = node_chirality(S, tb, &S->list[i], dnn[i]);
-            if (s) {
-#pragma omp critical(qkt_nodes_err)
-                keep_first_error(&st, S->msg, sizeof S->msg, s);
-            }
-        }
-        qkt_bands_free(tb);
-    }
+    qkt_status_t st = parallel_items(S, nl, chirality_one, dnn);
     free(dnn);
-    if (st) return qkt_error(st, "%s", S->msg);
-    return QKT_OK;
+    return st;
 }
 
 /* 7. one entry per band pair for an extended degeneracy; sorted output, the
