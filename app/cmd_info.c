@@ -309,13 +309,14 @@ static void out_pairs(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k
 }
 
 /* touchings that are not isolated (nodal lines or surfaces): one point each */
-static void out_extended(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_model_t *m)
+static void out_extended(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_model_t *m, const qkt_node_pair_t *P,
+                         int np)
 {
     const char *u_k = qkt_cli_unit(m, "1/length"), *u_e = qkt_cli_unit(m, "energy");
     int next = 0;
     for (int i = 0; i < n; i++)
         if (!nd[i].isolated) next++;
-    qkt_out_push_array(cli, "extended", next ? "extended band touchings (nodal lines or surfaces), one point each" : NULL);
+    qkt_out_push_array(cli, "extended", next ? "extended band touchings (nodal lines or surfaces), one entry per pair" : NULL);
     for (int i = 0; i < n; i++) {
         const qkt_node_t *q = &nd[i];
         if (q->isolated) continue;
@@ -332,6 +333,23 @@ static void out_extended(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_
         qkt_out_scalar(cli, "gap_tol", q->gap_tol, NULL, u_e);
         qkt_out_scalar(cli, "sphere_gap", q->sphere_gap, NULL, u_e);
         qkt_out_note(cli, "the bands also touch on every surface up to size %.3g around it: no chirality", q->radius);
+        for (int j = 0; j < np; j++) {
+            if (P[j].band != q->band || P[j].nline == 0) continue;
+            qkt_out_int(cli, "sample_points", P[j].nline_total);
+            qkt_out_matrix(cli, "sample_k", P[j].nline, 3, &P[j].line_k[0][0], NULL, u_k);
+            if (m->periodic) {
+                double x[QKT_NODE_LINE_MAX][3];
+                for (int r = 0; r < P[j].nline; r++)
+                    for (int a = 0; a < 3; a++)
+                        x[r][a] = (P[j].line_k[r][0] * m->avec[a][0] + P[j].line_k[r][1] * m->avec[a][1] +
+                                   P[j].line_k[r][2] * m->avec[a][2]) / (2 * M_PI);
+                qkt_out_matrix(cli, "sample_k_frac", P[j].nline, 3, &x[0][0], NULL, "1");
+            }
+            if (P[j].nline_total > P[j].nline)
+                qkt_out_note(cli, "the first %d of %d sample points", P[j].nline, P[j].nline_total);
+            qkt_out_note(cli, "sample points: crossings found on the extended set, each more than one scan spacing "
+                              "from the earlier ones (a nodal line is traced by them)");
+        }
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
@@ -371,7 +389,7 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k)
     out_search(cli, m, k, qkt_cli_unit(m, "1/length"));
     out_isolated(cli, nd, n, m, k);
     out_pairs(cli, m, k, P, np);
-    out_extended(cli, nd, n, m);
+    out_extended(cli, nd, n, m, P, np);
     qkt_out_pop(cli);
     free(nd);
     free(P);

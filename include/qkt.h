@@ -716,6 +716,7 @@ void qkt_node_opts_default(qkt_node_opts_t *o);
 qkt_status_t qkt_find_nodes(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes,
                             int max, int *n);
 
+#define QKT_NODE_LINE_MAX 64
 /* One band pair (n, n + 1) of a search: the checks of its touchings. */
 typedef struct {
     int band;            /* lower band n */
@@ -728,6 +729,12 @@ typedef struct {
     int chirality_sum;   /* sum over the zone: 0 in a periodic crystal when every node is found */
     int unresolved;      /* nodes with qkt_node_t.resolved = 0 */
     int sym_mismatch;    /* sum of qkt_node_t.sym_mismatch over the pair */
+    /* sample points of the pair's extended touchings (nodal lines or surfaces):
+     * every crossing the descents found on them that is more than one scan
+     * spacing from the earlier ones, in the order found (at most
+     * QKT_NODE_LINE_MAX; nline_total counts them all) */
+    int nline, nline_total;
+    double line_k[QKT_NODE_LINE_MAX][3];
 } qkt_node_pair_t;
 
 /* qkt_find_nodes, and for every band pair of the model (adjacent bands of one

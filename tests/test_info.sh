@@ -140,6 +140,10 @@ run info --set model.name=weyl4 --set info.pockets=false --set info.node_bands='
 expect_rc 0 "info weyl4, node_bands 1 2"
 pycheck "weyl4 node_bands 1 2: only the pair (1, 2), its two nodes" "r['nodes']['pairs_searched'] == 1 and r['nodes']['pairs']['rows'][0][0] == 1 and len(N) == 2 and all(n['bands'] == [1, 2] for n in N)"
 
+# weyl4 with Delta = 0: bands (0, 1) and (2, 3) touch on the plane kz = 0 (docs/commands/info.md)
+run info --set model.name=weyl4 --set model.b=0,0,0.2 --set info.pockets=false --json
+pycheck "weyl4 Delta=0: the extended touchings of (0,1) and (2,3) come with sample points on kz = 0 (1e-9)" "[e['bands'] for e in r['nodes']['extended']] == [[0, 1], [2, 3]] and all(e['sample_points'] >= 1 and len(e['sample_k']) == e['sample_points'] and max(abs(p[2]) for p in e['sample_k']) < 1e-9 for e in r['nodes']['extended'])"
+
 # ------------------------------------------------------------------ malformed input
 run info --set model.name=lattice_weyl --set info.node_window=-1
 expect_rc 2 "info.node_window = -1"

@@ -336,6 +336,25 @@ static void test_lines(void)
              "nodal rings: no isolated node (%d), one extended entry for the pair (%d) on a ring (|d| < 1e-4), no "
              "chirality", count_isolated(&f), next);
     CHECK_OK(f.np == 1 && f.pr[0].nextended == 1 && f.pr[0].nnode == 0, "nodal rings: pair report extended, 0 nodes");
+    /* sample points of the rings: on them (|d| < 1e-4), on both (kz = 0 and pi), at least one
+     * spacing apart; the ring at kz = 0 has circumference about 2 pi x 1.1, so several */
+    int on = 1, n0 = 0, npi = 0, apart = 1;
+    const qkt_node_pair_t *P = &f.pr[0];
+    for (int i = 0; i < P->nline; i++) {
+        const double *k = P->line_k[i];
+        double c = cos(k[0]) + cos(k[1]) - cos(k[2]);
+        on &= fabs(c) < 1e-4 && fabs(sin(k[2])) < 1e-4;
+        n0 += cos(k[2]) > 0;
+        npi += cos(k[2]) < 0;
+        for (int j = 0; j < i; j++) {
+            double d[3];
+            for (int a = 0; a < 3; a++) d[a] = fold((k[a] - P->line_k[j][a]) / (2 * M_PI)) * 2 * M_PI;
+            apart &= sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) > 2 * M_PI / 24 * (1 - 1e-9);
+        }
+    }
+    CHECK_OK(P->nline >= 4 && P->nline == P->nline_total && on && n0 >= 2 && npi >= 2 && apart,
+             "nodal rings: %d sample points, all on the rings, %d on kz = 0 and %d on kz = pi, more than one "
+             "spacing apart", P->nline, n0, npi);
     qkt_model_free(m);
 }
 

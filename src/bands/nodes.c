@@ -1472,6 +1472,11 @@ static void pair_report(const search_t *S, const qkt_node_t *nodes, int n, qkt_n
             if (p >= 0) {
                 P->e_lo = S->erange[2 * p + 1];
                 P->e_hi = S->erange[2 * p];
+                for (int q = 0; q < S->next; q++) {
+                    if (S->ext[q].pair != p) continue;
+                    if (P->nline < QKT_NODE_LINE_MAX) memcpy(P->line_k[P->nline++], S->ext[q].k, sizeof P->line_k[0]);
+                    P->nline_total++;
+                }
             }
             for (int j = 0; j < n; j++) {
                 const qkt_node_t *q = &nodes[j];
