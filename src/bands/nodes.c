@@ -662,7 +662,8 @@ typedef struct {
     float *qlen;      /* predicted distance to a crossing, same layout */
     double *Lg;       /* per pair: largest change of the gap over one spacing, per unit k */
     double *erange;   /* per pair: [2p] max of eps_n, [2p + 1] min of eps_{n+1} on the scan */
-    float *mid;       /* (eps_n + eps_{n+1})/2 of pair p at grid point ip, as gaps */
+    float *mid;       /* (eps_n + eps_{n+1})/2 of pair p at grid point ip, as gaps; only with a
+                         window, until select_pairs */
     double escale;    /* energy range of the scan */
     double gap_tol;   /* gap accepted as a touching: opts->tol escale */
     cand_t *cand, *buf; /* starting points (in order), per-pair buffer */
@@ -725,8 +726,10 @@ static qkt_status_t search_setup(search_t *S)
     S->qlen = malloc(sizeof(float) * S->npt * S->npair);
     S->Lg = calloc(S->npair, sizeof(double));
     S->erange = malloc(sizeof(double) * 2 * S->npair);
-    S->mid = malloc(sizeof(float) * S->npt * S->npair);
-    if (!S->gaps || !S->qlen || !S->Lg || !S->erange || !S->mid)
+    /* the pair energies only for the window's margin (select_pairs), freed there */
+    int window = isfinite(S->opts->emin) || isfinite(S->opts->emax);
+    S->mid = window ? malloc(sizeof(float) * S->npt * S->npair) : NULL;
+    if (!S->gaps || !S->qlen || !S->Lg || !S->erange || (window && !S->mid))
         return qkt_error(QKT_ENOMEM, "out of memory (node search grid %d^3 x %d band pairs)", N, S->npair);
     return QKT_OK;
 }
@@ -770,7 +773,7 @@ static qkt_status_t scan_gaps(search_t *S)
             }
             for (int p = 0; p < npair; p++) {
                 gaps[(size_t)p * npt + ip] = tb->eps[pairs[p] + 1] - tb->eps[pairs[p]];
-                S->mid[(size_t)p * npt + ip] = (float)(0.5 * (tb->eps[pairs[p] + 1] + tb->eps[pairs[p]]));
+                if (S->mid) S->mid[(size_t)p * npt + ip] = (float)(0.5 * (tb->eps[pairs[p] + 1] + tb->eps[pairs[p]]));
                 ter[2 * p] = fmax(ter[2 * p], tb->eps[pairs[p]]);
                 ter[2 * p + 1] = fmin(ter[2 * p + 1], tb->eps[pairs[p] + 1]);
             }
@@ -803,7 +806,7 @@ static void select_pairs(search_t *S)
     int w = 0;
     for (int p = 0; p < S->npair; p++) {
         const double *G = S->gaps + (size_t)p * npt;
-        const float *E = S->mid + (size_t)p * npt;
+        const float *E = S->mid ? S->mid + (size_t)p * npt : NULL;
         double Lg = 0, Le = 0;
         for (size_t ip = 0; ip < npt; ip++)
             for (int a = 0; a < 3; a++) {
@@ -811,13 +814,12 @@ static void select_pairs(search_t *S)
                 long j = grid_shift(g, ip, d);
                 if (j < 0) continue;
                 Lg = fmax(Lg, fabs(G[j] - G[ip]) / g->h[a]);
-                Le = fmax(Le, fabs((double)E[j] - (double)E[ip]) / g->h[a]);
+                if (E) Le = fmax(Le, fabs((double)E[j] - (double)E[ip]) / g->h[a]);
             }
         double margin = (Le + 0.5 * Lg) * g->hmax;
         if (S->erange[2 * p + 1] - margin > S->opts->emax || S->erange[2 * p] + margin < S->opts->emin) continue;
         if (w != p) {
             memmove(S->gaps + (size_t)w * npt, G, sizeof(double) * npt);
-            memmove(S->mid + (size_t)w * npt, E, sizeof(float) * npt);
             S->erange[2 * w] = S->erange[2 * p];
             S->erange[2 * w + 1] = S->erange[2 * p + 1];
             S->pairs[w] = S->pairs[p];
@@ -825,6 +827,8 @@ static void select_pairs(search_t *S)
         S->Lg[w++] = Lg;
     }
     S->npair = w;
+    free(S->mid);
+    S->mid = NULL;
 }
 
 /* 2. where a crossing may lie within about one spacing (gap below its largest
