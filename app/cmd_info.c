@@ -37,6 +37,14 @@ static const qkt_key_t keys[] = {
      "search each image that was not found and group the nodes into orbits"},
     {"info.node_symmetry_tol", "1e-4", "eV",
      "info.node_symmetry: an operation is used only if the bands obey it within this"},
+    {"info.frmsf", "", "-",
+     "write the Fermi surface at info.mu as a FermiSurfer file of this name (.frmsf; periodic 3D "
+     "models): the bands crossing mu on a grid of the reciprocal cell, coloured by info.frmsf_color"},
+    {"info.frmsf_grid", "40", "1", "info.frmsf: points per reciprocal vector (4 to 400)"},
+    {"info.frmsf_color", "flux", "-",
+     "info.frmsf: flux (Berry curvature along the Fermi velocity, Omega.v/|v|, length^2: its integral over "
+     "a pocket is -2 pi times its chirality, Eq. 3), curvature (Omega_x, Omega_y, Omega_z: three blocks), or "
+     "chirality (of the pocket, Eq. 3; needs info.pockets)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -68,6 +76,15 @@ static const char help[] =
     "true (bounded: reltol 1e-2, 5000 evaluations per integration cell), at\n"
     "info.mu or else the\n"
     "fermi_energy of SEEDNAME.win beside model.file.\n"
+    "With the nodes, each pocket's chirality is compared with the charges of the\n"
+    "nodes its sheets enclose (found by rays from every node to the first Fermi\n"
+    "sheet of each band of its pair): node_check agree, differ (a warning),\n"
+    "thermal (a node within 5 k_B T of mu), incomplete (a pair not searched) or\n"
+    "unresolved (the chirality's error too large).\n"
+    "\n"
+    "info.frmsf = FILE writes the Fermi surface (periodic 3D models) as a\n"
+    "FermiSurfer file, coloured by info.frmsf_color: flux (Omega.v/|v|),\n"
+    "curvature (three components) or chirality (of the pocket).\n"
     "\n"
     "Example run file:\n"
     "  [model]\n"
@@ -75,6 +92,71 @@ static const char help[] =
     "  b = 0.2\n"
     "  [info]\n"
     "  mu = 0.1\n";
+
+/* info.frmsf: the file, its grid and colour (file NULL: none) */
+typedef struct {
+    const char *file;
+    long grid;
+    int color;
+} frmsf_keys_t;
+
+static qkt_status_t frmsf_keys(qkt_cli_t *cli, const qkt_model_t *m, int pockets, frmsf_keys_t *f)
+{
+    static const char *const names[] = {"flux", "curvature", "chirality"};
+    const char *col = NULL;
+    qkt_status_t s;
+    f->file = NULL;
+    if (!qkt_cli_has(cli, "info.frmsf")) return QKT_OK;
+    if ((s = qkt_cli_string(cli, "info.frmsf", &f->file)) || (s = qkt_cli_int(cli, "info.frmsf_grid", &f->grid)) ||
+        (s = qkt_cli_string(cli, "info.frmsf_color", &col)))
+        return s;
+    if (!m->periodic || m->dim != 3)
+        return qkt_error(QKT_EINVAL, "%s: a FermiSurfer file needs a periodic 3D model (model %s is %s)",
+                         qkt_cli_where(cli, "info.frmsf"), m->info->name, m->periodic ? "2D" : "a continuum model");
+    if (f->grid < 4 || f->grid > 400)
+        return qkt_error(QKT_EINVAL, "%s: must be in [4, 400], got %ld", qkt_cli_where(cli, "info.frmsf_grid"),
+                         f->grid);
+    f->color = -1;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(col, names[i])) f->color = i;
+    if (f->color < 0)
+        return qkt_error(QKT_EINVAL, "%s: flux, curvature or chirality, got '%s'",
+                         qkt_cli_where(cli, "info.frmsf_color"), col);
+    if (f->color == QKT_FS_CHIRALITY && !pockets)
+        return qkt_error(QKT_EINVAL, "%s: chirality colours the pockets: set info.pockets = true",
+                         qkt_cli_where(cli, "info.frmsf_color"));
+    if ((s = qkt_outfile_check(f->file)))
+        return qkt_error(s, "%s: %s", qkt_cli_where(cli, "info.frmsf"), qkt_strerror());
+    return QKT_OK;
+}
+
+/* the FermiSurfer file (r: the pockets' run, or NULL) */
+static qkt_status_t out_frmsf(qkt_cli_t *cli, const qkt_model_t *m, double mu, const frmsf_keys_t *f,
+                              const qkt_response_t *r)
+{
+    static const char *const names[] = {"flux", "curvature", "chirality"};
+    int nw = 0;
+    qkt_status_t s = qkt_fermisurfer_write(m, mu, (int)f->grid, f->color, r, f->file, &nw);
+    if (s) {
+        char msg[1500];
+        snprintf(msg, sizeof msg, "%s: %s", qkt_cli_where(cli, "info.frmsf"), qkt_strerror());
+        return qkt_error(s, "%s", msg);
+    }
+    qkt_out_push(cli, "frmsf", "FermiSurfer file");
+    qkt_out_string(cli, "file", f->file);
+    qkt_out_int(cli, "grid", f->grid);
+    qkt_out_int(cli, "bands", nw);
+    qkt_out_string(cli, "color", names[f->color]);
+    qkt_out_note(cli, "energies eps - mu (mu = %g %s) on the Gamma-centred %ld^3 grid of the reciprocal cell; colour "
+                      "%s, averaged over degenerate bands; open with: fermisurfer %s",
+                 mu, qkt_cli_unit(m, "energy"), f->grid,
+                 f->color == QKT_FS_FLUX ? "Omega.v/|v| (length^2)"
+                                         : f->color == QKT_FS_CURVATURE ? "Omega_x, Omega_y, Omega_z (length^2)"
+                                                                        : "the pocket's chirality (Eq. 3)",
+                 f->file);
+    qkt_out_pop(cli);
+    return QKT_OK;
+}
 
 /* The node search's keys: grid, tolerance, radius, energy window about info.mu,
  * band range, and the crystal's symmetry operations. */
@@ -294,10 +376,11 @@ static void out_pairs(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k
         if (!P[i].searched || (P[i].chirality_sum == 0 && P[i].unresolved == 0)) continue;
         nfail++;
         if (m->periodic)
-            qkt_cli_warn(cli, "bands (%d, %d): the chiralities of their %d nodes add up to %d%s, not 0: nodes are "
+            qkt_cli_warn(cli, "bands (%d, %d): the chiralities of their %d nodes add up to %d%s: nodes are "
                               "missing or unresolved (closer than the scan spacing%s); try info.search_grid = %d%s%s",
                          P[i].band, P[i].band + 1, P[i].nnode, P[i].chirality_sum,
-                         P[i].unresolved ? " (some chiralities unresolved)" : "",
+                         P[i].chirality_sum ? (P[i].unresolved ? " (some unresolved), not 0" : ", not 0")
+                                            : ", but some are unresolved",
                          P[i].nextended ? ", or next to a touching listed as extended: with a gap below 2 gap_tol "
                                           "on every surface around it, a node with a slow direction is not told "
                                           "from a nodal line"
@@ -355,8 +438,14 @@ static void out_extended(qkt_cli_t *cli, const qkt_node_t *nd, int n, const qkt_
     qkt_out_pop(cli);
 }
 
-static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k)
+/* the search's touchings and pairs (*nd_out, *P_out: malloc'ed, kept for the
+ * pockets' check; NULL where no search ran) */
+static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k, qkt_node_t **nd_out, int *n_out,
+                     qkt_node_pair_t **P_out, int *np_out)
 {
+    *nd_out = NULL;
+    *P_out = NULL;
+    *n_out = *np_out = 0;
     qkt_out_push(cli, "nodes", "Weyl nodes");
     if (m->dim != 3) {
         qkt_out_bool(cli, "defined", 0);
@@ -391,8 +480,10 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k)
     out_pairs(cli, m, k, P, np);
     out_extended(cli, nd, n, m, P, np);
     qkt_out_pop(cli);
-    free(nd);
-    free(P);
+    *nd_out = nd;
+    *n_out = n;
+    *P_out = P;
+    *np_out = np;
     return 0;
 }
 
@@ -404,23 +495,142 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k)
 #define INFO_WANNIER_MAXEVAL 5000
 #define INFO_WANNIER_RELTOL 1e-2
 
-static int out_pockets(qkt_cli_t *cli, const qkt_model_t *m, double mu, double T)
+/* A pocket's chirality (Eq. 3) agrees with the charges it encloses when they
+ * differ by less than this plus twice its error estimate: the enclosed sum
+ * is an integer, and so is the chirality up to the thermal weight beyond the
+ * nearest node (below 1 % outside the thermal shell) and the integration
+ * error. */
+#define POCKET_CHECK_TOL 0.1
+
+/* The check of the seed below Eq. 3 for every pocket of r: the charges of the
+ * nodes its sheets enclose (qkt_pockets_enclosing), written into the pocket
+ * entries by out_pockets.  sum[q], cnt[q]: enclosed charge and nodes; verdict[q]:
+ * 0 agree, 1 differ, 2 a node in the thermal shell, 3 a pair of one of its
+ * bands not searched, 4 the chirality's error too large to tell integers
+ * apart. */
+typedef struct {
+    int on;
+    int sum[QKT_MAX_POCKETS], cnt[QKT_MAX_POCKETS], verdict[QKT_MAX_POCKETS];
+    int unsearched[QKT_MAX_POCKETS]; /* a pair not searched: its lower band */
+    int nshared, nunmapped;          /* node sides whose rays met several pockets / unlabelled cells */
+} pocket_check_t;
+
+#define NVERDICT 5
+static const char *const check_name[NVERDICT] = {"agree", "differ", "thermal", "incomplete", "unresolved"};
+
+static qkt_status_t pocket_check(const qkt_model_t *m, const qkt_response_t *r, const qkt_node_t *nd, int n,
+                                 const qkt_node_pair_t *P, int np, pocket_check_t *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!nd || m->dim != 3 || r->npocket == 0) return QKT_OK;
+    qkt_node_enclosure_t *e = malloc(sizeof *e * (n > 0 ? n : 1));
+    unsigned char *sheet = malloc((size_t)QKT_MAX_POCKETS * m->nb);
+    if (!e || !sheet) {
+        free(e);
+        free(sheet);
+        return qkt_error(QKT_ENOMEM, "out of memory (pocket check)");
+    }
+    int npk = 0;
+    qkt_status_t s = qkt_pockets_enclosing(m, &r->par, nd, n, e, &npk, sheet, QKT_MAX_POCKETS);
+    if (!s && npk != r->npocket)
+        s = qkt_error(QKT_ENUM, "pocket check: the map has %d pockets, the run %d", npk, r->npocket);
+    if (s) {
+        free(e);
+        free(sheet);
+        return s;
+    }
+    c->on = 1;
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 2; b++) {
+            int q = e[i].pocket[b];
+            if (q == QKT_ENCLOSE_SHARED) c->nshared++;
+            if (q == QKT_ENCLOSE_UNMAPPED) c->nunmapped++;
+            if (q < 0) continue;
+            if (e[i].shell) {
+                c->verdict[q] = 2;
+                continue;
+            }
+            c->sum[q] += e[i].charge[b];
+            c->cnt[q]++;
+        }
+    for (int q = 0; q < npk; q++) {
+        c->unsearched[q] = -1;
+        /* every pair (b - 1, b) and (b, b + 1) of a band b with a sheet in q */
+        for (int i = 0; i < np && c->unsearched[q] < 0; i++) {
+            int lo = P[i].band;
+            if (!P[i].searched && (sheet[(size_t)q * m->nb + lo] || sheet[(size_t)q * m->nb + lo + 1]))
+                c->unsearched[q] = lo;
+        }
+        if (c->verdict[q] == 2) continue;
+        double tol = POCKET_CHECK_TOL + 2 * r->pocket[q].chirality_err;
+        if (c->unsearched[q] >= 0) c->verdict[q] = 3;
+        else if (tol >= 0.5) c->verdict[q] = 4; /* adjacent integers not told apart */
+        else c->verdict[q] = fabs(r->pocket[q].chirality - c->sum[q]) > tol;
+    }
+    free(e);
+    free(sheet);
+    return QKT_OK;
+}
+
+/* the summary of the pockets' node check, with a warning per disagreement */
+static void out_pocket_check(qkt_cli_t *cli, const qkt_response_t *r, const pocket_check_t *c)
+{
+    int count[NVERDICT] = {0};
+    for (int q = 0; q < r->npocket; q++) count[c->verdict[q]]++;
+    qkt_out_push(cli, "node_check", "pockets and the nodes they enclose");
+    for (int v = 0; v < NVERDICT; v++) qkt_out_int(cli, check_name[v], count[v]);
+    qkt_out_int(cli, "rays_shared", c->nshared);
+    qkt_out_int(cli, "rays_unmapped", c->nunmapped);
+    qkt_out_note(cli, "each pocket's chirality (Eq. 3) against the charges of the nodes its sheets enclose (the "
+                      "seed below Eq. 3): found by 26 rays from every node to the first sheet of each band of its pair; "
+                      "agree within %g + 2 errors; thermal: a node within 5 k_B T of mu (the chirality is then a "
+                      "thermal average); incomplete: a pair of one of the pocket's bands was not searched; unresolved: "
+                      "the chirality's error is too large to tell integers apart (Wannier models: the pocket "
+                      "integrals are bounded, reltol 1e-2 and 5000 evaluations per cell)",
+                 POCKET_CHECK_TOL);
+    qkt_out_pop(cli);
+    for (int q = 0; q < r->npocket; q++) {
+        if (c->verdict[q] == 1)
+            qkt_cli_warn(cli, "pocket %d: chirality %.4g +- %.2g, but its sheets enclose nodes of total charge %d: a "
+                              "node is missing or its chirality is wrong (try a finer info.search_grid), or the pocket "
+                              "is not resolved (a lower info.T)",
+                         q + 1, r->pocket[q].chirality, r->pocket[q].chirality_err, c->sum[q]);
+        else if (c->verdict[q] == 3)
+            qkt_out_note(cli, "pocket %d: not checked: bands (%d, %d) were not searched for nodes (widen "
+                              "info.node_window or set info.node_bands)",
+                         q + 1, c->unsearched[q], c->unsearched[q] + 1);
+    }
+    if (c->nshared || c->nunmapped)
+        qkt_out_note(cli, "%d node-band sides lie in regions bounded by several pockets and %d met unlabelled cells: "
+                          "they count for no pocket",
+                     c->nshared, c->nunmapped);
+}
+
+static int out_pockets(qkt_cli_t *cli, const qkt_model_t *m, double mu, double T, const qkt_node_t *nd, int n,
+                       const qkt_node_pair_t *P, int np, const frmsf_keys_t *fk)
 {
     qkt_params_t p;
     qkt_params_default(&p);
     int wannier = m->units == QKT_UNITS_EV_ANGSTROM;
     p.mu = mu;
     p.T = wannier ? T * qkt_units()->kB_eV : T; /* kelvin -> eV */
-    if (wannier) p.maxeval = INFO_WANNIER_MAXEVAL, p.reltol = INFO_WANNIER_RELTOL;
     p.order = 0;
     p.nu_mask = 1;
     p.al_mask = 0;
     p.reltol = 1e-3;
+    if (wannier) p.maxeval = INFO_WANNIER_MAXEVAL, p.reltol = INFO_WANNIER_RELTOL;
     qkt_response_t r;
     qkt_status_t s = qkt_response_compute(m, &p, &r);
     if (s) {
         char msg[1500];
         snprintf(msg, sizeof msg, "Fermi pockets at mu = %g, T = %g: %s", mu, T, qkt_strerror());
+        return qkt_cli_fail(cli, qkt_error(s, "%s", msg));
+    }
+    pocket_check_t chk;
+    if ((s = pocket_check(m, &r, nd, n, P, np, &chk))) {
+        char msg[1500];
+        snprintf(msg, sizeof msg, "pockets and nodes: %s", qkt_strerror());
+        qkt_response_free(&r);
         return qkt_cli_fail(cli, qkt_error(s, "%s", msg));
     }
     const char *u_k = qkt_cli_unit(m, "1/length"), *u_e = qkt_cli_unit(m, "energy");
@@ -447,11 +657,17 @@ static int out_pockets(qkt_cli_t *cli, const qkt_model_t *m, double mu, double T
             qsum += pk->chirality;
             qerr += pk->chirality_err;
         }
+        if (chk.on) {
+            qkt_out_int(cli, "enclosed_charge", chk.sum[q]);
+            qkt_out_int(cli, "enclosed_nodes", chk.cnt[q]);
+            qkt_out_string(cli, "node_check", check_name[chk.verdict[q]]);
+        }
         qkt_out_scalar(cli, "dos", pk->dos, NULL, u_dos);
         qkt_out_pop(cli);
     }
     qkt_out_pop(cli);
     if (m->dim == 3 && r.npocket) qkt_out_scalar(cli, "chirality_sum", qsum, &qerr, NULL);
+    if (chk.on) out_pocket_check(cli, &r, &chk);
     qkt_out_scalar(cli, "dos", r.dos, NULL, u_dos);
     qkt_out_push(cli, "numerics", "numerics");
     qkt_out_scalar(cli, "reltol", r.par.reltol, NULL, NULL);
@@ -469,6 +685,10 @@ static int out_pockets(qkt_cli_t *cli, const qkt_model_t *m, double mu, double T
                  cells, r.par.window);
     qkt_out_pop(cli);
     qkt_out_pop(cli);
+    if (fk->file && (s = out_frmsf(cli, m, mu, fk, &r))) {
+        qkt_response_free(&r);
+        return qkt_cli_fail(cli, s);
+    }
     /* in a gap the integrals are exponentially small: no relative accuracy to reach */
     if (!r.converged && r.npocket > 0)
         qkt_cli_not_converged(cli, "the pocket integrals did not reach the relative accuracy %g", r.par.reltol);
@@ -592,25 +812,33 @@ static int run(qkt_cli_t *cli)
     double mu = 0.1, T = 0.005;
     int pockets = 1;
     node_keys_t nk;
+    frmsf_keys_t fk = {NULL, 40, 0};
     memset(&nk, 0, sizeof nk);
     qkt_node_opts_default(&nk.o);
     int nodes = 1, wannier = m->units == QKT_UNITS_EV_ANGSTROM;
     if ((s = pocket_keys(cli, m, &pockets, &mu, &T)) ||
         (s = qkt_cli_default(cli, "info.nodes", wannier ? "false" : "true")) ||
-        (s = qkt_cli_bool(cli, "info.nodes", &nodes)) || (nodes && (s = node_keys(cli, m, &nk)))) {
+        (s = qkt_cli_bool(cli, "info.nodes", &nodes)) || (nodes && (s = node_keys(cli, m, &nk))) ||
+        (s = frmsf_keys(cli, m, pockets, &fk)) ||
+        (fk.file && !pockets && (s = mu_key(cli, m, "the FermiSurfer file", &mu)))) {
         node_keys_free(&nk);
         return qkt_cli_fail(cli, s);
     }
 
     out_model(cli, m);
-    int code = nodes ? out_nodes(cli, m, &nk) : 0;
+    qkt_node_t *nd = NULL;
+    qkt_node_pair_t *P = NULL;
+    int n = 0, np = 0;
+    int code = nodes ? out_nodes(cli, m, &nk, &nd, &n, &P, &np) : 0;
     node_keys_free(&nk);
-    if (code) return code;
-    if (wannier && (!nodes || !pockets))
+    if (!code && wannier && (!nodes || !pockets))
         qkt_out_note(cli, "Wannier model: %s%s%s only on request (info.nodes = true, info.pockets = true: minutes)",
                      nodes ? "" : "Weyl nodes", !nodes && !pockets ? " and " : "", pockets ? "" : "Fermi pockets");
-    if (pockets) return out_pockets(cli, m, mu, T);
-    return 0;
+    if (!code && pockets) code = out_pockets(cli, m, mu, T, nd, n, P, np, &fk);
+    else if (!code && fk.file && (s = out_frmsf(cli, m, mu, &fk, NULL))) code = qkt_cli_fail(cli, s);
+    free(nd);
+    free(P);
+    return code;
 }
 
 const qkt_command_t qkt_cmd_info = {

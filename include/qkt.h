@@ -743,6 +743,46 @@ typedef struct {
 qkt_status_t qkt_find_nodes_report(const qkt_model_t *m, const qkt_node_opts_t *o, qkt_node_t *nodes, int max,
                                    int *n, qkt_node_pair_t *pairs, int max_pairs, int *npairs);
 
+/* Which Fermi pocket encloses each touching (the seed below Eq. 3: a pocket's
+ * chirality is the sum of the charges of the nodes its Fermi surface encloses).
+ * A node of the pair (n, n + 1) with charge Q lies, for each band b of the
+ * pair, in a region of the zone where b is occupied (node energy below mu) or
+ * empty (above); the Fermi sheets of b that bound that region carry, together,
+ * the node's contribution s c to their chirality (Eq. 3), with c = +Q for
+ * b = n + 1 and -Q for b = n, and s = +1 (occupied) or -1 (empty): the
+ * divergence theorem for the curvature of b, whose monopoles are the nodes.
+ * The sheets are found by rays from the node in 26 directions, each followed
+ * until b crosses mu (steps of half a pocket-map cell, then bisection); the
+ * pocket of the pocket map at the crossing is that ray's.  The node is
+ * enclosed by a pocket when every ray meets a sheet of that pocket. */
+enum {
+    QKT_ENCLOSE_NONE = -1,     /* no ray meets a sheet of the band (the band does not cross mu there) */
+    QKT_ENCLOSE_SHARED = -2,   /* the rays meet sheets of several pockets: the region is bounded by
+                                  all of them, and the contribution is not one pocket's */
+    QKT_ENCLOSE_UNMAPPED = -3, /* a ray meets a sheet in a cell the pocket map left unlabelled */
+    QKT_ENCLOSE_OPEN = -4      /* some rays meet no sheet (within a zone diagonal, or within the map of
+                                  a continuum model): the region is not enclosed by a Fermi surface */
+};
+typedef struct {
+    int pocket[2];  /* [0] band n, [1] band n + 1: the pocket (index as in qkt_response_t.pocket)
+                       or a QKT_ENCLOSE_* code */
+    int charge[2];  /* the contribution s c to that pocket's chirality (0 for the codes) */
+    int nrays[2];   /* rays that met a sheet of the band (they stop at the first that meets none
+                       or another pocket) */
+    int shell;      /* 1: the node lies in the thermal shell (within 5 k_B T of mu); pocket[b] is
+                       then the map's pocket at the node (or QKT_ENCLOSE_NONE), charge 0 */
+} qkt_node_enclosure_t;
+
+/* For the n touchings of a search of model m (qkt_find_nodes; extended ones
+ * get QKT_ENCLOSE_NONE), the pockets of the map the response engine builds
+ * with parameters p (mu, T, numerics.ncell, window, kbox, open axes: pass
+ * qkt_response_t.par of the run whose pockets are compared).  *npocket: the
+ * map's pockets.  sheet (NULL, or max_pockets x nb): sheet[q * nb + b] = 1
+ * where band b meets the thermal window in a cell of pocket q (it may have a
+ * Fermi sheet there). */
+qkt_status_t qkt_pockets_enclosing(const qkt_model_t *m, const qkt_params_t *p, const qkt_node_t *nodes, int n,
+                                   qkt_node_enclosure_t *out, int *npocket, unsigned char *sheet, int max_pockets);
+
 /* ================================================================== observables
  * (src/observe/) Quantities assembled from a computed qkt_response_t: the
  * tensors contracted with the field directions, the Weyl coefficients of
@@ -796,6 +836,23 @@ qkt_status_t qkt_rho_expand(const qkt_tensor_t *s0, const qkt_tensor_t *s1, cons
                             const double B[3], int n, qkt_rho_t *out);
 /* qkt_rho_expand of a result at field B, to its order (at most 2). */
 qkt_status_t qkt_response_rho(const qkt_response_t *r, const double B[3], qkt_rho_t *out);
+
+/* The Fermi surface of a periodic 3D model as a FermiSurfer file (.frmsf,
+ * written whole or not at all): the bands that cross mu somewhere on the
+ * Gamma-centred grid x_i = i/grid of the reciprocal cell (FermiSurfer's grid
+ * type 1), their energies eps - mu (FermiSurfer puts the Fermi level at 0),
+ * and a colour per point and band, averaged over degenerate groups (gauge
+ * invariant): */
+enum {
+    QKT_FS_FLUX = 0,      /* Omega.v/|v|: the Berry flux density through the surface, whose
+                             integral over a pocket's sheets is -2 pi times its chirality (Eq. 3), length^2 */
+    QKT_FS_CURVATURE = 1, /* Omega_x, Omega_y, Omega_z: three colour blocks (a vector) */
+    QKT_FS_CHIRALITY = 2  /* the chirality (Eq. 3) of the pocket of r at the point (0 outside pockets) */
+};
+/* r: the order-0 run with the pockets (QKT_FS_CHIRALITY only; else may be
+ * NULL).  *nbands: bands written. */
+qkt_status_t qkt_fermisurfer_write(const qkt_model_t *m, double mu, int grid, int color, const qkt_response_t *r,
+                                   const char *path, int *nbands);
 
 /* Anisotropic MR and planar Hall effect for a unit field rotating in the
  * plane of axes i (current direction) and j, b(phi) = cos(phi) e_i + sin(phi) e_j,

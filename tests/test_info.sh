@@ -62,6 +62,8 @@ pycheck "node chiralities sum to 0; no extended touchings" "r['nodes']['chiralit
 pycheck "two pockets" "r['pockets']['count'] == 2 and len(P) == 2 and r['pockets']['in_gap'] is False"
 pycheck "pocket chiralities (Eq. 3) +1 and -1 (tol 0.01) with error estimates" "sorted(round(p['chirality']) for p in P) == [-1, 1] and all(abs(abs(p['chirality']) - 1) < 0.01 and p['chirality_err'] < 0.01 for p in P)"
 pycheck "each pocket has the chirality of the node it encloses (centre kz sign)" "all((p['chirality'] > 0) == (p['center'][2] < 0) for p in P)"
+pycheck "each pocket encloses its node: enclosed_charge = chirality (the seed below Eq. 3), node_check agree" "all(p['enclosed_charge'] == round(p['chirality']) and p['enclosed_nodes'] == 1 and p['node_check'] == 'agree' for p in P)"
+pycheck "node_check summary: 2 agree, none differ, thermal, incomplete or unresolved" "r['pockets']['node_check']['agree'] == 2 and all(r['pockets']['node_check'][k] == 0 for k in ('differ', 'thermal', 'incomplete', 'unresolved'))"
 pycheck "pocket centres at kz = -+0.2 (tol 0.01)" "all(abs(abs(p['center'][2]) - 0.2) < 0.01 for p in P)"
 pycheck "pocket dos = mu^2/(2 pi^2 v^3) = 5.066e-4 (tol 2%, finite T)" "all(abs(p['dos'] / (0.01 / (2 * math.pi**2)) - 1) < 0.02 for p in P)"
 pycheck "inputs recorded: info.mu, info.T from the file, search grid default" "d['inputs']['info.mu'] == 0.1 and d['inputs']['info.T'] == 0.005 and d['input_origins']['info.search_grid'] == 'default'"
@@ -82,6 +84,13 @@ expect_rc 0 "info weyl2 b=0.05"
 pycheck "two nodes at (0, 0, -+0.05), chiralities +1, -1" "len(N) == 2 and abs(N[0]['k'][2] + 0.05) < 1e-9 and abs(N[1]['k'][2] - 0.05) < 1e-9 and [n['chirality'] for n in N] == [1, -1]"
 pycheck "one pocket (mu = 0.1 > b: the two Fermi spheres merge)" "r['pockets']['count'] == 1 and len(P) == 1"
 pycheck "its chirality is 0 (tol 0.01)" "abs(P[0]['chirality']) < 0.01"
+pycheck "it encloses both nodes, charge 0: node_check agree" "P[0]['enclosed_nodes'] == 2 and P[0]['enclosed_charge'] == 0 and P[0]['node_check'] == 'agree'"
+# the nodes at energy 0 lie within 5 k_B T of mu = 0.02 at T = 0.005: thermal, not checked
+run info "$T/w.ini" --set info.mu=0.02 --json
+pycheck "weyl2 mu = 0.02 (nodes within 5 T): every pocket's node_check is thermal" "len(P) == 2 and all(p['node_check'] == 'thermal' and p['enclosed_nodes'] == 0 for p in P)"
+# hole pockets (mu < 0): each still has the chirality of its node, and encloses it
+run info "$T/w.ini" --set info.mu=-0.1 --json
+pycheck "weyl2 mu = -0.1 (hole pockets): chirality = enclosed charge = the node's, agree" "len(P) == 2 and all(p['node_check'] == 'agree' and p['enclosed_charge'] == round(p['chirality']) and (p['chirality'] > 0) == (p['center'][2] < 0) for p in P)"
 
 # ------------------------------------------------------------------ gapped weyl2: mu in the gap
 run info "$T/w.ini" --set model.b=0.05 --set model.Delta=0.1 --set info.mu=0.02 --json
@@ -143,6 +152,65 @@ pycheck "weyl4 node_bands 1 2: only the pair (1, 2), its two nodes" "r['nodes'][
 # weyl4 with Delta = 0: bands (0, 1) and (2, 3) touch on the plane kz = 0 (docs/commands/info.md)
 run info --set model.name=weyl4 --set model.b=0,0,0.2 --set info.pockets=false --json
 pycheck "weyl4 Delta=0: the extended touchings of (0,1) and (2,3) come with sample points on kz = 0 (1e-9)" "[e['bands'] for e in r['nodes']['extended']] == [[0, 1], [2, 3]] and all(e['sample_points'] >= 1 and len(e['sample_k']) == e['sample_points'] and max(abs(p[2]) for p in e['sample_k']) < 1e-9 for e in r['nodes']['extended'])"
+
+# ------------------------------------------------------------------ FermiSurfer file (info.frmsf)
+# lattice_weyl with k0 = pi/2: nodes at (0, 0, -+pi/2), separate pockets at mu = 0.3.  The file
+# holds the grid, type 1, the band crossing mu, the reciprocal vectors (2 pi along each axis),
+# eps - mu with the third index fastest, and the colour.  Eq. 3 from the file alone:
+# Q = -(1/2 pi) sum_k delta(eps - mu) |v| (Omega.v/|v|) dk^3, |v| by central differences of the
+# energies, delta a Gaussian of width 0.04 (measured 1.8 % from the engine's +-1; tol 5 %).
+# frmsf_check FILE EXPR WHAT: N, typ, nb, B, E[nb, N, N, N], C[ncol, nb, N, N, N], Q(upper half
+# kz in [0, pi)), P the pockets of the run's JSON in $T/out
+frmsf_check() {
+    if /usr/bin/python3 - "$1" "$T/out" "$2" <<'EOF'; then ok "$3"; else bad "$3 ($2)"; fi
+import json, sys
+import numpy as np
+try:
+    f = open(sys.argv[1]).read().split()
+    N = [int(x) for x in f[:3]]; typ = int(f[3]); nb = int(f[4])
+    B = np.array(f[5:14], float).reshape(3, 3)
+    vals = np.array(f[14:], float); npt = N[0] * N[1] * N[2]
+    ncol = len(vals) // (nb * npt) - 1
+    E = vals[:nb * npt].reshape(nb, *N); C = vals[nb * npt:].reshape(ncol, nb, *N)
+    g = np.stack([(np.roll(E, -1, axis=1 + a) - np.roll(E, 1, axis=1 + a)) * N[a] / 2 for a in range(3)])
+    vn = np.sqrt((np.einsum('ia,a...->i...', np.linalg.inv(B), g) ** 2).sum(0))
+    d = np.exp(-E ** 2 / (2 * 0.04 ** 2)) / np.sqrt(2 * np.pi) / 0.04
+    dens = -d * vn * C[0] * abs(np.linalg.det(B)) / npt / (2 * np.pi)
+    x3 = np.arange(N[2]) / N[2]
+    Q = lambda upper: dens[..., (x3 < 0.5) == upper].sum()
+    P = json.load(open(sys.argv[2]))['results']['pockets']['list']
+    ok = eval(sys.argv[3])
+except Exception as e:
+    print('   python: %s' % e)
+    ok = False
+sys.exit(0 if ok else 1)
+EOF
+}
+LW="--set model.name=lattice_weyl --set model.k0=1.5707963267948966 --set info.mu=0.3"
+run info $LW --set info.frmsf="$T/lw.frmsf" --set info.frmsf_grid=64 --json
+expect_rc 0 "info.frmsf, lattice_weyl k0 = pi/2, mu = 0.3, grid 64"
+pycheck "the frmsf block: file, grid 64, 1 band, colour flux" "r['frmsf']['grid'] == 64 and r['frmsf']['bands'] == 1 and r['frmsf']['color'] == 'flux' and r['frmsf']['file'].endswith('lw.frmsf')"
+frmsf_check "$T/lw.frmsf" "N == [64, 64, 64] and typ == 1 and nb == 1 and ncol == 1 and np.allclose(B, 2 * np.pi * np.eye(3)) and len(vals) == 2 * npt" "frmsf header: 64^3 grid, type 1, 1 band, b_i = 2 pi e_i; energies and one colour block"
+frmsf_check "$T/lw.frmsf" "abs(E[0, 0, 0, 0] - 0.7) < 1e-6" "frmsf energy at Gamma (first point): the upper band |d| = t (1 - cos k0) = 1, minus mu = 0.3"
+frmsf_check "$T/lw.frmsf" "len(P) == 2 and all(abs(Q(p['center'][2] > 0) - p['chirality']) < 0.05 for p in P)" "Eq. 3 from the file's flux colour: each kz half gives its pocket's chirality (+-1) within 5 %"
+run info $LW --set info.frmsf="$T/lwc.frmsf" --set info.frmsf_grid=16 --set info.frmsf_color=curvature --json
+frmsf_check "$T/lwc.frmsf" "ncol == 3 and nb == 1" "frmsf_color = curvature: three colour blocks"
+run info $LW --set info.frmsf="$T/lwq.frmsf" --set info.frmsf_grid=32 --set info.frmsf_color=chirality --json
+frmsf_check "$T/lwq.frmsf" "ncol == 1 and sorted(set(np.round(C[0][C[0] != 0], 5))) == sorted(round(p['chirality'], 5) for p in P)" "frmsf_color = chirality: the values are the pockets' chiralities (and 0 outside them)"
+run info --set model.name=weyl2 --set info.frmsf="$T/no.frmsf"
+expect_rc 2 "info.frmsf for a continuum model"
+expect_in "$T/err" "info.frmsf" "continuum model: the message names info.frmsf"
+run info $LW --set info.frmsf="$T/no.frmsf" --set info.frmsf_color=spin
+expect_rc 2 "info.frmsf_color = spin"
+expect_in "$T/err" "info.frmsf_color" "unknown colour: the message names the key"
+run info $LW --set info.pockets=false --set info.frmsf="$T/no.frmsf" --set info.frmsf_color=chirality
+expect_rc 2 "info.frmsf_color = chirality without pockets"
+run info $LW --set info.frmsf="$T/nodir/x.frmsf"
+expect_rc 3 "info.frmsf in a folder that does not exist (an I/O error, before any computation)"
+expect_in "$T/err" "info.frmsf" "missing folder: the message names info.frmsf"
+run info $LW --set info.pockets=false --set info.mu=20 --set info.frmsf="$T/no.frmsf"
+expect_rc 8 "info.frmsf with mu above every band (no Fermi surface)"
+if [ ! -e "$T/no.frmsf" ]; then ok "no file left by the refused or failed runs"; else bad "a refused run left $T/no.frmsf"; fi
 
 # ------------------------------------------------------------------ malformed input
 run info --set model.name=lattice_weyl --set info.node_window=-1

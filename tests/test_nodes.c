@@ -2,7 +2,8 @@
  * (qkt_wannier_from_arrays, the path of a Wannier90 file): nodes at high-symmetry
  * points, a node of charge 2, two nodes closer than one scan spacing, nodal lines,
  * independence of the scan grid, the energy window and band range, the per-pair
- * chirality sums, and symmetry orbits (src/bands/nodes.c).
+ * chirality sums, and symmetry orbits (src/bands/nodes.c); the Fermi pockets' chiralities
+ * (Eq. 3) against the charges of the nodes they enclose (src/pockets/enclose.c).
  *
  * Every model is a two-band H(k) = d(k).sigma on the cubic lattice (a = 1 Angstrom),
  * whose nodes are the zeros of d; the chirality of a zero is the sign of det(dd/dk)
@@ -184,6 +185,136 @@ static int count_isolated(const found_t *f)
     int c = 0;
     for (int i = 0; i < f->n; i++) c += f->nd[i].isolated;
     return c;
+}
+
+/* ------------------------------------------------------------------ pockets and nodes */
+/* The seed below Eq. 3: a pocket's chirality (Eq. 3, the response engine's pocket flux)
+ * equals the sum of the charges of the nodes its Fermi surface encloses
+ * (qkt_pockets_enclosing). */
+typedef struct {
+    qkt_response_t r;
+    qkt_node_enclosure_t e[MAXN];
+    int npk;
+} pk_run_t;
+
+/* the pockets of m at mu, T (order 0) and the enclosures of f's nodes */
+static int pocket_run(const qkt_model_t *m, double mu, double T, const found_t *f, pk_run_t *o, const char *label)
+{
+    qkt_params_t p;
+    qkt_params_default(&p);
+    p.mu = mu;
+    p.T = T;
+    p.order = 0;
+    p.nu_mask = 1;
+    p.al_mask = 0;
+    p.reltol = 1e-4;
+    o->npk = -1;
+    qkt_status_t s = qkt_response_compute(m, &p, &o->r);
+    if (!s) s = qkt_pockets_enclosing(m, &o->r.par, f->nd, f->n, o->e, &o->npk, NULL, 0);
+    CHECK_OK(!s && o->npk == o->r.npocket, "%s: %d pockets, enclosures of %d nodes (%s)", label, o->npk, f->n,
+             s ? qkt_strerror() : "ok");
+    if (s) o->npk = 0;
+    return o->npk;
+}
+
+/* the charge the nodes (all but node skip) contribute to pocket q, and their sides (*cnt) */
+static int enclosed(const found_t *f, const pk_run_t *o, int q, int skip, int *cnt)
+{
+    int sum = 0;
+    *cnt = 0;
+    for (int i = 0; i < f->n; i++)
+        for (int b = 0; b < 2; b++)
+            if (i != skip && o->e[i].pocket[b] == q) sum += o->e[i].charge[b], (*cnt)++;
+    return sum;
+}
+
+/* every pocket's chirality equals the charge it encloses, to tol; want[q]: the charge
+ * expected of the pocket whose centre has the sign sgn(kz) = 2q - 1 (q = 0: kz < 0) */
+static void check_pockets(const found_t *f, const pk_run_t *o, const int *want, int npk_want, double tol,
+                          const char *label)
+{
+    CHECK_OK(o->npk == npk_want, "%s: %d pockets (want %d)", label, o->npk, npk_want);
+    for (int q = 0; q < o->npk && o->npk == npk_want; q++) {
+        int cnt, sum = enclosed(f, o, q, -1, &cnt);
+        const qkt_pocket_info_t *pk = &o->r.pocket[q];
+        int side = npk_want == 1 ? 0 : pk->center[2] > 0;
+        CHECK_OK(sum == want[side] && fabs(pk->chirality - sum) <= tol,
+                 "%s: pocket %d (centre kz %.3f): chirality %.6f +- %.2g, enclosed charge %d from %d node sides "
+                 "(want %d, to %g)",
+                 label, q, pk->center[2], pk->chirality, pk->chirality_err, sum, cnt, want[side], tol);
+    }
+}
+
+static void test_pockets(void)
+{
+    printf("-- pockets and the nodes they enclose (the seed below Eq. 3)\n");
+    const double tol = 0.01; /* |chirality - enclosed|: reltol 1e-4, thermal weight beyond the node ~e^-30 */
+    hop_t h = {.nw = 2};
+    pair_model(&h, 0, M_PI / 2);
+    qkt_model_t *m = hop_model(&h, "node pair");
+    found_t f;
+    search(m, NULL, &f, "node pair k0 = pi/2");
+    pk_run_t o;
+    /* electron pockets (band 1 occupied at the node: +Q) and hole pockets (band 0 empty: -(-Q)) */
+    if (pocket_run(m, 0.3, 0.01, &f, &o, "node pair, mu = 0.3")) {
+        check_pockets(&f, &o, (int[]){1, -1}, 2, tol, "node pair, mu = 0.3 (electron pockets)");
+        /* the power to fail: without the node at +k0 its pocket's sum is 0, not -1 */
+        int skip = -1, cnt;
+        for (int i = 0; i < f.n; i++)
+            if (f.nd[i].k[2] > 0) skip = i;
+        int q = skip >= 0 ? o.e[skip].pocket[1] : -1;
+        int sum = q >= 0 ? enclosed(&f, &o, q, skip, &cnt) : 99;
+        CHECK_OK(q >= 0 && fabs(o.r.pocket[q].chirality - sum) > 0.9,
+                 "control: with the node at +k0 left out, its pocket's enclosed charge %d differs from its chirality "
+                 "%.4f", sum, q >= 0 ? o.r.pocket[q].chirality : NAN);
+        qkt_response_free(&o.r);
+    }
+    if (pocket_run(m, -0.3, 0.01, &f, &o, "node pair, mu = -0.3")) {
+        check_pockets(&f, &o, (int[]){1, -1}, 2, tol, "node pair, mu = -0.3 (hole pockets)");
+        qkt_response_free(&o.r);
+    }
+    /* nodes within 5 k_B T of mu: in the thermal shell, no integer check */
+    if (pocket_run(m, 0.02, 0.01, &f, &o, "node pair, mu = 0.02, T = 0.01")) {
+        int shell = 0;
+        for (int i = 0; i < f.n; i++) shell += o.e[i].shell && o.e[i].charge[0] == 0 && o.e[i].charge[1] == 0;
+        CHECK_OK(f.n == 2 && shell == 2, "node pair, mu = 0.02 (< 5 T from the nodes): both nodes in the thermal "
+                                         "shell, no charge counted (%d of %d)", shell, f.n);
+        qkt_response_free(&o.r);
+    }
+    qkt_model_free(m);
+
+    /* one pocket around both nodes (chirality 0, two node sides of opposite charge), and two
+     * pockets without nodes around the gapped minima of |d| = 0.045 at (pi, 0, pi), (0, pi, pi) */
+    hop_t h2 = {.nw = 2};
+    pair_model(&h2, 0, 0.3);
+    m = hop_model(&h2, "node pair k0 = 0.3");
+    search(m, NULL, &f, "node pair k0 = 0.3");
+    if (pocket_run(m, 0.5, 0.01, &f, &o, "node pair k0 = 0.3, mu = 0.5")) {
+        CHECK_OK(o.npk == 3, "node pair k0 = 0.3, mu = 0.5: 3 pockets (got %d)", o.npk);
+        int with2 = 0, with0 = 0;
+        for (int q = 0; q < o.npk; q++) {
+            int cnt, sum = enclosed(&f, &o, q, -1, &cnt);
+            with2 += cnt == 2, with0 += cnt == 0;
+            CHECK_OK(sum == 0 && fabs(o.r.pocket[q].chirality) <= tol,
+                     "node pair k0 = 0.3, mu = 0.5: pocket %d: chirality %.2g, enclosed charge %d from %d node sides",
+                     q, o.r.pocket[q].chirality, sum, cnt);
+        }
+        CHECK_OK(with2 == 1 && with0 == 2, "node pair k0 = 0.3, mu = 0.5: one pocket encloses both nodes, two none "
+                                           "(%d, %d)", with2, with0);
+        qkt_response_free(&o.r);
+    }
+    qkt_model_free(m);
+
+    /* charge +-2 (quadratic in the plane) */
+    hop_t h3 = {.nw = 2};
+    double_model(&h3, 0, M_PI / 2);
+    m = hop_model(&h3, "double Weyl");
+    search(m, NULL, &f, "double Weyl");
+    if (pocket_run(m, 0.3, 0.01, &f, &o, "double Weyl, mu = 0.3")) {
+        check_pockets(&f, &o, (int[]){-2, 2}, 2, tol, "double Weyl, mu = 0.3");
+        qkt_response_free(&o.r);
+    }
+    qkt_model_free(m);
 }
 
 /* ------------------------------------------------------------------ cases */
@@ -499,6 +630,7 @@ int main(void)
     test_close();
     test_lines();
     test_window();
+    test_pockets();
     test_te();
     CHECK_DONE();
 }

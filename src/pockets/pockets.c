@@ -10,6 +10,7 @@
  * declared). */
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 #include "pockets/pockets.h"
 #include "core/fermi.h"
 
@@ -209,6 +210,7 @@ void qkt_pockets_free(qkt_pockets_t *pk)
     free(pk->band);
     free(pk->center);
     free(pk->ncells);
+    free(pk->sheet);
     free(pk);
 }
 
@@ -644,6 +646,19 @@ static qkt_status_t map_corner_energies(build_t *bs)
     return QKT_OK;
 }
 
+/* the extent of a band's corner energies over cell ci: [*lo, *hi] */
+static void cell_range(const build_t *bs, const int ci[3], int mm, double *lo, double *hi)
+{
+    const int D = bs->pk->dim, nb = bs->pk->nb;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int corner = 0; corner < (1 << D); corner++) {
+        double e = bs->ecorner[corner_index(ci, corner, bs->N, D) * nb + mm];
+        *lo = fmin(*lo, e);
+        *hi = fmax(*hi, e);
+    }
+}
+
 /* step 3: per cell and block (valley): -2 the Fermi surface crosses the cell
  * (unlabelled); -3 thermal window only; -1 neither; fs[cell] = 1 where some
  * band meets the window */
@@ -657,12 +672,8 @@ static void map_classify(build_t *bs)
         grid_coords(c, N, D, ci);
         for (int bl = 0; bl < NBL; bl++) pk->label[c * NBL + bl] = -1;
         for (int mm = 0; mm < nb; mm++) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (int corner = 0; corner < (1 << D); corner++) {
-                double e = bs->ecorner[corner_index(ci, corner, N, D) * nb + mm];
-                lo = fmin(lo, e);
-                hi = fmax(hi, e);
-            }
+            double lo, hi;
+            cell_range(bs, ci, mm, &lo, &hi);
             double margin = MAP_MARGIN * (hi - lo);
             double emin = lo - margin, emax = hi + margin;
             int inwin = emin <= mu + W && emax >= mu - W;
@@ -703,6 +714,31 @@ static int map_components(build_t *bs)
             npk++;
         }
     return npk;
+}
+
+/* step 5b: the bands that may have a Fermi sheet in each of the npk
+ * pockets: those whose range over a cell of the pocket, widened by the
+ * margin, meets the thermal window (a sheet smaller than a cell crosses mu
+ * at no corner) */
+static qkt_status_t map_sheets(build_t *bs, int npk)
+{
+    qkt_pockets_t *pk = bs->pk;
+    const int NBL = bs->NBL, nb = pk->nb;
+    pk->sheet = calloc((size_t)(npk > 0 ? npk : 1) * nb, 1);
+    if (!pk->sheet) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+    for (size_t c = 0; c < bs->ncells; c++) {
+        int ci[3];
+        grid_coords(c, bs->N, pk->dim, ci);
+        for (int mm = 0; mm < nb; mm++) {
+            int p = pk->label[c * NBL + pk->bblock[mm]];
+            if (p < 0) continue;
+            double lo, hi;
+            cell_range(bs, ci, mm, &lo, &hi);
+            double margin = MAP_MARGIN * (hi - lo);
+            if (lo - margin <= bs->mu + bs->W && hi + margin >= bs->mu - bs->W) pk->sheet[(size_t)p * nb + mm] = 1;
+        }
+    }
+    return QKT_OK;
 }
 
 /* step 5: grow the pockets through the thermal window (multi-source
@@ -791,9 +827,20 @@ static qkt_status_t pockets_dilate(qkt_pockets_t *pk)
     return QKT_OK;
 }
 
+void qkt_mapopts_from_params(const qkt_params_t *p, qkt_mapopts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->ncell = p->ncell;
+    o->kbox = p->kbox;
+    for (int a = 0; a < 3; a++) o->open[a] = p->open[a];
+    o->scale = p->kscale;
+    o->window = p->window;
+}
+
 /* the steps: 1 box (scan_box), 2 corner energies, 3 cell classes, 4 pockets
  * = connected Fermi-surface cells, 5 grown through the window, 6 their
- * blocks and centroids, 7 labels dilated by one cell */
+ * blocks and centroids, 7 labels dilated by one cell (5b: the bands of each
+ * pocket's sheets) */
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const qkt_mapopts_t *o,
                                qkt_pockets_t **out)
 {
@@ -810,7 +857,8 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
         map_classify(&bs);
         int npk = map_components(&bs);
         map_grow(&bs);
-        st = pockets_describe(pk, npk);
+        st = map_sheets(&bs, npk);
+        if (!st) st = pockets_describe(pk, npk);
     }
     if (!st) st = pockets_dilate(pk);
     free(bs.ecorner);

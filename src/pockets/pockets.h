@@ -34,10 +34,14 @@ struct qkt_pockets {
     int *band;           /* block of each pocket */
     double (*center)[3]; /* centroid of each pocket's cells (k-space) */
     int *ncells;         /* cells of each pocket */
+    unsigned char *sheet; /* [pocket * nb + band] 1: the band meets the thermal window in some
+                             cell of the pocket (it may have a Fermi sheet there) */
 };
 
 qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T,
                                const qkt_mapopts_t *o, qkt_pockets_t **out);
+/* the map options of run parameters p (numerics.ncell, kbox, open axes, scale, window) */
+void qkt_mapopts_from_params(const qkt_params_t *p, qkt_mapopts_t *o);
 void qkt_pockets_free(qkt_pockets_t *pk);
 /* Band-energy ranges on the Fermi-surface cells of the pocket map, each cut
  * into 3^D sub-cubes: for every sub-cube and every band a coupled (v^{aj} !=

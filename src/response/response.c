@@ -202,11 +202,7 @@ typedef struct {
 static void run_options(const qkt_params_t *p, qkt_runopts_t *ro)
 {
     memset(ro, 0, sizeof *ro);
-    ro->map.ncell = p->ncell;
-    ro->map.kbox = p->kbox;
-    for (int a = 0; a < 3; a++) ro->map.open[a] = p->open[a];
-    ro->map.scale = p->kscale;
-    ro->map.window = p->window;
+    qkt_mapopts_from_params(p, &ro->map);
     ro->integ.icell = p->icell;
     ro->integ.reltol = p->reltol;
     ro->integ.maxeval = p->maxeval;
