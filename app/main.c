@@ -14,7 +14,7 @@
  * mc, sweep, run). */
 #define QKT_COMMANDS(X) \
     X(info) \
-    X(geometry) X(sigma) X(scan) X(mc) X(cme) X(streda) X(pump) X(sweep) X(export) X(run)
+    X(geometry) X(sigma) X(scan) X(mc) X(cme) X(streda) X(pump) X(scatter) X(sweep) X(export) X(run)
 
 #define QKT_DECLARE(name) extern const qkt_command_t qkt_cmd_##name;
 #define QKT_ENTRY(name) &qkt_cmd_##name,

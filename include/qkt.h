@@ -837,6 +837,49 @@ qkt_status_t qkt_rho_expand(const qkt_tensor_t *s0, const qkt_tensor_t *s1, cons
 /* qkt_rho_expand of a result at field B, to its order (at most 2). */
 qkt_status_t qkt_response_rho(const qkt_response_t *r, const double B[3], qkt_rho_t *out);
 
+/* Scalar disorder in the Born approximation: <U(r) U(r')> has the Fourier
+ * transform W(q) = nimp_U0sq exp(-q^2 xi^2 / 2), so that
+ * <|U_kk'^{mm'}|^2> = W(k - k') |<u_mk|u_m'k'>|^2 (the overlaps of the
+ * cell-periodic states in the orbital basis; periodic models: the shortest
+ * image of k - k').  xi = 0: short-range impurities, W = nimp_U0sq, the
+ * disorder of run.nimp_U0sq; xi > 0 suppresses the scattering by momenta
+ * beyond 1/xi (smooth disorder, Sec. IV). */
+typedef struct {
+    double nimp_U0sq; /* n_imp U0^2 (energy^2 length^D), > 0 */
+    double xi;        /* correlation length (length), >= 0 */
+    int refine;       /* sub-division of the pocket-map cells per axis (even, >= 2; 0: 8) */
+} qkt_disorder_t;
+
+/* Born scattering times of the Fermi pockets (times in 1/energy, hbar = 1). */
+typedef struct {
+    int npocket;
+    int block[QKT_MAX_POCKETS];
+    double center[QKT_MAX_POCKETS][3];
+    double dos[QKT_MAX_POCKETS], dos_err[QKT_MAX_POCKETS];        /* sum_k -f0' over the pocket */
+    /* quasiparticle (out-scattering) time, 1/tau_p = sum_q 1/tau_inter^{pq}: the average of the
+     * out-scattering rate over the pocket's thermal shell */
+    double tau[QKT_MAX_POCKETS], tau_err[QKT_MAX_POCKETS];
+    double tau_tr[QKT_MAX_POCKETS], tau_tr_err[QKT_MAX_POCKETS];  /* Eq. 58, within the pocket */
+    /* Eq. 60: 1/tau_inter^{pq} = 2 pi sum_{k in p, k' in q} <|U|^2> w_k w_k' / dos_p (INFINITY when
+     * no scattering connects them); the diagonal is the pocket's rate into itself */
+    double tau_inter[QKT_MAX_POCKETS][QKT_MAX_POCKETS], tau_inter_err[QKT_MAX_POCKETS][QKT_MAX_POCKETS];
+    double lost_fraction; /* thermal weight on no pocket (not counted) */
+    long nsamples;        /* (point, band) samples on the thermal shell */
+    int ngroups;          /* groups of samples in the pair sums */
+    int refine, ncell;    /* the sub-division and the pocket map's cells per axis */
+} qkt_scatter_t;
+
+/* The scattering times of disorder d at mu, T of p (p's numerics.ncell,
+ * window, kbox and open axes set the pocket map; ncell 0: 24, window 0:
+ * 16 T): the thermal shell sampled
+ * at d->refine points per map-cell edge, delta(mu - eps) of Eqs. 58 and 60
+ * as -f0'(eps).  Errors: the change from half that sub-division, plus, for
+ * xi > 0, from evaluating W between blocks of cells twice as wide (the
+ * blocks are at most 0.1/xi wide).  Scattering is elastic, delta(eps - eps')
+ * smeared over T/4 (src/disorder/scatter.c). */
+qkt_status_t qkt_scatter_compute(const qkt_model_t *m, const qkt_params_t *p, const qkt_disorder_t *d,
+                                 qkt_scatter_t *out);
+
 /* The Fermi surface of a periodic 3D model as a FermiSurfer file (.frmsf,
  * written whole or not at all): the bands that cross mu somewhere on the
  * Gamma-centred grid x_i = i/grid of the reciprocal cell (FermiSurfer's grid

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_commands.sh - end-to-end tests of the engine commands (sigma, mc, cme,
-# streda, pump, sweep, run): results in the documented JSON schema, physics
+# streda, pump, scatter, sweep, run): results in the documented JSON schema, physics
 # values at loose tolerances (the precise anchors are in test_engine.c), bad
 # input (exit 2 with a message naming the key), and no partial output files.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,6 +30,28 @@ pycheck "mc: C_S : C_xi = 2 (anchor 5)" "abs(r['weyl']['C_S'] / r['weyl']['C_xi'
 pycheck "mc: two pockets with chirality -1, +1" "sorted(round(p['chirality']) for p in r['pockets']) == [-1, 1]"
 pycheck "mc: numerics block" "r['numerics']['converged'] in (True, False) and r['numerics']['evaluations'] > 0"
 pycheck "mc: inputs after defaults" "d['inputs']['run.rule'] == 'paper' and 'version' in json.dumps(d)"
+
+# scatter: Born times of the two pockets (tests/test_scatter.c has the anchors): at xi = 0 the
+# pockets scatter into each other as into themselves (ratio 1 within 2 %), at xi = 10 intervalley
+# scattering is suppressed (tau_inter/tau_intra > 10); detailed balance (equal dos: symmetric)
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --json
+expect_rc 0 "scatter on weyl2, xi = 0"
+pycheck "scatter: two pockets with dos, tau, tau_tr, tau_inter and errors" "r['count'] == 2 and all(k in p for p in r['pockets'] for k in ('dos', 'tau', 'tau_err', 'tau_tr', 'tau_tr_err', 'tau_inter', 'tau_inter_err'))"
+pycheck "scatter xi = 0: tau_inter^12 = tau_inter^11 within 2 % (short-range: the same overlap)" "all(abs(p['tau_inter'][0] / p['tau_inter'][1] - 1) < 0.02 for p in r['pockets'])"
+pycheck "scatter: 1/tau = sum of 1/tau_inter (1e-12)" "all(abs(1 / p['tau'] - sum(1 / t for t in p['tau_inter'])) < 1e-12 / p['tau'] for p in r['pockets'])"
+pycheck "scatter: numerics block names the sampling" "r['numerics']['refine'] == 8 and r['numerics']['ncell'] == 24 and r['numerics']['samples'] > 0"
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=10 --json
+expect_rc 0 "scatter on weyl2, xi = 10"
+pycheck "scatter xi = 10: tau_inter/tau_intra > 10 in both pockets" "r['pockets'][0]['tau_inter'][1] / r['pockets'][0]['tau_inter'][0] > 10 and r['pockets'][1]['tau_inter'][0] / r['pockets'][1]['tau_inter'][1] > 10"
+run scatter "$T/weyl2.ini"
+expect_rc 2 "scatter without run.nimp_U0sq"
+expect_in "$T/err" "run.nimp_U0sq" "scatter: the missing key is named"
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.refine=3
+expect_rc 2 "scatter.refine = 3 (odd)"
+expect_in "$T/err" "scatter.refine" "scatter: the bad key is named"
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=-1
+expect_rc 2 "scatter.xi = -1"
+expect_in "$T/err" "scatter.xi" "scatter: xi < 0 named"
 
 # pump: per pocket rate_qkt = (2/3) rate_semiclassical (Eq. 105)
 run pump "$T/weyl2.ini" --set run.E="0 0 1" --json
