@@ -95,6 +95,15 @@ static int run(qkt_cli_t *cli)
     qkt_out_pop(cli);
     qkt_out_note(cli, "tau: quasiparticle time, 1/tau = sum_q 1/tau_inter[q]; tau_tr: transport time within the pocket "
                       "(Eq. 58); tau_inter[q]: Eq. 60 to pocket q (inf: no scattering connects them)");
+    if (r.npocket > 0) {
+        double vt[QKT_MAX_POCKETS];
+        for (int q = 0; q < r.npocket; q++) vt[q] = f * r.valley_time[q];
+        qkt_out_vector(cli, "valley_mode_times", r.npocket, vt, NULL, u_t);
+        qkt_out_note(cli, "valley_mode_times: relaxation times of the pockets' populations (the block of K^dd of "
+                          "Eq. 59, unequal pockets included), ascending rates: inf for each conserved total "
+                          "(pockets that no scattering connects), then the intervalley times; rule valley's "
+                          "run.tau_inter is the time of such a mode (two equal pockets: tau_inter^12/2)");
+    }
     qkt_out_push(cli, "numerics", "numerics");
     qkt_out_scalar(cli, "mu", p.mu, NULL, qkt_cli_unit(m, "energy"));
     qkt_out_scalar(cli, "T", wannier ? p.T / qkt_units()->kB_eV : p.T, NULL, wannier ? "K" : qkt_cli_unit(m, "energy"));

@@ -863,6 +863,15 @@ typedef struct {
     /* Eq. 60: 1/tau_inter^{pq} = 2 pi sum_{k in p, k' in q} <|U|^2> w_k w_k' / dos_p (INFINITY when
      * no scattering connects them); the diagonal is the pocket's rate into itself */
     double tau_inter[QKT_MAX_POCKETS][QKT_MAX_POCKETS], tau_inter_err[QKT_MAX_POCKETS][QKT_MAX_POCKETS];
+    /* the pocket-population block of K^dd (Eq. 59, for unequal pockets): with
+     * Gamma_pq = dos_p/tau_inter^pq (symmetric), a shift dmu_p of each pocket's
+     * chemical potential relaxes as dos_p d(dmu_p)/dt = -sum_q Gamma_pq (dmu_p - dmu_q);
+     * its rates lambda (the generalized eigenvalues of that Laplacian and diag(dos)),
+     * ascending: one 0 per set of pockets that scattering connects (their total
+     * number), then the intervalley relaxation rates (two equal pockets: 2/tau_inter^12).
+     * valley_time = 1/lambda (INFINITY for the conserved modes): the time of rule
+     * valley's pocket-uniform modes (run.tau_inter). */
+    double valley_rate[QKT_MAX_POCKETS], valley_time[QKT_MAX_POCKETS];
     double lost_fraction; /* thermal weight on no pocket (not counted) */
     long nsamples;        /* (point, band) samples on the thermal shell */
     int ngroups;          /* groups of samples in the pair sums */

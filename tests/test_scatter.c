@@ -18,9 +18,13 @@
  *      1 %; tau_inter/tau_intra grows monotonically with the correlation length
  *      xi = 0, 2, 5, 10 (smooth disorder suppresses the momentum 2b between the
  *      nodes, Sec. IV), and at xi = 10 exceeds 10.
+ *      The pocket-population block (Eq. 59): rates 0 (the total number, to 1e-12) and
+ *      2/tau_inter^12 (1e-9).
  *   3b lattice_weyl (periodic, k0 = pi/2, pockets pi apart): tau_born to 1 %, detailed
  *      balance, and xi = 2 raising tau_inter/tau_intra more than tenfold (the shortest image
  *      of k - k' is taken).
+ *   3c weyl4 with Delta = 0: tau_z = +-1 pockets are not mixed by scalar disorder: tau_inter^12 = inf and
+ *      two conserved population modes.
  *   4  the error estimates: refine 4 against refine 8 within the sum of the two
  *      estimates. */
 #include <math.h>
@@ -150,6 +154,11 @@ static void test_weyl2(void)
         CHECK_ABS(a - b, 0, 1e-12 * intra,
                   WHAT("%s: detailed balance dos_p/tau_inter^pq = dos_q/tau_inter^qp (1e-12 of the intra rate)", label));
         ratio[i] = s.tau_inter[0][1] / s.tau_inter[0][0];
+        /* the population block (Eq. 59): the total is conserved, the imbalance relaxes at 2/tau_inter^12 */
+        CHECK_OK(fabs(s.valley_rate[0]) <= 1e-12 * s.valley_rate[1] &&
+                     fabs(s.valley_rate[1] * s.tau_inter[0][1] / 2 - 1) < 1e-9,
+                 "%s: population modes: rate 0 (total number) and 2/tau_inter^12 (%.6g vs %.6g)", label,
+                 s.valley_rate[1], 2 / s.tau_inter[0][1]);
         printf("   tau_inter^12 = %.6g +- %.2g, tau_inter^11 = %.6g: ratio %.5g\n", s.tau_inter[0][1],
                s.tau_inter_err[0][1], s.tau_inter[0][0], ratio[i]);
         if (i == 0) {
@@ -192,6 +201,28 @@ static void test_lattice(void)
     qkt_model_free(m);
 }
 
+/* weyl4 with Delta = 0: tau_z is conserved, the pockets (tau_z = +-1) are orthogonal in the
+ * orbital space and scalar disorder does not mix them: no intervalley scattering, two
+ * conserved population modes */
+static void test_blocks(void)
+{
+    printf("\n== 3c: weyl4, Delta = 0: pockets of tau_z = +-1 ==\n");
+    qkt_model_t *m = model("weyl4");
+    set3v(m, "b", (double[3]){0, 0, 0.2});
+    set1(m, "Delta", 0);
+    setup(m);
+    qkt_params_t p = at(0.1, 0.005);
+    p.ncell = 24;
+    qkt_scatter_t s;
+    if (scatter("weyl4 Delta = 0", m, &p, 0.3, 0, 4, &s) && s.npocket == 2) {
+        CHECK_OK(isinf(s.tau_inter[0][1]) && isinf(s.tau_inter[1][0]) && s.valley_rate[0] == 0 && s.valley_rate[1] == 0,
+                 "weyl4 Delta = 0: no scattering between tau_z = +-1 (tau_inter^12 = %g), two conserved modes (rates "
+                 "%g, %g)", s.tau_inter[0][1], s.valley_rate[0], s.valley_rate[1]);
+    } else
+        CHECK(0, "weyl4 Delta = 0: two pockets expected (%d)", s.npocket);
+    qkt_model_free(m);
+}
+
 static void test_estimate(void)
 {
     printf("\n== 4: the error estimates: refine 4 against refine 8 ==\n");
@@ -224,6 +255,7 @@ int main(void)
     test_parabolic();
     test_weyl2();
     test_lattice();
+    test_blocks();
     test_estimate();
     CHECK_DONE();
 }

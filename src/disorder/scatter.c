@@ -21,6 +21,7 @@
  * xi > 0 (W at the groups' centroids).  Error estimates: the change from sub-cells twice as coarse and,
  * for xi > 0, from blocks twice as wide. */
 #include <complex.h>
+#include <lapacke.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -465,6 +466,34 @@ static void times(const rates_t *x, int npk, qkt_scatter_t *out, int err)
     }
 }
 
+/* The pocket-population block (Eq. 59): generalized eigenvalues of the
+ * Laplacian of Gamma_pq = dos_p/tau_inter^pq (symmetrized) against diag(dos),
+ * by LAPACK's dsygv; a rate below 1e-12 of the largest is a conserved mode. */
+static qkt_status_t valley_modes(qkt_scatter_t *out)
+{
+    const int n = out->npocket;
+    double L[QKT_MAX_POCKETS * QKT_MAX_POCKETS] = {0}, Dg[QKT_MAX_POCKETS * QKT_MAX_POCKETS] = {0};
+    double lam[QKT_MAX_POCKETS];
+    for (int p = 0; p < n; p++) {
+        Dg[p * n + p] = out->dos[p];
+        for (int q = 0; q < n; q++) {
+            if (q == p) continue;
+            double g = 0.5 * (out->dos[p] / out->tau_inter[p][q] + out->dos[q] / out->tau_inter[q][p]);
+            L[p * n + q] -= g;
+            L[p * n + p] += g;
+        }
+    }
+    if (LAPACKE_dsygv(LAPACK_ROW_MAJOR, 1, 'N', 'U', n, L, n, Dg, n, lam) != 0)
+        return qkt_error(QKT_ENUM, "scattering times: the pocket-population eigenproblem failed");
+    double top = 0;
+    for (int i = 0; i < n; i++) top = fmax(top, fabs(lam[i]));
+    for (int i = 0; i < n; i++) {
+        out->valley_rate[i] = fabs(lam[i]) <= 1e-12 * top ? 0 : lam[i];
+        out->valley_time[i] = out->valley_rate[i] > 0 ? 1 / out->valley_rate[i] : INFINITY;
+    }
+    return QKT_OK;
+}
+
 qkt_status_t qkt_scatter_compute(const qkt_model_t *m, const qkt_params_t *p, const qkt_disorder_t *d,
                                  qkt_scatter_t *out)
 {
@@ -535,6 +564,7 @@ qkt_status_t qkt_scatter_compute(const qkt_model_t *m, const qkt_params_t *p, co
         st = rates_at(&s, d->nimp_U0sq, d->xi, npk, &x[2], NULL);
         if (!st) times(&x[2], npk, out, 1);
     }
+    if (!st) st = valley_modes(out);
     free(x);
     qkt_pockets_free(pk);
     return st;
