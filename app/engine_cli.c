@@ -202,7 +202,8 @@ static qkt_status_t read_keys(qkt_cli_t *cli, qkt_params_t *p, struct engine_key
         (s = qkt_cli_string(cli, "numerics.mesh", &k->meshs)) ||
         (s = OPT(qkt_cli_bool(cli, "numerics.refine", &k->refine), "numerics.refine")) ||
         (s = OPT(qkt_cli_int(cli, "numerics.mesh_estimate", &k->estimate), "numerics.mesh_estimate")) ||
-        (s = OPT(qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder), "run.tau_from_disorder")))
+        (s = OPT(qkt_cli_bool(cli, "run.tau_from_disorder", &p->tau_from_disorder), "run.tau_from_disorder")) ||
+        (s = OPT(qkt_cli_double(cli, "run.disorder_xi", &p->disorder_xi), "run.disorder_xi")))
         return s;
     return QKT_OK;
 }
@@ -276,7 +277,8 @@ static qkt_status_t check_ranges(qkt_cli_t *cli, qkt_params_t *p, const struct e
         (s = positive(cli, "numerics.fd_step", p->fd_step, 0)) ||
         (s = positive(cli, "numerics.degen_tol", p->degen_tol, 0)) ||
         (s = positive(cli, "numerics.time_limit", p->time_limit, 0)) ||
-        (s = positive(cli, "run.nimp_U0sq", p->nimp_U0sq, 0)))
+        (s = positive(cli, "run.nimp_U0sq", p->nimp_U0sq, 0)) ||
+        (s = positive(cli, "run.disorder_xi", p->disorder_xi, 0)))
         return s;
     if (!(p->reltol > 0 && p->reltol < 1))
         return qkt_error(QKT_EINVAL, "%s: must be in (0, 1), got %g", qkt_cli_where(cli, "numerics.reltol"), p->reltol);
@@ -497,6 +499,10 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         double f = physical(m) ? qkt_units()->time_fs : 1; /* hbar/eV -> fs */
         double t = f * r->tau_born, te = f * r->tau_born_err;
         qkt_out_scalar(cli, "tau_born", t, &te, qkt_cli_unit(m, "time"));
+        if (r->tau_inter_born > 0) {
+            double ti = f * r->tau_inter_born, tie = f * r->tau_inter_born_err;
+            qkt_out_scalar(cli, "tau_inter_born", ti, &tie, qkt_cli_unit(m, "time"));
+        }
         if (r->par.rule == QKT_RULE_BORN) {
             qkt_out_int(cli, "born_conserved_modes", r->born_null_modes);
             qkt_out_scalar(cli, "born_zero_mode_drive", r->born_null_drive, NULL, NULL);

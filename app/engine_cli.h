@@ -52,7 +52,11 @@ void qkt_engine_keys_init(void);
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
         {"run.tau_from_disorder", "false", "-", "rules rta, paper, valley: tau_intra is the Born relaxation " \
-                                                "time of run.nimp_U0sq at the Fermi level (run.tau_intra unused)"}, \
+                                                "time of run.nimp_U0sq at the Fermi level (run.tau_intra unused), " \
+                                                "and at orders >= 1 tau_inter the intervalley time of the same " \
+                                                "disorder with run.disorder_xi (qkt scatter's slowest population mode)"}, \
+        {"run.disorder_xi", "0", "length", "run.tau_from_disorder: correlation length of the disorder for tau_inter " \
+                                           "(0: short-range; qkt scatter's scatter.xi)"}, \
         {"numerics.time_limit", "0", "s", "wall seconds at most (0: none); when reached the result so far, with its " \
                                           "error estimates, is printed and written, exit code 9"}
 /* orders >= 1 (sigma, mc, pump): how the k-derivatives of the order-0 nodes are taken */

@@ -379,7 +379,15 @@ typedef struct {
     int tau_from_disorder; /* 1 (rules rta, paper, valley; nimp_U0sq > 0): tau_intra is the Born
                            relaxation time of the same disorder at the Fermi level, 1/<1/tau_m(k)>
                            over the thermal shell with 1/tau_m = 2 pi nimp_U0sq <m|G(eps_m)|m>
-                           (Eq. 56, out-scattering); tau_intra is not read; tau_born holds it */
+                           (Eq. 56, out-scattering); tau_intra is not read; tau_born holds it.
+                           At orders >= 1 tau_inter too comes from the disorder where the pockets
+                           exchange electrons: the time of the slowest population mode of
+                           qkt_scatter_compute (Eq. 59; two equal pockets: tau_inter^12/2) for
+                           the correlator of disorder_xi; tau_inter_born holds it (0: none, the
+                           input tau_inter is used) */
+    double disorder_xi; /* tau_from_disorder: correlation length of the disorder (length; 0:
+                           short-range), W(q) = nimp_U0sq exp(-q^2 xi^2/2), for tau_inter only
+                           (tau_born and the vertex are short-range) */
     int mesh[3];        /* periodic models: > 0 sums over the uniform mesh k = sum_i (j_i/N_i) b_i
                            (Gamma included, the Wannier90/postw90 mesh) instead of adaptive
                            integration; no error estimate (errors are 0), the mesh sets the
@@ -531,6 +539,7 @@ typedef struct {
      * decoupled blocks or spins), and the largest component of the drive on the
      * dropped modes relative to int -f0' tau |v| (0 in exact arithmetic) */
     double tau_born, tau_born_err;
+    double tau_inter_born, tau_inter_born_err; /* tau_from_disorder: tau_inter used (0: the input) */
     int born_null_modes;
     double born_null_drive;
     /* the integrals behind the result (private; see qkt_response_assemble) */

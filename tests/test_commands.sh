@@ -43,6 +43,12 @@ pycheck "scatter: numerics block names the sampling" "r['numerics']['refine'] ==
 run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=10 --json
 expect_rc 0 "scatter on weyl2, xi = 10"
 pycheck "scatter xi = 10: tau_inter/tau_intra > 10 in both pockets" "r['pockets'][0]['tau_inter'][1] / r['pockets'][0]['tau_inter'][0] > 10 and r['pockets'][1]['tau_inter'][0] / r['pockets'][1]['tau_inter'][1] > 10"
+# the engine takes tau_inter from the same disorder (run.tau_from_disorder): qkt scatter's population time
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=5 --json
+cp "$T/out" "$T/scatter5.json"
+run sigma "$T/weyl2.ini" --set sigma.order=1 --set run.rule=valley --set run.nimp_U0sq=0.3 --set run.tau_from_disorder=true --set run.disorder_xi=5 --json
+expect_rc 0 "sigma order 1 with tau_from_disorder and run.disorder_xi = 5"
+pycheck "sigma: numerics.tau_inter_born = qkt scatter's valley_mode_times[1] (1e-9)" "abs(r['numerics']['tau_inter_born'] / json.load(open('$T/scatter5.json'))['results']['valley_mode_times'][1] - 1) < 1e-9"
 run scatter "$T/weyl2.ini"
 expect_rc 2 "scatter without run.nimp_U0sq"
 expect_in "$T/err" "run.nimp_U0sq" "scatter: the missing key is named"

@@ -26,7 +26,9 @@
  *   3c weyl4 with Delta = 0: tau_z = +-1 pockets are not mixed by scalar disorder: tau_inter^12 = inf and
  *      two conserved population modes.
  *   4  the error estimates: refine 4 against refine 8 within the sum of the two
- *      estimates. */
+ *      estimates.
+ *   5  run.tau_from_disorder at order 1 (weyl2, rule valley, xi = 5): the engine's tau_inter is
+ *      qkt scatter's population time, to 1e-12. */
 #include <math.h>
 #include "check.h"
 #include "engine_util.h"
@@ -223,6 +225,40 @@ static void test_blocks(void)
     qkt_model_free(m);
 }
 
+/* run.tau_from_disorder at order 1: tau_inter is the slowest population mode of the same
+ * disorder (qkt_scatter_compute with disorder_xi): the engine uses exactly that time */
+static void test_engine_tau_inter(void)
+{
+    printf("\n== 5: tau_from_disorder: tau_inter from the disorder (weyl2, rule valley, order 1) ==\n");
+    qkt_model_t *m = model("weyl2");
+    set1(m, "b", 0.2);
+    setup(m);
+    const double W = 0.3, mu = 0.1, T = 0.005, xi = 5;
+    qkt_params_t p = at(mu, T);
+    p.order = 1;
+    p.rule = QKT_RULE_VALLEY;
+    p.nimp_U0sq = W;
+    p.tau_from_disorder = 1;
+    p.disorder_xi = xi;
+    p.nu_mask = 4;
+    p.al_mask = 4;
+    p.reltol = 1e-2;
+    qkt_response_t *r = run("weyl2 order 1, tau_from_disorder", m, &p);
+    qkt_scatter_t s;
+    if (r && scatter("weyl2 xi = 5 (defaults)", m, &p, W, xi, 0, &s) && s.npocket == 2) {
+        CHECK_REL(r->tau_inter_born, 1 / s.valley_rate[1], 1e-12,
+                  "tau_inter_born = qkt scatter's population time (tau_inter^12/2)");
+        CHECK_REL(r->par.tau_inter, r->tau_inter_born, 1e-15, "the assembly used tau_inter_born");
+        CHECK_REL(r->par.tau_intra, r->tau_born, 1e-15, "and tau_intra = tau_born");
+        CHECK_OK(r->tau_inter_born > 5 * r->tau_born && r->tau_inter_born_err < 0.05 * r->tau_inter_born,
+                 "xi = 5: tau_inter %.5g +- %.2g well above tau_intra %.5g", r->tau_inter_born, r->tau_inter_born_err,
+                 r->tau_born);
+    } else
+        CHECK(0, "weyl2 tau_from_disorder: runs failed");
+    if (r) release(r);
+    qkt_model_free(m);
+}
+
 static void test_estimate(void)
 {
     printf("\n== 4: the error estimates: refine 4 against refine 8 ==\n");
@@ -257,5 +293,6 @@ int main(void)
     test_lattice();
     test_blocks();
     test_estimate();
+    test_engine_tau_inter();
     CHECK_DONE();
 }

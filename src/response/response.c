@@ -159,6 +159,8 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                          "inverse there; at order B^1 use a rule with run.tau_from_disorder = true",
                              p->order);
     }
+    if (!(p->disorder_xi >= 0) || !isfinite(p->disorder_xi))
+        return qkt_error(QKT_EINVAL, "disorder_xi must be >= 0 (got %g)", p->disorder_xi);
     if (p->tau_from_disorder && !p->bonly && (!(p->nimp_U0sq > 0) || p->rule == QKT_RULE_BORN))
         return qkt_error(QKT_EINVAL, "tau_from_disorder needs nimp_U0sq > 0 and rule rta, paper or valley (rule "
                                      "born has the Born relaxation already)");
@@ -513,6 +515,35 @@ static void fill_cme(qkt_response_t *r)
     }
 }
 
+/* tau_from_disorder at orders >= 1: tau_inter from the same disorder, the
+ * time of the slowest population mode that relaxes (Eq. 59) with its
+ * error from the largest relative error of the intervalley times; none
+ * (tau_inter_born 0) when no scattering connects two pockets */
+static qkt_status_t intervalley_time(run_t *w)
+{
+    /* qkt scatter's own thermal window (the engine's is set by reltol), so that
+     * the time is the one qkt scatter prints at these mu, T and map cells */
+    qkt_params_t pc = *w->p;
+    pc.window = 0;
+    qkt_disorder_t d = {pc.nimp_U0sq, pc.disorder_xi, 0};
+    qkt_scatter_t *sc = malloc(sizeof *sc);
+    if (!sc) return qkt_error(QKT_ENOMEM, "out of memory (intervalley time)");
+    qkt_status_t st = qkt_scatter_compute(w->m, &pc, &d, sc);
+    if (!st) {
+        double rate = 0, rel = 0;
+        for (int i = 0; i < sc->npocket; i++)
+            if (sc->valley_rate[i] > 0 && (rate == 0 || sc->valley_rate[i] < rate)) rate = sc->valley_rate[i];
+        for (int a = 0; a < sc->npocket; a++)
+            for (int b = 0; b < sc->npocket; b++)
+                if (a != b && isfinite(sc->tau_inter[a][b]) && sc->tau_inter[a][b] > 0)
+                    rel = fmax(rel, sc->tau_inter_err[a][b] / sc->tau_inter[a][b]);
+        w->r->tau_inter_born = rate > 0 ? 1 / rate : 0;
+        w->r->tau_inter_born_err = rate > 0 ? rel / rate : 0;
+    }
+    free(sc);
+    return st;
+}
+
 /* the steps after the options: pockets, layout, tables, integration, their
  * products into r and the assembly of the tensors */
 static qkt_status_t compute_steps(run_t *w)
@@ -540,7 +571,9 @@ static qkt_status_t compute_steps(run_t *w)
     if (w->tfd && !(r->tau_born > 0))
         return qkt_error(QKT_EPHYS, "tau_from_disorder: no Born relaxation rate at the Fermi level (no states "
                                     "within the thermal window?)");
-    return qkt_response_assemble(r, p->rule, w->tfd ? r->tau_born : p->tau_intra, p->tau_inter);
+    if (w->tfd && p->order >= 1 && (st = intervalley_time(w))) return st;
+    return qkt_response_assemble(r, p->rule, w->tfd ? r->tau_born : p->tau_intra,
+                                 r->tau_inter_born > 0 ? r->tau_inter_born : p->tau_inter);
 }
 
 qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, qkt_response_t *r)
