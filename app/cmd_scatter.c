@@ -13,8 +13,8 @@ static const qkt_key_t keys[] = {
     QKT_EK_NUMERICS,
     {"run.nimp_U0sq", "", "energy^2 volume", "disorder strength n_imp U0^2 (> 0, required): the Fourier transform "
                                              "of <U(r) U(r')> at q = 0"},
-    {"scatter.xi", "0", "length", "correlation length of the disorder, <U(r) U(r')> ~ exp(-|r - r'|^2/(2 xi^2)) "
-                                  "(0: short-range impurities)"},
+    {"run.disorder_xi", "0", "length", "correlation length of the disorder, <U(r) U(r')> ~ exp(-|r - r'|^2/(2 xi^2)) "
+                                       "(0: short-range impurities; the key of run.tau_from_disorder)"},
     {"scatter.refine", "8", "1", "samples per pocket-map cell edge on the thermal shell (even, 2 to 32); the "
                                  "error estimate halves it (the map: numerics.ncell, here 0 = 24 cells per axis)"},
     {NULL, NULL, NULL, NULL},
@@ -36,7 +36,7 @@ static const char help[] =
     "\n"
     "Example run file:\n"
     "  [model]\n  name = weyl2\n  b = 0.2\n  [run]\n  mu = 0.1\n  T = 0.005\n  nimp_U0sq = 0.3\n"
-    "  [scatter]\n  xi = 5\n";
+    "  disorder_xi = 5\n";
 
 static int run(qkt_cli_t *cli)
 {
@@ -48,13 +48,13 @@ static int run(qkt_cli_t *cli)
     if ((s = qkt_cli_model(cli, &m)) || (s = qkt_cli_engine_params(cli, m, &p))) return qkt_cli_fail(cli, s);
     if (!qkt_cli_has(cli, "run.nimp_U0sq"))
         return qkt_cli_failf(cli, QKT_EINVAL, "missing key 'run.nimp_U0sq': the disorder strength n_imp U0^2 (> 0)");
-    if ((s = qkt_cli_double(cli, "run.nimp_U0sq", &W)) || (s = qkt_cli_double(cli, "scatter.xi", &xi)) ||
+    if ((s = qkt_cli_double(cli, "run.nimp_U0sq", &W)) || (s = qkt_cli_double(cli, "run.disorder_xi", &xi)) ||
         (s = qkt_cli_int(cli, "scatter.refine", &refine)))
         return qkt_cli_fail(cli, s);
     if (!(W > 0) || !isfinite(W))
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be > 0, got %g", qkt_cli_where(cli, "run.nimp_U0sq"), W);
     if (!(xi >= 0) || !isfinite(xi))
-        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be >= 0, got %g", qkt_cli_where(cli, "scatter.xi"), xi);
+        return qkt_cli_failf(cli, QKT_EINVAL, "%s: must be >= 0, got %g", qkt_cli_where(cli, "run.disorder_xi"), xi);
     if (refine < 2 || refine > 32 || refine % 2)
         return qkt_cli_failf(cli, QKT_EINVAL, "%s: an even number from 2 to 32, got %ld",
                              qkt_cli_where(cli, "scatter.refine"), refine);

@@ -56,7 +56,7 @@ void qkt_engine_keys_init(void);
                                                 "and at orders >= 1 tau_inter the intervalley time of the same " \
                                                 "disorder with run.disorder_xi (qkt scatter's slowest population mode)"}, \
         {"run.disorder_xi", "0", "length", "run.tau_from_disorder: correlation length of the disorder for tau_inter " \
-                                           "(0: short-range; qkt scatter's scatter.xi)"}, \
+                                           "(0: short-range; as for qkt scatter)"}, \
         {"numerics.time_limit", "0", "s", "wall seconds at most (0: none); when reached the result so far, with its " \
                                           "error estimates, is printed and written, exit code 9"}
 /* orders >= 1 (sigma, mc, pump): how the k-derivatives of the order-0 nodes are taken */

@@ -40,11 +40,11 @@ pycheck "scatter: two pockets with dos, tau, tau_tr, tau_inter and errors" "r['c
 pycheck "scatter xi = 0: tau_inter^12 = tau_inter^11 within 2 % (short-range: the same overlap)" "all(abs(p['tau_inter'][0] / p['tau_inter'][1] - 1) < 0.02 for p in r['pockets'])"
 pycheck "scatter: 1/tau = sum of 1/tau_inter (1e-12)" "all(abs(1 / p['tau'] - sum(1 / t for t in p['tau_inter'])) < 1e-12 / p['tau'] for p in r['pockets'])"
 pycheck "scatter: numerics block names the sampling" "r['numerics']['refine'] == 8 and r['numerics']['ncell'] == 24 and r['numerics']['samples'] > 0"
-run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=10 --json
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set run.disorder_xi=10 --json
 expect_rc 0 "scatter on weyl2, xi = 10"
 pycheck "scatter xi = 10: tau_inter/tau_intra > 10 in both pockets" "r['pockets'][0]['tau_inter'][1] / r['pockets'][0]['tau_inter'][0] > 10 and r['pockets'][1]['tau_inter'][0] / r['pockets'][1]['tau_inter'][1] > 10"
 # the engine takes tau_inter from the same disorder (run.tau_from_disorder): qkt scatter's population time
-run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=5 --json
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set run.disorder_xi=5 --json
 cp "$T/out" "$T/scatter5.json"
 run sigma "$T/weyl2.ini" --set sigma.order=1 --set run.rule=valley --set run.nimp_U0sq=0.3 --set run.tau_from_disorder=true --set run.disorder_xi=5 --json
 expect_rc 0 "sigma order 1 with tau_from_disorder and run.disorder_xi = 5"
@@ -55,9 +55,9 @@ expect_in "$T/err" "run.nimp_U0sq" "scatter: the missing key is named"
 run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.refine=3
 expect_rc 2 "scatter.refine = 3 (odd)"
 expect_in "$T/err" "scatter.refine" "scatter: the bad key is named"
-run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set scatter.xi=-1
-expect_rc 2 "scatter.xi = -1"
-expect_in "$T/err" "scatter.xi" "scatter: xi < 0 named"
+run scatter "$T/weyl2.ini" --set run.nimp_U0sq=0.3 --set run.disorder_xi=-1
+expect_rc 2 "run.disorder_xi = -1"
+expect_in "$T/err" "run.disorder_xi" "scatter: xi < 0 named"
 
 # pump: per pocket rate_qkt = (2/3) rate_semiclassical (Eq. 105)
 run pump "$T/weyl2.ini" --set run.E="0 0 1" --json
