@@ -471,14 +471,16 @@ static int out_nodes(qkt_cli_t *cli, const qkt_model_t *m, const node_keys_t *k,
         return qkt_cli_fail(cli, qkt_error(s, "%s", msg));
     }
     if (n > INFO_MAX_NODES) {
-        qkt_cli_warn(cli, "%d band touchings found; only the first %d are listed (the pair checks count all)", n,
-                     INFO_MAX_NODES);
+        qkt_cli_warn(cli, "%d band touchings found; only the first %d are listed (the pair checks count all; the "
+                          "pockets' node check is then incomplete)", n, INFO_MAX_NODES);
         n = INFO_MAX_NODES;
     }
     out_search(cli, m, k, qkt_cli_unit(m, "1/length"));
     out_isolated(cli, nd, n, m, k);
     out_pairs(cli, m, k, P, np);
     out_extended(cli, nd, n, m, P, np);
+    if (n == INFO_MAX_NODES) /* the list may be partial: the pockets' check calls every pair unsearched */
+        for (int i = 0; i < np; i++) P[i].searched = 0;
     qkt_out_pop(cli);
     *nd_out = nd;
     *n_out = n;

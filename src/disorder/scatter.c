@@ -18,7 +18,8 @@
  * same node, W(k_g - k_h) Tr(A_g A_h)/Delta: symmetric (detailed balance)
  * and, as T -> 0, Eqs. 58 and 60.  One group per pocket for xi = 0 (W is
  * constant: exact), one per block of map cells no wider than 0.1/xi for
- * xi > 0 (W at the groups' centroids).  Error estimates: the change from sub-cells twice as coarse and,
+ * xi > 0 (one cell when a cell is already wider; W at the groups'
+ * centroids).  Error estimates: the change from sub-cells twice as coarse and,
  * for xi > 0, from blocks twice as wide. */
 #include <complex.h>
 #include <lapacke.h>
@@ -33,8 +34,9 @@
  * beyond it carries 2 e^-16 of the weight. */
 #define SCATTER_WINDOW 16
 /* Defaults: pocket-map cells per axis (numerics.ncell = 0; for xi > 0 a
- * group of samples is a cell, so the pair sums scale as its 6th power), and
- * samples per cell edge (the shell is resolved by the samples) */
+ * group of samples is a block of cells, one cell when a cell is already
+ * wider than 0.1/xi, so the pair sums scale as the 6th power of the cells
+ * per axis), and samples per cell edge (the shell is resolved by them) */
 #define SCATTER_NCELL 24
 #define SCATTER_REFINE 8
 /* xi > 0: W is taken between groups of cells no wider than this / xi */
@@ -171,39 +173,40 @@ static double trace_prod(const double complex *A, const double complex *B, int n
 }
 
 /* the rates of one grouping: inter[p][q] = 2 pi sum W Tr(A_g A_h)/Delta over
- * pairs at one energy node, tr[p] the same with Tr(A A) - sum_c Tr(Av_c Av_c) */
-static void pair_sums(const qkt_model_t *m, const groups_t *gs, double W0, double xi, double Delta, int npk,
-                      double inter[][QKT_MAX_POCKETS], double *tr)
+ * pairs at one energy node, tr[p] the same with Tr(A A) - sum_c Tr(Av_c Av_c);
+ * per-thread sums added in thread order (the result does not depend on the
+ * schedule for a given number of threads) */
+static qkt_status_t pair_sums(const qkt_model_t *m, const groups_t *gs, double W0, double xi, double Delta, int npk,
+                              double inter[][QKT_MAX_POCKETS], double *tr)
 {
-    const int nb = m->nb;
-    const size_t nb2 = (size_t)nb * nb;
+    const int nb = m->nb, nth = omp_get_max_threads();
+    const size_t nb2 = (size_t)nb * nb, per = (size_t)npk * npk + npk;
     for (int p = 0; p < npk; p++) {
         tr[p] = 0;
         for (int q = 0; q < npk; q++) inter[p][q] = 0;
     }
     /* the groups ordered by energy node */
-    int *ord = malloc(sizeof(int) * (gs->n > 0 ? gs->n : 1));
-    if (!ord) return;
     int emax = 0;
     for (int i = 0; i < gs->n; i++) emax = gs->g[i].ebin > emax ? gs->g[i].ebin : emax;
+    int *ord = malloc(sizeof(int) * (gs->n > 0 ? gs->n : 1));
     int *start = calloc(emax + 2, sizeof(int));
-    if (!start) {
+    int *fill = malloc(sizeof(int) * (emax + 1));
+    double *acc = calloc((size_t)nth * per, sizeof(double));
+    if (!ord || !start || !fill || !acc) {
         free(ord);
-        return;
+        free(start);
+        free(fill);
+        free(acc);
+        return qkt_error(QKT_ENOMEM, "out of memory (scattering times: pair sums)");
     }
     for (int i = 0; i < gs->n; i++) start[gs->g[i].ebin + 1]++;
     for (int b = 0; b <= emax; b++) start[b + 1] += start[b];
-    int *fill = malloc(sizeof(int) * (emax + 1));
-    if (fill) {
-        memcpy(fill, start, sizeof(int) * (emax + 1));
-        for (int i = 0; i < gs->n; i++) ord[fill[gs->g[i].ebin]++] = i;
-        free(fill);
-    }
+    memcpy(fill, start, sizeof(int) * (emax + 1));
+    for (int i = 0; i < gs->n; i++) ord[fill[gs->g[i].ebin]++] = i;
+    free(fill);
 #pragma omp parallel
     {
-        double li[QKT_MAX_POCKETS][QKT_MAX_POCKETS], lt[QKT_MAX_POCKETS];
-        memset(li, 0, sizeof li);
-        memset(lt, 0, sizeof lt);
+        double *li = acc + (size_t)omp_get_thread_num() * per, *lt = li + (size_t)npk * npk;
 #pragma omp for schedule(dynamic, 4)
         for (int ii = 0; ii < gs->n; ii++) {
             const group_t *g = &gs->g[ord[ii]];
@@ -215,7 +218,7 @@ static void pair_sums(const qkt_model_t *m, const groups_t *gs, double W0, doubl
                     W *= exp(-0.5 * q2_min(m, q) * xi * xi);
                 }
                 double r = W * trace_prod(g->G, h->G, nb);
-                li[g->pocket][h->pocket] += r;
+                li[g->pocket * npk + h->pocket] += r;
                 if (g->pocket == h->pocket) {
                     double v = 0;
                     for (int a = 0; a < 3; a++) v += trace_prod(g->Gv + a * nb2, h->Gv + a * nb2, nb);
@@ -223,14 +226,18 @@ static void pair_sums(const qkt_model_t *m, const groups_t *gs, double W0, doubl
                 }
             }
         }
-#pragma omp critical(qkt_scatter_pairs)
+    }
+    for (int t = 0; t < nth; t++) {
+        const double *li = acc + (size_t)t * per, *lt = li + (size_t)npk * npk;
         for (int p = 0; p < npk; p++) {
             tr[p] += 2 * M_PI * lt[p] / Delta;
-            for (int q = 0; q < npk; q++) inter[p][q] += 2 * M_PI * li[p][q] / Delta;
+            for (int q = 0; q < npk; q++) inter[p][q] += 2 * M_PI * li[p * npk + q] / Delta;
         }
     }
     free(ord);
     free(start);
+    free(acc);
+    return QKT_OK;
 }
 
 /* the samples of sub-division r, summed into groups (per pocket and energy
@@ -432,7 +439,7 @@ static qkt_status_t rates_at(const sample_t *s, double W0, double xi, int npk, r
         memset(x->dos, 0, sizeof x->dos);
         for (int i = 0; i < gs[gi].n; i++) x->dos[gs[gi].g[i].pocket] += gs[gi].g[i].w;
         x->ngroups = gs[gi].n;
-        pair_sums(s->m, &gs[gi], W0, xi, s->Delta, npk, x->inter, x->rate_tr);
+        st = pair_sums(s->m, &gs[gi], W0, xi, s->Delta, npk, x->inter, x->rate_tr);
         if (gi) x->lost = o->lost, x->nsamples = o->nsamples;
     }
     for (int gi = 0; gi < 2; gi++) groups_free(&gs[gi]);
@@ -445,18 +452,19 @@ static void times(const rates_t *x, int npk, qkt_scatter_t *out, int err)
     for (int p = 0; p < npk; p++) {
         double d = x->dos[p], qp = 0;
         for (int q = 0; q < npk; q++) qp += x->inter[p][q];
-        double tau = d / qp, ttr = d / x->rate_tr[p];
+        /* a pocket without samples (thinner than the sampling): no rate, times inf */
+        double tau = d > 0 && qp > 0 ? d / qp : INFINITY, ttr = d > 0 && x->rate_tr[p] > 0 ? d / x->rate_tr[p] : INFINITY;
         if (!err) {
             out->dos[p] = d;
             out->tau[p] = tau;
             out->tau_tr[p] = ttr;
         } else {
             out->dos_err[p] += fabs(d - out->dos[p]);
-            out->tau_err[p] += fabs(tau - out->tau[p]);
-            out->tau_tr_err[p] += fabs(ttr - out->tau_tr[p]);
+            out->tau_err[p] += isfinite(tau) && isfinite(out->tau[p]) ? fabs(tau - out->tau[p]) : INFINITY;
+            out->tau_tr_err[p] += isfinite(ttr) && isfinite(out->tau_tr[p]) ? fabs(ttr - out->tau_tr[p]) : INFINITY;
         }
         for (int q = 0; q < npk; q++) {
-            double ti = x->inter[p][q] > 0 ? d / x->inter[p][q] : INFINITY;
+            double ti = d > 0 && x->inter[p][q] > 0 ? d / x->inter[p][q] : INFINITY;
             if (!err) out->tau_inter[p][q] = ti;
             else if (isfinite(ti) && isfinite(out->tau_inter[p][q]))
                 out->tau_inter_err[p][q] += fabs(ti - out->tau_inter[p][q]);
@@ -471,25 +479,35 @@ static void times(const rates_t *x, int npk, qkt_scatter_t *out, int err)
  * by LAPACK's dsygv; a rate below 1e-12 of the largest is a conserved mode. */
 static qkt_status_t valley_modes(qkt_scatter_t *out)
 {
-    const int n = out->npocket;
     double L[QKT_MAX_POCKETS * QKT_MAX_POCKETS] = {0}, Dg[QKT_MAX_POCKETS * QKT_MAX_POCKETS] = {0};
     double lam[QKT_MAX_POCKETS];
-    for (int p = 0; p < n; p++) {
-        Dg[p * n + p] = out->dos[p];
-        for (int q = 0; q < n; q++) {
+    int idx[QKT_MAX_POCKETS], n = 0;
+    /* the pockets with samples (a pocket without any has no population to relax) */
+    for (int p = 0; p < out->npocket; p++) {
+        out->valley_rate[p] = 0;
+        out->valley_time[p] = INFINITY;
+        if (out->dos[p] > 0) idx[n++] = p;
+    }
+    for (int i = 0; i < n; i++) {
+        int p = idx[i];
+        Dg[i * n + i] = out->dos[p];
+        for (int j = 0; j < n; j++) {
+            int q = idx[j];
             if (q == p) continue;
             double g = 0.5 * (out->dos[p] / out->tau_inter[p][q] + out->dos[q] / out->tau_inter[q][p]);
-            L[p * n + q] -= g;
-            L[p * n + p] += g;
+            L[i * n + j] -= g;
+            L[i * n + i] += g;
         }
     }
-    if (LAPACKE_dsygv(LAPACK_ROW_MAJOR, 1, 'N', 'U', n, L, n, Dg, n, lam) != 0)
+    if (n > 0 && LAPACKE_dsygv(LAPACK_ROW_MAJOR, 1, 'N', 'U', n, L, n, Dg, n, lam) != 0)
         return qkt_error(QKT_ENUM, "scattering times: the pocket-population eigenproblem failed");
     double top = 0;
     for (int i = 0; i < n; i++) top = fmax(top, fabs(lam[i]));
+    /* ascending: the modes of the pockets without samples (conserved) first */
+    int off = out->npocket - n;
     for (int i = 0; i < n; i++) {
-        out->valley_rate[i] = fabs(lam[i]) <= 1e-12 * top ? 0 : lam[i];
-        out->valley_time[i] = out->valley_rate[i] > 0 ? 1 / out->valley_rate[i] : INFINITY;
+        out->valley_rate[off + i] = fabs(lam[i]) <= 1e-12 * top ? 0 : lam[i];
+        out->valley_time[off + i] = out->valley_rate[off + i] > 0 ? 1 / out->valley_rate[off + i] : INFINITY;
     }
     return QKT_OK;
 }
@@ -537,7 +555,8 @@ qkt_status_t qkt_scatter_compute(const qkt_model_t *m, const qkt_params_t *p, co
         return qkt_error(QKT_ENOMEM, "out of memory (scattering times)");
     }
     double Delta = SCATTER_DELTA * p->T;
-    int ne = 2 * (int)ceil(mo.window / SCATTER_DELTA) + 4;
+    /* energy nodes over the window and the weight cut (-f0' > 1e-8 of its peak: |e - mu| < 19.8 T) */
+    int ne = 2 * (int)ceil(fmax(mo.window, 20) / SCATTER_DELTA) + 4;
     /* xi > 0: groups of blk^D cells, blk the largest power of 2 with blk x
      * (cell edge) x xi <= SCATTER_GROUP_XI (the error estimate doubles blk) */
     int blk = 1;
@@ -565,6 +584,9 @@ qkt_status_t qkt_scatter_compute(const qkt_model_t *m, const qkt_params_t *p, co
         if (!st) times(&x[2], npk, out, 1);
     }
     if (!st) st = valley_modes(out);
+    /* states per band: the densities of states as the engine counts them (the times are ratios) */
+    double g = m->spin_degeneracy > 0 ? m->spin_degeneracy : 1;
+    for (int q = 0; q < npk; q++) out->dos[q] *= g, out->dos_err[q] *= g;
     free(x);
     qkt_pockets_free(pk);
     return st;

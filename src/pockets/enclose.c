@@ -13,6 +13,7 @@
  * pocket the region's boundary. */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pockets/pockets.h"
@@ -216,6 +217,7 @@ qkt_status_t qkt_pockets_enclosing(const qkt_model_t *m, const qkt_params_t *p, 
     qkt_blas_serial();
     int bad = n, nomem = 0;
     qkt_status_t first = QKT_OK;
+    char msg[1024] = ""; /* the failing thread's message (qkt_error's buffer is per thread) */
 #pragma omp parallel reduction(+ : nomem)
     {
         qkt_bands_t *bt = qkt_bands_alloc(m->nb);
@@ -229,6 +231,7 @@ qkt_status_t qkt_pockets_enclosing(const qkt_model_t *m, const qkt_params_t *p, 
                 if (i < bad) {
                     bad = i;
                     first = s;
+                    snprintf(msg, sizeof msg, "%s", qkt_strerror());
                 }
             }
         }
@@ -237,5 +240,6 @@ qkt_status_t qkt_pockets_enclosing(const qkt_model_t *m, const qkt_params_t *p, 
     free(has_sheet);
     qkt_pockets_free(pk);
     if (nomem) return qkt_error(QKT_ENOMEM, "out of memory (pocket enclosures)");
-    return first;
+    if (first) return qkt_error(first, "pocket enclosure of touching %d: %s", bad + 1, msg);
+    return QKT_OK;
 }

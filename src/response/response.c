@@ -535,7 +535,8 @@ static qkt_status_t intervalley_time(run_t *w)
             if (sc->valley_rate[i] > 0 && (rate == 0 || sc->valley_rate[i] < rate)) rate = sc->valley_rate[i];
         for (int a = 0; a < sc->npocket; a++)
             for (int b = 0; b < sc->npocket; b++)
-                if (a != b && isfinite(sc->tau_inter[a][b]) && sc->tau_inter[a][b] > 0)
+                if (a != b && isfinite(sc->tau_inter[a][b]) && sc->tau_inter[a][b] > 0 &&
+                    isfinite(sc->tau_inter_err[a][b]))
                     rel = fmax(rel, sc->tau_inter_err[a][b] / sc->tau_inter[a][b]);
         w->r->tau_inter_born = rate > 0 ? 1 / rate : 0;
         w->r->tau_inter_born_err = rate > 0 ? rel / rate : 0;
@@ -571,7 +572,9 @@ static qkt_status_t compute_steps(run_t *w)
     if (w->tfd && !(r->tau_born > 0))
         return qkt_error(QKT_EPHYS, "tau_from_disorder: no Born relaxation rate at the Fermi level (no states "
                                     "within the thermal window?)");
-    if (w->tfd && p->order >= 1 && (st = intervalley_time(w))) return st;
+    /* tau_inter is read by rules paper and valley (and mc's C_valley re-assembly) */
+    if (w->tfd && p->order >= 1 && (p->rule != QKT_RULE_RTA || p->valley_tallies) && (st = intervalley_time(w)))
+        return st;
     return qkt_response_assemble(r, p->rule, w->tfd ? r->tau_born : p->tau_intra,
                                  r->tau_inter_born > 0 ? r->tau_inter_born : p->tau_inter);
 }
