@@ -25,6 +25,8 @@
  *      of k - k' is taken).
  *   3c weyl4 with Delta = 0: tau_z = +-1 pockets are not mixed by scalar disorder: tau_inter^12 = inf and
  *      two conserved population modes.
+ *   3d rotation covariance: weyl4 (Delta = 0.05) with b along z, x and (1,1,1): the same
+ *      times within the estimates (population time to 2 %; 6 samples per cell edge).
  *   4  the error estimates: refine 4 against refine 8 within the sum of the two
  *      estimates.
  *   5  run.tau_from_disorder at order 1 (weyl2, rule valley, xi = 5): the engine's tau_inter is
@@ -259,6 +261,44 @@ static void test_engine_tau_inter(void)
     qkt_model_free(m);
 }
 
+/* rotation covariance: the times are scalars of each pocket, so weyl4 (Delta = 0.05, which
+ * mixes tau_z and so the pockets) with b along z and the same b turned onto x and onto an
+ * oblique axis gives the same times, within the estimates (the sampling grid is not rotated) */
+static void test_rotation(void)
+{
+    printf("\n== 3d: rotation covariance: weyl4 with b along z, x and oblique ==\n");
+    const double bz[3] = {0, 0, 0.2}, bx[3] = {0.2, 0, 0}, bo[3] = {0.2 / sqrt(3), 0.2 / sqrt(3), 0.2 / sqrt(3)};
+    const double *bs[3] = {bz, bx, bo};
+    const char *names[3] = {"weyl4 b || z", "weyl4 b || x", "weyl4 b || (1,1,1)"};
+    qkt_scatter_t s[3];
+    int ok = 1;
+    for (int i = 0; i < 3; i++) {
+        qkt_model_t *m = model("weyl4");
+        set3v(m, "b", bs[i]);
+        set1(m, "Delta", 0.05);
+        setup(m);
+        qkt_params_t p = at(0.1, 0.005);
+        p.ncell = 24;
+        ok &= scatter(names[i], m, &p, 0.3, 0, 6, &s[i]) && s[i].npocket == 2;
+        qkt_model_free(m);
+    }
+    if (!ok) {
+        CHECK(0, "weyl4 rotated: two pockets expected in every orientation");
+        return;
+    }
+    for (int i = 1; i < 3; i++) {
+        /* the pockets sit at +-k0 along b: compare them in any order (equal by symmetry) */
+        double dt = fabs(s[i].tau[0] - s[0].tau[0]), et = s[i].tau_err[0] + s[0].tau_err[0];
+        double dr = fabs(s[i].tau_tr[0] - s[0].tau_tr[0]), er = s[i].tau_tr_err[0] + s[0].tau_tr_err[0];
+        double dv = fabs(s[i].valley_time[1] - s[0].valley_time[1]);
+        CHECK_OK(dt <= et && dr <= er && dv <= 0.02 * s[0].valley_time[1],
+                 "%s vs b || z: tau %.6g / %.6g (diff %.2g, errors %.2g), tau_tr %.6g / %.6g (diff %.2g, errors %.2g), "
+                 "population time %.6g / %.6g",
+                 names[i], s[i].tau[0], s[0].tau[0], dt, et, s[i].tau_tr[0], s[0].tau_tr[0], dr, er,
+                 s[i].valley_time[1], s[0].valley_time[1]);
+    }
+}
+
 static void test_estimate(void)
 {
     printf("\n== 4: the error estimates: refine 4 against refine 8 ==\n");
@@ -292,6 +332,7 @@ int main(void)
     test_weyl2();
     test_lattice();
     test_blocks();
+    test_rotation();
     test_estimate();
     test_engine_tau_inter();
     CHECK_DONE();
