@@ -27,11 +27,13 @@
  *      two conserved population modes.
  *   3d rotation covariance: weyl4 (Delta = 0.05) with b along z, x and (1,1,1): the same
  *      times within the estimates (population time to 2 %; 6 samples per cell edge).
+ *   3e 1 and 2 threads give the same bits (chunks and rows summed in order).
  *   4  the error estimates: refine 4 against refine 8 within the sum of the two
  *      estimates.
  *   5  run.tau_from_disorder at order 1 (weyl2, rule valley, xi = 5): the engine's tau_inter is
  *      qkt scatter's population time, to 1e-12. */
 #include <math.h>
+#include <omp.h>
 #include "check.h"
 #include "engine_util.h"
 
@@ -299,6 +301,30 @@ static void test_rotation(void)
     }
 }
 
+/* the sums do not depend on the number of threads: 1 and 2 threads give the same bits */
+static void test_threads(void)
+{
+    printf("\n== 3e: 1 and 2 threads ==\n");
+    qkt_model_t *m = model("weyl2");
+    set1(m, "b", 0.2);
+    setup(m);
+    qkt_params_t p = at(0.1, 0.005);
+    p.ncell = 24;
+    qkt_scatter_t s1, s2;
+    int nt = omp_get_max_threads();
+    omp_set_num_threads(1);
+    int ok = scatter("weyl2 xi = 5, 1 thread", m, &p, 0.3, 5, 4, &s1);
+    omp_set_num_threads(2);
+    ok &= scatter("weyl2 xi = 5, 2 threads", m, &p, 0.3, 5, 4, &s2);
+    omp_set_num_threads(nt);
+    CHECK_OK(ok && s1.npocket == 2 && s2.npocket == 2 && s1.tau[0] == s2.tau[0] && s1.tau_tr[1] == s2.tau_tr[1] &&
+                 s1.tau_inter[0][1] == s2.tau_inter[0][1] && s1.valley_time[1] == s2.valley_time[1] &&
+                 s1.tau_err[0] == s2.tau_err[0],
+             "1 and 2 threads: identical times (tau %.17g / %.17g, tau_inter %.17g / %.17g)", s1.tau[0], s2.tau[0],
+             s1.tau_inter[0][1], s2.tau_inter[0][1]);
+    qkt_model_free(m);
+}
+
 static void test_estimate(void)
 {
     printf("\n== 4: the error estimates: refine 4 against refine 8 ==\n");
@@ -333,6 +359,7 @@ int main(void)
     test_lattice();
     test_blocks();
     test_rotation();
+    test_threads();
     test_estimate();
     test_engine_tau_inter();
     CHECK_DONE();

@@ -174,13 +174,13 @@ static double trace_prod(const double complex *A, const double complex *B, int n
 
 /* the rates of one grouping: inter[p][q] = 2 pi sum W Tr(A_g A_h)/Delta over
  * pairs at one energy node, tr[p] the same with Tr(A A) - sum_c Tr(Av_c Av_c);
- * per-thread sums added in thread order (the result does not depend on the
- * schedule for a given number of threads) */
+ * each group's row is summed alone and the rows are added in order (the
+ * result does not depend on the threads) */
 static qkt_status_t pair_sums(const qkt_model_t *m, const groups_t *gs, double W0, double xi, double Delta, int npk,
                               double inter[][QKT_MAX_POCKETS], double *tr)
 {
-    const int nb = m->nb, nth = omp_get_max_threads();
-    const size_t nb2 = (size_t)nb * nb, per = (size_t)npk * npk + npk;
+    const int nb = m->nb;
+    const size_t nb2 = (size_t)nb * nb;
     for (int p = 0; p < npk; p++) {
         tr[p] = 0;
         for (int q = 0; q < npk; q++) inter[p][q] = 0;
@@ -191,7 +191,8 @@ static qkt_status_t pair_sums(const qkt_model_t *m, const groups_t *gs, double W
     int *ord = malloc(sizeof(int) * (gs->n > 0 ? gs->n : 1));
     int *start = calloc(emax + 2, sizeof(int));
     int *fill = malloc(sizeof(int) * (emax + 1));
-    double *acc = calloc((size_t)nth * per, sizeof(double));
+    /* per group (row): its pocket's row of inter and its tr term, reduced in order */
+    double *acc = calloc((size_t)(gs->n > 0 ? gs->n : 1) * (npk + 1), sizeof(double));
     if (!ord || !start || !fill || !acc) {
         free(ord);
         free(start);
@@ -204,35 +205,31 @@ static qkt_status_t pair_sums(const qkt_model_t *m, const groups_t *gs, double W
     memcpy(fill, start, sizeof(int) * (emax + 1));
     for (int i = 0; i < gs->n; i++) ord[fill[gs->g[i].ebin]++] = i;
     free(fill);
-#pragma omp parallel
-    {
-        double *li = acc + (size_t)omp_get_thread_num() * per, *lt = li + (size_t)npk * npk;
-#pragma omp for schedule(static, 16) /* fixed: the sums do not depend on the run */
-        for (int ii = 0; ii < gs->n; ii++) {
-            const group_t *g = &gs->g[ord[ii]];
-            for (int jj = start[g->ebin]; jj < start[g->ebin + 1]; jj++) {
-                const group_t *h = &gs->g[ord[jj]];
-                double W = W0;
-                if (xi > 0) {
-                    double q[3] = {g->k[0] - h->k[0], g->k[1] - h->k[1], g->k[2] - h->k[2]};
-                    W *= exp(-0.5 * q2_min(m, q) * xi * xi);
-                }
-                double r = W * trace_prod(g->G, h->G, nb);
-                li[g->pocket * npk + h->pocket] += r;
-                if (g->pocket == h->pocket) {
-                    double v = 0;
-                    for (int a = 0; a < 3; a++) v += trace_prod(g->Gv + a * nb2, h->Gv + a * nb2, nb);
-                    lt[g->pocket] += r - W * v;
-                }
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int ii = 0; ii < gs->n; ii++) {
+        const group_t *g = &gs->g[ord[ii]];
+        double *row = acc + (size_t)ii * (npk + 1);
+        for (int jj = start[g->ebin]; jj < start[g->ebin + 1]; jj++) {
+            const group_t *h = &gs->g[ord[jj]];
+            double W = W0;
+            if (xi > 0) {
+                double q[3] = {g->k[0] - h->k[0], g->k[1] - h->k[1], g->k[2] - h->k[2]};
+                W *= exp(-0.5 * q2_min(m, q) * xi * xi);
+            }
+            double r = W * trace_prod(g->G, h->G, nb);
+            row[h->pocket] += r;
+            if (g->pocket == h->pocket) {
+                double v = 0;
+                for (int a = 0; a < 3; a++) v += trace_prod(g->Gv + a * nb2, h->Gv + a * nb2, nb);
+                row[npk] += r - W * v;
             }
         }
     }
-    for (int t = 0; t < nth; t++) {
-        const double *li = acc + (size_t)t * per, *lt = li + (size_t)npk * npk;
-        for (int p = 0; p < npk; p++) {
-            tr[p] += 2 * M_PI * lt[p] / Delta;
-            for (int q = 0; q < npk; q++) inter[p][q] += 2 * M_PI * li[p * npk + q] / Delta;
-        }
+    for (int ii = 0; ii < gs->n; ii++) {
+        const double *row = acc + (size_t)ii * (npk + 1);
+        int p = gs->g[ord[ii]].pocket;
+        tr[p] += 2 * M_PI * row[npk] / Delta;
+        for (int q = 0; q < npk; q++) inter[p][q] += 2 * M_PI * row[q] / Delta;
     }
     free(ord);
     free(start);
@@ -364,53 +361,55 @@ static int group_add(groups_t *gs, long key, const group_t *h)
     return 0;
 }
 
-/* every Fermi-surface cell, in parallel (each thread its own groups, merged
- * in thread order: the sums do not depend on the schedule) */
+/* Fermi-surface cells per chunk: a chunk's samples are summed into its own
+ * groups, and the chunks are merged in their order, so that the sums do not
+ * depend on the number of threads */
+#define SCATTER_CHUNK 32
+
+/* every Fermi-surface cell, in parallel chunks merged in order */
 static qkt_status_t sample(const sample_t *s, groups_t *gs, double *lost, long *nsamples)
 {
     const qkt_pockets_t *pk = s->pk;
-    const int nb = s->m->nb, nth = omp_get_max_threads();
+    const int nb = s->m->nb;
     size_t ncells = 1;
     for (int a = 0; a < pk->dim; a++) ncells *= (size_t)pk->ncell;
+    const long nchunk = (long)((ncells + SCATTER_CHUNK - 1) / SCATTER_CHUNK);
     *lost = 0;
     *nsamples = 0;
     for (int i = 0; i < s->nblock; i++) gs[i].nb2 = nb * nb;
-    groups_t *tg = calloc((size_t)nth * 2, sizeof *tg);
-    double *tl = calloc(nth, sizeof *tl);
-    long *tn = calloc(nth, sizeof *tn);
-    int fail = (!tg || !tl || !tn) ? 2 : 0;
-    if (!fail) {
-        int err = 0;
-#pragma omp parallel reduction(max : err)
-        {
-            int t = omp_get_thread_num(), mine_fail = 0;
-            groups_t *mine = tg + 2 * t;
-            for (int i = 0; i < 2; i++) mine[i].nb2 = nb * nb;
-            qkt_bands_t *bt = qkt_bands_alloc(nb);
-            double complex *P = malloc(sizeof *P * (size_t)nb * nb);
-            if (!bt || !P) mine_fail = 2;
-#pragma omp for schedule(static)
-            for (size_t c = 0; c < ncells; c++) {
-                if (mine_fail || !pk->fs[c]) continue;
-                mine_fail = sample_cell(s, c, mine, bt, P, &tl[t], &tn[t]);
+    int fail = 0;
+#pragma omp parallel reduction(max : fail)
+    {
+        int mine = 0;
+        groups_t local[2];
+        memset(local, 0, sizeof local);
+        qkt_bands_t *bt = qkt_bands_alloc(nb);
+        double complex *P = malloc(sizeof *P * (size_t)nb * nb);
+        if (!bt || !P) mine = 2;
+#pragma omp for ordered schedule(static, 1)
+        for (long ch = 0; ch < nchunk; ch++) {
+            double l = 0;
+            long ns = 0;
+            for (int i = 0; i < 2; i++) {
+                groups_free(&local[i]);
+                local[i].nb2 = nb * nb;
             }
-            qkt_bands_free(bt);
-            free(P);
-            err = mine_fail;
+            for (size_t c = (size_t)ch * SCATTER_CHUNK; c < ncells && c < (size_t)(ch + 1) * SCATTER_CHUNK && !mine; c++)
+                if (pk->fs[c]) mine = sample_cell(s, c, local, bt, P, &l, &ns);
+#pragma omp ordered
+            {
+                *lost += l;
+                *nsamples += ns;
+                for (int i = 0; i < s->nblock && !mine; i++)
+                    for (int j = 0; j < local[i].n && !mine; j++)
+                        if (group_add(&gs[i], local[i].key[j], &local[i].g[j])) mine = 2;
+            }
         }
-        fail = err;
+        for (int i = 0; i < 2; i++) groups_free(&local[i]);
+        qkt_bands_free(bt);
+        free(P);
+        fail = mine;
     }
-    for (int t = 0; t < nth && tg && !fail; t++) {
-        *lost += tl[t];
-        *nsamples += tn[t];
-        for (int i = 0; i < s->nblock && !fail; i++)
-            for (int j = 0; j < tg[2 * t + i].n && !fail; j++)
-                if (group_add(&gs[i], tg[2 * t + i].key[j], &tg[2 * t + i].g[j])) fail = 2;
-    }
-    for (int t = 0; tg && t < 2 * nth; t++) groups_free(&tg[t]);
-    free(tg);
-    free(tl);
-    free(tn);
     if (fail == 1) return qkt_error(QKT_ENUM, "scattering times: band geometry failed on the Fermi surface");
     if (fail == 2) return qkt_error(QKT_ENOMEM, "out of memory (scattering times)");
     for (int gi = 0; gi < s->nblock; gi++)
