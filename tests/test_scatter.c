@@ -76,6 +76,15 @@ static double engine_tau_born(const char *label, const qkt_model_t *m, double mu
     return t;
 }
 
+/* weyl2 at the Fig. 3 point: b = 0.2 (nodes at kz = -+0.2), v = 1, Delta = 0 */
+static qkt_model_t *weyl2_fig3(void)
+{
+    qkt_model_t *m = model("weyl2");
+    set1(m, "b", 0.2);
+    setup(m);
+    return m;
+}
+
 static int scatter(const char *label, const qkt_model_t *m, const qkt_params_t *p, double W, double xi, int refine,
                    qkt_scatter_t *s)
 {
@@ -140,9 +149,7 @@ static void test_parabolic(void)
 static void test_weyl2(void)
 {
     printf("\n== 3: weyl2, two pockets: detailed balance, tau_born, smooth disorder ==\n");
-    qkt_model_t *m = model("weyl2");
-    set1(m, "b", 0.2);
-    setup(m);
+    qkt_model_t *m = weyl2_fig3();
     const double W = 0.3, mu = 0.1, T = 0.005;
     qkt_params_t p = at(mu, T);
     p.ncell = 24; /* a coarser pocket map: fewer groups (the sub-division resolves the shell) */
@@ -234,9 +241,7 @@ static void test_blocks(void)
 static void test_engine_tau_inter(void)
 {
     printf("\n== 5: tau_from_disorder: tau_inter from the disorder (weyl2, rule valley, order 1) ==\n");
-    qkt_model_t *m = model("weyl2");
-    set1(m, "b", 0.2);
-    setup(m);
+    qkt_model_t *m = weyl2_fig3();
     const double W = 0.3, mu = 0.1, T = 0.005, xi = 5;
     qkt_params_t p = at(mu, T);
     p.order = 1;
@@ -305,9 +310,7 @@ static void test_rotation(void)
 static void test_threads(void)
 {
     printf("\n== 3e: 1 and 2 threads ==\n");
-    qkt_model_t *m = model("weyl2");
-    set1(m, "b", 0.2);
-    setup(m);
+    qkt_model_t *m = weyl2_fig3();
     qkt_params_t p = at(0.1, 0.005);
     p.ncell = 24;
     qkt_scatter_t s1, s2;
@@ -328,9 +331,7 @@ static void test_threads(void)
 static void test_estimate(void)
 {
     printf("\n== 4: the error estimates: refine 4 against refine 8 ==\n");
-    qkt_model_t *m = model("weyl2");
-    set1(m, "b", 0.2);
-    setup(m);
+    qkt_model_t *m = weyl2_fig3();
     qkt_params_t p = at(0.1, 0.005);
     p.ncell = 24;
     qkt_scatter_t s4, s8;
