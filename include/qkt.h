@@ -490,10 +490,14 @@ typedef struct {
     /* rule paper with par.field: paper_field = 1, paper_b the unit field direction, and per
      * E column nu the decisions of its part along b [nu][0] and perpendicular [nu][1]: bit 0
      * the order-1 anomaly node, bits 1 and 2 the n children of n_E>S_EB and S_E>S_EB
-     * (1: tau_inter); -1: the part is zero */
+     * (1: tau_inter); bits 3, 4, 5 (8, 16, 32): that decision is split, the part's
+     * component along the line paper_kernel[0, 1, 2] of the plane perpendicular to b
+     * relaxes with tau_intra (its pocket sums vanish) and the rest with tau_inter;
+     * -1: the part is zero */
     int paper_field;
     double paper_b[3];
     int paper_dec[3][2];
+    double paper_kernel[3][3];
     /* pocket sums of the order-1 anomaly driving term (pumping, Eq. 61) per unit E, B:
      * [pocket][nu][alpha], Fermi-sea remainder dropped from it, and the Eq. 67 form */
     double pump[QKT_MAX_POCKETS][3][3], pump_err[QKT_MAX_POCKETS][3][3];

@@ -123,7 +123,14 @@ typedef struct {
     int field, col;
     double w[3];
     int dec1, dec2[T1_N];
+    int skip; /* groups of paths (G_*) left out of this part: 0 all assembled */
 } ctx_t;
+
+/* the paths by the decision of rule paper that sets their relaxation: the
+ * order-1 anomaly node with its order-2 children and its vertex paths (G_A1),
+ * the n child of n_E>S_EB (G_SNE), that of S_E>S_EB (G_SS); G_NONE: every
+ * other path */
+enum { G_NONE = 1, G_A1 = 2, G_SNE = 4, G_SS = 8 };
 
 /* pocket-mode coefficients alpha_p = (pocket sum of d) / (pocket norm) */
 static double pk_norm(const ctx_t *c, int q) { return c->val[c->L->o_norm + q]; }
@@ -323,6 +330,7 @@ static void order1_pair(const ctx_t *c, int in, int ia)
     f[T1_SS] = c->one;
     for (int mu = 0; mu < 3; mu++) {
         for (int t = 0; t < T1_N; t++) {
+            if (c->skip & (t == T1_NA ? G_A1 : G_NONE)) continue;
             int i = L_s1(c->L, t, in, ia, mu);
             acc1(c, &r->path1[t][a], a, mu, n_, f[t], c->val[i], c->err[i]);
         }
@@ -393,10 +401,12 @@ static void vertex1_pair(const ctx_t *c, int in, int ia, int j0, int s0)
     pol_t fu[J1_N] = {pol_mul(ti, txmti), txmti, pol_mul(ti, txmti)};
     for (int mu = 0; mu < 3; mu++) {
         for (int ch = 0; ch < SJ1_NCHILD; ch++) {
+            if (c->skip & (ch == SJ1_N ? G_A1 : G_NONE)) continue;
             int i = L_sj1(L, ch, in, ia, mu);
             acc1(c, &r->path1[s0 + ch][a], a, mu, n_, ch == SJ1_N ? fj[J1_NSJ] : ti, c->val[i], c->err[i]);
         }
         for (int j = 0; j < J1_N; j++) {
+            if (c->skip & (j == J1_NL ? G_NONE : G_A1)) continue;
             int i = L_j1(L, j, in, ia, mu);
             acc1(c, &r->path1[j0 + j][a], a, mu, n_, fj[j], c->val[i], vj_err(c->val, c->err, i, L_j1stride(L)));
         }
@@ -500,6 +510,8 @@ static void order2_triple(const ctx_t *c, int in, int ia, int ib)
     for (int t = 0; t < T1_N; t++)
         for (int ch = 0; ch < CH_NCHILD; ch++) {
             if (ch == CH_XI && !qkt_t1_is_diag(t)) continue;
+            int g = t == T1_NA ? G_A1 : ch != CH_N ? G_NONE : t == T1_SNE ? G_SNE : t == T1_SS ? G_SS : G_NONE;
+            if (c->skip & g) continue;
             int tn = t * CH_NCHILD + ch;
             pol_t cf = order2_child_pol(c, t, ch, in, ia, ib);
             pol_t f = pol_mul(base[t], pol_mul(own[t], cf));
@@ -541,75 +553,122 @@ static void assemble_order2(const ctx_t *c)
  * (this is exact for E || B or E perpendicular to B along the axes: the
  * Cartesian rule's numbers). */
 
-static int field_dec1(const ctx_t *c, const double E[3], const double b[3])
+/* dec_of() is the decision of group g, dec_set() sets it */
+static const int dec_groups[3] = {G_A1, G_SNE, G_SS};
+
+static int dec_of(const ctx_t *c, int g) { return g == G_A1 ? c->dec1 : c->dec2[g == G_SNE ? T1_SNE : T1_SS]; }
+
+static void dec_set(ctx_t *c, int g, int d)
+{
+    if (g == G_A1) c->dec1 = d;
+    else c->dec2[g == G_SNE ? T1_SNE : T1_SS] = d;
+}
+
+/* the pocket sums that decide group g: npk per pocket (and for G_A1 with the
+ * order-1 vertex npk more, of the drive of S_J) */
+static int field_nsums(const ctx_t *c, int g) { return g == G_A1 && c->L->vj && c->L->order == 1 ? 2 * c->npk : c->npk; }
+
+/* sum i of group g for the drive of E at the field direction b: the
+ * contraction with E_nu b_alpha (order 2: E_nu b_alpha b_beta) of the tallied
+ * pocket sums (*ps), and the same contraction with |E_nu b_alpha ...| of the
+ * scales (*pa) and errors (*pe) */
+static void field_sum(const ctx_t *c, int g, int i, const double E[3], const double b[3], double *ps, double *pa,
+                      double *pe)
 {
     const qkt_layout_t *L = c->L;
     const double *val = c->val, *err = c->err;
-    for (int q = 0; q < c->npk; q++) {
-        double ps = 0, pa = 0, pe = 0, qs = 0, qa = 0, qe = 0;
-        for (int in = 0; in < c->nnu; in++)
-            for (int ia = 0; ia < c->nal; ia++) {
-                double w = E[c->nu[in]] * b[c->al[ia]];
+    int q = i % c->npk, vj = i >= c->npk;
+    *ps = *pa = *pe = 0;
+    for (int in = 0; in < c->nnu; in++)
+        for (int ia = 0; ia < c->nal; ia++)
+            for (int ib = 0; ib < (g == G_A1 ? 1 : c->nal); ib++) {
+                double w = E[c->nu[in]] * b[c->al[ia]] * (g == G_A1 ? 1 : b[c->al[ib]]);
                 if (w == 0) continue;
-                int base = L_q1(L, T1_NA, in, ia) + q;
-                ps += w * val[L->o_p1 + base];
-                pa += fabs(w) * val[L->o_a1 + base];
-                pe += fabs(w) * err[L->o_p1 + base];
-                if (L->vj && L->order == 1) {
+                int vo, ao, eo;
+                if (g == G_A1 && vj) {
                     int bj = (in * c->nal + ia) * c->P + q;
-                    qs += w * val[L->o_psj + bj];
-                    qa += fabs(w) * val[L->o_asj + bj];
-                    qe += fabs(w) * err[L->o_psj + bj];
+                    vo = L->o_psj + bj, ao = L->o_asj + bj, eo = L->o_psj + bj;
+                } else {
+                    int base = g == G_A1 ? L_q1(L, T1_NA, in, ia) + q
+                                         : L_q2(L, g == G_SNE ? T1_SNE : T1_SS, in, ia, ib) + q;
+                    vo = (g == G_A1 ? L->o_p1 : L->o_p2) + base;
+                    ao = (g == G_A1 ? L->o_a1 : L->o_a2) + base;
+                    eo = vo;
                 }
+                *ps += w * val[vo];
+                *pa += fabs(w) * val[ao];
+                *pe += fabs(w) * err[eo];
             }
-        if (pocket_nonzero(c->p, ps, pa, pe)) return 1;
-        if (L->vj && L->order == 1 && pocket_nonzero(c->p, qs, qa, qe)) return 1;
-    }
-    return 0;
 }
 
-static int field_dec2(const ctx_t *c, int t, const double E[3], const double b[3])
+/* the seed's test for group g and the part E: a non-zero sum over some pocket */
+static int field_dec(const ctx_t *c, int g, const double E[3], const double b[3])
 {
-    const qkt_layout_t *L = c->L;
-    const double *val = c->val, *err = c->err;
-    for (int q = 0; q < c->npk; q++) {
-        double ps = 0, pa = 0, pe = 0;
-        for (int in = 0; in < c->nnu; in++)
-            for (int ia = 0; ia < c->nal; ia++)
-                for (int ib = 0; ib < c->nal; ib++) {
-                    double w = E[c->nu[in]] * b[c->al[ia]] * b[c->al[ib]];
-                    if (w == 0) continue;
-                    int bidx = L_q2(L, t, in, ia, ib) + q;
-                    ps += w * val[L->o_p2 + bidx];
-                    pa += fabs(w) * val[L->o_a2 + bidx];
-                    pe += fabs(w) * err[L->o_p2 + bidx];
-                }
+    for (int i = 0; i < field_nsums(c, g); i++) {
+        double ps, pa, pe;
+        field_sum(c, g, i, E, b, &ps, &pa, &pe);
         if (pocket_nonzero(c->p, ps, pa, pe)) return 1;
     }
     return 0;
 }
 
-/* the decisions of a part as bits: 1 the order-1 anomaly node, 2 the n child
- * of n_E>S_EB, 4 that of S_E>S_EB */
-static int field_bits(const ctx_t *c) { return c->dec1 | c->dec2[T1_SNE] << 1 | c->dec2[T1_SS] << 2; }
+/* The plane perpendicular to b, spanned by the orthonormal u[0], u[1], for
+ * group g: the pocket sums are linear in E_perp, s_i(E) = E.h_i, so the
+ * directions whose sums all vanish form a subspace K of the plane: all of it,
+ * a line, or nothing.  It is found from the 2 x 2 matrix G = sum_i h_i h_i^T
+ * (each h_i in units of its threshold, the larger of pocket_thresh x scale
+ * and 10 x error at u[0] and u[1]): its eigenvector of the smaller eigenvalue
+ * is the candidate line.  Returns 0 (K = the plane: tau_intra), 2 (K = {0}:
+ * tau_inter) or 1 (K = the line kdir, tau_intra; its perpendicular cdir,
+ * tau_inter), by the seed's test at the two eigenvectors. */
+static int field_plane(const ctx_t *c, int g, const double b[3], const double u[2][3], double kdir[3], double cdir[3])
+{
+    double G[3] = {0, 0, 0}; /* G00, G01, G11 */
+    for (int i = 0; i < field_nsums(c, g); i++) {
+        double s[2], t = 0;
+        for (int j = 0; j < 2; j++) {
+            double pa, pe;
+            field_sum(c, g, i, u[j], b, &s[j], &pa, &pe);
+            t = fmax(t, fmax(c->p->pocket_thresh * pa, 10 * pe));
+        }
+        if (t <= 0) t = 1e-300;
+        G[0] += (s[0] / t) * (s[0] / t);
+        G[1] += (s[0] / t) * (s[1] / t);
+        G[2] += (s[1] / t) * (s[1] / t);
+    }
+    /* eigenvectors of [[G0, G1], [G1, G2]]: the larger at angle th, the smaller at th + pi/2 */
+    double th = 0.5 * atan2(2 * G[1], G[0] - G[2]), c1 = cos(th), s1 = sin(th);
+    for (int k = 0; k < 3; k++) {
+        cdir[k] = c1 * u[0][k] + s1 * u[1][k];
+        kdir[k] = -s1 * u[0][k] + c1 * u[1][k];
+    }
+    if (field_dec(c, g, kdir, b)) return 2;
+    if (!field_dec(c, g, cdir, b)) return 0;
+    return 1;
+}
 
-static void field_part(ctx_t *c, const double w[3], int col)
+static double dot3(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+static void field_part(ctx_t *c, const double w[3], int col, int skip)
 {
     c->col = col;
+    c->skip = skip;
     memcpy(c->w, w, sizeof c->w);
     assemble_order1(c);
     if (c->L->vj && c->L->order == 1) order1_vertex(c);
     if (c->p->order >= 2) assemble_order2(c);
+    c->skip = 0;
 }
 
-static void field_decide(ctx_t *c, int par, const double E[3], const double b[3])
+/* the decisions of a part as bits: 1 the order-1 anomaly node, 2 the n child
+ * of n_E>S_EB, 4 that of S_E>S_EB; +8, +16, +32: the group's decision is split
+ * along the line paper_kernel (tau_intra) and its perpendicular (tau_inter) */
+static int field_bits(const ctx_t *c, const int type[3])
 {
-    memset(c->dec2, 0, sizeof c->dec2);
-    c->dec1 = par || field_dec1(c, E, b);
-    if (c->p->order >= 2) {
-        c->dec2[T1_SNE] = par || field_dec2(c, T1_SNE, E, b);
-        c->dec2[T1_SS] = par || field_dec2(c, T1_SS, E, b);
-    }
+    int bits = 0;
+    for (int k = 0; k < 3; k++)
+        bits |= type ? (type[k] == 1 ? 8 << k : type[k] == 2 ? 1 << k : 0) : dec_of(c, dec_groups[k]) << k;
+    return bits;
 }
 
 static qkt_status_t assemble_field(ctx_t *c)
@@ -638,6 +697,31 @@ static qkt_status_t assemble_field(ctx_t *c)
     r->paper_field = 1;
     memcpy(r->paper_b, b, sizeof b);
     for (int k = 0; k < 3; k++) r->paper_dec[k][0] = r->paper_dec[k][1] = -1;
+    memset(r->paper_kernel, 0, sizeof r->paper_kernel);
+    /* the plane perpendicular to b: per group its subspace K (field_plane) */
+    double u[2][3], kdir[3][3], cdir[3][3];
+    int type[3] = {0, 0, 0}, ng = c->p->order >= 2 ? 3 : 1, split = 0;
+    {
+        int i0 = fabs(b[0]) <= fabs(b[1]) && fabs(b[0]) <= fabs(b[2]) ? 0 : fabs(b[1]) <= fabs(b[2]) ? 1 : 2;
+        double e0[3] = {0, 0, 0};
+        e0[i0] = 1;
+        double d = dot3(e0, b), nn = 0;
+        for (int k = 0; k < 3; k++) {
+            u[0][k] = e0[k] - d * b[k];
+            nn += u[0][k] * u[0][k];
+        }
+        for (int k = 0; k < 3; k++) u[0][k] /= sqrt(nn);
+        u[1][0] = b[1] * u[0][2] - b[2] * u[0][1];
+        u[1][1] = b[2] * u[0][0] - b[0] * u[0][2];
+        u[1][2] = b[0] * u[0][1] - b[1] * u[0][0];
+    }
+    for (int k = 0; k < ng; k++) {
+        type[k] = field_plane(c, dec_groups[k], b, (const double(*)[3])u, kdir[k], cdir[k]);
+        if (type[k] == 1) {
+            split |= dec_groups[k];
+            memcpy(r->paper_kernel[k], kdir[k], sizeof kdir[k]);
+        }
+    }
     c->field = 1;
     for (int in = 0; in < c->nnu; in++) {
         int nu = c->nu[in], haspar = b[nu] != 0, hasperp = 0;
@@ -648,34 +732,30 @@ static qkt_status_t assemble_field(ctx_t *c)
             wperp[k] = e[k] - wpar[k];
             hasperp |= wperp[k] != 0;
         }
-        int dpar = -1, dperp = -1, d2[2][T1_N] = {{0}}, d1[2] = {0, 0};
-        if (haspar) {
-            field_decide(c, 1, wpar, b);
-            dpar = field_bits(c);
-            d1[0] = c->dec1;
-            memcpy(d2[0], c->dec2, sizeof d2[0]);
-        }
-        if (hasperp) {
-            field_decide(c, 0, wperp, b);
-            dperp = field_bits(c);
-            d1[1] = c->dec1;
-            memcpy(d2[1], c->dec2, sizeof d2[1]);
-        }
+        memset(c->dec2, 0, sizeof c->dec2);
+        for (int k = 0; k < ng; k++) dec_set(c, dec_groups[k], 1);
+        int dpar = haspar ? field_bits(c, NULL) : -1;
+        int dperp = hasperp ? field_bits(c, type) : -1;
         r->paper_dec[nu][0] = dpar;
         r->paper_dec[nu][1] = dperp;
-        if (haspar && hasperp && dpar == dperp) { /* one part: E = e_nu, the decisions are those of either */
-            field_part(c, e, nu);
-            continue;
-        }
-        if (haspar) {
-            c->dec1 = d1[0];
-            memcpy(c->dec2, d2[0], sizeof c->dec2);
-            field_part(c, wpar, nu);
-        }
-        if (hasperp) {
-            c->dec1 = d1[1];
-            memcpy(c->dec2, d2[1], sizeof c->dec2);
-            field_part(c, wperp, nu);
+        if (haspar && (!hasperp || dpar != dperp)) field_part(c, wpar, nu, 0);
+        if (!hasperp) continue;
+        const double *whole = haspar && dpar == dperp ? e : wperp; /* one part: E = e_nu */
+        memset(c->dec2, 0, sizeof c->dec2);
+        for (int k = 0; k < ng; k++) dec_set(c, dec_groups[k], type[k] == 2);
+        field_part(c, whole, nu, split);
+        for (int k = 0; k < ng; k++) {
+            if (type[k] != 1) continue;
+            double wk[3], wc[3], pk = dot3(wperp, kdir[k]), pc = dot3(wperp, cdir[k]);
+            for (int i = 0; i < 3; i++) {
+                wk[i] = pk * kdir[k][i];
+                wc[i] = pc * cdir[k][i];
+            }
+            int others = (G_NONE | G_A1 | G_SNE | G_SS) & ~dec_groups[k];
+            dec_set(c, dec_groups[k], 0);
+            field_part(c, wk, nu, others);
+            dec_set(c, dec_groups[k], 1);
+            field_part(c, wc, nu, others);
         }
     }
     c->field = 0;
