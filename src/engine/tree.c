@@ -67,10 +67,8 @@ typedef struct {
     double *f, *fp;
     int *pk;
     double complex *nE; /* [nnu][nb2] orbital */
-    double complex *SE; /* [nnu][nb][nb2] orbital sea coefficients */
     double complex *SJ; /* [nnu][nb2] orbital: the vertex part S_J(n_E) (order 1 with the vertex) */
     int fz;             /* f'_m = 0 for every band (outside the thermal window): nE = 0 */
-    int se_ok;          /* SE holds this point's sea coefficients (filled on first use) */
     int ne_ok;          /* nE holds this point's n_E (filled on first use) */
     int dirs;           /* directions of v, R computed (bit mask; DIRS_ALL: all, with Omega) */
 } slot0_t;
@@ -106,16 +104,11 @@ struct qkt_tree_ws {
     slot1_t s1[MAXSLOT1];
     /* scratch (eigenbasis matrices) */
     double complex *W[3], *D[3], *Dsea, *X, *Y, *Z, *T1, *T2, *C1, *C2;
-    double complex *DA;   /* [nb][3][nb2] eigenbasis derivative of sea coefficients */
+    double complex *fdm;  /* [FD_NPT + 1][nb2] the sea sums on a stencil and at its centre (fd0_sea) */
     double *dg;
     occ3_t *occ;           /* per band: occupations of the equilibrium rho_B (occ3) */
     qkt_vertex_ws_t *vx;   /* the disorder kernel at the centre (disorder/kernel.h) */
     double *phi, *nm;      /* per band: phi_nu^m, n^m = f0' phi */
-    /* one two-band block without A^W: the sea coefficients obey A_1 = -A_0
-     * (sum_j A_j = 0), and so does everything linear in them; the j = 1
-     * matrices are then the j = 0 ones negated (the same digits as computing
-     * them, since every step commutes with a sign change) */
-    int pair;
     const qkt_bands_t *W_b; /* W holds (v x e_W_al) of these bands (NULL: nothing) */
     int W_al;
     double complex *SSe; /* [nnu*nal][3][nb2] centre: sum_j f'_j v_a^jj P^-1 D_B A_j (eigenbasis),
@@ -139,12 +132,6 @@ struct qkt_tree_ws {
     int eig1;              /* level-1 nodes stored in the eigenbasis (order 1: the centre only) */
 };
 
-static void negate(int n, const double complex *x, double complex *y)
-{
-    const double *a = (const double *)x;
-    double *b = (double *)y;
-    for (int i = 0; i < 2 * n; i++) b[i] = -a[i];
-}
 
 static void *xcalloc(size_t n, size_t s, int *bad)
 {
@@ -176,7 +163,6 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         s->fp = xcalloc(nb, sizeof(double), &bad);
         s->pk = xcalloc(nb, sizeof(int), &bad);
         s->nE = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
-        if (L->order >= 1) s->SE = xcalloc((size_t)nn * nb * nb2, sizeof(double complex), &bad); /* nb^3: order >= 1 */
         if (L->vj && L->order == 1) s->SJ = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
         if (bad) goto fail;
     }
@@ -207,7 +193,7 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->T2 = xcalloc(nb2, sizeof(double complex), &bad);
     w->C1 = xcalloc(nb2, sizeof(double complex), &bad);
     w->C2 = xcalloc(nb2, sizeof(double complex), &bad);
-    w->DA = xcalloc((size_t)nb * 3 * nb2, sizeof(double complex), &bad);
+    w->fdm = xcalloc((size_t)(FD_NPT + 1) * nb2, sizeof(double complex), &bad);
     w->dg = xcalloc(nb, sizeof(double), &bad);
     w->occ = xcalloc(nb, sizeof(occ3_t), &bad);
     w->phi = xcalloc(nb, sizeof(double), &bad);
@@ -234,7 +220,6 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     }
     for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
     if (bad) goto fail;
-    w->pair = nb == 2 && m->nblock <= 1 && !m->awk;
     w->eig1 = L->order == 1;
     return w;
 fail:
@@ -253,7 +238,6 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
         free(s->fp);
         free(s->pk);
         free(s->nE);
-        free(s->SE);
         free(s->SJ);
     }
     for (int i = 0; i < MAXSLOT1; i++) {
@@ -278,7 +262,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
     free(w->T2);
     free(w->C1);
     free(w->C2);
-    free(w->DA);
+    free(w->fdm);
     free(w->dg);
     free(w->occ);
     free(w->phi);
@@ -488,35 +472,29 @@ static void occupy(qkt_tree_ws_t *w, slot0_t *s, const double k[3], int need_pk)
 
 static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **out);
 
-/* the sea coefficients A_j of S_E = sum_j f_j A_j (orbital) at a level-0 slot,
- * for every E direction: A_j^{mn} = R_nu^{mn} (delta_mj - delta_nj)/(eps_m - eps_n) */
-static void se_fill(qkt_tree_ws_t *w, slot0_t *s)
+/* S_E = sum_j f_j A_j is a weighted sum of the sea coefficients A_j^{mn} =
+ * R_nu^{mn} (delta_mj - delta_nj)/(eps_m - eps_n); the tree needs such sums
+ * with other weights g too (sea_weights).  S_g = sum_j g_j A_j, eigenbasis:
+ *   S_g^{mn} = R_nu^{mn} (g_m - g_n)/(eps_m - eps_n),
+ * nothing inside a degenerate group, nothing between blocks (R vanishes
+ * there, and the energies may cross: 0/0).  Formed whole rather than as a
+ * sum of the A_j: next to a degenerate point (the finite-difference stencil
+ * around it) a pair of bands with equal weights splits by little, and the
+ * A_j's R/(eps_m - eps_n) terms, which cancel in the sum, left a round-off
+ * that the step division amplified (Si: 4e-6 of sigma1's SE>SEB, and 0.7 of
+ * the path anomaly_sea_SE>nEB, changed with the eigenvectors chosen inside
+ * the degenerate groups) */
+static void se_sum(const qkt_bands_t *b, int nu, const double *g, double complex *out)
 {
-    const qkt_bands_t *b = s->b;
-    const qkt_layout_t *L = w->L;
-    int nb = w->nb, nb2 = w->nb2;
-    for (int in = 0; in < L->nnu; in++) {
-        int nu = L->nu[in];
-        for (int jb = 0; jb < nb; jb++) {
-            if (w->pair && jb == 1) {
-                negate(nb2, s->SE + (size_t)in * nb * nb2, s->SE + ((size_t)in * nb + 1) * nb2);
-                continue;
-            }
-            memset(w->X, 0, sizeof(double complex) * nb2);
-            for (int m = 0; m < nb; m++) {
-                if (m == jb) continue;
-                double de = b->epsg[m] - b->epsg[jb];
-                /* nothing inside a degenerate group, nothing between blocks
-                 * (R vanishes there, and de may: 0/0) */
-                if (b->grp[m] == b->grp[jb] || b->block[m] != b->block[jb]) continue;
-                w->X[m * nb + jb] = -b->R[nu][m * nb + jb] / de;
-                w->X[jb * nb + m] = b->R[nu][jb * nb + m] / (-de);
-            }
-            qkt_mat_to_orbbasis(nb, b->U, w->X, s->SE + ((size_t)in * nb + jb) * nb2, w->T1);
+    int nb = b->nb;
+    for (int m = 0; m < nb; m++)
+        for (int n = 0; n < nb; n++) {
+            double de = b->epsg[m] - b->epsg[n];
+            out[m * nb + n] = (b->grp[m] == b->grp[n] || b->block[m] != b->block[n])
+                                  ? 0 : b->R[nu][m * nb + n] * (g[m] - g[n]) / de;
         }
-    }
-    s->se_ok = 1;
 }
+
 static void vertex_sj(qkt_tree_ws_t *w, const slot0_t *c, int in, const double *nmv, double complex *out);
 
 /* n_E = f0' v_nu (orbital, for its finite differences) at a level-0 slot, for every E direction */
@@ -582,11 +560,8 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
     int nb = w->nb, nb2 = w->nb2;
     occupy(w, s, k, id == 0 || w->L->valley);
     const qkt_layout_t *L = w->L;
-    s->se_ok = s->ne_ok = 0;
-    if (L->order >= 1 && !w->p.analytic) {
-        ne_fill(w, s);
-        se_fill(w, s);
-    }
+    s->ne_ok = 0;
+    if (L->order >= 1 && !w->p.analytic) ne_fill(w, s);
     if (s->SJ) {
         /* the vertex part of rho_E, S_J = -P^-1 J(n_E) (zero with nE) */
         if (!s->fz) qkt_vertex_prep(w->vx, s->b, s->fp, L->nnu, L->nu);
@@ -610,7 +585,6 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
 typedef const double complex *(*getter0_t)(const slot0_t *s, int idx, int nb2);
 
 static const double complex *get_nE(const slot0_t *s, int idx, int nb2) { return s->nE + (size_t)idx * nb2; }
-static const double complex *get_SE(const slot0_t *s, int idx, int nb2) { return s->SE + (size_t)idx * nb2; }
 static const double complex *get_SJ(const slot0_t *s, int idx, int nb2) { return s->SJ + (size_t)idx * nb2; }
 
 /* Models with a Wannier-gauge position matrix: the covariant derivative of
@@ -662,7 +636,6 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
         slot0_t *sl;
         qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
         if (st) return st;
-        if (get == get_SE && !sl->se_ok) se_fill(w, sl);
         if (get == get_nE && !sl->ne_ok) ne_fill(w, sl);
         M[s] = get(sl, idx, nb2);
         allz = allz && sl->fz;
@@ -684,9 +657,40 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
         slot0_t *sc;
         qkt_status_t st = level0(w, o[0], o[1], o[2], &sc);
         if (st) return st;
-        if (get == get_SE && !sc->se_ok) se_fill(w, sc);
         if (get == get_nE && !sc->ne_ok) ne_fill(w, sc);
         cov_fix(w, bc, a, get(sc, idx, nb2), out);
+    }
+    return QKT_OK;
+}
+
+/* D_a (eigenbasis of bc) of the sea sum S_g (se_sum, E along nu, the weights
+ * g per band index) at offset o: its finite difference on the stencil, with
+ * the covariant term of a position matrix as fd0 */
+static qkt_status_t fd0_sea(qkt_tree_ws_t *w, const int o[3], int a, int nu, const double *g, const qkt_bands_t *bc,
+                            double complex *out)
+{
+    int nb = w->nb, nb2 = w->nb2;
+    double complex *E = w->fdm + (size_t)FD_NPT * nb2;
+    const double complex *M[FD_NPT];
+    for (int s = 0; s < FD_NPT; s++) {
+        int q[3] = {o[0], o[1], o[2]};
+        q[a] += fd_s[s];
+        slot0_t *sl;
+        qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
+        if (st) return st;
+        se_sum(sl->b, nu, g, E);
+        qkt_mat_to_orbbasis(nb, sl->b->U, E, w->fdm + (size_t)s * nb2, w->T1);
+        M[s] = w->fdm + (size_t)s * nb2;
+    }
+    fd_sum(2 * nb2, M, w->p.h, w->Z);
+    qkt_mat_to_eigbasis(nb, bc->U, w->Z, out, w->T1);
+    if (bc->has_aw) {
+        slot0_t *sc;
+        qkt_status_t st = level0(w, o[0], o[1], o[2], &sc);
+        if (st) return st;
+        se_sum(sc->b, nu, g, E);
+        qkt_mat_to_orbbasis(nb, sc->b->U, E, w->Z, w->T1);
+        cov_fix(w, bc, a, w->Z, out);
     }
     return QKT_OK;
 }
@@ -909,48 +913,27 @@ static void an_derivs(qkt_tree_ws_t *w, const slot0_t *s, int in, int *dz)
     }
 }
 
-/* the weighted sums sum_j g_j D_a A_j of the band-resolved finite differences
- * in w->DA (sea_sums) */
-static void sea_sums_fd(qkt_tree_ws_t *w)
-{
-    int nb = w->nb, nb2 = w->nb2;
-    for (int iw = 0; iw < w->nsw; iw++) {
-        const double *g = w->swg + (size_t)iw * nb;
-        for (int a = 0; a < 3; a++) {
-            double complex *Ds = sw_mat(w, iw, a);
-            memset(Ds, 0, sizeof(double complex) * nb2);
-            if (!dir_needed(w, a) || a >= w->m->dim) continue;
-            for (int jb = 0; jb < nb; jb++) {
-                const double complex *Y = w->DA + ((size_t)jb * 3 + a) * nb2;
-                for (int i = 0; i < nb2; i++) Ds[i] += g[jb] * Y[i];
-            }
-        }
-    }
-}
-
 /* ------------------------------------------------------------------ level 1 */
 /* Order-1 nodes of one (nu, alpha) at a level-1 point are children, under
  * D_B^alpha, of the order-0 nodes n_E (Fermi surface) and S_E = sum_j f_j A_j
  * (sea coefficients A_j).  The steps below fill slot s1 at index q. */
 
 /* derivatives, in every direction in use, of n_E (into w->D; *dz: all zero)
- * and of the sea coefficients A_j of S_E (into w->DA) at offset o */
+ * and of the weighted sea sums sum_j g_j A_j (into sw_mat) at offset o */
 static qkt_status_t level1_derivs(qkt_tree_ws_t *w, const int o[3], int in, const qkt_bands_t *b, int *dz)
 {
-    int nb = w->nb, nb2 = w->nb2;
+    int nb = w->nb;
     *dz = 1; /* the derivatives of nE are all zero */
+    for (int iw = 0; iw < w->nsw; iw++)
+        for (int a = 0; a < 3; a++) memset(sw_mat(w, iw, a), 0, sizeof(double complex) * w->nb2);
     for (int a = 0; a < w->m->dim; a++) {
         if (!dir_needed(w, a)) continue;
         int z;
         qkt_status_t st = fd0(w, o, a, get_nE, in, b, w->D[a], &z);
         if (st) return st;
         *dz = *dz && z;
-        for (int jb = 0; jb < nb; jb++) {
-            if (w->pair && jb == 1) {
-                negate(nb2, w->DA + (size_t)a * nb2, w->DA + ((size_t)3 + a) * nb2);
-                continue;
-            }
-            st = fd0(w, o, a, get_SE, in * nb + jb, b, w->DA + ((size_t)jb * 3 + a) * nb2, NULL);
+        for (int iw = 0; iw < w->nsw; iw++) {
+            st = fd0_sea(w, o, a, w->L->nu[in], w->swg + (size_t)iw * nb, b, sw_mat(w, iw, a));
             if (st) return st;
         }
     }
@@ -1045,15 +1028,10 @@ static void level1_fs_children(qkt_tree_ws_t *w, slot1_t *s1, slot0_t *s0, int i
                 }
         }
     } else {
-        if (!s0->se_ok) se_fill(w, s0);
-        for (int jb = 0; jb < nb; jb++) {
-            if (w->pair && jb == 1) negate(nb2, w->Y, w->Y);
-            else qkt_mat_to_eigbasis(nb, b->U, get_SE(s0, in * nb + jb, nb2), w->Y, w->T1);
-            for (int a = 0; a < w->m->dim; a++) {
-                if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
-                double c = s0->fp[jb] * creal(b->v[a][jb * nb + jb]);
-                for (int i = 0; i < nb2; i++) Dfs[a][i] += c * w->Y[i];
-            }
+        for (int a = 0; a < w->m->dim; a++) {
+            if (!use_dir(w, a, al)) continue; /* db_apply reads these only */
+            for (int m = 0; m < nb; m++) w->dg[m] = s0->fp[m] * creal(b->v[a][m * nb + m]);
+            se_sum(b, L->nu[in], w->dg, Dfs[a]);
         }
     }
     if (b->ngrp)
@@ -1110,11 +1088,8 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
         int dz;
         sea_weights(w, s0, c, centre);
         if (an) an_derivs(w, s0, in, &dz);
-        else {
-            st = level1_derivs(w, o, in, b, &dz);
-            if (st) return st;
-            sea_sums_fd(w);
-        }
+        else if ((st = level1_derivs(w, o, in, b, &dz)))
+            return st;
         if (centre) memcpy(w->DseaC + (size_t)in * 3 * nb2, sw_mat(w, 0, 0), sizeof(double complex) * 3 * nb2);
         for (int ia = 0; ia < L->nal; ia++) {
             int al = L->al[ia];
@@ -1488,13 +1463,7 @@ static void order0_nodes(qkt_tree_ws_t *w, const slot0_t *c, int in, double *out
     tally_diag_sigma(w, b, w->dg, TALLY_WT, out + L_s0(L, T0_NE, in, 0));
     if (b->ngrp && !L->born) /* n_E = f0' P_D v_nu P_D: -Tr_D[v_mu n_E] */
         tally_group_sigma(w, b, c->fp, b->v[nu], TALLY_WT, out + L_s0(L, T0_NE, in, 0));
-    /* SE = sum_j f_j A_j: SE^{mn} = R_nu^{mn} (f_m - f_n)/(eps_m - eps_n) */
-    for (int m = 0; m < nb; m++)
-        for (int n = 0; n < nb; n++) {
-            double de = b->epsg[m] - b->epsg[n];
-            w->Y[m * nb + n] = (b->grp[m] == b->grp[n] || b->block[m] != b->block[n])
-                                   ? 0 : b->R[nu][m * nb + n] * (c->f[m] - c->f[n]) / de;
-        }
+    se_sum(b, nu, c->f, w->Y); /* S_E = sum_j f_j A_j */
     tally_sigma(w, b, w->Y, TALLY_WT, out + L_s0(L, T0_SE, in, 0));
     if (b->has_aw) {
         /* the curvature of A^W itself, a Fermi-sea term of the projected
