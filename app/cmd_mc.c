@@ -14,7 +14,7 @@ static const qkt_key_t keys[] = {
     QKT_EK_SYMMETRY,
     {"mc.rank4", "false", "bool", "also print the rank-4 tensor sigma_{mu nu, a b} (all B directions; not under rule paper)"},
     {"mc.valley", "true", "bool", "Weyl/Dirac models: also assemble C under rule valley"},
-    {"mc.E", "", "field", "compute only the columns nu of E along this vector (default: all nine)"},
+    {"mc.E", "", "-", "compute only the columns nu of E along this vector (default: all nine)"},
     {"mc.rho", "true", "bool",
      "print the resistivity block (needs sigma^(0), sigma^(1) to numerics.reltol); false: no rho, and the "
      "orders B^0, B^1 are by-products converged to 10 reltol (faster: the Fig. 3 curve)"},

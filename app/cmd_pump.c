@@ -9,7 +9,7 @@
 static const qkt_key_t keys[] = {
     QKT_ENGINE_KEYS,
     QKT_EK_DERIVATIVES,
-    {"run.E", "0 0 1", "field", "electric field vector"},
+    {"run.E", "0 0 1", "E field", "electric field vector"},
     {NULL, NULL, NULL, NULL},
 };
 
