@@ -1182,17 +1182,20 @@ static double now_s(void)
 
 /* Off a terminal: a whole line now and then, so that a log shows that a long
  * run is alive, in which phase and how far (a run killed near its end leaves
- * its last line).  The time left assumes the rest goes at the pace so far. */
+ * its last line).  The time left assumes the rest of the phase goes at the
+ * pace of the phase so far. */
 static void progress_line(qkt_cli_t *cli, const char *label, long done, long total)
 {
     double t = now_s(), el = t - cli->t_start;
+    /* the pace of the named phase (qkt_cli_progress_phase), else of the run */
+    double ph = cli->t_phase > 0 && strcmp(label, cli->phase_label) == 0 ? t - cli->t_phase : el;
     double every = cli->progress_every > 0 ? cli->progress_every : 15;
     if (cli->progress_every <= 0 && el < 5) return;
     if (cli->t_line > 0 ? t - cli->t_line < every : cli->progress_every > 0 && el < every) return;
     cli->t_line = t;
     double frac = (double)done / (double)total;
     fprintf(stderr, "qkt: progress: %s %d%%, %.0f s elapsed", label, (int)(100 * frac), el);
-    if (frac > 0.02) fprintf(stderr, ", about %.0f s left", el * (1 - frac) / frac);
+    if (frac > 0.02) fprintf(stderr, ", about %.0f s left%s", ph * (1 - frac) / frac, ph < el ? " in this phase" : "");
     fprintf(stderr, "\n");
     fflush(stderr);
 }
@@ -1210,6 +1213,13 @@ void qkt_cli_progress(qkt_cli_t *cli, const char *label, long done, long total)
     fflush(stderr);
     cli->progress_active = 1;
     cli->progress_last = pct;
+}
+
+void qkt_cli_progress_phase(qkt_cli_t *cli, const char *label)
+{
+    qkt_cli_progress_end(cli);
+    snprintf(cli->phase_label, sizeof cli->phase_label, "%s", label);
+    cli->t_phase = now_s();
 }
 
 void qkt_cli_progress_end(qkt_cli_t *cli)

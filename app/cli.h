@@ -79,6 +79,8 @@ struct qkt_cli {
     int progress_active, progress_last;
     double progress_every; /* --progress[=S]: lines every S s also off a terminal (0: default rule) */
     double t_start, t_line; /* monotonic seconds: start of the run, last progress line */
+    double t_phase;         /* monotonic seconds: start of the phase named in phase_label */
+    char phase_label[96];   /* the label of the last progress call */
     int table_ncol;
     int nomem;            /* the JSON document could not be built */
     cJSON *stream;        /* the streamed array (qkt_out_stream_array) or NULL */
@@ -221,5 +223,8 @@ cJSON *qkt_out_json(qkt_cli_t *cli);
  * --progress[=S] (default 10).  qkt_cli_progress_end() clears the line. */
 void qkt_cli_progress(qkt_cli_t *cli, const char *label, long done, long total);
 void qkt_cli_progress_end(qkt_cli_t *cli);
+/* a new phase of the progress lines, named label: its share and time left
+ * are measured from now (the engine's integration phases) */
+void qkt_cli_progress_phase(qkt_cli_t *cli, const char *label);
 
 #endif

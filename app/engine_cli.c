@@ -117,8 +117,10 @@ static void engine_progress(void *user, long done, long total)
 {
     qkt_cli_t *cli = user;
     if (done >= total) qkt_cli_progress_end(cli);
-    else qkt_cli_progress(cli, "integrating", done, total);
+    else qkt_cli_progress(cli, cli->phase_label[0] ? cli->phase_label : "integrating", done, total);
 }
+
+static void engine_progress_phase(void *user, const char *phase) { qkt_cli_progress_phase(user, phase); }
 
 /* 1 if the command's key table lists the key: a command reads only the
  * engine keys it lists (scan lists no run.mu, rule, tau_inter ...) */
@@ -353,6 +355,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
 {
     qkt_params_default_for_model(m, p);
     p->progress = engine_progress;
+    p->progress_phase = engine_progress_phase;
     p->progress_user = cli;
     qkt_status_t s;
     /* rule and expansion of a command that lists neither: the library's defaults */

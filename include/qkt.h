@@ -367,9 +367,13 @@ typedef struct {
                            crystal in the field, S_B (its interband part, as the seed's) plus
                            its band-diagonal part in place of xi_B; its current obeys Bloch's
                            theorem (docs/physics.md, "Equilibrium in a magnetic field") */
-    /* optional progress report, called (one call at a time) as integration parts
-     * finish: done of total parts of the current pass */
+    /* optional progress report, called (one call at a time) as integration
+     * proceeds: done of total of the current phase (adaptive integration: in
+     * thousandths of a part, the parts finished and the share of its budget each
+     * part under way has used); progress_phase (optional) names the phase that
+     * the calls after it measure */
     void (*progress)(void *user, long done, long total);
+    void (*progress_phase)(void *user, const char *phase);
     void *progress_user;
     double nimp_U0sq;   /* short-range scalar disorder n_imp U_0^2 of the ladder vertex
                            (Eq. 16): J(n_E) at order B^0 and, at order 1, the children of

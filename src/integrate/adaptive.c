@@ -103,6 +103,20 @@ typedef struct {
     double *x, *f;   /* npt * ndim points, npt * fdim values */
 } pilot_t;
 
+/* Progress of a pass, in thousandths of a part: the parts done, plus
+ * for each part under way the share of its evaluation budget it has used (a
+ * part that converges early jumps to done).  So that a run whose parts are
+ * few and long (a real crystal at low T) still shows it is moving, the
+ * threads report while they integrate, at most every PROGRESS_EVERY s each. */
+#define PROGRESS_UNIT 1000
+#define PROGRESS_EVERY 1.0
+typedef struct {
+    long ndone;    /* parts done (under the critical section qkt_progress) */
+    long *cur;     /* per thread: thousandths of its current part (0 when idle) */
+    int nslot;
+    int np;
+} progress_t;
+
 typedef struct {
     const qkt_model_t *m;
     const qkt_integrand_t *fn;
@@ -123,7 +137,37 @@ typedef struct {
     int timed_out;       /* the deadline passed during this part (main pass) */
     size_t neval;
     double norm;         /* 1/(2 pi)^D */
+    progress_t *pg;      /* the pass's progress (NULL: none) */
+    int slot;            /* this thread's slot in pg */
+    size_t part_start;   /* neval + nreused when this part began */
+    size_t part_budget;  /* the part's evaluation budget */
 } ictx_t;
+
+/* report the progress (call inside the critical section qkt_progress) */
+static void progress_report(const qkt_intopts_t *o, const progress_t *pg)
+{
+    long done = pg->ndone * PROGRESS_UNIT;
+    for (int t = 0; t < pg->nslot; t++) {
+        done += __atomic_load_n(&pg->cur[t], __ATOMIC_RELAXED);
+    }
+    long total = (long)pg->np * PROGRESS_UNIT;
+    o->progress(o->progress_user, done < total ? done : total - 1, total);
+}
+
+/* this thread's share of its current part, and now and then a report */
+static void progress_tick(ictx_t *c, double *last)
+{
+    progress_t *pg = c->pg;
+    size_t used = c->neval + c->nreused - c->part_start;
+    long v = used >= c->part_budget ? PROGRESS_UNIT - 1
+                                    : (long)((double)PROGRESS_UNIT * (double)used / (double)c->part_budget);
+    __atomic_store_n(&pg->cur[c->slot], v, __ATOMIC_RELAXED);
+    double t = qkt_now();
+    if (t - *last < PROGRESS_EVERY) return;
+    *last = t;
+#pragma omp critical(qkt_progress)
+    progress_report(c->o, pg);
+}
 
 static double chi_ball(const ball_t *b, const double k[3]);
 
@@ -391,6 +435,10 @@ static int part_integrand(unsigned ndim, size_t npt, const double *x, void *data
     if (c->scale)
         for (size_t i = 0; i < npt; i++)
             for (unsigned j = 0; j < fdim; j++) fval[i * fdim + j] /= c->scale[j];
+    if (c->pg) {
+        static _Thread_local double last = 0;
+        progress_tick(c, &last);
+    }
     return 0;
 }
 
@@ -422,8 +470,11 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
                               double *pv, double *pe, size_t *neval, int *unconv, long *ndegen, long *nfb,
                               const qkt_intopts_t *o, pilot_t *pilot, int *ntimeout)
 {
-    long ndone = 0;
     int size, rank = qkt_mpi_rank_size(&size);
+    int nthr = omp_get_max_threads();
+    long *cur = o->progress ? calloc((size_t)nthr, sizeof(long)) : NULL;
+    progress_t pg = {0, cur, nthr, 0};
+    for (int ip = 0; ip < J->nparts; ip++) pg.np += ip % size == rank; /* the parts of this rank */
     qkt_status_t st = QKT_OK;
     size_t nev = 0;
     int nun = 0, nto = 0;
@@ -444,6 +495,8 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         c.nballs = J->nballs;
         c.scale = scale;
         c.norm = pow(2 * M_PI, -D);
+        c.pg = cur ? &pg : NULL;
+        c.slot = omp_get_thread_num();
         c.ws = J->fn->ws_alloc(J->fn->ctx);
         c.eb = qkt_bands_alloc(J->m->nb);
         c.f = malloc(sizeof(double) * fdim);
@@ -473,9 +526,12 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
             c.nreused = 0;
             /* maxeval counts tree evaluations; a ray costs about RAY_COST of them */
             size_t me = pt->kind == 0 ? maxeval : (maxeval > RAY_COST ? maxeval / RAY_COST : 1);
+            c.part_start = before;
+            c.part_budget = me > 0 ? me : 1;
             int rc = hcubature_v((unsigned)fdim, part_integrand, &c, (unsigned)ndim, pt->lo, pt->hi, me,
                                  abstol ? abstol[ip] : 0, 0, ERROR_LINF, pv + (size_t)ip * fdim,
                                  pe + (size_t)ip * fdim);
+            if (c.pg && c.timed_out) __atomic_store_n(&cur[c.slot], 0, __ATOMIC_RELAXED);
             if (c.timed_out && !c.status) {
                 keep_pilot_value(J, ip, scale, pv, pe);
                 nto++;
@@ -488,9 +544,13 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
                     snprintf(msg, sizeof msg, "%s", qkt_strerror());
                 }
             }
-            if (o->progress && abstol) {
+            if (c.pg) {
 #pragma omp critical(qkt_progress)
-                o->progress(o->progress_user, ++ndone, np);
+                {
+                    __atomic_store_n(&cur[c.slot], 0, __ATOMIC_RELAXED);
+                    pg.ndone++;
+                    progress_report(o, &pg);
+                }
             }
             if (abstol) {
                 double e = 0;
@@ -522,6 +582,7 @@ static qkt_status_t run_parts(const job_t *J, size_t maxeval, const double *scal
         if (anybad && !st) st = qkt_error(QKT_ENUM, "integration failed on another MPI rank");
     }
 #endif
+    free(cur);
     *neval += nev;
     *unconv += nun + nto;
     *ndegen += ndg;
@@ -903,6 +964,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
     make_parts(parts, D, nballs, npatch, pk, ncx, nc);
     job_t J = {m, fn, pk, balls, nballs, parts, np, NULL, NULL};
     /* pilot: one cubature rule per part sets the scale of every tally group */
+    if (o->progress_phase) o->progress_phase(o->progress_user, "integrating: pilot (one cubature rule per part)");
     st = run_parts(&J, 1, NULL, NULL, cv, ce, &neval, &unconv, &ndegen, &nfb, o, pilot, NULL);
     if (st) goto done;
     st = qkt_integrate_scales(fn, np, cv, scale);
@@ -923,6 +985,7 @@ qkt_status_t qkt_integrate(const qkt_model_t *m, const qkt_integrand_t *fn, cons
         J.pe0 = pe0;
     }
     int ntimeout = 0;
+    if (o->progress_phase) o->progress_phase(o->progress_user, "integrating");
     st = run_parts(&J, o->maxeval, scale, abstol, cv, ce, &neval, &unconv, &ndegen, &nfb, o, pilot, &ntimeout);
     if (st) goto done;
     if (stats) stats->timed_out = ntimeout;

@@ -41,6 +41,7 @@ typedef struct {
      * the finite-difference step of the integrand (its stencil's reach) */
     double mu, T, window, fd_step;
     void (*progress)(void *user, long done, long total);
+    void (*progress_phase)(void *user, const char *phase);
     void *progress_user;
     /* CLOCK_MONOTONIC time (qkt_now) after which the main pass stops, or 0:
      * adaptive parts not finished keep their pilot value and error, mesh

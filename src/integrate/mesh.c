@@ -33,6 +33,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     for (int a = 0; a < 3; a++) sh[a] = 0.5 * (m->dim == 2 ? U2[s][a] : U3[s][a]);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (o && o->progress_phase) o->progress_phase(o->progress_user, "integrating");
     size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
     double *planes = calloc((size_t)N[0] * row, sizeof(double));
     if (!planes) return qkt_error(QKT_ENOMEM, "out of memory for %d mesh planes of %zu values", N[0], row);
@@ -167,6 +168,8 @@ qkt_status_t qkt_integrate_mesh_shifts(const qkt_model_t *m, const qkt_integrand
     }
     qkt_intopts_t oo = *o;
     shift_progress_t pp = {o->progress, o->progress_user, 0, nshift + 1};
+    if (o->progress_phase) o->progress_phase(o->progress_user, "integrating");
+    oo.progress_phase = NULL; /* one phase for all the copies; the user pointer below is pp */
     if (o->progress) {
         oo.progress = shift_progress;
         oo.progress_user = &pp;

@@ -728,6 +728,7 @@ qkt_status_t qkt_integrate_refine(const qkt_model_t *m, const qkt_integrand_t *f
     if (st) return st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (o && o->progress_phase) o->progress_phase(o->progress_user, "integrating");
     r.g.m = m;
     r.g.D = m->dim;
     r.g.fdim = f->fdim;

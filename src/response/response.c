@@ -210,6 +210,7 @@ static void run_options(const qkt_params_t *p, qkt_runopts_t *ro)
     ro->integ.maxeval = p->maxeval;
     ro->integ.pilot = p->pilot;
     ro->integ.progress = p->progress;
+    ro->integ.progress_phase = p->progress_phase;
     ro->integ.progress_user = p->progress_user;
     ro->integ.deadline = p->time_limit > 0 ? qkt_now() + p->time_limit : 0;
 }
@@ -663,6 +664,7 @@ qkt_status_t qkt_response_scan(const qkt_model_t *m, const qkt_params_t *p, int 
     qkt_intopts_t io;
     memset(&io, 0, sizeof io);
     io.progress = q.progress;
+    io.progress_phase = q.progress_phase;
     io.progress_user = q.progress_user;
     io.weight = q.mesh_weight;
     double *val = calloc((size_t)nmu * L.fdim, sizeof(double));
