@@ -278,7 +278,7 @@ static void gauge_rotate(qkt_bands_t *b, int g0, int g1)
 
 /* degenerate groups: consecutive bands of one block (sorted by energy inside
  * it) with gaps <= degen_tol; the test hook rotates inside each */
-static void groups(qkt_bands_t *b)
+static void groups(qkt_bands_t *b, int vectors)
 {
     int nb = b->nb;
     b->ngrp = 0;
@@ -294,7 +294,7 @@ static void groups(qkt_bands_t *b)
         for (int j = m; j < e; j++) b->epsg[j] = e - m > 1 ? se / (e - m) : b->eps[j];
         if (e - m > 1) {
             b->ngrp++;
-            if (gauge_seed) gauge_rotate(b, m, e);
+            if (gauge_seed && vectors) gauge_rotate(b, m, e);
         }
         m = e;
     }
@@ -311,7 +311,9 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     int nb = m->nb;
     if (nb != b->nb) return qkt_error(QKT_EINVAL, "band workspace for %d bands used with %d", b->nb, nb);
     size_t n2 = (size_t)nb * nb;
-    int order = what == QKT_BANDS_ENERGY ? 0 : b->hk_order >= 2 ? 2 : 1;
+    int order = what != QKT_BANDS_GEOMETRY ? 0 : b->hk_order >= 2 ? 2 : 1;
+    qkt_status_t (*solve)(int, double complex *, double *, qkt_bands_t *) =
+        what == QKT_BANDS_EIGVALS ? qkt_eigvalsh : qkt_eigh;
     /* the model's H(k) with qkt_model_hk's check for non-finite entries done
      * here in one branch-free pass (x - x is NaN for NaN or infinite x); on a
      * non-finite entry qkt_model_hk is called for its diagnosis */
@@ -334,13 +336,13 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     if (m->nblock <= 1) {
         /* one block: diagonalize in place in U */
         memcpy(b->U, b->Hk, n2 * sizeof(double complex));
-        s = qkt_eigh(nb, b->U, b->eps, b);
+        s = solve(nb, b->U, b->eps, b);
         if (s) return s;
         for (int j = 0; j < nb; j++) b->block[j] = 0;
         for (int i = 0; i < nb; i++)
             if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
         b->ndegen = 0;
-        groups(b);
+        groups(b, what != QKT_BANDS_EIGVALS);
         return QKT_OK;
     }
     memset(b->U, 0, n2 * sizeof(double complex));
@@ -350,7 +352,7 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
         double complex *A = b->R[0]; /* scratch until R is computed below */
         for (int i = 0; i < nbl; i++)
             for (int j = 0; j < nbl; j++) A[i * nbl + j] = b->Hk[(o0 + i) * nb + o0 + j];
-        s = qkt_eigh(nbl, A, b->eps + o0, b);
+        s = solve(nbl, A, b->eps + o0, b);
         if (s) return s;
         for (int i = 0; i < nbl; i++)
             for (int j = 0; j < nbl; j++) b->U[(o0 + i) * nb + o0 + j] = A[i * nbl + j];
@@ -359,14 +361,14 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     for (int i = 0; i < nb; i++)
         if (!isfinite(b->eps[i])) return qkt_error(QKT_ENUM, "non-finite eigenvalue at k = (%g, %g, %g)", k[0], k[1], k[2]);
     b->ndegen = 0;
-    groups(b);
+    groups(b, what != QKT_BANDS_EIGVALS);
     return QKT_OK;
 }
 
 qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int what)
 {
     qkt_status_t s = eigen(b, m, k, what);
-    if (s || what == QKT_BANDS_ENERGY) return s;
+    if (s || what != QKT_BANDS_GEOMETRY) return s;
     geometry_dirs(b, 7);
     b->has_aw = m->awk != NULL;
     if (b->has_aw) {

@@ -100,7 +100,7 @@ static void keep_first_error(qkt_status_t *st, char *msg, size_t n, qkt_status_t
 
 static qkt_status_t pair_gap(pctx_t *c, const double k[3], double *g)
 {
-    qkt_status_t s = qkt_bands_compute(c->b, c->m, k, QKT_BANDS_ENERGY);
+    qkt_status_t s = qkt_bands_compute(c->b, c->m, k, QKT_BANDS_EIGVALS);
     if (s) return s;
     *g = c->b->eps[c->hi] - c->b->eps[c->lo];
     return QKT_OK;
@@ -247,6 +247,8 @@ static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double max
     map_eval(mp, x, k, K);
     qkt_status_t s = pair_model(c, k, &g, d0, Jk, out->ge);
     if (s) return s;
+    /* the pair's mid energy at k (c->b holds the last trial point after a rejected step) */
+    double emid = 0.5 * (c->b->eps[c->lo] + c->b->eps[c->hi]);
     int slow = 0; /* accepted steps in a row that did not halve the gap */
     for (int it = 0; it < maxit && g > gfloor && slow < LM_SLOW_MAX; it++) {
         int accepted = 0;
@@ -271,11 +273,12 @@ static qkt_status_t lm_descend(pctx_t *c, const map_t *mp, double *x, double max
         for (int j = 0; j < p; j++) x[j] = xn[j];
         map_eval(mp, x, k, K);
         if ((s = pair_model(c, k, &g, d0, Jk, out->ge))) return s;
+        emid = 0.5 * (c->b->eps[c->lo] + c->b->eps[c->hi]);
         if (len <= LM_STEP_EPS * DBL_EPSILON * (norm3(k) + maxstep)) break;
     }
     memcpy(out->k, k, sizeof out->k);
     out->g = g;
-    out->emid = 0.5 * (c->b->eps[c->lo] + c->b->eps[c->hi]);
+    out->emid = emid;
     /* what is left: the undamped Gauss-Newton step in k, and the conditioning */
     double dx[3], dk[3], I3[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
     out->kerr = lm_step(3, Jk, I3, d0, 0, dx, dk) ? norm3(dk) : INFINITY;
@@ -761,7 +764,7 @@ static qkt_status_t scan_gaps(search_t *S)
             if (!tb || !ter || st) continue;
             double k[3];
             grid_point(g, ip, k);
-            qkt_status_t s = qkt_bands_compute(tb, m, k, QKT_BANDS_ENERGY);
+            qkt_status_t s = qkt_bands_compute(tb, m, k, QKT_BANDS_EIGVALS);
             if (s) {
 #pragma omp critical(qkt_nodes_err)
                 keep_first_error(&st, S->msg, sizeof S->msg, s);

@@ -261,6 +261,22 @@ static void eigh2(const double complex *A, double *w, double complex *U)
     }
 }
 
+qkt_status_t qkt_eigvalsh(int n, double complex *A, double *w, qkt_bands_t *ws)
+{
+    if (n <= 2) {
+        double complex U[4];
+        if (n == 1) w[0] = creal(A[0]);
+        else eigh2(A, w, U);
+        return QKT_OK;
+    }
+    /* the eigenvalues of conj(A) (row-major A read as column-major) are A's */
+    lapack_int info = LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'N', 'U', n, (lapack_complex_double *)A, n, w,
+                                          (lapack_complex_double *)ws->work, ws->lwork, ws->rwork, ws->lrwork,
+                                          ws->iwork, ws->liwork);
+    if (info != 0) return qkt_error(QKT_ENUM, "zheevd failed (info = %d) for n = %d", (int)info, n);
+    return QKT_OK;
+}
+
 qkt_status_t qkt_eigh(int n, double complex *A, double *w, qkt_bands_t *ws)
 {
     if (n == 1) {

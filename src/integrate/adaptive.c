@@ -254,7 +254,7 @@ static int cmp_double(const void *a, const void *b)
 static qkt_status_t ray_energy(ictx_t *c, const double *c0, const double *dir, double r, int m, double *e)
 {
     double k[3] = {c0[0] + r * dir[0], c0[1] + r * dir[1], c0[2] + r * dir[2]};
-    qkt_status_t s = qkt_bands_compute(c->eb, c->m, k, QKT_BANDS_ENERGY);
+    qkt_status_t s = qkt_bands_compute(c->eb, c->m, k, QKT_BANDS_EIGVALS);
     if (s) return s;
     *e = c->eb->eps[m];
     return QKT_OK;
@@ -314,7 +314,7 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
     for (int i = 0; i <= NSAMP; i++) {
         rs[i] = bl->R1 * i / NSAMP;
         double k[3] = {bl->c[0] + rs[i] * dir[0], bl->c[1] + rs[i] * dir[1], bl->c[2] + rs[i] * dir[2]};
-        s = qkt_bands_compute(c->eb, m, k, QKT_BANDS_ENERGY);
+        s = qkt_bands_compute(c->eb, m, k, QKT_BANDS_EIGVALS);
         if (s) return s;
         for (int j = b0; j < b1; j++) es[i][j - b0] = c->eb->eps[j];
     }
@@ -347,7 +347,7 @@ static qkt_status_t ray_integral(ictx_t *c, const ball_t *bl, int ib, const doub
         {
             double rm = 0.5 * (a + b);
             double k[3] = {bl->c[0] + rm * dir[0], bl->c[1] + rm * dir[1], bl->c[2] + rm * dir[2]};
-            s = qkt_bands_compute(c->eb, m, k, QKT_BANDS_ENERGY);
+            s = qkt_bands_compute(c->eb, m, k, QKT_BANDS_EIGVALS);
             if (s) return s;
             for (int j = b0; j < b1; j++)
                 if (fabs(c->eb->eps[j] - mu) <= W * T) shell = 1;
@@ -711,7 +711,7 @@ static void march_ray(const ballset_t *S, int b, const double dir[3], qkt_bands_
     for (int j = 0; j <= BALL_NSTEP; j++) {
         double r = S->rmax[b] * j / BALL_NSTEP;
         double k[3] = {bb->c[0] + r * dir[0], bb->c[1] + r * dir[1], bb->c[2] + r * dir[2]};
-        if (qkt_bands_compute(eb, m, k, QKT_BANDS_ENERGY)) {
+        if (qkt_bands_compute(eb, m, k, QKT_BANDS_EIGVALS)) {
             have_prev = 0;
             continue;
         }

@@ -43,7 +43,7 @@ static qkt_status_t band_ranges(const qkt_model_t *m, int N, double *lo, double 
             double k[3];
             if (fail) continue;
             grid_k(m, N, i, k);
-            if (qkt_bands_compute(bt, m, k, QKT_BANDS_ENERGY)) {
+            if (qkt_bands_compute(bt, m, k, QKT_BANDS_EIGVALS)) {
                 fail++;
                 continue;
             }

@@ -90,7 +90,7 @@ static qkt_status_t energy_at(qkt_bands_t *bt, const qkt_model_t *m, const doubl
                               double mu, double e[2], int band)
 {
     double k[3] = {k0[0] + t * d[0], k0[1] + t * d[1], k0[2] + t * d[2]};
-    qkt_status_t s = qkt_bands_compute(bt, m, k, QKT_BANDS_ENERGY);
+    qkt_status_t s = qkt_bands_compute(bt, m, k, QKT_BANDS_EIGVALS);
     if (s) return s;
     e[0] = bt->eps[band] - mu;
     e[1] = bt->eps[band + 1] - mu;

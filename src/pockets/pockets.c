@@ -448,7 +448,7 @@ static int scan_energies(const qkt_pockets_t *pk, const scan_t *s, size_t nc1)
             if (!b1) continue;
             double u[3], k[3];
             corner_k(pk, pk->umin, pk->umax, s->n, ic, u, k);
-            if (qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY)) continue;
+            if (qkt_bands_compute(b1, m, k, QKT_BANDS_EIGVALS)) continue;
             memcpy(s->e1 + ic * s->nbs, b1->eps, s->nbs * sizeof(double));
             s->ok1[ic] = 1;
         }
@@ -627,7 +627,7 @@ static qkt_status_t map_corner_energies(build_t *bs)
             if (!bt || ic > bad) continue;
             double u[3], k[3];
             corner_k(pk, pk->gmin, pk->gmax, N, ic, u, k);
-            if (qkt_bands_compute(bt, m, k, QKT_BANDS_ENERGY)) bad = ic < bad ? ic : bad;
+            if (qkt_bands_compute(bt, m, k, QKT_BANDS_EIGVALS)) bad = ic < bad ? ic : bad;
             else memcpy(ecorner + ic * nb, bt->eps, nb * sizeof(double));
         }
         qkt_bands_free(bt);
@@ -638,7 +638,7 @@ static qkt_status_t map_corner_energies(build_t *bs)
         qkt_bands_t *b = qkt_bands_alloc(nb);
         if (!b) return qkt_error(QKT_ENOMEM, "out of memory building the Fermi-pocket map");
         corner_k(pk, pk->gmin, pk->gmax, N, bad, u, k);
-        qkt_status_t st = qkt_bands_compute(b, m, k, QKT_BANDS_ENERGY);
+        qkt_status_t st = qkt_bands_compute(b, m, k, QKT_BANDS_EIGVALS);
         qkt_bands_free(b);
         if (!st) st = qkt_error(QKT_ENUM, "band energies failed at a pocket-map corner");
         return st;

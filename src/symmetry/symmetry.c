@@ -371,7 +371,7 @@ qkt_status_t qkt_magsym_check_model(qkt_magsym_t *g, const qkt_model_t *m, int n
     for (int n = 0; n < nk && !s; n++) {
         double f[3] = {rnd(&seed) - 0.5, rnd(&seed) - 0.5, rnd(&seed) - 0.5};
         for (int a = 0; a < 3; a++) kk[n][a] = f[0] * m->bvec[0][a] + f[1] * m->bvec[1][a] + f[2] * m->bvec[2][a];
-        if (!(s = qkt_bands_compute(b, m, kk[n], QKT_BANDS_ENERGY))) memcpy(e0 + (size_t)n * m->nb, b->eps, m->nb * sizeof *e0);
+        if (!(s = qkt_bands_compute(b, m, kk[n], QKT_BANDS_EIGVALS))) memcpy(e0 + (size_t)n * m->nb, b->eps, m->nb * sizeof *e0);
     }
     g->model_checked = 1;
     g->model_tol = tol;
@@ -382,7 +382,7 @@ qkt_status_t qkt_magsym_check_model(qkt_magsym_t *g, const qkt_model_t *m, int n
             double k2[3], sg = g->anti[o] ? -1 : 1;
             for (int a = 0; a < 3; a++)
                 k2[a] = sg * (g->R[o][a][0] * kk[n][0] + g->R[o][a][1] * kk[n][1] + g->R[o][a][2] * kk[n][2]);
-            if ((s = qkt_bands_compute(b, m, k2, QKT_BANDS_ENERGY))) break;
+            if ((s = qkt_bands_compute(b, m, k2, QKT_BANDS_EIGVALS))) break;
             for (int i = 0; i < m->nb; i++) worst = fmax(worst, fabs(b->eps[i] - e0[(size_t)n * m->nb + i]));
         }
         g->model_dev[o] = worst;
