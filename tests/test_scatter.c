@@ -28,6 +28,12 @@
  *   3d rotation covariance: weyl4 (Delta = 0.05) with b along z, x and (1,1,1): the same
  *      times within the estimates (population time to 2 %; 6 samples per cell edge).
  *   3e 1 and 2 threads give the same bits (chunks and rows summed in order).
+ *   3f gauge invariance at degenerate points: weyl4 with b = 0 and Delta = 0.05 (a massive
+ *      Dirac fermion: PT makes every band doubly degenerate) gives the same times, to 1e-10
+ *      relative, when a random unitary rotates the eigenvectors inside every degenerate
+ *      group (qkt_bands_test_gauge): the overlaps enter summed over the degenerate partners
+ *      and averaged over the group (traces), and the group's velocity block is d eps/dk
+ *      times 1.  Control: the rotation changes the eigenvectors.
  *   4  the error estimates: refine 4 against refine 8 within the sum of the two
  *      estimates.
  *   5  run.tau_from_disorder at order 1 (weyl2, rule valley, xi = 5): the engine's tau_inter is
@@ -36,6 +42,7 @@
 #include <omp.h>
 #include "check.h"
 #include "engine_util.h"
+#include "core/internal.h"
 
 #define run(label, m, p) run_w(34, label, m, p)
 
@@ -328,6 +335,51 @@ static void test_threads(void)
     qkt_model_free(m);
 }
 
+static void test_gauge(void)
+{
+    printf("\n== 3f: gauge invariance, weyl4 b = 0, Delta = 0.05 (doubly degenerate bands) ==\n");
+    qkt_model_t *m = model("weyl4");
+    set3v(m, "b", (double[3]){0, 0, 0});
+    set1(m, "Delta", 0.05);
+    setup(m);
+    qkt_params_t p = at(0.1, 0.005);
+    p.ncell = 24;
+    /* the control: the hook rotates the eigenvectors of a degenerate pair */
+    qkt_bands_t *b0 = qkt_bands_alloc(m->nb), *b1 = qkt_bands_alloc(m->nb);
+    double k[3] = {0.031, -0.047, 0.062}, ov = 1;
+    if (b0 && b1 && !qkt_bands_compute(b0, m, k, QKT_BANDS_ENERGY)) {
+        qkt_bands_test_gauge(20261207);
+        int bad = qkt_bands_compute(b1, m, k, QKT_BANDS_ENERGY) != QKT_OK;
+        qkt_bands_test_gauge(0);
+        if (!bad) {
+            double complex o = 0;
+            for (int i = 0; i < m->nb; i++) o += conj(b0->U[i * m->nb + 2]) * b1->U[i * m->nb + 2];
+            ov = creal(o * conj(o));
+        }
+    }
+    CHECK_OK(b0 && b0->ngrp == 2 && ov < 0.999, "control: two degenerate pairs at k (%d), and the rotation changes the "
+             "eigenvectors (|<u_2|u_2'>|^2 = %.4f < 0.999)", b0 ? b0->ngrp : -1, ov);
+    qkt_bands_free(b0);
+    qkt_bands_free(b1);
+    for (int ix = 0; ix < 2; ix++) {
+        double xi = ix ? 2 : 0;
+        qkt_scatter_t s0, s1;
+        int ok = scatter(WHAT("weyl4 b = 0, xi = %g", xi), m, &p, 0.3, xi, 4, &s0);
+        qkt_bands_test_gauge(20261207);
+        ok &= scatter(WHAT("weyl4 b = 0, xi = %g, rotated", xi), m, &p, 0.3, xi, 4, &s1);
+        qkt_bands_test_gauge(0);
+        if (!ok || s0.npocket != 1 || s1.npocket != 1) {
+            CHECK(0, "weyl4 b = 0: one pocket expected (%d, %d)", s0.npocket, s1.npocket);
+            continue;
+        }
+        double d = fmax(fabs(s1.dos[0] / s0.dos[0] - 1), fmax(fabs(s1.tau[0] / s0.tau[0] - 1),
+                   fmax(fabs(s1.tau_tr[0] / s0.tau_tr[0] - 1), fabs(s1.tau_inter[0][0] / s0.tau_inter[0][0] - 1))));
+        CHECK_ABS(d, 0, 1e-10, WHAT("xi = %g: dos, tau, tau_tr, tau_inter unchanged by the rotations (largest relative "
+                  "change; tau %.9g, tau_tr %.9g)", xi, s0.tau[0], s0.tau_tr[0]));
+    }
+    qkt_model_free(m);
+}
+
 static void test_estimate(void)
 {
     printf("\n== 4: the error estimates: refine 4 against refine 8 ==\n");
@@ -361,6 +413,7 @@ int main(void)
     test_blocks();
     test_rotation();
     test_threads();
+    test_gauge();
     test_estimate();
     test_engine_tau_inter();
     CHECK_DONE();
