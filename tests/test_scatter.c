@@ -92,6 +92,16 @@ static qkt_model_t *weyl2_fig3(void)
     return m;
 }
 
+/* weyl4 with the exchange vector b and mass Delta */
+static qkt_model_t *weyl4_at(const double b[3], double Delta)
+{
+    qkt_model_t *m = model("weyl4");
+    set3v(m, "b", b);
+    set1(m, "Delta", Delta);
+    setup(m);
+    return m;
+}
+
 static int scatter(const char *label, const qkt_model_t *m, const qkt_params_t *p, double W, double xi, int refine,
                    qkt_scatter_t *s)
 {
@@ -227,10 +237,7 @@ static void test_lattice(void)
 static void test_blocks(void)
 {
     printf("\n== 3c: weyl4, Delta = 0: pockets of tau_z = +-1 ==\n");
-    qkt_model_t *m = model("weyl4");
-    set3v(m, "b", (double[3]){0, 0, 0.2});
-    set1(m, "Delta", 0);
-    setup(m);
+    qkt_model_t *m = weyl4_at((double[3]){0, 0, 0.2}, 0);
     qkt_params_t p = at(0.1, 0.005);
     p.ncell = 24;
     qkt_scatter_t s;
@@ -287,10 +294,7 @@ static void test_rotation(void)
     qkt_scatter_t s[3];
     int ok = 1;
     for (int i = 0; i < 3; i++) {
-        qkt_model_t *m = model("weyl4");
-        set3v(m, "b", bs[i]);
-        set1(m, "Delta", 0.05);
-        setup(m);
+        qkt_model_t *m = weyl4_at(bs[i], 0.05);
         qkt_params_t p = at(0.1, 0.005);
         p.ncell = 24;
         ok &= scatter(names[i], m, &p, 0.3, 0, 6, &s[i]) && s[i].npocket == 2;
@@ -338,10 +342,7 @@ static void test_threads(void)
 static void test_gauge(void)
 {
     printf("\n== 3f: gauge invariance, weyl4 b = 0, Delta = 0.05 (doubly degenerate bands) ==\n");
-    qkt_model_t *m = model("weyl4");
-    set3v(m, "b", (double[3]){0, 0, 0});
-    set1(m, "Delta", 0.05);
-    setup(m);
+    qkt_model_t *m = weyl4_at((double[3]){0, 0, 0}, 0.05);
     qkt_params_t p = at(0.1, 0.005);
     p.ncell = 24;
     /* the control: the hook rotates the eigenvectors of a degenerate pair */

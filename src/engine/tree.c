@@ -623,6 +623,14 @@ static inline void fd_sum(int n, const double complex *const M[FD_NPT], double h
     }
 }
 
+/* the level-0 slot of stencil point s along a around offset o */
+static qkt_status_t stencil_slot(qkt_tree_ws_t *w, const int o[3], int a, int s, slot0_t **sl)
+{
+    int q[3] = {o[0], o[1], o[2]};
+    q[a] += fd_s[s];
+    return level0(w, q[0], q[1], q[2], sl);
+}
+
 /* *zero (if not NULL): set to 1 when out is zero because nE (or S_J) vanishes
  * on the stencil (get_nE, get_SJ only) */
 static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, int idx,
@@ -631,10 +639,8 @@ static qkt_status_t fd0(qkt_tree_ws_t *w, const int o[3], int a, getter0_t get, 
     int nb2 = w->nb2, allz = get == get_nE || get == get_SJ; /* both vanish with f0' */
     const double complex *M[FD_NPT];
     for (int s = 0; s < FD_NPT; s++) {
-        int q[3] = {o[0], o[1], o[2]};
-        q[a] += fd_s[s];
         slot0_t *sl;
-        qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
+        qkt_status_t st = stencil_slot(w, o, a, s, &sl);
         if (st) return st;
         if (get == get_nE && !sl->ne_ok) ne_fill(w, sl);
         M[s] = get(sl, idx, nb2);
@@ -673,10 +679,8 @@ static qkt_status_t fd0_sea(qkt_tree_ws_t *w, const int o[3], int a, int nu, con
     double complex *E = w->fdm + (size_t)FD_NPT * nb2;
     const double complex *M[FD_NPT];
     for (int s = 0; s < FD_NPT; s++) {
-        int q[3] = {o[0], o[1], o[2]};
-        q[a] += fd_s[s];
         slot0_t *sl;
-        qkt_status_t st = level0(w, q[0], q[1], q[2], &sl);
+        qkt_status_t st = stencil_slot(w, o, a, s, &sl);
         if (st) return st;
         se_sum(sl->b, nu, g, E);
         qkt_mat_to_orbbasis(nb, sl->b->U, E, w->fdm + (size_t)s * nb2, w->T1);
