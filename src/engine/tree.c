@@ -839,9 +839,22 @@ static void sea_weights(qkt_tree_ws_t *w, const slot0_t *s, const slot0_t *c, in
     memcpy(w->swg, centre ? s->f : c->f, sizeof(double) * nb);
     w->nsw = 1;
     if (!centre || w->L->order < 2) return;
+    const qkt_bands_t *b = s->b;
     for (int a = 0; a < 3; a++) {
         double *g = w->swg + (size_t)(1 + a) * nb;
-        for (int j = 0; j < nb; j++) g[j] = a < w->m->dim ? s->fp[j] * creal(s->b->v[a][j * nb + j]) : 0;
+        for (int j = 0; j < nb; j++) g[j] = a < w->m->dim ? s->fp[j] * creal(b->v[a][j * nb + j]) : 0;
+        /* inside a degenerate group the band diagonal of v_a depends on the
+         * eigenvectors chosen: the group's mean (its trace), for every band
+         * of the group, so that the split pairs of the group next to the
+         * point carry no weight difference (as R and P^-1 carry none inside
+         * the group at the point) */
+        for (int m = 0; b->ngrp && m < nb; m = b->grp_end[m]) {
+            int e = b->grp_end[m];
+            if (e - m < 2) continue;
+            double sg = 0;
+            for (int j = m; j < e; j++) sg += g[j];
+            for (int j = m; j < e; j++) g[j] = sg / (e - m);
+        }
     }
     w->nsw = 4;
 }
