@@ -585,6 +585,12 @@ typedef struct {
     size_t refine_leaves;
     int refine_levels;
     double refine_mb;
+    /* 1: the error estimates of sigma0 and sigma1 (the totals, not the
+     * paths) are the refinement's estimates of the totals themselves, which
+     * drove it (mesh refinement at order 1, assembled under rule rta with
+     * the tau_intra it was computed for, no vertex); 0: sums of the paths'
+     * estimates (an upper bound: cancellations between paths not counted) */
+    int totals_direct;
 } qkt_response_t;
 
 /* Run the engine for model m with parameters p.  Release with qkt_response_free().

@@ -126,7 +126,11 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     /* the conductivity paths of orders below accuracy_from, and the Eq.-67
      * pumping integrand (order E B, read only by qkt_pump_pocket): loose groups */
     int lo0 = s->accuracy_from > 0 ? F_LOOSE : 0, lo1 = s->accuracy_from > 1 ? F_LOOSE : 0;
-    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, F_DRIVE | lo0, p0names, p0tau, T0_N);
+    /* mesh refinement is driven by the sigma^(0) paths, or by the totals of
+     * every order (drive_tau > 0) */
+    int d = s->drive_tau > 0;
+    L->o_s0 = add(L, QKT_B_S0, "sigma0", 1, T0_N * N * 3, per(N * 3), QKT_FAM_B0, (d ? 0 : F_DRIVE) | lo0, p0names, p0tau,
+                  T0_N);
     L->o_s1 = add(L, QKT_B_S1, "sigma1", o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1, lo1, p1names, p1tau, T1_N);
     L->o_s2 = add(L, QKT_B_S2, "sigma2", o2, T2_N * N * A * A * 3, per(N * A * A * 3), QKT_FAM_B2, 0, p2names, p2tau, T2_N);
     L->o_p1 = add(L, QKT_B_P1, "pocket1", o1, T1_N * N * A * P, per(N * A * P), QKT_FAM_B1, 0, NULL, NULL, 0);
@@ -158,6 +162,53 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
                    sj1tau, SJ1_NCHILD);
     L->o_psj = add(L, QKT_B_PSJ, "sj1_pocket", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, 0, NULL, NULL, 0);
     L->o_asj = add(L, QKT_B_ASJ, "sj1_pocket_abs", vj1, n * a * L_P(L), per(n * a * L_P(L)), QKT_FAM_B1, F_LOOSE, NULL, NULL, 0);
+    L->drive_tau = d ? s->drive_tau : 0;
+    L->o_d0 = add(L, QKT_B_D0, "sigma0_total", d, n * 3, per(n * 3), QKT_FAM_B0, F_DRIVE, NULL, NULL, 0);
+    L->o_d1 = add(L, QKT_B_D1, "sigma1_total", d && o1, n * a * 3, per(n * a * 3), QKT_FAM_B1, F_DRIVE, NULL, NULL, 0);
+}
+
+/* the path blocks summed into each total */
+static const int drive_paths[3] = {QKT_B_S0, QKT_B_S1, QKT_B_X1};
+static const int drive_total[3] = {QKT_B_D0, QKT_B_D1, QKT_B_D1};
+
+/* the totals of one block: out[total + j] += sum_t tau^p_t (out[off + t n + j]
+ * - before[t n + j]), t over the block's paths with p_t >= 0 (n values each) */
+static void drive_add(const qkt_block_t *b, int n, double tau, double *out, int total, const double *before)
+{
+    for (int t = 0; t < b->npath; t++) {
+        if (b->tau[t] < 0) continue;
+        double w = pow(tau, b->tau[t]);
+        const double *x = out + b->off + t * n, *x0 = before + t * n;
+        for (int j = 0; j < n; j++) out[total + j] += w * (x[j] - x0[j]);
+    }
+}
+
+int qkt_layout_drive_size(const qkt_layout_t *L)
+{
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        if (L->blk[drive_total[i]].size > 0) n += L->blk[drive_paths[i]].size;
+    return n;
+}
+
+void qkt_layout_drive_save(const qkt_layout_t *L, const double *out, double *before)
+{
+    for (int i = 0; i < 3; i++) {
+        const qkt_block_t *k = &L->blk[drive_paths[i]];
+        if (L->blk[drive_total[i]].size == 0 || k->size == 0) continue;
+        memcpy(before, out + k->off, sizeof(double) * k->size);
+        before += k->size;
+    }
+}
+
+void qkt_layout_drive(const qkt_layout_t *L, double *out, const double *before)
+{
+    for (int i = 0; i < 3; i++) {
+        const qkt_block_t *k = &L->blk[drive_paths[i]], *t = &L->blk[drive_total[i]];
+        if (t->size == 0 || k->size == 0) continue;
+        drive_add(k, t->size, L->drive_tau, out, t->off, before);
+        before += k->size;
+    }
 }
 
 void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly, const int *nu, int nnu,

@@ -63,6 +63,7 @@ enum {
     QKT_B_J0, QKT_B_JDROP,                    /* vertex by the adjoint route, order 0; dropped share */
     QKT_B_J1, QKT_B_UJ1,                      /* vertex of the order-1 diagonal nodes (and pocket modes) */
     QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ,          /* children of S_J(n_E) and pocket sums of its n child */
+    QKT_B_D0, QKT_B_D1,                       /* the rule-rta totals of orders 0 and 1 (mesh refinement) */
     QKT_NBLOCK
 };
 /* families of groups: orders 0, 1, 2 in B, the B-only quantities, bookkeeping */
@@ -97,6 +98,9 @@ typedef struct {
     int vtab, vtab_block, vtab_size; /* tabulation pass: kind, values per group, number of values */
     int accuracy_from;        /* conductivity paths of orders below this are loose groups
                                  (qkt_params_t.accuracy_from) */
+    double drive_tau;         /* > 0 (order 1): tally the totals of orders 0 and 1 under rule rta
+                                 with this tau_intra (blocks QKT_B_D0, QKT_B_D1), which then
+                                 drive mesh refinement instead of the sigma^(0) paths */
 } qkt_layout_spec_t;
 
 /* Layout of the integrand's output vector (all offsets into one array). */
@@ -128,6 +132,12 @@ typedef struct {
     int o_uj1;              /* [4][pk][mu]: the same for the pocket modes u_p (rule valley) */
     int o_sj1;              /* [SJ1_NCHILD][nu][al][mu]: sigma of the children of S_J(n_E) (order 1) */
     int o_psj, o_asj;       /* [nu][al][pk]: pocket sums (and |.|) of the n child of S_J(n_E) */
+    double drive_tau;       /* > 0: the tau_intra of the totals below */
+    int o_d0, o_d1;         /* [nu][mu], [nu][al][mu]: sum over the paths of sigma0 (o_d0), of
+                               sigma1 and sigma1_recip (o_d1), each times drive_tau to its power
+                               under rule rta: sigma^(0), sigma^(1) of rule rta as one integrand
+                               each, whose error mesh refinement estimates and controls
+                               directly (qkt_layout_drive) */
     int o_j0;               /* [4][nu][mu]: S_J of order 0 again, by the adjoint route (a check),
                                and its error estimates (as L_j1err) */
     int o_jdrop;            /* sum |n| |v| of the J nodes on bands outside the adjoint tables, and on
@@ -163,6 +173,14 @@ void qkt_layout_init(qkt_layout_t *L, int order, int dim, int npk, int bonly,
                      const int *nu, int nnu, const int *al, int nal);
 /* group[i] for every tally i < L->fdim */
 void qkt_layout_groups(const qkt_layout_t *L, int *group);
+/* The totals of blocks QKT_B_D0, QKT_B_D1 (present when drive_tau > 0) from
+ * one evaluation of the tree: qkt_layout_drive_save copies the path blocks
+ * they sum (qkt_layout_drive_size values) before the evaluation adds into
+ * out, qkt_layout_drive adds the evaluation's share of each path times
+ * drive_tau to its power under rule rta to the totals. */
+int qkt_layout_drive_size(const qkt_layout_t *L);
+void qkt_layout_drive_save(const qkt_layout_t *L, const double *out, double *before);
+void qkt_layout_drive(const qkt_layout_t *L, double *out, const double *before);
 
 /* index helpers (compact: only the computed directions are stored) */
 static inline int L_P(const qkt_layout_t *L) { return L->npk > 0 ? L->npk : 1; }

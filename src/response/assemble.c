@@ -195,6 +195,7 @@ static void clear_assembled(qkt_response_t *r)
     memset(r->tau2, 0, sizeof r->tau2);
     memset(r->anomaly1, 0, sizeof r->anomaly1);
     r->paper_field = 0;
+    r->totals_direct = 0;
     memset(r->paper_b, 0, sizeof r->paper_b);
     for (int k = 0; k < 3; k++) r->paper_dec[k][0] = r->paper_dec[k][1] = -1;
 }
@@ -762,6 +763,32 @@ static qkt_status_t assemble_field(ctx_t *c)
     return QKT_OK;
 }
 
+/* Mesh refinement at orders >= 1 integrated the totals of rule rta for the
+ * tau_intra in L->drive_tau (blocks QKT_B_D0, QKT_B_D1) and estimated their errors
+ * directly.  When the assembly is that sum (rule rta at that time, no vertex,
+ * whose paths the totals leave out), those estimates replace the sums of the
+ * paths' estimates, which count every cancellation between paths inside a
+ * cell as an error.  (Rule born's n_E and other rules or times assemble other
+ * sums: the paths' estimates stay.) */
+static void totals_direct(const ctx_t *c)
+{
+    const qkt_layout_t *L = c->L;
+    qkt_response_t *r = c->r;
+    const double *err = c->err;
+    r->totals_direct = 0;
+    if (!(L->drive_tau > 0) || c->p->rule != QKT_RULE_RTA || r->raw->born || L->vj ||
+        fabs(c->p->tau_intra - L->drive_tau) > 1e-12 * L->drive_tau)
+        return;
+    int n = c->nnu, a = c->nal;
+    for (int in = 0; in < n; in++)
+        for (int mu = 0; mu < 3; mu++) {
+            r->sigma0.e[mu][c->nu[in]] = err[L->o_d0 + in * 3 + mu];
+            for (int ia = 0; ia < a && L->blk[QKT_B_D1].size; ia++)
+                r->sigma1[c->al[ia]].e[mu][c->nu[in]] = err[L->o_d1 + (in * a + ia) * 3 + mu];
+        }
+    r->totals_direct = 1;
+}
+
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
 {
     if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
@@ -787,7 +814,7 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     assemble_order1(&c);
     if (c.L->recip) order1_reciprocal(&c);
     if (c.L->vj && c.L->order == 1) order1_vertex(&c);
-    if (p->order < 2) return QKT_OK;
-    assemble_order2(&c);
+    if (p->order >= 2) assemble_order2(&c);
+    totals_direct(&c);
     return QKT_OK;
 }

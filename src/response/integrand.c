@@ -4,23 +4,55 @@
 #include <stdlib.h>
 #include "response/integrand.h"
 
+/* a thread's workspace: the tree's, and the path values before an
+ * evaluation (the totals of orders 1 and 2 add the evaluation's share) */
+typedef struct {
+    qkt_tree_ws_t *tw;
+    const qkt_layout_t *L;
+    double *before;
+} iws_t;
+
+static void ws_free(void *ws)
+{
+    iws_t *w = ws;
+    if (!w) return;
+    qkt_tree_ws_free(w->tw);
+    free(w->before);
+    free(w);
+}
+
 static void *ws_alloc(const void *ctx)
 {
     const qkt_tree_integrand_t *ti = ctx;
-    return qkt_tree_ws_alloc(ti->m, ti->L, ti->tp, ti->pk);
+    iws_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->L = ti->L;
+    w->tw = qkt_tree_ws_alloc(ti->m, ti->L, ti->tp, ti->pk);
+    int n = qkt_layout_drive_size(ti->L);
+    if (n > 0) w->before = malloc(sizeof(double) * n);
+    if (!w->tw || (n > 0 && !w->before)) {
+        ws_free(w);
+        return NULL;
+    }
+    return w;
 }
 
-static void ws_free(void *ws) { qkt_tree_ws_free(ws); }
-
-static qkt_status_t eval(void *ws, const double k[3], double *out) { return qkt_tree_eval(ws, k, out); }
+static qkt_status_t eval(void *ws, const double k[3], double *out)
+{
+    iws_t *w = ws;
+    if (w->before) qkt_layout_drive_save(w->L, out, w->before);
+    qkt_status_t st = qkt_tree_eval(w->tw, k, out);
+    if (!st && w->before) qkt_layout_drive(w->L, out, w->before);
+    return st;
+}
 
 static qkt_status_t eval_scan(void *ws, const double k[3], int nmu, const double *mus, double *out)
 {
-    return qkt_tree_eval_scan(ws, k, nmu, mus, out);
+    return qkt_tree_eval_scan(((iws_t *)ws)->tw, k, nmu, mus, out);
 }
 
-static long ndegen(const void *ws) { return qkt_tree_ws_ndegen(ws); }
-static long nfallback(const void *ws) { return qkt_tree_ws_nfallback(ws); }
+static long ndegen(const void *ws) { return qkt_tree_ws_ndegen(((const iws_t *)ws)->tw); }
+static long nfallback(const void *ws) { return qkt_tree_ws_nfallback(((const iws_t *)ws)->tw); }
 
 qkt_status_t qkt_tree_integrand_init(qkt_tree_integrand_t *ti, const qkt_model_t *m, const qkt_layout_t *L,
                                      const qkt_tree_par_t *tp, const qkt_pockets_t *pk)

@@ -104,14 +104,15 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (p->refine && !mesh)
         return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) needs a starting mesh (numerics.mesh = N) "
                                      "of a periodic (lattice or Wannier) model");
-    if (p->refine && (p->order != 0 || p->bonly))
-        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for the order-B^0 conductivity only "
-                                     "(got %s; with qkt sigma set sigma.order = 0)%s",
-                         p->bonly ? "the B-only response" : p->order == 1 ? "order 1" : "order 2",
-                         p->bonly ? ": the B-only integrands are Fermi-sea integrals whose large values cancel "
-                                    "over the zone, which a uniform mesh sums with spectral accuracy at T > 0 and "
-                                    "a locally refined one does not"
-                                  : "");
+    if (p->refine && p->bonly)
+        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for the conductivities, not the B-only "
+                                     "response: its integrands are Fermi-sea integrals whose large values cancel "
+                                     "over the zone, which a uniform mesh sums with spectral accuracy at T > 0 and "
+                                     "a locally refined one does not");
+    if (p->refine && p->order == 2)
+        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for orders B^0 and B^1 (got order 2; with "
+                                     "qkt sigma set sigma.order <= 1): the order-B^2 integrand is singular at a Weyl "
+                                     "node inside the thermal window and the refinement does not converge there");
     if (p->mesh_estimate < 0 || p->mesh_estimate > (m->dim == 2 ? 3 : 7))
         return qkt_error(QKT_EINVAL, "the number of displaced meshes (numerics.mesh_estimate) is 0 to %d in %dD, got %d",
                          m->dim == 2 ? 3 : 7, m->dim, p->mesh_estimate);
@@ -271,6 +272,8 @@ static void build_layout(run_t *w)
      * order-1 diagonal nodes (Eq. 54); order 2 has none yet */
     ls.vj = p->nimp_U0sq > 0 && !p->bonly;
     ls.accuracy_from = p->bonly ? 0 : p->accuracy_from;
+    /* mesh refinement at order 1: the totals of rule rta drive it */
+    ls.drive_tau = p->refine && ls.order >= 1 ? p->tau_intra : 0;
     qkt_layout_build(&w->L, &ls);
 }
 
