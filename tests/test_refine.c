@@ -17,11 +17,10 @@
  *       8.26 S/cm: 4.5e6 evaluations from 16^3, bench/bench_wannier.c,
  *       docs/wannier.md), and the estimate is not vacuous (< 40 %);
  *   (f) order B^1: the totals of rule rta drive the refinement and carry
- *       its direct estimate; on a tilted lattice_weyl at T = 0.1 every
- *       component of sigma^(0) and sigma^(1) of a reltol 3e-2 run lies
- *       within its estimate plus the reference's of a reltol 3e-3 run (a
- *       48^3 mesh with 3 displaced copies is no reference: the Fermi-sea
- *       path SE>SEB near the nodes leaves it 100 % uncertain); the
+ *       its direct estimate; on a tilted lattice_weyl (mu = 0.8, T = 0.05,
+ *       its nodes beyond the thermal window) every component of sigma^(0)
+ *       and sigma^(1) of a reltol 3e-2 run lies within its estimate plus
+ *       the reference's of a reltol 6e-3 run; the
  *       tallied totals equal the assembled sums of the paths; the direct
  *       estimates never exceed the sums of the paths' estimates; an assembly
  *       at another tau_intra keeps the paths' sums;
@@ -245,7 +244,7 @@ static void total_checks(const qkt_response_t *r, const qkt_response_t *ref, int
     CHECK_OK(tsum <= 1e-12 * esum, "%s: tallied totals = assembled sums of the paths (max diff %.2e of %.2e)", what,
              tsum, esum);
     for (int o = 0; o <= order; o++)
-        CHECK_OK(worst[o] <= 1, "%s: sigma^(%d) [e^2/hbar] within the estimates of a reltol 3e-3 refinement (worst "
+        CHECK_OK(worst[o] <= 1, "%s: sigma^(%d) [e^2/hbar] within the estimates of a reltol 6e-3 refinement (worst "
                  "|diff|/(e + e_ref) = %.3f; largest component %.3e)", what, o, worst[o], big[o]);
     /* assembled at a tau_intra 1e-9 away: the paths' sums of estimates (the
      * totals were integrated for the drive's tau only) */
@@ -271,14 +270,18 @@ static void orders12(void)
     setup(m);
     {
         int order = 1;
-        qkt_params_t p = params_at(0.3, 0.1, order);
+        /* the nodes (energies +-0.096) 14 T and 18 T from mu, beyond the
+         * thermal window (12 T): at a tilted node inside it the Fermi-sea
+         * path SE>SEB diverges logarithmically (docs/physics.md, open point
+         * 9), and no estimate could be checked there */
+        qkt_params_t p = params_at(0.8, 0.05, order);
         p.rule = QKT_RULE_RTA;
         p.tau_intra = 5;
         p.mesh[0] = p.mesh[1] = p.mesh[2] = 8;
         p.refine = 1;
         p.maxeval = 30000000;
-        p.reltol = 3e-3;
-        qkt_response_t *ref = run_w(34, "tilted lattice_weyl order 1, refine 8^3, reltol 3e-3", m, &p);
+        p.reltol = 6e-3;
+        qkt_response_t *ref = run_w(34, "tilted lattice_weyl order 1, refine 8^3, reltol 6e-3", m, &p);
         p.reltol = 3e-2;
         qkt_response_t *r = run_w(34, "tilted lattice_weyl order 1, refine 8^3, reltol 3e-2", m, &p);
         if (r && ref) {
