@@ -627,10 +627,14 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
         return s;
     if (sy->wedge && !sy->on)
         return qkt_error(QKT_EINVAL, "%s needs numerics.symmetry = true", qkt_cli_where(cli, "numerics.symmetry_wedge"));
-    if (sy->wedge && (!(p->mesh[0] > 0) || p->refine || p->order != 0))
+    if (sy->wedge && (!(p->mesh[0] > 0) || p->refine))
         return qkt_error(QKT_EINVAL, "%s: the irreducible wedge is for a plain uniform mesh (numerics.mesh, no "
-                                     "numerics.refine) at order B^0 (sigma.order = 0, or scan)",
+                                     "numerics.refine)",
                          qkt_cli_where(cli, "numerics.symmetry_wedge"));
+    if (sy->wedge && p->order >= 1 && p->rule != QKT_RULE_RTA)
+        return qkt_error(QKT_EINVAL, "%s at order B^%d needs run.rule = rta (got %s): rules paper and valley decide "
+                                     "with pocket sums, which the irreducible wedge does not hold",
+                         qkt_cli_where(cli, "numerics.symmetry_wedge"), p->order, qkt_rule_name(p->rule));
     if (!sy->on) return QKT_OK;
     if (p->order >= 1 && p->rule == QKT_RULE_PAPER && (p->tau_from_disorder || p->tau_intra != p->tau_inter))
         return qkt_error(QKT_EINVAL,
@@ -652,7 +656,10 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
         sy->nmesh = (long)p->mesh[0] * p->mesh[1] * p->mesh[2];
         sy->weight = malloc((size_t)sy->nmesh * sizeof *sy->weight);
         if (!sy->weight) return qkt_error(QKT_ENOMEM, "out of memory for the mesh weights");
-        if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, sy->weight, &sy->nirr))) return s;
+        /* orbits of the group the average uses: at orders >= 1 without
+         * anti_high the unitary subgroup */
+        if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, p->order == 0 || sy->anti_high, sy->weight, &sy->nirr)))
+            return s;
         p->mesh_weight = sy->weight;
     }
     return QKT_OK;

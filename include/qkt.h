@@ -434,7 +434,8 @@ typedef struct {
                            QKT_DERIVATIVES_FD: fourth-order finite differences of fd_step for
                            both, the oracle of the analytic path (tests/test_derivs.c).
                            docs/method.md, "Analytic derivatives" */
-    const int *mesh_weight; /* NULL, or with mesh (no refinement, order 0, no disorder): the
+    const int *mesh_weight; /* NULL, or with mesh (no refinement, no disorder, no valley tallies;
+                           at orders >= 1 rule rta only, and no per-pocket results): the
                            multiplicity of every mesh point, index (j1 N2 + j2) N3 + j3, its term
                            counted that many times and points of weight 0 not evaluated (the
                            irreducible wedge of qkt_magsym_mesh_weights; the result is then
@@ -1083,14 +1084,16 @@ qkt_status_t qkt_magsym_forbidden(const qkt_magsym_t *g, int rank, int naxial, i
  * al_mask = 7) with the whole group when anti_high, else the unitary subgroup. */
 qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int anti_high);
 /* The irreducible points of the uniform mesh of size mesh[3] (qkt_params_t.mesh)
- * under the group's action on k (unitary R: k -> R k; antiunitary: k -> -R k):
+ * under the group's action on k (unitary R: k -> R k; antiunitary: k -> -R k;
+ * with use_anti = 0 the unitary subgroup only, the group qkt_magsym_response
+ * averages orders >= 1 with when anti_high is 0):
  * weight[(j1 N2 + j2) N3 + j3] = the size of the point's orbit for one point of
  * each orbit, 0 for the others; *nirr = the number of orbits.  Refused when the
  * mesh is not mapped onto itself.  The weighted sum over the irreducible points,
  * symmetrized, equals the symmetrized sum over the whole mesh when the
  * integrand is covariant (docs/physics.md, "Magnetic symmetry"). */
-qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int *weight,
-                                     long *nirr);
+qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
+                                     int *weight, long *nirr);
 
 #ifdef __cplusplus
 }

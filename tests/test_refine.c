@@ -137,18 +137,27 @@ static void exactness(const qkt_model_t *fe)
     release(ref);
 }
 
+/* a coarse and a fine refinement of p from an N^3 start (reltol coarse,
+ * fine), labelled "what, reltol ..." */
+static void refine_pair(const qkt_model_t *m, qkt_params_t p, int N, size_t maxeval, double coarse, double fine,
+                        const char *what, qkt_response_t **c, qkt_response_t **f)
+{
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    p.refine = 1;
+    p.maxeval = maxeval;
+    p.reltol = coarse;
+    *c = run_w(34, WHAT("%s, reltol %g", what, coarse), m, &p);
+    p.reltol = fine;
+    *f = run_w(34, WHAT("%s, reltol %g", what, fine), m, &p);
+}
+
 /* ---- (b) the estimate against the actual error */
 static void bounds(const qkt_model_t *lw)
 {
     /* smooth occupations: T = 0.1, mu = 0.3 (two Fermi pockets), from 10^3 */
     qkt_params_t p = params_at(0.3, 0.1, 0);
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = 10;
-    p.refine = 1;
-    p.maxeval = 20000000;
-    p.reltol = 3e-2;
-    qkt_response_t *c = run_w(34, "lattice_weyl T = 0.1, reltol 3e-2", lw, &p);
-    p.reltol = 3e-3;
-    qkt_response_t *f = run_w(34, "lattice_weyl T = 0.1, reltol 3e-3", lw, &p);
+    qkt_response_t *c, *f;
+    refine_pair(lw, p, 10, 20000000, 3e-2, 3e-3, "lattice_weyl T = 0.1", &c, &f);
     if (c && f) {
         CHECK_OK(c->converged && f->converged, "both runs converged");
         /* Drude xx and intrinsic xy: the coarse run's interval [v - e, v + e]
@@ -277,13 +286,8 @@ static void orders12(void)
         qkt_params_t p = params_at(0.8, 0.05, order);
         p.rule = QKT_RULE_RTA;
         p.tau_intra = 5;
-        p.mesh[0] = p.mesh[1] = p.mesh[2] = 8;
-        p.refine = 1;
-        p.maxeval = 30000000;
-        p.reltol = 6e-3;
-        qkt_response_t *ref = run_w(34, "tilted lattice_weyl order 1, refine 8^3, reltol 6e-3", m, &p);
-        p.reltol = 3e-2;
-        qkt_response_t *r = run_w(34, "tilted lattice_weyl order 1, refine 8^3, reltol 3e-2", m, &p);
+        qkt_response_t *r, *ref;
+        refine_pair(m, p, 8, 30000000, 3e-2, 6e-3, "tilted lattice_weyl order 1, refine 8^3", &r, &ref);
         if (r && ref) {
             printf("     order %d: %zu evaluations, converged %d, levels %d\n", order, r->neval, r->converged,
                    r->refine_levels);

@@ -119,10 +119,12 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
     if (p->mesh_estimate && (!mesh || p->refine || p->mesh_weight))
         return qkt_error(QKT_EINVAL, "the displaced-mesh error estimate (numerics.mesh_estimate) is for a plain uniform "
                                      "mesh (numerics.mesh = N, without numerics.refine or an irreducible wedge)");
-    if (p->mesh_weight && (!mesh || p->refine || p->order != 0 || p->bonly || p->nimp_U0sq > 0 ||
-                           p->rule == QKT_RULE_VALLEY || p->valley_tallies))
-        return qkt_error(QKT_EINVAL, "mesh weights (an irreducible wedge) are for the order-B^0 conductivity on a plain "
-                                     "uniform mesh, without disorder or valley tallies");
+    if (p->mesh_weight && (!mesh || p->refine || p->bonly || p->nimp_U0sq > 0 || p->rule == QKT_RULE_VALLEY ||
+                           p->valley_tallies || (p->order > 0 && p->rule != QKT_RULE_RTA)))
+        return qkt_error(QKT_EINVAL, "mesh weights (an irreducible wedge) are for the conductivities on a plain uniform "
+                                     "mesh, without disorder or valley tallies, and at orders B^1 and B^2 under rule "
+                                     "rta only (rules paper and valley read pocket sums, which a wedge does not "
+                                     "hold)");
     if (mesh && p->T == 0 && p->order > 0 && !p->bonly)
         return qkt_error(QKT_EINVAL, "T = 0 (step occupations) is allowed at order 0 only; orders 1 and 2 "
                                      "need the Fermi surface (T > 0)");
@@ -567,6 +569,10 @@ static qkt_status_t compute_steps(run_t *w)
     if ((st = integrate(w))) return st;
     systematic_errors(w);
     fill_pockets(w);
+    /* an irreducible wedge sums each orbit at one point, in whichever pocket
+     * holds it: per-pocket sums are not the pockets' (the tensors are, once
+     * symmetrized) */
+    if (p->mesh_weight && p->order >= 1) r->npocket = 0;
     if (w->L.vj) fill_vertex_numerics(w);
     if ((st = keep_raw(w))) return st;
     if (p->bonly) {

@@ -594,8 +594,8 @@ qkt_status_t qkt_magsym_forbidden(const qkt_magsym_t *g, int rank, int naxial, i
 
 /* ------------------------------------------------------------------ irreducible mesh points */
 
-qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int *weight,
-                                     long *nirr)
+qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
+                                     int *weight, long *nirr)
 {
     if (!m->periodic || m->dim != 3) return qkt_error(QKT_EINVAL, "an irreducible wedge needs a 3D periodic model");
     const int N[3] = {mesh[0], mesh[1], mesh[2]};
@@ -639,6 +639,7 @@ qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m
         long j[3] = {(long)(idx / ((size_t)N[1] * N[2])), (long)(idx / N[2] % N[1]), (long)(idx % N[2])};
         int norb = 0;
         for (int o = 0; o < g->nop; o++) {
+            if (g->anti[o] && !use_anti) continue;
             long jp[3];
             for (int i = 0; i < 3; i++) {
                 /* j'_i / N_i = sum_l M_il j_l / N_l */
