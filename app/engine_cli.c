@@ -551,7 +551,9 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                               "or a thermal shell thinner than the mesh spacing) and has not converged; compare a "
                               "denser mesh%s",
                          r->hot_share[o], o, r->hot_path[o], r->par.mesh[0], r->par.mesh[1], r->par.mesh[2],
-                         r->par.mesh_estimate ? "" : " (numerics.mesh_estimate = 3 gives every value an error estimate)");
+                         r->par.mesh_estimate ? ""
+                                              : " (on a mesh without numerics.symmetry_wedge, numerics.mesh_estimate = 3 "
+                                                "gives every value an error estimate)");
     double share = degen_share(cli, r);
     if (share > 1e-6)
         qkt_cli_warn(cli, "%ld of %zu evaluation points met two degenerate bands (|eps_m - eps_n| <= "
