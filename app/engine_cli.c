@@ -471,9 +471,11 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                                                     : "sums of the paths' estimates (an upper bound)");
     } else if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
-        qkt_out_string(cli, "integration", qkt_cli_mesh_text(&r->par));
+        qkt_out_string(cli, "integration", r->half_estimate ? "uniform mesh, irreducible wedge (errors: the change "
+                                                              "from the mesh N/2 inside it, an estimate)"
+                                                            : qkt_cli_mesh_text(&r->par));
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
-        if (r->par.mesh_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
+        if (r->par.mesh_estimate || r->half_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
     } else {
         qkt_out_string(cli, "integration", "adaptive (errors are estimates)");
         qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
@@ -573,11 +575,12 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                                 "estimates printed are those reached, not converged",
                            r->par.time_limit, r->timed_out, r->timed_out == 1 ? "" : "s",
                            r->timed_out == 1 ? "" : "s");
-    else if (!r->converged && r->par.mesh_estimate)
-        qkt_cli_not_converged(cli, "the mesh sums did not all reach numerics.reltol = %g by their displaced-mesh "
-                                   "estimates; the values are those of the %d x %d x %d mesh with the estimates "
-                                   "printed: raise numerics.mesh",
-                              r->par.reltol, r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]);
+    else if (!r->converged && (r->par.mesh_estimate || r->half_estimate))
+        qkt_cli_not_converged(cli, "the mesh sums did not all reach numerics.reltol = %g by their %s estimates; the "
+                                   "values are those of the %d x %d x %d mesh with the estimates printed: raise "
+                                   "numerics.mesh",
+                              r->par.reltol, r->half_estimate ? "mesh-N/2" : "displaced-mesh", r->par.mesh[0],
+                              r->par.mesh[1], r->par.mesh[2]);
     else if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
                                    "the error estimates printed are the achieved ones",
@@ -662,6 +665,8 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
          * anti_high the unitary subgroup */
         if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, p->order == 0 || sy->anti_high, sy->weight, &sy->nirr)))
             return s;
+        /* even sizes: the errors are the change from the mesh N/2 inside it */
+        if (p->mesh[0] % 2 == 0 && p->mesh[1] % 2 == 0 && (m->dim == 2 || p->mesh[2] % 2 == 0)) mesh_sums = 0;
         p->mesh_weight = sy->weight;
     }
     return QKT_OK;

@@ -97,7 +97,7 @@ void qkt_out_rho(qkt_cli_t *cli, const qkt_model_t *m, const qkt_response_t *r, 
         return;
     }
     /* a uniform mesh without refinement has no error estimates */
-    int errs = !(r->par.mesh[0] > 0 && !r->par.refine && !r->par.mesh_estimate);
+    int errs = !(r->par.mesh[0] > 0 && !r->par.refine && !r->par.mesh_estimate && !r->half_estimate);
     double frho = 1 / qkt_cli_sigma_factor(), fb = field_T(m);
     const char *ul = rho_label(m), *fu = physical(m) ? "T" : "field";
     char u1[64], t[160];

@@ -439,7 +439,9 @@ typedef struct {
                            multiplicity of every mesh point, index (j1 N2 + j2) N3 + j3, its term
                            counted that many times and points of weight 0 not evaluated (the
                            irreducible wedge of qkt_magsym_mesh_weights; the result is then
-                           right only after symmetrization, qkt_magsym_response) */
+                           right only after symmetrization, qkt_magsym_response).  With even
+                           mesh sizes the errors are the change from the mesh N/2 inside it
+                           (qkt_response_t.half_estimate) */
 } qkt_params_t;
 
 /* 1 if p's rule is paper with a field direction (p->field != 0): the tensors
@@ -592,6 +594,10 @@ typedef struct {
      * the tau_intra it was computed for, no vertex); 0: sums of the paths'
      * estimates (an upper bound: cancellations between paths not counted) */
     int totals_direct;
+    /* 1: an irreducible wedge (par.mesh_weight) with even mesh sizes; each
+     * error is the change from the mesh N/2 inside the mesh, |S_N - S_N/2|
+     * (the coarser mesh's error: an upper estimate while the sums converge) */
+    int half_estimate;
 } qkt_response_t;
 
 /* Run the engine for model m with parameters p.  Release with qkt_response_free().

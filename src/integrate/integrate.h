@@ -56,6 +56,10 @@ typedef struct {
      * {0, 1/2}^D: s = 1 along all, then along each axis alone, then pairs
      * (the displaced meshes of qkt_integrate_mesh_shifts); 0: none */
     int shifted;
+    /* uniform mesh only (no scan): 1 also sums the points whose indices are all
+     * even along the periodic axes, the mesh N/2 inside the mesh (N even), into
+     * stats->half (fdim values, with the weight of that mesh) */
+    int half;
 } qkt_intopts_t;
 
 typedef struct {
@@ -72,6 +76,7 @@ typedef struct {
     int timed_out;      /* parts (adaptive) or refinement rounds (refine) cut by the deadline */
     double *ptmax;      /* uniform mesh without a scan: NULL, or fdim values set to the largest
                            contribution of one mesh point to val, |f_i(k)| / (N cell volume) */
+    double *half;       /* uniform mesh with o->half: fdim values, the sum over the mesh N/2 */
 } qkt_intstats_t;
 
 /* Integrate the integrand f over the Brillouin zone (or the continuum domain

@@ -23,6 +23,10 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         if (N[a] < 1 || N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", N[a]);
     if (!(m->cell_volume > 0)) return qkt_error(QKT_EINVAL, "the model has no cell volume");
     if (o && o->shifted && o->weight) return qkt_error(QKT_EINVAL, "a shifted mesh takes no mesh weights");
+    int half = o && o->half && stats && stats->half;
+    if (half && (nmu > 0 || o->shifted || N[0] % 2 || N[1] % 2 || N[2] % (m->dim == 2 ? 1 : 2)))
+        return qkt_error(QKT_EINVAL, "the mesh N/2 inside the mesh needs even sizes along the periodic axes, no scan "
+                                     "and no displacement");
     /* the displacement of copy s (half steps; qkt_integrate_mesh_shifts) */
     static const unsigned char U3[8][3] = {{0, 0, 0}, {1, 1, 1}, {1, 0, 0}, {0, 1, 0},
                                            {0, 0, 1}, {1, 1, 0}, {0, 1, 1}, {1, 0, 1}};
@@ -35,8 +39,10 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o && o->progress_phase) o->progress_phase(o->progress_user, "integrating");
     size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
-    double *planes = calloc((size_t)N[0] * row, sizeof(double));
+    double *planes = calloc((size_t)N[0] * row * (half ? 2 : 1), sizeof(double));
     if (!planes) return qkt_error(QKT_ENOMEM, "out of memory for %d mesh planes of %zu values", N[0], row);
+    /* the planes of the mesh N/2: after those of the mesh */
+    double *hplanes = half ? planes + (size_t)N[0] * row : NULL;
     int size, rank = qkt_mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     char msg[512] = "";
@@ -84,6 +90,11 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                         for (size_t i = 0; i < row; i++) acc[i] += buf[i];
                     else
                         for (size_t i = 0; i < row; i++) acc[i] += wt * buf[i];
+                    /* an orbit of the group lies in the mesh N/2 or outside it (its
+                     * operations are integer matrices on the indices), so the
+                     * weights hold there too */
+                    if (hplanes && j1 % 2 == 0 && j2 % 2 == 0 && j3 % 2 == 0)
+                        for (size_t i = 0; i < row; i++) hplanes[(size_t)j1 * row + i] += wt * buf[i];
                 }
             if (o && o->progress) {
 #pragma omp critical(qkt_progress)
@@ -103,7 +114,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
 #if QKT_HAVE_MPI
     if (size > 1) {
         /* every plane row was written by exactly one rank: the sum is exact */
-        MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row * (half ? 2 : 1)), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nfall, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nevals, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
@@ -124,6 +135,13 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     for (int j1 = 0; j1 < N[0]; j1++)
         for (size_t i = 0; i < row; i++) val[i] += planes[(size_t)j1 * row + i];
     for (size_t i = 0; i < row; i++) val[i] *= w;
+    if (half) {
+        double wh = w * (m->dim == 2 ? 4 : 8);
+        memset(stats->half, 0, sizeof(double) * row);
+        for (int j1 = 0; j1 < N[0]; j1 += 2)
+            for (size_t i = 0; i < row; i++) stats->half[i] += hplanes[(size_t)j1 * row + i];
+        for (size_t i = 0; i < row; i++) stats->half[i] *= wh;
+    }
     if (ptmax)
         for (size_t i = 0; i < row; i++) ptmax[i] *= w;
     free(planes);

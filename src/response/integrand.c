@@ -97,6 +97,33 @@ void qkt_tree_integrand_shell(const qkt_tree_par_t *tp, qkt_intopts_t *o)
     o->fd_step = tp->h;
 }
 
+/* the mesh sum with the change from the mesh N/2 inside it as the error
+ * estimate: err = |S_N - S_N/2|; converged when every value's estimate is
+ * below reltol times its group's scale */
+static qkt_status_t mesh_half(const qkt_model_t *m, const qkt_integrand_t *f, const qkt_integ_t *how,
+                              const qkt_intopts_t *io, double *val, double *err, qkt_intstats_t *stats)
+{
+    double *half = calloc(f->fdim, sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
+    if (!half || !scale) {
+        free(half);
+        free(scale);
+        return qkt_error(QKT_ENOMEM, "out of memory (%d tallies)", f->fdim);
+    }
+    stats->half = half;
+    qkt_status_t st = qkt_integrate_mesh(m, f, how->mesh, 0, NULL, io, val, stats);
+    stats->half = NULL;
+    if (!st) {
+        for (int i = 0; i < f->fdim; i++) err[i] = fabs(val[i] - half[i]);
+        st = qkt_integrate_scales(f, 1, val, scale);
+        stats->converged = 1;
+        for (int i = 0; i < f->fdim && !st; i++)
+            if (err[i] > how->reltol * scale[i]) stats->converged = 0;
+    }
+    free(half);
+    free(scale);
+    return st;
+}
+
 qkt_status_t qkt_integrate_tree(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp,
                                 const qkt_pockets_t *pk, const qkt_intopts_t *io0, const qkt_integ_t *how,
                                 double *val, double *err, qkt_intstats_t *stats)
@@ -111,6 +138,8 @@ qkt_status_t qkt_integrate_tree(const qkt_model_t *m, const qkt_layout_t *L, con
                 io.reltol = how->reltol;
                 st = qkt_integrate_mesh_shifts(m, &ti.f, how->mesh, how->nmu, how->mus, how->estimate, &io, val, err,
                                                stats);
+            } else if (io.half && stats) {
+                st = mesh_half(m, &ti.f, how, &io, val, err, stats);
             } else
                 st = qkt_integrate_mesh(m, &ti.f, how->mesh, how->nmu, how->mus, &io, val, stats);
             break;

@@ -371,6 +371,14 @@ static void hot_spots(run_t *w, const double *ptmax)
     }
 }
 
+/* even sizes along the periodic axes: the mesh N/2 lies inside the mesh */
+static int mesh_even(const qkt_model_t *m, const int mesh[3])
+{
+    for (int a = 0; a < m->dim; a++)
+        if (mesh[a] % 2) return 0;
+    return 1;
+}
+
 /* the integration of the tree, times the spin degeneracy; its statistics */
 static qkt_status_t integrate(run_t *w)
 {
@@ -386,6 +394,10 @@ static qkt_status_t integrate(run_t *w)
     qkt_intopts_t io = w->ro.integ;
     if (how.kind == QKT_INT_MESH) {
         io.weight = p->mesh_weight;
+        /* an irreducible wedge (no displaced copies) with even sizes: the
+         * change from the mesh N/2 inside it is the error estimate */
+        io.half = p->mesh_weight && mesh_even(w->m, p->mesh);
+        r->half_estimate = io.half;
         stats.ptmax = calloc(w->L.fdim, sizeof(double));
         if (!stats.ptmax) return qkt_error(QKT_ENOMEM, "out of memory");
     }
@@ -421,7 +433,7 @@ static void systematic_errors(run_t *w)
      * fallback points of analytic) is not seen on a mesh: every copy uses the
      * same step, so it cancels in the copies' differences; a plain mesh has
      * no error estimate at all) */
-    if (!w->mesh || ((p->refine || p->mesh_estimate) && p->T > 0)) {
+    if (!w->mesh || ((p->refine || p->mesh_estimate || w->r->half_estimate) && p->T > 0)) {
         double hv = !w->mesh && w->vs > 0 ? w->tp.h * w->vs / p->T : 0;
         w->r->sys_rel = 2 * exp(-(p->window - 4)) + pow(hv, 4);
         for (int i = 0; i < w->L.fdim; i++) w->err[i] += w->r->sys_rel * fabs(w->val[i]);
