@@ -8,6 +8,10 @@
  *     with its error estimate, and the time qkt needs until its own estimate
  *     is below the error of postw90's 50^3 run, with every core (and with
  *     one thread as well when QKT_BENCH_FE_FULL=1: 14 more minutes).
+ *   - Si Hall coefficient at order B^1 (7.2 eV, 300 K, 10 fs, B || z, rule
+ *     rta) over the irreducible wedge (numerics.symmetry_wedge): the full
+ *     48^3 mesh against its wedge (times, sigma^(1)_xy at 1 T), and the
+ *     wedge of 192^3 with its mesh-N/2 error estimate (docs/materials.md).
  * The meshes are identical, so the numbers agree with postw90's to the
  * precision of the files (test_materials); the times compare like with like.
  * Runs with one thread and with every core.  Prints RESULT lines for
@@ -74,6 +78,47 @@ static void fe_refine(const qkt_model_t *fe, int nt, double reltol, const char *
     qkt_response_free(&r);
 }
 
+/* Si order B^1 on the mesh N^3, over the wedge of the unitary subgroup of
+ * Si.win's group (weights, or NULL: the full mesh), symmetrized */
+static void si_hall(const qkt_model_t *si, const qkt_magsym_t *g, int N, int wedge, int nt)
+{
+    const qkt_units_t *u = qkt_units();
+    omp_set_num_threads(nt);
+    qkt_params_t p;
+    qkt_params_default(&p);
+    p.mu = 7.2;
+    p.T = 300 * u->kB_eV;
+    p.tau_intra = p.tau_inter = 10 / u->time_fs;
+    p.rule = QKT_RULE_RTA;
+    p.order = 1;
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    int *w = wedge ? malloc(sizeof(int) * (size_t)N * N * N) : NULL;
+    long nirr = 0;
+    if (wedge && (!w || qkt_magsym_mesh_weights(g, si, p.mesh, 0, w, &nirr))) {
+        printf("# Si wedge weights failed: %s\n", qkt_strerror());
+        free(w);
+        return;
+    }
+    p.mesh_weight = w;
+    qkt_response_t r;
+    double t0 = now();
+    if (qkt_response_compute(si, &p, &r) || qkt_magsym_response(g, &r, 0)) {
+        printf("# Si Hall run failed: %s\n", qkt_strerror());
+        free(w);
+        return;
+    }
+    double t = now() - t0, B[3] = {0, 0, 1 / u->field_T}; /* 1 T */
+    qkt_tensor_t s1;
+    qkt_response_sigma1(&r, B, &s1);
+    const char *lab = wedge ? "wedge" : "full";
+    printf("RESULT si_hall_%d_%s_%dthread seconds %.3f s\n", N, lab, nt, t);
+    printf("RESULT si_hall_%d_%s_%dthread points %zu k\n", N, lab, nt, r.neval);
+    printf("RESULT si_hall_%d_%s_%dthread sigma1_xy %.4f S/cm\n", N, lab, nt, u->sigma3_Sm / 100 * s1.v[0][1]);
+    if (wedge) printf("RESULT si_hall_%d_%s_%dthread sigma1_xy_err %.4f S/cm\n", N, lab, nt, u->sigma3_Sm / 100 * s1.e[0][1]);
+    qkt_response_free(&r);
+    free(w);
+}
+
 int main(void)
 {
     const qkt_units_t *u = qkt_units();
@@ -130,6 +175,23 @@ int main(void)
     printf("RESULT fe_ahc_reference_2026-11-25 est_error %.4f S/cm\n", FE_AHC_CONVERGED_ERR);
     printf("RESULT fe_ahc_postw90_50 deviation_from_reference %.4f S/cm\n", acc);
     for (int it = full ? 0 : 1; it < 2; it++) fe_refine(fe, threads[it], acc / fabs(FE_AHC_CONVERGED), "postw90acc");
+    /* Si Hall over the wedge (the group of Si.win with time reversal, no moments) */
+    {
+        const char *sh = getenv("QKT_SHARED");
+        char win[1024];
+        snprintf(win, sizeof win, "%s/data/si/Si.win", sh ? sh : "../shared");
+        qkt_crystal_t c;
+        qkt_magsym_t g;
+        if (qkt_win_structure_read(win, &c) || qkt_magsym_find(&c, NULL, 1e-5, &g) ||
+            qkt_magsym_check_model(&g, si, 8, 1e-4) || qkt_magsym_restrict(&g))
+            printf("# Si group failed: %s\n", qkt_strerror());
+        else {
+            si_hall(si, &g, 48, 0, ncore);
+            si_hall(si, &g, 48, 1, ncore);
+            si_hall(si, &g, 192, 1, ncore);
+            qkt_crystal_free(&c);
+        }
+    }
     printf("# postw90 (serial, one core, REFERENCE.txt): Fe ahc 25^3 41.2 s, 50^3 342.2 s; Si BoltzWann 40^3 21.1 s\n");
     qkt_model_free(fe);
     qkt_model_free(si);
