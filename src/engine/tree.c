@@ -140,6 +140,65 @@ static void *xcalloc(size_t n, size_t s, int *bad)
     return p;
 }
 
+static void slot0_free(slot0_t *s)
+{
+    qkt_bands_free(s->b);
+    free(s->f);
+    free(s->fp);
+    free(s->pk);
+    free(s->nE);
+    free(s->SJ);
+}
+
+static void slot1_free(slot1_t *s)
+{
+    free(s->dL);
+    free(s->xiE);
+    free(s->dA);
+    free(s->SnE);
+    free(s->SSf);
+    free(s->SSs);
+    free(s->z);
+}
+
+/* the arrays of one level-1 slot (the order-1 nodes of every field pair) */
+static int slot1_alloc(const qkt_tree_ws_t *w, slot1_t *s)
+{
+    int bad = 0;
+    size_t np = (size_t)(w->L->nnu > 0 ? w->L->nnu : 1) * (w->L->nal > 0 ? w->L->nal : 1), q = np * w->nb2;
+    s->dL = xcalloc(q, sizeof(double complex), &bad);
+    s->xiE = xcalloc(q, sizeof(double complex), &bad);
+    s->dA = xcalloc(q, sizeof(double complex), &bad);
+    s->SnE = xcalloc(q, sizeof(double complex), &bad);
+    s->SSf = xcalloc(q, sizeof(double complex), &bad);
+    s->SSs = xcalloc(q, sizeof(double complex), &bad);
+    s->z = xcalloc(np * T1_N, 1, &bad);
+    if (bad) {
+        slot1_free(s);
+        memset(s, 0, sizeof *s);
+    }
+    return bad;
+}
+
+/* the arrays of one level-0 slot (band geometry, occupations, n_E) */
+static int slot0_alloc(const qkt_tree_ws_t *w, slot0_t *s)
+{
+    int bad = 0, nb = w->nb, nn = w->L->nnu > 0 ? w->L->nnu : 1;
+    s->b = qkt_bands_alloc(nb);
+    if (!s->b) return 1;
+    s->b->degen_tol = w->p.degen_tol;
+    s->f = xcalloc(nb, sizeof(double), &bad);
+    s->fp = xcalloc(nb, sizeof(double), &bad);
+    s->pk = xcalloc(nb, sizeof(int), &bad);
+    s->nE = xcalloc((size_t)nn * w->nb2, sizeof(double complex), &bad);
+    if (w->L->vj && w->L->order == 1) s->SJ = xcalloc((size_t)nn * w->nb2, sizeof(double complex), &bad);
+    if (bad) { /* leave the slot empty, to be allocated again */
+        slot0_free(s);
+        memset(s, 0, sizeof *s);
+    }
+    return bad;
+}
+
 qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
                                  const qkt_tree_par_t *p, const qkt_pockets_t *pk)
 {
@@ -154,33 +213,12 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
     w->nb = m->nb;
     w->nb2 = m->nb * m->nb;
     int nb = w->nb, nb2 = w->nb2, nn = L->nnu > 0 ? L->nnu : 1, na = L->nal > 0 ? L->nal : 1;
-    for (int i = 0; i < MAXSLOT0; i++) {
-        slot0_t *s = &w->s0[i];
-        s->b = qkt_bands_alloc(nb);
-        if (!s->b) goto fail;
-        s->b->degen_tol = w->p.degen_tol;
-        s->f = xcalloc(nb, sizeof(double), &bad);
-        s->fp = xcalloc(nb, sizeof(double), &bad);
-        s->pk = xcalloc(nb, sizeof(int), &bad);
-        s->nE = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
-        if (L->vj && L->order == 1) s->SJ = xcalloc((size_t)nn * nb2, sizeof(double complex), &bad);
-        if (bad) goto fail;
-    }
-    if (L->order >= 2 || L->order >= 1) {
-        int nslot1 = L->order >= 2 ? MAXSLOT1 : 1;
-        for (int i = 0; i < nslot1; i++) {
-            slot1_t *s = &w->s1[i];
-            size_t q = (size_t)nn * na * nb2;
-            s->dL = xcalloc(q, sizeof(double complex), &bad);
-            s->xiE = xcalloc(q, sizeof(double complex), &bad);
-            s->dA = xcalloc(q, sizeof(double complex), &bad);
-            s->SnE = xcalloc(q, sizeof(double complex), &bad);
-            s->SSf = xcalloc(q, sizeof(double complex), &bad);
-            s->SSs = xcalloc(q, sizeof(double complex), &bad);
-            s->z = xcalloc((size_t)nn * na * T1_N, 1, &bad);
-            if (bad) goto fail;
-        }
-    }
+    /* the centre's slot now; the stencil's on first use (slot0_alloc): a
+     * slot holds about 40 nb^2 complex numbers, and the analytic derivatives
+     * at order 0 or 1 use the centre alone */
+    if (slot0_alloc(w, &w->s0[0])) goto fail;
+    /* level 1: the centre's slot now, order 2's stencil on first use */
+    if (L->order >= 1 && slot1_alloc(w, &w->s1[0])) goto fail;
     for (int a = 0; a < 3; a++) {
         w->W[a] = xcalloc(nb2, sizeof(double complex), &bad);
         w->D[a] = xcalloc(nb2, sizeof(double complex), &bad);
@@ -231,25 +269,8 @@ fail:
 void qkt_tree_ws_free(qkt_tree_ws_t *w)
 {
     if (!w) return;
-    for (int i = 0; i < MAXSLOT0; i++) {
-        slot0_t *s = &w->s0[i];
-        qkt_bands_free(s->b);
-        free(s->f);
-        free(s->fp);
-        free(s->pk);
-        free(s->nE);
-        free(s->SJ);
-    }
-    for (int i = 0; i < MAXSLOT1; i++) {
-        slot1_t *s = &w->s1[i];
-        free(s->dL);
-        free(s->xiE);
-        free(s->dA);
-        free(s->SnE);
-        free(s->SSf);
-        free(s->SSs);
-        free(s->z);
-    }
+    for (int i = 0; i < MAXSLOT0; i++) slot0_free(&w->s0[i]);
+    for (int i = 0; i < MAXSLOT1; i++) slot1_free(&w->s1[i]);
     for (int a = 0; a < 3; a++) {
         free(w->W[a]);
         free(w->D[a]);
@@ -537,9 +558,11 @@ static qkt_status_t level0_new(qkt_tree_ws_t *w, int i, int j, int l, slot0_t **
 {
     int key = OFF(i, j, l);
     if (w->n0 >= MAXSLOT0) return qkt_error(QKT_ENUM, "internal: stencil cache overflow");
+    slot0_t *s = &w->s0[w->n0];
+    if (!s->b && slot0_alloc(w, s))
+        return qkt_error(QKT_ENOMEM, "out of memory allocating a stencil slot of the response tree (nb = %d)", w->nb);
     int id = w->n0++;
     w->map0[key] = (short)id;
-    slot0_t *s = &w->s0[id];
     double k[3] = {w->k0[0] + i * w->p.h, w->k0[1] + j * w->p.h, w->k0[2] + l * w->p.h};
     /* stencil points read only v_nu and R_nu (the nodes below); the centre
      * and the level-1 points (level1() completes them) read everything */
@@ -1089,6 +1112,8 @@ static qkt_status_t level1(qkt_tree_ws_t *w, const int o[3], slot1_t **out, slot
         return QKT_OK;
     }
     if (w->n1 >= MAXSLOT1) return qkt_error(QKT_ENUM, "internal: level-1 cache overflow");
+    if (!w->s1[w->n1].dL && slot1_alloc(w, &w->s1[w->n1]))
+        return qkt_error(QKT_ENOMEM, "out of memory allocating a level-1 slot of the response tree (nb = %d)", w->nb);
     int id = w->n1++;
     w->map1[key] = (short)id;
     slot1_t *s1 = &w->s1[id];
