@@ -380,6 +380,18 @@ qkt_status_t qkt_bands_compute(qkt_bands_t *b, const qkt_model_t *m, const doubl
     return QKT_OK;
 }
 
+qkt_status_t qkt_bands_velocities(qkt_bands_t *b, const qkt_model_t *m, const double k[3], double *vd)
+{
+    int hk_order = b->hk_order;
+    b->hk_order = 0; /* H and d_a H only */
+    qkt_status_t s = eigen(b, m, k, QKT_BANDS_GEOMETRY);
+    b->hk_order = hk_order;
+    if (s) return s;
+    size_t n2 = (size_t)b->nb * b->nb;
+    for (int a = 0; a < 3; a++) qkt_mat_to_eigbasis_diag(b->nb, b->U, b->Hk + (1 + a) * n2, vd + a * b->nb, b->tmp);
+    return QKT_OK;
+}
+
 int qkt_bands_compute_dirs(qkt_bands_t *b, const qkt_model_t *m, const double k[3], int dirs, qkt_status_t *st)
 {
     if (m->awk || dirs == 7) {

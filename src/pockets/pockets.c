@@ -580,6 +580,7 @@ typedef struct {
     size_t ncells, ncorn;
     double *ecorner;    /* [corner * nb + band]: band energies at the cell corners */
     int *queue;         /* breadth-first queue (ncells * nb entries) */
+    const qkt_mapopts_t *o;
 } build_t;
 
 static qkt_status_t map_alloc(build_t *bs)
@@ -618,17 +619,28 @@ static qkt_status_t map_corner_energies(build_t *bs)
     double *ecorner = bs->ecorner;
     size_t bad = ncorn;
     int nomem = 0;
+    const qkt_mapopts_t *o = bs->o;
+    /* progress in about 200 steps: a thread reports after each of its chunks */
+    const size_t chunk = ncorn / 200 + 1;
+    long done = 0;
+    if (o && o->progress_phase) o->progress_phase(o->progress_user, "mapping Fermi pockets");
 #pragma omp parallel reduction(min : bad) reduction(+ : nomem)
     {
         qkt_bands_t *bt = qkt_bands_alloc(nb);
         if (!bt) nomem++;
-#pragma omp for schedule(static)
-        for (size_t ic = 0; ic < ncorn; ic++) {
-            if (!bt || ic > bad) continue;
-            double u[3], k[3];
-            corner_k(pk, pk->gmin, pk->gmax, N, ic, u, k);
-            if (qkt_bands_compute(bt, m, k, QKT_BANDS_EIGVALS)) bad = ic < bad ? ic : bad;
-            else memcpy(ecorner + ic * nb, bt->eps, nb * sizeof(double));
+#pragma omp for schedule(dynamic, 1)
+        for (size_t c0 = 0; c0 < ncorn; c0 += chunk) {
+            for (size_t ic = c0; ic < c0 + chunk && ic < ncorn; ic++) {
+                if (!bt || ic > bad) continue;
+                double u[3], k[3];
+                corner_k(pk, pk->gmin, pk->gmax, N, ic, u, k);
+                if (qkt_bands_compute(bt, m, k, QKT_BANDS_EIGVALS)) bad = ic < bad ? ic : bad;
+                else memcpy(ecorner + ic * nb, bt->eps, nb * sizeof(double));
+            }
+            if (o && o->progress) {
+#pragma omp critical(qkt_progress)
+                o->progress(o->progress_user, ++done, (long)((ncorn + chunk - 1) / chunk));
+            }
         }
         qkt_bands_free(bt);
     }
@@ -835,6 +847,9 @@ void qkt_mapopts_from_params(const qkt_params_t *p, qkt_mapopts_t *o)
     for (int a = 0; a < 3; a++) o->open[a] = p->open[a];
     o->scale = p->kscale;
     o->window = p->window;
+    o->progress = p->progress;
+    o->progress_phase = p->progress_phase;
+    o->progress_user = p->progress_user;
 }
 
 /* the steps: 1 box (scan_box), 2 corner energies, 3 cell classes, 4 pockets
@@ -849,7 +864,7 @@ qkt_status_t qkt_pockets_build(const qkt_model_t *m, double mu, double T, const 
     if (!pk) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
     setup_domain(pk, m, o);
     const int N = o->ncell > 1 ? o->ncell : (m->periodic ? MAP_NCELL_LATTICE : MAP_NCELL_CONTINUUM);
-    build_t bs = {pk, mu, o->window * T, N, m->nblock, 0, 0, NULL, NULL};
+    build_t bs = {pk, mu, o->window * T, N, m->nblock, 0, 0, NULL, NULL, o};
     qkt_status_t st = scan_box(pk, mu, bs.W);
     if (!st) st = map_alloc(&bs);
     if (!st) st = map_corner_energies(&bs);

@@ -14,6 +14,11 @@ typedef struct {
     int open[3];        /* continuum: axes integrated to infinity */
     double scale;       /* continuum: scale s of the open-axis map k = s u/(1-u^2) */
     double window;      /* thermal window half-width (units of T) for the pocket map */
+    /* optional progress report of the band energies at the map's corners (the
+     * map's cost: one eigenvalue problem per corner), as qkt_params_t's */
+    void (*progress)(void *user, long done, long total);
+    void (*progress_phase)(void *user, const char *phase);
+    void *progress_user;
 } qkt_mapopts_t;
 
 /* ---- Fermi pockets ---------------------------------------------------------- */

@@ -59,29 +59,47 @@ void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p)
  * at the centre's velocity. */
 static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_params_t *p, double *kmax)
 {
-    qkt_bands_t *b = qkt_bands_alloc(m->nb);
-    *kmax = 0;
-    if (!b) return 0;
-    double vmax = 0;
+    const int nb = m->nb;
+    double vmax = 0, kx = 0;
     size_t ncells = 1;
     for (int a = 0; a < pk->dim; a++) ncells *= pk->ncell;
-    for (int pass = 0; pass < 2 && vmax == 0; pass++)
-        for (size_t c = 0; c < ncells; c++) {
-            if (!pk->fs[c]) continue;
-            double u[3], k[3];
-            qkt_pocket_cell_center(pk, c, u, k);
-            if (qkt_bands_compute(b, m, k, QKT_BANDS_GEOMETRY)) continue;
-            double reach = qkt_pocket_cell_reach(pk, c);
-            for (int n = 0; n < m->nb; n++) {
-                double v2 = 0;
-                for (int a = 0; a < 3; a++) v2 += pow(creal(b->v[a][n * m->nb + n]), 2);
-                double reachable = p->window * p->T + (pass ? sqrt(v2) * reach : 0);
-                if (fabs(b->eps[n] - p->mu) > reachable) continue;
-                vmax = fmax(vmax, sqrt(v2));
-                *kmax = fmax(*kmax, sqrt(k[0] * k[0] + k[1] * k[1] + k[2] * k[2]) + reach);
+    /* progress in about 100 steps per pass */
+    const size_t chunk = ncells / 100 + 1;
+    const long nchunk = (long)((ncells + chunk - 1) / chunk);
+    if (p->progress_phase) p->progress_phase(p->progress_user, "Fermi velocity (finite-difference step)");
+    for (int pass = 0; pass < 2 && vmax == 0; pass++) {
+        long done = 0;
+#pragma omp parallel reduction(max : vmax, kx)
+        {
+            qkt_bands_t *b = qkt_bands_alloc(nb);
+            double *vd = malloc(3 * sizeof(double) * nb);
+#pragma omp for schedule(dynamic, 1)
+            for (size_t c0 = 0; c0 < ncells; c0 += chunk) {
+                for (size_t c = c0; c < c0 + chunk && c < ncells; c++) {
+                    if (!b || !vd || !pk->fs[c]) continue;
+                    double u[3], k[3];
+                    qkt_pocket_cell_center(pk, c, u, k);
+                    if (qkt_bands_velocities(b, m, k, vd)) continue;
+                    double reach = qkt_pocket_cell_reach(pk, c);
+                    for (int n = 0; n < nb; n++) {
+                        double v2 = 0;
+                        for (int a = 0; a < 3; a++) v2 += vd[a * nb + n] * vd[a * nb + n];
+                        double reachable = p->window * p->T + (pass ? sqrt(v2) * reach : 0);
+                        if (fabs(b->eps[n] - p->mu) > reachable) continue;
+                        vmax = fmax(vmax, sqrt(v2));
+                        kx = fmax(kx, sqrt(k[0] * k[0] + k[1] * k[1] + k[2] * k[2]) + reach);
+                    }
+                }
+                if (p->progress) {
+#pragma omp critical(qkt_progress)
+                    p->progress(p->progress_user, ++done, nchunk);
+                }
             }
+            qkt_bands_free(b);
+            free(vd);
         }
-    qkt_bands_free(b);
+    }
+    *kmax = kx;
     return vmax;
 }
 
