@@ -1,6 +1,7 @@
 /* bench_util.h - helpers shared by the bench programs: wall time, a fixed
  * pseudo-random sequence, the RESULT lines of bench/run.sh, and a synthetic
- * Wannier90 model of any size (header-only; include once per program). */
+ * Wannier90 model of any size, with or without its position matrix
+ * (header-only; include once per program). */
 #ifndef QKT_BENCH_UTIL_H
 #define QKT_BENCH_UTIL_H
 #include <complex.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <zlib.h>
 #include "qkt.h"
 
 static inline double now(void)
@@ -26,50 +28,116 @@ static inline double urand(void)
     return (double)(rng >> 11) / 9007199254740992.0;
 }
 
-/* A Wannier90 _hr.dat with nw orbitals on a cubic lattice: R in {-1,0,1}^3
- * (27 vectors, ndegen 1), random on-site levels in [-2, 2] eV and random
- * complex hoppings of size ~0.1 eV with H(-R) = H(R)^dagger. */
-static inline int write_synthetic(const char *path, int nw)
+/* The synthetic model of any size: nw orbitals on a cubic lattice, R in
+ * {-1,0,1}^3 (27 vectors, index r = 9 (R0+1) + 3 (R1+1) + R2+1, ndegen 1).
+ * H: random on-site levels in [-2, 2] eV and random complex hoppings of size
+ * ~0.1 eV with H(-R) = H(R)^dagger.  With pos (3 nR nw^2 values, Angstrom,
+ * block [a][r]): the position matrix of a cell of edge alat, Wannier centres
+ * at random points of the cell (R = 0 diagonal, real) and random complex
+ * elements of size ~0.01 alat elsewhere, r_a(-R) = r_a(R)^dagger.  Row-major
+ * blocks, element (m, n) at m nw + n.  Returns H (nR nw^2) or NULL. */
+#define SYNTH_NR 27
+static inline double complex *synthetic_fill(int nw, double alat, double complex *pos)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    int nR = 27;
-    double complex *H = calloc((size_t)nR * nw * nw, sizeof(double complex));
-    if (!H) {
-        fclose(f);
-        return -1;
-    }
+    const int nR = SYNTH_NR;
+    size_t n2 = (size_t)nw * nw;
+    double complex *H = calloc(nR * n2, sizeof(double complex));
+    if (!H) return NULL;
     for (int r = 0; r < nR; r++) {
-        int R[3] = {r / 9 - 1, r / 3 % 3 - 1, r % 3 - 1};
-        int mr = (2 - (R[0] + 1)) * 9 + (2 - (R[1] + 1)) * 3 + (2 - (R[2] + 1)); /* index of -R */
+        int mr = nR - 1 - r; /* index of -R */
         if (mr < r) continue; /* filled with its partner */
         for (int m = 0; m < nw; m++)
             for (int n = 0; n < nw; n++) {
-                double complex v;
-                if (r == mr) { /* R = 0: Hermitian */
-                    if (n < m) continue;
-                    v = m == n ? 4 * urand() - 2 : 0.1 * ((urand() - 0.5) + I * (urand() - 0.5));
-                    H[(size_t)r * nw * nw + m * nw + n] = v;
-                    H[(size_t)r * nw * nw + n * nw + m] = conj(v);
-                } else {
-                    v = 0.1 * ((urand() - 0.5) + I * (urand() - 0.5));
-                    H[(size_t)r * nw * nw + m * nw + n] = v;
-                    H[(size_t)mr * nw * nw + n * nw + m] = conj(v);
+                if (r == mr && n < m) continue; /* R = 0: Hermitian, upper triangle drawn */
+                int diag = r == mr && m == n;
+                double complex v = diag ? 4 * urand() - 2 : 0.1 * ((urand() - 0.5) + I * (urand() - 0.5));
+                H[r * n2 + m * nw + n] = v;
+                H[mr * n2 + n * nw + m] = conj(v);
+                for (int a = 0; pos && a < 3; a++) {
+                    double complex x = diag ? alat * urand() : 0.01 * alat * ((urand() - 0.5) + I * (urand() - 0.5));
+                    pos[((size_t)a * nR + r) * n2 + m * nw + n] = x;
+                    pos[((size_t)a * nR + mr) * n2 + n * nw + m] = conj(x);
                 }
             }
     }
+    return H;
+}
+
+static inline void synthetic_R(int r, int R[3])
+{
+    R[0] = r / 9 - 1;
+    R[1] = r / 3 % 3 - 1;
+    R[2] = r % 3 - 1;
+}
+
+/* the synthetic model as a Wannier90 _hr.dat (no position matrix) */
+static inline int write_synthetic(const char *path, int nw)
+{
+    double complex *H = synthetic_fill(nw, 1, NULL);
+    FILE *f = H ? fopen(path, "w") : NULL;
+    if (!f) {
+        free(H);
+        return -1;
+    }
+    const int nR = SYNTH_NR;
+    size_t n2 = (size_t)nw * nw;
     fprintf(f, " synthetic %d-orbital cubic tight-binding model (bench/bench_util.h)\n%12d\n%12d\n", nw, nw, nR);
     for (int r = 0; r < nR; r++) fprintf(f, "%5d%s", 1, (r % 15 == 14 || r == nR - 1) ? "\n" : "");
     for (int r = 0; r < nR; r++) {
-        int R[3] = {r / 9 - 1, r / 3 % 3 - 1, r % 3 - 1};
+        int R[3];
+        synthetic_R(r, R);
         for (int n = 0; n < nw; n++)
             for (int m = 0; m < nw; m++) {
-                double complex v = H[(size_t)r * nw * nw + m * nw + n];
+                double complex v = H[r * n2 + m * nw + n];
                 fprintf(f, "%5d%5d%5d%5d%5d %18.12f %18.12f\n", R[0], R[1], R[2], m + 1, n + 1, creal(v), cimag(v));
             }
     }
     free(H);
     return fclose(f);
+}
+
+/* the synthetic model with its position matrix as a gzip-compressed
+ * Wannier90 _tb.dat (cubic cell of edge alat Angstrom), written as postw90's
+ * write_tb does: header, lattice vectors, num_wann, nrpts, degeneracies, then
+ * per R the block of H (m fastest) and the block of r_x, r_y, r_z */
+static inline int write_synthetic_tb(const char *path, int nw, double alat)
+{
+    const int nR = SYNTH_NR;
+    size_t n2 = (size_t)nw * nw;
+    double complex *pos = malloc(sizeof(double complex) * 3 * nR * n2), *H = pos ? synthetic_fill(nw, alat, pos) : NULL;
+    gzFile f = H ? gzopen(path, "wb1") : NULL;
+    if (!f) {
+        free(pos);
+        free(H);
+        return -1;
+    }
+    gzbuffer(f, 1 << 20);
+    int ok = gzprintf(f, " synthetic %d-orbital cubic tight-binding model (bench/bench_util.h)\n", nw) > 0;
+    for (int a = 0; a < 3; a++) ok &= gzprintf(f, "%22.16f%22.16f%22.16f\n", a == 0 ? alat : 0., a == 1 ? alat : 0., a == 2 ? alat : 0.) > 0;
+    ok &= gzprintf(f, "%12d\n%12d\n", nw, nR) > 0;
+    for (int r = 0; r < nR; r++) ok &= gzprintf(f, "%5d%s", 1, (r % 15 == 14 || r == nR - 1) ? "\n" : "") > 0;
+    char line[256];
+    for (int blk = 0; blk < 2 && ok; blk++)
+        for (int r = 0; r < nR && ok; r++) {
+            int R[3];
+            synthetic_R(r, R);
+            ok &= gzprintf(f, "\n%5d%5d%5d\n", R[0], R[1], R[2]) > 0;
+            for (int n = 0; n < nw && ok; n++)
+                for (int m = 0; m < nw; m++) {
+                    size_t i = r * n2 + m * nw + n;
+                    int len;
+                    if (blk == 0)
+                        len = snprintf(line, sizeof line, "%5d%5d %15.8E %15.8E\n", m + 1, n + 1, creal(H[i]), cimag(H[i]));
+                    else
+                        len = snprintf(line, sizeof line, "%5d%5d %15.8E %15.8E %15.8E %15.8E %15.8E %15.8E\n", m + 1, n + 1,
+                                       creal(pos[i]), cimag(pos[i]), creal(pos[nR * n2 + i]), cimag(pos[nR * n2 + i]),
+                                       creal(pos[2 * nR * n2 + i]), cimag(pos[2 * nR * n2 + i]));
+                    ok &= gzwrite(f, line, (unsigned)len) == len;
+                }
+        }
+    free(pos);
+    free(H);
+    return (gzclose(f) == Z_OK && ok) ? 0 : -1;
 }
 
 /* Seconds of one bare LAPACKE_zheevd (eigenvalues and vectors) on the nk

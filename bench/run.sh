@@ -5,6 +5,11 @@
 # with the date and the machine (nproc, CPU model).  When a previous
 # RESULTS.md exists, its numbers are kept in a "previous" column next to the
 # ratio new/old.  Extra arguments are passed to every program.
+# Long programs (QKT_BENCH_LONG_PROGS, default bench_large: about half an
+# hour) run only with QKT_BENCH_LONG=1; otherwise their rows and output are
+# copied from the previous RESULTS.md, marked "kept from <date of the run
+# that measured them>".  QKT_BENCH_ONLY="bench_x bench_y" runs those
+# programs alone (long or not) and keeps the rows of the others the same way.
 # Every program runs as its own process under bench/peakrss.c (compiled here
 # with the system C compiler), which records its wall time and peak resident
 # memory (ru_maxrss): rows "process wall_time" and "process peak_rss" per
@@ -70,11 +75,31 @@ run_one() {
     esac
 }
 
+in_list() { # NAME LIST
+    case " $2 " in
+    *" $1 "*) return 0 ;;
+    esac
+    return 1
+}
+if [ -f "$OUT" ]; then cp "$OUT" "$tmp/prev.md"; else : >"$tmp/prev.md"; fi
+
 status=0
 : >"$tmp/results"
 : >"$tmp/rss"
+kept=()
 for p in "${progs[@]}"; do
     name=$(basename "$p")
+    if [ -n "${QKT_BENCH_ONLY:-}" ]; then
+        if ! in_list "$name" "$QKT_BENCH_ONLY"; then
+            echo "== $name: not run (QKT_BENCH_ONLY), rows kept from the previous RESULTS.md" >&2
+            kept+=("$name")
+            continue
+        fi
+    elif in_list "$name" "${QKT_BENCH_LONG_PROGS:-bench_large}" && [ "${QKT_BENCH_LONG:-0}" != 1 ]; then
+        echo "== $name: not run (long; QKT_BENCH_LONG=1 runs it), rows kept from the previous RESULTS.md" >&2
+        kept+=("$name")
+        continue
+    fi
     echo "== $name" >&2
     t0=$(date +%s.%N)
     if ! run_one "$name" "$p" "$@"; then
@@ -140,10 +165,32 @@ fi
              printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, old, ratio, \
                  ($1 in rss) ? rss[$1] : ""
          }' "$tmp/prev" "$tmp/rss" "$tmp/results"
+    # rows of the long programs not run: as they were, with the date of the
+    # run that measured them in the new/old column
+    for name in "${kept[@]}"; do
+        awk -F'|' -v prog="$name" -v d="${prev_date:-unknown date}" '
+            { c = $2; gsub(/^[ \t]+|[ \t]+$/, "", c) }
+            c == prog && NF >= 9 {
+                for (i = 2; i <= 9; i++) gsub(/^[ \t]+|[ \t]+$/, "", $i)
+                mark = ($8 ~ /^kept from/) ? $8 : "kept from " d
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, $4, $5, $6, $7, mark, $9
+            }' "$tmp/prev.md"
+    done
     echo
     echo "## Program output"
+    for name in "${kept[@]}"; do
+        echo
+        echo "### $name"
+        sect=$(awk -v h="### $name" '$0 == h { on = 1; next } on && /^### / { exit } on { print }' "$tmp/prev.md")
+        if ! printf '%s\n' "$sect" | grep -q '^Not run in this pass'; then
+            echo
+            echo "Not run in this pass (see the top of bench/run.sh): the output of the run of ${prev_date:-unknown date}."
+        fi
+        printf '%s\n' "$sect"
+    done
     for p in "${progs[@]}"; do
         name=$(basename "$p")
+        for k in "${kept[@]}"; do [ "$k" = "$name" ] && continue 2; done
         echo
         echo "### $name"
         echo
