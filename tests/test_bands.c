@@ -5,6 +5,7 @@
 #include <lapacke.h>
 #include <string.h>
 #include "check.h"
+#include "core/internal.h"
 #include "qkt.h"
 
 static qkt_model_t *mk(const char *name, const char *p1, const double *v1, int n1, const char *p2,
@@ -316,6 +317,37 @@ static void test_fd(const char *label, const qkt_model_t *m, const double (*ks)[
 }
 
 /* ------------------------------------------------------------------ nodes */
+/* qkt_bands_velocities (the Fermi-velocity scan of the response's set-up)
+ * against the diagonal of QKT_BANDS_GEOMETRY's velocity matrices: the same
+ * eigenvalues and velocities to the last digit (tolerance 0), also for a
+ * model with a position matrix (its A^W term is off the diagonal) and more
+ * bands than the BLAS threshold of qkt_mat_to_eigbasis */
+static void test_velocities(const char *label, const qkt_model_t *m, const double (*ks)[3], int nk)
+{
+    int nb = m->nb;
+    qkt_bands_t *b = qkt_bands_alloc(nb), *bv = qkt_bands_alloc(nb);
+    double *vd = malloc(3 * sizeof(double) * nb), e_eps = 0, e_v = 0;
+    for (int ik = 0; ik < nk; ik++) {
+        bands_at(m, b, ks[ik]);
+        if (qkt_bands_velocities(bv, m, ks[ik], vd)) {
+            CHECK_OK(0, "%s: qkt_bands_velocities failed: %s", label, qkt_strerror());
+            break;
+        }
+        for (int n = 0; n < nb; n++) {
+            e_eps = fmax(e_eps, fabs(bv->eps[n] - b->eps[n]));
+            for (int a = 0; a < 3; a++) e_v = fmax(e_v, fabs(vd[a * nb + n] - creal(b->v[a][n * nb + n])));
+        }
+    }
+    char what[200];
+    snprintf(what, sizeof what, "%s: qkt_bands_velocities vs the geometry's eigenvalues, max |diff|, %d k", label, nk);
+    CHECK_ABS(e_eps, 0, 0, what);
+    snprintf(what, sizeof what, "%s: qkt_bands_velocities vs diag of the geometry's v_a, max |diff|, %d k", label, nk);
+    CHECK_ABS(e_v, 0, 0, what);
+    free(vd);
+    qkt_bands_free(b);
+    qkt_bands_free(bv);
+}
+
 static int find(const qkt_model_t *m, qkt_node_t *nd, int max)
 {
     int n = -1;
@@ -501,6 +533,7 @@ int main(void)
         qkt_model_t *m = mk("weyl4", "b", bv, 3, "Delta", &dl, 1, "mu5", &mu5, 1);
         static const double ks[5][3] = {{0.1, 0.2, -0.3}, {-0.25, 0.05, 0.12}, {0.3, -0.3, 0.3}, {0.02, 0.01, 0.5}, {0.4, 0, 0}};
         test_fd("weyl4", m, ks, 5);
+        test_velocities("weyl4", m, ks, 5);
         qkt_model_free(m);
         m = mk("lattice_weyl", NULL, NULL, 0, NULL, NULL, 0, NULL, NULL, 0);
         static const double kl[5][3] = {{0.1, 0.2, -0.3}, {-1.2, 0.5, 2.0}, {3.0, -2.9, 0.6}, {0.02, 0.01, 0.45}, {1.5, 1.5, 1.5}};
@@ -510,6 +543,19 @@ int main(void)
         m = mk("lattice_weyl", "tilt", w, 3, "m0", &m0, 1, "t", &tz, 1);
         test_fd("lattice_weyl tilted, m0 < 0", m, kl, 5);
         qkt_model_free(m);
+    }
+    {
+        /* bcc Fe with its position matrix (18 bands; ../shared/data/fe) */
+        char path[1024];
+        snprintf(path, sizeof path, "%s/data/fe/Fe_tb.dat.gz", getenv("QKT_SHARED") ? getenv("QKT_SHARED") : "../shared");
+        qkt_wannier_opts_t o;
+        qkt_wannier_opts_default(&o);
+        o.path = path;
+        qkt_model_t *fe = NULL;
+        CHECK_OK(qkt_wannier_load(&o, &fe) == QKT_OK, "load %s: %s", path, qkt_strerror());
+        static const double kf[4][3] = {{0.37, -0.21, 0.66}, {-0.6178, -1.1606, 2.1893}, {1.1, 0.4, -0.2}, {0, 0, 0}};
+        if (fe) test_velocities("Fe_tb (position matrix)", fe, kf, 4);
+        qkt_model_free(fe);
     }
     test_nodes();
     CHECK_DONE();

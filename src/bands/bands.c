@@ -387,8 +387,14 @@ qkt_status_t qkt_bands_velocities(qkt_bands_t *b, const qkt_model_t *m, const do
     qkt_status_t s = eigen(b, m, k, QKT_BANDS_GEOMETRY);
     b->hk_order = hk_order;
     if (s) return s;
-    size_t n2 = (size_t)b->nb * b->nb;
-    for (int a = 0; a < 3; a++) qkt_mat_to_eigbasis_diag(b->nb, b->U, b->Hk + (1 + a) * n2, vd + a * b->nb, b->tmp);
+    /* the whole matrices (into v), so that the diagonal has the digits of
+     * QKT_BANDS_GEOMETRY's */
+    int nb = b->nb;
+    size_t n2 = (size_t)nb * nb;
+    for (int a = 0; a < 3; a++) {
+        qkt_mat_to_eigbasis(nb, b->U, b->Hk + (1 + a) * n2, b->v[a], b->tmp);
+        for (int n = 0; n < nb; n++) vd[a * nb + n] = creal(b->v[a][n * nb + n]);
+    }
     return QKT_OK;
 }
 

@@ -69,7 +69,8 @@ void qkt_bands_complete(qkt_bands_t *b, int have);
 /* Eigen-decomposition at k and the band velocities v_a^nn = Re <n|d_a H|n>
  * (vd[a * nb + n]; the diagonal of the velocity matrices of
  * QKT_BANDS_GEOMETRY, same digits, whose A^W term vanishes on the diagonal)
- * for about a fifth of the cost of the whole geometry. */
+ * without the position matrix, connection and curvature.  b->v is
+ * overwritten. */
 qkt_status_t qkt_bands_velocities(qkt_bands_t *b, const qkt_model_t *m, const double k[3], double *vd);
 /* The eigenbasis covariant second derivative of H at the point of b (computed
  * with all directions): W = U^dagger D_a D_nu H U with D X = d X - i [A^W, X]

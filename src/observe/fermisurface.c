@@ -208,8 +208,6 @@ qkt_status_t qkt_fermisurfer_write(const qkt_model_t *m, double mu, int grid, in
     if (!s && color == QKT_FS_CHIRALITY) {
         qkt_mapopts_t mo;
         qkt_mapopts_from_params(&r->par, &mo);
-        mo.progress = NULL; /* a result's copy of the parameters may outlive their progress target */
-        mo.progress_phase = NULL;
         s = qkt_pockets_build(m, r->par.mu, r->par.T, &mo, &pk);
         if (!s && pk->n != r->npocket)
             s = qkt_error(QKT_ENUM, "FermiSurfer file: the map has %d pockets, the run %d", pk->n, r->npocket);

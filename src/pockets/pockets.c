@@ -847,9 +847,6 @@ void qkt_mapopts_from_params(const qkt_params_t *p, qkt_mapopts_t *o)
     for (int a = 0; a < 3; a++) o->open[a] = p->open[a];
     o->scale = p->kscale;
     o->window = p->window;
-    o->progress = p->progress;
-    o->progress_phase = p->progress_phase;
-    o->progress_user = p->progress_user;
 }
 
 /* the steps: 1 box (scan_box), 2 corner energies, 3 cell classes, 4 pockets

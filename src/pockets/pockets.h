@@ -15,7 +15,9 @@ typedef struct {
     double scale;       /* continuum: scale s of the open-axis map k = s u/(1-u^2) */
     double window;      /* thermal window half-width (units of T) for the pocket map */
     /* optional progress report of the band energies at the map's corners (the
-     * map's cost: one eigenvalue problem per corner), as qkt_params_t's */
+     * map's cost: one eigenvalue problem per corner), as qkt_params_t's;
+     * qkt_mapopts_from_params leaves them NULL (the response sets them for
+     * its own map) */
     void (*progress)(void *user, long done, long total);
     void (*progress_phase)(void *user, const char *phase);
     void *progress_user;

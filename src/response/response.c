@@ -67,12 +67,14 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
     const size_t chunk = ncells / 100 + 1;
     const long nchunk = (long)((ncells + chunk - 1) / chunk);
     if (p->progress_phase) p->progress_phase(p->progress_user, "Fermi velocity (finite-difference step)");
-    for (int pass = 0; pass < 2 && vmax == 0; pass++) {
+    int nomem = 0;
+    for (int pass = 0; pass < 2 && vmax == 0 && !nomem; pass++) {
         long done = 0;
-#pragma omp parallel reduction(max : vmax, kx)
+#pragma omp parallel reduction(max : vmax, kx) reduction(+ : nomem)
         {
             qkt_bands_t *b = qkt_bands_alloc(nb);
             double *vd = malloc(3 * sizeof(double) * nb);
+            if (!b || !vd) nomem++;
 #pragma omp for schedule(dynamic, 1)
             for (size_t c0 = 0; c0 < ncells; c0 += chunk) {
                 for (size_t c = c0; c < c0 + chunk && c < ncells; c++) {
@@ -98,6 +100,11 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
             qkt_bands_free(b);
             free(vd);
         }
+    }
+    if (nomem) { /* as without a pocket map: the step from the model's cutoff */
+        qkt_clear_error();
+        *kmax = 0;
+        return 0;
     }
     *kmax = kx;
     return vmax;
@@ -226,6 +233,9 @@ static void run_options(const qkt_params_t *p, qkt_runopts_t *ro)
 {
     memset(ro, 0, sizeof *ro);
     qkt_mapopts_from_params(p, &ro->map);
+    ro->map.progress = p->progress; /* the run's own pocket map reports its progress */
+    ro->map.progress_phase = p->progress_phase;
+    ro->map.progress_user = p->progress_user;
     ro->integ.icell = p->icell;
     ro->integ.reltol = p->reltol;
     ro->integ.maxeval = p->maxeval;
