@@ -12,7 +12,9 @@
  * After each mesh it records the wall time, the time per k-point and thread
  * over the zheevd, and the peak resident memory so far (getrusage ru_maxrss,
  * which never decreases: equal peaks after 4^3 and 20^3 mean that the memory
- * does not grow with the number of k-points).
+ * does not grow with the number of k-points).  (bench/run.sh's "process
+ * peak_rss" row is wait4's, which includes the generator child: at 500
+ * bands about 430 MB of arrays, below this process's own peak.)
  *
  * The 20^3 mesh takes about half an hour on 2 cores, so bench/run.sh runs
  * this program only with QKT_BENCH_LONG=1 and otherwise keeps its rows from

@@ -95,7 +95,7 @@ for p in "${progs[@]}"; do
             kept+=("$name")
             continue
         fi
-    elif in_list "$name" "${QKT_BENCH_LONG_PROGS:-bench_large}" && [ "${QKT_BENCH_LONG:-0}" != 1 ]; then
+    elif in_list "$name" "${QKT_BENCH_LONG_PROGS-bench_large}" && [ "${QKT_BENCH_LONG:-0}" != 1 ]; then
         echo "== $name: not run (long; QKT_BENCH_LONG=1 runs it), rows kept from the previous RESULTS.md" >&2
         kept+=("$name")
         continue
@@ -182,11 +182,19 @@ fi
         echo
         echo "### $name"
         sect=$(awk -v h="### $name" '$0 == h { on = 1; next } on && /^### / { exit } on { print }' "$tmp/prev.md")
-        if ! printf '%s\n' "$sect" | grep -q '^Not run in this pass'; then
+        if [ -z "$sect" ]; then
             echo
-            echo "Not run in this pass (see the top of bench/run.sh): the output of the run of ${prev_date:-unknown date}."
+            echo "Not run in this pass (see the top of bench/run.sh), and no earlier output."
+        else
+            case "$sect" in
+            *"Not run in this pass"*) ;;
+            *)
+                echo
+                echo "Not run in this pass (see the top of bench/run.sh): the output of the run of ${prev_date:-unknown date}."
+                ;;
+            esac
+            printf '%s\n' "$sect"
         fi
-        printf '%s\n' "$sect"
     done
     for p in "${progs[@]}"; do
         name=$(basename "$p")
