@@ -9,8 +9,9 @@
  * starts no threads, so the fork is safe for OpenMP), so cases do not hide
  * each other's peaks: the load's peak is the child's VmHWM after the load,
  * the computation's its VmHWM after the run, reset after the load
- * (/proc/self/clear_refs, 5; Linux >= 4.0).  The wall time excludes the
- * load.  2 threads.
+ * (/proc/self/clear_refs, 5; Linux >= 4.0; it lowers ru_maxrss too, so
+ * bench/run.sh's process row, from wait4, does not show the load's peak).
+ * The wall time excludes the load.  2 threads.
  * Prints RESULT lines for bench/run.sh and a table. */
 #include <omp.h>
 #include <stdio.h>
