@@ -84,7 +84,9 @@ run cme "$T/lw.ini" --json
 pycheck "cme on a mesh with copies: Bloch check with an error estimate, holds" \
     "r['bloch']['error_estimate'] > 0 and r['bloch']['verdict'] == 'holds within 3 error estimates'"
 
-run cme "$T/lw.ini" --set numerics.time_limit=0.001 --json
+# (a mesh large enough, 48^3, that its sum always outlasts the 1 ms limit:
+# 12^3 could finish first, and then the copies began)
+run cme "$T/lw.ini" --set numerics.mesh=48 --set numerics.time_limit=0.001 --json
 expect_rc 9 "cme: time limit reached before the copies"
 pycheck "cme: the verdict says there is no estimate" "'no error estimate' in r['bloch']['verdict']"
 
