@@ -152,7 +152,7 @@ done
 for v in 0x10:1:3 1e-400:1:3 inf:1:3 0.1:0.3:0 0.1:0.3; do
     trun 20 sweep --set sweep.command=sigma --set sweep.vary=model.b=$v --set sweep.output="$T/sw"
     if [ "$rc" = 2 ] && grep -q "sweep.vary (--set): expected KEY=FROM:TO:N" "$T/err"; then ok "sweep.vary=model.b=$v refused"
-    else bad "sweep.vary=model.b=$v: exit $rc, $(head -c 200 "$T/err")"; fi
+    else bad "sweep.vary=model.b=$v: exit $rc, $(head -c 200 "$T/err") ... $(tail -c 600 "$T/err")"; fi
 done
 expect_in "$T/err" "no ':' after TO" "sweep.vary: the reason is given"
 trun 20 sweep --set sweep.command=sigma --set sweep.vary=model.b=0x10:1:3 --set sweep.output="$T/sw"
