@@ -38,18 +38,6 @@ static double peak_mb(void)
     return ru.ru_maxrss / 1024.0;
 }
 
-/* resident memory now, MB (VmRSS of /proc/self/status; NAN if unreadable) */
-static double rss_mb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double v = NAN;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) v = atof(line + 6) / 1024;
-    if (f) fclose(f);
-    return v;
-}
-
 /* the synthetic _tb.dat.gz written by a child process; 0 on success */
 static int write_model(const char *path, int nw)
 {
@@ -82,7 +70,7 @@ int main(void)
     qkt_wannier_opts_default(&o);
     o.path = path;
     qkt_model_t *m = NULL;
-    double rss0 = rss_mb();
+    double rss0 = status_mb("VmRSS:");
     t0 = now();
     int bad = qkt_wannier_load(&o, &m) != QKT_OK;
     double tload = now() - t0;
@@ -91,7 +79,7 @@ int main(void)
         printf("# loading the %d-band model failed: %s\n", nw, qkt_strerror());
         return 1;
     }
-    double rss_load = rss_mb();
+    double rss_load = status_mb("VmRSS:");
     printf("%s: %d bands, 27 lattice vectors, position matrix; _tb.dat.gz written in %.1f s (child process)\n", label,
            nw, twrite);
     printf("load: %.1f s, resident memory %.0f MB before and %.0f MB after\n", tload, rss0, rss_load);

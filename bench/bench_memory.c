@@ -21,18 +21,6 @@
 #include <unistd.h>
 #include "bench_util.h"
 
-/* a field of /proc/self/status in MB ("VmRSS:" now, "VmHWM:" the peak); NAN if unreadable */
-static double status_mb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double v = NAN;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, key, strlen(key))) v = atof(line + strlen(key)) / 1024;
-    if (f) fclose(f);
-    return v;
-}
-
 /* reset the peak (VmHWM) to the current resident memory (Linux >= 4.0); 0 on success */
 static int reset_peak(void)
 {

@@ -197,6 +197,19 @@ static inline qkt_model_t *bench_load_wannier(const char *rel, const char *wsvec
     return m;
 }
 
+/* a field of /proc/self/status in MB ("VmRSS:" the resident memory now,
+ * "VmHWM:" its peak); NAN if unreadable */
+static inline double status_mb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double v = NAN;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key))) v = atof(line + strlen(key)) / 1024;
+    if (f) fclose(f);
+    return v;
+}
+
 /* one number for bench/run.sh's table */
 static inline void result(const char *c, const char *metric, double v, const char *unit)
 {
