@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "core/internal.h"
+#include "wannier/tables.h"
 
 /* ------------------------------------------------------------------ constants */
 /* Reader */
@@ -56,50 +57,6 @@
 #define LCG_INC 1442695040888963407ull
 #define TWO_POW_53 9007199254740992.0
 
-/* ------------------------------------------------------------------ storage
- * The Fourier sum is the hot loop.  Every operator kept here is a Hermitian
- * lattice sum, O(-R) = O(R)^dagger, so only half of the R set is stored
- * (R > 0 in lexicographic order, and R = 0 with weight 1/2):
- *   O(k) = sum_{R in half} [e^{ik.R} G(R) + (e^{ik.R} G(R))^dagger],
- * and likewise each k-derivative.  Only the upper triangle m <= n is summed:
- * with S = G_mn + G_nm, D = G_mn - G_nm and the phase c + i s,
- *   Re O_mn = sum (c S_r - s S_i),      Im O_mn = sum (s D_r + c D_i),
- *   d_a O_mn = sum i R_a [(c D_r - s D_i) + i (s S_r + c S_i)].
- * Pairs (m, n) are processed in chunks of CW lanes (the SIMD width, see
- * pick_kernels); for one chunk the four numbers S_r, S_i, D_r, D_i of all R
- * are contiguous,
- *   G[((chunk * nr) + r) * 4 * CW + {0, CW, 2 CW, 3 CW} + lane],
- * so a chunk's accumulators stay in registers while the R loop streams
- * through memory once.  O(k) is Hermitian by construction.  A non-Hermitian
- * position matrix (hermitize_position = 0) is split as r = h - i b with h
- * and b Hermitian lattice sums. */
-#define MAXCW 8    /* widest SIMD lane count */
-#define RBLK 1024  /* R vectors per block of phases (stack buffer) */
-#define PTAB 64    /* largest |n_i| served by the per-axis phase tables */
-
-typedef struct {
-    int nr;          /* number of R vectors (half set) */
-    int nplane;      /* 1 (H), 3 (position x, y, z) or 6 (h_xyz, b_xyz) */
-    int *iR;         /* 3 nr lattice coordinates n_i of R = n_i a_i */
-    double *Rc;      /* 3 nr Cartesian coordinates (Angstrom) */
-    int lo[3], hi[3];/* range of iR per axis */
-    double *G[6];    /* coefficient planes, layout above (aligned) */
-} fset_t;
-
-typedef void (*kern_fn)(int n, const double *restrict g, const double *restrict pc,
-                        const double *restrict ps, const double *restrict Rc, double *restrict acc);
-
-typedef struct {
-    int nw, nel, npair, nchunk;
-    int cw;                /* lanes per chunk (CW) */
-    kern_fn kern[3];       /* Fourier-sum kernels for order 0, 1, 2 */
-    int *pm, *pn, *pe;     /* pair p = (pm[p], pn[p]), pm <= pn; pe = pm nw + pn */
-    int nrpts;             /* R vectors in the file */
-    double sum_inv_degen;  /* sum over the file's R of 1/ndegen */
-    int use_ws;
-    double avec[3][3];     /* lattice vectors (rows, Angstrom) */
-    fset_t H, A;           /* A.nr == 0: no position matrix */
-} wan_t;
 
 /* ------------------------------------------------------------------ options */
 void qkt_wannier_opts_default(qkt_wannier_opts_t *o)
@@ -1154,271 +1111,6 @@ nomem:
     return qkt_error(QKT_ENOMEM, "%s: out of memory building the tight-binding tables", path);
 }
 
-/* ------------------------------------------------------------------ the Fourier sum */
-/* Kernels: sums over the R vectors of one block for one chunk of CW pairs,
- *   acc[0], acc[1] = sum (c S_r - s S_i), sum (s D_r + c D_i);
- *   order >= 1: acc[2 + 2a], acc[3 + 2a] = sum R_a (s S_r + c S_i), sum R_a (c D_r - s D_i);
- *   order 2: acc[8 + 2q], acc[9 + 2q] = sum R_a R_b (c S_r - s S_i), ... (q in QKT_XX.. order);
- * acc[col * CW + lane].  One set per instruction set, CW = its vector width
- * (AVX-512: 8, AVX2 + FMA: 4, otherwise 2), chosen when the model is loaded;
- * the storage layout follows CW. */
-#define KERN_LOAD(VT, q)                                                                      \
-    VT sr = *(const VT *)(q), si = *(const VT *)((q) + L), dr = *(const VT *)((q) + 2 * L),   \
-       di = *(const VT *)((q) + 3 * L)
-
-#define KERN_DEFS(SFX, VT, LANES, ATTR)                                                       \
-    ATTR static void kern0_##SFX(int n, const double *restrict g, const double *restrict pc,  \
-                                 const double *restrict ps, const double *restrict Rc,        \
-                                 double *restrict acc)                                        \
-    {                                                                                         \
-        enum { L = LANES };                                                                   \
-        VT a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};                                            \
-        (void)Rc;                                                                             \
-        int r = 0;                                                                            \
-        for (; r + 1 < n; r += 2, g += 8 * L) { /* two independent chains */                  \
-            double c = pc[r], s = ps[r], c2 = pc[r + 1], s2 = ps[r + 1];                      \
-            {                                                                                 \
-                KERN_LOAD(VT, g);                                                             \
-                a0 += c * sr - s * si;                                                        \
-                a1 += s * dr + c * di;                                                        \
-            }                                                                                 \
-            {                                                                                 \
-                KERN_LOAD(VT, g + 4 * L);                                                     \
-                b0 += c2 * sr - s2 * si;                                                      \
-                b1 += s2 * dr + c2 * di;                                                      \
-            }                                                                                 \
-        }                                                                                     \
-        if (r < n) {                                                                          \
-            double c = pc[r], s = ps[r];                                                      \
-            KERN_LOAD(VT, g);                                                                 \
-            a0 += c * sr - s * si;                                                            \
-            a1 += s * dr + c * di;                                                            \
-        }                                                                                     \
-        *(VT *)acc = a0 + b0;                                                                 \
-        *(VT *)(acc + L) = a1 + b1;                                                           \
-    }                                                                                         \
-    ATTR static void kern1_##SFX(int n, const double *restrict g, const double *restrict pc,  \
-                                 const double *restrict ps, const double *restrict Rc,        \
-                                 double *restrict acc)                                        \
-    {                                                                                         \
-        enum { L = LANES };                                                                   \
-        VT a0 = {0}, a1 = {0}, xr = {0}, xi = {0}, yr = {0}, yi = {0}, zr = {0}, zi = {0};    \
-        for (int r = 0; r < n; r++, g += 4 * L) {                                             \
-            double c = pc[r], s = ps[r], x = Rc[3 * r], y = Rc[3 * r + 1], z = Rc[3 * r + 2]; \
-            KERN_LOAD(VT, g);                                                                 \
-            VT u = c * sr - s * si, v = s * dr + c * di, u1 = c * dr - s * di,                \
-               v1 = s * sr + c * si;                                                          \
-            a0 += u;                                                                          \
-            a1 += v;                                                                          \
-            xr += x * v1;                                                                     \
-            xi += x * u1;                                                                     \
-            yr += y * v1;                                                                     \
-            yi += y * u1;                                                                     \
-            zr += z * v1;                                                                     \
-            zi += z * u1;                                                                     \
-        }                                                                                     \
-        *(VT *)acc = a0;                                                                      \
-        *(VT *)(acc + L) = a1;                                                                \
-        *(VT *)(acc + 2 * L) = xr;                                                            \
-        *(VT *)(acc + 3 * L) = xi;                                                            \
-        *(VT *)(acc + 4 * L) = yr;                                                            \
-        *(VT *)(acc + 5 * L) = yi;                                                            \
-        *(VT *)(acc + 6 * L) = zr;                                                            \
-        *(VT *)(acc + 7 * L) = zi;                                                            \
-    }                                                                                         \
-    ATTR static void kern2_##SFX(int n, const double *restrict g, const double *restrict pc,  \
-                                 const double *restrict ps, const double *restrict Rc,        \
-                                 double *restrict acc)                                        \
-    {                                                                                         \
-        enum { L = LANES };                                                                   \
-        VT t[20];                                                                             \
-        for (int i = 0; i < 20; i++) t[i] = (VT){0};                                          \
-        for (int r = 0; r < n; r++, g += 4 * L) {                                             \
-            double c = pc[r], s = ps[r], x = Rc[3 * r], y = Rc[3 * r + 1], z = Rc[3 * r + 2]; \
-            KERN_LOAD(VT, g);                                                                 \
-            VT u = c * sr - s * si, v = s * dr + c * di, u1 = c * dr - s * di,                \
-               v1 = s * sr + c * si;                                                          \
-            const double w6[6] = {x * x, y * y, z * z, y * z, x * z, x * y};                  \
-            t[0] += u;                                                                        \
-            t[1] += v;                                                                        \
-            t[2] += x * v1;                                                                   \
-            t[3] += x * u1;                                                                   \
-            t[4] += y * v1;                                                                   \
-            t[5] += y * u1;                                                                   \
-            t[6] += z * v1;                                                                   \
-            t[7] += z * u1;                                                                   \
-            for (int q = 0; q < 6; q++) {                                                     \
-                t[8 + 2 * q] += w6[q] * u;                                                    \
-                t[9 + 2 * q] += w6[q] * v;                                                    \
-            }                                                                                 \
-        }                                                                                     \
-        for (int i = 0; i < 20; i++) *(VT *)(acc + i * L) = t[i];                             \
-    }
-
-typedef double v2d __attribute__((vector_size(16)));
-KERN_DEFS(gen, v2d, 2, )
-#if defined(__x86_64__) && defined(__GNUC__)
-#define QKT_X86_KERNELS 1
-typedef double v4d __attribute__((vector_size(32)));
-typedef double v8d __attribute__((vector_size(64)));
-KERN_DEFS(avx2, v4d, 4, __attribute__((target("avx2,fma"))))
-KERN_DEFS(avx512, v8d, 8, __attribute__((target("avx512f,avx2,fma"))))
-#endif
-
-/* Kernel set and lane count for this CPU (QKT_WANNIER_KERNEL = generic,
- * avx2 or avx512 overrides, for tests). */
-static int pick_kernels(kern_fn k[3])
-{
-    const char *env = getenv("QKT_WANNIER_KERNEL");
-#ifdef QKT_X86_KERNELS
-    __builtin_cpu_init();
-    int has512 = __builtin_cpu_supports("avx512f"), has2 = __builtin_cpu_supports("avx2") &&
-                                                            __builtin_cpu_supports("fma");
-    if (env && strcmp(env, "generic") == 0) has512 = has2 = 0;
-    if (env && strcmp(env, "avx2") == 0) has512 = 0;
-    if (has512) {
-        k[0] = kern0_avx512;
-        k[1] = kern1_avx512;
-        k[2] = kern2_avx512;
-        return 8;
-    }
-    if (has2) {
-        k[0] = kern0_avx2;
-        k[1] = kern1_avx2;
-        k[2] = kern2_avx2;
-        return 4;
-    }
-#endif
-    (void)env;
-    k[0] = kern0_gen;
-    k[1] = kern1_gen;
-    k[2] = kern2_gen;
-    return 2;
-}
-
-/* Phases e^{ik.R} of R vectors [r0, r0 + n) into pc, ps; tab[a][n - lo[a]] =
- * e^{i n k.a_a} when the tables are in use. */
-static void phases(const fset_t *f, const double complex (*tab)[2 * PTAB + 1], const double k[3],
-                   int r0, int n, double *pc, double *ps)
-{
-    if (tab) {
-        const int *lo = f->lo;
-        for (int r = 0; r < n; r++) {
-            const int *R = f->iR + 3 * (r0 + r);
-            double complex e = tab[0][R[0] - lo[0]] * tab[1][R[1] - lo[1]] * tab[2][R[2] - lo[2]];
-            pc[r] = creal(e);
-            ps[r] = cimag(e);
-        }
-    } else {
-        for (int r = 0; r < n; r++) {
-            const double *R = f->Rc + 3 * (r0 + r);
-            sincos(k[0] * R[0] + k[1] * R[1] + k[2] * R[2], &ps[r], &pc[r]);
-        }
-    }
-}
-
-/* Lower triangle from the upper one: X[n][m] = conj(X[m][n]). */
-static void fill_lower(double complex *X, int nw)
-{
-    enum { B = 16 }; /* tiles keep the strided writes within a few cache lines */
-    for (int ib = 0; ib < nw; ib += B)
-        for (int jb = ib; jb < nw; jb += B) {
-            int ie = ib + B < nw ? ib + B : nw, je = jb + B < nw ? jb + B : nw;
-            for (int m = ib; m < ie; m++)
-                for (int n = (jb > m + 1 ? jb : m + 1); n < je; n++) X[n * nw + m] = conj(X[m * nw + n]);
-        }
-}
-
-/* Sum of plane `plane` of f at k into out[c], c < ncol = 1, 4, 10: O(k) =
- * sum_R e^{ik.R} O(R), then i R_a O(R) (d_a O), then -R_a R_b O(R) (QKT_XX..
- * order); out[c] are nw x nw complex matrices.
- * mode 0: out = O (upper triangle and diagonal written; lower left to the
- *         caller, see fill_lower);
- * mode 1: out += -i O (both triangles; the b part of a split position matrix).
- * No allocation. */
-static void fsum(const wan_t *w, const fset_t *f, int plane, const double k[3], int order,
-                 double complex *const *out, int mode)
-{
-    int nr = f->nr, nchunk = w->nchunk, nw = w->nw, npair = w->npair, CW = w->cw;
-    int ncol = order == 0 ? 1 : order == 1 ? 4 : 10;
-    if (mode == 0 && nr == 0)
-        for (int c = 0; c < ncol; c++) memset(out[c], 0, sizeof(double complex) * w->nel);
-    double complex tabs[3][2 * PTAB + 1];
-    int use_tab = 1;
-    for (int a = 0; a < 3; a++)
-        if (f->lo[a] < -PTAB || f->hi[a] > PTAB) use_tab = 0;
-    if (use_tab)
-        for (int a = 0; a < 3; a++) {
-            double ka = k[0] * w->avec[a][0] + k[1] * w->avec[a][1] + k[2] * w->avec[a][2];
-            for (int n = f->lo[a]; n <= f->hi[a]; n++) {
-                double s, c;
-                sincos(n * ka, &s, &c);
-                tabs[a][n - f->lo[a]] = c + I * s;
-            }
-        }
-    double pc[RBLK], ps[RBLK];
-    double acc[20 * MAXCW] __attribute__((aligned(64)));
-    kern_fn kern = w->kern[order];
-    const double *G = f->G[plane];
-    for (int r0 = 0; r0 < nr; r0 += RBLK) {
-        int nb = nr - r0 < RBLK ? nr - r0 : RBLK;
-        phases(f, use_tab ? (const double complex(*)[2 * PTAB + 1])tabs : NULL, k, r0, nb, pc, ps);
-        const double *Rc = f->Rc + 3 * r0;
-        for (int ch = 0; ch < nchunk; ch++) {
-            kern(nb, G + ((size_t)ch * nr + r0) * 4 * CW, pc, ps, Rc, acc);
-            int p0 = ch * CW, np = npair - p0 < CW ? npair - p0 : CW;
-            /* column c of acc: (re, im) of matrix c at acc[2c CW + j], acc[(2c+1) CW + j],
-             * with d_a O = i R_a (u1 + i v1) = -R_a v1 + i R_a u1 and -R_a R_b for order 2 */
-            for (int c = 0; c < ncol; c++) {
-                const double *ar = acc + 2 * c * CW, *ai = ar + CW;
-                double sr = c == 0 ? 1 : -1, si = c < 4 ? 1 : -1;
-                double complex *X = out[c];
-                for (int j = 0; j < np; j++) {
-                    int e = w->pe[p0 + j];
-                    double re = sr * ar[j], im = si * ai[j];
-                    if (mode == 0) {
-                        if (r0 == 0)
-                            X[e] = CMPLX(re, im);
-                        else
-                            X[e] += CMPLX(re, im);
-                    } else { /* -i (re + i im) = im - i re, and its conjugate below the diagonal */
-                        int m = w->pm[p0 + j], n = w->pn[p0 + j];
-                        X[e] += CMPLX(im, -re);
-                        if (m != n) X[n * nw + m] += CMPLX(-im, -re);
-                    }
-                }
-            }
-        }
-    }
-}
-
-static qkt_status_t hk(const qkt_model_t *m, const double k[3], int order, double complex *out)
-{
-    const wan_t *w = m->priv;
-    if (order < 0 || order > 2) return qkt_error(QKT_EINVAL, "wannier: derivative order %d", order);
-    int ncol = order == 0 ? 1 : order == 1 ? 4 : 10;
-    double complex *o[10];
-    for (int c = 0; c < ncol; c++) o[c] = out + (size_t)c * w->nel;
-    fsum(w, &w->H, 0, k, order, o, 0);
-    for (int c = 0; c < ncol; c++) fill_lower(o[c], w->nw);
-    return QKT_OK;
-}
-
-static qkt_status_t awk(const qkt_model_t *m, const double k[3], int order, double complex *out)
-{
-    const wan_t *w = m->priv;
-    if (order < 0 || order > 1) return qkt_error(QKT_EINVAL, "wannier: position derivative order %d", order);
-    for (int a = 0; a < 3; a++) {
-        double complex *o[4];
-        o[0] = out + (size_t)a * w->nel;
-        for (int b = 0; b < 3; b++) o[1 + b] = out + (size_t)(3 + 3 * a + b) * w->nel;
-        fsum(w, &w->A, a, k, order, o, 0);
-        for (int c = 0; c < (order ? 4 : 1); c++) fill_lower(o[c], w->nw);
-        if (w->A.nplane == 6) fsum(w, &w->A, 3 + a, k, order, o, 1); /* r = h - i b */
-    }
-    return QKT_OK;
-}
-
 /* ------------------------------------------------------------------ lattice */
 static double lattice_bvec(const double a[3][3], double b[3][3])
 {
@@ -1487,7 +1179,7 @@ static qkt_status_t wan_new(const raw_t *raw, const double avec[3][3], wan_t **o
     w->nw = raw->nw;
     w->nel = raw->nel;
     w->npair = raw->nw * (raw->nw + 1) / 2;
-    w->cw = pick_kernels(w->kern);
+    w->cw = qkt_wan_pick_kernels(w->kern);
     w->nchunk = (w->npair + w->cw - 1) / w->cw;
     w->pm = malloc(sizeof(int) * w->npair);
     w->pn = malloc(sizeof(int) * w->npair);
@@ -1554,8 +1246,8 @@ static void fill_model(qkt_model_t *m, const qkt_wannier_opts_t *o, int nw, cons
         if (l > bmax) bmax = l;
     }
     m->kcut = KCUT_FRAC * bmax;
-    m->hk = hk;
-    m->awk = ((const wan_t *)m->priv)->A.nr > 0 ? awk : NULL;
+    m->hk = qkt_wan_hk;
+    m->awk = ((const wan_t *)m->priv)->A.nr > 0 ? qkt_wan_awk : NULL;
     m->nblock = 1;
     m->block_off[0] = 0;
     m->block_off[1] = m->nb;
@@ -1715,7 +1407,7 @@ qkt_status_t qkt_wannier_from_arrays(int nw, int nR, const int *iR, const int *n
 
 static const wan_t *wan_of(const qkt_model_t *m)
 {
-    if (!m || m->info != &qkt_model_wannier || m->hk != hk) return NULL;
+    if (!m || m->info != &qkt_model_wannier || m->hk != qkt_wan_hk) return NULL;
     return m->priv;
 }
 

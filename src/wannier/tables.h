@@ -1,0 +1,57 @@
+/* tables.h - the storage of a Wannier model's Fourier sums, shared by the
+ * loader (wannier.c) and the sums themselves (fourier.c); private to
+ * src/wannier. */
+#ifndef QKT_WANNIER_TABLES_H
+#define QKT_WANNIER_TABLES_H
+#include "core/internal.h"
+
+/* ------------------------------------------------------------------ storage
+ * The Fourier sum is the hot loop.  Every operator kept here is a Hermitian
+ * lattice sum, O(-R) = O(R)^dagger, so only half of the R set is stored
+ * (R > 0 in lexicographic order, and R = 0 with weight 1/2):
+ *   O(k) = sum_{R in half} [e^{ik.R} G(R) + (e^{ik.R} G(R))^dagger],
+ * and likewise each k-derivative.  Only the upper triangle m <= n is summed:
+ * with S = G_mn + G_nm, D = G_mn - G_nm and the phase c + i s,
+ *   Re O_mn = sum (c S_r - s S_i),      Im O_mn = sum (s D_r + c D_i),
+ *   d_a O_mn = sum i R_a [(c D_r - s D_i) + i (s S_r + c S_i)].
+ * Pairs (m, n) are processed in chunks of CW lanes (the SIMD width, see
+ * pick_kernels); for one chunk the four numbers S_r, S_i, D_r, D_i of all R
+ * are contiguous,
+ *   G[((chunk * nr) + r) * 4 * CW + {0, CW, 2 CW, 3 CW} + lane],
+ * so a chunk's accumulators stay in registers while the R loop streams
+ * through memory once.  O(k) is Hermitian by construction.  A non-Hermitian
+ * position matrix (hermitize_position = 0) is split as r = h - i b with h
+ * and b Hermitian lattice sums. */
+#define MAXCW 8    /* widest SIMD lane count */
+#define PTAB 64    /* largest |n_i| served by the per-axis phase tables */
+
+typedef struct {
+    int nr;          /* number of R vectors (half set) */
+    int nplane;      /* 1 (H), 3 (position x, y, z) or 6 (h_xyz, b_xyz) */
+    int *iR;         /* 3 nr lattice coordinates n_i of R = n_i a_i */
+    double *Rc;      /* 3 nr Cartesian coordinates (Angstrom) */
+    int lo[3], hi[3];/* range of iR per axis */
+    double *G[6];    /* coefficient planes, layout above (aligned) */
+} fset_t;
+
+typedef void (*kern_fn)(int n, const double *restrict g, const double *restrict pc,
+                        const double *restrict ps, const double *restrict Rc, double *restrict acc);
+
+typedef struct {
+    int nw, nel, npair, nchunk;
+    int cw;                /* lanes per chunk (CW) */
+    kern_fn kern[3];       /* Fourier-sum kernels for order 0, 1, 2 */
+    int *pm, *pn, *pe;     /* pair p = (pm[p], pn[p]), pm <= pn; pe = pm nw + pn */
+    int nrpts;             /* R vectors in the file */
+    double sum_inv_degen;  /* sum over the file's R of 1/ndegen */
+    int use_ws;
+    double avec[3][3];     /* lattice vectors (rows, Angstrom) */
+    fset_t H, A;           /* A.nr == 0: no position matrix */
+} wan_t;
+
+/* The kernel set and lane count (CW) of this CPU (fourier.c). */
+int qkt_wan_pick_kernels(kern_fn k[3]);
+/* qkt_model_t.hk and .awk of Wannier models (fourier.c). */
+qkt_status_t qkt_wan_hk(const qkt_model_t *m, const double k[3], int order, double complex *out);
+qkt_status_t qkt_wan_awk(const qkt_model_t *m, const double k[3], int order, double complex *out);
+#endif
