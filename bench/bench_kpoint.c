@@ -21,6 +21,8 @@
 #include "bench_util.h"
 
 #define NK 8 /* distinct k-points per case, cycled */
+#define NLINE 4 /* mesh lines (periodic models), cycled: */
+#define LINE_PTS 30 /* points on each, k = x_1 b_1 + x_2 b_2 + (j + 1/2)/30 b_3 as on a 30^3 mesh */
 
 typedef struct {
     const char *name;
@@ -30,7 +32,8 @@ typedef struct {
 } kcase_t;
 
 /* seconds per k-point of qkt_tree_eval (best of 3 runs of >= tmin) */
-static double time_tree(const kcase_t *c, int order, int analytic, const double (*k)[3], double tmin, int *fail)
+static double time_tree(const kcase_t *c, int order, int analytic, const double (*k)[3], int nk, double tmin,
+                        int *fail)
 {
     int nu3[3] = {0, 1, 2}, alz[1] = {2};
     qkt_layout_t L;
@@ -53,8 +56,8 @@ static double time_tree(const kcase_t *c, int order, int analytic, const double 
         long n = 0;
         double t0 = now(), t;
         do {
-            for (int ik = 0; ik < NK; ik++) *fail |= qkt_tree_eval(w, k[ik], out) != QKT_OK;
-            n += NK;
+            for (int ik = 0; ik < nk; ik++) *fail |= qkt_tree_eval(w, k[ik], out) != QKT_OK;
+            n += nk;
             t = now() - t0;
         } while (t < tmin);
         if (t / n < best) best = t / n;
@@ -123,8 +126,8 @@ int main(int argc, char **argv)
 
     printf("bench_kpoint: one thread, %d k-points per case, best of 3 runs of >= %.2f s; E along x, y, z, B along z\n\n",
            NK, tmin);
-    printf("%-14s %5s %10s | %12s %8s | %12s %8s | %8s\n", "model", "order", "zheevd us", "analytic us", "/zheevd",
-           "fd us", "/zheevd", "fd/an");
+    printf("%-14s %5s %10s | %12s %8s | %12s %8s | %8s | %12s %8s\n", "model", "order", "zheevd us", "analytic us",
+           "/zheevd", "fd us", "/zheevd", "fd/an", "mesh line us", "/zheevd");
     for (int i = 0; i < nc; i++) {
         const kcase_t *c = &cs[i];
         double (*k)[3] = malloc(sizeof(double[3]) * NK);
@@ -133,6 +136,16 @@ int main(int argc, char **argv)
             for (int a = 0; a < 3; a++)
                 k[ik][a] = c->m->periodic ? f[0] * c->m->bvec[0][a] + f[1] * c->m->bvec[1][a] + f[2] * c->m->bvec[2][a]
                                           : 0.2 * f[a];
+        }
+        /* the points of a mesh sum: lines along b_3 (the Fourier sums of a
+         * Wannier model reuse a line's partial sums, src/wannier/fourier.c) */
+        double (*kl)[3] = c->m->periodic ? malloc(sizeof(double[3]) * NLINE * LINE_PTS) : NULL;
+        for (int il = 0; kl && il < NLINE; il++) {
+            double x1 = urand(), x2 = urand();
+            for (int j = 0; j < LINE_PTS; j++)
+                for (int a = 0; a < 3; a++)
+                    kl[il * LINE_PTS + j][a] = x1 * c->m->bvec[0][a] + x2 * c->m->bvec[1][a] +
+                                               (j + 0.5) / LINE_PTS * c->m->bvec[2][a];
         }
         int zfail = 0;
         double tz = zheevd_at(c->m, (const double(*)[3])k, tmin, &zfail);
@@ -143,8 +156,9 @@ int main(int argc, char **argv)
         result(c->name, "zheevd_us", tz * 1e6, "us");
         for (int order = 0; order <= 2; order++) {
             int fail = 0;
-            double ta = time_tree(c, order, 1, (const double(*)[3])k, tmin, &fail);
-            double tf = order <= c->max_order_fd ? time_tree(c, order, 0, (const double(*)[3])k, tmin, &fail) : NAN;
+            double ta = time_tree(c, order, 1, (const double(*)[3])k, NK, tmin, &fail);
+            double tf = order <= c->max_order_fd ? time_tree(c, order, 0, (const double(*)[3])k, NK, tmin, &fail) : NAN;
+            double tl = kl ? time_tree(c, order, 1, (const double(*)[3])kl, NLINE * LINE_PTS, tmin, &fail) : NAN;
             if (fail) {
                 fprintf(stderr, "bench_kpoint: %s order %d: %s\n", c->name, order, qkt_strerror());
                 status = 1;
@@ -157,10 +171,19 @@ int main(int argc, char **argv)
                 snprintf(fdr, sizeof fdr, "%8.1f", tf / tz);
                 snprintf(rat, sizeof rat, "%8.2f", tf / ta);
             }
-            printf("%-14s %5d %10.2f | %12.1f %8.1f | %12s %8s | %8s\n", c->name, order, tz * 1e6, ta * 1e6, ta / tz,
-                   fds, fdr, rat);
+            char lns[32] = "", lnr[32] = "";
+            if (tl == tl) {
+                snprintf(lns, sizeof lns, "%12.1f", tl * 1e6);
+                snprintf(lnr, sizeof lnr, "%8.1f", tl / tz);
+            }
+            printf("%-14s %5d %10.2f | %12.1f %8.1f | %12s %8s | %8s | %12s %8s\n", c->name, order, tz * 1e6, ta * 1e6,
+                   ta / tz, fds, fdr, rat, lns, lnr);
             result(lab, "analytic_us", ta * 1e6, "us");
             result(lab, "analytic_over_zheevd", ta / tz, "x");
+            if (tl == tl) {
+                result(lab, "mesh_line_us", tl * 1e6, "us");
+                result(lab, "mesh_line_over_zheevd", tl / tz, "x");
+            }
             if (tf == tf) {
                 result(lab, "fd_us", tf * 1e6, "us");
                 result(lab, "fd_over_zheevd", tf / tz, "x");
@@ -168,10 +191,13 @@ int main(int argc, char **argv)
             }
         }
         free(k);
+        free(kl);
     }
     printf("\n/zheevd: per k-point time over one bare LAPACKE_zheevd of the same size (H(k) not included);\n"
+           "analytic and fd at random points; mesh line: analytic, at the points of %d lines of a 30^3 mesh\n"
+           "(what a uniform-mesh sum evaluates; Wannier models reuse the Fourier sums along a line);\n"
            "order 0 reads no derivative (both columns time the same code); the finite differences of the\n"
-           "100-band model at order 2 are not timed (seconds per point).\n");
+           "100-band model at order 2 are not timed (seconds per point).\n", NLINE);
     for (int i = 0; i < nc; i++) qkt_model_free(cs[i].m);
     return status;
 }

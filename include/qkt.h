@@ -169,6 +169,17 @@ struct qkt_model {
                         double complex *out);
     void (*destroy)(qkt_model_t *m);
     void *priv;
+    /* Optional (NULL: none): a per-thread workspace through which hk and awk
+     * reuse work from call to call (Wannier models: the partial Fourier sums
+     * of a line of a uniform mesh).  hk_ws and awk_ws return the values of
+     * hk and awk to rounding; ws_alloc returns NULL when out of memory (the
+     * plain callbacks then serve).  qkt_bands_t keeps one. */
+    void *(*ws_alloc)(const qkt_model_t *m);
+    void (*ws_free)(void *ws);
+    qkt_status_t (*hk_ws)(const qkt_model_t *m, void *ws, const double k[3], int order,
+                          double complex *out);
+    qkt_status_t (*awk_ws)(const qkt_model_t *m, void *ws, const double k[3], int order,
+                           double complex *out);
     /* Block structure: H(k) is block diagonal with blocks of orbitals
      * [block_off[i], block_off[i+1]) for every k (e.g. the two Weyl nodes of
      * `dirac`).  Bands are then labelled by block, which keeps degenerate
@@ -288,6 +299,11 @@ typedef struct {
     double *rwork;
     int *iwork;
     int lwork, lrwork, liwork;
+    /* the model's workspace (qkt_model_t.ws_alloc), made on first use for
+     * model mws_model and freed with mws_free */
+    void *mws;
+    const qkt_model_t *mws_model;
+    void (*mws_free)(void *ws);
     /* 2: qkt_bands_compute(GEOMETRY) also keeps the model's six second
      * derivatives of H in Hk (after H and its first derivatives), from the
      * same Fourier sum (the engine's analytic derivatives read them); 0

@@ -1186,6 +1186,78 @@ static void test_model_basics(const char *what, const qkt_model_t *m, int nw, in
     CHECK_ABS(hd, 0, 1e-12, lab);
 }
 
+/* The workspace forms hk_ws/awk_ws along the lines of a uniform mesh (the
+ * mesh of integrate/mesh.c, k = sum_i x_i b_i, x_3 innermost, here with a
+ * half-step shift) against the direct sums hk/awk: H and its 9 derivatives
+ * (orders 0, 1, 2), A^W and its 9 derivatives (orders 0, 1), every point.
+ * Expected: equal to rounding (the line's phases factorize exactly;
+ * src/wannier/fourier.c, "mesh lines"), tolerance 1e-12 of the largest
+ * entry.  Controls: some on-line point differs from the direct sum in its
+ * last bits (the line path ran), and points just off the line (k.a_1 moved
+ * by 1e-10, above the line tolerance) agree with the direct sum to 1e-12,
+ * which the line's partial sums would miss by about 1e-10 |R|. */
+static void test_mesh_lines(const char *what, const qkt_model_t *m)
+{
+    int nb = m->nb, N[3] = {6, 5, 9};
+    size_t n2 = (size_t)nb * nb;
+    void *ws = m->ws_alloc ? m->ws_alloc(m) : NULL;
+    CHECKP(ws != NULL && m->hk_ws && (!m->awk || m->awk_ws), "%s: model workspace for mesh lines", what);
+    if (!ws) return;
+    double complex *d = malloc(12 * n2 * sizeof *d), *l = malloc(12 * n2 * sizeof *l);
+    double worst = 0;
+    long npt = 0, nbits = 0, noff = 0;
+    double offworst = 0;
+    for (int j1 = 0; j1 < N[0]; j1++)
+        for (int j2 = 0; j2 < N[1]; j2++)
+            for (int j3 = 0; j3 < N[2]; j3++) {
+                double x[3] = {(j1 + 0.5) / N[0], (j2 + 0.5) / N[1], (j3 + 0.5) / N[2]}, k[3];
+                for (int a = 0; a < 3; a++) k[a] = x[0] * m->bvec[0][a] + x[1] * m->bvec[1][a] + x[2] * m->bvec[2][a];
+                for (int pass = 0; pass < 5; pass++) {
+                    int pos = pass >= 3, order = pos ? pass - 3 : pass;
+                    if (pos && !m->awk) continue;
+                    int nmat = pos ? (order ? 12 : 3) : (order == 0 ? 1 : order == 1 ? 4 : 10);
+                    qkt_status_t s1 = pos ? m->awk(m, k, order, d) : m->hk(m, k, order, d);
+                    qkt_status_t s2 = pos ? m->awk_ws(m, ws, k, order, l) : m->hk_ws(m, ws, k, order, l);
+                    if (s1 || s2) {
+                        worst = INFINITY;
+                        continue;
+                    }
+                    double mx = 0, df = 0;
+                    for (size_t e = 0; e < nmat * n2; e++) {
+                        mx = fmax(mx, cabs(d[e]));
+                        df = fmax(df, cabs(d[e] - l[e]));
+                    }
+                    worst = fmax(worst, df / mx);
+                    nbits += df > 0;
+                    npt++;
+                }
+                if (j3 == 4) { /* one point off the line, then the line again */
+                    double ko[3], mx = 0, df = 0;
+                    for (int a = 0; a < 3; a++) ko[a] = k[a] + 1e-10 * m->bvec[0][a] / (2 * M_PI);
+                    m->hk(m, ko, 1, d);
+                    m->hk_ws(m, ws, ko, 1, l);
+                    for (size_t e = 0; e < 4 * n2; e++) {
+                        mx = fmax(mx, cabs(d[e]));
+                        df = fmax(df, cabs(d[e] - l[e]));
+                    }
+                    offworst = fmax(offworst, df / mx);
+                    noff++;
+                }
+            }
+    char lab[200];
+    snprintf(lab, sizeof lab, "%s: mesh-line sums vs direct sums, max |diff| / max |entry| over %ld sums", what, npt);
+    CHECK_ABS(worst, 0, 1e-12, lab);
+    CHECKP(nbits > 0, "%s: control: the line path ran (%ld of %ld sums differ from the direct ones in the last bits)",
+           what, nbits, npt);
+    snprintf(lab, sizeof lab,
+             "%s: %ld points just off a line (k.a_1 + 1e-10) are not summed from that line (which would be off "
+             "by about 1e-10 |R|), max |diff| / max |entry|", what, noff);
+    CHECK_ABS(offworst, 0, 1e-12, lab);
+    free(d);
+    free(l);
+    m->ws_free(ws);
+}
+
 int main(void)
 {
     snprintf(shared, sizeof shared, "%s", check_shared_dir());
@@ -1233,6 +1305,8 @@ int main(void)
     }
     qkt_model_free(si_hrws);
     test_derivatives("Si_tb.dat", si_tb, (double[3]){0.23, 0.41, -0.37});
+    test_mesh_lines("Si_tb.dat", si_tb);
+    if (si_hr) test_mesh_lines("Si_hr.dat", si_hr);
     test_reference(si_tb);
 
     /* ---- Fe (REF fe: 18 WFs, nrpts 597, mp_grid 8x8x8, gzipped files) */
@@ -1252,6 +1326,18 @@ int main(void)
                            dpath("fe/geninterp/Fe_geninterp.kpt"), 2e-4, 5e-4, "REF fe: ~1e-4 eV from _hr.dat (F12.6)");
         }
         test_derivatives("Fe_tb.dat.gz", fe_tb, (double[3]){0.37, -0.21, 0.66});
+        test_mesh_lines("Fe_tb.dat.gz", fe_tb);
+        {
+            /* the position matrix kept as it is, r = h - i b (two planes per direction) */
+            qkt_wannier_opts_t o;
+            qkt_wannier_opts_default(&o);
+            o.path = dpath("fe/Fe_tb.dat.gz");
+            o.hermitize_position = 0;
+            qkt_model_t *fe_nh = NULL;
+            if (qkt_wannier_load(&o, &fe_nh) == QKT_OK) test_mesh_lines("Fe_tb.dat.gz (hermitize_position = 0)", fe_nh);
+            else CHECKP(0, "load Fe_tb.dat.gz with hermitize_position = 0: %s", qkt_strerror());
+            qkt_model_free(fe_nh);
+        }
         test_berry(fe_tb);
         if (fe_hr) test_berry(fe_hr); /* no position matrix: the tight-binding curvature */
         qkt_model_free(fe_hr);

@@ -90,6 +90,7 @@ void qkt_bands_free(qkt_bands_t *b)
     free(b->work);
     free(b->rwork);
     free(b->iwork);
+    if (b->mws) b->mws_free(b->mws);
     free(b);
 }
 
@@ -114,12 +115,26 @@ static void group_curvature_w(const qkt_bands_t *b, const double complex *Fo, co
         }
 }
 
+/* the model's workspace for this band workspace (made on first use), or NULL */
+static void *model_ws(qkt_bands_t *b, const qkt_model_t *m)
+{
+    if (!m->ws_alloc) return NULL;
+    if (b->mws_model != m) {
+        if (b->mws) b->mws_free(b->mws);
+        b->mws = m->ws_alloc(m);
+        b->mws_free = m->ws_free;
+        b->mws_model = m;
+    }
+    return b->mws;
+}
+
 /* A^W terms at k: Abar, the covariant velocity and OmegaW (see the header) */
 static qkt_status_t position_terms(qkt_bands_t *b, const qkt_model_t *m, const double k[3])
 {
     int nb = b->nb;
     size_t n2 = (size_t)nb * nb;
-    qkt_status_t s = m->awk(m, k, 1, b->AW);
+    void *ws = model_ws(b, m);
+    qkt_status_t s = ws && m->awk_ws ? m->awk_ws(m, ws, k, 1, b->AW) : m->awk(m, k, 1, b->AW);
     if (s) return s;
     for (int a = 0; a < 3; a++) {
         qkt_mat_to_eigbasis(nb, b->U, b->AW + a * n2, b->Abar[a], b->tmp);
@@ -317,7 +332,8 @@ static qkt_status_t eigen(qkt_bands_t *b, const qkt_model_t *m, const double k[3
     /* the model's H(k) with qkt_model_hk's check for non-finite entries done
      * here in one branch-free pass (x - x is NaN for NaN or infinite x); on a
      * non-finite entry qkt_model_hk is called for its diagnosis */
-    qkt_status_t s = m->hk(m, k, order, b->Hk);
+    void *ws = model_ws(b, m);
+    qkt_status_t s = ws && m->hk_ws ? m->hk_ws(m, ws, k, order, b->Hk) : m->hk(m, k, order, b->Hk);
     if (s) return s;
     {
         const double *h = (const double *)b->Hk;

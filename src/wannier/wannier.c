@@ -892,6 +892,7 @@ static void fset_free(fset_t *f)
 {
     free(f->iR);
     free(f->Rc);
+    free(f->g3off);
     for (int p = 0; p < 6; p++) free(f->G[p]);
     memset(f, 0, sizeof *f);
 }
@@ -1052,6 +1053,43 @@ static qkt_status_t build_fset(const xset_t *x, const wan_t *w, int nin, int spl
         if (nz) keep[nr++] = i;
     }
     *dev = worst;
+    /* ordered by the third lattice coordinate n_3 (stable), with the offsets
+     * of each n_3 group: the partial sums of a mesh line (fourier.c) */
+    if (nr > 0) {
+        int lo3 = INT_MAX, hi3 = INT_MIN;
+        for (int q = 0; q < nr; q++) {
+            const int *R = x->iR + 3 * keep[q];
+            int n3 = lex_sign(R) < 0 ? -R[2] : R[2];
+                    if (n3 < lo3) lo3 = n3;
+            if (n3 > hi3) hi3 = n3;
+        }
+        f->g3lo = lo3;
+        f->ng3 = hi3 - lo3 + 1;
+        f->g3off = calloc((size_t)f->ng3 + 1, sizeof(int));
+        int *sorted = malloc((size_t)nr * sizeof(int));
+        if (!f->g3off || !sorted) {
+            free(sorted);
+            goto nomem;
+        }
+        for (int q = 0; q < nr; q++) {
+            const int *R = x->iR + 3 * keep[q];
+            f->g3off[(lex_sign(R) < 0 ? -R[2] : R[2]) - lo3 + 1]++;
+        }
+        for (int g = 0; g < f->ng3; g++) f->g3off[g + 1] += f->g3off[g];
+        int *fillp = malloc((size_t)f->ng3 * sizeof(int));
+        if (!fillp) {
+            free(sorted);
+            goto nomem;
+        }
+        memcpy(fillp, f->g3off, (size_t)f->ng3 * sizeof(int));
+        for (int q = 0; q < nr; q++) {
+            const int *R = x->iR + 3 * keep[q];
+            sorted[fillp[(lex_sign(R) < 0 ? -R[2] : R[2]) - lo3]++] = keep[q];
+        }
+        memcpy(keep, sorted, (size_t)nr * sizeof(int));
+        free(sorted);
+        free(fillp);
+    }
     f->nr = nr;
     f->iR = malloc(3 * (size_t)(nr ? nr : 1) * sizeof(int));
     f->Rc = malloc(3 * (size_t)(nr ? nr : 1) * sizeof(double));
@@ -1179,7 +1217,7 @@ static qkt_status_t wan_new(const raw_t *raw, const double avec[3][3], wan_t **o
     w->nw = raw->nw;
     w->nel = raw->nel;
     w->npair = raw->nw * (raw->nw + 1) / 2;
-    w->cw = qkt_wan_pick_kernels(w->kern);
+    w->cw = qkt_wan_pick_kernels(w->kern, w->kernd, &w->comb);
     w->nchunk = (w->npair + w->cw - 1) / w->cw;
     w->pm = malloc(sizeof(int) * w->npair);
     w->pn = malloc(sizeof(int) * w->npair);
@@ -1248,6 +1286,10 @@ static void fill_model(qkt_model_t *m, const qkt_wannier_opts_t *o, int nw, cons
     m->kcut = KCUT_FRAC * bmax;
     m->hk = qkt_wan_hk;
     m->awk = ((const wan_t *)m->priv)->A.nr > 0 ? qkt_wan_awk : NULL;
+    m->ws_alloc = qkt_wan_ws_alloc;
+    m->ws_free = qkt_wan_ws_free;
+    m->hk_ws = qkt_wan_hk_ws;
+    m->awk_ws = m->awk ? qkt_wan_awk_ws : NULL;
     m->nblock = 1;
     m->block_off[0] = 0;
     m->block_off[1] = m->nb;
@@ -1286,6 +1328,8 @@ static qkt_status_t build_model(const qkt_wannier_opts_t *o, raw_t *raw, qkt_mod
         s = QKT_ENOMEM;
         goto fail;
     }
+    static unsigned long next_id;
+    w->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
     m->priv = w;
     m->destroy = destroy;
     w = NULL;
