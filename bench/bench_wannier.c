@@ -12,12 +12,15 @@
  *     rta) over the irreducible wedge (numerics.symmetry_wedge): the full
  *     48^3 mesh against its wedge (times, sigma^(1)_xy at 1 T), and the
  *     wedge of 192^3 with its mesh-N/2 error estimate (docs/materials.md).
+ *   - Fe at order B^1 on the 30^3 mesh (the whole sigma^(1) tensor), CPU
+ *     seconds against WannierBerri's Hall_classic on the same mesh.
  * The meshes are identical, so the numbers agree with postw90's to the
  * precision of the files (test_materials); the times compare like with like.
  * Runs with one thread and with every core.  Prints RESULT lines for
  * bench/run.sh. */
 #include <math.h>
 #include <omp.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "qkt.h"
@@ -119,6 +122,51 @@ static void si_hall(const qkt_model_t *si, const qkt_magsym_t *g, int N, int wed
     free(w);
 }
 
+/* Fe at order B^1 as WannierBerri's Hall_classic computes it (the Lorentz
+ * Hall and Drude tensors, every E and B direction): 300 K, tau = 10 fs, rule
+ * rta, the 30^3 mesh.  WannierBerri 0.17 (built from source, the same
+ * Fe_tb.dat, 30^3 mesh) took 20.6 CPU-seconds for it on a 2-core machine of
+ * this kind (2026-11); it is not a Debian package, so it is not rerun here.
+ * CPU seconds of the whole computation (set-up included), from getrusage. */
+static const double FE_HALL30_WB_CPU_S = 20.6;
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec + ru.ru_stime.tv_sec + 1e-6 * ru.ru_stime.tv_usec;
+}
+
+static void fe_hall(const qkt_model_t *fe, int N, int nt)
+{
+    const qkt_units_t *u = qkt_units();
+    omp_set_num_threads(nt);
+    qkt_params_t p;
+    qkt_params_default(&p);
+    p.mu = 13.5463;
+    p.T = 300 * u->kB_eV;
+    p.tau_intra = 10 / u->time_fs;
+    p.tau_inter = 100 / u->time_fs;
+    p.rule = QKT_RULE_RTA;
+    p.order = 1;
+    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    qkt_response_t r;
+    double c0 = cpu_seconds(), t0 = now();
+    if (qkt_response_compute(fe, &p, &r)) {
+        printf("# Fe order-1 run failed: %s\n", qkt_strerror());
+        return;
+    }
+    double c = cpu_seconds() - c0, t = now() - t0, B[3] = {0, 0, 1 / u->field_T}; /* 1 T */
+    qkt_tensor_t s1;
+    qkt_response_sigma1(&r, B, &s1);
+    printf("RESULT fe_hall_%d_%dthread cpu_seconds %.3f s\n", N, nt, c);
+    printf("RESULT fe_hall_%d_%dthread wall_seconds %.3f s\n", N, nt, t);
+    printf("RESULT fe_hall_%d_%dthread points %zu k\n", N, nt, r.neval);
+    printf("RESULT fe_hall_%d_%dthread sigma1_xy_1T %.4f S/cm\n", N, nt, u->sigma3_Sm / 100 * s1.v[0][1]);
+    printf("RESULT fe_hall_%d_%dthread wannierberri_cpu_ratio %.4f 1\n", N, nt, c / FE_HALL30_WB_CPU_S);
+    qkt_response_free(&r);
+}
+
 int main(void)
 {
     const qkt_units_t *u = qkt_units();
@@ -192,6 +240,9 @@ int main(void)
             qkt_crystal_free(&c);
         }
     }
+    fe_hall(fe, 30, 1);
+    fe_hall(fe, 30, ncore);
+    printf("# WannierBerri 0.17 Hall_classic, Fe 30^3: %.1f CPU-s (recorded, not rerun)\n", FE_HALL30_WB_CPU_S);
     printf("# postw90 (serial, one core, REFERENCE.txt): Fe ahc 25^3 41.2 s, 50^3 342.2 s; Si BoltzWann 40^3 21.1 s\n");
     qkt_model_free(fe);
     qkt_model_free(si);
