@@ -299,22 +299,26 @@ static void fill_lower(double complex *X, int nw)
  * with Q_g = K(e12) and Q'_g = K(i e12), the kernel over the R of one n_3
  * group g,
  *     K(e12 e3) = sum_g Re(e3_g) Q_g + Im(e3_g) Q'_g.
- * The second point of a line builds Q and Q' (one pass over the tables,
- * kernd*), or the first when the previous line was
- * reused; every later point of the line costs ng3 multiply-adds per output
- * instead of nr.  A point on no line (adaptive cubature, stencils) is summed
- * directly, after at most one build that nothing reused.  Lines are recognised by k.a_1
+ * Q and Q' are built in one pass over the tables (kernd*); every later
+ * point of the line costs ng3 multiply-adds per output instead of nr.  A
+ * point on no line (adaptive cubature, stencils) is summed directly.  Lines are recognised by k.a_1
  * and k.a_2 within LINE_KEY_TOL radians (a mesh computes them to a few
  * 1e-15): the phases then differ from the direct sum's by at most
  * |n| LINE_KEY_TOL. */
 #define LINE_KEY_TOL 1e-13
+/* A build costs one to two direct sums (the dual kernel's pass), so a line
+ * is built at its third point, or at its first when the previous line had
+ * LINE_EAGER_PTS points or more (a uniform mesh: all lines long); short
+ * lines (the sparse points of a symmetry wedge) are summed directly. */
+#define LINE_LAZY_PTS 3
+#define LINE_EAGER_PTS 8
 #define LINE_MAX_BYTES ((size_t)128 << 20) /* partial sums of all lines of a workspace (a thread) */
 
 typedef struct {
     int state;     /* 0: unused; 1: key seen once; 2: Q built for key */
     int off;       /* 1: the tables do not fit (LINE_MAX_BYTES) */
-    int hits;      /* points summed from Q since it was built */
-    int eager;     /* 1: the last line was reused, so build at a line's first point */
+    int npts;      /* points of this line so far */
+    int eager;     /* 1: the last line was long, so build at a line's first point */
     double key[2]; /* k.a_1, k.a_2 of the line */
     double *Q;     /* [nchunk][ng3][2][2 ncol CW] (Q, Q'), 64-byte aligned */
 } line_t;
@@ -442,15 +446,15 @@ static void fsum(const wan_t *w, const fset_t *f, int plane, const double k[3], 
         const double complex(*tb)[2 * PTAB + 1] = (const double complex(*)[2 * PTAB + 1])tabs;
         int same = ln->state > 0 && fabs(ka[0] - ln->key[0]) <= LINE_KEY_TOL &&
                    fabs(ka[1] - ln->key[1]) <= LINE_KEY_TOL;
-        if (!same) { /* a new line: built at once when the last one was reused */
-            if (ln->state == 2) ln->eager = ln->hits > 0;
+        if (!same) { /* a new line: built at once when the last one was long */
+            ln->eager = ln->npts >= LINE_EAGER_PTS;
             ln->state = 1;
-            ln->hits = 0;
+            ln->npts = 0;
             ln->key[0] = ka[0];
             ln->key[1] = ka[1];
         }
-        if (ln->state == 2) ln->hits++;
-        if (ln->state == 2 || ((same || ln->eager) && line_build(w, f, plane, order, ln, tb, ws) == 0)) {
+        ln->npts++;
+        if (ln->state == 2 || ((ln->eager || ln->npts >= LINE_LAZY_PTS) && line_build(w, f, plane, order, ln, tb, ws) == 0)) {
             line_sum(w, f, order, ln, tabs[2], out, mode);
             return;
         }
