@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "qkt.h"
 #include "bench_util.h"
 
@@ -163,6 +164,14 @@ static void fe_hall(const qkt_model_t *fe, int N, int nt)
     printf("RESULT fe_hall_%d_%dthread wall_seconds %.3f s\n", N, nt, t);
     printf("RESULT fe_hall_%d_%dthread points %zu k\n", N, nt, r.neval);
     printf("RESULT fe_hall_%d_%dthread sigma1_xy_1T %.4f S/cm\n", N, nt, u->sigma3_Sm / 100 * s1.v[0][1]);
+    /* the Lorentz path alone, the Hall_classic number (the total holds the
+     * tau^0 path SE>SEB, whose integral diverges at a Weyl node: docs/physics.md) */
+    for (int i = 0; i < r.npath1; i++)
+        if (strcmp(r.path1_name[i], "lorentz_nE>nEB") == 0) {
+            qkt_tensor_t lp;
+            qkt_tensor_contract1(r.path1[i], B, &lp);
+            printf("RESULT fe_hall_%d_%dthread lorentz_xy_1T %.4f S/cm\n", N, nt, u->sigma3_Sm / 100 * lp.v[0][1]);
+        }
     printf("RESULT fe_hall_%d_%dthread wannierberri_cpu_ratio %.4f 1\n", N, nt, c / FE_HALL30_WB_CPU_S);
     qkt_response_free(&r);
 }

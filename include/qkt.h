@@ -173,8 +173,10 @@ struct qkt_model {
      * reuse work from call to call (Wannier models: the partial Fourier sums
      * of a line of a uniform mesh).  hk_ws and awk_ws return the values of
      * hk and awk to rounding; ws_alloc returns NULL when out of memory (the
-     * plain callbacks then serve).  qkt_bands_t keeps one. */
-    void *(*ws_alloc)(const qkt_model_t *m);
+     * plain callbacks then serve).  line_pts: the points the caller visits
+     * on each line of a uniform mesh, in order (1: unknown).  qkt_bands_t
+     * keeps one. */
+    void *(*ws_alloc)(const qkt_model_t *m, int line_pts);
     void (*ws_free)(void *ws);
     qkt_status_t (*hk_ws)(const qkt_model_t *m, void *ws, const double k[3], int order,
                           double complex *out);
@@ -300,10 +302,16 @@ typedef struct {
     int *iwork;
     int lwork, lrwork, liwork;
     /* the model's workspace (qkt_model_t.ws_alloc), made on first use for
-     * model mws_model and freed with mws_free */
+     * model mws_model and freed with mws_free, when use_model_ws is set */
     void *mws;
     const qkt_model_t *mws_model;
     void (*mws_free)(void *ws);
+    int use_model_ws;     /* > 0: use one, made with line_pts = use_model_ws; 0 (default):
+                             the model's plain callbacks.  Only for callers whose
+                             sequence of points does not depend on how work is shared
+                             among threads (the digits may depend on which points a
+                             workspace saw before) */
+    int mws_lines;        /* the line_pts mws was made with */
     /* 2: qkt_bands_compute(GEOMETRY) also keeps the model's six second
      * derivatives of H in Hk (after H and its first derivatives), from the
      * same Fourier sum (the engine's analytic derivatives read them); 0

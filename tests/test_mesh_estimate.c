@@ -86,7 +86,7 @@ static void modes(const qkt_model_t *m)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         alias_mode_t ctx = {m, {cases[c].G[0], cases[c].G[1], cases[c].G[2]}, N};
         qkt_integrand_t f = {1, 1, group, fam, loose, drive, mode_alloc, mode_free, mode_eval, NULL, mode_none, NULL,
-                             &ctx};
+                             &ctx, NULL};
         qkt_intopts_t o;
         memset(&o, 0, sizeof o);
         double v0 = 0, v = 0, e = 0;

@@ -1196,11 +1196,13 @@ static void test_model_basics(const char *what, const qkt_model_t *m, int nw, in
  * last bits (the line path ran), and points just off the line (k.a_1 moved
  * by 1e-10, above the line tolerance) agree with the direct sum to 1e-12,
  * which the line's partial sums would miss by about 1e-10 |R|. */
-static void test_mesh_lines(const char *what, const qkt_model_t *m)
+static void test_mesh_lines_pts(const char *what0, const qkt_model_t *m, int line_pts)
 {
     int nb = m->nb, N[3] = {6, 5, 9};
     size_t n2 = (size_t)nb * nb;
-    void *ws = m->ws_alloc ? m->ws_alloc(m) : NULL;
+    char what[160];
+    snprintf(what, sizeof what, "%s, line_pts %d", what0, line_pts);
+    void *ws = m->ws_alloc ? m->ws_alloc(m, line_pts) : NULL;
     CHECKP(ws != NULL && m->hk_ws && (!m->awk || m->awk_ws), "%s: model workspace for mesh lines", what);
     if (!ws) return;
     double complex *d = malloc(12 * n2 * sizeof *d), *l = malloc(12 * n2 * sizeof *l);
@@ -1256,6 +1258,14 @@ static void test_mesh_lines(const char *what, const qkt_model_t *m)
     free(d);
     free(l);
     m->ws_free(ws);
+}
+
+/* lines of unknown length (built at their third point) and of the mesh's 9
+ * points (built at their first) */
+static void test_mesh_lines(const char *what, const qkt_model_t *m)
+{
+    test_mesh_lines_pts(what, m, 1);
+    test_mesh_lines_pts(what, m, 9);
 }
 
 int main(void)

@@ -118,12 +118,13 @@ static void group_curvature_w(const qkt_bands_t *b, const double complex *Fo, co
 /* the model's workspace for this band workspace (made on first use), or NULL */
 static void *model_ws(qkt_bands_t *b, const qkt_model_t *m)
 {
-    if (!m->ws_alloc) return NULL;
-    if (b->mws_model != m) {
+    if (!m->ws_alloc || b->use_model_ws <= 0) return NULL;
+    if (b->mws_model != m || b->mws_lines != b->use_model_ws) {
         if (b->mws) b->mws_free(b->mws);
-        b->mws = m->ws_alloc(m);
+        b->mws = m->ws_alloc(m, b->use_model_ws);
         b->mws_free = m->ws_free;
         b->mws_model = m;
+        b->mws_lines = b->use_model_ws;
     }
     return b->mws;
 }

@@ -1706,6 +1706,15 @@ static double fs_degenerate(const qkt_tree_ws_t *w, const slot0_t *c)
 
 long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w) { return w ? w->nfallback : 0; }
 
+void qkt_tree_ws_lines(qkt_tree_ws_t *w, int npts)
+{
+    /* orders 0 and 1 (analytic derivatives) evaluate the centre alone; order
+     * 2 takes finite differences between the centre and the stencil, whose
+     * points lie on other lines and are summed directly, and the centre is
+     * summed the same way, so that the differences see one rounding */
+    if (w && w->s0[0].b) w->s0[0].b->use_model_ws = npts > 0 && w->L->order <= 1 && w->p.analytic ? npts : 0;
+}
+
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)
 {
     return w ? w->ndegen : 0;

@@ -39,5 +39,11 @@ long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w);
  * path although analytic derivatives were asked for: points with degenerate
  * bands (tree.c, analytic derivatives). */
 long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w);
+/* npts > 0: the caller evaluates the points of mesh lines in order, npts
+ * on each (1: unknown), as a uniform mesh does (integrate/mesh.c), so the
+ * centre's band workspace may use the model's workspace (a Wannier model's
+ * line sums) at orders 0 and 1 with analytic derivatives; 0 (default):
+ * it does not. */
+void qkt_tree_ws_lines(qkt_tree_ws_t *w, int npts);
 
 #endif

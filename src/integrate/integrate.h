@@ -27,6 +27,9 @@ typedef struct {
     long (*ndegen)(const void *ws); /* evaluation points with degenerate bands at the Fermi level */
     long (*nfallback)(const void *ws); /* NULL, or points whose analytic derivatives fell back to finite differences */
     const void *ctx;
+    /* NULL, or told by the uniform-mesh sum that this workspace will see the
+     * points of mesh lines in order, npts on each (1: unknown), and no other */
+    void (*lines)(void *ws, int npts);
 } qkt_integrand_t;
 
 /* Integration options. */

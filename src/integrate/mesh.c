@@ -53,6 +53,9 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
 #pragma omp parallel reduction(+ : ndeg, nfall)
     {
         void *ws = f->ws_alloc(f->ctx);
+        /* each plane j_1 is summed by one thread, line (j_1, j_2) after
+         * line: N_3 points each, or fewer with weights */
+        if (ws && f->lines) f->lines(ws, o && o->weight ? 1 : N[2]);
         double *buf = malloc(sizeof(double) * row), *tmax = ptmax ? calloc(row, sizeof(double)) : NULL;
         if (!ws || !buf || (ptmax && !tmax)) {
 #pragma omp critical

@@ -53,6 +53,7 @@ static qkt_status_t eval_scan(void *ws, const double k[3], int nmu, const double
 
 static long ndegen(const void *ws) { return qkt_tree_ws_ndegen(((const iws_t *)ws)->tw); }
 static long nfallback(const void *ws) { return qkt_tree_ws_nfallback(((const iws_t *)ws)->tw); }
+static void lines(void *ws, int npts) { qkt_tree_ws_lines(((iws_t *)ws)->tw, npts); }
 
 qkt_status_t qkt_tree_integrand_init(qkt_tree_integrand_t *ti, const qkt_model_t *m, const qkt_layout_t *L,
                                      const qkt_tree_par_t *tp, const qkt_pockets_t *pk)
@@ -78,6 +79,7 @@ qkt_status_t qkt_tree_integrand_init(qkt_tree_integrand_t *ti, const qkt_model_t
     f->eval_scan = eval_scan;
     f->ndegen = ndegen;
     f->nfallback = nfallback;
+    f->lines = lines;
     f->ctx = ti;
     return QKT_OK;
 }

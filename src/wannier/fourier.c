@@ -307,18 +307,20 @@ static void fill_lower(double complex *X, int nw)
  * |n| LINE_KEY_TOL. */
 #define LINE_KEY_TOL 1e-13
 /* A build costs one to two direct sums (the dual kernel's pass), so a line
- * is built at its third point, or at its first when the previous line had
- * LINE_EAGER_PTS points or more (a uniform mesh: all lines long); short
- * lines (the sparse points of a symmetry wedge) are summed directly. */
-#define LINE_LAZY_PTS 3
-#define LINE_EAGER_PTS 8
-#define LINE_MAX_BYTES ((size_t)128 << 20) /* partial sums of all lines of a workspace (a thread) */
+ * is built at its third point, or at its first when the caller visits
+ * LINE_LONG points or more on every line (a uniform mesh without weights);
+ * short lines (the sparse points of a symmetry wedge) are summed directly.
+ * Whether a point is summed directly or from its line depends on its place
+ * in the line alone, not on the lines before it, so that the digits do not
+ * depend on how lines are shared among threads and MPI ranks. */
+#define LINE_BUILD_PTS 3
+#define LINE_LONG 8
+#define LINE_MAX_BYTES ((size_t)128 << 20) /* partial sums of one workspace, all lines */
 
 typedef struct {
     int state;     /* 0: unused; 1: key seen once; 2: Q built for key */
     int off;       /* 1: the tables do not fit (LINE_MAX_BYTES) */
     int npts;      /* points of this line so far */
-    int eager;     /* 1: the last line was long, so build at a line's first point */
     double key[2]; /* k.a_1, k.a_2 of the line */
     double *Q;     /* [nchunk][ng3][2][2 ncol CW] (Q, Q'), 64-byte aligned */
 } line_t;
@@ -329,6 +331,7 @@ struct qkt_wan_ws {
     line_t A[6][2];    /* position planes, per order */
     double *pc, *ps;   /* phases of one group (scratch, nr_max each) */
     size_t bytes;      /* held by the lines' partial sums */
+    int build_at;      /* a line is built at its point build_at (1, 2, ...) */
 };
 
 /* column c of a chunk's kernel output into the matrices out (see fsum) */
@@ -446,15 +449,14 @@ static void fsum(const wan_t *w, const fset_t *f, int plane, const double k[3], 
         const double complex(*tb)[2 * PTAB + 1] = (const double complex(*)[2 * PTAB + 1])tabs;
         int same = ln->state > 0 && fabs(ka[0] - ln->key[0]) <= LINE_KEY_TOL &&
                    fabs(ka[1] - ln->key[1]) <= LINE_KEY_TOL;
-        if (!same) { /* a new line: built at once when the last one was long */
-            ln->eager = ln->npts >= LINE_EAGER_PTS;
+        if (!same) {
             ln->state = 1;
             ln->npts = 0;
             ln->key[0] = ka[0];
             ln->key[1] = ka[1];
         }
         ln->npts++;
-        if (ln->state == 2 || ((ln->eager || ln->npts >= LINE_LAZY_PTS) && line_build(w, f, plane, order, ln, tb, ws) == 0)) {
+        if (ln->state == 2 || (ln->npts >= ws->build_at && line_build(w, f, plane, order, ln, tb, ws) == 0)) {
             line_sum(w, f, order, ln, tabs[2], out, mode);
             return;
         }
@@ -526,7 +528,7 @@ qkt_status_t qkt_wan_awk_ws(const qkt_model_t *m, void *ws, const double k[3], i
     return awk_impl(m, ws, k, order, out);
 }
 
-void *qkt_wan_ws_alloc(const qkt_model_t *m)
+void *qkt_wan_ws_alloc(const qkt_model_t *m, int line_pts)
 {
     const wan_t *w = m->priv;
     qkt_wan_ws_t *ws = calloc(1, sizeof *ws);
@@ -537,6 +539,7 @@ void *qkt_wan_ws_alloc(const qkt_model_t *m)
         if (w->A.g3off[g + 1] - w->A.g3off[g] > nmax) nmax = w->A.g3off[g + 1] - w->A.g3off[g];
     if (ws) {
         ws->id = w->id;
+        ws->build_at = line_pts >= LINE_LONG ? 1 : LINE_BUILD_PTS;
         ws->pc = malloc(sizeof(double) * nmax);
         ws->ps = malloc(sizeof(double) * nmax);
     }

@@ -67,6 +67,6 @@ qkt_status_t qkt_wan_hk(const qkt_model_t *m, const double k[3], int order, doub
 qkt_status_t qkt_wan_awk(const qkt_model_t *m, const double k[3], int order, double complex *out);
 qkt_status_t qkt_wan_hk_ws(const qkt_model_t *m, void *ws, const double k[3], int order, double complex *out);
 qkt_status_t qkt_wan_awk_ws(const qkt_model_t *m, void *ws, const double k[3], int order, double complex *out);
-void *qkt_wan_ws_alloc(const qkt_model_t *m);
+void *qkt_wan_ws_alloc(const qkt_model_t *m, int line_pts);
 void qkt_wan_ws_free(void *ws);
 #endif
