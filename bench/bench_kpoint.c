@@ -196,7 +196,8 @@ int main(int argc, char **argv)
     }
     printf("\n/zheevd: per k-point time over one bare LAPACKE_zheevd of the same size (H(k) not included);\n"
            "analytic and fd at random points; mesh line: analytic, at the points of %d lines of a 30^3 mesh\n"
-           "(what a uniform-mesh sum evaluates; Wannier models reuse the Fourier sums along a line);\n"
+           "(what a uniform-mesh sum evaluates; at orders 0 and 1 Wannier models reuse the Fourier sums\n"
+           "along a line, order 2 sums every point directly);\n"
            "order 0 reads no derivative (both columns time the same code); the finite differences of the\n"
            "100-band model at order 2 are not timed (seconds per point).\n", NLINE);
     for (int i = 0; i < nc; i++) qkt_model_free(cs[i].m);
