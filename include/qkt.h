@@ -175,7 +175,8 @@ struct qkt_model {
      * hk and awk to rounding; ws_alloc returns NULL when out of memory (the
      * plain callbacks then serve).  line_pts: the points the caller visits
      * on each line of a uniform mesh, in order (1: unknown).  qkt_bands_t
-     * keeps one. */
+     * keeps one.  A copy of a model that replaces hk or awk must replace or
+     * clear hk_ws and awk_ws with them. */
     void *(*ws_alloc)(const qkt_model_t *m, int line_pts);
     void (*ws_free)(void *ws);
     qkt_status_t (*hk_ws)(const qkt_model_t *m, void *ws, const double k[3], int order,

@@ -6,7 +6,8 @@
 # Quantity: the whole --json document of `qkt sigma` (orders 0 and 1) and `qkt mc`
 # (order 2, C of Fig. 3) for weyl2, and of `qkt sigma` on a lattice_weyl mesh
 # with 3 displaced copies and on a bcc Fe mesh (Wannier90 model, order 1, one
-# displaced copy) (values and estimates), every number printed with 17 significant
+# displaced copy; and over the wedge of its magnetic group) (values and
+# estimates), every number printed with 17 significant
 # digits, except the wall time "seconds".  Expected: identical text (tolerance 0)
 # for OMP_NUM_THREADS=1 vs 2, and, when mpirun is installed, vs
 # `mpirun -np 2` with 1 and with 2 threads per rank.
@@ -82,13 +83,16 @@ INI
 # sigma and mc of weyl2 (adaptive), and a uniform mesh with its displaced
 # copies (numerics.mesh_estimate: planes split over threads and ranks, the
 # copies' differences as estimates)
-for cmd in sigma mc mesh fe; do
+for cmd in sigma mc mesh fe fewedge; do
     args=("$cmd" "$T/weyl2.ini" --json)
     [ "$cmd" = mc ] && args+=(--set 'mc.E=0 0 1')
     want=0
     # the mesh run is not converged at reltol 1e-3 by its estimates: exit 7 every time
     [ "$cmd" = mesh ] && args=(sigma "$T/lw.ini" --json) && want=7
     [ "$cmd" = fe ] && args=(sigma "$T/fe.ini" --json) && want=7
+    # the irreducible wedge of its magnetic group: mesh weights, lines of a few points
+    [ "$cmd" = fewedge ] && args=(sigma "$T/fe.ini" --json --set numerics.symmetry=true
+        --set numerics.symmetry_wedge=true --set 'model.magnetization=0 0 1' --set numerics.mesh_estimate=0) && want=7
     OMP_NUM_THREADS=1 run "${args[@]}"
     expect_rc $want "$cmd, 1 thread"
     numbers "${cmd}_t1"

@@ -1246,7 +1246,7 @@ static void test_mesh_lines_pts(const char *what0, const qkt_model_t *m, int lin
                     noff++;
                 }
             }
-    char lab[200];
+    char lab[512];
     snprintf(lab, sizeof lab, "%s: mesh-line sums vs direct sums, max |diff| / max |entry| over %ld sums", what, npt);
     CHECK_ABS(worst, 0, 1e-12, lab);
     CHECKP(nbits > 0, "%s: control: the line path ran (%ld of %ld sums differ from the direct ones in the last bits)",

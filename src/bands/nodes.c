@@ -1525,6 +1525,7 @@ qkt_status_t qkt_find_nodes_report(const qkt_model_t *m, const qkt_node_opts_t *
      * of every evaluation of a Wannier model's curvature. */
     qkt_model_t mt = *m;
     mt.awk = NULL;
+    mt.awk_ws = NULL;
     mt.destroy = NULL;
     search_t S = {.m = &mt, .opts = opts, .nb = m->nb};
     st = search_run(&S);

@@ -1712,7 +1712,8 @@ void qkt_tree_ws_lines(qkt_tree_ws_t *w, int npts)
      * 2 takes finite differences between the centre and the stencil, whose
      * points lie on other lines and are summed directly, and the centre is
      * summed the same way, so that the differences see one rounding */
-    if (w && w->s0[0].b) w->s0[0].b->use_model_ws = npts > 0 && w->L->order <= 1 && w->p.analytic ? npts : 0;
+    int centre_only = w && (w->L->order == 0 || (w->L->order == 1 && w->p.analytic));
+    if (w && w->s0[0].b) w->s0[0].b->use_model_ws = npts > 0 && centre_only ? npts : 0;
 }
 
 long qkt_tree_ws_ndegen(const qkt_tree_ws_t *w)

@@ -42,8 +42,9 @@ long qkt_tree_ws_nfallback(const qkt_tree_ws_t *w);
 /* npts > 0: the caller evaluates the points of mesh lines in order, npts
  * on each (1: unknown), as a uniform mesh does (integrate/mesh.c), so the
  * centre's band workspace may use the model's workspace (a Wannier model's
- * line sums) at orders 0 and 1 with analytic derivatives; 0 (default):
- * it does not. */
+ * line sums) at order 0, and at order 1 with analytic derivatives (the
+ * centre alone; the finite differences sum the centre and the stencil
+ * directly, with one rounding); 0 (default): it does not. */
 void qkt_tree_ws_lines(qkt_tree_ws_t *w, int npts);
 
 #endif

@@ -315,7 +315,12 @@ static void fill_lower(double complex *X, int nw)
  * depend on how lines are shared among threads and MPI ranks. */
 #define LINE_BUILD_PTS 3
 #define LINE_LONG 8
-#define LINE_MAX_BYTES ((size_t)128 << 20) /* partial sums of one workspace, all lines */
+/* partial sums of one workspace (one per thread), all lines.  A table that
+ * does not fit is summed directly from then on (off); which tables fit is
+ * the same in every thread only because the centre asks for the same tables
+ * in the same order at every point (and when an allocation fails, digits
+ * may differ between thread counts at rounding level). */
+#define LINE_MAX_BYTES ((size_t)128 << 20)
 
 typedef struct {
     int state;     /* 0: unused; 1: key seen once; 2: Q built for key */

@@ -1060,7 +1060,7 @@ static qkt_status_t build_fset(const xset_t *x, const wan_t *w, int nin, int spl
         for (int q = 0; q < nr; q++) {
             const int *R = x->iR + 3 * keep[q];
             int n3 = lex_sign(R) < 0 ? -R[2] : R[2];
-                    if (n3 < lo3) lo3 = n3;
+            if (n3 < lo3) lo3 = n3;
             if (n3 > hi3) hi3 = n3;
         }
         f->g3lo = lo3;
