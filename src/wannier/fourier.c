@@ -450,7 +450,7 @@ static void fsum(const wan_t *w, const fset_t *f, int plane, const double k[3], 
     /* a line's sum reads 2 ng3 ncol numbers per pair where the direct sum
      * reads 4 nr: used where that saves half or more (not for models with
      * few R vectors per n_3) */
-    if (ln && use_tab && nr > 0 && !ln->off && 2 * f->ng3 * ncol <= nr) {
+    if (ln && use_tab && f->ng3 > 0 && !ln->off && 2 * f->ng3 * ncol <= nr) {
         const double complex(*tb)[2 * PTAB + 1] = (const double complex(*)[2 * PTAB + 1])tabs;
         int same = ln->state > 0 && fabs(ka[0] - ln->key[0]) <= LINE_KEY_TOL &&
                    fabs(ka[1] - ln->key[1]) <= LINE_KEY_TOL;

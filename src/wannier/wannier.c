@@ -1054,15 +1054,17 @@ static qkt_status_t build_fset(const xset_t *x, const wan_t *w, int nin, int spl
     }
     *dev = worst;
     /* ordered by the third lattice coordinate n_3 (stable), with the offsets
-     * of each n_3 group: the partial sums of a mesh line (fourier.c) */
-    if (nr > 0) {
-        int lo3 = INT_MAX, hi3 = INT_MIN;
-        for (int q = 0; q < nr; q++) {
-            const int *R = x->iR + 3 * keep[q];
-            int n3 = lex_sign(R) < 0 ? -R[2] : R[2];
-            if (n3 < lo3) lo3 = n3;
-            if (n3 > hi3) hi3 = n3;
-        }
+     * of each n_3 group: the partial sums of a mesh line (fourier.c), which
+     * serve only R within the phase tables (|n_3| <= PTAB); otherwise ng3 = 0
+     * and the file's order is kept */
+    int lo3 = INT_MAX, hi3 = INT_MIN;
+    for (int q = 0; q < nr; q++) {
+        const int *R = x->iR + 3 * keep[q];
+        int n3 = lex_sign(R) < 0 ? -R[2] : R[2];
+        if (n3 < lo3) lo3 = n3;
+        if (n3 > hi3) hi3 = n3;
+    }
+    if (nr > 0 && lo3 >= -PTAB && hi3 <= PTAB) {
         f->g3lo = lo3;
         f->ng3 = hi3 - lo3 + 1;
         f->g3off = calloc((size_t)f->ng3 + 1, sizeof(int));
