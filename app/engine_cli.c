@@ -336,6 +336,32 @@ static qkt_status_t set_rule(qkt_cli_t *cli, qkt_params_t *p, const char *rule, 
     return QKT_OK;
 }
 
+/* run.landau_cutoff: the threshold rho_c of the Landau cutoff at the field
+ * |run.B| (docs/physics.md, "Landau cutoff").  auto: 1 for models in eV and
+ * Angstrom, whose run.B is a field in tesla; 0 (off) for natural units, whose
+ * tensors are the coefficients of the expansion in B */
+static qkt_status_t set_landau(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p)
+{
+    if (!listed(cli, "run.landau_cutoff")) return QKT_OK;
+    qkt_status_t s;
+    double rho = physical(m) ? 1 : 0, B[3] = {0, 0, 1};
+    if (!qkt_config_get(cli->cfg, "run.landau_cutoff") &&
+        (s = qkt_cli_default(cli, "run.landau_cutoff", physical(m) ? "1" : "0")))
+        return s;
+    if (strcmp(qkt_config_get(cli->cfg, "run.landau_cutoff"), "auto") &&
+        (s = qkt_cli_double(cli, "run.landau_cutoff", &rho)))
+        return s;
+    if (!(rho >= 0 && isfinite(rho)))
+        return qkt_error(QKT_EINVAL, "%s: must be >= 0 (0: no cutoff), got %g", qkt_cli_where(cli, "run.landau_cutoff"),
+                         rho);
+    if (rho == 0) return QKT_OK;
+    if (listed(cli, "run.B") && (s = qkt_cli_vec(cli, "run.B", 3, B))) return s;
+    double sc = field_scale(cli, "run.B");
+    p->landau_rho = rho;
+    p->landau_B = sc * sqrt(B[0] * B[0] + B[1] * B[1] + B[2] * B[2]);
+    return QKT_OK;
+}
+
 /* numerics.open: axes along which a continuum model is not closed */
 static qkt_status_t set_open(qkt_cli_t *cli, const qkt_model_t *m, qkt_params_t *p, const char *open)
 {
@@ -376,7 +402,7 @@ qkt_status_t qkt_cli_engine_params(qkt_cli_t *cli, const qkt_model_t *m, qkt_par
         p->tau_inter /= u->time_fs;
     }
     if ((s = check_ranges(cli, p, &k))) return s;
-    if ((s = set_rule(cli, p, k.rule, k.expn))) return s;
+    if ((s = set_rule(cli, p, k.rule, k.expn)) || (s = set_landau(cli, m, p))) return s;
     if (!strcmp(k.derivs, "fd")) p->derivatives = QKT_DERIVATIVES_FD;
     else if (!strcmp(k.derivs, "analytic")) p->derivatives = QKT_DERIVATIVES_ANALYTIC;
     else
@@ -486,6 +512,15 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     qkt_out_scalar(cli, "degenerate_share", degen_share(cli, r), NULL, NULL);
     qkt_out_scalar(cli, "seconds", r->seconds, NULL, "s");
     if (r->par.order >= 1 && !r->par.bonly) {
+        qkt_out_scalar(cli, "landau_cutoff", r->par.landau_B > 0 ? r->par.landau_rho : 0, NULL, NULL);
+        if (r->par.landau_B > 0) {
+            qkt_model_t *m = NULL;
+            qkt_cli_model(cli, &m);
+            qkt_out_scalar(cli, "magnetic_length", 1 / sqrt(r->par.landau_B), NULL, physical(m) ? "Angstrom" : "length");
+            qkt_out_scalar(cli, "landau_share", r->dos > 0 ? r->landau_weight / r->dos : 0, NULL, NULL);
+        }
+    }
+    if (r->par.order >= 1 && !r->par.bonly) {
         qkt_out_string(cli, "derivatives", r->par.derivatives == QKT_DERIVATIVES_ANALYTIC ? "analytic" : "fd");
         if (r->par.derivatives == QKT_DERIVATIVES_ANALYTIC) qkt_out_int(cli, "fallback_points", r->nfallback);
     }
@@ -563,6 +598,13 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                           "weight; their interband terms (Berry connection, P^-1) are dropped there, which is "
                           "exact only if the pair stays degenerate nearby",
                      r->ndegen, r->neval, r->par.degen_tol, share);
+    if (r->par.order >= 1 && !r->par.bonly && r->par.landau_B > 0 && r->landau_weight > 0)
+        qkt_cli_warn(cli, "the Landau cutoff (run.landau_cutoff = %g, l_B = %.4g) tapered off the order-B^1%s terms "
+                          "near band pairs that the field mixes, %.2g of the Fermi-level weight: there the expansion "
+                          "in B does not hold, and such contributions depend on |B| beyond the power printed; "
+                          "compare run.landau_cutoff = %g",
+                     r->par.landau_rho, 1 / sqrt(r->par.landau_B), r->par.order >= 2 ? " and B^2" : "",
+                     r->dos > 0 ? r->landau_weight / r->dos : 0, 2 * r->par.landau_rho);
     if (r->timed_out && r->par.mesh_estimate)
         qkt_cli_time_limit(cli, "numerics.time_limit = %g s reached: %d of the %d displaced meshes were not summed%s; "
                                 "the values printed are the mesh's, not converged",

@@ -49,6 +49,10 @@ void qkt_engine_keys_init(void);
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
         EXPANSION,                                                                                 \
         {"run.B", "0 0 1", "field|T", "magnetic field vector (results are for this B); required at orders >= 1 for models in natural units, Wannier models default to 1 T along z"},          \
+        {"run.landau_cutoff", "auto", "1", "orders >= 1: rho_c of the Landau cutoff at |run.B|: the B^1, B^2 terms are " \
+                                           "tapered off where an interband Berry connection |R^mn| of a thermal-window " \
+                                           "band exceeds l_B/(2 rho_c) (the field mixes the pair); auto: 1 for Wannier " \
+                                           "models, 0 (off) for natural units"}, \
         {"run.nimp_U0sq", "0", "energy^2 volume", "short-range disorder n_imp U0^2 of the vertex "   \
                                                    "correction (J(n_E) at B^0, Eq. 54 at B^1; 0: none)"}, \
         {"run.tau_from_disorder", "false", "-", "rules rta, paper, valley: tau_intra is the Born relaxation " \

@@ -467,6 +467,20 @@ typedef struct {
                            right only after symmetrization, qkt_magsym_response).  With even
                            mesh sizes the errors are the change from the mesh N/2 inside it
                            (qkt_response_t.half_estimate) */
+    double landau_B;    /* > 0: the Landau cutoff of the expansion in B (orders >= 1 with E; docs/physics.md,
+                           "Landau cutoff"), for a field of this magnitude |B| in the engine's units
+                           (hbar/(e length^2); Wannier models: tesla / qkt_units()->field_T), magnetic
+                           length l_B = |B|^-1/2.  Near a crossing of two bands in the thermal window the
+                           expansion's parameter is |R^mn| / l_B (R the interband Berry connection, 1/(2 q)
+                           at q from a Weyl node): where it exceeds 1/landau_rho the field mixes the pair
+                           (Landau levels) and the terms of order B^1 and B^2 are not defined (open point 9:
+                           the tau^0 path SE>SEB diverges there).  Every order-B^1 and B^2 tally of a
+                           k-point is weighted by s(l_B / (landau_rho max|R^mn|) - 1), s rising smoothly
+                           from 0 to 1 on [0, 1], max over the pairs (m, n) of different degenerate groups
+                           with m in the thermal window; orders B^0 and the B-only response are not
+                           weighted.  0 (default): no cutoff, the seed's expansion at every k */
+    double landau_rho;  /* the cutoff's threshold rho_c (default 1): weight 0 where
+                           max|R^mn| >= l_B / rho_c, 1 where max|R^mn| <= l_B / (2 rho_c) */
 } qkt_params_t;
 
 /* 1 if p's rule is paper with a field direction (p->field != 0): the tensors
@@ -607,6 +621,9 @@ typedef struct {
     double degen_weight; /* their share of the density of states: the integral of
                            -f0' over the bands of those pairs (T = 0: of 1 per
                            pair), in the units of dos */
+    double landau_weight; /* par.landau_B > 0: the Fermi-level weight the Landau cutoff removed
+                           from orders >= 1, the integral of (1 - s) -f0' over the thermal-window
+                           bands of the points it weighted, in the units of dos */
     double seconds;
     /* mesh refinement (par.refine): cells of the final sum, most halvings of a
      * starting-mesh cell, memory of the cell store (MB) */

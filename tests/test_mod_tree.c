@@ -208,8 +208,9 @@ int main(void)
         setup(m);
         qkt_layout_t L;
         qkt_layout_init(&L, 0, 3, 0, 0, nu3, 3, al3, 0);
-        CHECK_OK(L.fdim == T0_N * 3 * 3 + 1 + 1 + 9 + 3,
-                 "order-0 layout, 3 E directions, no pockets: fdim %d = 27 paths + norm + chirality + 9 Eq.67 + 3 DOS",
+        CHECK_OK(L.fdim == T0_N * 3 * 3 + 1 + 1 + 9 + 4,
+                 "order-0 layout, 3 E directions, no pockets: fdim %d = 27 paths + norm + chirality + 9 Eq.67 + 4 "
+                 "diagnostics (DOS, density, degenerate and Landau-cutoff weights)",
                  L.fdim);
         /* k0 = sqrt(b^2 - Delta^2)/v = 0.17627; node at (0, 0, 0.17627) */
         const double kA[3] = {0.07, -0.05, 0.11}, kB[3] = {0.004, 0.006, 0.172};

@@ -149,7 +149,7 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     L->o_streda = add(L, QKT_B_STREDA, "streda", s->bonly, 3, per(3), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_pump67 = add(L, QKT_B_PUMP67, "pump67", 1, P * 9, per(P * 9), QKT_FAM_BOOK, lo1, NULL, NULL, 0);
     /* DOS, density, DOS weight at degenerate points: one group each */
-    L->o_dos = add(L, QKT_B_DOS, "dos", 1, 3, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
+    L->o_dos = add(L, QKT_B_DOS, "dos", 1, 4, per(1), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_vtab = add(L, QKT_B_VTAB, "vtab", s->vtab, s->vtab_size, per(s->vtab_block), QKT_FAM_BOOK, 0, NULL, NULL, 0);
     L->o_x1 = add(L, QKT_B_X1, "sigma1_recip", s->recip, L->nx1 * n * a * 3, per(n * a * 3), QKT_FAM_B1, lo1, x1names,
                   x1tau, L->nx1);

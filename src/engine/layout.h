@@ -154,7 +154,9 @@ typedef struct {
     int o_cme;              /* CME: [al][QKT_CME_N parts][mu] */
     int o_streda;           /* Tr xi_B per unit B_alpha: [3] */
     int o_pump67;           /* Eq. 67 integrand per pocket [pk][nu][al] */
-    int o_dos;              /* density of states sum_k -f0' (all bands) and density sum f0 */
+    int o_dos;              /* density of states sum_k -f0' (all bands), density sum f0, the weight
+                               of degenerate pairs (qkt_response_t.degen_weight) and the weight the
+                               Landau cutoff removed (landau_weight) */
     int fdim;
     /* the blocks and their groups */
     qkt_block_t blk[QKT_NBLOCK];

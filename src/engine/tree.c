@@ -130,7 +130,25 @@ struct qkt_tree_ws {
     double *fpp;           /* nb: d f'/d eps */
     long nfallback;        /* level-1 points that took the finite-difference path */
     int eig1;              /* level-1 nodes stored in the eigenbasis (order 1: the centre only) */
+    double *lsave;         /* the Landau cutoff (p.landau_x2 > 0): the order >= 1 blocks before
+                              the point's evaluation (landau_blocks) */
 };
+
+/* The Landau cutoff (qkt_params_t.landau_B; docs/physics.md, "Landau cutoff"):
+ * the blocks of tallies of order B^1 and B^2 in the fields E and B, weighted
+ * per point.  Orders B^0 (sigma^(0), the pocket modes' own currents and
+ * vertex, the pocket norms and fluxes) and the B-only blocks are not. */
+static const int landau_blocks[] = {QKT_B_S1,  QKT_B_S2, QKT_B_P1, QKT_B_A1, QKT_B_SEA1, QKT_B_P2,
+                                    QKT_B_A2,  QKT_B_SEA2, QKT_B_U2, QKT_B_UP2, QKT_B_X1, QKT_B_J1,
+                                    QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ, QKT_B_D1};
+#define NLANDAU_BLOCKS ((int)(sizeof landau_blocks / sizeof *landau_blocks))
+
+static size_t landau_size(const qkt_layout_t *L)
+{
+    size_t n = 0;
+    for (int i = 0; i < NLANDAU_BLOCKS; i++) n += (size_t)L->blk[landau_blocks[i]].size;
+    return n;
+}
 
 
 static void *xcalloc(size_t n, size_t s, int *bad)
@@ -257,6 +275,8 @@ qkt_tree_ws_t *qkt_tree_ws_alloc(const qkt_model_t *m, const qkt_layout_t *L,
         }
     }
     for (int m = 0; w->ones && m < nb; m++) w->ones[m] = 1;
+    if (w->p.landau_x2 > 0 && L->order >= 1 && landau_size(L) > 0)
+        w->lsave = xcalloc(landau_size(L), sizeof(double), &bad);
     if (bad) goto fail;
     w->eig1 = L->order == 1;
     return w;
@@ -276,6 +296,7 @@ void qkt_tree_ws_free(qkt_tree_ws_t *w)
         free(w->D[a]);
     }
     free(w->Dsea);
+    free(w->lsave);
     free(w->X);
     free(w->Y);
     free(w->Z);
@@ -2026,6 +2047,74 @@ static qkt_status_t order2_center(qkt_tree_ws_t *w, const slot0_t *c, double *ou
     return QKT_OK;
 }
 
+/* The Landau cutoff's weight at the centre c: s(t) = 3 t^2 - 2 t^3 on [0, 1]
+ * (0 below, 1 above) of t = l_B / (rho_c max|R^mn|) - 1, the maximum over the
+ * pairs (m, n) with m in the thermal window (f'_m != 0, or |eps_m - mu| <=
+ * window T) and n outside m's degenerate group, |R^mn|^2 = sum_a
+ * |v_a^mn|^2 / (eps_m - eps_n)^2.  Depends on the energies and |v^mn| only:
+ * the same for every choice of eigenvectors, under rotations (all three
+ * components) and under time reversal. */
+static double landau_weight(const qkt_tree_ws_t *w, const slot0_t *c)
+{
+    const qkt_bands_t *b = c->b;
+    int nb = w->nb;
+    double win = w->p.window * w->p.T, r2max = 0;
+    for (int m = 0; m < nb; m++) {
+        if (c->fp[m] == 0 && fabs(b->eps[m] - w->p.mu) > win) continue;
+        for (int n = 0; n < nb; n++) {
+            if (n == m || (b->ngrp && b->grp[n] == b->grp[m])) continue;
+            double de = b->eps[m] - b->eps[n];
+            if (fabs(de) <= w->p.degen_tol) continue; /* degenerate: no interband terms */
+            double v2 = 0;
+            for (int a = 0; a < 3; a++) {
+                double complex x = b->v[a][(size_t)m * nb + n];
+                v2 += creal(x) * creal(x) + cimag(x) * cimag(x);
+            }
+            r2max = fmax(r2max, v2 / (de * de));
+        }
+    }
+    if (!(r2max > 0)) return 1;
+    double t = 1 / sqrt(w->p.landau_x2 * r2max) - 1;
+    return t >= 1 ? 1 : t <= 0 ? 0 : t * t * (3 - 2 * t);
+}
+
+static void landau_save(const qkt_tree_ws_t *w, const double *out)
+{
+    double *d = w->lsave;
+    for (int i = 0; i < NLANDAU_BLOCKS; i++) {
+        const qkt_block_t *B = &w->L->blk[landau_blocks[i]];
+        memcpy(d, out + B->off, sizeof(double) * (size_t)B->size);
+        d += B->size;
+    }
+}
+
+/* out = before + s (out - before) on the weighted blocks, and the weight
+ * removed, (1 - s) sum_m -f'_m, into the diagnostics */
+static void landau_apply(const qkt_tree_ws_t *w, const slot0_t *c, double *out)
+{
+    double s = landau_weight(w, c);
+    if (s == 1) return;
+    const double *d = w->lsave;
+    for (int i = 0; i < NLANDAU_BLOCKS; i++) {
+        const qkt_block_t *B = &w->L->blk[landau_blocks[i]];
+        for (int j = 0; j < B->size; j++) out[B->off + j] = d[j] + s * (out[B->off + j] - d[j]);
+        d += B->size;
+    }
+    double fw = 0;
+    for (int m = 0; m < w->nb; m++) fw -= c->fp[m];
+    out[w->L->o_dos + 3] += (1 - s) * fw;
+}
+
+static qkt_status_t tree_orders(qkt_tree_ws_t *w, slot0_t *c, double *out)
+{
+    int done;
+    qkt_status_t st = eval_center(w, c, out, &done);
+    if (st || done) return st;
+    st = order1_center(w, c, out);
+    if (st || w->L->order < 2) return st;
+    return order2_center(w, c, out);
+}
+
 qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
 {
     const qkt_layout_t *L = w->L;
@@ -2038,12 +2127,11 @@ qkt_status_t qkt_tree_eval(qkt_tree_ws_t *w, const double k[3], double *out)
         w->ndegen++;
         out[L->o_dos + 2] += dw;
     }
-    int done;
-    st = eval_center(w, c, out, &done);
-    if (st || done) return st;
-    st = order1_center(w, c, out);
-    if (st || L->order < 2) return st;
-    return order2_center(w, c, out);
+    if (!w->lsave) return tree_orders(w, c, out);
+    landau_save(w, out);
+    st = tree_orders(w, c, out);
+    if (!st) landau_apply(w, c, out);
+    return st;
 }
 
 /* Order-0 tallies at k for several chemical potentials: the bands are

@@ -19,6 +19,9 @@ typedef struct {
     int analytic;      /* 1: k-derivatives of the order-0 nodes from the point's own bands and
                           the model's second derivatives (numerics.derivatives = analytic);
                           0: finite differences on the stencil (the oracle) */
+    double landau_x2;  /* > 0: the Landau cutoff (qkt_params_t.landau_B), rho_c^2 |B|: the
+                          order >= 1 tallies of a point are weighted by s(1/sqrt(landau_x2
+                          max|R^mn|^2) - 1) (tree.c, landau_weight); 0: none */
 } qkt_tree_par_t;
 
 typedef struct qkt_tree_ws qkt_tree_ws_t;

@@ -29,6 +29,8 @@ void qkt_params_default(qkt_params_t *p)
     p->degen_tol = 0; /* automatic: the model's */
     p->window = 0; /* automatic: auto_window() */
     p->pocket_thresh = 1e-3;
+    p->landau_B = 0;      /* no Landau cutoff (the command-line program sets it for Wannier models) */
+    p->landau_rho = 1;
 }
 
 void qkt_params_default_for_model(const qkt_model_t *m, qkt_params_t *p)
@@ -138,6 +140,9 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
         return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for orders B^0 and B^1 (got order 2; with "
                                      "qkt sigma set sigma.order <= 1): the order-B^2 integrand is singular at a Weyl "
                                      "node inside the thermal window and the refinement does not converge there");
+    if (!(p->landau_B >= 0 && isfinite(p->landau_B)) || !(p->landau_rho > 0 && isfinite(p->landau_rho)))
+        return qkt_error(QKT_EINVAL, "the Landau cutoff needs |B| >= 0 and a threshold rho_c > 0 (got %g, %g)",
+                         p->landau_B, p->landau_rho);
     if (p->mesh_estimate < 0 || p->mesh_estimate > (m->dim == 2 ? 3 : 7))
         return qkt_error(QKT_EINVAL, "the number of displaced meshes (numerics.mesh_estimate) is 0 to %d in %dD, got %d",
                          m->dim == 2 ? 3 : 7, m->dim, p->mesh_estimate);
@@ -317,6 +322,8 @@ static void tree_params(run_t *w)
     tp->degen_tol = p->degen_tol;
     tp->window = p->window;
     tp->analytic = p->derivatives == QKT_DERIVATIVES_ANALYTIC;
+    /* the Landau cutoff: weight 0 where |R^mn|^2 >= l_B^2 / rho_c^2 = 1 / (rho_c^2 |B|) */
+    tp->landau_x2 = !p->bonly && p->order >= 1 ? p->landau_rho * p->landau_rho * p->landau_B : 0;
     tp->nimp_U0sq = 0;
     tp->vt = NULL;
     w->vs = w->pk ? vscale_estimate(w->m, w->pk, p, &w->kmax) : 0;
@@ -488,6 +495,7 @@ static void fill_pockets(const run_t *w)
     r->dos = val[L->o_dos];
     r->density = val[L->o_dos + 1];
     r->degen_weight = val[L->o_dos + 2];
+    r->landau_weight = val[L->o_dos + 3];
     if (L->brate && val[L->o_born] > 0) {
         /* 1/<1/tau> over the thermal shell */
         r->tau_born = val[L->o_dos] / val[L->o_born];
