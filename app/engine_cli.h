@@ -43,8 +43,9 @@ void qkt_engine_keys_init(void);
                                           "crystal); seed: S_B + xi_B (Eqs. 42, 43), as the paper"}
 #define QKT_EK_RULES QKT_EK_RULES_WITH(QKT_EK_EXPANSION)
 #define QKT_EK_RULES_WITH(EXPANSION)                                                               \
-    {"numerics.refine", "false", "-", "with numerics.mesh (order 0): refine the mesh cells adaptively to " \
-                                      "numerics.reltol within numerics.maxeval evaluations; errors are estimates"}, \
+    {"numerics.refine", "false", "-", "with numerics.mesh: refine the mesh cells adaptively to numerics.reltol " \
+                                      "within numerics.maxeval evaluations (orders 0 to 2; order 2 with the Landau " \
+                                      "cutoff); errors are estimates"}, \
         {"run.rule", qkt_engine_text.rule, "-", "relaxation rule of diagonal nodes: rta, paper, valley or born " \
                                    "(born: Born collision operator of run.nimp_U0sq, order B^0 only)"}, \
         EXPANSION,                                                                                 \

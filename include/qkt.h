@@ -425,10 +425,12 @@ typedef struct {
                            integration; no error estimate (errors are 0), the mesh sets the
                            accuracy.  T = 0 (step occupations) is allowed with a mesh at order 0
                            and for the B-only response. */
-    int refine;         /* 1 (with mesh, order 0 only): start from the mesh and refine its cells
-                           adaptively until every sigma^(0) path has an estimated error below
-                           reltol times its largest component, or maxeval evaluations in total;
-                           errors are estimates (docs/wannier.md, "Adaptive refinement") */
+    int refine;         /* 1 (with mesh): start from the mesh and refine its cells adaptively
+                           until every sigma^(0) path (order 0), or every component of the
+                           rule-rta tensors sigma^(0), sigma^(1), sigma^(2) at tau_intra (orders 1
+                           and 2; order 2 needs landau_B > 0), has an estimated error below reltol
+                           times its largest component, or maxeval evaluations in total; errors
+                           are estimates (docs/wannier.md, "Adaptive refinement") */
     int mesh_estimate;  /* n in 1..2^D - 1 (with mesh, no refinement, no mesh weights): the mesh sum
                            is repeated on n copies of the mesh displaced by half steps, and each
                            value's error estimate is its largest change (n + 1 times the

@@ -29,7 +29,7 @@
  *       (rotated): H'(k) = sum_L e^{i k.R L} H(L) = H(R^T k).  First the file
  *       model against the built-in one (band energies and Berry curvature at
  *       random k) and eps'(R k) = eps(k); then the covariance of sigma^(2)
- *       under every rule; control: the wrong rotation R^T (the per-pair rule
+ *       under every rule, without and with the Landau cutoff (l_B = 10); control: the wrong rotation R^T (the per-pair rule
  *       paper is measured and printed, not a control here: see
  *       test_lattice).  The file models are in eV
  *       and Angstrom: mu, T, tau are set in the params struct directly (engine
@@ -403,10 +403,11 @@ static void band_compare(const qkt_model_t *a, const qkt_model_t *b, double Q[3]
     qkt_bands_free(bb);
 }
 
-static qkt_response_t *lattice_run(const qkt_model_t *m, const char *label)
+static qkt_response_t *lattice_run(const qkt_model_t *m, const char *label, double landau_B)
 {
     /* engine units (eV, hbar/eV), the same for both runs */
     qkt_params_t p = numerics(0.32, 0.01, 2e-2, 10000, 10, 24);
+    p.landau_B = landau_B;
     return run(label, m, &p);
 }
 
@@ -448,8 +449,8 @@ static void test_lattice(void)
              "max|d eps| %.2e (tol 1e-12), max|d Omega| %.2e (tol 1e-10)", de, dO);
     band_compare(m0, m1, I3, 50, &de, &dO);
     CHECK_OK(de > 1e-2, "control: the rotation is visible, max|eps'(k) - eps(k)| = %.3g > 1e-2", de);
-    qkt_response_t *r0 = lattice_run(m0, "lattice_weyl from _hr.dat"), *r1 = NULL;
-    if (r0) r1 = lattice_run(m1, "lattice_weyl from _hr.dat, rotated R");
+    qkt_response_t *r0 = lattice_run(m0, "lattice_weyl from _hr.dat", 0), *r1 = NULL;
+    if (r0) r1 = lattice_run(m1, "lattice_weyl from _hr.dat, rotated R", 0);
     if (r0 && r1) {
         for (int q = 0; q < r0->npocket; q++)
             printf("  pocket %d: center (% .3f, % .3f, % .3f), chirality %.3f +- %.2g\n", q, r0->pocket[q].center[0],
@@ -466,6 +467,23 @@ static void test_lattice(void)
          * linear in the fields (all tau_inter, covariant) only by the anomaly
          * terms of those pairs, below the tolerance (measured 0.65) */
         covariance_all("lattice_weyl -> R", r0, r1, R, Rt, "R^T", dirs, dn, 3, 0);
+        /* the Landau cutoff (docs/physics.md) at l_B = 10 (cut within 0.05 of
+         * the nodes, which lie in the thermal window): its weight depends on
+         * the energies and |R^mn| only, so the rotated model gives the rotated
+         * tensors again and loses the same weight */
+        release(r0);
+        release(r1);
+        r0 = lattice_run(m0, "lattice_weyl from _hr.dat, Landau cutoff l_B = 10", 1e-2);
+        r1 = r0 ? lattice_run(m1, "lattice_weyl from _hr.dat, rotated R, Landau cutoff l_B = 10", 1e-2) : NULL;
+        if (r0 && r1) {
+            printf("  weight removed by the cutoff: %.6g and %.6g of dos %.4g\n", r0->landau_weight, r1->landau_weight,
+                   r0->dos);
+            CHECK_OK(r0->landau_weight > 1e-4 * r0->dos &&
+                         fabs(r0->landau_weight - r1->landau_weight) <= 2e-2 * r0->landau_weight,
+                     "Landau cutoff: weight removed (%.3g of dos) is the same for the rotated model within 2e-2 (%.3g)",
+                     r0->landau_weight / r0->dos, r1->landau_weight / r0->dos);
+            covariance_all("lattice_weyl -> R, Landau cutoff", r0, r1, R, Rt, "R^T", dirs, dn, 3, 0);
+        }
     }
     release(r0);
     release(r1);

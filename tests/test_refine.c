@@ -346,6 +346,39 @@ static void orders12(void)
         release(r);
         release(ref);
     }
+    {
+        /* order 2 with the Landau cutoff (l_B = 100; inert here, test (g)):
+         * the totals of sigma^(2) drive the refinement too */
+        qkt_params_t p = params_at(0.8, 0.05, 2);
+        p.rule = QKT_RULE_RTA;
+        p.tau_intra = 5;
+        p.al_mask = 4;
+        p.landau_B = 1e-4;
+        qkt_response_t *r, *ref;
+        refine_pair(m, p, 8, 30000000, 5e-2, 1e-2, "tilted lattice_weyl order 2, refine 8^3", &r, &ref);
+        if (r && ref) {
+            printf("     order 2: %zu and %zu evaluations, converged %d %d, levels %d\n", r->neval, ref->neval,
+                   r->converged, ref->converged, r->refine_levels);
+            CHECK_OK(r->converged && ref->converged, "both order-2 refinements converged");
+            const qkt_layout_t *L = &r->raw->L;
+            const qkt_tensor_t *t = &r->sigma2[2][2], *u = &ref->sigma2[2][2];
+            double worst = 0, tsum = 0, big = 0;
+            for (int mu = 0; mu < 3; mu++)
+                for (int nu = 0; nu < 3; nu++) {
+                    big = fmax(big, fabs(u->v[mu][nu]));
+                    worst = fmax(worst, fabs(t->v[mu][nu] - u->v[mu][nu]) / (t->e[mu][nu] + u->e[mu][nu] + 1e-300));
+                    /* the tallied total (one E direction per column, B along z only) */
+                    tsum = fmax(tsum, fabs(r->raw->val[L->o_d2 + nu * 3 + mu] - t->v[mu][nu]));
+                }
+            CHECK_OK(r->totals_direct == 1 && tsum <= 1e-12 * big,
+                     "order 2: tallied totals of sigma^(2) = assembled sums of the paths (max diff %.2e of %.2e), "
+                     "direct estimates", tsum, big);
+            CHECK_OK(worst <= 1 && big > 0, "order 2: sigma^(2) (B along z) within the estimates of a reltol 1e-2 "
+                     "refinement (worst |diff|/(e + e_ref) = %.3f; largest component %.3e)", worst, big);
+        }
+        release(r);
+        release(ref);
+    }
     qkt_model_free(m);
 }
 
@@ -478,8 +511,9 @@ static void bad_input(const qkt_model_t *lw)
     p.bonly = 0;
     p.order = 2;
     s = qkt_response_compute(lw, &p, &r);
-    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.refine") && has(qkt_strerror(), "order 2"),
-             "refine at order 2: status %d, '%s'", (int)s, qkt_strerror());
+    CHECK_OK(s == QKT_EINVAL && has(qkt_strerror(), "numerics.refine") && has(qkt_strerror(), "B^2") &&
+             has(qkt_strerror(), "Landau"),
+             "refine at order 2 without the Landau cutoff: status %d, '%s'", (int)s, qkt_strerror());
     p.order = 0;
     p.order = 0;
     p.maxeval = 1000;

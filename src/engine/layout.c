@@ -165,11 +165,14 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     L->drive_tau = d ? s->drive_tau : 0;
     L->o_d0 = add(L, QKT_B_D0, "sigma0_total", d, n * 3, per(n * 3), QKT_FAM_B0, F_DRIVE, NULL, NULL, 0);
     L->o_d1 = add(L, QKT_B_D1, "sigma1_total", d && o1, n * a * 3, per(n * a * 3), QKT_FAM_B1, F_DRIVE, NULL, NULL, 0);
+    L->o_d2 = add(L, QKT_B_D2, "sigma2_total", d && o2, n * a * a * 3, per(n * a * a * 3), QKT_FAM_B2, F_DRIVE, NULL,
+                  NULL, 0);
 }
 
 /* the path blocks summed into each total */
-static const int drive_paths[3] = {QKT_B_S0, QKT_B_S1, QKT_B_X1};
-static const int drive_total[3] = {QKT_B_D0, QKT_B_D1, QKT_B_D1};
+#define NDRIVE 4
+static const int drive_paths[NDRIVE] = {QKT_B_S0, QKT_B_S1, QKT_B_X1, QKT_B_S2};
+static const int drive_total[NDRIVE] = {QKT_B_D0, QKT_B_D1, QKT_B_D1, QKT_B_D2};
 
 /* the totals of one block: out[total + j] += sum_t tau^p_t (out[off + t n + j]
  * - before[t n + j]), t over the block's paths with p_t >= 0 (n values each) */
@@ -186,14 +189,14 @@ static void drive_add(const qkt_block_t *b, int n, double tau, double *out, int 
 int qkt_layout_drive_size(const qkt_layout_t *L)
 {
     int n = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NDRIVE; i++)
         if (L->blk[drive_total[i]].size > 0) n += L->blk[drive_paths[i]].size;
     return n;
 }
 
 void qkt_layout_drive_save(const qkt_layout_t *L, const double *out, double *before)
 {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NDRIVE; i++) {
         const qkt_block_t *k = &L->blk[drive_paths[i]];
         if (L->blk[drive_total[i]].size == 0 || k->size == 0) continue;
         memcpy(before, out + k->off, sizeof(double) * k->size);
@@ -203,7 +206,7 @@ void qkt_layout_drive_save(const qkt_layout_t *L, const double *out, double *bef
 
 void qkt_layout_drive(const qkt_layout_t *L, double *out, const double *before)
 {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NDRIVE; i++) {
         const qkt_block_t *k = &L->blk[drive_paths[i]], *t = &L->blk[drive_total[i]];
         if (t->size == 0 || k->size == 0) continue;
         drive_add(k, t->size, L->drive_tau, out, t->off, before);

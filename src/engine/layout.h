@@ -63,7 +63,7 @@ enum {
     QKT_B_J0, QKT_B_JDROP,                    /* vertex by the adjoint route, order 0; dropped share */
     QKT_B_J1, QKT_B_UJ1,                      /* vertex of the order-1 diagonal nodes (and pocket modes) */
     QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ,          /* children of S_J(n_E) and pocket sums of its n child */
-    QKT_B_D0, QKT_B_D1,                       /* the rule-rta totals of orders 0 and 1 (mesh refinement) */
+    QKT_B_D0, QKT_B_D1, QKT_B_D2,             /* the rule-rta totals of orders 0, 1, 2 (mesh refinement) */
     QKT_NBLOCK
 };
 /* families of groups: orders 0, 1, 2 in B, the B-only quantities, bookkeeping */
@@ -98,8 +98,8 @@ typedef struct {
     int vtab, vtab_block, vtab_size; /* tabulation pass: kind, values per group, number of values */
     int accuracy_from;        /* conductivity paths of orders below this are loose groups
                                  (qkt_params_t.accuracy_from) */
-    double drive_tau;         /* > 0 (order 1): tally the totals of orders 0 and 1 under rule rta
-                                 with this tau_intra (blocks QKT_B_D0, QKT_B_D1), which then
+    double drive_tau;         /* > 0 (orders >= 1): tally the totals of orders 0 to 2 under rule rta
+                                 with this tau_intra (blocks QKT_B_D0, QKT_B_D1, QKT_B_D2), which then
                                  drive mesh refinement instead of the sigma^(0) paths */
 } qkt_layout_spec_t;
 
@@ -133,8 +133,9 @@ typedef struct {
     int o_sj1;              /* [SJ1_NCHILD][nu][al][mu]: sigma of the children of S_J(n_E) (order 1) */
     int o_psj, o_asj;       /* [nu][al][pk]: pocket sums (and |.|) of the n child of S_J(n_E) */
     double drive_tau;       /* > 0: the tau_intra of the totals below */
-    int o_d0, o_d1;         /* [nu][mu], [nu][al][mu]: sum over the paths of sigma0 (o_d0), of
-                               sigma1 and sigma1_recip (o_d1), each times drive_tau to its power
+    int o_d0, o_d1, o_d2;   /* [nu][mu], [nu][al][mu], [nu][al][al'][mu]: sum over the paths of
+                               sigma0 (o_d0), of sigma1 and sigma1_recip (o_d1), of sigma2 (o_d2),
+                               each times drive_tau to its power
                                under rule rta: sigma^(0), sigma^(1) of rule rta as one integrand
                                each, whose error mesh refinement estimates and controls
                                directly (qkt_layout_drive) */

@@ -140,7 +140,7 @@ struct qkt_tree_ws {
  * vertex, the pocket norms and fluxes) and the B-only blocks are not. */
 static const int landau_blocks[] = {QKT_B_S1,  QKT_B_S2, QKT_B_P1, QKT_B_A1, QKT_B_SEA1, QKT_B_P2,
                                     QKT_B_A2,  QKT_B_SEA2, QKT_B_U2, QKT_B_UP2, QKT_B_X1, QKT_B_J1,
-                                    QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ, QKT_B_D1};
+                                    QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ, QKT_B_D1, QKT_B_D2};
 #define NLANDAU_BLOCKS ((int)(sizeof landau_blocks / sizeof *landau_blocks))
 
 static size_t landau_size(const qkt_layout_t *L)

@@ -764,7 +764,7 @@ static qkt_status_t assemble_field(ctx_t *c)
 }
 
 /* Mesh refinement at orders >= 1 integrated the totals of rule rta for the
- * tau_intra in L->drive_tau (blocks QKT_B_D0, QKT_B_D1) and estimated their errors
+ * tau_intra in L->drive_tau (blocks QKT_B_D0, QKT_B_D1, QKT_B_D2) and estimated their errors
  * directly.  When the assembly is that sum (rule rta at that time, no vertex,
  * whose paths the totals leave out), those estimates replace the sums of the
  * paths' estimates, which count every cancellation between paths inside a
@@ -785,6 +785,9 @@ static void totals_direct(const ctx_t *c)
             r->sigma0.e[mu][c->nu[in]] = err[L->o_d0 + in * 3 + mu];
             for (int ia = 0; ia < a && L->blk[QKT_B_D1].size; ia++)
                 r->sigma1[c->al[ia]].e[mu][c->nu[in]] = err[L->o_d1 + (in * a + ia) * 3 + mu];
+            for (int ia = 0; ia < a && L->blk[QKT_B_D2].size; ia++)
+                for (int ib = 0; ib < a; ib++)
+                    r->sigma2[c->al[ia]][c->al[ib]].e[mu][c->nu[in]] = err[L->o_d2 + ((in * a + ia) * a + ib) * 3 + mu];
         }
     r->totals_direct = 1;
 }

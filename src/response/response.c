@@ -136,10 +136,11 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                      "response: its integrands are Fermi-sea integrals whose large values cancel "
                                      "over the zone, which a uniform mesh sums with spectral accuracy at T > 0 and "
                                      "a locally refined one does not");
-    if (p->refine && p->order == 2)
-        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) is for orders B^0 and B^1 (got order 2; with "
-                                     "qkt sigma set sigma.order <= 1): the order-B^2 integrand is singular at a Weyl "
-                                     "node inside the thermal window and the refinement does not converge there");
+    if (p->refine && p->order == 2 && !(p->landau_B > 0))
+        return qkt_error(QKT_EINVAL, "mesh refinement (numerics.refine) at order B^2 needs the Landau cutoff "
+                                     "(landau_B > 0; run.landau_cutoff, the default for Wannier models): without it "
+                                     "the order-B^2 integrand is singular at a Weyl node inside the thermal window "
+                                     "and the refinement does not converge there");
     if (!(p->landau_B >= 0 && isfinite(p->landau_B)) || !(p->landau_rho > 0 && isfinite(p->landau_rho)))
         return qkt_error(QKT_EINVAL, "the Landau cutoff needs |B| >= 0 and a threshold rho_c > 0 (got %g, %g)",
                          p->landau_B, p->landau_rho);
@@ -307,7 +308,7 @@ static void build_layout(run_t *w)
      * order-1 diagonal nodes (Eq. 54); order 2 has none yet */
     ls.vj = p->nimp_U0sq > 0 && !p->bonly;
     ls.accuracy_from = p->bonly ? 0 : p->accuracy_from;
-    /* mesh refinement at order 1: the totals of rule rta drive it */
+    /* mesh refinement at orders 1 and 2: the totals of rule rta drive it */
     ls.drive_tau = p->refine && ls.order >= 1 ? p->tau_intra : 0;
     qkt_layout_build(&w->L, &ls);
 }
