@@ -491,10 +491,12 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_out_int(cli, "refine_cells", (long)r->refine_leaves);
         qkt_out_scalar(cli, "refine_memory", r->refine_mb, NULL, "MB");
         if (r->par.order >= 1)
-            qkt_out_string(cli, "total_errors", r->totals_direct
-                                                    ? "direct (sigma0, sigma1: the refinement's estimates of the "
-                                                      "rule-rta totals it was driven by)"
-                                                    : "sums of the paths' estimates (an upper bound)");
+            qkt_out_string(cli, "total_errors", !r->totals_direct ? "sums of the paths' estimates (an upper bound)"
+                                                : r->par.order >= 2
+                                                    ? "direct (sigma0, sigma1, sigma2: the refinement's estimates of "
+                                                      "the rule-rta totals it was driven by)"
+                                                    : "direct (sigma0, sigma1: the refinement's estimates of the "
+                                                      "rule-rta totals it was driven by)");
     } else if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
         qkt_out_string(cli, "integration", r->half_estimate ? "uniform mesh, irreducible wedge (errors: the change "

@@ -477,12 +477,13 @@ typedef struct {
                            at q from a Weyl node): where it exceeds 1/landau_rho the field mixes the pair
                            (Landau levels) and the terms of order B^1 and B^2 are not defined (open point 9:
                            the tau^0 path SE>SEB diverges there).  Every order-B^1 and B^2 tally of a
-                           k-point is weighted by s(l_B / (landau_rho max|R^mn|) - 1), s rising smoothly
-                           from 0 to 1 on [0, 1], max over the pairs (m, n) of different degenerate groups
-                           with m in the thermal window; orders B^0 and the B-only response are not
-                           weighted.  0 (default): no cutoff, the seed's expansion at every k */
+                           k-point is weighted by s(l_B / (landau_rho x^1/2) - 1), s rising smoothly
+                           from 0 to 1 on [0, 1], x the largest block sum_{m in G, n in G'} |R^mn|^2
+                           between two degenerate groups G != G', times the thermal taper of G (1 in
+                           the window); orders B^0 and the B-only response are not weighted.  0
+                           (default): no cutoff, the seed's expansion at every k */
     double landau_rho;  /* the cutoff's threshold rho_c (default 1): weight 0 where
-                           max|R^mn| >= l_B / rho_c, 1 where max|R^mn| <= l_B / (2 rho_c) */
+                           x^1/2 >= l_B / rho_c, 1 where x^1/2 <= l_B / (2 rho_c) */
 } qkt_params_t;
 
 /* 1 if p's rule is paper with a field direction (p->field != 0): the tensors

@@ -7,8 +7,9 @@
  *     with degenerate bands gave 289327/290170/291378);
  *   - a random unitary rotation inside every degenerate subspace
  *     (qkt_bands_test_gauge) leaves the order-0 tallies and the B-only parts
- *     unchanged to round-off, every order-1 path too, and every order-2
- *     path to 1e-7 of sigma2 and 1e-6 of its own size. */
+ *     unchanged to round-off, every order-1 path too (also with the Landau
+ *     cutoff, and the weight it removes), and every order-2 path to 1e-7 of
+ *     sigma2 and 1e-6 of its own size. */
 #include <stdio.h>
 #include <string.h>
 #include "engine_util.h"
@@ -191,6 +192,25 @@ static void rotation_order1(qkt_model_t *m)
                                     "max |sigma1| under the rotations");
     CHECK(aq > 0, "Si order 1: the path anomaly_sea_SE>nEB is tallied (largest component %.3e)", aq);
     CHECK_ABS(aq > 0 ? dq / aq : 1, 0, 1e-8, "Si order 1, anomaly_sea_SE>nEB: max |change| / max |its own sigma1|");
+    qkt_response_free(&r0);
+    qkt_response_free(&r1);
+    /* the Landau cutoff (docs/physics.md) at l_B = 10 Angstrom (6.6e2 T), so
+     * that it weighs many points: its weight reads the blocks of R between
+     * degenerate groups, whose norms a rotation inside the groups keeps (a
+     * single |R^mn| would not) */
+    p.landau_B = 1e-2;
+    if (rotated_pair(m, &p, &r0, &r1)) return;
+    dm = am = 0;
+    for (int i = 0; i < r0.npath1; i++)
+        for (int a = 0; a < 3; a++) diff(&r0.path1[i][a].v[0][0], &r1.path1[i][a].v[0][0], 9, &dm, &am);
+    printf("     Landau cutoff l_B = 10: weight removed %.6e (rotated %.6e) of dos %.4e\n", r0.landau_weight,
+           r1.landau_weight, r0.dos);
+    CHECK(r0.landau_weight > 1e-3 * r0.dos, "Si order 1, Landau cutoff l_B = 10: it removes weight (%.3g of dos)",
+          r0.landau_weight / r0.dos);
+    CHECK_ABS(fabs(r0.landau_weight - r1.landau_weight) / r0.landau_weight, 0, 1e-12,
+              "Si order 1, Landau cutoff: the weight removed under the rotations");
+    CHECK_ABS(dm / am, 0, TOL_MESH, "Si order 1, Landau cutoff l_B = 10: every path, max |change| / max |sigma1| under "
+                                    "the rotations");
     qkt_response_free(&r0);
     qkt_response_free(&r1);
 }

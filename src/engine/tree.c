@@ -135,12 +135,13 @@ struct qkt_tree_ws {
 };
 
 /* The Landau cutoff (qkt_params_t.landau_B; docs/physics.md, "Landau cutoff"):
- * the blocks of tallies of order B^1 and B^2 in the fields E and B, weighted
- * per point.  Orders B^0 (sigma^(0), the pocket modes' own currents and
- * vertex, the pocket norms and fluxes) and the B-only blocks are not. */
+ * the blocks of tallies of order B^1 and B^2 in the fields E and B (with the
+ * Eq.-67 pumping integrand, of order E B), weighted per point.  Orders B^0
+ * (sigma^(0), the pocket modes' own currents and vertex, the pocket norms
+ * and fluxes) and the B-only blocks are not. */
 static const int landau_blocks[] = {QKT_B_S1,  QKT_B_S2, QKT_B_P1, QKT_B_A1, QKT_B_SEA1, QKT_B_P2,
                                     QKT_B_A2,  QKT_B_SEA2, QKT_B_U2, QKT_B_UP2, QKT_B_X1, QKT_B_J1,
-                                    QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ, QKT_B_D1, QKT_B_D2};
+                                    QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ, QKT_B_D1, QKT_B_D2, QKT_B_PUMP67};
 #define NLANDAU_BLOCKS ((int)(sizeof landau_blocks / sizeof *landau_blocks))
 
 static size_t landau_size(const qkt_layout_t *L)
@@ -2048,33 +2049,48 @@ static qkt_status_t order2_center(qkt_tree_ws_t *w, const slot0_t *c, double *ou
 }
 
 /* The Landau cutoff's weight at the centre c: s(t) = 3 t^2 - 2 t^3 on [0, 1]
- * (0 below, 1 above) of t = l_B / (rho_c max|R^mn|) - 1, the maximum over the
- * pairs (m, n) with m in the thermal window (f'_m != 0, or |eps_m - mu| <=
- * window T) and n outside m's degenerate group, |R^mn|^2 = sum_a
- * |v_a^mn|^2 / (eps_m - eps_n)^2.  Depends on the energies and |v^mn| only:
- * the same for every choice of eigenvectors, under rotations (all three
- * components) and under time reversal. */
+ * (0 below, 1 above) of t = 1/sqrt(landau_x2 x) - 1, landau_x2 = rho_c^2 |B|
+ * = rho_c^2 / l_B^2, where x is the largest, over pairs of degenerate groups
+ * (G, G'), G != G', of sw_G |R^{GG'}|^2: the block of the interband Berry
+ * connection between the two groups (Frobenius norm, sum_{m in G, n in G'}
+ * sum_a |v_a^mn|^2 / (eps_m - eps_n)^2, pairs closer than degen_tol left out
+ * as everywhere), weighted by the thermal taper sw_G of the group (its
+ * largest over the group's bands: 1 inside the window, falling smoothly to 0
+ * at its edge, so that s does not jump when a band leaves the window).  The
+ * block norm is the same for every choice of eigenvectors inside the groups;
+ * it depends on the energies and |v| only, so it is invariant under
+ * rotations (all three components) and under time reversal. */
+static int group_end(const qkt_bands_t *b, int m) { return b->ngrp ? b->grp_end[m] : m + 1; }
+
 static double landau_weight(const qkt_tree_ws_t *w, const slot0_t *c)
 {
     const qkt_bands_t *b = c->b;
     int nb = w->nb;
-    double win = w->p.window * w->p.T, r2max = 0;
-    for (int m = 0; m < nb; m++) {
-        if (c->fp[m] == 0 && fabs(b->eps[m] - w->p.mu) > win) continue;
-        for (int n = 0; n < nb; n++) {
-            if (n == m || (b->ngrp && b->grp[n] == b->grp[m])) continue;
-            double de = b->eps[m] - b->eps[n];
-            if (fabs(de) <= w->p.degen_tol) continue; /* degenerate: no interband terms */
-            double v2 = 0;
-            for (int a = 0; a < 3; a++) {
-                double complex x = b->v[a][(size_t)m * nb + n];
-                v2 += creal(x) * creal(x) + cimag(x) * cimag(x);
-            }
-            r2max = fmax(r2max, v2 / (de * de));
+    double x = 0;
+    for (int g0 = 0; g0 < nb; g0 = group_end(b, g0)) {
+        double sw = 0;
+        for (int m = g0; m < group_end(b, g0); m++)
+            sw = fmax(sw, w->p.T > 0 ? taper(fabs(b->eps[m] - w->p.mu) / w->p.T, w->p.window) : 1);
+        if (sw == 0) continue;
+        for (int h0 = 0; h0 < nb; h0 = group_end(b, h0)) {
+            if (h0 == g0) continue;
+            double r2 = 0;
+            for (int m = g0; m < group_end(b, g0); m++)
+                for (int n = h0; n < group_end(b, h0); n++) {
+                    double de = b->eps[m] - b->eps[n];
+                    if (fabs(de) <= w->p.degen_tol) continue; /* degenerate: no interband terms */
+                    double v2 = 0;
+                    for (int a = 0; a < 3; a++) {
+                        double complex z = b->v[a][(size_t)m * nb + n];
+                        v2 += creal(z) * creal(z) + cimag(z) * cimag(z);
+                    }
+                    r2 += v2 / (de * de);
+                }
+            x = fmax(x, sw * r2);
         }
     }
-    if (!(r2max > 0)) return 1;
-    double t = 1 / sqrt(w->p.landau_x2 * r2max) - 1;
+    if (!(x > 0)) return 1;
+    double t = 1 / sqrt(w->p.landau_x2 * x) - 1;
     return t >= 1 ? 1 : t <= 0 ? 0 : t * t * (3 - 2 * t);
 }
 

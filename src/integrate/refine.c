@@ -305,6 +305,7 @@ static qkt_status_t refine_round(const geom_t *g, void **ws, int nws, const doub
 typedef struct {
     int n, *ix, *g; /* n values: index, group */
     int ng;         /* groups of the integrand */
+    const unsigned char *fam; /* [ng] family of each group (orders 0, 1, 2 in B: scales apart) */
     double *S;      /* [ng] scale of each driving group for the priorities (set once) */
     double *Se;     /* [ng] the same at the running value (error test) */
 } drive_t;
@@ -313,6 +314,7 @@ static qkt_status_t drive_init(drive_t *d, const qkt_integrand_t *f)
 {
     memset(d, 0, sizeof *d);
     d->ng = f->ngroup;
+    d->fam = f->family;
     d->ix = malloc(sizeof(int) * (f->fdim > 0 ? f->fdim : 1));
     d->g = malloc(sizeof(int) * (f->fdim > 0 ? f->fdim : 1));
     d->S = calloc(d->ng > 0 ? d->ng : 1, sizeof(double));
@@ -336,17 +338,23 @@ static void drive_free(drive_t *d)
 }
 
 /* Scales of the driving groups: the largest |value| of each.  A group below
- * 1e-6 of the largest one is zero (Drude at T = 0, the vertex path without
- * disorder, a part that vanishes by symmetry) and is converged absolutely,
- * to 1e-3 of the largest group, as the adaptive integrator does. */
+ * 1e-6 of the largest one of its family is zero (Drude at T = 0, the vertex
+ * path without disorder, a part that vanishes by symmetry) and is converged
+ * absolutely, to 1e-3 of that group, as the adaptive integrator does.  The
+ * families (orders B^0, B^1, B^2) are compared apart: their tensors are per
+ * unit field to the power of the order, so their sizes say nothing about each
+ * other (sigma^(2) per unit B^2 of the engine's units is 1e9 times sigma^(0)
+ * for iron). */
 static void group_scales(const drive_t *d, const double *V, double *S)
 {
-    double big = 0;
+    double big[QKT_INT_NFAM] = {0};
     for (int j = 0; j < d->n; j++) S[d->g[j]] = 0;
     for (int j = 0; j < d->n; j++) S[d->g[j]] = fmax(S[d->g[j]], fabs(V[d->ix[j]]));
-    for (int j = 0; j < d->n; j++) big = fmax(big, S[d->g[j]]);
-    for (int j = 0; j < d->n; j++)
-        if (!(S[d->g[j]] > 1e-6 * big)) S[d->g[j]] = big > 0 ? 1e-3 * big : 1;
+    for (int j = 0; j < d->n; j++) big[d->fam[d->g[j]]] = fmax(big[d->fam[d->g[j]]], S[d->g[j]]);
+    for (int j = 0; j < d->n; j++) {
+        double b = big[d->fam[d->g[j]]];
+        if (!(S[d->g[j]] > 1e-6 * b)) S[d->g[j]] = b > 0 ? 1e-3 * b : 1;
+    }
 }
 
 static double priority(const drive_t *dv, const double *d)

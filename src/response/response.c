@@ -141,7 +141,8 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                      "(landau_B > 0; run.landau_cutoff, the default for Wannier models): without it "
                                      "the order-B^2 integrand is singular at a Weyl node inside the thermal window "
                                      "and the refinement does not converge there");
-    if (!(p->landau_B >= 0 && isfinite(p->landau_B)) || !(p->landau_rho > 0 && isfinite(p->landau_rho)))
+    if (!(p->landau_B >= 0 && isfinite(p->landau_B)) ||
+        (p->landau_B > 0 && !(p->landau_rho > 0 && isfinite(p->landau_rho))))
         return qkt_error(QKT_EINVAL, "the Landau cutoff needs |B| >= 0 and a threshold rho_c > 0 (got %g, %g)",
                          p->landau_B, p->landau_rho);
     if (p->mesh_estimate < 0 || p->mesh_estimate > (m->dim == 2 ? 3 : 7))
