@@ -14,6 +14,8 @@
 #include <string.h>
 #include "engine_util.h"
 #include "core/internal.h"
+#include "engine/tree.h"
+#include "engine/layout.h"
 
 static qkt_params_t si_params(void)
 {
@@ -264,6 +266,64 @@ static void rotation_order2(qkt_model_t *m)
     qkt_response_free(&r1);
 }
 
+/* The Landau cutoff's weight at single points with degenerate groups: Si on
+ * the Delta line Gamma-X (doubly degenerate Delta_5 bands) and at Gamma, a
+ * thermal window of +-1.2 eV holding several groups, and 24 magnetic lengths
+ * from 1 to 1e3 Angstrom so that the weight passes through (0, 1) at every
+ * point: the removed weight tallied by the tree (diagnostics, o_dos + 3) must
+ * not change under random unitaries inside the groups.  Power to fail
+ * (measured): a weight from the largest single |R^mn| changes by 0.21 of the
+ * largest removed weight; the block norm with each band's own energy in the
+ * denominators (Si's groups are split by 1e-9 to 1e-7 eV) by 6.6e-9; with
+ * the groups' mean energies by round-off (3e-16). */
+static void landau_points(qkt_model_t *m)
+{
+    int nu[1] = {0}, al[1] = {2};
+    qkt_layout_t L;
+    qkt_layout_init(&L, 1, 3, 0, 0, nu, 1, al, 1);
+    double *out = calloc((size_t)L.fdim, sizeof(double));
+    const double X = 2 * M_PI / 5.431; /* Gamma-X of Si (a = 5.431 Angstrom) */
+    const double ks[4][3] = {{0, 0, 0}, {0.25 * X, 0, 0}, {0.5 * X, 0, 0}, {0, 0.75 * X, 0}};
+    double worst = 0, top = 0;
+    int frac = 0, n = 0;
+    for (int il = 0; il < 24 && out; il++) {
+        double lB = pow(10, 3.0 * il / 23); /* 1 .. 1e3 Angstrom */
+        qkt_tree_par_t tp;
+        memset(&tp, 0, sizeof tp);
+        tp.mu = 6.2;
+        tp.T = 0.1;
+        tp.window = 12;
+        tp.h = 1e-4;
+        tp.analytic = 1;
+        tp.degen_tol = m->degen_tol;
+        tp.landau_x2 = 1 / (lB * lB);
+        qkt_tree_ws_t *ws = qkt_tree_ws_alloc(m, &L, &tp, NULL);
+        CHECK(ws != NULL, "tree workspace with the Landau cutoff");
+        if (!ws) break;
+        for (int ik = 0; ik < 4; ik++) {
+            double w[2];
+            for (int g = 0; g < 2; g++) {
+                memset(out, 0, sizeof(double) * (size_t)L.fdim);
+                qkt_bands_test_gauge(g ? 20261207 + ik : 0);
+                qkt_tree_eval(ws, ks[ik], out);
+                w[g] = out[L.o_dos + 3];
+            }
+            qkt_bands_test_gauge(0);
+            double fw = out[L.o_dos]; /* sum -f0': the largest weight removable */
+            if (w[0] > 1e-9 * fw && w[0] < (1 - 1e-9) * fw) frac++;
+            worst = fmax(worst, fabs(w[0] - w[1]));
+            top = fmax(top, fabs(w[0]));
+            n++;
+        }
+        qkt_tree_ws_free(ws);
+    }
+    free(out);
+    printf("     %d point and length cases, %d with a weight strictly between 0 and 1\n", n, frac);
+    CHECK(frac >= 4, "Landau cutoff at single points: the weight passes through (0, 1) (%d cases)", frac);
+    CHECK_ABS(top > 0 ? worst / top : 1, 0, 1e-12, "Landau cutoff at Si points with degenerate groups: removed weight "
+                                                   "under rotations inside the groups, max |change| / max");
+}
+
 int main(void)
 {
     qkt_model_t *m = shared_wannier("si/Si_tb.dat", NULL, 1, 2);
@@ -273,6 +333,7 @@ int main(void)
     rotation_bonly(m);
     rotation_order1(m);
     rotation_order2(m);
+    landau_points(m);
     qkt_model_free(m);
     CHECK_DONE();
 }

@@ -2053,8 +2053,8 @@ static qkt_status_t order2_center(qkt_tree_ws_t *w, const slot0_t *c, double *ou
  * = rho_c^2 / l_B^2, where x is the largest, over pairs of degenerate groups
  * (G, G'), G != G', of sw_G |R^{GG'}|^2: the block of the interband Berry
  * connection between the two groups (Frobenius norm, sum_{m in G, n in G'}
- * sum_a |v_a^mn|^2 / (eps_m - eps_n)^2, pairs closer than degen_tol left out
- * as everywhere), weighted by the thermal taper sw_G of the group (its
+ * sum_a |v_a^mn|^2 / (e_G - e_G')^2 with the groups' mean energies e, pairs
+ * closer than degen_tol left out as everywhere), weighted by the thermal taper sw_G of the group (its
  * largest over the group's bands: 1 inside the window, falling smoothly to 0
  * at its edge, so that s does not jump when a band leaves the window).  The
  * block norm is the same for every choice of eigenvectors inside the groups;
@@ -2077,7 +2077,10 @@ static double landau_weight(const qkt_tree_ws_t *w, const slot0_t *c)
             double r2 = 0;
             for (int m = g0; m < group_end(b, g0); m++)
                 for (int n = h0; n < group_end(b, h0); n++) {
-                    double de = b->eps[m] - b->eps[n];
+                    /* the groups' mean energies, as in R and P^-1: the block
+                     * norm is then exactly invariant under a change of basis
+                     * inside each group */
+                    double de = b->ngrp ? b->epsg[m] - b->epsg[n] : b->eps[m] - b->eps[n];
                     if (fabs(de) <= w->p.degen_tol) continue; /* degenerate: no interband terms */
                     double v2 = 0;
                     for (int a = 0; a < 3; a++) {
