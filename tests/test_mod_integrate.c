@@ -13,6 +13,8 @@
  *    their difference is the number of bands per cell volume, 2/V.  The DOS
  *    tally (o_dos, sum -f0') is exactly 0 there.  Tolerance 1e-14 relative
  *    (216 additions of 1).
+ *    Progress with mesh weights (an irreducible wedge's): the callback counts
+ *    the points with a weight, not the planes (exact counts, 8^3 mesh).
  *    Threads: a 10^3 mesh at mu = 0.3, T = 0.05 (Fermi surface inside the
  *    zone), every tally bit for bit equal with 1 and 2 threads.
  * 2. qkt_integrate (adaptive, pocket map and balls), parabolic band, mass
@@ -80,6 +82,20 @@ static qkt_tree_par_t tpar(const qkt_model_t *m, double mu, double T, double win
     return tp;
 }
 
+/* progress reports of a mesh sum: (done, total) as passed to the callback */
+typedef struct {
+    long n, last_done, last_total, bad;
+} prog_t;
+
+static void prog_cb(void *user, long done, long total)
+{
+    prog_t *p = user;
+    if (p->n > 0 && (done < p->last_done || total != p->last_total)) p->bad++;
+    p->n++;
+    p->last_done = done;
+    p->last_total = total;
+}
+
 static void mesh_part(void)
 {
     const double a = 1.3, V = a * a * a;
@@ -109,6 +125,44 @@ static void mesh_part(void)
                  mu, val[L.o_dos], st.neval);
     }
     CHECK_REL(dens[0] - dens[1], 2 / V, 1e-14, "mesh: density(mu above all bands) - density(below) = nb/V_cell = 2/a^3");
+
+    /* progress with mesh weights: 1.3 */
+    {
+        const int N8[3] = {8, 8, 8};
+        int *wt = calloc(512, sizeof(int));
+        long npts = 0;
+        /* every point of the planes j_1 = 0, 1, one point of the others:
+         * 128 + 6 = 134 points, 96 % of them in 2 of 8 planes */
+        for (int i = 0; i < 512; i++) {
+            int j1 = i / 64;
+            wt[i] = j1 < 2 || i % 64 == 5 ? 1 + i % 3 : 0;
+            npts += wt[i] != 0;
+        }
+        qkt_tree_integrand_t ti;
+        qkt_tree_par_t tp = tpar(m, 0.3, 0.05, 12);
+        prog_t pg;
+        memset(&pg, 0, sizeof pg);
+        qkt_intopts_t io;
+        memset(&io, 0, sizeof io);
+        io.weight = wt;
+        io.progress = prog_cb;
+        io.progress_user = &pg;
+        qkt_intstats_t st;
+        memset(&st, 0, sizeof st);
+        qkt_status_t r = qkt_tree_integrand_init(&ti, m, &L, &tp, NULL);
+        if (!r) r = qkt_integrate_mesh(m, &ti.f, N8, 0, NULL, &io, val, &st);
+        qkt_tree_integrand_free(&ti);
+        CHECK(r == QKT_OK, "weighted mesh sum failed: %s", qkt_strerror());
+        /* the progress counts evaluated points, so that the time left is
+         * judged from them: the total is the number of points with a weight
+         * (134), reached at the end, and never decreasing; counting planes
+         * (total 8) put 2 of 8 = 25 % where 96 % of the work was done */
+        CHECK_OK(pg.n == 8 && pg.bad == 0 && pg.last_total == npts && pg.last_done == npts && (long)st.neval == npts,
+                 "mesh 8^3 with weights on %ld points (128 of them in 2 planes): %ld progress calls (8), final "
+                 "done/total %ld/%ld (want %ld/%ld, monotonic: %ld violations), %zu evaluations",
+                 npts, pg.n, pg.last_done, pg.last_total, npts, npts, pg.bad, st.neval);
+        free(wt);
+    }
 
     /* threads */
     const int N10[3] = {10, 10, 10};
