@@ -24,7 +24,10 @@
  *     around (0, 0, +-k0).  They are not symmetric in kz - k0 (the cos kz
  *     dispersion: on the kz axis they reach k0 + 0.179 and k0 - 0.281), so the
  *     centroid's kz is only required to lie inside that extent; kx, ky within
- *     a cell of 0 (the pockets are symmetric in kx, ky). */
+ *     a cell of 0 (the pockets are symmetric in kx, ky).
+ *     k0 = 3: the pockets meet across the zone face kz = +-pi into one pocket
+ *     around it; its centroid lies on the face (within a cell), not at the
+ *     zone centre where the plain mean of its cells' kz (0) would put it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +207,25 @@ int main(void)
                          "the pocket's extent [k0 - %.4f, k0 + %.4f] on the kz axis (the node at %+.1f)",
                          p, pk->center[p][0], pk->center[p][1], pk->center[p][2], cz, dm, dp, sg * 0.5);
             }
+        }
+        qkt_pockets_free(pk);
+        /* k0 = 3 (a = 1): the two pockets around (0, 0, +-3) meet across
+         * the zone face kz = +-pi (0.28 apart through it) and form one
+         * pocket around the face, symmetric under kz -> -kz.  Its cells lie
+         * near kz = pi and near kz = -pi; the plain mean of their kz is 0,
+         * the zone centre, where the pocket is not: the centroid must lie on
+         * the face (|kz| within a cell of pi), kx and ky within a cell of 0 */
+        set1(m, "k0", 3.0);
+        setup(m);
+        pk = build(m, 0.1, 0.005, 48);
+        CHECK_OK(pk->n == 1, "lattice_weyl k0 = 3, mu = 0.1: one pocket across the zone face (found %d)", pk->n);
+        if (pk->n == 1) {
+            double w0 = cell_width(pk, 0), w1 = cell_width(pk, 1), w2 = cell_width(pk, 2);
+            double cz = fabs(pk->center[0][2]);
+            CHECK_OK(fabs(pk->center[0][0]) <= w0 && fabs(pk->center[0][1]) <= w1 && fabs(cz - M_PI) <= w2,
+                     "lattice_weyl k0 = 3: the pocket across the zone face has its centre (%.5f, %.5f, %.5f) on the "
+                     "face: |kz| - pi = %.2e (tolerance one cell, %.4f), kx, ky within a cell of 0",
+                     pk->center[0][0], pk->center[0][1], pk->center[0][2], cz - M_PI, w2);
         }
         qkt_pockets_free(pk);
         qkt_model_free(m);

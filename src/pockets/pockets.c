@@ -793,6 +793,23 @@ static qkt_status_t pockets_describe(qkt_pockets_t *pk, int npk)
     pk->center = calloc(npk > 0 ? npk : 1, sizeof *pk->center);
     pk->ncells = calloc(npk > 0 ? npk : 1, sizeof(int));
     if (!pk->band || !pk->center || !pk->ncells) return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+    /* Along an axis where the grid wraps around the zone, a pocket can
+     * straddle the zone face (Te's pockets around H = (1/3, 1/3, 1/2)): the
+     * plain mean of its cells lies half a zone away from it.  Such a
+     * pocket's cells are placed within half a period of their circular mean,
+     * the direction of sum_c e^{2 pi i u_c} (one turn per period), averaged
+     * in u and placed at its image nearest to Gamma.  A pocket none of whose cells
+     * needs moving (every pocket that does not straddle a face) keeps the
+     * plain mean of its cells' k. */
+    double (*cs)[3][2] = calloc(npk > 0 ? npk : 1, sizeof *cs);
+    double (*ub)[3] = calloc(npk > 0 ? npk : 1, sizeof *ub); /* mean u, cells moved */
+    int *moved = calloc(npk > 0 ? npk : 1, sizeof(int));
+    if (!cs || !ub || !moved) {
+        free(cs);
+        free(ub);
+        free(moved);
+        return qkt_error(QKT_ENOMEM, "out of memory (pockets)");
+    }
     for (size_t c = 0; c < ncells; c++) {
         double u[3], k[3];
         qkt_pocket_cell_center(pk, c, u, k);
@@ -802,10 +819,63 @@ static qkt_status_t pockets_describe(qkt_pockets_t *pk, int npk)
             pk->band[p] = mm;
             pk->ncells[p]++;
             for (int a = 0; a < 3; a++) pk->center[p][a] += k[a];
+            for (int a = 0; a < pk->dim; a++) {
+                if (!pk->wrap[a]) continue;
+                double th = 2 * M_PI * (u[a] - pk->gmin[a]) / (pk->gmax[a] - pk->gmin[a]);
+                cs[p][a][0] += cos(th);
+                cs[p][a][1] += sin(th);
+            }
         }
     }
     for (int p = 0; p < npk; p++)
         for (int a = 0; a < 3; a++) pk->center[p][a] /= pk->ncells[p];
+    for (size_t c = 0; c < ncells && pk->periodic; c++) {
+        double u[3], k[3];
+        qkt_pocket_cell_center(pk, c, u, k);
+        for (int mm = 0; mm < NBL; mm++) {
+            int p = pk->label[c * NBL + mm];
+            if (p < 0) continue;
+            for (int a = 0; a < pk->dim; a++) {
+                double x = u[a];
+                if (pk->wrap[a] && (cs[p][a][0] != 0 || cs[p][a][1] != 0)) {
+                    double per = pk->gmax[a] - pk->gmin[a];
+                    double uc = pk->gmin[a] + per * atan2(cs[p][a][1], cs[p][a][0]) / (2 * M_PI);
+                    if (x < uc - per / 2) x += per, moved[p] = 1;
+                    else if (x >= uc + per / 2)
+                        x -= per, moved[p] = 1;
+                }
+                ub[p][a] += x;
+            }
+        }
+    }
+    for (int p = 0; p < npk; p++) {
+        if (!moved[p]) continue;
+        double u[3] = {0, 0, 0}, jac, best = INFINITY;
+        for (int a = 0; a < pk->dim; a++) u[a] = ub[p][a] / pk->ncells[p];
+        /* of the images u + n (n_a in -1, 0, 1 along the wrapped axes), the
+         * one nearest to Gamma: the centre in the first Brillouin zone (Si's
+         * pockets around X print as (0, 0, 2 pi/a), not as the equivalent
+         * (0, -2 pi/a, 2 pi/a) of the cell of the grid) */
+        for (int n = 0; n < 27; n++) {
+            double v[3] = {u[0], u[1], u[2]}, k[3];
+            int ok = 1;
+            for (int a = 0, q = n; a < 3; a++, q /= 3) {
+                int sh = q % 3 - 1;
+                if (sh && !(a < pk->dim && pk->wrap[a])) ok = 0;
+                if (a < pk->dim && pk->wrap[a]) v[a] += sh * (pk->gmax[a] - pk->gmin[a]);
+            }
+            if (!ok) continue;
+            qkt_domain_map(pk, v, k, &jac);
+            double k2 = k[0] * k[0] + k[1] * k[1] + k[2] * k[2];
+            if (k2 < best - 1e-12 * (1 + k2)) {
+                best = k2;
+                memcpy(pk->center[p], k, sizeof k);
+            }
+        }
+    }
+    free(cs);
+    free(ub);
+    free(moved);
     return QKT_OK;
 }
 
