@@ -837,9 +837,13 @@ static qkt_status_t pockets_describe(qkt_pockets_t *pk, int npk)
             if (p < 0) continue;
             for (int a = 0; a < pk->dim; a++) {
                 double x = u[a];
-                if (pk->wrap[a] && (cs[p][a][0] != 0 || cs[p][a][1] != 0)) {
+                /* a pocket spread around the whole axis (resultant below 0.1
+                 * of its cells) has no circular mean: its cells stay */
+                if (pk->wrap[a] && hypot(cs[p][a][0], cs[p][a][1]) > 0.1 * pk->ncells[p]) {
                     double per = pk->gmax[a] - pk->gmin[a];
-                    double uc = pk->gmin[a] + per * atan2(cs[p][a][1], cs[p][a][0]) / (2 * M_PI);
+                    /* the mean direction as a point of the grid, gmin <= uc < gmax */
+                    double f = atan2(cs[p][a][1], cs[p][a][0]) / (2 * M_PI);
+                    double uc = pk->gmin[a] + per * (f < 0 ? f + 1 : f);
                     if (x < uc - per / 2) x += per, moved[p] = 1;
                     else if (x >= uc + per / 2)
                         x -= per, moved[p] = 1;
