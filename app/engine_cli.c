@@ -443,6 +443,9 @@ void qkt_out_qtensor(qkt_cli_t *cli, const char *name, const qkt_tensor_t *t, co
  * pair (fs_degenerate in tree.c): of the density of states at T > 0, of the
  * Brillouin zone at T = 0 (uniform mesh).  Isolated crossings (a Weyl node
  * sampled closely by the adaptive rules) carry a vanishing share. */
+/* a path's share above which the Landau cutoff's sensitivity (qkt_response_t.lsens_path_rel) is reported */
+#define LANDAU_SENS_WARN 0.1
+
 static double degen_share(qkt_cli_t *cli, const qkt_response_t *r)
 {
     if (r->ndegen == 0) return 0;
@@ -520,6 +523,14 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
             qkt_cli_model(cli, &m);
             qkt_out_scalar(cli, "magnetic_length", 1 / sqrt(r->par.landau_B), NULL, physical(m) ? "Angstrom" : "length");
             qkt_out_scalar(cli, "landau_share", r->dos > 0 ? r->landau_weight / r->dos : 0, NULL, NULL);
+            for (int o = 1; o <= r->par.order && o <= 2 && r->landau_sens; o++) {
+                char key[64];
+                int t = r->lsens_path[o - 1];
+                snprintf(key, sizeof key, "landau_sensitivity%d", o);
+                qkt_out_scalar(cli, key, r->lsens_rel[o - 1], &r->lsens_rel_err[o - 1], NULL);
+                snprintf(key, sizeof key, "landau_sensitivity%d_path", o);
+                qkt_out_string(cli, key, t < 0 ? "none" : o == 1 ? r->path1_name[t] : r->path2_name[t]);
+            }
         }
     }
     if (r->par.order >= 1 && !r->par.bonly) {
@@ -600,6 +611,16 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                           "weight; their interband terms (Berry connection, P^-1) are dropped there, which is "
                           "exact only if the pair stays degenerate nearby",
                      r->ndegen, r->neval, r->par.degen_tol, share);
+    for (int o = 1; o <= r->par.order && o <= 2 && !r->par.bonly && r->landau_sens; o++) {
+        int t = r->lsens_path[o - 1];
+        double v = r->lsens_path_rel[o - 1], e = r->lsens_path_rel_err[o - 1];
+        if (t >= 0 && v > LANDAU_SENS_WARN && v > 2 * e)
+            qkt_cli_warn(cli, "sigma^(%d) path %s depends on the Landau cutoff: its derivative with respect to ln "
+                              "run.landau_cutoff is %.2g of the largest component of sigma^(%d) (rule rta, +- %.2g): "
+                              "it comes from band pairs at the cutoff, where the field mixes them into Landau levels "
+                              "and the expansion in B does not hold, so this part is not a coefficient of B^%d",
+                         o, o == 1 ? r->path1_name[t] : r->path2_name[t], v, o, e, o);
+    }
     if (r->par.order >= 1 && !r->par.bonly && r->par.landau_B > 0 && r->landau_weight > 0)
         qkt_cli_warn(cli, "the Landau cutoff (run.landau_cutoff = %g, l_B = %.4g) tapered off the order-B^1%s terms "
                           "near band pairs that the field mixes, %.2g of the Fermi-level weight: there the expansion "

@@ -627,6 +627,24 @@ typedef struct {
     double landau_weight; /* par.landau_B > 0: the Fermi-level weight the Landau cutoff removed
                            from orders >= 1, the integral of (1 - s) -f0' over the thermal-window
                            bands of the points it weighted, in the units of dos */
+    /* par.landau_B > 0 (landau_sens = 1; not with the vertex correction or the
+     * reciprocal and equilibrium expansions, whose added paths have no such
+     * tallies): the derivatives with respect to ln rho_c (rho_c = par.landau_rho,
+     * the cutoff's radius in units of l_B) of sigma1 and sigma2, assembled under
+     * rule rta with the intraband time of the assembly (each path's own power of
+     * it) whatever the rule: the cutoff's convergence control.  A path whose
+     * value comes from the band pairs at the cutoff (the Landau regime) has a
+     * derivative comparable to itself; one that converges as rho_c grows has a
+     * small one.  Same units as sigma1, sigma2.  Summary per order n = 1, 2
+     * (index n - 1): lsens_rel, the largest |d sigma^(n)/d ln rho_c| over the
+     * components relative to the largest component of sigma^(n) under the same
+     * rule rta, with the error of that component likewise (lsens_rel_err); the
+     * path whose derivative is largest (lsens_path, an index into path1_name or
+     * path2_name; -1: every derivative is 0) and its share likewise */
+    int landau_sens;
+    qkt_tensor_t lsens1[3], lsens2[3][3];
+    double lsens_rel[2], lsens_rel_err[2], lsens_path_rel[2], lsens_path_rel_err[2];
+    int lsens_path[2];
     double seconds;
     /* mesh refinement (par.refine): cells of the final sum, most halvings of a
      * starting-mesh cell, memory of the cell store (MB) */

@@ -31,6 +31,8 @@
  *   (g) the Landau cutoff: inert with the nodes beyond the thermal window;
  *       with a node in it, weight removed alike for M and -M, and Onsager's
  *       relation of the tau^2 part kept;
+ *   (h) the cutoff's sensitivity d sigma/d ln rho_c at orders 1 and 2 equals
+ *       the central difference of runs at neighbouring radii on a mesh;
  *   (d) bad input: errors that name the key (library and command line). */
 #include <omp.h>
 #include <stdio.h>
@@ -458,6 +460,95 @@ static void landau(void)
     release(r[1]);
 }
 
+/* (h) the Landau cutoff's sensitivity (qkt_response_t.lsens*: d/d ln rho_c
+ * of sigma^(1), sigma^(2) and their paths, tallied at each point as
+ * (ds/d ln rho_c) times the point's unweighted contribution): on a uniform
+ * mesh, whose points do not move with rho_c, it is the derivative of the
+ * sums, so it must equal the central difference (sigma(rho e^d) - sigma(rho
+ * e^-d)) / (2 d), d = 1e-3, of runs at the neighbouring radii.  Its error is
+ * O(d^2) s''' (measured: 7e-6 of the largest derivative at both orders); tolerance
+ * 1e-4 of the largest |derivative| of the order.  Tilted lattice_weyl with a
+ * node in the window (mu = 0.3, T = 0.1), l_B = 10 lattice constants, rule
+ * rta; order 1 on a 12^3 mesh, order 2 on 6^3.  With the nodes beyond the
+ * window every derivative is exactly 0. */
+static double lsens_check(const qkt_response_t *r0, const qkt_response_t *rp, const qkt_response_t *rm, int order,
+                          double d, double *big)
+{
+    double worst = 0;
+    *big = 0;
+    int np = order == 1 ? r0->npath1 : r0->npath2, nab = order == 1 ? 3 : 9;
+    for (int pass = 0; pass < 2; pass++)
+        for (int t = -1; t < np; t++)
+            for (int ab = 0; ab < nab; ab++) {
+                const qkt_tensor_t *s0, *sp, *sm;
+                if (order == 1) {
+                    s0 = t < 0 ? &r0->lsens1[ab] : r0->raw->lsens_path + t * 3 + ab;
+                    sp = t < 0 ? &rp->sigma1[ab] : &rp->path1[t][ab];
+                    sm = t < 0 ? &rm->sigma1[ab] : &rm->path1[t][ab];
+                } else {
+                    s0 = t < 0 ? &r0->lsens2[ab / 3][ab % 3] : r0->raw->lsens_path + QKT_MAX_PATHS * 3 + t * 9 + ab;
+                    sp = t < 0 ? &rp->sigma2[ab / 3][ab % 3] : &rp->path2[t][ab / 3][ab % 3];
+                    sm = t < 0 ? &rm->sigma2[ab / 3][ab % 3] : &rm->path2[t][ab / 3][ab % 3];
+                }
+                for (int mu = 0; mu < 3; mu++)
+                    for (int nu = 0; nu < 3; nu++) {
+                        double fd = (sp->v[mu][nu] - sm->v[mu][nu]) / (2 * d);
+                        if (pass == 0) *big = fmax(*big, fabs(s0->v[mu][nu]));
+                        else worst = fmax(worst, fabs(fd - s0->v[mu][nu]) / *big);
+                    }
+            }
+    return worst;
+}
+
+static void landau_sens(void)
+{
+    qkt_model_t *m = model("lattice_weyl");
+    set3(m, "tilt", 0.1, 0.05, 0.2);
+    setup(m);
+    const double d = 1e-3;
+    for (int order = 1; order <= 2; order++) {
+        qkt_params_t p = params_at(0.3, 0.1, order);
+        p.rule = QKT_RULE_RTA;
+        p.tau_intra = p.tau_inter = 5;
+        p.mesh[0] = p.mesh[1] = p.mesh[2] = order == 1 ? 12 : 6;
+        if (order == 2) p.al_mask = 4;
+        p.landau_B = 1e-2; /* l_B = 10 */
+        qkt_response_t *r[3];
+        for (int i = 0; i < 3; i++) {
+            p.landau_rho = exp(i == 0 ? 0 : i == 1 ? d : -d);
+            r[i] = run_w(34, WHAT("order %d, node in the window, rho_c = e^%+g", order, i == 0 ? 0 : i == 1 ? d : -d),
+                         m, &p);
+        }
+        if (r[0] && r[1] && r[2]) {
+            double big, worst = lsens_check(r[0], r[1], r[2], order, d, &big);
+            CHECK_OK(r[0]->landau_sens && big > 0 && worst <= 1e-4,
+                     "order %d: d sigma/d ln rho_c tallied = central difference of runs at rho_c = e^+-%g, every "
+                     "path and component (worst |diff| %.2e of the largest derivative %.3e, tol 1e-4)",
+                     order, d, worst, big);
+        }
+        for (int i = 0; i < 3; i++) release(r[i]);
+        /* nodes beyond the window: no point has a weight strictly between 0 and 1 */
+        p = params_at(0.8, 0.05, order);
+        p.rule = QKT_RULE_RTA;
+        p.tau_intra = p.tau_inter = 5;
+        p.mesh[0] = p.mesh[1] = p.mesh[2] = order == 1 ? 12 : 6;
+        if (order == 2) p.al_mask = 4;
+        p.landau_B = 1e-4;
+        qkt_response_t *q = run_w(34, WHAT("order %d, nodes beyond the window", order), m, &p);
+        if (q) {
+            double big = 0;
+            for (int ab = 0; ab < (order == 1 ? 3 : 9); ab++)
+                for (int mu = 0; mu < 3; mu++)
+                    for (int nu = 0; nu < 3; nu++)
+                        big = fmax(big, fabs(order == 1 ? q->lsens1[ab].v[mu][nu] : q->lsens2[ab / 3][ab % 3].v[mu][nu]));
+            CHECK_OK(q->landau_sens && big == 0, "order %d, nodes beyond the window: every d sigma/d ln rho_c is 0 "
+                                                 "(largest %.3g)", order, big);
+        }
+        release(q);
+    }
+    qkt_model_free(m);
+}
+
 /* ---- (c) threads */
 static void threads(const qkt_model_t *lw, const qkt_model_t *fe)
 {
@@ -564,6 +655,7 @@ int main(void)
     orders12();
     onsager_refined();
     landau();
+    landau_sens();
     bad_input(lw);
     qkt_model_free(fe);
     qkt_model_free(lw);

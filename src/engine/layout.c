@@ -48,12 +48,13 @@ static grule_t diag(void) { return (grule_t){G_DIAG, 1, 0, 0}; }
 #define F_LOOSE 1 /* diagnostics: error scale 10x looser */
 #define F_DRIVE 2 /* drives mesh refinement */
 #define F_ERR3 4  /* followed by 3 copies of error estimates (diagnostics group) */
+#define F_PASSIVE 8 /* integrated along, never limits convergence (integrate.h, loose 2) */
 
 static int new_group(qkt_layout_t *L, int fam, int flags)
 {
     int g = L->ngroup < QKT_MAXGROUP ? L->ngroup++ : QKT_MAXGROUP - 1;
     L->gfam[g] = (unsigned char)fam;
-    L->gloose[g] = (flags & F_LOOSE) != 0;
+    L->gloose[g] = flags & F_PASSIVE ? 2 : (flags & F_LOOSE) != 0;
     L->gdrive[g] = (flags & F_DRIVE) != 0;
     return g;
 }
@@ -167,6 +168,13 @@ void qkt_layout_build(qkt_layout_t *L, const qkt_layout_spec_t *s)
     L->o_d1 = add(L, QKT_B_D1, "sigma1_total", d && o1, n * a * 3, per(n * a * 3), QKT_FAM_B1, F_DRIVE, NULL, NULL, 0);
     L->o_d2 = add(L, QKT_B_D2, "sigma2_total", d && o2, n * a * a * 3, per(n * a * a * 3), QKT_FAM_B2, F_DRIVE, NULL,
                   NULL, 0);
+    /* the Landau cutoff's sensitivity, in the layout of the path blocks (a
+     * path's values are zero wherever the weight is 0 or 1): passive, so
+     * that the integration and its digits are those without it */
+    L->o_ls1 = add(L, QKT_B_LS1, "sigma1_landau_sens", s->landau && o1, T1_N * N * A * 3, per(N * A * 3), QKT_FAM_B1,
+                   F_PASSIVE, NULL, NULL, 0);
+    L->o_ls2 = add(L, QKT_B_LS2, "sigma2_landau_sens", s->landau && o2, T2_N * N * A * A * 3, per(N * A * A * 3),
+                   QKT_FAM_B2, F_PASSIVE, NULL, NULL, 0);
 }
 
 /* the path blocks summed into each total */

@@ -64,6 +64,7 @@ enum {
     QKT_B_J1, QKT_B_UJ1,                      /* vertex of the order-1 diagonal nodes (and pocket modes) */
     QKT_B_SJ1, QKT_B_PSJ, QKT_B_ASJ,          /* children of S_J(n_E) and pocket sums of its n child */
     QKT_B_D0, QKT_B_D1, QKT_B_D2,             /* the rule-rta totals of orders 0, 1, 2 (mesh refinement) */
+    QKT_B_LS1, QKT_B_LS2,                     /* the Landau cutoff's sensitivity of the sigma1, sigma2 paths */
     QKT_NBLOCK
 };
 /* families of groups: orders 0, 1, 2 in B, the B-only quantities, bookkeeping */
@@ -101,6 +102,8 @@ typedef struct {
     double drive_tau;         /* > 0 (orders >= 1): tally the totals of orders 0 to 2 under rule rta
                                  with this tau_intra (blocks QKT_B_D0, QKT_B_D1, QKT_B_D2), which then
                                  drive mesh refinement instead of the sigma^(0) paths */
+    int landau;               /* the Landau cutoff is on (orders >= 1): tally d/d ln rho_c of the
+                                 sigma1 and sigma2 paths (blocks QKT_B_LS1, QKT_B_LS2) */
 } qkt_layout_spec_t;
 
 /* Layout of the integrand's output vector (all offsets into one array). */
@@ -133,6 +136,9 @@ typedef struct {
     int o_sj1;              /* [SJ1_NCHILD][nu][al][mu]: sigma of the children of S_J(n_E) (order 1) */
     int o_psj, o_asj;       /* [nu][al][pk]: pocket sums (and |.|) of the n child of S_J(n_E) */
     double drive_tau;       /* > 0: the tau_intra of the totals below */
+    int o_ls1, o_ls2;       /* the layouts of the sigma1 and sigma2 paths (o_s1, o_s2): the
+                               derivative of each tally with respect to ln rho_c, the log of
+                               the Landau cutoff's radius (tree.c, landau_apply) */
     int o_d0, o_d1, o_d2;   /* [nu][mu], [nu][al][mu], [nu][al][al'][mu]: sum over the paths of
                                sigma0 (o_d0), of sigma1 and sigma1_recip (o_d1), of sigma2 (o_d2),
                                each times drive_tau to its power
@@ -164,7 +170,7 @@ typedef struct {
     int ngroup;
     int gdiag;                               /* the diagnostics group (-1: none yet) */
     unsigned char gfam[QKT_MAXGROUP];        /* family of each group */
-    unsigned char gloose[QKT_MAXGROUP];      /* diagnostics: error scale 10x looser */
+    unsigned char gloose[QKT_MAXGROUP];      /* 1: diagnostics, error scale 10x looser; 2: passive */
     unsigned char gdrive[QKT_MAXGROUP];      /* drives mesh refinement (sigma^(0) paths) */
 } qkt_layout_t;
 

@@ -2062,8 +2062,9 @@ static qkt_status_t order2_center(qkt_tree_ws_t *w, const slot0_t *c, double *ou
  * rotations (all three components) and under time reversal. */
 static int group_end(const qkt_bands_t *b, int m) { return b->ngrp ? b->grp_end[m] : m + 1; }
 
-static double landau_weight(const qkt_tree_ws_t *w, const slot0_t *c)
+static double landau_weight(const qkt_tree_ws_t *w, const slot0_t *c, double *dsdl)
 {
+    *dsdl = 0;
     const qkt_bands_t *b = c->b;
     int nb = w->nb;
     double x = 0;
@@ -2094,7 +2095,11 @@ static double landau_weight(const qkt_tree_ws_t *w, const slot0_t *c)
     }
     if (!(x > 0)) return 1;
     double t = 1 / sqrt(w->p.landau_x2 * x) - 1;
-    return t >= 1 ? 1 : t <= 0 ? 0 : t * t * (3 - 2 * t);
+    if (t >= 1) return 1;
+    if (t <= 0) return 0;
+    /* t + 1 is proportional to 1/rho_c: ds/d ln rho_c = -s'(t) (t + 1) */
+    *dsdl = -6 * t * (1 - t) * (t + 1);
+    return t * t * (3 - 2 * t);
 }
 
 static void landau_save(const qkt_tree_ws_t *w, const double *out)
@@ -2108,12 +2113,22 @@ static void landau_save(const qkt_tree_ws_t *w, const double *out)
 }
 
 /* out = before + s (out - before) on the weighted blocks, and the weight
- * removed, (1 - s) sum_m -f'_m, into the diagnostics */
+ * removed, (1 - s) sum_m -f'_m, into the diagnostics; the sigma1 and sigma2
+ * paths' derivatives with respect to ln rho_c, (ds/d ln rho_c) (out -
+ * before), into their sensitivity blocks (the first two weighted blocks are
+ * the paths) */
 static void landau_apply(const qkt_tree_ws_t *w, const slot0_t *c, double *out)
 {
-    double s = landau_weight(w, c);
+    double dsdl, s = landau_weight(w, c, &dsdl);
     if (s == 1) return;
     const double *d = w->lsave;
+    const qkt_layout_t *L = w->L;
+    if (dsdl != 0)
+        for (int i = 0; i < 2; i++) {
+            const qkt_block_t *B = &L->blk[landau_blocks[i]], *S = &L->blk[i ? QKT_B_LS2 : QKT_B_LS1];
+            const double *d0 = d + (i ? L->blk[landau_blocks[0]].size : 0);
+            for (int j = 0; j < S->size; j++) out[S->off + j] += dsdl * (out[B->off + j] - d0[j]);
+        }
     for (int i = 0; i < NLANDAU_BLOCKS; i++) {
         const qkt_block_t *B = &w->L->blk[landau_blocks[i]];
         for (int j = 0; j < B->size; j++) out[B->off + j] = d[j] + s * (out[B->off + j] - d[j]);

@@ -832,6 +832,7 @@ static int make_balls(const qkt_model_t *m, const qkt_pockets_t *pk, const qkt_i
 #define SCALE_ZERO 1e-3    /* ... and is converged to reltol x this share of its family */
 #define SCALE_ROUND 1e-14  /* relative roundoff of the largest group of all */
 #define SCALE_LOOSE 10     /* diagnostics (|.| sums, sea remainders, error bounds) */
+#define SCALE_PASSIVE 1e12 /* passive groups (integrate.h) */
 qkt_status_t qkt_integrate_scales(const qkt_integrand_t *fn, int np, const double *cv, double *scale)
 {
     int fdim = fn->fdim, ng = fn->ngroup > 0 ? fn->ngroup : 1;
@@ -845,11 +846,18 @@ qkt_status_t qkt_integrate_scales(const qkt_integrand_t *fn, int np, const doubl
     }
     double fam[QKT_INT_NFAM] = {0}, all = 0;
     for (int g = 0; g < fn->ngroup; g++) {
+        if (fn->loose[g] == 2) continue; /* passive */
         fam[fn->family[g]] = fmax(fam[fn->family[g]], gmax[g]);
         all = fmax(all, gmax[g]);
     }
     for (int i = 0; i < fdim; i++) {
         int g = group[i];
+        if (fn->loose[g] == 2) { /* passive: its errors never reach reltol times this, whatever
+                                    the pilot saw of it (the largest other group sets the floor) */
+            double sc = fmax(gmax[g], all);
+            scale[i] = (sc > 0 ? sc : 1) * SCALE_PASSIVE;
+            continue;
+        }
         double floor = fmax(SCALE_FLOOR * fam[fn->family[g]], SCALE_ROUND * all);
         /* a group at roundoff (zero by symmetry, e.g. the intrinsic order-0 part
          * for E || B || z of an axial model) is converged to reltol x 1e-3 of its

@@ -11,8 +11,11 @@
  * what it holds (as cubature's integrand contract).  Values come in groups
  * that share one error scale (group[i] < ngroup); each group has a family
  * (family[g] < QKT_INT_NFAM: a group far below the largest group of its
- * family is converged absolutely), may be a diagnostic (loose[g]: its error
- * scale is 10x looser) and may drive mesh refinement (drive[g]).  eval adds
+ * family is converged absolutely), may be a diagnostic (loose[g] = 1: its
+ * error scale is 10x looser) or passive (loose[g] = 2: integrated along with
+ * the rest, never limiting convergence and left out of the family scales, so
+ * that the other values are integrated as without it) and may drive mesh
+ * refinement (drive[g]).  eval adds
  * the values at k into out (which the integrator zeroes); eval_scan (may be
  * NULL) the values at nmu chemical potentials.  A workspace per thread. */
 #define QKT_INT_NFAM 8

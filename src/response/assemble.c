@@ -792,6 +792,109 @@ static void totals_direct(const ctx_t *c)
     r->totals_direct = 1;
 }
 
+/* The Landau cutoff's sensitivity (blocks QKT_B_LS1, QKT_B_LS2, in the layout
+ * of the sigma1 and sigma2 paths): orders 1 and 2 assembled under rule rta,
+ * with the assembly's tau_intra, once from the tallies (raw->rta1, rta2, the
+ * reference of the summary) and once from their derivatives with respect to
+ * ln rho_c (r->lsens1, lsens2 and the paths' raw->lsens_path).  Not made
+ * with the vertex or the completion nodes of the reciprocal and equilibrium
+ * expansions, which have no such tallies. */
+static qkt_status_t landau_sensitivity(const ctx_t *c0)
+{
+    qkt_response_t *r = c0->r;
+    struct qkt_response_raw *raw = r->raw;
+    const qkt_layout_t *L = c0->L;
+    r->landau_sens = 0;
+    if (!L->blk[QKT_B_LS1].size || L->recip || L->vj) return QKT_OK;
+    size_t fdim = (size_t)L->fdim;
+    qkt_response_t *s = calloc(1, sizeof *s);
+    double *val = malloc(sizeof(double) * fdim), *err = malloc(sizeof(double) * fdim);
+    if (!raw->lsens_path) raw->lsens_path = calloc(QKT_MAX_PATHS * 12, sizeof(qkt_tensor_t));
+    if (!s || !val || !err || !raw->lsens_path) {
+        free(s);
+        free(val);
+        free(err);
+        return qkt_error(QKT_ENOMEM, "out of memory assembling the Landau cutoff's sensitivity");
+    }
+    memcpy(val, c0->val, sizeof(double) * fdim);
+    memcpy(err, c0->err, sizeof(double) * fdim);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            for (int i = 0; i < 2; i++) {
+                const qkt_block_t *P = &L->blk[i ? QKT_B_S2 : QKT_B_S1], *S = &L->blk[i ? QKT_B_LS2 : QKT_B_LS1];
+                memcpy(val + P->off, c0->val + S->off, sizeof(double) * (size_t)S->size);
+                memcpy(err + P->off, c0->err + S->off, sizeof(double) * (size_t)S->size);
+            }
+        memset(s, 0, sizeof *s);
+        s->par = *c0->p;
+        s->par.rule = QKT_RULE_RTA;
+        ctx_t c = *c0;
+        c.r = s;
+        c.p = &s->par;
+        c.A.p = &s->par;
+        c.val = val;
+        c.err = err;
+        c.valley = 0;
+        c.field = 0;
+        c.skip = 0;
+        assemble_order1(&c);
+        if (c.p->order >= 2) assemble_order2(&c);
+        if (!pass) {
+            memcpy(raw->rta1, s->sigma1, sizeof raw->rta1);
+            memcpy(raw->rta2, s->sigma2, sizeof raw->rta2);
+            continue;
+        }
+        memcpy(r->lsens1, s->sigma1, sizeof r->lsens1);
+        memcpy(r->lsens2, s->sigma2, sizeof r->lsens2);
+        memcpy(raw->lsens_path, s->path1, sizeof(qkt_tensor_t) * QKT_MAX_PATHS * 3);
+        memcpy(raw->lsens_path + QKT_MAX_PATHS * 3, s->path2, sizeof(qkt_tensor_t) * QKT_MAX_PATHS * 9);
+    }
+    r->landau_sens = 1;
+    free(s);
+    free(val);
+    free(err);
+    qkt_response_landau_summary(r);
+    return QKT_OK;
+}
+
+/* the largest |v| of n tensors, and the error of that component */
+static void tensors_max(const qkt_tensor_t *t, int n, double *v, double *e)
+{
+    *v = *e = 0;
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                if (fabs(t[i].v[a][b]) > *v) {
+                    *v = fabs(t[i].v[a][b]);
+                    *e = t[i].e[a][b];
+                }
+}
+
+void qkt_response_landau_summary(qkt_response_t *r)
+{
+    for (int o = 0; o < 2; o++) {
+        r->lsens_rel[o] = r->lsens_rel_err[o] = r->lsens_path_rel[o] = r->lsens_path_rel_err[o] = 0;
+        r->lsens_path[o] = -1;
+        if (!r->landau_sens || !r->raw || !r->raw->lsens_path || r->par.order < o + 1) continue;
+        int n = o ? 9 : 3, np = o ? r->npath2 : r->npath1;
+        double top, tope, v, e;
+        tensors_max(o ? &r->raw->rta2[0][0] : r->raw->rta1, n, &top, &tope);
+        tensors_max(o ? &r->lsens2[0][0] : r->lsens1, n, &v, &e);
+        if (!(top > 0)) continue;
+        r->lsens_rel[o] = v / top;
+        r->lsens_rel_err[o] = e / top;
+        const qkt_tensor_t *base = r->raw->lsens_path + (o ? QKT_MAX_PATHS * 3 : 0);
+        for (int t = 0; t < np && t < QKT_MAX_PATHS; t++) {
+            tensors_max(base + (size_t)t * n, n, &v, &e);
+            if (v / top > r->lsens_path_rel[o]) {
+                r->lsens_path_rel[o] = v / top;
+                r->lsens_path_rel_err[o] = e / top;
+                r->lsens_path[o] = t;
+            }
+        }
+    }
+}
+
 qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter)
 {
     if (!r->raw) return qkt_error(QKT_EINVAL, "qkt_response_assemble: no integrals kept in this result");
@@ -813,11 +916,14 @@ qkt_status_t qkt_response_assemble(qkt_response_t *r, qkt_rule_t rule, double ta
     assemble_order0(&c);
     if (c.L->vj) assemble_sj_adjoint(&c);
     if (p->order < 1) return QKT_OK;
-    if (qkt_paper_field(p)) return assemble_field(&c);
+    if (qkt_paper_field(p)) {
+        st = assemble_field(&c);
+        return st ? st : landau_sensitivity(&c);
+    }
     assemble_order1(&c);
     if (c.L->recip) order1_reciprocal(&c);
     if (c.L->vj && c.L->order == 1) order1_vertex(&c);
     if (p->order >= 2) assemble_order2(&c);
     totals_direct(&c);
-    return QKT_OK;
+    return landau_sensitivity(&c);
 }

@@ -10,6 +10,16 @@ struct qkt_response_raw {
     double *val, *err;
     int nu[3], nnu, al[3], nal, npk, valley;
     int born;   /* n_E (and S_J) hold the Born relaxation: assemble under rule born only */
+    /* the Landau cutoff's sensitivity (qkt_response_t.landau_sens): sigma1 and
+     * sigma2 under rule rta, and the derivatives of the paths, [QKT_MAX_PATHS][3]
+     * for order 1, then [QKT_MAX_PATHS][3][3] for order 2 (NULL: not made) */
+    qkt_tensor_t rta1[3], rta2[3][3];
+    qkt_tensor_t *lsens_path;
 };
+
+/* the summary fields of the Landau cutoff's sensitivity (qkt_response_t.lsens_rel
+ * and the rest) from r->lsens1, lsens2 and the raw tensors above, after an
+ * assembly or a symmetrization (assemble.c) */
+void qkt_response_landau_summary(qkt_response_t *r);
 
 #endif

@@ -311,6 +311,7 @@ static void build_layout(run_t *w)
     ls.accuracy_from = p->bonly ? 0 : p->accuracy_from;
     /* mesh refinement at orders 1 and 2: the totals of rule rta drive it */
     ls.drive_tau = p->refine && ls.order >= 1 ? p->tau_intra : 0;
+    ls.landau = !p->bonly && p->landau_B > 0;
     qkt_layout_build(&w->L, &ls);
 }
 
@@ -538,6 +539,7 @@ static qkt_status_t keep_raw(run_t *w)
     r->raw->npk = w->npk;
     r->raw->valley = w->L.valley;
     r->raw->born = w->born;
+    r->raw->lsens_path = NULL;
     w->val = w->err = NULL; /* owned by r->raw now */
     return QKT_OK;
 }
@@ -671,6 +673,7 @@ void qkt_response_free(qkt_response_t *r)
     if (!r || !r->raw) return;
     free(r->raw->val);
     free(r->raw->err);
+    free(r->raw->lsens_path);
     free(r->raw);
     r->raw = NULL;
 }

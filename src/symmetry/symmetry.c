@@ -20,6 +20,7 @@
 #include <string.h>
 #include <spglib.h>
 #include "qkt.h"
+#include "response/raw.h"
 
 /* Wannier90 3.x converts bohr with CODATA 2006 (constants.F90) */
 #define QKT_BOHR_ANGSTROM 0.52917720859
@@ -565,6 +566,12 @@ qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int a
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < 4; b++)
                 if ((s = sym_t3(g, anti_high, r->tau1[a][b]))) return s;
+        /* the Landau cutoff's sensitivity: sigma1 under rule rta, the
+         * derivatives of sigma1 and of its paths */
+        if (r->landau_sens && ((s = sym_t3(g, anti_high, r->lsens1)) || (s = sym_t3(g, anti_high, r->raw->rta1))))
+            return s;
+        for (int t = 0; r->landau_sens && t < r->npath1; t++)
+            if ((s = sym_t3(g, anti_high, r->raw->lsens_path + (size_t)t * 3))) return s;
     }
     if (r->par.order >= 2) {
         if ((s = sym_t4(g, anti_high, r->sigma2))) return s;
@@ -573,7 +580,13 @@ qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int a
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < 4; b++)
                 if ((s = sym_t4(g, anti_high, r->tau2[a][b]))) return s;
+        if (r->landau_sens && ((s = sym_t4(g, anti_high, r->lsens2)) || (s = sym_t4(g, anti_high, r->raw->rta2))))
+            return s;
+        for (int t = 0; r->landau_sens && t < r->npath2; t++)
+            if ((s = sym_t4(g, anti_high, (qkt_tensor_t(*)[3])(r->raw->lsens_path + QKT_MAX_PATHS * 3 + (size_t)t * 9))))
+                return s;
     }
+    if (r->landau_sens) qkt_response_landau_summary(r);
     return QKT_OK;
 }
 
