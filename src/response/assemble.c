@@ -196,6 +196,8 @@ static void clear_assembled(qkt_response_t *r)
     memset(r->anomaly1, 0, sizeof r->anomaly1);
     r->paper_field = 0;
     r->totals_direct = 0;
+    r->landau_sens = 0; /* made again by landau_sensitivity */
+    for (int o = 0; o < 2; o++) r->lsens_path[o] = -1;
     memset(r->paper_b, 0, sizeof r->paper_b);
     for (int k = 0; k < 3; k++) r->paper_dec[k][0] = r->paper_dec[k][1] = -1;
 }
