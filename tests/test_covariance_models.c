@@ -31,7 +31,9 @@
  *       random k) and eps'(R k) = eps(k); then the covariance of sigma^(2)
  *       under every rule, without and with the Landau cutoff (l_B = 10); control: the wrong rotation R^T (the per-pair rule
  *       paper is measured and printed, not a control here: see
- *       test_lattice).  The file models are in eV
+ *       test_lattice); with the cutoff also its sensitivity d sigma^(2)/d ln
+ *       rho_c (rule rta) rotates, within 2e-2 of its largest component (its
+ *       own error estimates are loose); control R^T.  The file models are in eV
  *       and Angstrom: mu, T, tau are set in the params struct directly (engine
  *       units) and are the same for both runs, so units cancel.
  *   Rule paper: for these tilted models the pocket sums of the part of E
@@ -403,6 +405,62 @@ static void band_compare(const qkt_model_t *a, const qkt_model_t *b, double Q[3]
     qkt_bands_free(bb);
 }
 
+/* the Landau cutoff's sensitivity d sigma^(2)/d ln rho_c (qkt_response_t.lsens2, rule
+ * rta) at the field direction b: sum_ab b_a b_b lsens2[a][b], errors with |b_a b_b| */
+static void lsens2_at(const qkt_response_t *r, const double b[3], qkt_tensor_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int a = 0; a < 3; a++)
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) {
+                    out->v[i][j] += b[a] * b[c] * r->lsens2[a][c].v[i][j];
+                    out->e[i][j] += fabs(b[a] * b[c]) * r->lsens2[a][c].e[i][j];
+                }
+}
+
+/* rotation covariance of the sensitivity: the weight s and its derivative
+ * depend on energies and |R^mn| blocks only, so d sigma^(2)(rotated; R b)/d ln
+ * rho_c = R (d sigma^(2)(b)/d ln rho_c) R^T.  Its error estimates are loose
+ * (passive groups: about 1/3 of the values here), so beside the usual 2 (e' +
+ * |R| e |R|^T) the difference must stay below the runs' reltol (2e-2) times
+ * the largest component: the sensitivity is integrated at the points the
+ * paths converged with.  Control: R^T in place of R misses that bound.  It
+ * must be non-zero (points inside the cutoff's ramp). */
+static void lsens_covariance(qkt_response_t *r0, qkt_response_t *r1, double R[3][3], double dirs[][3],
+                             const char *const *dn, int ndir)
+{
+    qkt_status_t st = qkt_response_assemble(r0, QKT_RULE_RTA, TI, TX);
+    if (!st) st = qkt_response_assemble(r1, QKT_RULE_RTA, TI, TX);
+    CHECK(st == QKT_OK && r0->landau_sens && r1->landau_sens, "assemble with the Landau sensitivity: %s",
+          st ? qkt_strerror() : "ok");
+    if (st) return;
+    for (int d = 0; d < ndir; d++) {
+        double Rb[3], dev;
+        qkt_tensor_t s0, s1, want;
+        matvec(R, dirs[d], Rb);
+        lsens2_at(r0, dirs[d], &s0);
+        lsens2_at(r1, Rb, &s1);
+        rotate_t(R, &s0, &want);
+        double q = ratio(&s1, &want, 2, &dev), mx = max_abs_t(&want);
+        CHECK_OK(mx > 0 && q <= 1 && dev <= 2e-2 * mx,
+                 "lattice_weyl -> R, Landau cutoff, B %s: d sigma2/d ln rho_c (rotated; R B) = R (d sigma2/d ln "
+                 "rho_c)(B) R^T: worst |diff|/(2 (e' + |R| e |R|^T)) %.3g (tol 1), max|diff| %.3g = %.2e of the "
+                 "largest %.3g (tol 2e-2)",
+                 dn[d], q, dev, dev / mx, mx);
+        /* control: the wrong rotation R^T in place of R */
+        double Rt[3][3], Rtb[3];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) Rt[i][j] = R[j][i];
+        matvec(Rt, dirs[d], Rtb);
+        lsens2_at(r1, Rtb, &s1);
+        rotate_t(Rt, &s0, &want);
+        q = ratio(&s1, &want, 2, &dev);
+        CHECK_OK(dev > 2e-2 * mx, "control, B %s: with R^T in place of R the sensitivity does not match, max|diff| "
+                 "%.2e of the largest > 2e-2 (|diff|/(2 (e' + e)) %.3g)", dn[d], dev / mx, q);
+    }
+}
+
 static qkt_response_t *lattice_run(const qkt_model_t *m, const char *label, double landau_B)
 {
     /* engine units (eV, hbar/eV), the same for both runs */
@@ -483,6 +541,7 @@ static void test_lattice(void)
                      "Landau cutoff: weight removed (%.3g of dos) is the same for the rotated model within 2e-2 (%.3g)",
                      r0->landau_weight / r0->dos, r1->landau_weight / r0->dos);
             covariance_all("lattice_weyl -> R, Landau cutoff", r0, r1, R, Rt, "R^T", dirs, dn, 3, 0);
+            lsens_covariance(r0, r1, R, dirs, dn, 3);
         }
     }
     release(r0);
