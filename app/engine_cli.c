@@ -715,13 +715,15 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
     if (!(tol > 0))
         return qkt_error(QKT_EINVAL, "%s: must be > 0, got %g", qkt_cli_where(cli, "numerics.symmetry_tol"), tol);
     if ((s = qkt_cli_magsym(cli, m, tol, &sy->g, &sy->c))) return s;
-    /* the group average needs every component */
-    p->nu_mask = 7;
-    if (p->order >= 1) p->al_mask = 7;
     /* Onsager per power of tau holds at orders >= 1 only with the reciprocal
      * expansion (docs/method.md): with the seed's, antiunitary operations are
      * used at order 0 only */
     sy->anti_high = p->expansion == QKT_EXPANSION_RECIPROCAL || p->expansion == QKT_EXPANSION_EQUILIBRIUM;
+    /* the group average needs every E direction, and the B components of the
+     * smallest subspace holding the caller's (run.B) that the group maps onto
+     * itself: for Fe (4/mm'm') and B along z, z alone, which halves the cost */
+    p->nu_mask = 7;
+    if (p->order >= 1) p->al_mask = p->al_mask ? qkt_magsym_field_mask(&sy->g, sy->anti_high, p->al_mask) : 7;
     if (sy->wedge) {
         sy->nmesh = (long)p->mesh[0] * p->mesh[1] * p->mesh[2];
         sy->weight = malloc((size_t)sy->nmesh * sizeof *sy->weight);

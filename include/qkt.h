@@ -1148,9 +1148,16 @@ qkt_status_t qkt_magsym_projector(const qkt_magsym_t *g, int rank, int naxial, i
 qkt_status_t qkt_magsym_apply(const qkt_magsym_t *g, int rank, int naxial, int order, int use_anti, double *v,
                               double *e, int *forbidden);
 qkt_status_t qkt_magsym_forbidden(const qkt_magsym_t *g, int rank, int naxial, int order, int use_anti, int *forbidden);
+/* The smallest set of Cartesian B axes (bit mask) that contains mask and that
+ * the group (use_anti = 0: its unitary subgroup) maps onto itself: the B
+ * components a result contracted with a field in mask needs, e.g. z alone for
+ * B along z in 4/mm'm' and all three in a cubic group. */
+int qkt_magsym_field_mask(const qkt_magsym_t *g, int use_anti, int mask);
 /* Symmetrize a result: sigma0 and its paths with the whole group; sigma1,
  * sigma2, their paths and tau splits (orders the run computed, needs nu_mask =
- * al_mask = 7) with the whole group when anti_high, else the unitary subgroup. */
+ * 7 and an al_mask that qkt_magsym_field_mask leaves unchanged; components
+ * outside it come out 0) with the whole group when anti_high, else the unitary
+ * subgroup. */
 qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int anti_high);
 /* The irreducible points of the uniform mesh of size mesh[3] (qkt_params_t.mesh)
  * under the group's action on k (unitary R: k -> R k; antiunitary: k -> -R k;

@@ -170,6 +170,34 @@ static void forms(const qkt_magsym_t *fe, const qkt_magsym_t *si, const qkt_mags
     for (int i = 0; i < 27; i++)
         if (!forb[i]) printf(" %c%c%c=%.4g", xyz[i / 9], xyz[(i / 3) % 3], xyz[i % 3], s1[i]);
     printf("\n");
+    /* the B axes a field needs: the smallest set the group maps onto itself
+     * (4/mm'm' keeps the z axis and swaps x, y; m-3m mixes all three; Te's 32
+     * keeps z and rotates the xy plane by 120 degrees) */
+    struct {
+        const qkt_magsym_t *g;
+        const char *name;
+        int anti, in, want;
+    } fm[] = {{fe, "Fe", 0, 4, 4}, {fe, "Fe", 1, 4, 4}, {fe, "Fe", 0, 1, 3}, {fe, "Fe", 1, 2, 3}, {fe, "Fe", 1, 5, 7},
+              {si, "Si", 1, 4, 7}, {si, "Si", 0, 1, 7}, {te, "Te", 1, 4, 4}, {te, "Te", 0, 1, 3}, {te, "Te", 1, 6, 7}};
+    for (size_t i = 0; i < sizeof fm / sizeof fm[0]; i++) {
+        int got = qkt_magsym_field_mask(fm[i].g, fm[i].anti, fm[i].in);
+        CHECK(got == fm[i].want, "%s (antiunitary %d): B axes for mask %d: %d, expected %d", fm[i].name, fm[i].anti,
+              fm[i].in, got, fm[i].want);
+    }
+    /* a rank-3 tensor with only the B_z columns: its average is the z columns
+     * of the full tensor's average, and leaves the x, y columns at 0 */
+    double full3[27], z3[27];
+    memcpy(full3, v, sizeof full3);
+    for (int i = 0; i < 27; i++) z3[i] = i % 3 == 2 ? v[i] : 0;
+    qkt_magsym_apply(fe, 3, 1, 1, 0, full3, NULL, NULL);
+    qkt_magsym_apply(fe, 3, 1, 1, 0, z3, NULL, NULL);
+    double dz = 0, dxy = 0;
+    for (int i = 0; i < 27; i++) {
+        if (i % 3 == 2) dz = fmax(dz, fabs(z3[i] - full3[i]));
+        else dxy = fmax(dxy, fabs(z3[i]));
+    }
+    CHECK(dz < 1e-15 && dxy == 0, "Fe sigma1 from its B_z columns alone: z columns as from the whole tensor (%.3g), x, y "
+                                  "columns 0 (%.3g)", dz, dxy);
 }
 
 /* ---- 3. .win reader errors */
@@ -453,6 +481,43 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
               name, dp / big[1], dp / (chg[1] + 1e-300));
         CHECK(part.npocket == 0 && full.npocket > 0, "%s wedge: no per-pocket results (%d; full mesh %d)", name,
               part.npocket, full.npocket);
+        /* B along z alone (the CLI's field mask): computed only where the group
+         * keeps the z axis; then the symmetrized B_z tensors are those of the
+         * run with every B component, and the others come out 0 */
+        int mz = qkt_magsym_field_mask(g, 0, 4);
+        qkt_params_t pz = p;
+        pz.al_mask = mz;
+        qkt_response_t rz;
+        qkt_status_t sz = qkt_response_compute(m, &pz, &rz);
+        CHECK(!sz, "%s wedge with B axes %d (%s)", name, mz, qkt_strerror());
+        if (!sz) {
+            qkt_status_t ss = qkt_magsym_response(g, &rz, 0);
+            if (mz == 7) {
+                CHECK(!ss, "%s: symmetrized with every B axis", name);
+            } else {
+                double dzz = 0, zero = 0;
+                for (int a = 0; a < 3; a++) {
+                    if (mz >> a & 1) {
+                        dzz = fmax(dzz, tdiff(&rz.sigma1[a], &part.sigma1[a]));
+                        for (int t = 0; t < rz.npath1; t++) dzz = fmax(dzz, tdiff(&rz.path1[t][a], &part.path1[t][a]));
+                        for (int b = 0; b < 3 && order >= 2; b++)
+                            if (mz >> b & 1) dzz = fmax(dzz, tdiff(&rz.sigma2[a][b], &part.sigma2[a][b]));
+                    } else {
+                        for (int i = 0; i < 9; i++) zero = fmax(zero, fabs(rz.sigma1[a].v[i / 3][i % 3]));
+                    }
+                }
+                printf("%s %d^3 order %d, B axes %d: |diff| %.3g of %.4g, uncomputed axes %.3g\n", name, N, order, mz,
+                       dzz, big[1], zero);
+                CHECK(!ss && dzz <= 1e-12 * big[1] && zero == 0,
+                      "%s wedge, B axes %d only: symmetrized sigma^(1) and paths equal the all-axes run's to %.3g of "
+                      "the largest (tol 1e-12), the other axes 0 (%.3g)", name, mz, dzz / big[1], zero);
+                /* a B axis set the group does not keep is refused */
+                rz.par.al_mask = 1;
+                CHECK(qkt_magsym_response(g, &rz, 0) != QKT_OK && strstr(qkt_strerror(), "maps onto itself"),
+                      "%s: symmetrizing with B along x alone refused", name);
+            }
+            qkt_response_free(&rz);
+        }
     }
     if (!s1) qkt_response_free(&full);
     if (!s2) qkt_response_free(&part);

@@ -549,13 +549,41 @@ static qkt_status_t sym_t4(const qkt_magsym_t *g, int use_anti, qkt_tensor_t t[3
     return s;
 }
 
+/* Cartesian axes l and l' are coupled by an operation when R[l][l'] != 0
+ * (the B index transforms as det(R) R, with a sign for time reversal) */
+int qkt_magsym_field_mask(const qkt_magsym_t *g, int use_anti, int mask)
+{
+    mask &= 7;
+    for (int grown = 1; grown;) {
+        grown = 0;
+        for (int o = 0; o < g->nop; o++) {
+            if (g->anti[o] && !use_anti) continue;
+            for (int l = 0; l < 3; l++)
+                for (int k = 0; k < 3; k++) {
+                    if (g->R[o][l][k] == 0) continue;
+                    /* R orthogonal: the closure under R and R^T is the same set */
+                    int add = (mask >> l & 1 ? 1 << k : 0) | (mask >> k & 1 ? 1 << l : 0);
+                    if (add & ~mask) mask |= add, grown = 1;
+                }
+        }
+    }
+    return mask;
+}
+
 qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int anti_high)
 {
     qkt_status_t s = QKT_OK;
     if (r->par.bonly) return qkt_error(QKT_EINVAL, "magnetic symmetry: B-only results are not symmetrized");
-    if (r->par.nu_mask != 7 || (r->par.order >= 1 && r->par.al_mask != 7))
-        return qkt_error(QKT_EINVAL, "magnetic symmetry needs every E direction and (order >= 1) every B "
-                                     "component computed (nu_mask = al_mask = 7)");
+    /* the B components computed must span a subspace the group maps onto
+     * itself: then each computed component of the average is formed from
+     * computed components only, and those not computed stay 0 (a result
+     * contracted with a field inside the subspace is exact) */
+    if (r->par.nu_mask != 7 ||
+        (r->par.order >= 1 && (r->par.al_mask == 0 || qkt_magsym_field_mask(g, anti_high, r->par.al_mask) !=
+                                                          (r->par.al_mask & 7))))
+        return qkt_error(QKT_EINVAL, "magnetic symmetry needs every E direction and (order >= 1) the B components of "
+                                     "a subspace the group maps onto itself (nu_mask = 7, al_mask = "
+                                     "qkt_magsym_field_mask)");
     if ((s = sym_t2(g, 1, &r->sigma0))) return s;
     for (int t = 0; t < r->npath0; t++)
         if ((s = sym_t2(g, 1, &r->path0[t]))) return s;
