@@ -502,9 +502,16 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                                                       "rule-rta totals it was driven by)");
     } else if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
-        qkt_out_string(cli, "integration", r->half_estimate ? "uniform mesh, irreducible wedge (errors: the change "
-                                                              "from the mesh N/2 inside it, an estimate)"
-                                                            : qkt_cli_mesh_text(&r->par));
+        qkt_out_string(cli, "integration",
+                       r->half_estimate == 2 ? "uniform mesh, irreducible wedge (errors: each component's change "
+                                               "between the meshes N, N/2 and N/4 inside it, max(|S_N - S_N/2|, "
+                                               "rho |S_N/2 - S_N/4|) with rho the contraction of its whole tensor "
+                                               "from one step to the next, an upper estimate while the sums "
+                                               "converge)"
+                       : r->half_estimate    ? "uniform mesh, irreducible wedge (errors: each component's change "
+                                               "from the mesh N/2 inside it, |S_N - S_N/2|, an upper estimate "
+                                               "while the sums converge)"
+                                             : qkt_cli_mesh_text(&r->par));
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
         if (r->par.mesh_estimate || r->half_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
     } else {

@@ -467,7 +467,7 @@ typedef struct {
                            counted that many times and points of weight 0 not evaluated (the
                            irreducible wedge of qkt_magsym_mesh_weights; the result is then
                            right only after symmetrization, qkt_magsym_response).  With even
-                           mesh sizes the errors are the change from the mesh N/2 inside it
+                           mesh sizes the errors are the changes from the meshes N/2 and N/4 inside it
                            (qkt_response_t.half_estimate) */
     double landau_B;    /* > 0: the Landau cutoff of the expansion in B (orders >= 1 with E; docs/physics.md,
                            "Landau cutoff"), for a field of this magnitude |B| in the engine's units
@@ -657,9 +657,19 @@ typedef struct {
      * the tau_intra it was computed for, no vertex); 0: sums of the paths'
      * estimates (an upper bound: cancellations between paths not counted) */
     int totals_direct;
-    /* 1: an irreducible wedge (par.mesh_weight) with even mesh sizes; each
-     * error is the change from the mesh N/2 inside the mesh, |S_N - S_N/2|
-     * (the coarser mesh's error: an upper estimate while the sums converge) */
+    /* an irreducible wedge (par.mesh_weight) with even mesh sizes: each
+     * error is that of the tensor component itself (not of the tallies it is
+     * assembled from), from the meshes N/2 and N/4 inside the mesh (their
+     * points with even indices and with indices divisible by 4: no extra
+     * evaluations), after every re-assembly and symmetrization:
+     *   1: |S_N - S_N/2| (the coarser mesh's error: an upper estimate while
+     *      the sums converge, the error at least halving per doubling);
+     *   2: (sizes divisible by 4) max(|S_N - S_N/2|, rho |S_N/2 - S_N/4|),
+     *      rho = max|S_N - S_N/2| / max|S_N/2 - S_N/4| over the components
+     *      of the whole quantity (a tensor with its B components; at most
+     *      1), which also covers a component that two meshes give nearly
+     *      equal by accident;
+     * plus sys_rel |S_N| either way.  0: not such a run. */
     int half_estimate;
 } qkt_response_t;
 

@@ -83,6 +83,11 @@ typedef struct {
     double *ptmax;      /* uniform mesh without a scan: NULL, or fdim values set to the largest
                            contribution of one mesh point to val, |f_i(k)| / (N cell volume) */
     double *half;       /* uniform mesh with o->half: fdim values, the sum over the mesh N/2 */
+    double *quarter;    /* NULL, or with half and sizes divisible by 4: the sum over the mesh N/4 */
+    double *half_kept;  /* qkt_integrate_tree with o->half: those values, then (sizes divisible
+                           by 4) those of the mesh N/4, 2 fdim values (malloc'd, the caller
+                           frees them; NULL when out of memory) */
+    int quarter_kept;   /* 1: half_kept holds the mesh N/4 too */
 } qkt_intstats_t;
 
 /* Integrate the integrand f over the Brillouin zone (or the continuum domain

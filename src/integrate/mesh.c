@@ -27,6 +27,10 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     if (half && (nmu > 0 || o->shifted || N[0] % 2 || N[1] % 2 || N[2] % (m->dim == 2 ? 1 : 2)))
         return qkt_error(QKT_EINVAL, "the mesh N/2 inside the mesh needs even sizes along the periodic axes, no scan "
                                      "and no displacement");
+    /* and the mesh N/4 inside it, where the sizes allow */
+    int quarter = half && stats->quarter;
+    if (quarter && (N[0] % 4 || N[1] % 4 || N[2] % (m->dim == 2 ? 1 : 4)))
+        return qkt_error(QKT_EINVAL, "the mesh N/4 inside the mesh needs sizes divisible by 4 along the periodic axes");
     /* the displacement of copy s (half steps; qkt_integrate_mesh_shifts) */
     static const unsigned char U3[8][3] = {{0, 0, 0}, {1, 1, 1}, {1, 0, 0}, {0, 1, 0},
                                            {0, 0, 1}, {1, 1, 0}, {0, 1, 1}, {1, 0, 1}};
@@ -39,10 +43,12 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o && o->progress_phase) o->progress_phase(o->progress_user, "integrating");
     size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
-    double *planes = calloc((size_t)N[0] * row * (half ? 2 : 1), sizeof(double));
+    int nset = 1 + half + quarter;
+    double *planes = calloc((size_t)N[0] * row * nset, sizeof(double));
     if (!planes) return qkt_error(QKT_ENOMEM, "out of memory for %d mesh planes of %zu values", N[0], row);
     /* the planes of the mesh N/2: after those of the mesh */
     double *hplanes = half ? planes + (size_t)N[0] * row : NULL;
+    double *qplanes = quarter ? planes + (size_t)2 * N[0] * row : NULL;
     int size, rank = qkt_mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     char msg[512] = "";
@@ -117,6 +123,8 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                      * weights hold there too */
                     if (hplanes && j1 % 2 == 0 && j2 % 2 == 0 && j3 % 2 == 0)
                         for (size_t i = 0; i < row; i++) hplanes[(size_t)j1 * row + i] += wt * buf[i];
+                    if (qplanes && j1 % 4 == 0 && j2 % 4 == 0 && j3 % 4 == 0)
+                        for (size_t i = 0; i < row; i++) qplanes[(size_t)j1 * row + i] += wt * buf[i];
                 }
             if (pcount) {
 #pragma omp critical(qkt_progress)
@@ -139,7 +147,7 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
 #if QKT_HAVE_MPI
     if (size > 1) {
         /* every plane row was written by exactly one rank: the sum is exact */
-        MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row * (half ? 2 : 1)), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, planes, (int)(N[0] * row * nset), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &ndeg, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nfall, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, &nevals, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
@@ -167,6 +175,13 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         for (int j1 = 0; j1 < N[0]; j1 += 2)
             for (size_t i = 0; i < row; i++) stats->half[i] += hplanes[(size_t)j1 * row + i];
         for (size_t i = 0; i < row; i++) stats->half[i] *= wh;
+    }
+    if (quarter) {
+        double wq = w * (m->dim == 2 ? 16 : 64);
+        memset(stats->quarter, 0, sizeof(double) * row);
+        for (int j1 = 0; j1 < N[0]; j1 += 4)
+            for (size_t i = 0; i < row; i++) stats->quarter[i] += qplanes[(size_t)j1 * row + i];
+        for (size_t i = 0; i < row; i++) stats->quarter[i] *= wq;
     }
     if (ptmax)
         for (size_t i = 0; i < row; i++) ptmax[i] *= w;

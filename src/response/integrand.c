@@ -105,21 +105,32 @@ void qkt_tree_integrand_shell(const qkt_tree_par_t *tp, qkt_intopts_t *o)
 static qkt_status_t mesh_half(const qkt_model_t *m, const qkt_integrand_t *f, const qkt_integ_t *how,
                               const qkt_intopts_t *io, double *val, double *err, qkt_intstats_t *stats)
 {
-    double *half = calloc(f->fdim, sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
+    /* the mesh N/4 too where the sizes allow (the errors of the final
+     * quantities, qkt_response_half_errors) */
+    int q = how->mesh[0] % 4 == 0 && how->mesh[1] % 4 == 0 && (m->dim == 2 || how->mesh[2] % 4 == 0);
+    double *half = calloc((size_t)f->fdim * (q ? 2 : 1), sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
     if (!half || !scale) {
         free(half);
         free(scale);
         return qkt_error(QKT_ENOMEM, "out of memory (%d tallies)", f->fdim);
     }
     stats->half = half;
+    stats->quarter = q ? half + f->fdim : NULL;
     qkt_status_t st = qkt_integrate_mesh(m, f, how->mesh, 0, NULL, io, val, stats);
-    stats->half = NULL;
+    stats->half = stats->quarter = NULL;
     if (!st) {
         for (int i = 0; i < f->fdim; i++) err[i] = fabs(val[i] - half[i]);
         st = qkt_integrate_scales(f, 1, val, scale);
         stats->converged = 1;
         for (int i = 0; i < f->fdim && !st; i++)
             if (err[i] > how->reltol * scale[i]) stats->converged = 0;
+    }
+    /* the caller assembles the mesh N/2 too (the estimate of the final
+     * quantities, qkt_response_t.half_estimate) */
+    if (!st) {
+        stats->half_kept = half;
+        stats->quarter_kept = q;
+        half = NULL;
     }
     free(half);
     free(scale);

@@ -233,6 +233,8 @@ typedef struct {
     double kmax;           /* the largest |k| of the shell's cells (with vs) */
     struct qkt_vtable vt;
     double *val, *err;
+    double *hval; /* half_estimate: the tallies on the mesh N/2, then N/4 (NULL otherwise) */
+    int nhalf;    /* meshes in hval: 1 (N/2) or 2 (N/2 and N/4) */
 } run_t;
 
 /* the options of the pocket map and of the integrators */
@@ -442,12 +444,18 @@ static qkt_status_t integrate(run_t *w)
     qkt_status_t st = qkt_integrate_tree(w->m, &w->L, &w->tp, w->pk, &io, &how, w->val, w->err, &stats);
     if (!st && stats.ptmax) hot_spots(w, stats.ptmax);
     free(stats.ptmax);
+    w->hval = stats.half_kept;
+    w->nhalf = w->hval ? 1 + stats.quarter_kept : 0;
+    if (w->hval) r->half_estimate = w->nhalf;
     if (st) return st;
-    if (w->m->spin_degeneracy > 1)
+    if (io.half && !w->hval) return qkt_error(QKT_ENOMEM, "out of memory for the sums of the mesh N/2");
+    if (w->m->spin_degeneracy > 1) {
         for (int i = 0; i < w->L.fdim; i++) {
             w->val[i] *= w->m->spin_degeneracy;
             w->err[i] *= w->m->spin_degeneracy;
         }
+        for (size_t i = 0; i < (size_t)w->L.fdim * w->nhalf; i++) w->hval[i] *= w->m->spin_degeneracy;
+    }
     r->neval = stats.neval;
     r->converged = stats.converged && !stats.timed_out;
     r->timed_out = stats.timed_out;
@@ -540,7 +548,10 @@ static qkt_status_t keep_raw(run_t *w)
     r->raw->valley = w->L.valley;
     r->raw->born = w->born;
     r->raw->lsens_path = NULL;
-    w->val = w->err = NULL; /* owned by r->raw now */
+    r->raw->hval = w->hval;
+    r->raw->nhalf = w->nhalf;
+    r->raw->half[0] = r->raw->half[1] = NULL;
+    w->val = w->err = w->hval = NULL; /* owned by r->raw now */
     return QKT_OK;
 }
 
@@ -664,6 +675,7 @@ qkt_status_t qkt_response_compute(const qkt_model_t *m, const qkt_params_t *p, q
     qkt_pockets_free(w.pk);
     free(w.val);
     free(w.err);
+    free(w.hval);
     qkt_vtable_free(&w.vt);
     return st;
 }
@@ -674,6 +686,9 @@ void qkt_response_free(qkt_response_t *r)
     free(r->raw->val);
     free(r->raw->err);
     free(r->raw->lsens_path);
+    free(r->raw->hval);
+    free(r->raw->half[0]);
+    free(r->raw->half[1]);
     free(r->raw);
     r->raw = NULL;
 }

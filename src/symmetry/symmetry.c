@@ -570,6 +570,44 @@ int qkt_magsym_field_mask(const qkt_magsym_t *g, int use_anti, int mask)
     return mask;
 }
 
+/* the group average of every tensor of r (its private raw tensors too, when
+ * r->raw is set) */
+static qkt_status_t sym_tensors(const qkt_magsym_t *g, qkt_response_t *r, int anti_high)
+{
+    qkt_status_t s = QKT_OK;
+    if ((s = sym_t2(g, 1, &r->sigma0))) return s;
+    for (int t = 0; t < r->npath0; t++)
+        if ((s = sym_t2(g, 1, &r->path0[t]))) return s;
+    if (r->par.order >= 1) {
+        if ((s = sym_t3(g, anti_high, r->sigma1))) return s;
+        for (int t = 0; t < r->npath1; t++)
+            if ((s = sym_t3(g, anti_high, r->path1[t]))) return s;
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++)
+                if ((s = sym_t3(g, anti_high, r->tau1[a][b]))) return s;
+        /* the Landau cutoff's sensitivity: sigma1 under rule rta, the
+         * derivatives of sigma1 and of its paths */
+        if (r->landau_sens && ((s = sym_t3(g, anti_high, r->lsens1)) || (r->raw && (s = sym_t3(g, anti_high, r->raw->rta1)))))
+            return s;
+        for (int t = 0; r->landau_sens && r->raw && r->raw->lsens_path && t < r->npath1; t++)
+            if ((s = sym_t3(g, anti_high, r->raw->lsens_path + (size_t)t * 3))) return s;
+    }
+    if (r->par.order >= 2) {
+        if ((s = sym_t4(g, anti_high, r->sigma2))) return s;
+        for (int t = 0; t < r->npath2; t++)
+            if ((s = sym_t4(g, anti_high, r->path2[t]))) return s;
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++)
+                if ((s = sym_t4(g, anti_high, r->tau2[a][b]))) return s;
+        if (r->landau_sens && ((s = sym_t4(g, anti_high, r->lsens2)) || (r->raw && (s = sym_t4(g, anti_high, r->raw->rta2)))))
+            return s;
+        for (int t = 0; r->landau_sens && r->raw && r->raw->lsens_path && t < r->npath2; t++)
+            if ((s = sym_t4(g, anti_high, (qkt_tensor_t(*)[3])(r->raw->lsens_path + QKT_MAX_PATHS * 3 + (size_t)t * 9))))
+                return s;
+    }
+    return QKT_OK;
+}
+
 qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int anti_high)
 {
     qkt_status_t s = QKT_OK;
@@ -584,35 +622,13 @@ qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int a
         return qkt_error(QKT_EINVAL, "magnetic symmetry needs every E direction and (order >= 1) the B components of "
                                      "a subspace the group maps onto itself (nu_mask = 7, al_mask = "
                                      "qkt_magsym_field_mask)");
-    if ((s = sym_t2(g, 1, &r->sigma0))) return s;
-    for (int t = 0; t < r->npath0; t++)
-        if ((s = sym_t2(g, 1, &r->path0[t]))) return s;
-    if (r->par.order >= 1) {
-        if ((s = sym_t3(g, anti_high, r->sigma1))) return s;
-        for (int t = 0; t < r->npath1; t++)
-            if ((s = sym_t3(g, anti_high, r->path1[t]))) return s;
-        for (int a = 0; a < 4; a++)
-            for (int b = 0; b < 4; b++)
-                if ((s = sym_t3(g, anti_high, r->tau1[a][b]))) return s;
-        /* the Landau cutoff's sensitivity: sigma1 under rule rta, the
-         * derivatives of sigma1 and of its paths */
-        if (r->landau_sens && ((s = sym_t3(g, anti_high, r->lsens1)) || (s = sym_t3(g, anti_high, r->raw->rta1))))
-            return s;
-        for (int t = 0; r->landau_sens && t < r->npath1; t++)
-            if ((s = sym_t3(g, anti_high, r->raw->lsens_path + (size_t)t * 3))) return s;
-    }
-    if (r->par.order >= 2) {
-        if ((s = sym_t4(g, anti_high, r->sigma2))) return s;
-        for (int t = 0; t < r->npath2; t++)
-            if ((s = sym_t4(g, anti_high, r->path2[t]))) return s;
-        for (int a = 0; a < 4; a++)
-            for (int b = 0; b < 4; b++)
-                if ((s = sym_t4(g, anti_high, r->tau2[a][b]))) return s;
-        if (r->landau_sens && ((s = sym_t4(g, anti_high, r->lsens2)) || (s = sym_t4(g, anti_high, r->raw->rta2))))
-            return s;
-        for (int t = 0; r->landau_sens && t < r->npath2; t++)
-            if ((s = sym_t4(g, anti_high, (qkt_tensor_t(*)[3])(r->raw->lsens_path + QKT_MAX_PATHS * 3 + (size_t)t * 9))))
-                return s;
+    if ((s = sym_tensors(g, r, anti_high))) return s;
+    /* the mesh-N/2 twin of an irreducible wedge's result: its average too, and
+     * the errors from the difference of the averaged tensors */
+    if (r->raw && r->raw->half[0]) {
+        for (int l = 0; l < 2; l++)
+            if (r->raw->half[l] && (s = sym_tensors(g, r->raw->half[l], anti_high))) return s;
+        qkt_response_half_errors(r);
     }
     if (r->landau_sens) qkt_response_landau_summary(r);
     return QKT_OK;
