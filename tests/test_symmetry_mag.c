@@ -381,6 +381,31 @@ static void runs(void)
     qkt_model_free(si);
 }
 
+/* the worst departure of the errors of the n tensors t (one quantity) from
+ * max(|v - v_N/2|, rho |v_N/2 - v_N/4|) + sys |v|, rho = max|t - h| / max|h - q|
+ * over the quantity (at most 1; qkt_response_t.half_estimate); q NULL: no
+ * mesh N/4.  big: the largest |v| seen */
+static double half_err_dev(const qkt_tensor_t *t, const qkt_tensor_t *h, const qkt_tensor_t *q, int n, double sys,
+                           double *big)
+{
+    double d1 = 0, d2 = 0, worst = 0;
+    for (int k = 0; q && k < n; k++)
+        for (int i = 0; i < 9; i++) {
+            d1 = fmax(d1, fabs(t[k].v[i / 3][i % 3] - h[k].v[i / 3][i % 3]));
+            d2 = fmax(d2, fabs(h[k].v[i / 3][i % 3] - q[k].v[i / 3][i % 3]));
+        }
+    double rho = d2 > 0 ? fmin(1, d1 / d2) : 1;
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < 9; i++) {
+            double v = t[k].v[i / 3][i % 3], e = fabs(v - h[k].v[i / 3][i % 3]);
+            if (q) e = fmax(e, rho * fabs(h[k].v[i / 3][i % 3] - q[k].v[i / 3][i % 3]));
+            e += sys * fabs(v);
+            *big = fmax(*big, fabs(v));
+            worst = fmax(worst, fabs(t[k].e[i / 3][i % 3] - e));
+        }
+    return worst;
+}
+
 /* ---- 5b. the wedge at orders B^1 and B^2 (rule rta): the orbits of the
  * unitary subgroup (the seed's expansion is averaged with it at orders >= 1,
  * qkt_magsym_response with anti_high = 0).  The weighted wedge sum,
@@ -412,42 +437,85 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
     p.mesh_weight = w;
     qkt_status_t s2 = qkt_response_compute(m, &p, &part);
     CHECK(!s1 && !s2, "%s %d^3 order %d runs, full and wedge (%s)", name, N, order, qkt_strerror());
-    if (!s2 && N % 2 == 0) {
-        /* even sizes: each path's error is its change from the mesh N/2 inside
-         * the mesh (+ the window's systematic share), the same points as a
-         * wedge run on the mesh N/2 itself (orbit representatives keep their
-         * order under j -> 2j) */
+    /* even sizes: the errors come from the meshes N/2 and (sizes divisible by
+     * 4) N/4 inside the mesh, the same points as wedge runs on those meshes
+     * themselves (orbit representatives keep their order under j -> 2j) */
+    qkt_response_t sub[2];
+    int nsub = 0;
+    for (int l = 0; !s2 && l < 2 && N % (2 << l) == 0; l++) {
         qkt_params_t q = p;
-        int *wh = malloc(sizeof(int) * (size_t)(N / 2) * (N / 2) * (N / 2));
-        q.mesh[0] = q.mesh[1] = q.mesh[2] = N / 2;
-        qkt_response_t h;
+        int M = N / (2 << l);
+        int *wh = malloc(sizeof(int) * (size_t)M * M * M);
+        q.mesh[0] = q.mesh[1] = q.mesh[2] = M;
         long nh = 0;
         qkt_status_t s3 = qkt_magsym_mesh_weights(g, m, q.mesh, 0, wh, &nh);
         q.mesh_weight = wh;
-        if (!s3) s3 = qkt_response_compute(m, &q, &h);
-        CHECK(!s3, "%s wedge on the mesh N/2 = %d (%s)", name, N / 2, qkt_strerror());
-        if (!s3) {
-            double worst = 0, big = 0;
-            for (int t = 0; t < part.npath1; t++)
-                for (int a = 0; a < 3; a++)
-                    for (int i = 0; i < 9; i++) {
-                        double v = part.path1[t][a].v[i / 3][i % 3], e = part.path1[t][a].e[i / 3][i % 3];
-                        double d = fabs(v - h.path1[t][a].v[i / 3][i % 3]);
-                        big = fmax(big, fabs(v));
-                        worst = fmax(worst, fabs(e - d) - part.sys_rel * fabs(v));
-                    }
-            CHECK(part.half_estimate == 1 && worst <= 1e-10 * big,
-                  "%s %d^3 wedge: every sigma^(1) path's error = |S_N - S_N/2| with a separate %d^3 wedge run (worst "
-                  "%.2g of %.3g)", name, N, N / 2, worst, big);
-            qkt_response_free(&h);
-        }
+        if (!s3) s3 = qkt_response_compute(m, &q, &sub[l]);
         free(wh);
+        CHECK(!s3, "%s wedge on the mesh N/%d = %d (%s)", name, 2 << l, M, qkt_strerror());
+        if (s3) break;
+        nsub++;
+    }
+    /* each error of the tensor itself (qkt_response_half_errors), before the average */
+    const qkt_response_t *sq = nsub > 1 ? &sub[1] : NULL;
+    if (nsub) {
+        double err_big = 0;
+        double err_worst = half_err_dev(part.sigma1, sub[0].sigma1, sq ? sq->sigma1 : NULL, 3, part.sys_rel, &err_big);
+        for (int t = 0; t < part.npath1; t++)
+            err_worst = fmax(err_worst, half_err_dev(part.path1[t], sub[0].path1[t], sq ? sq->path1[t] : NULL, 3,
+                                                     part.sys_rel, &err_big));
+        printf("%s %d^3 order %d: errors from the meshes N/2, N/4 (%d): worst departure %.3g of %.4g\n", name, N, order,
+               nsub, err_worst, err_big);
+        CHECK(part.half_estimate == nsub && err_worst <= 1e-10 * err_big,
+              "%s %d^3 wedge: every sigma^(1) and path error from its own change between separate wedge runs on the "
+              "meshes N/2 and N/4 (%d of them; worst %.2g of %.3g)", name, N, nsub, err_worst, err_big);
     }
     if (!s1 && !s2) {
         /* the model's own asymmetry: how much the average changes the full mesh's tensors */
         qkt_response_t raw = full;
         qkt_magsym_response(g, &full, 0);
         qkt_magsym_response(g, &part, 0);
+        /* after the average the errors are the changes of the averaged
+         * tensors (not averages of the changes) */
+        if (nsub) {
+            for (int l = 0; l < nsub; l++) qkt_magsym_response(g, &sub[l], 0);
+            double err_big = 0;
+            double err_worst =
+                half_err_dev(part.sigma1, sub[0].sigma1, sq ? sq->sigma1 : NULL, 3, part.sys_rel, &err_big);
+            for (int t = 0; t < part.npath1; t++)
+                err_worst = fmax(err_worst, half_err_dev(part.path1[t], sub[0].path1[t], sq ? sq->path1[t] : NULL, 3,
+                                                         part.sys_rel, &err_big));
+            err_worst = fmax(err_worst, half_err_dev(&part.sigma0, &sub[0].sigma0, sq ? &sq->sigma0 : NULL, 1,
+                                                     part.sys_rel, &err_big));
+            printf("%s %d^3 order %d symmetrized: worst departure %.3g of %.4g\n", name, N, order, err_worst, err_big);
+            CHECK(err_worst <= 1e-10 * err_big,
+                  "%s %d^3 wedge, symmetrized: every sigma^(0), sigma^(1) and path error from the change of the "
+                  "symmetrized tensors of the meshes N/2 and N/4 (worst %.2g of %.3g)", name, N, err_worst, err_big);
+            /* converged: every component of sigma^(n) within reltol of its largest */
+            int conv = 1;
+            double rel = 0;
+            for (int o = 0; o <= order; o++) {
+                const qkt_tensor_t *t = o == 0 ? &part.sigma0 : o == 1 ? part.sigma1 : &part.sigma2[0][0];
+                double bg = 0, we = 0;
+                for (int k = 0; k < (o == 0 ? 1 : o == 1 ? 3 : 9); k++)
+                    for (int i = 0; i < 9; i++) {
+                        bg = fmax(bg, fabs(t[k].v[i / 3][i % 3]));
+                        we = fmax(we, t[k].e[i / 3][i % 3]);
+                    }
+                conv &= we <= part.par.reltol * (o < part.par.accuracy_from ? 10 : 1) * bg;
+                rel = fmax(rel, we / bg / (o < part.par.accuracy_from ? 10 : 1));
+            }
+            CHECK(part.converged == conv, "%s %d^3 wedge: converged = %d from the printed errors (got %d)", name, N,
+                  conv, part.converged);
+            /* the same after re-assembly and averaging at tolerances just above and below them */
+            for (int k = 0; k < 2; k++) {
+                part.par.reltol = rel * (k ? 0.99 : 1.01);
+                qkt_status_t sa = qkt_response_assemble(&part, QKT_RULE_RTA, part.par.tau_intra, part.par.tau_inter);
+                if (!sa) sa = qkt_magsym_response(g, &part, 0);
+                CHECK(!sa && part.converged == !k, "%s %d^3 wedge: reltol %.4g converged %d (expected %d)", name, N,
+                      part.par.reltol, part.converged, !k);
+            }
+        }
         double d[3] = {0, 0, 0}, big[3] = {0, 0, 0}, dp = 0, chg[3] = {0, 0, 0};
         chg[0] = tdiff(&raw.sigma0, &full.sigma0);
         for (int a = 0; a < 3; a++) {
@@ -503,7 +571,14 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
                         for (int b = 0; b < 3 && order >= 2; b++)
                             if (mz >> b & 1) dzz = fmax(dzz, tdiff(&rz.sigma2[a][b], &part.sigma2[a][b]));
                     } else {
-                        for (int i = 0; i < 9; i++) zero = fmax(zero, fabs(rz.sigma1[a].v[i / 3][i % 3]));
+                        /* sigma1, its paths and tau splits, sigma2 with this axis */
+                        for (int i = 0; i < 9; i++) {
+                            zero = fmax(zero, fabs(rz.sigma1[a].v[i / 3][i % 3]));
+                            for (int t = 0; t < rz.npath1; t++) zero = fmax(zero, fabs(rz.path1[t][a].v[i / 3][i % 3]));
+                            for (int x = 0; x < 16; x++) zero = fmax(zero, fabs(rz.tau1[x / 4][x % 4][a].v[i / 3][i % 3]));
+                            for (int b = 0; b < 3 && order >= 2; b++)
+                                zero = fmax(zero, fabs(rz.sigma2[a][b].v[i / 3][i % 3]) + fabs(rz.sigma2[b][a].v[i / 3][i % 3]));
+                        }
                     }
                 }
                 printf("%s %d^3 order %d, B axes %d: |diff| %.3g of %.4g, uncomputed axes %.3g\n", name, N, order, mz,
@@ -519,6 +594,7 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
             qkt_response_free(&rz);
         }
     }
+    for (int l = 0; l < nsub; l++) qkt_response_free(&sub[l]);
     if (!s1) qkt_response_free(&full);
     if (!s2) qkt_response_free(&part);
     /* rule paper reads pocket sums: refused */

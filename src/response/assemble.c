@@ -961,8 +961,11 @@ void qkt_response_half_errors(qkt_response_t *r)
         qkt_response_landau_summary(r);
     }
     /* converged: every component of sigma0, sigma1, sigma2 within reltol of
-     * the largest component of its order (the per-tally test of the
-     * integration is replaced by this one on what is printed) */
+     * the largest component of its order, 10 reltol for orders below
+     * par.accuracy_from as the integration's loose groups (the per-tally test
+     * of the integration is replaced by this one on what is printed; the
+     * pocket and density tallies of order-0 runs keep their estimates but do
+     * not decide it) */
     int conv = !r->timed_out;
     for (int o = 0; o <= r->par.order && o < 3; o++) {
         const qkt_tensor_t *t = o == 0 ? &r->sigma0 : o == 1 ? r->sigma1 : &r->sigma2[0][0];
@@ -973,7 +976,7 @@ void qkt_response_half_errors(qkt_response_t *r)
                 big = fmax(big, fabs(t[k].v[i / 3][i % 3]));
                 worst = fmax(worst, t[k].e[i / 3][i % 3]);
             }
-        if (worst > r->par.reltol * big) conv = 0;
+        if (worst > r->par.reltol * (o < r->par.accuracy_from ? 10 : 1) * big) conv = 0;
     }
     r->converged = conv;
 #undef TE
