@@ -739,7 +739,8 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
          * anti_high the unitary subgroup */
         if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, p->order == 0 || sy->anti_high, sy->weight, &sy->nirr)))
             return s;
-        /* even sizes: the errors are the change from the mesh N/2 inside it */
+        /* even sizes: the errors are the changes between the meshes N, N/2
+         * (and N/4) inside it (qkt_response_t.half_estimate) */
         if (p->mesh[0] % 2 == 0 && p->mesh[1] % 2 == 0 && (m->dim == 2 || p->mesh[2] % 2 == 0)) mesh_sums = 0;
         p->mesh_weight = sy->weight;
     }
