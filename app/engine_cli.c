@@ -505,12 +505,11 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_out_string(cli, "integration",
                        r->half_estimate == 2 ? "uniform mesh, irreducible wedge (errors: each component's change "
                                                "between the meshes N, N/2 and N/4 inside it, max(|S_N - S_N/2|, "
-                                               "rho |S_N/2 - S_N/4|) with rho the contraction of its whole tensor "
-                                               "from one step to the next, an upper estimate while the sums "
-                                               "converge)"
+                                               "|S_N/2 - S_N/4| / 2), an upper estimate while each doubling at "
+                                               "least halves the error)"
                        : r->half_estimate    ? "uniform mesh, irreducible wedge (errors: each component's change "
                                                "from the mesh N/2 inside it, |S_N - S_N/2|, an upper estimate "
-                                               "while the sums converge)"
+                                               "while each doubling at least halves the error)"
                                              : qkt_cli_mesh_text(&r->par));
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
         if (r->par.mesh_estimate || r->half_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);

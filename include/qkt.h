@@ -664,11 +664,9 @@ typedef struct {
      * evaluations), after every re-assembly and symmetrization:
      *   1: |S_N - S_N/2| (the coarser mesh's error: an upper estimate while
      *      the sums converge, the error at least halving per doubling);
-     *   2: (sizes divisible by 4) max(|S_N - S_N/2|, rho |S_N/2 - S_N/4|),
-     *      rho = max|S_N - S_N/2| / max|S_N/2 - S_N/4| over the components
-     *      of the whole quantity (a tensor with its B components; at most
-     *      1), which also covers a component that two meshes give nearly
-     *      equal by accident;
+     *   2: (sizes divisible by 4) max(|S_N - S_N/2|, |S_N/2 - S_N/4| / 2),
+     *      both upper estimates under the same premise, which also covers a
+     *      component that two meshes give nearly equal by accident;
      * plus sys_rel |S_N| either way.  0: not such a run. */
     int half_estimate;
 } qkt_response_t;

@@ -26,7 +26,7 @@ struct qkt_response_raw {
 };
 
 /* half_estimate: every tensor error from the change of its own component
- * between the meshes, e = max(|v - v_N/2|, rho |v_N/2 - v_N/4|) + sys_rel |v|
+ * between the meshes, e = max(|v - v_N/2|, |v_N/2 - v_N/4| / 2) + sys_rel |v|
  * (the second term only with the mesh N/4; qkt_response_t.half_estimate;
  * assemble.c), and converged from these errors */
 void qkt_response_half_errors(qkt_response_t *r);
