@@ -128,6 +128,20 @@ static void si_hall(const qkt_model_t *si, const qkt_magsym_t *g, int N, int wed
     free(w);
 }
 
+/* Fe at order B^1: 300 K, tau_intra 10 fs, tau_inter 100 fs, rule rta, the mesh N^3 */
+static void fe_b1_params(qkt_params_t *p, int N)
+{
+    const qkt_units_t *u = qkt_units();
+    qkt_params_default(p);
+    p->mu = 13.5463;
+    p->T = 300 * u->kB_eV;
+    p->tau_intra = 10 / u->time_fs;
+    p->tau_inter = 100 / u->time_fs;
+    p->rule = QKT_RULE_RTA;
+    p->order = 1;
+    p->mesh[0] = p->mesh[1] = p->mesh[2] = N;
+}
+
 /* Fe at order B^1 as WannierBerri's Hall_classic computes it (the Lorentz
  * Hall and Drude tensors, every E and B direction): 300 K, tau = 10 fs, rule
  * rta, the 30^3 mesh.  WannierBerri 0.17 (built from source, the same
@@ -148,14 +162,7 @@ static void fe_hall(const qkt_model_t *fe, int N, int nt)
     const qkt_units_t *u = qkt_units();
     omp_set_num_threads(nt);
     qkt_params_t p;
-    qkt_params_default(&p);
-    p.mu = 13.5463;
-    p.T = 300 * u->kB_eV;
-    p.tau_intra = 10 / u->time_fs;
-    p.tau_inter = 100 / u->time_fs;
-    p.rule = QKT_RULE_RTA;
-    p.order = 1;
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
+    fe_b1_params(&p, N);
     qkt_response_t r;
     double c0 = cpu_seconds(), t0 = now();
     if (qkt_response_compute(fe, &p, &r)) {
@@ -201,17 +208,10 @@ static void fe_sigma1_wedge(const qkt_model_t *fe, int N, int nt)
     qkt_crystal_free(&c);
     omp_set_num_threads(nt);
     qkt_params_t p;
-    qkt_params_default(&p);
-    p.mu = 13.5463;
-    p.T = 300 * u->kB_eV;
-    p.tau_intra = 10 / u->time_fs;
-    p.tau_inter = 100 / u->time_fs;
-    p.rule = QKT_RULE_RTA;
-    p.order = 1;
+    fe_b1_params(&p, N);
     p.nu_mask = 7;
     p.al_mask = qkt_magsym_field_mask(&g, 0, 4);
     p.landau_B = 1 / u->field_T; /* 1 T, as qkt sigma sets it */
-    p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
     int *w = malloc(sizeof(int) * (size_t)N * N * N);
     long nirr = 0;
     if (!w || qkt_magsym_mesh_weights(&g, fe, p.mesh, 0, w, &nirr)) {

@@ -169,19 +169,18 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     for (int j1 = 0; j1 < N[0]; j1++)
         for (size_t i = 0; i < row; i++) val[i] += planes[(size_t)j1 * row + i];
     for (size_t i = 0; i < row; i++) val[i] *= w;
-    if (half) {
-        double wh = w * (m->dim == 2 ? 4 : 8);
-        memset(stats->half, 0, sizeof(double) * row);
-        for (int j1 = 0; j1 < N[0]; j1 += 2)
-            for (size_t i = 0; i < row; i++) stats->half[i] += hplanes[(size_t)j1 * row + i];
-        for (size_t i = 0; i < row; i++) stats->half[i] *= wh;
-    }
-    if (quarter) {
-        double wq = w * (m->dim == 2 ? 16 : 64);
-        memset(stats->quarter, 0, sizeof(double) * row);
-        for (int j1 = 0; j1 < N[0]; j1 += 4)
-            for (size_t i = 0; i < row; i++) stats->quarter[i] += qplanes[(size_t)j1 * row + i];
-        for (size_t i = 0; i < row; i++) stats->quarter[i] *= wq;
+    /* the meshes N/2 (step 2) and N/4 (step 4) inside the mesh, each with
+     * its own weight */
+    for (int l = 0; l < 2; l++) {
+        double *out = l ? (quarter ? stats->quarter : NULL) : (half ? stats->half : NULL);
+        const double *src = l ? qplanes : hplanes;
+        int step = 2 << l;
+        if (!out) continue;
+        double wl = w * pow(step, m->dim == 2 ? 2 : 3);
+        memset(out, 0, sizeof(double) * row);
+        for (int j1 = 0; j1 < N[0]; j1 += step)
+            for (size_t i = 0; i < row; i++) out[i] += src[(size_t)j1 * row + i];
+        for (size_t i = 0; i < row; i++) out[i] *= wl;
     }
     if (ptmax)
         for (size_t i = 0; i < row; i++) ptmax[i] *= w;
