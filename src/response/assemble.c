@@ -925,32 +925,22 @@ void qkt_response_half_errors(qkt_response_t *r)
     if (!r->raw || !r->raw->half[0]) return;
     const qkt_response_t *h = r->raw->half[0], *q = r->raw->half[1];
     double sys = r->sys_rel;
-#define TE(x, n) tensor_errors(x(r), x(h), q ? x(q) : NULL, n, sys)
-#define S0(z) (&(z)->sigma0)
-#define P0(z) ((z)->path0)
-#define S1(z) ((z)->sigma1)
-#define P1(z) (&(z)->path1[0][0])
-#define S2(z) (&(z)->sigma2[0][0])
-#define P2(z) (&(z)->path2[0][0][0])
-#define T1(z) (&(z)->tau1[0][0][0])
-#define T2(z) (&(z)->tau2[0][0][0][0])
-#define L1(z) ((z)->lsens1)
-#define L2(z) (&(z)->lsens2[0][0])
-    TE(S0, 1);
-    TE(S1, 3);
-    TE(S2, 9);
+    tensor_errors(&r->sigma0, &h->sigma0, q ? &q->sigma0 : NULL, 1, sys);
+    tensor_errors(r->sigma1, h->sigma1, q ? q->sigma1 : NULL, 3, sys);
+    tensor_errors(&r->sigma2[0][0], &h->sigma2[0][0], q ? &q->sigma2[0][0] : NULL, 9, sys);
     for (int t = 0; t < QKT_MAX_PATHS; t++) {
-        tensor_errors(P0(r) + t, P0(h) + t, q ? P0(q) + t : NULL, 1, sys);
-        tensor_errors(P1(r) + 3 * t, P1(h) + 3 * t, q ? P1(q) + 3 * t : NULL, 3, sys);
-        tensor_errors(P2(r) + 9 * t, P2(h) + 9 * t, q ? P2(q) + 9 * t : NULL, 9, sys);
+        tensor_errors(&r->path0[t], &h->path0[t], q ? &q->path0[t] : NULL, 1, sys);
+        tensor_errors(r->path1[t], h->path1[t], q ? q->path1[t] : NULL, 3, sys);
+        tensor_errors(&r->path2[t][0][0], &h->path2[t][0][0], q ? &q->path2[t][0][0] : NULL, 9, sys);
     }
-    for (int t = 0; t < 16; t++) {
-        tensor_errors(T1(r) + 3 * t, T1(h) + 3 * t, q ? T1(q) + 3 * t : NULL, 3, sys);
-        tensor_errors(T2(r) + 9 * t, T2(h) + 9 * t, q ? T2(q) + 9 * t : NULL, 9, sys);
-    }
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            tensor_errors(r->tau1[a][b], h->tau1[a][b], q ? q->tau1[a][b] : NULL, 3, sys);
+            tensor_errors(&r->tau2[a][b][0][0], &h->tau2[a][b][0][0], q ? &q->tau2[a][b][0][0] : NULL, 9, sys);
+        }
     if (r->landau_sens && h->landau_sens && (!q || q->landau_sens)) {
-        TE(L1, 3);
-        TE(L2, 9);
+        tensor_errors(r->lsens1, h->lsens1, q ? q->lsens1 : NULL, 3, sys);
+        tensor_errors(&r->lsens2[0][0], &h->lsens2[0][0], q ? &q->lsens2[0][0] : NULL, 9, sys);
         qkt_response_landau_summary(r);
     }
     /* converged: every component of sigma0, sigma1, sigma2 within reltol of
@@ -972,23 +962,12 @@ void qkt_response_half_errors(qkt_response_t *r)
         if (worst > r->par.reltol * (o < r->par.accuracy_from ? 10 : 1) * big) conv = 0;
     }
     r->converged = conv;
-#undef TE
-#undef S0
-#undef P0
-#undef S1
-#undef P1
-#undef S2
-#undef P2
-#undef T1
-#undef T2
-#undef L1
-#undef L2
 }
 
 static qkt_status_t assemble_all(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter);
 
-/* half_estimate: the same assembly from the tallies of the mesh N/2, kept in
- * raw->half, and the errors of r from the difference.  The tallies' own
+/* half_estimate: the same assembly from the tallies of the meshes N/2 and
+ * N/4, kept in raw->half[], and the errors of r from the differences.  The tallies' own
  * estimates |S_N - S_N/2| add in absolute value through the assembly (and
  * symmetrization), so that cancellations between tallies, e.g. between the
  * xy and yx sums of an irreducible wedge, made them an upper figure 7 times
