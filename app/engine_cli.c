@@ -503,14 +503,11 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
     } else if (r->par.mesh[0] > 0) {
         double mv[3] = {r->par.mesh[0], r->par.mesh[1], r->par.mesh[2]};
         qkt_out_string(cli, "integration",
-                       r->half_estimate == 2 ? "uniform mesh, irreducible wedge (errors: each component's change "
-                                               "between the meshes N, N/2 and N/4 inside it, max(|S_N - S_N/2|, "
-                                               "|S_N/2 - S_N/4| / 2), an upper estimate while each doubling at "
-                                               "least halves the error)"
-                       : r->half_estimate    ? "uniform mesh, irreducible wedge (errors: each component's change "
-                                               "from the mesh N/2 inside it, |S_N - S_N/2|, an upper estimate "
-                                               "while each doubling at least halves the error)"
-                                             : qkt_cli_mesh_text(&r->par));
+                       r->half_estimate ? "uniform mesh, irreducible wedge (errors: each component's largest "
+                                          "change from one of the 8 meshes N/2 that make up the mesh, its points "
+                                          "of each parity of the indices, max_c |S_N - S_c|; S_N is their mean, "
+                                          "so an upper estimate while the mesh N is at least as good as each)"
+                                        : qkt_cli_mesh_text(&r->par));
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
         if (r->par.mesh_estimate || r->half_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);
     } else {
@@ -650,7 +647,7 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
         qkt_cli_not_converged(cli, "the mesh sums did not all reach numerics.reltol = %g by their %s estimates; the "
                                    "values are those of the %d x %d x %d mesh with the estimates printed: raise "
                                    "numerics.mesh",
-                              r->par.reltol, r->half_estimate ? "mesh-N/2" : "displaced-mesh", r->par.mesh[0],
+                              r->par.reltol, r->half_estimate ? "meshes-N/2" : "displaced-mesh", r->par.mesh[0],
                               r->par.mesh[1], r->par.mesh[2]);
     else if (!r->converged)
         qkt_cli_not_converged(cli, "the integrals did not all reach numerics.reltol = %g within numerics.maxeval; "
@@ -736,10 +733,14 @@ qkt_status_t qkt_cli_symmetry_setup(qkt_cli_t *cli, const qkt_model_t *m, qkt_pa
         if (!sy->weight) return qkt_error(QKT_ENOMEM, "out of memory for the mesh weights");
         /* orbits of the group the average uses: at orders >= 1 without
          * anti_high the unitary subgroup */
-        if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, p->order == 0 || sy->anti_high, sy->weight, &sy->nirr)))
+        int use_anti = p->order == 0 || sy->anti_high;
+        if ((s = qkt_magsym_mesh_weights(&sy->g, m, p->mesh, use_anti, sy->weight, &sy->nirr)) ||
+            (s = qkt_magsym_mesh_ops(&sy->g, m, p->mesh, use_anti, sy->ops, &sy->nops)))
             return s;
-        /* even sizes: the errors are the changes between the meshes N, N/2
-         * (and N/4) inside it (qkt_response_t.half_estimate) */
+        p->mesh_ops = (const int (*)[3][3])sy->ops;
+        p->mesh_nops = sy->nops;
+        /* even sizes: the errors are the changes from the meshes N/2 that
+         * make up the mesh (qkt_response_t.half_estimate) */
         if (p->mesh[0] % 2 == 0 && p->mesh[1] % 2 == 0 && (m->dim == 2 || p->mesh[2] % 2 == 0)) mesh_sums = 0;
         p->mesh_weight = sy->weight;
     }
@@ -778,6 +779,7 @@ qkt_status_t qkt_cli_symmetry_apply(qkt_cli_t *cli, qkt_cli_sym_t *sy, qkt_respo
     memcpy(raw + 4, r->sigma2, 9 * sizeof *raw);
     qkt_status_t s = qkt_magsym_response(&sy->g, r, sy->anti_high);
     r->par.mesh_weight = NULL; /* freed with sy */
+    r->par.mesh_ops = NULL;
     double chg[3] = {0, 0, 0}, big[3] = {0, 0, 0}, err[3] = {0, 0, 0};
     for (int t = 0; !s && t < 13; t++) {
         int o = t == 0 ? 0 : t < 4 ? 1 : 2;

@@ -105,6 +105,8 @@ typedef struct {
     int wedge;     /* numerics.symmetry_wedge */
     long nirr, nmesh;
     int *weight;   /* the mesh weights given to the engine (p->mesh_weight) */
+    int ops[QKT_MAGSYM_MAX][3][3]; /* the operations those weights count, on the indices (p->mesh_ops) */
+    int nops;
     qkt_magsym_t g;
     qkt_crystal_t c;
 } qkt_cli_sym_t;

@@ -103,12 +103,16 @@ static void si_hall(const qkt_model_t *si, const qkt_magsym_t *g, int N, int wed
     p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
     int *w = wedge ? malloc(sizeof(int) * (size_t)N * N * N) : NULL;
     long nirr = 0;
-    if (wedge && (!w || qkt_magsym_mesh_weights(g, si, p.mesh, 0, w, &nirr))) {
+    int ops[QKT_MAGSYM_MAX][3][3], nops = 0;
+    if (wedge && (!w || qkt_magsym_mesh_weights(g, si, p.mesh, 0, w, &nirr) ||
+                  qkt_magsym_mesh_ops(g, si, p.mesh, 0, ops, &nops))) {
         printf("# Si wedge weights failed: %s\n", qkt_strerror());
         free(w);
         return;
     }
     p.mesh_weight = w;
+    p.mesh_ops = (const int (*)[3][3])ops;
+    p.mesh_nops = nops;
     qkt_response_t r;
     double t0 = now();
     if (qkt_response_compute(si, &p, &r) || qkt_magsym_response(g, &r, 0)) {
@@ -214,12 +218,15 @@ static void fe_sigma1_wedge(const qkt_model_t *fe, int N, int nt)
     p.landau_B = 1 / u->field_T; /* 1 T, as qkt sigma sets it */
     int *w = malloc(sizeof(int) * (size_t)N * N * N);
     long nirr = 0;
-    if (!w || qkt_magsym_mesh_weights(&g, fe, p.mesh, 0, w, &nirr)) {
+    int ops[QKT_MAGSYM_MAX][3][3], nops = 0;
+    if (!w || qkt_magsym_mesh_weights(&g, fe, p.mesh, 0, w, &nirr) || qkt_magsym_mesh_ops(&g, fe, p.mesh, 0, ops, &nops)) {
         printf("# Fe wedge weights failed: %s\n", qkt_strerror());
         free(w);
         return;
     }
     p.mesh_weight = w;
+    p.mesh_ops = (const int (*)[3][3])ops;
+    p.mesh_nops = nops;
     qkt_response_t r;
     double c0 = cpu_seconds(), t0 = now();
     if (qkt_response_compute(fe, &p, &r) || qkt_magsym_response(&g, &r, 0)) {

@@ -467,8 +467,11 @@ typedef struct {
                            counted that many times and points of weight 0 not evaluated (the
                            irreducible wedge of qkt_magsym_mesh_weights; the result is then
                            right only after symmetrization, qkt_magsym_response).  With even
-                           mesh sizes the errors are the changes from the meshes N/2 and N/4 inside it
-                           (qkt_response_t.half_estimate) */
+                           mesh sizes the errors come from the 2^D meshes N/2 that make up the
+                           mesh (qkt_response_t.half_estimate), which need mesh_ops */
+    const int (*mesh_ops)[3][3]; /* with mesh_weight: the mesh_nops operations whose orbits the
+                           weights count, acting on the mesh indices (qkt_magsym_mesh_ops) */
+    int mesh_nops;
     double landau_B;    /* > 0: the Landau cutoff of the expansion in B (orders >= 1 with E; docs/physics.md,
                            "Landau cutoff"), for a field of this magnitude |B| in the engine's units
                            (hbar/(e length^2); Wannier models: tesla / qkt_units()->field_T), magnetic
@@ -657,17 +660,15 @@ typedef struct {
      * the tau_intra it was computed for, no vertex); 0: sums of the paths'
      * estimates (an upper bound: cancellations between paths not counted) */
     int totals_direct;
-    /* an irreducible wedge (par.mesh_weight) with even mesh sizes: each
+    /* 1: an irreducible wedge (par.mesh_weight) with even mesh sizes: each
      * error is that of the tensor component itself (not of the tallies it is
-     * assembled from), from the meshes N/2 and N/4 inside the mesh (their
-     * points with even indices and with indices divisible by 4: no extra
-     * evaluations), after every re-assembly and symmetrization:
-     *   1: |S_N - S_N/2| (the coarser mesh's error: an upper estimate while
-     *      the sums converge, the error at least halving per doubling);
-     *   2: (sizes divisible by 4) max(|S_N - S_N/2|, |S_N/2 - S_N/4| / 2),
-     *      both upper estimates under the same premise, which also covers a
-     *      component that two meshes give nearly equal by accident;
-     * plus sys_rel |S_N| either way.  0: not such a run. */
+     * assembled from), from the 2^D meshes N/2 that make up the mesh (its
+     * points of each parity of the indices: no extra evaluations), after
+     * every re-assembly and symmetrization: max_c |S_N - S_c| + sys_rel |S_N|.
+     * S_N is the mean of the S_c, so this is an upper estimate while the mesh
+     * N is at least as good as each mesh N/2; all of them agree with S_N only
+     * where a mesh N/2 already resolves the integrand, not by accident.
+     * 0: not such a run. */
     int half_estimate;
 } qkt_response_t;
 
@@ -1178,6 +1179,13 @@ qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int a
  * integrand is covariant (docs/physics.md, "Magnetic symmetry"). */
 qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
                                      int *weight, long *nirr);
+/* The same group's action on the indices of that mesh: for each of its *nops
+ * operations (the unitary ones first-to-last as in g, then with use_anti the
+ * antiunitary ones in the same pass; at most QKT_MAGSYM_MAX) the integer
+ * matrix A with j'_i = sum_l A_il j_l (mod N_i), the point j's image
+ * (qkt_params_t.mesh_ops).  Refused as qkt_magsym_mesh_weights. */
+qkt_status_t qkt_magsym_mesh_ops(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
+                                 int (*ops)[3][3], int *nops);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,12 @@
  *    the points with a weight, not the planes (exact counts, 8^3 mesh).
  *    Threads: a 10^3 mesh at mu = 0.3, T = 0.05 (Fermi surface inside the
  *    zone), every tally bit for bit equal with 1 and 2 threads.
+ *    The meshes N/2 of an irreducible wedge (stats.cosets): a scalar
+ *    integrand invariant under the group {1, P, P^2, -1, -P, -P^2} (P the
+ *    cyclic permutation of the cubic axes, which permutes the parities of
+ *    the indices), summed over one point per orbit with the orbit's size, must
+ *    give in coset c exactly the plain sum over the points of parity c (times
+ *    8/(N^3 V)), and the mesh N their mean; 10^3 mesh, tolerance 1e-13.
  * 2. qkt_integrate (adaptive, pocket map and balls), parabolic band, mass
  *    m = 1.3, mu = 0.5, T = 0.01, window 30 T (the cut of the Fermi tails,
  *    ~2 e^-26, is negligible), order 0, E along x, y, z:
@@ -48,6 +54,28 @@
 #include "integrate/integrate.h"
 #include "response/integrand.h"
 #include "engine_util.h"
+
+/* a scalar integrand invariant under permutations of the cubic axes and
+ * under k -> -k, with a kink (|sin|) so that the meshes N/2 differ */
+static void *toy_ws(const void *ctx)
+{
+    (void)ctx;
+    return malloc(1);
+}
+static void toy_free(void *ws) { free(ws); }
+static long toy_zero(const void *ws)
+{
+    (void)ws;
+    return 0;
+}
+static qkt_status_t toy_eval(void *ws, const double k[3], double *out)
+{
+    (void)ws;
+    const double a = 1.3;
+    double c = cos(k[0] * a) + cos(k[1] * a) + cos(k[2] * a);
+    out[0] += exp(c) + fabs(sin(k[0] * a / 2) * sin(k[1] * a / 2) * sin(k[2] * a / 2));
+    return QKT_OK;
+}
 
 /* the integrators on the tree's integrand (response/integrand.h) */
 static qkt_status_t mesh_sum(const qkt_model_t *m, const qkt_layout_t *L, const qkt_tree_par_t *tp, const int N[3],
@@ -162,6 +190,77 @@ static void mesh_part(void)
                  "done/total %ld/%ld (want %ld/%ld, monotonic: %ld violations), %zu evaluations",
                  npts, pg.n, pg.last_done, pg.last_total, npts, npts, pg.bad, st.neval);
         free(wt);
+    }
+
+    /* the meshes N/2 of a wedge: 1.4 */
+    {
+        const int N10c[3] = {10, 10, 10}, n = 1000;
+        /* the group on the indices: j -> s P^q j, P (j1, j2, j3) -> (j3, j1, j2) */
+        int ops[6][3][3];
+        for (int g = 0; g < 6; g++) {
+            int q = g % 3, s = g < 3 ? 1 : -1;
+            memset(ops[g], 0, sizeof ops[g]);
+            for (int i = 0; i < 3; i++) ops[g][i][(i + 3 - q) % 3] = s;
+        }
+        int *wt = calloc(n, sizeof(int));
+        unsigned char *seen = calloc(n, 1);
+        for (int idx = 0; idx < n; idx++) {
+            if (seen[idx]) continue;
+            int j[3] = {idx / 100, idx / 10 % 10, idx % 10}, orb[6], norb = 0;
+            for (int g = 0; g < 6; g++) {
+                int jp[3];
+                for (int i = 0; i < 3; i++)
+                    jp[i] = (((ops[g][i][0] * j[0] + ops[g][i][1] * j[1] + ops[g][i][2] * j[2]) % 10) + 10) % 10;
+                int id2 = (jp[0] * 10 + jp[1]) * 10 + jp[2], dup = 0;
+                for (int q = 0; q < norb; q++) dup |= orb[q] == id2;
+                if (!dup) orb[norb++] = id2, seen[id2] = 1;
+            }
+            wt[idx] = norb;
+        }
+        /* the plain sums by parity */
+        double brute[8] = {0}, all = 0;
+        for (int idx = 0; idx < n; idx++) {
+            int j[3] = {idx / 100, idx / 10 % 10, idx % 10};
+            double k[3] = {2 * M_PI / a * j[0] / 10, 2 * M_PI / a * j[1] / 10, 2 * M_PI / a * j[2] / 10}, f = 0;
+            toy_eval(NULL, k, &f);
+            brute[(j[0] & 1) | (j[1] & 1) << 1 | (j[2] & 1) << 2] += 8 * f / (n * V);
+            all += f / (n * V);
+        }
+        int grp = 0;
+        unsigned char fam = 0, loose = 0, drive = 1;
+        qkt_integrand_t tf = {1, 1, &grp, &fam, &loose, &drive, toy_ws, toy_free, toy_eval, NULL, toy_zero, NULL,
+                              NULL, NULL};
+        qkt_intopts_t io;
+        memset(&io, 0, sizeof io);
+        io.weight = wt;
+        io.half = 1;
+        io.ops = (const int (*)[3][3])ops;
+        io.nops = 6;
+        double cos8[8], v = 0;
+        qkt_intstats_t st;
+        memset(&st, 0, sizeof st);
+        st.cosets = cos8;
+        qkt_status_t r = qkt_integrate_mesh(m, &tf, N10c, 0, NULL, &io, &v, &st);
+        CHECK(r == QKT_OK, "wedge mesh sum with its meshes N/2 failed: %s", qkt_strerror());
+        double dev = 0, mean = 0, spread = 0;
+        for (int c = 0; c < 8; c++) {
+            dev = fmax(dev, fabs(cos8[c] - brute[c]));
+            mean += cos8[c] / 8;
+            spread = fmax(spread, fabs(brute[c] - all));
+        }
+        long nw = 0;
+        for (int idx = 0; idx < n; idx++) nw += wt[idx] != 0;
+        CHECK_OK(dev <= 1e-13 * all && fabs(v - all) <= 1e-13 * all && fabs(mean - all) <= 1e-13 * all &&
+                     spread > 1e-3 * all && (long)st.neval == nw,
+                 "wedge of 10^3 under a group of 6 (%ld points): the 8 meshes N/2 equal the plain sums over each parity "
+                 "(worst %.2g of %.6g; they spread by %.3g), the mesh N %.15g = plain %.15g = their mean %.15g",
+                 nw, dev, all, spread, v, all, mean);
+        /* without the operations a wedge's meshes N/2 are refused */
+        io.ops = NULL;
+        r = qkt_integrate_mesh(m, &tf, N10c, 0, NULL, &io, &v, &st);
+        CHECK(r == QKT_EINVAL, "meshes N/2 of a wedge without its operations refused (%s)", qkt_strerror());
+        free(wt);
+        free(seen);
     }
 
     /* threads */

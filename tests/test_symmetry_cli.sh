@@ -52,9 +52,9 @@ run sigma "$T/fe.ini" --set numerics.symmetry=true --set model.magnetization=0,0
 expect_rc 0 "sigma order 1 on Fe, symmetrized"
 cp "$T/out" "$T/o1_full.json"
 run sigma "$T/fe.ini" --set numerics.symmetry=true --set numerics.symmetry_wedge=true --set model.magnetization=0,0,1 --set sigma.order=1 --set run.rule=rta --set run.B=0,0,1 --json
-expect_rc 7 "sigma order 1 on Fe over the irreducible wedge (exit 7: not converged by its mesh-N/2 estimate at 6^3)"
-pycheck "Fe order-1 wedge, even mesh: errors from the mesh N/2 inside it, named in the report" \
-    "r['sigma1']['xy_err'] > 0 and 'mesh N/2' in r['numerics']['integration']"
+expect_rc 7 "sigma order 1 on Fe over the irreducible wedge (exit 7: not converged by its meshes-N/2 estimate at 6^3)"
+pycheck "Fe order-1 wedge, even mesh: errors from the 8 meshes N/2 that make up the mesh, named in the report" \
+    "r['sigma1']['xy_err'] > 0 and '8 meshes N/2' in r['numerics']['integration']"
 pycheck "Fe order-1 wedge: 36 of 216 points (orbits of the 8 unitary operations); sigma0 and sigma1 within 1e-5 of the full mesh; no pockets" \
     "(lambda f: r['symmetry']['wedge_points'] == 36 and r['numerics']['evaluations'] == 36 and all(abs(r[t][c] - f[t][c]) <= 1e-5 * max(abs(v) for v in f[t].values()) for t in ('sigma0', 'sigma1') for c in f[t]) and not r.get('pockets'))(json.load(open('$T/o1_full.json'))['results'])"
 run sigma "$T/fe.ini" --set numerics.symmetry=true --set numerics.symmetry_wedge=true --set model.magnetization=0,0,1 --set sigma.order=1

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <unistd.h>
 #include "engine_util.h"
+#include "response/raw.h"
 
 static const char *shared;
 
@@ -381,21 +382,37 @@ static void runs(void)
     qkt_model_free(si);
 }
 
-/* the worst departure of the errors of the n tensors t from
- * max(|v - v_N/2|, |v_N/2 - v_N/4| / 2) + sys |v| (qkt_response_t.half_estimate);
- * q NULL: no mesh N/4.  big: the largest |v| seen */
-static double half_err_dev(const qkt_tensor_t *t, const qkt_tensor_t *h, const qkt_tensor_t *q, int n, double sys,
-                           double *big)
+/* the worst departure of the errors of the n tensors t (a member of r) from
+ * max_c |v - v_c| + sys |v| over the meshes N/2 that make up the mesh
+ * (r->raw->half[c], the same member there; qkt_response_t.half_estimate),
+ * and of the mean of those twins from v.  big: the largest |v| seen */
+static double twin_err_dev(const qkt_response_t *r, const qkt_tensor_t *t, int n, double *big, double *mean_dev)
 {
+    size_t off = (size_t)((const char *)t - (const char *)r);
+    int nh = r->raw->nhalf;
     double worst = 0;
     for (int k = 0; k < n; k++)
         for (int i = 0; i < 9; i++) {
-            double v = t[k].v[i / 3][i % 3], e = fabs(v - h[k].v[i / 3][i % 3]);
-            if (q) e = fmax(e, 0.5 * fabs(h[k].v[i / 3][i % 3] - q[k].v[i / 3][i % 3]));
-            e += sys * fabs(v);
+            double v = t[k].v[i / 3][i % 3], e = 0, mean = 0;
+            for (int c = 0; c < nh; c++) {
+                const qkt_tensor_t *h = (const qkt_tensor_t *)((const char *)r->raw->half[c] + off);
+                e = fmax(e, fabs(v - h[k].v[i / 3][i % 3]));
+                mean += h[k].v[i / 3][i % 3] / nh;
+            }
+            e += r->sys_rel * fabs(v);
             *big = fmax(*big, fabs(v));
             worst = fmax(worst, fabs(t[k].e[i / 3][i % 3] - e));
+            *mean_dev = fmax(*mean_dev, fabs(mean - v));
         }
+    return worst;
+}
+
+/* the same for sigma0 (order >= 0), sigma1 and every sigma1 path */
+static double twin_err_all(const qkt_response_t *r, double *big, double *mean_dev)
+{
+    double worst = twin_err_dev(r, &r->sigma0, 1, big, mean_dev);
+    worst = fmax(worst, twin_err_dev(r, r->sigma1, 3, big, mean_dev));
+    for (int t = 0; t < r->npath1; t++) worst = fmax(worst, twin_err_dev(r, r->path1[t], 3, big, mean_dev));
     return worst;
 }
 
@@ -422,46 +439,63 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
     p.mesh[0] = p.mesh[1] = p.mesh[2] = N;
     size_t n = (size_t)N * N * N;
     int *w = malloc(sizeof(int) * n), *wa = malloc(sizeof(int) * n);
+    int ops[QKT_MAGSYM_MAX][3][3], nops = 0;
     long nirr = 0, nall = 0;
-    CHECK(!qkt_magsym_mesh_weights(g, m, p.mesh, 0, w, &nirr) && !qkt_magsym_mesh_weights(g, m, p.mesh, 1, wa, &nall),
-          "%s mesh weights of the unitary subgroup (%s)", name, qkt_strerror());
+    CHECK(!qkt_magsym_mesh_weights(g, m, p.mesh, 0, w, &nirr) && !qkt_magsym_mesh_weights(g, m, p.mesh, 1, wa, &nall) &&
+              !qkt_magsym_mesh_ops(g, m, p.mesh, 0, ops, &nops),
+          "%s mesh weights and operations of the unitary subgroup (%s)", name, qkt_strerror());
     qkt_response_t full, part;
     qkt_status_t s1 = qkt_response_compute(m, &p, &full);
     p.mesh_weight = w;
+    /* without the operations an even mesh is refused: its errors need them */
+    qkt_status_t s0 = qkt_response_compute(m, &p, &part);
+    CHECK(s0 == QKT_EINVAL && strstr(qkt_strerror(), "mesh_ops"), "%s wedge without mesh_ops refused (%s)", name,
+          qkt_strerror());
+    p.mesh_ops = (const int (*)[3][3])ops;
+    p.mesh_nops = nops;
     qkt_status_t s2 = qkt_response_compute(m, &p, &part);
     CHECK(!s1 && !s2, "%s %d^3 order %d runs, full and wedge (%s)", name, N, order, qkt_strerror());
-    /* even sizes: the errors come from the meshes N/2 and (sizes divisible by
-     * 4) N/4 inside the mesh, the same points as wedge runs on those meshes
-     * themselves (orbit representatives keep their order under j -> 2j) */
-    qkt_response_t sub[2];
+    /* even sizes: the errors come from the 8 meshes N/2 that make up the mesh
+     * (its points of each parity of the indices); the one of even indices is
+     * the mesh N/2 inside the mesh, the same points as a wedge run on that
+     * mesh itself (orbit representatives keep their order under j -> 2j) */
+    qkt_response_t sub;
     int nsub = 0;
-    for (int l = 0; !s2 && l < 2 && N % (2 << l) == 0; l++) {
+    if (!s2 && N % 2 == 0) {
         qkt_params_t q = p;
-        int M = N / (2 << l);
+        int M = N / 2, qops[QKT_MAGSYM_MAX][3][3], nq = 0;
         int *wh = malloc(sizeof(int) * (size_t)M * M * M);
         q.mesh[0] = q.mesh[1] = q.mesh[2] = M;
         long nh = 0;
         qkt_status_t s3 = qkt_magsym_mesh_weights(g, m, q.mesh, 0, wh, &nh);
+        if (!s3) s3 = qkt_magsym_mesh_ops(g, m, q.mesh, 0, qops, &nq);
         q.mesh_weight = wh;
-        if (!s3) s3 = qkt_response_compute(m, &q, &sub[l]);
+        q.mesh_ops = (const int (*)[3][3])qops;
+        q.mesh_nops = nq;
+        if (!s3) s3 = qkt_response_compute(m, &q, &sub);
         free(wh);
-        CHECK(!s3, "%s wedge on the mesh N/%d = %d (%s)", name, 2 << l, M, qkt_strerror());
-        if (s3) break;
-        nsub++;
+        CHECK(!s3, "%s wedge on the mesh N/2 = %d (%s)", name, M, qkt_strerror());
+        nsub = !s3;
     }
-    /* each error of the tensor itself (qkt_response_half_errors), before the average */
-    const qkt_response_t *sq = nsub > 1 ? &sub[1] : NULL;
     if (nsub) {
-        double err_big = 0;
-        double err_worst = half_err_dev(part.sigma1, sub[0].sigma1, sq ? sq->sigma1 : NULL, 3, part.sys_rel, &err_big);
-        for (int t = 0; t < part.npath1; t++)
-            err_worst = fmax(err_worst, half_err_dev(part.path1[t], sub[0].path1[t], sq ? sq->path1[t] : NULL, 3,
-                                                     part.sys_rel, &err_big));
-        printf("%s %d^3 order %d: errors from the meshes N/2, N/4 (%d): worst departure %.3g of %.4g\n", name, N, order,
-               nsub, err_worst, err_big);
-        CHECK(part.half_estimate == nsub && err_worst <= 1e-10 * err_big,
-              "%s %d^3 wedge: every sigma^(1) and path error from its own change between separate wedge runs on the "
-              "meshes N/2 and N/4 (%d of them; worst %.2g of %.3g)", name, N, nsub, err_worst, err_big);
+        /* each error of the tensor itself (qkt_response_half_errors), before the average */
+        double err_big = 0, mean_dev = 0, d0 = 0, big0 = 0;
+        double err_worst = twin_err_all(&part, &err_big, &mean_dev);
+        for (int a = 0; a < 3; a++) {
+            d0 = fmax(d0, tdiff(&part.raw->half[0]->sigma1[a], &sub.sigma1[a]));
+            for (int i = 0; i < 9; i++) big0 = fmax(big0, fabs(sub.sigma1[a].v[i / 3][i % 3]));
+            for (int t = 0; t < part.npath1; t++) d0 = fmax(d0, tdiff(&part.raw->half[0]->path1[t][a], &sub.path1[t][a]));
+        }
+        printf("%s %d^3 order %d: %d meshes N/2; errors depart %.3g, their mean %.3g from the values (of %.4g); the "
+               "even one departs %.3g from a wedge run on %d^3\n", name, N, order, part.raw->nhalf, err_worst,
+               mean_dev, err_big, d0, N / 2);
+        CHECK(part.half_estimate == 1 && part.raw->nhalf == 8 && err_worst <= 1e-12 * err_big,
+              "%s %d^3 wedge: every sigma^(0), sigma^(1) and path error is max_c |v - v_c| + sys |v| over the 8 meshes "
+              "N/2 (worst %.2g of %.3g)", name, N, err_worst, err_big);
+        CHECK(mean_dev <= 1e-12 * err_big, "%s %d^3 wedge: the mean of the 8 meshes N/2 is the mesh N (%.2g of %.3g)",
+              name, N, mean_dev, err_big);
+        CHECK(d0 <= 1e-10 * big0, "%s %d^3 wedge: the mesh N/2 of even indices = a wedge run on the mesh N/2 (sigma^(1) "
+              "and paths within %.2g of %.3g)", name, N, d0, big0);
     }
     if (!s1 && !s2) {
         /* the model's own asymmetry: how much the average changes the full mesh's tensors */
@@ -471,19 +505,13 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
         /* after the average the errors are the changes of the averaged
          * tensors (not averages of the changes) */
         if (nsub) {
-            for (int l = 0; l < nsub; l++) qkt_magsym_response(g, &sub[l], 0);
-            double err_big = 0;
-            double err_worst =
-                half_err_dev(part.sigma1, sub[0].sigma1, sq ? sq->sigma1 : NULL, 3, part.sys_rel, &err_big);
-            for (int t = 0; t < part.npath1; t++)
-                err_worst = fmax(err_worst, half_err_dev(part.path1[t], sub[0].path1[t], sq ? sq->path1[t] : NULL, 3,
-                                                         part.sys_rel, &err_big));
-            err_worst = fmax(err_worst, half_err_dev(&part.sigma0, &sub[0].sigma0, sq ? &sq->sigma0 : NULL, 1,
-                                                     part.sys_rel, &err_big));
-            printf("%s %d^3 order %d symmetrized: worst departure %.3g of %.4g\n", name, N, order, err_worst, err_big);
-            CHECK(err_worst <= 1e-10 * err_big,
-                  "%s %d^3 wedge, symmetrized: every sigma^(0), sigma^(1) and path error from the change of the "
-                  "symmetrized tensors of the meshes N/2 and N/4 (worst %.2g of %.3g)", name, N, err_worst, err_big);
+            double err_big = 0, mean_dev = 0;
+            double err_worst = twin_err_all(&part, &err_big, &mean_dev);
+            printf("%s %d^3 order %d symmetrized: errors depart %.3g, the mean of the meshes N/2 %.3g (of %.4g)\n",
+                   name, N, order, err_worst, mean_dev, err_big);
+            CHECK(err_worst <= 1e-12 * err_big && mean_dev <= 1e-12 * err_big,
+                  "%s %d^3 wedge, symmetrized: every sigma^(0), sigma^(1) and path error from the symmetrized tensors "
+                  "of the 8 meshes N/2 (worst %.2g, mean %.2g of %.3g)", name, N, err_worst, mean_dev, err_big);
             /* converged: every component of sigma^(n) within reltol of its largest */
             int conv = 1;
             double rel = 0;
@@ -587,7 +615,7 @@ static void wedge_case(const char *name, qkt_model_t *m, const qkt_magsym_t *g, 
             qkt_response_free(&rz);
         }
     }
-    for (int l = 0; l < nsub; l++) qkt_response_free(&sub[l]);
+    if (nsub) qkt_response_free(&sub);
     if (!s1) qkt_response_free(&full);
     if (!s2) qkt_response_free(&part);
     /* rule paper reads pocket sums: refused */
@@ -657,10 +685,14 @@ static void wedge(void)
     p.order = 0;
     p.mesh[0] = p.mesh[1] = p.mesh[2] = 12;
     w = malloc(sizeof(int) * 1728);
-    CHECK(!qkt_magsym_mesh_weights(&g, fe, p.mesh, 1, w, &nirr), "Fe mesh weights");
+    int feops[QKT_MAGSYM_MAX][3][3], nfeops = 0;
+    CHECK(!qkt_magsym_mesh_weights(&g, fe, p.mesh, 1, w, &nirr) && !qkt_magsym_mesh_ops(&g, fe, p.mesh, 1, feops, &nfeops),
+          "Fe mesh weights and operations");
     qkt_response_t full, part;
     qkt_status_t s1 = qkt_response_compute(fe, &p, &full);
     p.mesh_weight = w;
+    p.mesh_ops = (const int (*)[3][3])feops;
+    p.mesh_nops = nfeops;
     qkt_status_t s2 = qkt_response_compute(fe, &p, &part);
     CHECK(!s1 && !s2, "Fe 12^3 runs, full and wedge (%s)", qkt_strerror());
     if (!s1 && !s2) {

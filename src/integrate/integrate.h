@@ -62,10 +62,18 @@ typedef struct {
      * {0, 1/2}^D: s = 1 along all, then along each axis alone, then pairs
      * (the displaced meshes of qkt_integrate_mesh_shifts); 0: none */
     int shifted;
-    /* uniform mesh only (no scan): 1 also sums the points whose indices are all
-     * even along the periodic axes, the mesh N/2 inside the mesh (N even), into
-     * stats->half (fdim values, with the weight of that mesh) */
+    /* uniform mesh only (no scan, even sizes along the periodic axes): 1 also
+     * sums the 2^D meshes N/2 that make up the mesh, its points of each parity
+     * of the indices (p_a = j_a mod 2, coset c = p_1 + 2 p_2 + 4 p_3; c = 0 is
+     * the mesh N/2 inside the mesh), each with the weight of a mesh N/2, into
+     * stats->cosets.  With weights (an irreducible wedge) a point stands for
+     * its orbit under the nops operations ops (j'_i = sum_l A_il j_l mod N_i,
+     * qkt_magsym_mesh_ops), which it adds to each coset as many times as the
+     * orbit has points there; symmetrized, coset c's sum is then the average
+     * of the sums of the cosets the group maps c onto */
     int half;
+    const int (*ops)[3][3];
+    int nops;
 } qkt_intopts_t;
 
 typedef struct {
@@ -82,12 +90,11 @@ typedef struct {
     int timed_out;      /* parts (adaptive) or refinement rounds (refine) cut by the deadline */
     double *ptmax;      /* uniform mesh without a scan: NULL, or fdim values set to the largest
                            contribution of one mesh point to val, |f_i(k)| / (N cell volume) */
-    double *half;       /* uniform mesh with o->half: fdim values, the sum over the mesh N/2 */
-    double *quarter;    /* NULL, or with half and sizes divisible by 4: the sum over the mesh N/4 */
-    double *half_kept;  /* qkt_integrate_tree with o->half: those values, then (sizes divisible
-                           by 4) those of the mesh N/4, 2 fdim values (malloc'd, the caller
+    double *cosets;     /* uniform mesh with o->half: 2^D fdim values, the sums of the meshes N/2
+                           of the parities c = 0 .. 2^D - 1 (set by the caller) */
+    double *cosets_kept; /* qkt_integrate_tree with o->half: those values (malloc'd, the caller
                            frees them; NULL when out of memory) */
-    int quarter_kept;   /* 1: half_kept holds the mesh N/4 too */
+    int ncoset;         /* their number, 2^D */
 } qkt_intstats_t;
 
 /* Integrate the integrand f over the Brillouin zone (or the continuum domain

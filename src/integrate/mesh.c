@@ -23,14 +23,34 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
         if (N[a] < 1 || N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", N[a]);
     if (!(m->cell_volume > 0)) return qkt_error(QKT_EINVAL, "the model has no cell volume");
     if (o && o->shifted && o->weight) return qkt_error(QKT_EINVAL, "a shifted mesh takes no mesh weights");
-    int half = o && o->half && stats && stats->half;
+    int half = o && o->half && stats && stats->cosets;
     if (half && (nmu > 0 || o->shifted || N[0] % 2 || N[1] % 2 || N[2] % (m->dim == 2 ? 1 : 2)))
-        return qkt_error(QKT_EINVAL, "the mesh N/2 inside the mesh needs even sizes along the periodic axes, no scan "
-                                     "and no displacement");
-    /* and the mesh N/4 inside it, where the sizes allow */
-    int quarter = half && stats->quarter;
-    if (quarter && (N[0] % 4 || N[1] % 4 || N[2] % (m->dim == 2 ? 1 : 4)))
-        return qkt_error(QKT_EINVAL, "the mesh N/4 inside the mesh needs sizes divisible by 4 along the periodic axes");
+        return qkt_error(QKT_EINVAL, "the meshes N/2 that make up the mesh need even sizes along the periodic axes, no "
+                                     "scan and no displacement");
+    if (half && o->weight && !(o->ops && o->nops > 0))
+        return qkt_error(QKT_EINVAL, "the meshes N/2 of an irreducible wedge need the group's operations on the mesh");
+    /* the meshes N/2 (cosets by parity c = p1 + 2 p2 + 4 p3): a point of
+     * parity p with weight wt adds wt cnt[p][c] / nops to coset c, cnt[p][c]
+     * the operations that map parity p to c (an orbit's point in coset c is
+     * reached by |stabilizer| = nops / wt of them) */
+    int ncoset = half ? (m->dim == 2 ? 4 : 8) : 0, cnt[8][8] = {{0}}, nops = 1;
+    if (half) {
+        if (o->weight) {
+            nops = o->nops;
+            for (int p = 0; p < ncoset; p++)
+                for (int g = 0; g < nops; g++) {
+                    int c = 0;
+                    for (int i = 0; i < 3; i++) {
+                        long s = 0;
+                        for (int l = 0; l < 3; l++) s += (long)o->ops[g][i][l] * ((p >> l) & 1);
+                        c |= (int)(((s % 2) + 2) % 2) << i;
+                    }
+                    if (c >= ncoset) return qkt_error(QKT_EINVAL, "a mesh operation moves the 2D mesh off its plane");
+                    cnt[p][c]++;
+                }
+        } else
+            for (int p = 0; p < ncoset; p++) cnt[p][p] = 1;
+    }
     /* the displacement of copy s (half steps; qkt_integrate_mesh_shifts) */
     static const unsigned char U3[8][3] = {{0, 0, 0}, {1, 1, 1}, {1, 0, 0}, {0, 1, 0},
                                            {0, 0, 1}, {1, 1, 0}, {0, 1, 1}, {1, 0, 1}};
@@ -43,12 +63,11 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o && o->progress_phase) o->progress_phase(o->progress_user, "integrating");
     size_t row = (size_t)f->fdim * (nmu > 0 ? nmu : 1);
-    int nset = 1 + half + quarter;
+    int nset = 1 + ncoset;
     double *planes = calloc((size_t)N[0] * row * nset, sizeof(double));
     if (!planes) return qkt_error(QKT_ENOMEM, "out of memory for %d mesh planes of %zu values", N[0], row);
-    /* the planes of the mesh N/2: after those of the mesh */
-    double *hplanes = half ? planes + (size_t)N[0] * row : NULL;
-    double *qplanes = quarter ? planes + (size_t)2 * N[0] * row : NULL;
+    /* the planes of the meshes N/2: after those of the mesh, coset by coset */
+    double *cplanes = half ? planes + (size_t)N[0] * row : NULL;
     int size, rank = qkt_mpi_rank_size(&size);
     qkt_status_t st = QKT_OK;
     char msg[512] = "";
@@ -118,13 +137,26 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                         for (size_t i = 0; i < row; i++) acc[i] += buf[i];
                     else
                         for (size_t i = 0; i < row; i++) acc[i] += wt * buf[i];
-                    /* an orbit of the group lies in the mesh N/2 or outside it (its
-                     * operations are integer matrices on the indices), so the
-                     * weights hold there too */
-                    if (hplanes && j1 % 2 == 0 && j2 % 2 == 0 && j3 % 2 == 0)
-                        for (size_t i = 0; i < row; i++) hplanes[(size_t)j1 * row + i] += wt * buf[i];
-                    if (qplanes && j1 % 4 == 0 && j2 % 4 == 0 && j3 % 4 == 0)
-                        for (size_t i = 0; i < row; i++) qplanes[(size_t)j1 * row + i] += wt * buf[i];
+                    if (cplanes) {
+                        int p = (j1 & 1) | (j2 & 1) << 1 | (j3 & 1) << 2;
+                        for (int c = 0; c < ncoset; c++) {
+                            long wc = (long)wt * cnt[p][c];
+                            if (!wc) continue;
+                            if (wc % nops) {
+#pragma omp critical
+                                {
+                                    st = QKT_EINVAL;
+                                    snprintf(msg, sizeof msg,
+                                             "mesh point (%d, %d, %d): weight %d is not the size of its orbit under "
+                                             "the %d operations", j1, j2, j3, wt, nops);
+                                }
+                                break;
+                            }
+                            double *acc_c = cplanes + ((size_t)c * N[0] + j1) * row;
+                            double f = (double)(wc / nops);
+                            for (size_t i = 0; i < row; i++) acc_c[i] += f * buf[i];
+                        }
+                    }
                 }
             if (pcount) {
 #pragma omp critical(qkt_progress)
@@ -169,17 +201,12 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
     for (int j1 = 0; j1 < N[0]; j1++)
         for (size_t i = 0; i < row; i++) val[i] += planes[(size_t)j1 * row + i];
     for (size_t i = 0; i < row; i++) val[i] *= w;
-    /* the meshes N/2 (step 2) and N/4 (step 4) inside the mesh, each with
-     * its own weight */
-    for (int l = 0; l < 2; l++) {
-        double *out = l ? (quarter ? stats->quarter : NULL) : (half ? stats->half : NULL);
-        const double *src = l ? qplanes : hplanes;
-        int step = 2 << l;
-        if (!out) continue;
-        double wl = w * pow(step, m->dim == 2 ? 2 : 3);
+    /* the meshes N/2, each with the weight of a mesh N/2 */
+    for (int c = 0; c < ncoset; c++) {
+        double *out = stats->cosets + (size_t)c * row, wl = w * ncoset;
         memset(out, 0, sizeof(double) * row);
-        for (int j1 = 0; j1 < N[0]; j1 += step)
-            for (size_t i = 0; i < row; i++) out[i] += src[(size_t)j1 * row + i];
+        for (int j1 = 0; j1 < N[0]; j1++)
+            for (size_t i = 0; i < row; i++) out[i] += cplanes[((size_t)c * N[0] + j1) * row + i];
         for (size_t i = 0; i < row; i++) out[i] *= wl;
     }
     if (ptmax)

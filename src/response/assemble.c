@@ -897,50 +897,59 @@ void qkt_response_landau_summary(qkt_response_t *r)
     }
 }
 
-/* the n tensors t of one quantity (a tensor with its B components) and h, q
- * of its twins on the meshes N/2 and N/4 (q NULL: none), component by
- * component */
-static void tensor_errors(qkt_tensor_t *t, const qkt_tensor_t *h, const qkt_tensor_t *q, size_t n, double sys)
+/* the n tensors t of one quantity (a tensor with its B components) and the
+ * same quantity of the nh meshes N/2 (the tensor at offset off of each
+ * result h[l], as t is in r), component by component */
+static void tensor_errors(const qkt_response_t *r, qkt_tensor_t *t, qkt_response_t *const *h, int nh, size_t n,
+                          double sys)
 {
+    size_t off = (size_t)((const char *)t - (const char *)r);
     for (size_t i = 0; i < n; i++)
         for (int a = 0; a < 3; a++)
             for (int b = 0; b < 3; b++) {
-                double v = t[i].v[a][b], e = fabs(v - h[i].v[a][b]);
-                if (q) e = fmax(e, 0.5 * fabs(h[i].v[a][b] - q[i].v[a][b]));
+                double v = t[i].v[a][b], e = 0;
+                for (int l = 0; l < nh; l++) {
+                    const qkt_tensor_t *hl = (const qkt_tensor_t *)((const char *)h[l] + off);
+                    e = fmax(e, fabs(v - hl[i].v[a][b]));
+                }
                 t[i].e[a][b] = e + sys * fabs(v);
             }
 }
 
-/* If each doubling of the mesh at least halves the error (the premise of
- * these estimates), |S_N - S_N/2| and |S_N/2 - S_N/4| / 2 both bound the
- * error of S_N.  A component can come out of two meshes nearly equal by
- * accident (Fe, wedge of 96^3: sigma^(1)_zz changed by 0.007 from 48^3 and
- * by 0.14 from 96^3 to 192^3; sigma^(0)_xy at 300 K by 2.0 from 96^3 to
- * 192^3 and by 4.6 from 192^3 to 384^3), so the larger of the two is
- * printed.  A floor scaled by the contraction of the whole tensor was
- * tried and missed that sigma^(0)_xy change (3.4 against 4.6): the Drude xx
- * converges fast, the Hall xy with its hot spots does not. */
+/* S_N is the mean of the 2^D meshes N/2 that make up the mesh (its points of
+ * each parity of the indices), so max_c |S_N - S_c| bounds the error of S_N
+ * while the mesh N is at least as good as each of them (the premise of the
+ * estimate).  One mesh N/2 alone (c = 0, the points with even indices) can
+ * agree with S_N by accident (Fe, wedge: sigma^(0)_xy at 300 K changed by 2.0
+ * from 96^3 to 192^3 and by 4.6 from 192^3 to 384^3); all 2^D of them agree
+ * only where the mesh N/2 already resolves the integrand.  A hot spot that
+ * one point samples shows in its own coset with 2^D times its weight.  The
+ * earlier floor |S_N/2 - S_N/4| / 2 carried the error of the mesh N/4 (Si
+ * sigma^(0)_xx at 192^3: 843 against a change of a few from 160^3). */
 void qkt_response_half_errors(qkt_response_t *r)
 {
-    if (!r->raw || !r->raw->half[0]) return;
-    const qkt_response_t *h = r->raw->half[0], *q = r->raw->half[1];
+    if (!r->raw || r->raw->nhalf < 1 || !r->raw->half[0]) return;
+    qkt_response_t *const *h = r->raw->half;
+    int nh = r->raw->nhalf;
     double sys = r->sys_rel;
-    tensor_errors(&r->sigma0, &h->sigma0, q ? &q->sigma0 : NULL, 1, sys);
-    tensor_errors(r->sigma1, h->sigma1, q ? q->sigma1 : NULL, 3, sys);
-    tensor_errors(&r->sigma2[0][0], &h->sigma2[0][0], q ? &q->sigma2[0][0] : NULL, 9, sys);
+    tensor_errors(r, &r->sigma0, h, nh, 1, sys);
+    tensor_errors(r, r->sigma1, h, nh, 3, sys);
+    tensor_errors(r, &r->sigma2[0][0], h, nh, 9, sys);
     for (int t = 0; t < QKT_MAX_PATHS; t++) {
-        tensor_errors(&r->path0[t], &h->path0[t], q ? &q->path0[t] : NULL, 1, sys);
-        tensor_errors(r->path1[t], h->path1[t], q ? q->path1[t] : NULL, 3, sys);
-        tensor_errors(&r->path2[t][0][0], &h->path2[t][0][0], q ? &q->path2[t][0][0] : NULL, 9, sys);
+        tensor_errors(r, &r->path0[t], h, nh, 1, sys);
+        tensor_errors(r, r->path1[t], h, nh, 3, sys);
+        tensor_errors(r, &r->path2[t][0][0], h, nh, 9, sys);
     }
     for (int a = 0; a < 4; a++)
         for (int b = 0; b < 4; b++) {
-            tensor_errors(r->tau1[a][b], h->tau1[a][b], q ? q->tau1[a][b] : NULL, 3, sys);
-            tensor_errors(&r->tau2[a][b][0][0], &h->tau2[a][b][0][0], q ? &q->tau2[a][b][0][0] : NULL, 9, sys);
+            tensor_errors(r, r->tau1[a][b], h, nh, 3, sys);
+            tensor_errors(r, &r->tau2[a][b][0][0], h, nh, 9, sys);
         }
-    if (r->landau_sens && h->landau_sens && (!q || q->landau_sens)) {
-        tensor_errors(r->lsens1, h->lsens1, q ? q->lsens1 : NULL, 3, sys);
-        tensor_errors(&r->lsens2[0][0], &h->lsens2[0][0], q ? &q->lsens2[0][0] : NULL, 9, sys);
+    int ls = r->landau_sens;
+    for (int l = 0; l < nh; l++) ls = ls && h[l]->landau_sens;
+    if (ls) {
+        tensor_errors(r, r->lsens1, h, nh, 3, sys);
+        tensor_errors(r, &r->lsens2[0][0], h, nh, 9, sys);
         qkt_response_landau_summary(r);
     }
     /* converged: every component of sigma0, sigma1, sigma2 within reltol of
@@ -966,8 +975,8 @@ void qkt_response_half_errors(qkt_response_t *r)
 
 static qkt_status_t assemble_all(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter);
 
-/* half_estimate: the same assembly from the tallies of the meshes N/2 and
- * N/4, kept in raw->half[], and the errors of r from the differences.  The tallies' own
+/* half_estimate: the same assembly from the tallies of the meshes N/2,
+ * kept in raw->half[], and the errors of r from the differences.  The tallies' own
  * estimates |S_N - S_N/2| add in absolute value through the assembly (and
  * symmetrization), so that cancellations between tallies, e.g. between the
  * xy and yx sums of an irreducible wedge, made them an upper figure 7 times
@@ -978,12 +987,12 @@ static qkt_status_t assemble_half(qkt_response_t *r, qkt_rule_t rule, double tau
     qkt_status_t st = QKT_OK;
     for (int l = 0; l < raw->nhalf && !st; l++) {
         if (!raw->half[l] && !(raw->half[l] = malloc(sizeof *raw->half[l])))
-            return qkt_error(QKT_ENOMEM, "out of memory for the tensors of the mesh N/%d", 2 << l);
+            return qkt_error(QKT_ENOMEM, "out of memory for the tensors of the meshes N/2");
         struct qkt_response_raw hr = *raw;
         hr.val = raw->hval + (size_t)l * raw->L.fdim;
         hr.hval = NULL;
         hr.nhalf = 0;
-        hr.half[0] = hr.half[1] = NULL;
+        for (int c = 0; c < QKT_MAX_COSETS; c++) hr.half[c] = NULL;
         hr.lsens_path = NULL;
         qkt_response_t *h = raw->half[l];
         *h = *r;

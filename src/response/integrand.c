@@ -99,40 +99,41 @@ void qkt_tree_integrand_shell(const qkt_tree_par_t *tp, qkt_intopts_t *o)
     o->fd_step = tp->h;
 }
 
-/* the mesh sum with the change from the mesh N/2 inside it as the error
- * estimate: err = |S_N - S_N/2|; converged when every value's estimate is
- * below reltol times its group's scale */
+/* the mesh sum with the largest change from one of the 2^D meshes N/2 that
+ * make it up as the error estimate: err = max_c |S_N - S_c| (S_N is their
+ * mean); converged when every value's estimate is below reltol times its
+ * group's scale */
 static qkt_status_t mesh_half(const qkt_model_t *m, const qkt_integrand_t *f, const qkt_integ_t *how,
                               const qkt_intopts_t *io, double *val, double *err, qkt_intstats_t *stats)
 {
-    /* the mesh N/4 too where the sizes allow (the errors of the final
-     * quantities, qkt_response_half_errors) */
-    int q = how->mesh[0] % 4 == 0 && how->mesh[1] % 4 == 0 && (m->dim == 2 || how->mesh[2] % 4 == 0);
-    double *half = calloc((size_t)f->fdim * (q ? 2 : 1), sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
-    if (!half || !scale) {
-        free(half);
+    int nc = m->dim == 2 ? 4 : 8;
+    double *cos = calloc((size_t)f->fdim * nc, sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
+    if (!cos || !scale) {
+        free(cos);
         free(scale);
         return qkt_error(QKT_ENOMEM, "out of memory (%d tallies)", f->fdim);
     }
-    stats->half = half;
-    stats->quarter = q ? half + f->fdim : NULL;
+    stats->cosets = cos;
     qkt_status_t st = qkt_integrate_mesh(m, f, how->mesh, 0, NULL, io, val, stats);
-    stats->half = stats->quarter = NULL;
+    stats->cosets = NULL;
     if (!st) {
-        for (int i = 0; i < f->fdim; i++) err[i] = fabs(val[i] - half[i]);
+        for (int i = 0; i < f->fdim; i++) {
+            err[i] = 0;
+            for (int c = 0; c < nc; c++) err[i] = fmax(err[i], fabs(val[i] - cos[(size_t)c * f->fdim + i]));
+        }
         st = qkt_integrate_scales(f, 1, val, scale);
         stats->converged = 1;
         for (int i = 0; i < f->fdim && !st; i++)
             if (err[i] > how->reltol * scale[i]) stats->converged = 0;
     }
-    /* the caller assembles the mesh N/2 too (the estimate of the final
+    /* the caller assembles the meshes N/2 too (the estimate of the final
      * quantities, qkt_response_t.half_estimate) */
     if (!st) {
-        stats->half_kept = half;
-        stats->quarter_kept = q;
-        half = NULL;
+        stats->cosets_kept = cos;
+        stats->ncoset = nc;
+        cos = NULL;
     }
-    free(half);
+    free(cos);
     free(scale);
     return st;
 }

@@ -121,6 +121,14 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
  * and 21; docs/method.md, "Thermal window"). */
 static double auto_window(double reltol) { return fmin(16, fmax(12, 4 + log(10 / reltol))); }
 
+/* even sizes along the periodic axes: the meshes N/2 make up the mesh */
+static int mesh_even(const qkt_model_t *m, const int mesh[3])
+{
+    for (int a = 0; a < m->dim; a++)
+        if (mesh[a] % 2) return 0;
+    return 1;
+}
+
 static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
 {
     int mesh = p->mesh[0] > 0 || p->mesh[1] > 0 || p->mesh[2] > 0;
@@ -157,6 +165,10 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                      "mesh, without disorder or valley tallies, and at orders B^1 and B^2 under rule "
                                      "rta only (rules paper and valley read pocket sums, which a wedge does not "
                                      "hold)");
+    if (p->mesh_weight && mesh && !p->refine && mesh_even(m, p->mesh) && !(p->mesh_ops && p->mesh_nops > 0))
+        return qkt_error(QKT_EINVAL, "mesh weights with even mesh sizes need the group's operations on the mesh "
+                                     "(qkt_params_t.mesh_ops from qkt_magsym_mesh_ops): the errors come from the "
+                                     "meshes N/2 that make up the mesh, whose orbits they count");
     if (mesh && p->T == 0 && p->order > 0 && !p->bonly)
         return qkt_error(QKT_EINVAL, "T = 0 (step occupations) is allowed at order 0 only; orders 1 and 2 "
                                      "need the Fermi surface (T > 0)");
@@ -233,8 +245,8 @@ typedef struct {
     double kmax;           /* the largest |k| of the shell's cells (with vs) */
     struct qkt_vtable vt;
     double *val, *err;
-    double *hval; /* half_estimate: the tallies on the mesh N/2, then N/4 (NULL otherwise) */
-    int nhalf;    /* meshes in hval: 1 (N/2) or 2 (N/2 and N/4) */
+    double *hval; /* half_estimate: the tallies on the 2^D meshes N/2 that make up the mesh (NULL otherwise) */
+    int nhalf;    /* meshes in hval */
 } run_t;
 
 /* the options of the pocket map and of the integrators */
@@ -411,13 +423,6 @@ static void hot_spots(run_t *w, const double *ptmax)
     }
 }
 
-/* even sizes along the periodic axes: the mesh N/2 lies inside the mesh */
-static int mesh_even(const qkt_model_t *m, const int mesh[3])
-{
-    for (int a = 0; a < m->dim; a++)
-        if (mesh[a] % 2) return 0;
-    return 1;
-}
 
 /* the integration of the tree, times the spin degeneracy; its statistics */
 static qkt_status_t integrate(run_t *w)
@@ -437,6 +442,8 @@ static qkt_status_t integrate(run_t *w)
         /* an irreducible wedge (no displaced copies) with even sizes: the
          * change from the mesh N/2 inside it is the error estimate */
         io.half = p->mesh_weight && mesh_even(w->m, p->mesh);
+        io.ops = p->mesh_ops;
+        io.nops = p->mesh_nops;
         r->half_estimate = io.half;
         stats.ptmax = calloc(w->L.fdim, sizeof(double));
         if (!stats.ptmax) return qkt_error(QKT_ENOMEM, "out of memory");
@@ -444,11 +451,10 @@ static qkt_status_t integrate(run_t *w)
     qkt_status_t st = qkt_integrate_tree(w->m, &w->L, &w->tp, w->pk, &io, &how, w->val, w->err, &stats);
     if (!st && stats.ptmax) hot_spots(w, stats.ptmax);
     free(stats.ptmax);
-    w->hval = stats.half_kept;
-    w->nhalf = w->hval ? 1 + stats.quarter_kept : 0;
-    if (w->hval) r->half_estimate = w->nhalf;
+    w->hval = stats.cosets_kept;
+    w->nhalf = w->hval ? stats.ncoset : 0;
     if (st) return st;
-    if (io.half && !w->hval) return qkt_error(QKT_ENOMEM, "out of memory for the sums of the mesh N/2");
+    if (io.half && !w->hval) return qkt_error(QKT_ENOMEM, "out of memory for the sums of the meshes N/2");
     if (w->m->spin_degeneracy > 1) {
         for (int i = 0; i < w->L.fdim; i++) {
             w->val[i] *= w->m->spin_degeneracy;
@@ -550,7 +556,7 @@ static qkt_status_t keep_raw(run_t *w)
     r->raw->lsens_path = NULL;
     r->raw->hval = w->hval;
     r->raw->nhalf = w->nhalf;
-    r->raw->half[0] = r->raw->half[1] = NULL;
+    for (int l = 0; l < QKT_MAX_COSETS; l++) r->raw->half[l] = NULL;
     w->val = w->err = w->hval = NULL; /* owned by r->raw now */
     return QKT_OK;
 }
@@ -687,8 +693,7 @@ void qkt_response_free(qkt_response_t *r)
     free(r->raw->err);
     free(r->raw->lsens_path);
     free(r->raw->hval);
-    free(r->raw->half[0]);
-    free(r->raw->half[1]);
+    for (int l = 0; l < QKT_MAX_COSETS; l++) free(r->raw->half[l]);
     free(r->raw);
     r->raw = NULL;
 }

@@ -623,10 +623,11 @@ qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int a
                                      "a subspace the group maps onto itself (nu_mask = 7, al_mask = "
                                      "qkt_magsym_field_mask)");
     if ((s = sym_tensors(g, r, anti_high))) return s;
-    /* the mesh-N/2 twin of an irreducible wedge's result: its average too, and
-     * the errors from the difference of the averaged tensors */
+    /* the twins of an irreducible wedge's result on the meshes N/2 that make
+     * up its mesh: their averages too, and the errors from the differences of
+     * the averaged tensors */
     if (r->raw && r->raw->half[0]) {
-        for (int l = 0; l < 2; l++)
+        for (int l = 0; l < r->raw->nhalf; l++)
             if (r->raw->half[l] && (s = sym_tensors(g, r->raw->half[l], anti_high))) return s;
         qkt_response_half_errors(r);
     }
@@ -651,18 +652,20 @@ qkt_status_t qkt_magsym_forbidden(const qkt_magsym_t *g, int rank, int naxial, i
 
 /* ------------------------------------------------------------------ irreducible mesh points */
 
-qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
-                                     int *weight, long *nirr)
+qkt_status_t qkt_magsym_mesh_ops(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
+                                 int (*ops)[3][3], int *nops)
 {
     if (!m->periodic || m->dim != 3) return qkt_error(QKT_EINVAL, "an irreducible wedge needs a 3D periodic model");
     const int N[3] = {mesh[0], mesh[1], mesh[2]};
     for (int a = 0; a < 3; a++)
         if (N[a] < 1 || N[a] > 100000) return qkt_error(QKT_EINVAL, "mesh size %d out of range", N[a]);
     /* each operation on reduced coordinates of k = sum_j x_j b_j:
-     * x'_i = sum_j M_ij x_j, M_ij = a_i . (s R b_j) / (2 pi), s = -1 for antiunitary operations (T: k -> -k) */
-    int (*M)[3][3] = malloc((size_t)g->nop * sizeof *M);
-    if (!M) return qkt_error(QKT_ENOMEM, "out of memory");
-    for (int o = 0; o < g->nop; o++)
+     * x'_i = sum_j M_ij x_j, M_ij = a_i . (s R b_j) / (2 pi), s = -1 for
+     * antiunitary operations (T: k -> -k); on the indices j_i = N_i x_i,
+     * A_il = M_il N_i / N_l */
+    int n = 0;
+    for (int o = 0; o < g->nop; o++) {
+        if (g->anti[o] && !use_anti) continue;
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++) {
                 double Rb[3], x = 0;
@@ -670,22 +673,38 @@ qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m
                     Rb[a] = g->R[o][a][0] * m->bvec[j][0] + g->R[o][a][1] * m->bvec[j][1] + g->R[o][a][2] * m->bvec[j][2];
                 for (int a = 0; a < 3; a++) x += m->avec[i][a] * Rb[a];
                 x *= (g->anti[o] ? -1 : 1) / (2 * M_PI);
-                M[o][i][j] = (int)lround(x);
+                long Mij = lround(x);
                 /* the mesh must be mapped onto itself: M_ij N_i / N_j an integer */
-                if (fabs(x - M[o][i][j]) > 1e-6 || ((long)M[o][i][j] * N[i]) % N[j] != 0) {
-                    free(M);
+                if (fabs(x - Mij) > 1e-6 || (Mij * N[i]) % N[j] != 0)
                     return qkt_error(QKT_EINVAL,
                                      "the %d x %d x %d mesh is not mapped onto itself by operation %d of the magnetic "
                                      "point group (give equal sizes along symmetry-related axes)",
                                      N[0], N[1], N[2], o + 1);
-                }
+                ops[n][i][j] = (int)(Mij * N[i] / N[j]);
             }
+        n++;
+    }
+    *nops = n;
+    return QKT_OK;
+}
+
+qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
+                                     int *weight, long *nirr)
+{
+    const int N[3] = {mesh[0], mesh[1], mesh[2]};
+    int (*A)[3][3] = malloc(sizeof *A * QKT_MAGSYM_MAX), nops = 0;
+    if (!A) return qkt_error(QKT_ENOMEM, "out of memory");
+    qkt_status_t s = qkt_magsym_mesh_ops(g, m, mesh, use_anti, A, &nops);
+    if (s) {
+        free(A);
+        return s;
+    }
     size_t n = (size_t)N[0] * N[1] * N[2];
     memset(weight, 0, n * sizeof *weight);
     unsigned char *seen = calloc(n, 1);
-    size_t *orb = malloc((size_t)g->nop * sizeof *orb);
+    size_t *orb = malloc((size_t)nops * sizeof *orb);
     if (!seen || !orb) {
-        free(M);
+        free(A);
         free(seen);
         free(orb);
         return qkt_error(QKT_ENOMEM, "out of memory for the mesh orbits");
@@ -695,13 +714,11 @@ qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m
         if (seen[idx]) continue;
         long j[3] = {(long)(idx / ((size_t)N[1] * N[2])), (long)(idx / N[2] % N[1]), (long)(idx % N[2])};
         int norb = 0;
-        for (int o = 0; o < g->nop; o++) {
-            if (g->anti[o] && !use_anti) continue;
+        for (int o = 0; o < nops; o++) {
             long jp[3];
             for (int i = 0; i < 3; i++) {
-                /* j'_i / N_i = sum_l M_il j_l / N_l */
                 long s = 0;
-                for (int l = 0; l < 3; l++) s += (long)M[o][i][l] * N[i] / N[l] * j[l]; /* exact: checked above */
+                for (int l = 0; l < 3; l++) s += (long)A[o][i][l] * j[l];
                 jp[i] = ((s % N[i]) + N[i]) % N[i];
             }
             size_t id2 = ((size_t)jp[0] * N[1] + jp[1]) * N[2] + jp[2];
@@ -712,7 +729,7 @@ qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m
         weight[idx] = norb;
         count++;
     }
-    free(M);
+    free(A);
     free(seen);
     free(orb);
     if (nirr) *nirr = count;
