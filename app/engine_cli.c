@@ -506,7 +506,8 @@ void qkt_out_numerics(qkt_cli_t *cli, const qkt_response_t *r)
                        r->half_estimate ? "uniform mesh, irreducible wedge (errors: each component's largest "
                                           "change from one of the 8 meshes N/2 that make up the mesh, its points "
                                           "of each parity of the indices, max_c |S_N - S_c|; S_N is their mean, "
-                                          "so an upper estimate while the mesh N is at least as good as each)"
+                                          "so an upper estimate while the error at least halves from the worst "
+                                          "of them to the mesh N)"
                                         : qkt_cli_mesh_text(&r->par));
         qkt_out_vector(cli, "mesh", 3, mv, NULL, NULL);
         if (r->par.mesh_estimate || r->half_estimate) qkt_out_scalar(cli, "reltol", r->par.reltol, NULL, NULL);

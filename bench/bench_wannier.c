@@ -11,7 +11,8 @@
  *   - Si Hall coefficient at order B^1 (7.2 eV, 300 K, 10 fs, B || z, rule
  *     rta) over the irreducible wedge (numerics.symmetry_wedge): the full
  *     48^3 mesh against its wedge (times, sigma^(1)_xy at 1 T), and the
- *     wedge of 192^3 with its mesh-N/2 error estimate (docs/materials.md).
+ *     wedge of 192^3 with its error estimate from the 8 meshes N/2 that
+ *     make up the mesh (docs/materials.md).
  *   - Fe at order B^1 on the 30^3 mesh (the whole sigma^(1) tensor), CPU
  *     seconds against WannierBerri's Hall_classic on the same mesh.
  *   - Fe sigma^(1) at 1 T along the magnetization (300 K, 10 fs, rule rta,
@@ -194,7 +195,7 @@ static void fe_hall(const qkt_model_t *fe, int N, int nt)
 
 /* Fe sigma^(1) over the wedge of the unitary subgroup of 4/mm'm' (Fe.win,
  * moment along z), B along z only (qkt_magsym_field_mask), symmetrized; the
- * errors are each component's changes between the meshes N, N/2, N/4 */
+ * errors are each component's largest change from the 8 meshes N/2 */
 static void fe_sigma1_wedge(const qkt_model_t *fe, int N, int nt)
 {
     const qkt_units_t *u = qkt_units();

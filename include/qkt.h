@@ -470,7 +470,9 @@ typedef struct {
                            mesh sizes the errors come from the 2^D meshes N/2 that make up the
                            mesh (qkt_response_t.half_estimate), which need mesh_ops */
     const int (*mesh_ops)[3][3]; /* with mesh_weight: the mesh_nops operations whose orbits the
-                           weights count, acting on the mesh indices (qkt_magsym_mesh_ops) */
+                           weights count, acting on the mesh indices (qkt_magsym_mesh_ops with
+                           the use_anti of the weights; each weight is checked to be its point's
+                           orbit size under them) */
     int mesh_nops;
     double landau_B;    /* > 0: the Landau cutoff of the expansion in B (orders >= 1 with E; docs/physics.md,
                            "Landau cutoff"), for a field of this magnitude |B| in the engine's units
@@ -665,10 +667,12 @@ typedef struct {
      * assembled from), from the 2^D meshes N/2 that make up the mesh (its
      * points of each parity of the indices: no extra evaluations), after
      * every re-assembly and symmetrization: max_c |S_N - S_c| + sys_rel |S_N|.
-     * S_N is the mean of the S_c, so this is an upper estimate while the mesh
-     * N is at least as good as each mesh N/2; all of them agree with S_N only
-     * where a mesh N/2 already resolves the integrand, not by accident.
-     * 0: not such a run. */
+     * S_N is the mean of the S_c; with e_N and e_c their errors,
+     * max_c |S_N - S_c| >= max_c |e_c| - |e_N| >= |e_N| while the error at
+     * least halves from the worst mesh N/2 to the mesh N (the premise).  It
+     * fails only where all 8 meshes N/2 share one error (aliasing that the
+     * displacements by one step do not change), not where one of them agrees
+     * with S_N by chance.  0: not such a run. */
     int half_estimate;
 } qkt_response_t;
 
@@ -1180,10 +1184,10 @@ qkt_status_t qkt_magsym_response(const qkt_magsym_t *g, qkt_response_t *r, int a
 qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
                                      int *weight, long *nirr);
 /* The same group's action on the indices of that mesh: for each of its *nops
- * operations (the unitary ones first-to-last as in g, then with use_anti the
- * antiunitary ones in the same pass; at most QKT_MAGSYM_MAX) the integer
- * matrix A with j'_i = sum_l A_il j_l (mod N_i), the point j's image
- * (qkt_params_t.mesh_ops).  Refused as qkt_magsym_mesh_weights. */
+ * operations (those of g in its order, the antiunitary ones only with
+ * use_anti; at most QKT_MAGSYM_MAX) the integer matrix A with
+ * j'_i = sum_l A_il j_l (mod N_i), the point j's image (qkt_params_t.mesh_ops,
+ * with the weights of the same use_anti).  Refused as qkt_magsym_mesh_weights. */
 qkt_status_t qkt_magsym_mesh_ops(const qkt_magsym_t *g, const qkt_model_t *m, const int mesh[3], int use_anti,
                                  int (*ops)[3][3], int *nops);
 

@@ -18,11 +18,15 @@
  *    Threads: a 10^3 mesh at mu = 0.3, T = 0.05 (Fermi surface inside the
  *    zone), every tally bit for bit equal with 1 and 2 threads.
  *    The meshes N/2 of an irreducible wedge (stats.cosets): a scalar
- *    integrand invariant under the group {1, P, P^2, -1, -P, -P^2} (P the
- *    cyclic permutation of the cubic axes, which permutes the parities of
- *    the indices), summed over one point per orbit with the orbit's size, must
- *    give in coset c exactly the plain sum over the points of parity c (times
- *    8/(N^3 V)), and the mesh N their mean; 10^3 mesh, tolerance 1e-13.
+ *    integrand invariant under the group {1, M, -1, -M} on the indices,
+ *    M = [[1,-1,0],[0,-1,0],[0,0,1]] (a mirror in the reduced coordinates of
+ *    a hexagonal cell: not orthogonal, and M mod 2 is not symmetric, so
+ *    transposed operations would move other parities), made invariant as
+ *    the group average of a periodic h with a kink, summed over one point per
+ *    orbit with the orbit's size, must give in coset c exactly the plain sum
+ *    over the points of parity c (times 8/(N^3 V)), and the mesh N their mean;
+ *    12^3 mesh, tolerance 1e-13.  Weights that are not orbit sizes of the
+ *    operations given (1 and M alone) are refused.
  * 2. qkt_integrate (adaptive, pocket map and balls), parabolic band, mass
  *    m = 1.3, mu = 0.5, T = 0.01, window 30 T (the cut of the Fermi tails,
  *    ~2 e^-26, is negligible), order 0, E along x, y, z:
@@ -55,8 +59,34 @@
 #include "response/integrand.h"
 #include "engine_util.h"
 
-/* a scalar integrand invariant under permutations of the cubic axes and
- * under k -> -k, with a kink (|sin|) so that the meshes N/2 differ */
+/* the group of 1.4 on the indices, and a scalar integrand invariant under it:
+ * the group average of a periodic h with a kink (|sin|), so that the meshes
+ * N/2 differ; x = reduced coordinates (lattice_weyl, a = 1.3: x = k a / 2 pi) */
+#define TOY_NOP 4
+static int toy_ops[TOY_NOP][3][3], toy_nop;
+static void toy_group(void)
+{
+    /* closure of M and -1 */
+    static const int gen[2][3][3] = {{{1, -1, 0}, {0, -1, 0}, {0, 0, 1}}, {{-1, 0, 0}, {0, -1, 0}, {0, 0, -1}}};
+    memset(toy_ops, 0, sizeof toy_ops);
+    for (int i = 0; i < 3; i++) toy_ops[0][i][i] = 1;
+    toy_nop = 1;
+    for (int q = 0; q < toy_nop; q++)
+        for (int s = 0; s < 2; s++) {
+            int Q[3][3] = {{0}};
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    for (int l = 0; l < 3; l++) Q[i][j] += gen[s][i][l] * toy_ops[q][l][j];
+            int known = 0;
+            for (int r = 0; r < toy_nop && !known; r++) known = !memcmp(Q, toy_ops[r], sizeof Q);
+            if (!known && toy_nop < TOY_NOP) memcpy(toy_ops[toy_nop++], Q, sizeof Q);
+        }
+}
+static double toy_h(const double x[3])
+{
+    return exp(cos(2 * M_PI * x[0]) + 0.5 * sin(2 * M_PI * x[1]) + 0.3 * cos(2 * M_PI * (x[2] + x[0]))) +
+           fabs(sin(M_PI * x[0]) * sin(M_PI * (x[1] - x[2])));
+}
 static void *toy_ws(const void *ctx)
 {
     (void)ctx;
@@ -72,8 +102,12 @@ static qkt_status_t toy_eval(void *ws, const double k[3], double *out)
 {
     (void)ws;
     const double a = 1.3;
-    double c = cos(k[0] * a) + cos(k[1] * a) + cos(k[2] * a);
-    out[0] += exp(c) + fabs(sin(k[0] * a / 2) * sin(k[1] * a / 2) * sin(k[2] * a / 2));
+    double x[3] = {k[0] * a / (2 * M_PI), k[1] * a / (2 * M_PI), k[2] * a / (2 * M_PI)};
+    for (int g = 0; g < toy_nop; g++) {
+        double y[3];
+        for (int i = 0; i < 3; i++) y[i] = toy_ops[g][i][0] * x[0] + toy_ops[g][i][1] * x[1] + toy_ops[g][i][2] * x[2];
+        out[0] += toy_h(y) / toy_nop;
+    }
     return QKT_OK;
 }
 
@@ -194,24 +228,19 @@ static void mesh_part(void)
 
     /* the meshes N/2 of a wedge: 1.4 */
     {
-        const int N10c[3] = {10, 10, 10}, n = 1000;
-        /* the group on the indices: j -> s P^q j, P (j1, j2, j3) -> (j3, j1, j2) */
-        int ops[6][3][3];
-        for (int g = 0; g < 6; g++) {
-            int q = g % 3, s = g < 3 ? 1 : -1;
-            memset(ops[g], 0, sizeof ops[g]);
-            for (int i = 0; i < 3; i++) ops[g][i][(i + 3 - q) % 3] = s;
-        }
+        const int n1 = 12, n = n1 * n1 * n1, N12[3] = {12, 12, 12};
+        toy_group();
         int *wt = calloc(n, sizeof(int));
         unsigned char *seen = calloc(n, 1);
         for (int idx = 0; idx < n; idx++) {
             if (seen[idx]) continue;
-            int j[3] = {idx / 100, idx / 10 % 10, idx % 10}, orb[6], norb = 0;
-            for (int g = 0; g < 6; g++) {
+            int j[3] = {idx / (n1 * n1), idx / n1 % n1, idx % n1}, orb[TOY_NOP], norb = 0;
+            for (int g = 0; g < toy_nop; g++) {
                 int jp[3];
                 for (int i = 0; i < 3; i++)
-                    jp[i] = (((ops[g][i][0] * j[0] + ops[g][i][1] * j[1] + ops[g][i][2] * j[2]) % 10) + 10) % 10;
-                int id2 = (jp[0] * 10 + jp[1]) * 10 + jp[2], dup = 0;
+                    jp[i] = (((toy_ops[g][i][0] * j[0] + toy_ops[g][i][1] * j[1] + toy_ops[g][i][2] * j[2]) % n1) + n1) %
+                            n1;
+                int id2 = (jp[0] * n1 + jp[1]) * n1 + jp[2], dup = 0;
                 for (int q = 0; q < norb; q++) dup |= orb[q] == id2;
                 if (!dup) orb[norb++] = id2, seen[id2] = 1;
             }
@@ -220,8 +249,9 @@ static void mesh_part(void)
         /* the plain sums by parity */
         double brute[8] = {0}, all = 0;
         for (int idx = 0; idx < n; idx++) {
-            int j[3] = {idx / 100, idx / 10 % 10, idx % 10};
-            double k[3] = {2 * M_PI / a * j[0] / 10, 2 * M_PI / a * j[1] / 10, 2 * M_PI / a * j[2] / 10}, f = 0;
+            int j[3] = {idx / (n1 * n1), idx / n1 % n1, idx % n1};
+            double k[3], f = 0;
+            for (int i = 0; i < 3; i++) k[i] = 2 * M_PI / a * j[i] / n1;
             toy_eval(NULL, k, &f);
             brute[(j[0] & 1) | (j[1] & 1) << 1 | (j[2] & 1) << 2] += 8 * f / (n * V);
             all += f / (n * V);
@@ -234,13 +264,14 @@ static void mesh_part(void)
         memset(&io, 0, sizeof io);
         io.weight = wt;
         io.half = 1;
-        io.ops = (const int (*)[3][3])ops;
-        io.nops = 6;
+        io.ops = (const int (*)[3][3])toy_ops;
+        io.nops = toy_nop;
+        CHECK(toy_nop == 4, "the group of M and -1 has 4 operations (%d)", toy_nop);
         double cos8[8], v = 0;
         qkt_intstats_t st;
         memset(&st, 0, sizeof st);
         st.cosets = cos8;
-        qkt_status_t r = qkt_integrate_mesh(m, &tf, N10c, 0, NULL, &io, &v, &st);
+        qkt_status_t r = qkt_integrate_mesh(m, &tf, N12, 0, NULL, &io, &v, &st);
         CHECK(r == QKT_OK, "wedge mesh sum with its meshes N/2 failed: %s", qkt_strerror());
         double dev = 0, mean = 0, spread = 0;
         for (int c = 0; c < 8; c++) {
@@ -252,12 +283,19 @@ static void mesh_part(void)
         for (int idx = 0; idx < n; idx++) nw += wt[idx] != 0;
         CHECK_OK(dev <= 1e-13 * all && fabs(v - all) <= 1e-13 * all && fabs(mean - all) <= 1e-13 * all &&
                      spread > 1e-3 * all && (long)st.neval == nw,
-                 "wedge of 10^3 under a group of 6 (%ld points): the 8 meshes N/2 equal the plain sums over each parity "
-                 "(worst %.2g of %.6g; they spread by %.3g), the mesh N %.15g = plain %.15g = their mean %.15g",
+                 "wedge of 12^3 under a non-orthogonal group of 4 (%ld points): the 8 meshes N/2 equal the plain sums "
+                 "over each parity (worst %.2g of %.6g; they spread by %.3g), the mesh N %.15g = plain %.15g = their "
+                 "mean %.15g",
                  nw, dev, all, spread, v, all, mean);
+        /* these weights with only the first 2 operations (1 and M): refused */
+        io.nops = 2;
+        r = qkt_integrate_mesh(m, &tf, N12, 0, NULL, &io, &v, &st);
+        CHECK(r == QKT_EINVAL && strstr(qkt_strerror(), "not the size of its orbit"),
+              "weights and operations of different groups refused (%s)", qkt_strerror());
         /* without the operations a wedge's meshes N/2 are refused */
         io.ops = NULL;
-        r = qkt_integrate_mesh(m, &tf, N10c, 0, NULL, &io, &v, &st);
+        io.nops = toy_nop;
+        r = qkt_integrate_mesh(m, &tf, N12, 0, NULL, &io, &v, &st);
         CHECK(r == QKT_EINVAL, "meshes N/2 of a wedge without its operations refused (%s)", qkt_strerror());
         free(wt);
         free(seen);

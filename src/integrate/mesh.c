@@ -138,23 +138,38 @@ qkt_status_t qkt_integrate_mesh(const qkt_model_t *m, const qkt_integrand_t *f, 
                     else
                         for (size_t i = 0; i < row; i++) acc[i] += wt * buf[i];
                     if (cplanes) {
+                        /* the weight must be the orbit's size under these
+                         * operations: nops / (the operations that fix j) */
+                        int nstab = 0;
+                        const int jj[3] = {j1, j2, j3};
+                        for (int g = 0; g < nops && o->weight; g++) {
+                            int fixed = 1;
+                            for (int i = 0; i < 3 && fixed; i++) {
+                                long x = 0;
+                                for (int l = 0; l < 3; l++) x += (long)o->ops[g][i][l] * jj[l];
+                                fixed = ((x - jj[i]) % N[i]) == 0;
+                            }
+                            nstab += fixed;
+                        }
+                        if (o->weight && (long)wt * nstab != nops) {
+#pragma omp critical
+                            {
+                                st = QKT_EINVAL;
+                                snprintf(msg, sizeof msg,
+                                         "mesh point (%d, %d, %d): weight %d is not the size of its orbit under the %d "
+                                         "operations given (%d of them fix it): weights and operations of different "
+                                         "groups", j1, j2, j3, wt, nops, nstab);
+                            }
+                            break;
+                        }
                         int p = (j1 & 1) | (j2 & 1) << 1 | (j3 & 1) << 2;
                         for (int c = 0; c < ncoset; c++) {
+                            /* wt cnt[p][c] / nops = cnt[p][c] / nstab: exact */
                             long wc = (long)wt * cnt[p][c];
                             if (!wc) continue;
-                            if (wc % nops) {
-#pragma omp critical
-                                {
-                                    st = QKT_EINVAL;
-                                    snprintf(msg, sizeof msg,
-                                             "mesh point (%d, %d, %d): weight %d is not the size of its orbit under "
-                                             "the %d operations", j1, j2, j3, wt, nops);
-                                }
-                                break;
-                            }
                             double *acc_c = cplanes + ((size_t)c * N[0] + j1) * row;
-                            double f = (double)(wc / nops);
-                            for (size_t i = 0; i < row; i++) acc_c[i] += f * buf[i];
+                            double fc = (double)(wc / nops);
+                            for (size_t i = 0; i < row; i++) acc_c[i] += fc * buf[i];
                         }
                     }
                 }

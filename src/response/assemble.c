@@ -917,18 +917,21 @@ static void tensor_errors(const qkt_response_t *r, qkt_tensor_t *t, qkt_response
 }
 
 /* S_N is the mean of the 2^D meshes N/2 that make up the mesh (its points of
- * each parity of the indices), so max_c |S_N - S_c| bounds the error of S_N
- * while the mesh N is at least as good as each of them (the premise of the
- * estimate).  One mesh N/2 alone (c = 0, the points with even indices) can
- * agree with S_N by accident (Fe, wedge: sigma^(0)_xy at 300 K changed by 2.0
- * from 96^3 to 192^3 and by 4.6 from 192^3 to 384^3); all 2^D of them agree
- * only where the mesh N/2 already resolves the integrand.  A hot spot that
+ * each parity of the indices); with e_N, e_c their errors max_c |S_N - S_c|
+ * >= max_c |e_c| - |e_N| >= |e_N| while the error at least halves from the
+ * worst mesh N/2 to the mesh N (the premise of the estimate).  One mesh N/2
+ * alone (c = 0, the points with even indices) can agree with S_N by chance
+ * (Fe, wedge: sigma^(0)_xy at 300 K changed by 2.0 from 96^3 to 192^3 and by
+ * 4.6 from 192^3 to 384^3); all 2^D of them agree only if they share their
+ * error (aliasing that the displacements by one step leave unchanged).  A hot spot that
  * one point samples shows in its own coset with 2^D times its weight.  The
  * earlier floor |S_N/2 - S_N/4| / 2 carried the error of the mesh N/4 (Si
  * sigma^(0)_xx at 192^3: 843 against a change of a few from 160^3). */
 void qkt_response_half_errors(qkt_response_t *r)
 {
-    if (!r->raw || r->raw->nhalf < 1 || !r->raw->half[0]) return;
+    if (!r->raw || r->raw->nhalf < 1) return;
+    for (int l = 0; l < r->raw->nhalf; l++)
+        if (!r->raw->half[l]) return; /* not assembled (out of memory): the errors stay */
     qkt_response_t *const *h = r->raw->half;
     int nh = r->raw->nhalf;
     double sys = r->sys_rel;
@@ -976,8 +979,8 @@ void qkt_response_half_errors(qkt_response_t *r)
 static qkt_status_t assemble_all(qkt_response_t *r, qkt_rule_t rule, double tau_intra, double tau_inter);
 
 /* half_estimate: the same assembly from the tallies of the meshes N/2,
- * kept in raw->half[], and the errors of r from the differences.  The tallies' own
- * estimates |S_N - S_N/2| add in absolute value through the assembly (and
+ * kept in raw->half[], and the errors of r from the differences.  Per-tally
+ * estimates would add in absolute value through the assembly (and
  * symmetrization), so that cancellations between tallies, e.g. between the
  * xy and yx sums of an irreducible wedge, made them an upper figure 7 times
  * the actual change (Fe sigma^(1), 192^3) */

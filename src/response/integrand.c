@@ -107,19 +107,19 @@ static qkt_status_t mesh_half(const qkt_model_t *m, const qkt_integrand_t *f, co
                               const qkt_intopts_t *io, double *val, double *err, qkt_intstats_t *stats)
 {
     int nc = m->dim == 2 ? 4 : 8;
-    double *cos = calloc((size_t)f->fdim * nc, sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
-    if (!cos || !scale) {
-        free(cos);
+    double *cs = calloc((size_t)f->fdim * nc, sizeof(double)), *scale = calloc(f->fdim, sizeof(double));
+    if (!cs || !scale) {
+        free(cs);
         free(scale);
         return qkt_error(QKT_ENOMEM, "out of memory (%d tallies)", f->fdim);
     }
-    stats->cosets = cos;
+    stats->cosets = cs;
     qkt_status_t st = qkt_integrate_mesh(m, f, how->mesh, 0, NULL, io, val, stats);
     stats->cosets = NULL;
     if (!st) {
         for (int i = 0; i < f->fdim; i++) {
             err[i] = 0;
-            for (int c = 0; c < nc; c++) err[i] = fmax(err[i], fabs(val[i] - cos[(size_t)c * f->fdim + i]));
+            for (int c = 0; c < nc; c++) err[i] = fmax(err[i], fabs(val[i] - cs[(size_t)c * f->fdim + i]));
         }
         st = qkt_integrate_scales(f, 1, val, scale);
         stats->converged = 1;
@@ -129,11 +129,11 @@ static qkt_status_t mesh_half(const qkt_model_t *m, const qkt_integrand_t *f, co
     /* the caller assembles the meshes N/2 too (the estimate of the final
      * quantities, qkt_response_t.half_estimate) */
     if (!st) {
-        stats->cosets_kept = cos;
+        stats->cosets_kept = cs;
         stats->ncoset = nc;
-        cos = NULL;
+        cs = NULL;
     }
-    free(cos);
+    free(cs);
     free(scale);
     return st;
 }

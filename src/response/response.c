@@ -165,10 +165,6 @@ static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
                                      "mesh, without disorder or valley tallies, and at orders B^1 and B^2 under rule "
                                      "rta only (rules paper and valley read pocket sums, which a wedge does not "
                                      "hold)");
-    if (p->mesh_weight && mesh && !p->refine && mesh_even(m, p->mesh) && !(p->mesh_ops && p->mesh_nops > 0))
-        return qkt_error(QKT_EINVAL, "mesh weights with even mesh sizes need the group's operations on the mesh "
-                                     "(qkt_params_t.mesh_ops from qkt_magsym_mesh_ops): the errors come from the "
-                                     "meshes N/2 that make up the mesh, whose orbits they count");
     if (mesh && p->T == 0 && p->order > 0 && !p->bonly)
         return qkt_error(QKT_EINVAL, "T = 0 (step occupations) is allowed at order 0 only; orders 1 and 2 "
                                      "need the Fermi surface (T > 0)");
@@ -440,8 +436,13 @@ static qkt_status_t integrate(run_t *w)
     if (how.kind == QKT_INT_MESH) {
         io.weight = p->mesh_weight;
         /* an irreducible wedge (no displaced copies) with even sizes: the
-         * change from the mesh N/2 inside it is the error estimate */
+         * changes from the 2^D meshes N/2 that make it up are the error
+         * estimate, which needs the group's operations on the indices */
         io.half = p->mesh_weight && mesh_even(w->m, p->mesh);
+        if (io.half && !(p->mesh_ops && p->mesh_nops > 0))
+            return qkt_error(QKT_EINVAL, "mesh weights with even mesh sizes need the group's operations on the mesh "
+                                         "(qkt_params_t.mesh_ops from qkt_magsym_mesh_ops): the errors come from "
+                                         "the meshes N/2 that make up the mesh, whose orbits they count");
         io.ops = p->mesh_ops;
         io.nops = p->mesh_nops;
         r->half_estimate = io.half;

@@ -717,9 +717,9 @@ qkt_status_t qkt_magsym_mesh_weights(const qkt_magsym_t *g, const qkt_model_t *m
         for (int o = 0; o < nops; o++) {
             long jp[3];
             for (int i = 0; i < 3; i++) {
-                long s = 0;
-                for (int l = 0; l < 3; l++) s += (long)A[o][i][l] * j[l];
-                jp[i] = ((s % N[i]) + N[i]) % N[i];
+                long x = 0;
+                for (int l = 0; l < 3; l++) x += (long)A[o][i][l] * j[l];
+                jp[i] = ((x % N[i]) + N[i]) % N[i];
             }
             size_t id2 = ((size_t)jp[0] * N[1] + jp[1]) * N[2] + jp[2];
             int dup = 0;
