@@ -121,14 +121,6 @@ static double vscale_estimate(const qkt_model_t *m, const qkt_pockets_t *pk, con
  * and 21; docs/method.md, "Thermal window"). */
 static double auto_window(double reltol) { return fmin(16, fmax(12, 4 + log(10 / reltol))); }
 
-/* even sizes along the periodic axes: the meshes N/2 make up the mesh */
-static int mesh_even(const qkt_model_t *m, const int mesh[3])
-{
-    for (int a = 0; a < m->dim; a++)
-        if (mesh[a] % 2) return 0;
-    return 1;
-}
-
 static qkt_status_t check_params(const qkt_model_t *m, const qkt_params_t *p)
 {
     int mesh = p->mesh[0] > 0 || p->mesh[1] > 0 || p->mesh[2] > 0;
@@ -419,6 +411,14 @@ static void hot_spots(run_t *w, const double *ptmax)
     }
 }
 
+
+/* even sizes along the periodic axes: the meshes N/2 make up the mesh */
+static int mesh_even(const qkt_model_t *m, const int mesh[3])
+{
+    for (int a = 0; a < m->dim; a++)
+        if (mesh[a] % 2) return 0;
+    return 1;
+}
 
 /* the integration of the tree, times the spin degeneracy; its statistics */
 static qkt_status_t integrate(run_t *w)
